@@ -1,0 +1,1 @@
+//! Async SRT sockets for tokio (not yet implemented; see the issue tracker).

@@ -9,5 +9,15 @@
 //! of libsrt 1.5, encoded and decoded byte-exact) and [`seq`] (the wrapping
 //! numbers those packets carry).
 
+pub mod connection;
+pub mod endpoint;
+pub mod handshake;
 pub mod packet;
 pub mod seq;
+
+pub use connection::{
+    BreakCause, CloseMode, ConnState, ConnTimers, Connection, Event, SocketConfig, Transmit,
+};
+pub use endpoint::{
+    AcceptHook, ConnectionRequest, Endpoint, EndpointConfig, EndpointError, EndpointStats,
+};

@@ -1,0 +1,720 @@
+//! One SRT connection: the caller and rendezvous handshakes, the accepted
+//! side of a listener's handshake, and the connected state's timers
+//! (keepalive, peer idle timeout) and shutdown.
+//!
+//! A [`Connection`] is usable on its own by someone with their own
+//! demultiplexer: feed it the packets addressed to its [`SocketId`], call
+//! [`Connection::handle_timeout`] when [`Connection::poll_timeout`] says, and
+//! drain [`Connection::poll_transmit`] and [`Connection::poll_event`].
+//! [`crate::Endpoint`] does exactly that for every connection on a UDP port.
+
+use crate::handshake::{
+    adopt_response, cookie_contest, initiator_blocks, respond, HsHeader, HsSettings, Negotiated,
+    RendezvousRole, HANDSHAKE_RESEND, HS_SOCKTYPE_DGRAM, HS_VERSION_4, HS_VERSION_5,
+};
+use crate::packet::{
+    ControlBody, ControlPacket, EncodeError, Handshake, HandshakeType, HsExtension, Packet,
+    PeerAddress, RejectReason, SocketId, HS_MAGIC,
+};
+use crate::seq::{SeqNumber, Timestamp};
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+/// How long after the last packet sent a KEEPALIVE goes out (libsrt: 1 s).
+pub const KEEPALIVE_PERIOD: Duration = Duration::from_secs(1);
+
+/// The timers of a connection that the application chooses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnTimers {
+    /// `SRTO_CONNTIMEO`: how long to try to connect (rendezvous: 10×).
+    pub connect_timeout: Duration,
+    /// `SRTO_PEERIDLETIMEO`: silence after which a connection is broken.
+    pub peer_idle_timeout: Duration,
+}
+
+impl Default for ConnTimers {
+    fn default() -> Self {
+        ConnTimers {
+            connect_timeout: Duration::from_secs(3),
+            peer_idle_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The settings of one socket: what its handshake carries and its timers.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SocketConfig {
+    /// Handshake settings.
+    pub handshake: HsSettings,
+    /// Connection timers.
+    pub timers: ConnTimers,
+}
+
+/// Where a datagram from [`Connection::poll_transmit`] goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use]
+pub struct Transmit {
+    /// The UDP destination.
+    pub destination: SocketAddr,
+    /// The number of bytes written to the caller's buffer.
+    pub size: usize,
+}
+
+/// Why a connection broke.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BreakCause {
+    /// The peer sent SHUTDOWN.
+    PeerShutdown,
+    /// Nothing was heard from the peer for `SRTO_PEERIDLETIMEO`.
+    PeerIdle,
+}
+
+/// How to close a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CloseMode {
+    /// Deliver what is queued first (`SRTO_LINGER`), like SCTP's EOF.
+    Linger,
+    /// Drop everything at once, like SCTP's ABORT.
+    Abort,
+}
+
+/// Something the application should know about a connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// A caller or rendezvous connection completed its handshake.
+    Connected {
+        /// The connection.
+        socket: SocketId,
+    },
+    /// A listener accepted a connection; it waits in the accept queue.
+    Accepted {
+        /// The new connection.
+        socket: SocketId,
+    },
+    /// Connecting failed: the peer refused, the handshake was invalid, or
+    /// the connect timeout passed ([`RejectReason::Timeout`]).
+    ConnectFailed {
+        /// The connection.
+        socket: SocketId,
+        /// Why, in libsrt's terms.
+        reason: RejectReason,
+    },
+    /// An established connection broke.
+    Broken {
+        /// The connection.
+        socket: SocketId,
+        /// Why.
+        cause: BreakCause,
+    },
+    /// The connection was closed locally and may be forgotten.
+    Closed {
+        /// The connection.
+        socket: SocketId,
+    },
+}
+
+/// The state of a connection, as libsrt's `SRT_SOCKSTATUS` sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnState {
+    /// Handshake in progress.
+    Connecting,
+    /// Connected.
+    Connected,
+    /// Broken (peer shut down or went silent) or failed to connect.
+    Broken,
+    /// Closed locally.
+    Closed,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RdvPhase {
+    Waving,
+    Attention,
+    Fine,
+    Initiated,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ConnKind {
+    Caller,
+    Accepted,
+    Rendezvous,
+}
+
+#[derive(Debug)]
+enum Phase {
+    /// Caller: induction sent, waiting for the listener's cookie.
+    Induction,
+    /// Caller: conclusion sent, waiting for the answer.
+    Conclusion,
+    /// Rendezvous handshake.
+    Rendezvous {
+        phase: RdvPhase,
+        role: Option<RendezvousRole>,
+        /// The answer a responder sends once it has seen the HSREQ.
+        hsrsp: Option<(u16, Vec<HsExtension>)>,
+    },
+    Connected,
+    Broken,
+    Closed,
+}
+
+/// One SRT connection.
+#[derive(Debug)]
+pub struct Connection {
+    id: SocketId,
+    kind: ConnKind,
+    remote: SocketAddr,
+    settings: HsSettings,
+    timers: ConnTimers,
+    /// The socket's start: packet timestamps count from here.
+    start: Instant,
+    phase: Phase,
+    header: HsHeader,
+    peer_id: u32,
+    /// The handshake resent while connecting (and to a repeated conclusion).
+    last_handshake: Option<Handshake>,
+    next_resend: Option<Instant>,
+    connect_deadline: Option<Instant>,
+    last_rx: Instant,
+    last_tx: Instant,
+    negotiated: Option<Negotiated>,
+    reject_reason: Option<RejectReason>,
+    outgoing: VecDeque<(u32, ControlBody<'static>)>,
+    events: VecDeque<Event>,
+}
+
+impl Connection {
+    fn new(
+        now: Instant,
+        id: SocketId,
+        remote: SocketAddr,
+        isn: SeqNumber,
+        config: SocketConfig,
+        kind: ConnKind,
+        phase: Phase,
+    ) -> Self {
+        let SocketConfig {
+            handshake: settings,
+            timers,
+        } = config;
+        let header = HsHeader {
+            version: HS_VERSION_5,
+            isn,
+            mss: settings.mss,
+            flow_window: settings.flow_window,
+            socket_id: id.0,
+            cookie: 0,
+            peer_addr: PeerAddress::from_ip(remote.ip()),
+        };
+        Connection {
+            id,
+            kind,
+            remote,
+            settings,
+            timers,
+            start: now,
+            phase,
+            header,
+            peer_id: 0,
+            last_handshake: None,
+            next_resend: None,
+            connect_deadline: None,
+            last_rx: now,
+            last_tx: now,
+            negotiated: None,
+            reject_reason: None,
+            outgoing: VecDeque::new(),
+            events: VecDeque::new(),
+        }
+    }
+
+    /// Starts a caller connection to a listener at `remote`: sends the
+    /// induction request at once.
+    pub fn connect(
+        now: Instant,
+        id: SocketId,
+        remote: SocketAddr,
+        isn: SeqNumber,
+        config: SocketConfig,
+    ) -> Self {
+        let mut c = Self::new(
+            now,
+            id,
+            remote,
+            isn,
+            config,
+            ConnKind::Caller,
+            Phase::Induction,
+        );
+        c.connect_deadline = Some(now + c.timers.connect_timeout);
+        // An HSv5 caller still sends version 4 in its induction (core.cpp:3758).
+        let mut induction = c.header;
+        induction.version = HS_VERSION_4;
+        let hs = induction.build(HandshakeType::Induction, 0, HS_SOCKTYPE_DGRAM, vec![]);
+        c.send_handshake(now, 0, hs);
+        c
+    }
+
+    /// Starts a rendezvous connection with `remote`, whose cookie for the
+    /// contest is `cookie`: sends WAVEAHAND at once.
+    pub fn rendezvous(
+        now: Instant,
+        id: SocketId,
+        remote: SocketAddr,
+        isn: SeqNumber,
+        cookie: u32,
+        config: SocketConfig,
+    ) -> Self {
+        let phase = Phase::Rendezvous {
+            phase: RdvPhase::Waving,
+            role: None,
+            hsrsp: None,
+        };
+        let mut c = Self::new(now, id, remote, isn, config, ConnKind::Rendezvous, phase);
+        c.header.cookie = cookie;
+        // libsrt waits ten times the connect timeout in rendezvous (core.cpp:3715).
+        c.connect_deadline = Some(now + c.timers.connect_timeout * 10);
+        let hs = c.header.build(HandshakeType::WaveAHand, 0, 0, vec![]);
+        c.send_handshake(now, 0, hs);
+        c
+    }
+
+    /// The connection a listener makes for a caller whose CONCLUSION
+    /// (`request`, with a valid cookie) arrived from `remote`: negotiates,
+    /// queues the answer, and is connected at once; or returns the reason
+    /// to refuse.
+    pub fn accept(
+        now: Instant,
+        id: SocketId,
+        remote: SocketAddr,
+        request: &Handshake,
+        config: SocketConfig,
+    ) -> Result<Self, RejectReason> {
+        let (agreed, ext, blocks) = respond(&config.handshake, &request.extensions)?;
+        let mut c = Self::new(
+            now,
+            id,
+            remote,
+            request.isn,
+            config,
+            ConnKind::Accepted,
+            Phase::Connected,
+        );
+        c.peer_id = request.socket_id;
+        c.header.mss = c.header.mss.min(request.mss);
+        c.header.cookie = request.syn_cookie;
+        let answer = c.header.build(HandshakeType::Conclusion, 0, ext, blocks);
+        c.negotiated = Some(agreed);
+        c.send_handshake(now, c.peer_id, answer);
+        // Resent only when the caller repeats its conclusion.
+        c.next_resend = None;
+        Ok(c)
+    }
+
+    /// This connection's socket ID.
+    pub fn id(&self) -> SocketId {
+        self.id
+    }
+
+    /// The peer's address.
+    pub fn remote(&self) -> SocketAddr {
+        self.remote
+    }
+
+    /// The peer's socket ID (0 until known).
+    pub fn peer_id(&self) -> u32 {
+        self.peer_id
+    }
+
+    /// The state as libsrt reports it.
+    pub fn state(&self) -> ConnState {
+        match self.phase {
+            Phase::Induction | Phase::Conclusion | Phase::Rendezvous { .. } => {
+                ConnState::Connecting
+            }
+            Phase::Connected => ConnState::Connected,
+            Phase::Broken => ConnState::Broken,
+            Phase::Closed => ConnState::Closed,
+        }
+    }
+
+    /// What the handshake agreed, once connected.
+    pub fn negotiated(&self) -> Option<&Negotiated> {
+        self.negotiated.as_ref()
+    }
+
+    /// The stream ID: the one sent (caller) or received (listener).
+    pub fn stream_id(&self) -> &[u8] {
+        match &self.negotiated {
+            Some(n) => &n.stream_id,
+            None => &self.settings.stream_id,
+        }
+    }
+
+    /// Why connecting failed, if it did.
+    pub fn reject_reason(&self) -> Option<RejectReason> {
+        self.reject_reason
+    }
+
+    /// Whether `request` is a repeat of the CONCLUSION this accepted
+    /// connection answered (same caller socket and ISN).
+    pub fn is_same_request(&self, remote: SocketAddr, request: &Handshake) -> bool {
+        remote == self.remote && request.socket_id == self.peer_id && request.isn == self.header.isn
+    }
+
+    /// Answers a repeated CONCLUSION (the caller missed our answer).
+    pub fn handle_repeated_conclusion(&mut self, now: Instant) {
+        self.last_rx = now;
+        if let Some(hs) = self.last_handshake.clone() {
+            self.queue(self.peer_id, ControlBody::Handshake(hs));
+        }
+    }
+
+    /// Handles a packet addressed to this connection from `remote`.
+    pub fn handle_packet(&mut self, now: Instant, remote: SocketAddr, packet: &Packet<'_>) {
+        if remote != self.remote || matches!(self.phase, Phase::Closed | Phase::Broken) {
+            return;
+        }
+        self.last_rx = now;
+        let control = match packet {
+            Packet::Control(c) => c,
+            Packet::Data(_) => {
+                self.on_peer_traffic(now);
+                return;
+            }
+        };
+        match &control.body {
+            ControlBody::Handshake(hs) => self.on_handshake(now, hs),
+            ControlBody::Shutdown => {
+                if matches!(self.phase, Phase::Connected) {
+                    self.break_with(BreakCause::PeerShutdown);
+                }
+            }
+            _ => self.on_peer_traffic(now),
+        }
+    }
+
+    /// Data, keepalive or other traffic from the peer: completes a
+    /// rendezvous responder waiting for AGREEMENT (core.cpp:4716-4737).
+    fn on_peer_traffic(&mut self, _now: Instant) {
+        if let Phase::Rendezvous {
+            phase: RdvPhase::Initiated | RdvPhase::Fine,
+            role: Some(RendezvousRole::Responder),
+            hsrsp: Some(_),
+        } = self.phase
+        {
+            self.set_connected();
+        }
+    }
+
+    fn on_handshake(&mut self, now: Instant, hs: &Handshake) {
+        if let HandshakeType::Rejection(reason) = hs.req_type {
+            if !matches!(self.phase, Phase::Connected) {
+                self.fail(reason);
+            }
+            return;
+        }
+        match self.phase {
+            Phase::Induction => self.on_induction_response(now, hs),
+            Phase::Conclusion => self.on_conclusion_response(hs),
+            Phase::Rendezvous { .. } => self.on_rendezvous(now, hs),
+            Phase::Connected => {
+                // A rendezvous peer that missed our AGREEMENT (or HSRSP)
+                // repeats its CONCLUSION: repeat the last handshake we sent.
+                // Callers and accepted sockets never answer here, so two
+                // connected peers cannot ping-pong handshakes.
+                if self.kind == ConnKind::Rendezvous && hs.req_type == HandshakeType::Conclusion {
+                    if let Some(last) = self.last_handshake.clone() {
+                        self.queue(self.peer_id, ControlBody::Handshake(last));
+                    }
+                }
+            }
+            Phase::Broken | Phase::Closed => {}
+        }
+    }
+
+    fn on_induction_response(&mut self, now: Instant, hs: &Handshake) {
+        if hs.req_type != HandshakeType::Induction {
+            return;
+        }
+        if hs.version < HS_VERSION_5 {
+            // An HSv4 (libsrt < 1.3) listener: not supported.
+            self.fail(RejectReason::Version);
+            return;
+        }
+        if hs.extension_field != HS_MAGIC {
+            self.fail(RejectReason::Rogue);
+            return;
+        }
+        self.header.cookie = hs.syn_cookie;
+        let (ext, blocks) = initiator_blocks(&self.settings);
+        let conclusion = self.header.build(HandshakeType::Conclusion, 0, ext, blocks);
+        self.phase = Phase::Conclusion;
+        // The caller's CONCLUSION also goes to socket 0 (core.cpp:3897).
+        self.send_handshake(now, 0, conclusion);
+    }
+
+    fn on_conclusion_response(&mut self, hs: &Handshake) {
+        if hs.req_type != HandshakeType::Conclusion {
+            return;
+        }
+        if !hs.is_valid() {
+            self.fail(RejectReason::Rogue);
+            return;
+        }
+        match adopt_response(&self.settings, &hs.extensions) {
+            Ok(agreed) => {
+                self.peer_id = hs.socket_id;
+                self.header.mss = hs.mss;
+                self.negotiated = Some(agreed);
+                self.set_connected();
+            }
+            Err(reason) => self.fail(reason),
+        }
+    }
+
+    fn on_rendezvous(&mut self, now: Instant, hs: &Handshake) {
+        let Phase::Rendezvous { phase, role, hsrsp } = &mut self.phase else {
+            return;
+        };
+        if !matches!(
+            hs.req_type,
+            HandshakeType::WaveAHand | HandshakeType::Conclusion | HandshakeType::Agreement
+        ) {
+            return;
+        }
+        self.peer_id = hs.socket_id;
+        let role = match role {
+            Some(r) => *r,
+            None => match cookie_contest(self.header.cookie, hs.syn_cookie) {
+                Ok(r) => {
+                    *role = Some(r);
+                    r
+                }
+                Err(reason) => {
+                    self.fail(reason);
+                    return;
+                }
+            },
+        };
+        let peer_has_blocks = !hs.extensions.is_empty();
+        use HandshakeType as T;
+        use RdvPhase as P;
+        use RendezvousRole::{Initiator, Responder};
+        let mut connect_with: Option<Result<Negotiated, RejectReason>> = None;
+        let mut send_agreement = false;
+        // What to send: None, our conclusion for the role, or nothing.
+        let mut send_conclusion = false;
+        let mut failure = None;
+        match (*phase, hs.req_type, role) {
+            (P::Waving, T::WaveAHand, _) | (P::Attention, T::WaveAHand, _) => {
+                *phase = P::Attention;
+                send_conclusion = true;
+            }
+            (P::Waving | P::Attention | P::Fine, T::Conclusion, Initiator) => {
+                if peer_has_blocks {
+                    connect_with = Some(adopt_response(&self.settings, &hs.extensions));
+                    send_agreement = true;
+                } else {
+                    if *phase == P::Waving {
+                        *phase = P::Fine;
+                    }
+                    send_conclusion = true;
+                }
+            }
+            (P::Waving | P::Attention | P::Fine | P::Initiated, T::Conclusion, Responder) => {
+                if peer_has_blocks && hsrsp.is_none() {
+                    match respond(&self.settings, &hs.extensions) {
+                        Ok((agreed, ext, blocks)) => {
+                            self.negotiated = Some(agreed);
+                            *hsrsp = Some((ext, blocks));
+                        }
+                        Err(reason) => failure = Some(reason),
+                    }
+                }
+                *phase = match (*phase, hsrsp.is_some()) {
+                    (P::Waving, true) => P::Fine,
+                    (P::Attention, true) => P::Initiated,
+                    (p, _) => p,
+                };
+                send_conclusion = true;
+            }
+            (P::Attention, T::Agreement, Initiator) => {
+                if self.negotiated.is_some() {
+                    connect_with = self.negotiated.clone().map(Ok);
+                } else {
+                    send_conclusion = true;
+                }
+            }
+            (P::Attention, T::Agreement, Responder) => send_conclusion = true,
+            (P::Fine | P::Initiated, T::Agreement, Responder) if hsrsp.is_some() => {
+                connect_with = self.negotiated.clone().map(Ok);
+            }
+            (P::Fine | P::Initiated, T::Agreement, _) => send_conclusion = true,
+            _ => failure = Some(RejectReason::Rogue),
+        }
+        if let Some(reason) = failure {
+            self.fail(reason);
+            return;
+        }
+        if send_conclusion {
+            let (ext, blocks) = match (role, &hsrsp) {
+                (Initiator, _) => initiator_blocks(&self.settings),
+                (Responder, Some((ext, blocks))) => (*ext, blocks.clone()),
+                (Responder, None) => (0, vec![]),
+            };
+            let conclusion = self.header.build(HandshakeType::Conclusion, 0, ext, blocks);
+            self.send_handshake(now, self.peer_id, conclusion);
+        }
+        match connect_with {
+            Some(Ok(agreed)) => {
+                self.negotiated = Some(agreed);
+                if send_agreement {
+                    let agreement = self.header.build(HandshakeType::Agreement, 0, 0, vec![]);
+                    self.send_handshake(now, self.peer_id, agreement);
+                }
+                self.set_connected();
+            }
+            Some(Err(reason)) => self.fail(reason),
+            None => {}
+        }
+    }
+
+    fn set_connected(&mut self) {
+        self.phase = Phase::Connected;
+        self.next_resend = None;
+        self.events.push_back(Event::Connected { socket: self.id });
+    }
+
+    fn fail(&mut self, reason: RejectReason) {
+        self.phase = Phase::Broken;
+        self.next_resend = None;
+        self.reject_reason = Some(reason);
+        self.events.push_back(Event::ConnectFailed {
+            socket: self.id,
+            reason,
+        });
+    }
+
+    fn break_with(&mut self, cause: BreakCause) {
+        self.phase = Phase::Broken;
+        self.events.push_back(Event::Broken {
+            socket: self.id,
+            cause,
+        });
+    }
+
+    /// Queues a handshake, remembers it for resending, and arms the timer.
+    fn send_handshake(&mut self, now: Instant, dest: u32, hs: Handshake) {
+        self.last_handshake = Some(hs.clone());
+        self.queue(dest, ControlBody::Handshake(hs));
+        self.next_resend = Some(now + HANDSHAKE_RESEND);
+    }
+
+    fn queue(&mut self, dest: u32, body: ControlBody<'static>) {
+        self.outgoing.push_back((dest, body));
+    }
+
+    /// Closes the connection: SHUTDOWN to a connected peer, then
+    /// [`Event::Closed`]. With nothing queued, linger and abort are alike.
+    pub fn close(&mut self, _now: Instant, _mode: CloseMode) {
+        if matches!(self.phase, Phase::Closed) {
+            return;
+        }
+        if matches!(self.phase, Phase::Connected) && self.peer_id != 0 {
+            self.queue(self.peer_id, ControlBody::Shutdown);
+        }
+        self.phase = Phase::Closed;
+        self.next_resend = None;
+        self.events.push_back(Event::Closed { socket: self.id });
+    }
+
+    /// Advances the timers to `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        match self.phase {
+            Phase::Induction | Phase::Conclusion | Phase::Rendezvous { .. } => {
+                if self.connect_deadline.is_some_and(|d| now >= d) {
+                    self.fail(RejectReason::Timeout);
+                    return;
+                }
+                if self.next_resend.is_some_and(|t| now >= t) {
+                    if let Some(hs) = self.last_handshake.clone() {
+                        let dest = match self.phase {
+                            Phase::Rendezvous { .. } => self.peer_id,
+                            _ => 0,
+                        };
+                        self.queue(dest, ControlBody::Handshake(hs));
+                    }
+                    self.next_resend = Some(now + HANDSHAKE_RESEND);
+                }
+            }
+            Phase::Connected => {
+                if now >= self.last_rx + self.timers.peer_idle_timeout {
+                    self.break_with(BreakCause::PeerIdle);
+                    return;
+                }
+                if now >= self.last_tx + KEEPALIVE_PERIOD && self.outgoing.is_empty() {
+                    self.queue(self.peer_id, ControlBody::KeepAlive);
+                }
+            }
+            Phase::Broken | Phase::Closed => {}
+        }
+    }
+
+    /// When [`Connection::handle_timeout`] should next be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match self.phase {
+            Phase::Induction | Phase::Conclusion | Phase::Rendezvous { .. } => {
+                match (self.next_resend, self.connect_deadline) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                }
+            }
+            Phase::Connected => Some(
+                (self.last_rx + self.timers.peer_idle_timeout).min(self.last_tx + KEEPALIVE_PERIOD),
+            ),
+            Phase::Broken | Phase::Closed => None,
+        }
+    }
+
+    /// Writes the next datagram to send into `buf`.
+    pub fn poll_transmit(
+        &mut self,
+        now: Instant,
+        buf: &mut [u8],
+    ) -> Result<Option<Transmit>, EncodeError> {
+        let Some((dest, body)) = self.outgoing.pop_front() else {
+            return Ok(None);
+        };
+        let packet = ControlPacket {
+            timestamp: self.timestamp(now),
+            dest_socket: SocketId(dest),
+            body,
+        };
+        let size = packet.encode(buf)?;
+        self.last_tx = now;
+        Ok(Some(Transmit {
+            destination: self.remote,
+            size,
+        }))
+    }
+
+    /// Whether datagrams are waiting for [`Connection::poll_transmit`].
+    pub fn has_transmit(&self) -> bool {
+        !self.outgoing.is_empty()
+    }
+
+    /// The next event for the application.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// The packet timestamp for `now`: µs since the socket started, wrapped.
+    fn timestamp(&self, now: Instant) -> Timestamp {
+        Timestamp::from_micros(now.saturating_duration_since(self.start).as_micros() as u64)
+    }
+}

@@ -1,0 +1,593 @@
+//! Everything on one UDP port: demultiplexing by destination socket ID, the
+//! listener (stateless induction with SYN cookies, accept queue, accept
+//! hook), caller and rendezvous connections.
+
+use crate::connection::{CloseMode, ConnState, Connection, Event, SocketConfig, Transmit};
+use crate::handshake::HS_VERSION_5;
+use crate::packet::{
+    ControlBody, ControlPacket, Handshake, HandshakeType, Packet, RejectReason, SocketId,
+    SrtVersion, HANDSHAKE_LEN, HEADER_LEN, HS_MAGIC,
+};
+use crate::seq::{SeqNumber, Timestamp};
+use hmac::{Hmac, Mac};
+use rand_chacha::ChaCha8Rng;
+use rand_core::{RngCore, SeedableRng};
+use sha1::Sha1;
+use std::collections::{BTreeMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+/// The largest socket ID libsrt hands out (bit 30 marks groups).
+const MAX_SOCKET_ID: u32 = (1 << 30) - 2;
+/// How long one SYN cookie secret period lasts (libsrt: one minute).
+const COOKIE_PERIOD: Duration = Duration::from_secs(60);
+/// The size of a stateless reply: header + 48-byte handshake, no blocks.
+const STATELESS_LEN: usize = HEADER_LEN + HANDSHAKE_LEN;
+
+/// The settings of an [`Endpoint`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EndpointConfig {
+    /// The seed of every random choice (socket IDs, ISNs, cookies).
+    pub seed: u64,
+    /// At most this many connections at once; more are refused with
+    /// [`RejectReason::Resource`].
+    pub max_connections: usize,
+    /// At most this many stateless replies (induction answers, rejections)
+    /// wait for [`Endpoint::poll_transmit`]; more are dropped, as a full
+    /// UDP send buffer would.
+    pub max_stateless_replies: usize,
+}
+
+impl Default for EndpointConfig {
+    fn default() -> Self {
+        EndpointConfig {
+            seed: 0,
+            max_connections: 65_536,
+            max_stateless_replies: 1024,
+        }
+    }
+}
+
+/// What a caller asks, shown to the accept hook before the listener
+/// processes its CONCLUSION.
+#[derive(Clone, Copy, Debug)]
+pub struct ConnectionRequest<'a> {
+    /// The caller's address.
+    pub peer: SocketAddr,
+    /// The handshake version (5).
+    pub hs_version: u32,
+    /// The caller's SRT version, from its HSREQ.
+    pub srt_version: Option<SrtVersion>,
+    /// The stream ID the caller sent (empty if none).
+    pub stream_id: &'a [u8],
+}
+
+/// The accept hook: sees each connection request, may change the new
+/// socket's settings (for example a per-stream passphrase or latency), and
+/// accepts (`Ok`) or refuses with a reason (libsrt's `srt_listen_callback`).
+///
+/// A hook, rather than an event the application answers later, keeps the
+/// listener stateless until it accepts: a conclusion is processed in one
+/// step, so a flood of them parks nothing, and the C API's callback maps
+/// onto it directly.
+pub type AcceptHook =
+    Box<dyn FnMut(&ConnectionRequest<'_>, &mut SocketConfig) -> Result<(), RejectReason> + Send>;
+
+/// Why an application call on an [`Endpoint`] failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EndpointError {
+    /// The endpoint already has a listener (libsrt allows one per port).
+    #[error("this endpoint already has a listener")]
+    AlreadyListening,
+    /// No socket with this ID.
+    #[error("no socket {0:?}")]
+    UnknownSocket(SocketId),
+    /// The connection limit is reached.
+    #[error("too many connections")]
+    TooManyConnections,
+    /// A rendezvous with this peer address is already in progress.
+    #[error("a rendezvous with {0} is already in progress")]
+    RendezvousInProgress(SocketAddr),
+}
+
+/// Counters of what the endpoint dropped or answered without a connection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EndpointStats {
+    /// Datagrams that did not decode.
+    pub malformed: u64,
+    /// Packets for a socket ID that does not exist here.
+    pub unknown_socket: u64,
+    /// Packets to socket 0 that are not a handshake this endpoint expects.
+    pub unexpected_handshake: u64,
+    /// Conclusions whose SYN cookie did not match.
+    pub bad_cookie: u64,
+    /// Inductions answered.
+    pub inductions: u64,
+    /// Connections refused.
+    pub rejected: u64,
+    /// Stateless replies dropped because the reply queue was full.
+    pub replies_dropped: u64,
+}
+
+struct Listener {
+    config: SocketConfig,
+    backlog: usize,
+    accept_queue: VecDeque<SocketId>,
+    hook: Option<AcceptHook>,
+}
+
+/// All SRT sockets on one UDP port.
+pub struct Endpoint {
+    config: EndpointConfig,
+    local: SocketAddr,
+    epoch: Instant,
+    rng: ChaCha8Rng,
+    cookie_key: [u8; 32],
+    next_socket_id: u32,
+    connections: BTreeMap<SocketId, Connection>,
+    /// Rendezvous connections by peer address (their packets may come to socket 0).
+    rendezvous: BTreeMap<SocketAddr, SocketId>,
+    /// Accepted connections by (caller address, caller socket ID).
+    accepted: BTreeMap<(SocketAddr, u32), SocketId>,
+    listener: Option<Listener>,
+    stateless: VecDeque<(SocketAddr, [u8; STATELESS_LEN])>,
+    events: VecDeque<Event>,
+    transmit_cursor: SocketId,
+    stats: EndpointStats,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("local", &self.local)
+            .field("connections", &self.connections.len())
+            .field("listening", &self.listener.is_some())
+            .field("stats", &self.stats)
+            .finish()
+    }
+}
+
+impl Endpoint {
+    /// An endpoint for the UDP socket bound at `local`, starting at `now`.
+    pub fn new(config: EndpointConfig, local: SocketAddr, now: Instant) -> Self {
+        let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+        let mut cookie_key = [0u8; 32];
+        rng.fill_bytes(&mut cookie_key);
+        let next_socket_id = 1 + rng.next_u32() % MAX_SOCKET_ID;
+        let stateless = VecDeque::with_capacity(config.max_stateless_replies);
+        Endpoint {
+            config,
+            local,
+            epoch: now,
+            rng,
+            cookie_key,
+            next_socket_id,
+            connections: BTreeMap::new(),
+            rendezvous: BTreeMap::new(),
+            accepted: BTreeMap::new(),
+            listener: None,
+            stateless,
+            events: VecDeque::new(),
+            transmit_cursor: SocketId(0),
+            stats: EndpointStats::default(),
+        }
+    }
+
+    /// The local address of the UDP socket.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    /// Counters of dropped and stateless traffic.
+    pub fn stats(&self) -> EndpointStats {
+        self.stats
+    }
+
+    /// The number of connections held (any state).
+    pub fn connection_count(&self) -> usize {
+        self.connections.len()
+    }
+
+    /// A connection, for its state, peer, stream ID or reject reason.
+    pub fn connection(&self, id: SocketId) -> Option<&Connection> {
+        self.connections.get(&id)
+    }
+
+    /// Mutable access to a connection.
+    pub fn connection_mut(&mut self, id: SocketId) -> Option<&mut Connection> {
+        self.connections.get_mut(&id)
+    }
+
+    /// A fresh socket ID: libsrt starts at a random value and counts down.
+    fn new_socket_id(&mut self) -> Result<SocketId, EndpointError> {
+        if self.connections.len() >= self.config.max_connections {
+            return Err(EndpointError::TooManyConnections);
+        }
+        loop {
+            let id = SocketId(self.next_socket_id);
+            self.next_socket_id = if self.next_socket_id <= 1 {
+                MAX_SOCKET_ID
+            } else {
+                self.next_socket_id - 1
+            };
+            if !self.connections.contains_key(&id) {
+                return Ok(id);
+            }
+        }
+    }
+
+    fn new_isn(&mut self) -> SeqNumber {
+        SeqNumber::new_truncate(self.rng.next_u32())
+    }
+
+    /// Starts connecting to a listener at `remote`.
+    pub fn connect(
+        &mut self,
+        now: Instant,
+        remote: SocketAddr,
+        config: SocketConfig,
+    ) -> Result<SocketId, EndpointError> {
+        let id = self.new_socket_id()?;
+        let isn = self.new_isn();
+        let conn = Connection::connect(now, id, remote, isn, config);
+        self.connections.insert(id, conn);
+        Ok(id)
+    }
+
+    /// Starts a rendezvous with `remote`, which must do the same towards us.
+    pub fn rendezvous(
+        &mut self,
+        now: Instant,
+        remote: SocketAddr,
+        config: SocketConfig,
+    ) -> Result<SocketId, EndpointError> {
+        if self.rendezvous.contains_key(&remote) {
+            return Err(EndpointError::RendezvousInProgress(remote));
+        }
+        let id = self.new_socket_id()?;
+        let isn = self.new_isn();
+        let cookie = self.rng.next_u32();
+        let conn = Connection::rendezvous(now, id, remote, isn, cookie, config);
+        self.connections.insert(id, conn);
+        self.rendezvous.insert(remote, id);
+        Ok(id)
+    }
+
+    /// Starts listening: callers' handshakes to this port are answered with
+    /// `config`; at most `backlog` accepted connections wait in the queue.
+    pub fn listen(&mut self, config: SocketConfig, backlog: usize) -> Result<(), EndpointError> {
+        if self.listener.is_some() {
+            return Err(EndpointError::AlreadyListening);
+        }
+        self.listener = Some(Listener {
+            config,
+            backlog: backlog.max(1),
+            accept_queue: VecDeque::new(),
+            hook: None,
+        });
+        Ok(())
+    }
+
+    /// Stops listening; queued, not yet accepted connections are closed.
+    pub fn stop_listening(&mut self, now: Instant) {
+        if let Some(listener) = self.listener.take() {
+            for id in listener.accept_queue {
+                let _ = self.close(now, id, CloseMode::Abort);
+            }
+        }
+    }
+
+    /// Sets or clears the accept hook of the listener.
+    pub fn set_accept_hook(&mut self, hook: Option<AcceptHook>) -> Result<(), EndpointError> {
+        match &mut self.listener {
+            Some(l) => {
+                l.hook = hook;
+                Ok(())
+            }
+            None => Err(EndpointError::UnknownSocket(SocketId(0))),
+        }
+    }
+
+    /// The next accepted connection, if one is waiting.
+    pub fn accept(&mut self) -> Option<SocketId> {
+        self.listener.as_mut()?.accept_queue.pop_front()
+    }
+
+    /// Closes a socket (see [`CloseMode`]); it is forgotten once its last
+    /// packet has been sent.
+    pub fn close(
+        &mut self,
+        now: Instant,
+        id: SocketId,
+        mode: CloseMode,
+    ) -> Result<(), EndpointError> {
+        let conn = self
+            .connections
+            .get_mut(&id)
+            .ok_or(EndpointError::UnknownSocket(id))?;
+        conn.close(now, mode);
+        if let Some(l) = &mut self.listener {
+            l.accept_queue.retain(|q| *q != id);
+        }
+        self.collect_events(id);
+        Ok(())
+    }
+
+    /// Handles one datagram that arrived from `remote`.
+    pub fn handle_datagram(&mut self, now: Instant, remote: SocketAddr, datagram: &[u8]) {
+        let packet = match Packet::decode(datagram) {
+            Ok(p) => p,
+            Err(_) => {
+                self.stats.malformed += 1;
+                return;
+            }
+        };
+        let dest = packet.dest_socket();
+        if dest.0 != 0 {
+            match self.connections.get_mut(&dest) {
+                Some(conn) => {
+                    conn.handle_packet(now, remote, &packet);
+                    self.collect_events(dest);
+                }
+                None => self.stats.unknown_socket += 1,
+            }
+            return;
+        }
+        let Packet::Control(ControlPacket {
+            body: ControlBody::Handshake(hs),
+            ..
+        }) = &packet
+        else {
+            self.stats.unexpected_handshake += 1;
+            return;
+        };
+        // Socket 0: a rendezvous peer that does not know our ID yet, or a
+        // caller talking to the listener.
+        if let Some(&id) = self.rendezvous.get(&remote) {
+            if let Some(conn) = self.connections.get_mut(&id) {
+                conn.handle_packet(now, remote, &packet);
+                self.collect_events(id);
+                return;
+            }
+        }
+        if self.listener.is_none() {
+            self.stats.unexpected_handshake += 1;
+            return;
+        }
+        match hs.req_type {
+            HandshakeType::Induction => self.answer_induction(now, remote, hs),
+            HandshakeType::Conclusion => self.handle_conclusion(now, remote, hs),
+            _ => self.stats.unexpected_handshake += 1,
+        }
+    }
+
+    /// The SYN cookie of `remote` in cookie period `period`.
+    fn cookie(&self, remote: SocketAddr, period: u64) -> u32 {
+        let mut mac = <Hmac<Sha1> as Mac>::new_from_slice(&self.cookie_key)
+            .expect("HMAC takes a key of any length");
+        match remote.ip() {
+            IpAddr::V4(ip) => mac.update(&ip.octets()),
+            IpAddr::V6(ip) => mac.update(&ip.octets()),
+        }
+        mac.update(&remote.port().to_be_bytes());
+        mac.update(&period.to_be_bytes());
+        let tag = mac.finalize().into_bytes();
+        u32::from_be_bytes([tag[0], tag[1], tag[2], tag[3]])
+    }
+
+    fn cookie_period(&self, now: Instant) -> u64 {
+        (now.saturating_duration_since(self.epoch).as_secs()) / COOKIE_PERIOD.as_secs()
+    }
+
+    /// Answers an induction without keeping any state: the caller's request
+    /// echoed with version 5, the SRT magic and our cookie (core.cpp:11660).
+    fn answer_induction(&mut self, now: Instant, remote: SocketAddr, hs: &Handshake) {
+        self.stats.inductions += 1;
+        let cookie = self.cookie(remote, self.cookie_period(now));
+        let reply = Handshake {
+            version: HS_VERSION_5,
+            encryption_field: 0,
+            extension_field: HS_MAGIC,
+            extensions: Vec::new(),
+            syn_cookie: cookie,
+            req_type: HandshakeType::Induction,
+            ..header_only(hs)
+        };
+        self.queue_stateless(now, remote, hs.socket_id, reply);
+    }
+
+    /// Refuses a caller with a rejection handshake: its request echoed with
+    /// request type 1000 + reason and no blocks.
+    fn reject(&mut self, now: Instant, remote: SocketAddr, hs: &Handshake, reason: RejectReason) {
+        self.stats.rejected += 1;
+        let reply = Handshake {
+            req_type: HandshakeType::Rejection(reason),
+            extensions: Vec::new(),
+            ..header_only(hs)
+        };
+        self.queue_stateless(now, remote, hs.socket_id, reply);
+    }
+
+    fn queue_stateless(&mut self, now: Instant, remote: SocketAddr, dest: u32, hs: Handshake) {
+        if self.stateless.len() >= self.config.max_stateless_replies {
+            self.stats.replies_dropped += 1;
+            return;
+        }
+        let packet = ControlPacket {
+            timestamp: Timestamp::from_micros(
+                now.saturating_duration_since(self.epoch).as_micros() as u64,
+            ),
+            dest_socket: SocketId(dest),
+            body: ControlBody::Handshake(hs),
+        };
+        let mut buf = [0u8; STATELESS_LEN];
+        match packet.encode(&mut buf) {
+            Ok(_) => self.stateless.push_back((remote, buf)),
+            Err(_) => self.stats.replies_dropped += 1,
+        }
+    }
+
+    fn handle_conclusion(&mut self, now: Instant, remote: SocketAddr, hs: &Handshake) {
+        let period = self.cookie_period(now);
+        let valid = hs.syn_cookie == self.cookie(remote, period)
+            || (period > 0 && hs.syn_cookie == self.cookie(remote, period - 1));
+        if !valid {
+            self.stats.bad_cookie += 1;
+            return;
+        }
+        // A repeat of a conclusion we already answered: answer again.
+        if let Some(&id) = self.accepted.get(&(remote, hs.socket_id)) {
+            if let Some(conn) = self.connections.get_mut(&id) {
+                if conn.is_same_request(remote, hs) && conn.state() == ConnState::Connected {
+                    conn.handle_repeated_conclusion(now);
+                    return;
+                }
+            }
+            // The old connection is gone or broken: forget it and start over.
+            self.accepted.remove(&(remote, hs.socket_id));
+        }
+        if hs.version != HS_VERSION_5 {
+            // HSv4 callers (libsrt < 1.3) are not supported.
+            self.reject(now, remote, hs, RejectReason::Version);
+            return;
+        }
+        if !hs.is_valid() {
+            self.reject(now, remote, hs, RejectReason::Rogue);
+            return;
+        }
+        let listener = self.listener.as_mut().expect("checked by the caller");
+        if listener.accept_queue.len() >= listener.backlog {
+            self.reject(now, remote, hs, RejectReason::Backlog);
+            return;
+        }
+        let mut config = listener.config.clone();
+        if let Some(hook) = &mut listener.hook {
+            let request = ConnectionRequest {
+                peer: remote,
+                hs_version: hs.version,
+                srt_version: hs.srt_handshake().map(|s| s.version),
+                stream_id: hs.stream_id().unwrap_or(&[]),
+            };
+            if let Err(reason) = hook(&request, &mut config) {
+                self.reject(now, remote, hs, reason);
+                return;
+            }
+        }
+        let id = match self.new_socket_id() {
+            Ok(id) => id,
+            Err(_) => {
+                self.reject(now, remote, hs, RejectReason::Resource);
+                return;
+            }
+        };
+        match Connection::accept(now, id, remote, hs, config) {
+            Ok(conn) => {
+                self.connections.insert(id, conn);
+                self.accepted.insert((remote, hs.socket_id), id);
+                if let Some(l) = &mut self.listener {
+                    l.accept_queue.push_back(id);
+                }
+                self.events.push_back(Event::Accepted { socket: id });
+            }
+            Err(reason) => self.reject(now, remote, hs, reason),
+        }
+    }
+
+    /// Moves a connection's events to the endpoint's queue, and forgets it
+    /// once it is closed and has nothing left to send.
+    fn collect_events(&mut self, id: SocketId) {
+        let Some(conn) = self.connections.get_mut(&id) else {
+            return;
+        };
+        while let Some(ev) = conn.poll_event() {
+            self.events.push_back(ev);
+        }
+        if conn.state() == ConnState::Closed && !conn.has_transmit() {
+            self.forget(id);
+        }
+    }
+
+    fn forget(&mut self, id: SocketId) {
+        if let Some(conn) = self.connections.remove(&id) {
+            if self.rendezvous.get(&conn.remote()) == Some(&id) {
+                self.rendezvous.remove(&conn.remote());
+            }
+            let key = (conn.remote(), conn.peer_id());
+            if self.accepted.get(&key) == Some(&id) {
+                self.accepted.remove(&key);
+            }
+        }
+    }
+
+    /// Advances every timer to `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let due: Vec<SocketId> = self
+            .connections
+            .iter()
+            .filter(|(_, c)| c.poll_timeout().is_some_and(|t| t <= now))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in due {
+            if let Some(conn) = self.connections.get_mut(&id) {
+                conn.handle_timeout(now);
+            }
+            self.collect_events(id);
+        }
+    }
+
+    /// When [`Endpoint::handle_timeout`] should next be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.connections
+            .values()
+            .filter_map(Connection::poll_timeout)
+            .min()
+    }
+
+    /// Writes the next datagram to send into `buf` (at least 1500 bytes).
+    pub fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<Transmit> {
+        if let Some((destination, bytes)) = self.stateless.pop_front() {
+            let size = bytes.len().min(buf.len());
+            buf[..size].copy_from_slice(&bytes[..size]);
+            return Some(Transmit { destination, size });
+        }
+        // Round-robin over the connections, starting after the last served.
+        let start = self.transmit_cursor;
+        let next = self
+            .connections
+            .range(SocketId(start.0.wrapping_add(1))..)
+            .chain(self.connections.range(..=start))
+            .find(|(_, c)| c.has_transmit())
+            .map(|(id, _)| *id)?;
+        self.transmit_cursor = next;
+        let conn = self.connections.get_mut(&next)?;
+        let result = conn.poll_transmit(now, buf);
+        self.collect_events(next);
+        result.ok().flatten()
+    }
+
+    /// The next event for the application.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+}
+
+/// A copy of a handshake's fixed 48-byte part, without extension blocks.
+fn header_only(hs: &Handshake) -> Handshake {
+    Handshake {
+        version: hs.version,
+        encryption_field: hs.encryption_field,
+        extension_field: hs.extension_field,
+        isn: hs.isn,
+        mss: hs.mss,
+        flow_window: hs.flow_window,
+        req_type: hs.req_type,
+        socket_id: hs.socket_id,
+        syn_cookie: hs.syn_cookie,
+        peer_addr: hs.peer_addr,
+        extensions: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,289 @@
+//! Endpoint tests over a perfect, instant network (the lossy ones go
+//! through the simulator).
+
+use super::*;
+use crate::connection::BreakCause;
+use crate::handshake::TransType;
+
+fn addr(port: u16) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], port))
+}
+
+/// Two endpoints joined by a lossless link with 1 ms one-way delay.
+struct Pair {
+    now: Instant,
+    a: Endpoint,
+    b: Endpoint,
+    in_flight: Vec<(Instant, SocketAddr, SocketAddr, Vec<u8>)>,
+    events: Vec<(char, Event)>,
+    /// Drop every datagram from A whose index is in this list.
+    drop_from_a: Vec<usize>,
+    sent_from_a: usize,
+}
+
+impl Pair {
+    fn new(seed: u64) -> Self {
+        let now = Instant::now();
+        let cfg = |s| EndpointConfig {
+            seed: s,
+            ..EndpointConfig::default()
+        };
+        Pair {
+            now,
+            a: Endpoint::new(cfg(seed), addr(1000), now),
+            b: Endpoint::new(cfg(seed + 1), addr(2000), now),
+            in_flight: Vec::new(),
+            events: Vec::new(),
+            drop_from_a: Vec::new(),
+            sent_from_a: 0,
+        }
+    }
+
+    fn flush(&mut self) {
+        let mut buf = [0u8; 1500];
+        for (name, ep) in [('a', &mut self.a), ('b', &mut self.b)] {
+            while let Some(t) = ep.poll_transmit(self.now, &mut buf) {
+                let from = ep.local_addr();
+                if name == 'a' {
+                    self.sent_from_a += 1;
+                    if self.drop_from_a.contains(&self.sent_from_a) {
+                        continue;
+                    }
+                }
+                self.in_flight.push((
+                    self.now + Duration::from_millis(1),
+                    from,
+                    t.destination,
+                    buf[..t.size].to_vec(),
+                ));
+            }
+            while let Some(e) = ep.poll_event() {
+                self.events.push((name, e));
+            }
+        }
+    }
+
+    /// Runs for `d` of virtual time.
+    fn run(&mut self, d: Duration) {
+        let end = self.now + d;
+        loop {
+            self.flush();
+            let next_packet = self.in_flight.iter().map(|p| p.0).min();
+            let next = [next_packet, self.a.poll_timeout(), self.b.poll_timeout()]
+                .into_iter()
+                .flatten()
+                .min();
+            let Some(next) = next.filter(|t| *t <= end) else {
+                self.now = end;
+                return;
+            };
+            self.now = self.now.max(next);
+            let now = self.now;
+            let (due, later): (Vec<_>, Vec<_>) = self.in_flight.drain(..).partition(|p| p.0 <= now);
+            self.in_flight = later;
+            for (_, from, to, bytes) in due {
+                if to == self.a.local_addr() {
+                    self.a.handle_datagram(now, from, &bytes);
+                } else if to == self.b.local_addr() {
+                    self.b.handle_datagram(now, from, &bytes);
+                }
+            }
+            self.a.handle_timeout(now);
+            self.b.handle_timeout(now);
+        }
+    }
+
+    fn take_events(&mut self) -> Vec<(char, Event)> {
+        std::mem::take(&mut self.events)
+    }
+}
+
+fn live() -> SocketConfig {
+    SocketConfig::default()
+}
+
+fn with_sid(sid: &str) -> SocketConfig {
+    let mut c = SocketConfig::default();
+    c.handshake.stream_id = sid.as_bytes().to_vec();
+    c
+}
+
+#[test]
+fn caller_listener_connects_with_stream_id() {
+    let mut p = Pair::new(1);
+    p.b.listen(live(), 5).unwrap();
+    let id =
+        p.a.connect(p.now, addr(2000), with_sid("#!::r=live"))
+            .unwrap();
+    p.run(Duration::from_millis(50));
+    let events = p.take_events();
+    assert!(
+        events.contains(&('a', Event::Connected { socket: id })),
+        "{events:?}"
+    );
+    let accepted = p.b.accept().expect("accepted");
+    assert!(events.contains(&('b', Event::Accepted { socket: accepted })));
+    let server = p.b.connection(accepted).unwrap();
+    assert_eq!(server.stream_id(), b"#!::r=live");
+    assert_eq!(server.peer_id(), id.0);
+    assert_eq!(p.a.connection(id).unwrap().peer_id(), accepted.0);
+    let agreed = p.a.connection(id).unwrap().negotiated().unwrap().clone();
+    assert_eq!(agreed.snd_latency, Some(Duration::from_millis(120)));
+    // Induction is stateless: the listener made exactly one connection.
+    assert_eq!(p.b.connection_count(), 1);
+}
+
+#[test]
+fn lost_conclusion_answer_is_repeated() {
+    let mut p = Pair::new(2);
+    p.b.listen(live(), 5).unwrap();
+    // A's second datagram is its conclusion: lose it once, then the resend works.
+    p.drop_from_a = vec![2];
+    let id = p.a.connect(p.now, addr(2000), live()).unwrap();
+    p.run(Duration::from_secs(1));
+    assert!(p
+        .take_events()
+        .contains(&('a', Event::Connected { socket: id })));
+    assert_eq!(p.b.connection_count(), 1);
+}
+
+#[test]
+fn listener_rejects_with_reason_and_caller_learns_it() {
+    let mut p = Pair::new(3);
+    p.b.listen(live(), 5).unwrap();
+    let mut file = SocketConfig::default();
+    file.handshake.transtype = TransType::File;
+    file.handshake.message_api = false;
+    file.handshake.tsbpd = false;
+    file.handshake.congestion = b"file".to_vec();
+    let id = p.a.connect(p.now, addr(2000), file).unwrap();
+    p.run(Duration::from_millis(100));
+    let events = p.take_events();
+    assert!(events.contains(&(
+        'a',
+        Event::ConnectFailed {
+            socket: id,
+            reason: RejectReason::MessageApi
+        }
+    )));
+    assert_eq!(p.b.connection_count(), 0);
+    assert_eq!(p.b.stats().rejected, 1);
+}
+
+#[test]
+fn accept_hook_sees_stream_id_and_may_reject() {
+    let mut p = Pair::new(4);
+    p.b.listen(live(), 5).unwrap();
+    p.b.set_accept_hook(Some(Box::new(|req, config| {
+        if req.stream_id == b"forbidden" {
+            return Err(RejectReason::Server(1403));
+        }
+        config.handshake.rcv_latency_ms = 500;
+        Ok(())
+    })))
+    .unwrap();
+    let bad =
+        p.a.connect(p.now, addr(2000), with_sid("forbidden"))
+            .unwrap();
+    let good = p.a.connect(p.now, addr(2000), with_sid("ok")).unwrap();
+    p.run(Duration::from_millis(100));
+    let events = p.take_events();
+    assert!(events.contains(&(
+        'a',
+        Event::ConnectFailed {
+            socket: bad,
+            reason: RejectReason::Server(1403)
+        }
+    )));
+    assert!(events.contains(&('a', Event::Connected { socket: good })));
+    // The hook raised the listener's receive latency; the caller sends with it.
+    let agreed = p.a.connection(good).unwrap().negotiated().unwrap();
+    assert_eq!(agreed.snd_latency, Some(Duration::from_millis(500)));
+}
+
+#[test]
+fn backlog_full_rejects() {
+    let mut p = Pair::new(5);
+    p.b.listen(live(), 1).unwrap();
+    let first = p.a.connect(p.now, addr(2000), live()).unwrap();
+    p.run(Duration::from_millis(50));
+    let second = p.a.connect(p.now, addr(2000), live()).unwrap();
+    p.run(Duration::from_millis(50));
+    let events = p.take_events();
+    assert!(events.contains(&('a', Event::Connected { socket: first })));
+    assert!(events.contains(&(
+        'a',
+        Event::ConnectFailed {
+            socket: second,
+            reason: RejectReason::Backlog
+        }
+    )));
+}
+
+#[test]
+fn silent_peer_times_out() {
+    let mut p = Pair::new(6);
+    // Nobody listens at B.
+    let id = p.a.connect(p.now, addr(2000), live()).unwrap();
+    let start = p.now;
+    p.run(Duration::from_secs(10));
+    let events = p.take_events();
+    assert_eq!(
+        events,
+        vec![(
+            'a',
+            Event::ConnectFailed {
+                socket: id,
+                reason: RejectReason::Timeout
+            }
+        )]
+    );
+    let _ = start;
+}
+
+#[test]
+fn rendezvous_connects_both_ways() {
+    let mut p = Pair::new(7);
+    let a = p.a.rendezvous(p.now, addr(2000), with_sid("rdv")).unwrap();
+    let b = p.b.rendezvous(p.now, addr(1000), live()).unwrap();
+    p.run(Duration::from_millis(600));
+    let events = p.take_events();
+    assert!(
+        events.contains(&('a', Event::Connected { socket: a })),
+        "{events:?}"
+    );
+    assert!(
+        events.contains(&('b', Event::Connected { socket: b })),
+        "{events:?}"
+    );
+    assert_eq!(p.a.connection(a).unwrap().peer_id(), b.0);
+    assert_eq!(p.b.connection(b).unwrap().peer_id(), a.0);
+}
+
+#[test]
+fn idle_peer_breaks_and_shutdown_is_seen() {
+    let mut p = Pair::new(8);
+    p.b.listen(live(), 5).unwrap();
+    let id = p.a.connect(p.now, addr(2000), live()).unwrap();
+    p.run(Duration::from_millis(50));
+    let server = p.b.accept().unwrap();
+    // Keepalives keep both alive well past the idle timeout.
+    p.run(Duration::from_secs(12));
+    assert!(p
+        .take_events()
+        .iter()
+        .all(|(_, e)| !matches!(e, Event::Broken { .. })));
+    // A closes: B sees the SHUTDOWN.
+    p.a.close(p.now, id, CloseMode::Abort).unwrap();
+    p.run(Duration::from_millis(10));
+    let events = p.take_events();
+    assert!(events.contains(&('a', Event::Closed { socket: id })));
+    assert!(events.contains(&(
+        'b',
+        Event::Broken {
+            socket: server,
+            cause: BreakCause::PeerShutdown
+        }
+    )));
+    assert!(p.a.connection(id).is_none(), "closed socket forgotten");
+}

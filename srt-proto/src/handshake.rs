@@ -1,0 +1,512 @@
+//! HSv5 negotiation: what an initiator asks for (HSREQ and its companion
+//! blocks), how a responder answers or refuses (HSRSP or a rejection reason),
+//! and how the initiator adopts the answer. Pure functions over the packet
+//! types; the connection state machines live in [`crate::connection`].
+
+use crate::packet::{
+    Handshake, HandshakeType, HsExtension, PeerAddress, RejectReason, SrtFlags, SrtHandshake,
+    SrtVersion,
+};
+use crate::seq::SeqNumber;
+use std::time::Duration;
+
+/// The SRT version this implementation announces in HSREQ/HSRSP.
+pub const SRT_VERSION: SrtVersion = SrtVersion::new(1, 5, 4);
+
+/// The oldest peer version that speaks HSv5 (libsrt rejects older ones).
+pub const HSV5_MIN_VERSION: SrtVersion = SrtVersion::new(1, 3, 0);
+
+/// The handshake version of HSv5.
+pub const HS_VERSION_5: u32 = 5;
+/// The handshake version of UDT / HSv4, which every caller's induction uses.
+pub const HS_VERSION_4: u32 = 4;
+/// The HSv4 socket type field value (`SOCK_DGRAM`).
+pub const HS_SOCKTYPE_DGRAM: u16 = 2;
+
+/// How often an unanswered handshake is sent again (libsrt: 250 ms).
+pub const HANDSHAKE_RESEND: Duration = Duration::from_millis(250);
+
+/// The transmission type (`SRTO_TRANSTYPE`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TransType {
+    /// Live mode: TSBPD, too-late drop, message API.
+    Live,
+    /// File mode: file congestion control, stream or message API.
+    File,
+}
+
+/// The settings of one side that the handshake carries or checks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HsSettings {
+    /// Transmission type.
+    pub transtype: TransType,
+    /// Whether TSBPD is on (`SRTO_TSBPDMODE`).
+    pub tsbpd: bool,
+    /// Latency wanted when receiving (`SRTO_RCVLATENCY`), ms.
+    pub rcv_latency_ms: u16,
+    /// Latency proposed for the peer's receiving (`SRTO_PEERLATENCY`), ms.
+    pub peer_latency_ms: u16,
+    /// Too-late packet drop (`SRTO_TLPKTDROP`).
+    pub tlpktdrop: bool,
+    /// Periodic NAK reports (`SRTO_NAKREPORT`).
+    pub nakreport: bool,
+    /// Message API (`SRTO_MESSAGEAPI`).
+    pub message_api: bool,
+    /// Congestion controller name (`SRTO_CONGESTION`): "live" or "file".
+    pub congestion: Vec<u8>,
+    /// Stream ID (`SRTO_STREAMID`), sent by the initiator.
+    pub stream_id: Vec<u8>,
+    /// The oldest peer version accepted (`SRTO_MINVERSION`).
+    pub min_version: SrtVersion,
+    /// Maximum segment size (`SRTO_MSS`).
+    pub mss: u32,
+    /// Flow window in packets: min(receive buffer, `SRTO_FC`).
+    pub flow_window: u32,
+    /// Whether a passphrase is set (`SRTO_PASSPHRASE`).
+    pub has_passphrase: bool,
+    /// `SRTO_ENFORCEDENCRYPTION`.
+    pub enforced_encryption: bool,
+}
+
+impl Default for HsSettings {
+    fn default() -> Self {
+        HsSettings {
+            transtype: TransType::Live,
+            tsbpd: true,
+            rcv_latency_ms: 120,
+            peer_latency_ms: 0,
+            tlpktdrop: true,
+            nakreport: true,
+            message_api: true,
+            congestion: b"live".to_vec(),
+            stream_id: Vec::new(),
+            min_version: SrtVersion::new(1, 0, 0),
+            mss: 1500,
+            flow_window: 8192,
+            has_passphrase: false,
+            enforced_encryption: true,
+        }
+    }
+}
+
+/// What the two sides agreed, as one side sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Negotiated {
+    /// The peer's SRT version.
+    pub peer_version: SrtVersion,
+    /// The peer's SRT flags.
+    pub peer_flags: SrtFlags,
+    /// TSBPD latency of what this side receives, if the peer sends with TSBPD.
+    pub rcv_latency: Option<Duration>,
+    /// TSBPD latency of what this side sends, if the peer receives with TSBPD.
+    pub snd_latency: Option<Duration>,
+    /// Too-late packet drop in effect.
+    pub tlpktdrop: bool,
+    /// The peer sends periodic NAK reports.
+    pub peer_nakreport: bool,
+    /// The stream ID (sent by the initiator).
+    pub stream_id: Vec<u8>,
+}
+
+/// The SRT flags this side declares as initiator (libsrt's
+/// `fillSrtHandshake_HSREQ`).
+fn hsreq_flags(s: &HsSettings) -> SrtFlags {
+    let mut flags = SrtFlags::HAICRYPT | SrtFlags::FILTERCAP | SrtFlags::REXMITFLG;
+    if s.tsbpd {
+        flags = flags | SrtFlags::TSBPD_SND | SrtFlags::TSBPD_RCV;
+        if s.tlpktdrop {
+            flags = flags | SrtFlags::TLPKTDROP;
+        }
+    }
+    if s.nakreport {
+        flags = flags | SrtFlags::NAKREPORT;
+    }
+    if !s.message_api {
+        flags = flags | SrtFlags::STREAM;
+    }
+    flags
+}
+
+/// The extension blocks an initiator sends in its CONCLUSION, in libsrt's
+/// order, and the extension flags that announce them.
+pub fn initiator_blocks(s: &HsSettings) -> (u16, Vec<HsExtension>) {
+    let (rcv, snd) = if s.tsbpd {
+        (s.rcv_latency_ms, s.peer_latency_ms)
+    } else {
+        (0, 0)
+    };
+    let mut blocks = vec![HsExtension::HsReq(SrtHandshake {
+        version: SRT_VERSION,
+        flags: hsreq_flags(s),
+        recv_latency_ms: rcv,
+        send_latency_ms: snd,
+    })];
+    let mut ext = Handshake::EXT_HSREQ;
+    if !s.stream_id.is_empty() {
+        blocks.push(HsExtension::StreamId(s.stream_id.clone()));
+        ext |= Handshake::EXT_CONFIG;
+    }
+    // libsrt sends CONGESTION only when it is not "live" (core.cpp:1750).
+    if s.congestion != b"live" {
+        blocks.push(HsExtension::Congestion(s.congestion.clone()));
+        ext |= Handshake::EXT_CONFIG;
+    }
+    (ext, blocks)
+}
+
+/// The responder's side: checks the initiator's CONCLUSION blocks against
+/// `own` and returns the agreement and the blocks of the answer (HSRSP, and
+/// CONGESTION when not live), or the reason to refuse.
+pub fn respond(
+    own: &HsSettings,
+    peer_blocks: &[HsExtension],
+) -> Result<(Negotiated, u16, Vec<HsExtension>), RejectReason> {
+    let req = peer_blocks
+        .iter()
+        .find_map(|b| match b {
+            HsExtension::HsReq(hs) => Some(*hs),
+            _ => None,
+        })
+        .ok_or(RejectReason::Rogue)?;
+    if req.version < HSV5_MIN_VERSION || req.version < own.min_version {
+        return Err(RejectReason::Version);
+    }
+    // The stream flag must agree (core.cpp:2323).
+    if req.flags.contains(SrtFlags::STREAM) == own.message_api {
+        return Err(RejectReason::MessageApi);
+    }
+    let peer_cc = peer_blocks
+        .iter()
+        .find_map(|b| match b {
+            HsExtension::Congestion(cc) => Some(cc.as_slice()),
+            _ => None,
+        })
+        .unwrap_or(b"live");
+    if peer_cc != own.congestion.as_slice() {
+        return Err(RejectReason::Congestion);
+    }
+    let peer_km = peer_blocks
+        .iter()
+        .any(|b| matches!(b, HsExtension::KmReq(_)));
+    if own.enforced_encryption && (peer_km != own.has_passphrase) {
+        return Err(RejectReason::Unsecure);
+    }
+    if own.has_passphrase && peer_km {
+        // Key material exchange arrives with the encryption issue.
+        return Err(RejectReason::BadSecret);
+    }
+    if peer_blocks
+        .iter()
+        .any(|b| matches!(b, HsExtension::Filter(_) | HsExtension::Group(_)))
+    {
+        // Packet filters and groups are not implemented yet: refuse, as a
+        // libsrt built without them does.
+        return Err(RejectReason::Filter);
+    }
+    let stream_id = peer_blocks
+        .iter()
+        .find_map(|b| match b {
+            HsExtension::StreamId(s) => Some(s.clone()),
+            _ => None,
+        })
+        .unwrap_or_default();
+
+    // Latencies as libsrt's processSrtMsg_HSREQ: each direction takes the
+    // larger of the receiver's wish and the sender's proposal.
+    let rcv_latency = (own.tsbpd && req.flags.contains(SrtFlags::TSBPD_SND))
+        .then(|| own.rcv_latency_ms.max(req.send_latency_ms));
+    let snd_latency = req
+        .flags
+        .contains(SrtFlags::TSBPD_RCV)
+        .then(|| own.peer_latency_ms.max(req.recv_latency_ms));
+
+    let tlpktdrop = own.tlpktdrop && own.tsbpd;
+    let mut flags = SrtFlags::HAICRYPT | SrtFlags::FILTERCAP;
+    let mut latency_rcv = 0;
+    let mut latency_snd = 0;
+    if let Some(l) = rcv_latency {
+        flags = flags | SrtFlags::TSBPD_RCV;
+        latency_rcv = l;
+    } else if own.tsbpd {
+        flags = flags | SrtFlags::TSBPD_RCV;
+        latency_rcv = own.rcv_latency_ms;
+    }
+    if let Some(l) = snd_latency {
+        flags = flags | SrtFlags::TSBPD_SND;
+        latency_snd = l;
+    }
+    if tlpktdrop {
+        flags = flags | SrtFlags::TLPKTDROP;
+    }
+    if own.nakreport {
+        flags = flags | SrtFlags::NAKREPORT;
+    }
+    if req.flags.contains(SrtFlags::REXMITFLG) {
+        flags = flags | SrtFlags::REXMITFLG;
+    }
+    let mut blocks = vec![HsExtension::HsRsp(SrtHandshake {
+        version: SRT_VERSION,
+        flags,
+        recv_latency_ms: latency_rcv,
+        send_latency_ms: latency_snd,
+    })];
+    let mut ext = Handshake::EXT_HSREQ;
+    if own.congestion != b"live" {
+        blocks.push(HsExtension::Congestion(own.congestion.clone()));
+        ext |= Handshake::EXT_CONFIG;
+    }
+    let ms = |v: u16| Duration::from_millis(u64::from(v));
+    Ok((
+        Negotiated {
+            peer_version: req.version,
+            peer_flags: req.flags,
+            rcv_latency: rcv_latency.map(ms),
+            snd_latency: snd_latency.map(ms),
+            tlpktdrop,
+            peer_nakreport: req.flags.contains(SrtFlags::NAKREPORT),
+            stream_id,
+        },
+        ext,
+        blocks,
+    ))
+}
+
+/// The initiator's side: adopts the responder's CONCLUSION blocks, or
+/// returns the reason to give up.
+pub fn adopt_response(
+    own: &HsSettings,
+    peer_blocks: &[HsExtension],
+) -> Result<Negotiated, RejectReason> {
+    let rsp = peer_blocks
+        .iter()
+        .find_map(|b| match b {
+            HsExtension::HsRsp(hs) => Some(*hs),
+            _ => None,
+        })
+        .ok_or(RejectReason::Rogue)?;
+    if rsp.version.0 == 0 {
+        return Err(RejectReason::Peer);
+    }
+    if rsp.version < HSV5_MIN_VERSION || rsp.version < own.min_version {
+        return Err(RejectReason::Version);
+    }
+    let peer_cc = peer_blocks
+        .iter()
+        .find_map(|b| match b {
+            HsExtension::Congestion(cc) => Some(cc.as_slice()),
+            _ => None,
+        })
+        .unwrap_or(b"live");
+    if peer_cc != own.congestion.as_slice() {
+        return Err(RejectReason::Congestion);
+    }
+    let ms = |v: u16| Duration::from_millis(u64::from(v));
+    // The responder put the maximised latencies in its HSRSP: its receiving
+    // latency (our sending) in the high half, ours in the low half.
+    let rcv_latency =
+        (own.tsbpd && rsp.flags.contains(SrtFlags::TSBPD_SND)).then(|| ms(rsp.send_latency_ms));
+    let snd_latency = rsp
+        .flags
+        .contains(SrtFlags::TSBPD_RCV)
+        .then(|| ms(rsp.recv_latency_ms));
+    Ok(Negotiated {
+        peer_version: rsp.version,
+        peer_flags: rsp.flags,
+        rcv_latency,
+        snd_latency,
+        tlpktdrop: own.tlpktdrop && own.tsbpd && rsp.flags.contains(SrtFlags::TLPKTDROP),
+        peer_nakreport: rsp.flags.contains(SrtFlags::NAKREPORT),
+        stream_id: own.stream_id.clone(),
+    })
+}
+
+/// Who won the rendezvous cookie contest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RendezvousRole {
+    /// Sends HSREQ, like a caller.
+    Initiator,
+    /// Answers with HSRSP, like a listener.
+    Responder,
+}
+
+/// libsrt's cookie contest (core.cpp:4247-4310): the difference of the two
+/// cookies as a wrapping 32-bit signed number decides; equal cookies cannot
+/// be told apart. At exactly 2³¹ apart libsrt 1.5.5 picks the larger signed
+/// value as initiator (≤ 1.5.4 made both responders).
+pub fn cookie_contest(own: u32, peer: u32) -> Result<RendezvousRole, RejectReason> {
+    let d = own.wrapping_sub(peer) as i32;
+    match d {
+        0 => Err(RejectReason::RdvCookie),
+        i32::MIN if (own as i32) > (peer as i32) => Ok(RendezvousRole::Initiator),
+        d if d > 0 => Ok(RendezvousRole::Initiator),
+        _ => Ok(RendezvousRole::Responder),
+    }
+}
+
+/// The fixed fields of a handshake this side sends.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct HsHeader {
+    pub(crate) version: u32,
+    pub(crate) isn: SeqNumber,
+    pub(crate) mss: u32,
+    pub(crate) flow_window: u32,
+    pub(crate) socket_id: u32,
+    pub(crate) cookie: u32,
+    pub(crate) peer_addr: PeerAddress,
+}
+
+impl HsHeader {
+    /// A handshake with these fields.
+    pub(crate) fn build(
+        &self,
+        req_type: HandshakeType,
+        encryption_field: u16,
+        extension_field: u16,
+        extensions: Vec<HsExtension>,
+    ) -> Handshake {
+        Handshake {
+            version: self.version,
+            encryption_field,
+            extension_field,
+            isn: self.isn,
+            mss: self.mss,
+            flow_window: self.flow_window,
+            req_type,
+            socket_id: self.socket_id,
+            syn_cookie: self.cookie,
+            peer_addr: self.peer_addr,
+            extensions,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blocks_of(s: &HsSettings) -> Vec<HsExtension> {
+        initiator_blocks(s).1
+    }
+
+    #[test]
+    fn live_hsreq_matches_libsrt_capture() {
+        // libsrt 1.5.1 live caller: flags 0xBF, latency word 0x00780000.
+        let s = HsSettings::default();
+        let (ext, blocks) = initiator_blocks(&s);
+        assert_eq!(ext, Handshake::EXT_HSREQ);
+        match &blocks[0] {
+            HsExtension::HsReq(hs) => {
+                assert_eq!(hs.flags.0, 0xBF);
+                assert_eq!((hs.recv_latency_ms, hs.send_latency_ms), (120, 0));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn file_hsreq_matches_libsrt_capture() {
+        // libsrt 1.5.1 file caller: flags 0xE4, CONGESTION "file".
+        let s = HsSettings {
+            transtype: TransType::File,
+            tsbpd: false,
+            tlpktdrop: false,
+            nakreport: false,
+            message_api: false,
+            congestion: b"file".to_vec(),
+            ..HsSettings::default()
+        };
+        let (ext, blocks) = initiator_blocks(&s);
+        assert_eq!(ext, Handshake::EXT_HSREQ | Handshake::EXT_CONFIG);
+        assert!(matches!(&blocks[0], HsExtension::HsReq(hs) if hs.flags.0 == 0xE4));
+        assert_eq!(blocks[1], HsExtension::Congestion(b"file".to_vec()));
+        // And a file listener answers 0xA4 (never STREAM), as libsrt does.
+        let (_, _, rsp) = respond(&s, &blocks).unwrap();
+        assert!(matches!(&rsp[0], HsExtension::HsRsp(hs) if hs.flags.0 == 0xA4));
+    }
+
+    #[test]
+    fn latency_is_the_larger_wish_in_each_direction() {
+        let caller = HsSettings {
+            rcv_latency_ms: 200,
+            peer_latency_ms: 50,
+            ..HsSettings::default()
+        };
+        let listener = HsSettings {
+            rcv_latency_ms: 120,
+            peer_latency_ms: 300,
+            ..HsSettings::default()
+        };
+        let (agreed, _, rsp) = respond(&listener, &blocks_of(&caller)).unwrap();
+        assert_eq!(agreed.rcv_latency, Some(Duration::from_millis(120)));
+        assert_eq!(agreed.snd_latency, Some(Duration::from_millis(300)));
+        let caller_view = adopt_response(&caller, &rsp).unwrap();
+        assert_eq!(caller_view.snd_latency, agreed.rcv_latency);
+        assert_eq!(caller_view.rcv_latency, agreed.snd_latency);
+        // libsrt 1.5.1 answers HSREQ 0x00780000 with HSRSP 0x00780078.
+        let (_, _, rsp) =
+            respond(&HsSettings::default(), &blocks_of(&HsSettings::default())).unwrap();
+        assert!(matches!(&rsp[0], HsExtension::HsRsp(hs)
+            if hs.flags.0 == 0xBF && hs.recv_latency_ms == 120 && hs.send_latency_ms == 120));
+    }
+
+    #[test]
+    fn mismatches_are_refused_with_libsrt_reasons() {
+        let live = HsSettings::default();
+        let file_stream = HsSettings {
+            message_api: false,
+            congestion: b"file".to_vec(),
+            tsbpd: false,
+            ..HsSettings::default()
+        };
+        assert_eq!(
+            respond(&live, &blocks_of(&file_stream)).unwrap_err(),
+            RejectReason::MessageApi
+        );
+        let file_msg = HsSettings {
+            message_api: true,
+            ..file_stream.clone()
+        };
+        assert_eq!(
+            respond(&live, &blocks_of(&file_msg)).unwrap_err(),
+            RejectReason::Congestion
+        );
+        let secret = HsSettings {
+            has_passphrase: true,
+            ..HsSettings::default()
+        };
+        assert_eq!(
+            respond(&secret, &blocks_of(&live)).unwrap_err(),
+            RejectReason::Unsecure
+        );
+        let picky = HsSettings {
+            min_version: SrtVersion::new(1, 6, 0),
+            ..HsSettings::default()
+        };
+        assert_eq!(
+            respond(&picky, &blocks_of(&live)).unwrap_err(),
+            RejectReason::Version
+        );
+        assert_eq!(respond(&live, &[]).unwrap_err(), RejectReason::Rogue);
+    }
+
+    #[test]
+    fn cookie_contest_matches_libsrt() {
+        // Seen: 0xd87a142b beat 0x7248b947; 0x9081af21 beat 0x27f5c99b.
+        assert_eq!(
+            cookie_contest(0xd87a_142b, 0x7248_b947),
+            Ok(RendezvousRole::Initiator)
+        );
+        assert_eq!(
+            cookie_contest(0x7248_b947, 0xd87a_142b),
+            Ok(RendezvousRole::Responder)
+        );
+        assert_eq!(
+            cookie_contest(0x9081_af21, 0x27f5_c99b),
+            Ok(RendezvousRole::Initiator)
+        );
+        assert_eq!(cookie_contest(5, 5), Err(RejectReason::RdvCookie));
+        // Exactly half the ring apart: exactly one side initiates.
+        let (a, b) = (0x1000_0000u32, 0x9000_0000u32);
+        assert_ne!(cookie_contest(a, b), cookie_contest(b, a));
+    }
+}

@@ -1,0 +1,202 @@
+//! `cargo xtask ci`: the CI pipeline, step by step, stopping at the first
+//! failure.
+
+use crate::util::{self, cargo, run, succeeds_quietly, Failure};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Debian packages the interop tests and tools need: libsrt's own programs
+/// (`srt-live-transmit`, `srt-file-transmit`), tshark's SRT dissector, and
+/// libsrt to build C peers against.
+const DEBIAN_PACKAGES: &[&str] = &["srt-tools", "tshark", "libsrt-openssl-dev"];
+
+/// The cargo-fuzz release CI installs when it is missing.
+pub(crate) const CARGO_FUZZ_VERSION: &str = "0.13.2";
+
+struct Step {
+    name: &'static str,
+    run: fn() -> Result<(), Failure>,
+}
+
+const STEPS: &[Step] = &[
+    Step {
+        name: "Debian packages",
+        run: debian_packages,
+    },
+    Step {
+        name: "rustfmt",
+        run: fmt,
+    },
+    Step {
+        name: "clippy",
+        run: clippy,
+    },
+    Step {
+        name: "tests",
+        run: tests,
+    },
+    Step {
+        name: "rustdoc",
+        run: doc,
+    },
+    Step {
+        name: "fuzz targets build",
+        run: fuzz_build,
+    },
+    Step {
+        name: "benches build",
+        run: bench_build,
+    },
+];
+
+/// Runs every step in order; the first failure ends the run.
+pub(crate) fn main() -> Result<(), Failure> {
+    let start = Instant::now();
+    let mut times: Vec<(&str, Duration)> = Vec::new();
+    for (i, step) in STEPS.iter().enumerate() {
+        let n = i + 1;
+        println!();
+        println!("{}", "=".repeat(72));
+        println!("==> xtask ci [{n}/{}] {}", STEPS.len(), step.name);
+        println!("{}", "=".repeat(72));
+        let step_start = Instant::now();
+        if let Err(e) = (step.run)() {
+            let msg = match e {
+                Failure::Usage(m) | Failure::Failed(m) => m,
+            };
+            return Err(Failure::Failed(format!(
+                "ci step [{n}/{}] {} failed after {:.1} s: {msg}",
+                STEPS.len(),
+                step.name,
+                step_start.elapsed().as_secs_f64()
+            )));
+        }
+        times.push((step.name, step_start.elapsed()));
+        println!(
+            "==> [{n}/{}] {}: ok ({:.1} s)",
+            STEPS.len(),
+            step.name,
+            step_start.elapsed().as_secs_f64()
+        );
+    }
+    println!();
+    println!("{}", "=".repeat(72));
+    println!("==> xtask ci: all {} steps passed", STEPS.len());
+    for (name, time) in times {
+        println!("    {name:<24} {:>7.1} s", time.as_secs_f64());
+    }
+    println!(
+        "    {:<24} {:>7.1} s",
+        "total",
+        start.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Whether `dpkg-query` reports the package as fully installed.
+fn deb_installed(package: &str) -> Result<bool, Failure> {
+    let output = Command::new("dpkg-query")
+        .args(["-W", "--showformat=${Status}", package])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .map_err(|e| {
+            Failure::Failed(format!(
+                "cannot run dpkg-query ({e}); CI needs a Debian system (bookworm)"
+            ))
+        })?;
+    Ok(output.status.success()
+        && String::from_utf8_lossy(&output.stdout).trim() == "install ok installed")
+}
+
+fn debian_packages() -> Result<(), Failure> {
+    let mut missing = Vec::new();
+    for &package in DEBIAN_PACKAGES {
+        let installed = deb_installed(package)?;
+        println!(
+            "{package:<20} {}",
+            if installed { "installed" } else { "MISSING" }
+        );
+        if !installed {
+            missing.push(package);
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    println!("installing {}", missing.join(" "));
+    run(Command::new("apt-get").arg("update"))?;
+    run(Command::new("apt-get")
+        .args(["install", "-y"])
+        .args(&missing)
+        .env("DEBIAN_FRONTEND", "noninteractive"))?;
+    let still_missing: Vec<&str> = missing
+        .into_iter()
+        .filter(|p| !deb_installed(p).unwrap_or(false))
+        .collect();
+    if still_missing.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Failed(format!(
+            "apt-get succeeded but these packages are still not installed: {}",
+            still_missing.join(" ")
+        )))
+    }
+}
+
+fn fmt() -> Result<(), Failure> {
+    run(cargo().args(["fmt", "--all", "--", "--check"]))?;
+    // The fuzz crate is its own workspace; check its formatting too.
+    run(cargo().args(["fmt", "--manifest-path", "fuzz/Cargo.toml", "--", "--check"]))
+}
+
+fn clippy() -> Result<(), Failure> {
+    run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    // The demo binary needs the `demo` feature, which --workspace leaves off.
+    run(cargo().args([
+        "clippy",
+        "--package",
+        "xtask",
+        "--all-targets",
+        "--features",
+        "demo",
+        "--",
+        "-D",
+        "warnings",
+    ]))
+}
+
+fn tests() -> Result<(), Failure> {
+    if succeeds_quietly(cargo().args(["nextest", "--version"])) {
+        println!("test runner: cargo-nextest");
+        run(cargo().args(["nextest", "run", "--workspace"]))?;
+    } else {
+        println!("test runner: cargo test (cargo-nextest is not installed)");
+        run(cargo().args(["test", "--workspace"]))?;
+    }
+    // nextest does not run doctests.
+    run(cargo().args(["test", "--workspace", "--doc"]))
+}
+
+fn doc() -> Result<(), Failure> {
+    run(cargo()
+        .args(["doc", "--workspace", "--no-deps"])
+        .env("RUSTDOCFLAGS", "-D warnings"))
+}
+
+fn fuzz_build() -> Result<(), Failure> {
+    util::ensure_cargo_tool("fuzz", "cargo-fuzz", CARGO_FUZZ_VERSION)?;
+    // The same build `cargo xtask fuzz` runs, so a later fuzz run reuses it.
+    run(cargo().args(crate::fuzz::cargo_fuzz_args("build", false)))
+}
+
+fn bench_build() -> Result<(), Failure> {
+    run(cargo().args(["bench", "--workspace", "--no-run"]))
+}

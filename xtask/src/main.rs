@@ -1,0 +1,91 @@
+//! `cargo xtask`: everything that orchestrates processes around the workspace.
+//!
+//! ```text
+//! cargo xtask ci                                  the whole CI pipeline (what .ci/run runs)
+//! cargo xtask fuzz <target> [--seconds N] [--asan] [-- <libFuzzer args>]
+//! cargo xtask bench [filter]                      cargo bench -p srt-proto [-- filter]
+//! cargo xtask demo                                decode every test-vector capture
+//! ```
+//!
+//! Only `std` is used here; every tool is run with [`std::process::Command`].
+
+mod ci;
+mod fuzz;
+mod util;
+
+use std::process::ExitCode;
+use util::Failure;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  ci                              run the CI pipeline: Debian packages, fmt, clippy,
+                                  tests, docs, fuzz build, bench build
+  fuzz <target> [--seconds N] [--asan] [-- <libFuzzer args>...]
+                                  run a fuzz target from fuzz/fuzz_targets for N seconds
+                                  (default 60); --asan adds AddressSanitizer
+  bench [filter]                  cargo bench -p srt-proto [-- filter]
+  demo                            decode every test-vector capture, one line per packet
+  help                            this text
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("ci") if args.len() == 1 => ci::main(),
+        Some("fuzz") => fuzz::main(&args[1..]),
+        Some("bench") => bench(&args[1..]),
+        Some("demo") if args.len() == 1 => demo(),
+        Some("help" | "-h" | "--help") => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        _ => Err(Failure::Usage(format!(
+            "unknown command or arguments: {args:?}"
+        ))),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Usage(msg)) => {
+            eprintln!("xtask: {msg}\n\n{USAGE}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Failed(msg)) => {
+            eprintln!("\nxtask: FAILED: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `cargo xtask bench [filter]`: the srt-proto benchmarks. The filter goes to
+/// the bench harness (criterion), so it selects benchmarks by name.
+fn bench(args: &[String]) -> Result<(), Failure> {
+    if args.len() > 1 || args.first().is_some_and(|a| a.starts_with('-')) {
+        return Err(Failure::Usage("bench takes at most one filter".into()));
+    }
+    let mut cmd = util::cargo();
+    cmd.args(["bench", "-p", "srt-proto"]);
+    if let Some(filter) = args.first() {
+        cmd.args(["--", filter]);
+    }
+    util::run(&mut cmd)
+}
+
+/// `cargo xtask demo`: for now, the test-vector decode in the `xtask-demo`
+/// binary, built with the `demo` feature so that the rest of xtask does not
+/// depend on the engine compiling.
+fn demo() -> Result<(), Failure> {
+    let mut cmd = util::cargo();
+    cmd.args([
+        "run",
+        "--quiet",
+        "--package",
+        "xtask",
+        "--features",
+        "demo",
+        "--bin",
+        "xtask-demo",
+    ]);
+    util::run(&mut cmd)
+}

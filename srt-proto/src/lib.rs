@@ -7,13 +7,16 @@
 //!
 //! So far it holds the wire format: [`packet`] (every data and control packet
 //! of libsrt 1.5, encoded and decoded byte-exact) and [`seq`] (the wrapping
-//! numbers those packets carry).
+//! numbers those packets carry). With feature `sim`, `sim` models lossy,
+//! delayed, rate-limited links, deterministically from a seed.
 
 pub mod connection;
 pub mod endpoint;
 pub mod handshake;
 pub mod packet;
 pub mod seq;
+#[cfg(feature = "sim")]
+pub mod sim;
 
 pub use connection::{
     BreakCause, CloseMode, ConnState, ConnTimers, Connection, Event, SocketConfig, Transmit,

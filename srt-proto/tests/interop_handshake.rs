@@ -1,0 +1,392 @@
+//! Handshakes with real libsrt 1.5.1: `srt-live-transmit` (Debian's
+//! `srt-tools`) and a small C program linked against libsrt
+//! (`tests/c/srt_probe.c`, Debian's `libsrt-openssl-dev`) that prints what
+//! libsrt sees. The engine is driven by a plain loop over a std `UdpSocket`.
+//!
+//! These tests fail, never skip, when the peers are missing: `cargo xtask ci`
+//! installs them.
+
+use srt_proto::handshake::TransType;
+use srt_proto::packet::{RejectReason, SocketId};
+use srt_proto::{CloseMode, Endpoint, EndpointConfig, Event, SocketConfig};
+use std::io::{BufRead, BufReader, Read};
+use std::net::{SocketAddr, UdpSocket};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// A free UDP port on 127.0.0.1 (bound and released; good enough for tests).
+fn free_port() -> u16 {
+    UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Our engine on a std UDP socket.
+struct Driver {
+    sock: UdpSocket,
+    ep: Endpoint,
+    events: Vec<Event>,
+}
+
+impl Driver {
+    fn new(seed: u64) -> Self {
+        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let local = sock.local_addr().unwrap();
+        let config = EndpointConfig {
+            seed,
+            ..EndpointConfig::default()
+        };
+        Driver {
+            ep: Endpoint::new(config, local, Instant::now()),
+            sock,
+            events: Vec::new(),
+        }
+    }
+
+    fn port(&self) -> u16 {
+        self.sock.local_addr().unwrap().port()
+    }
+
+    /// Runs the engine until `done` holds for an event seen, or `limit` passes.
+    fn run_until(&mut self, limit: Duration, mut done: impl FnMut(&Event) -> bool) -> bool {
+        let end = Instant::now() + limit;
+        let mut buf = [0u8; 1500];
+        loop {
+            let now = Instant::now();
+            self.ep.handle_timeout(now);
+            while let Some(t) = self.ep.poll_transmit(now, &mut buf) {
+                self.sock.send_to(&buf[..t.size], t.destination).unwrap();
+            }
+            while let Some(e) = self.ep.poll_event() {
+                let hit = done(&e);
+                self.events.push(e);
+                if hit {
+                    return true;
+                }
+            }
+            if now >= end {
+                return false;
+            }
+            let wake = self
+                .ep
+                .poll_timeout()
+                .map_or(Duration::from_millis(50), |t| {
+                    t.saturating_duration_since(now)
+                })
+                .clamp(Duration::from_millis(1), Duration::from_millis(50));
+            self.sock.set_read_timeout(Some(wake)).unwrap();
+            if let Ok((n, from)) = self.sock.recv_from(&mut buf) {
+                self.ep.handle_datagram(Instant::now(), from, &buf[..n]);
+            }
+        }
+    }
+}
+
+/// A child process that is killed when dropped; its output is kept.
+struct Peer {
+    child: Child,
+    name: &'static str,
+}
+
+impl Peer {
+    fn spawn(name: &'static str, program: &str, args: &[&str]) -> Peer {
+        let child = Command::new(program)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot run {program} ({e}): run `cargo xtask ci`, which installs libsrt's tools")
+            });
+        Peer { child, name }
+    }
+
+    /// Waits for a line of stdout containing `needle`.
+    fn wait_for_line(&mut self, needle: &str) -> String {
+        let stdout = self.child.stdout.as_mut().unwrap();
+        let mut reader = BufReader::new(stdout);
+        let mut line = String::new();
+        loop {
+            line.clear();
+            let n = reader.read_line(&mut line).unwrap();
+            assert!(n > 0, "{} ended before printing {needle:?}", self.name);
+            if line.contains(needle) {
+                return line.trim().to_string();
+            }
+        }
+    }
+
+    /// Waits (bounded) for the process to end and returns stdout + stderr.
+    fn finish(mut self, limit: Duration) -> String {
+        let end = Instant::now() + limit;
+        while Instant::now() < end {
+            if self.child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let mut out = String::new();
+        if let Some(mut s) = self.child.stdout.take() {
+            let _ = s.read_to_string(&mut out);
+        }
+        if let Some(mut s) = self.child.stderr.take() {
+            let _ = s.read_to_string(&mut out);
+        }
+        out
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Builds `tests/c/srt_probe.c` against the system libsrt once.
+fn probe() -> &'static PathBuf {
+    static PROBE: OnceLock<PathBuf> = OnceLock::new();
+    PROBE.get_or_init(|| {
+        let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/c/srt_probe.c");
+        let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("srt_probe");
+        let flags = Command::new("pkg-config")
+            .args(["--cflags", "--libs", "--static", "srt"])
+            .output()
+            .expect("pkg-config is missing: run `cargo xtask ci`");
+        assert!(
+            flags.status.success(),
+            "libsrt's pkg-config file is missing (package libsrt-openssl-dev): run `cargo xtask ci`"
+        );
+        let flags = String::from_utf8(flags.stdout).unwrap();
+        let status = Command::new("cc")
+            .arg(&src)
+            .arg("-o")
+            .arg(&out)
+            .args(flags.split_whitespace())
+            .status()
+            .expect("cc is missing");
+        assert!(status.success(), "building srt_probe failed");
+        out
+    })
+}
+
+fn config_with_sid(sid: &str) -> SocketConfig {
+    let mut c = SocketConfig::default();
+    c.handshake.stream_id = sid.as_bytes().to_vec();
+    c.timers.connect_timeout = Duration::from_secs(10);
+    c
+}
+
+fn connected(id: SocketId) -> impl FnMut(&Event) -> bool {
+    move |e| {
+        matches!(e, Event::Connected { socket } if *socket == id)
+            || matches!(e, Event::ConnectFailed { socket, .. } if *socket == id)
+    }
+}
+
+#[test]
+fn our_caller_to_srt_live_transmit_listener() {
+    let port = free_port();
+    let url = format!("srt://127.0.0.1:{port}?mode=listener");
+    let slt = Peer::spawn(
+        "srt-live-transmit",
+        "srt-live-transmit",
+        &["-a:no", "-v", &url, "file://con"],
+    );
+    let mut d = Driver::new(11);
+    let remote: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let id =
+        d.ep.connect(Instant::now(), remote, config_with_sid("rust-caller"))
+            .unwrap();
+    assert!(d.run_until(Duration::from_secs(10), connected(id)));
+    assert!(
+        d.events.contains(&Event::Connected { socket: id }),
+        "{:?}",
+        d.events
+    );
+    // Stay connected for a while (keepalives), then close gracefully.
+    d.run_until(Duration::from_millis(1500), |_| false);
+    d.ep.close(Instant::now(), id, CloseMode::Linger).unwrap();
+    d.run_until(Duration::from_millis(200), |_| false);
+    let out = slt.finish(Duration::from_secs(3));
+    assert!(out.contains("Accepted SRT source connection"), "{out}");
+    assert!(out.contains("SRT source disconnected"), "{out}");
+}
+
+#[test]
+fn libsrt_listener_sees_our_stream_id() {
+    let port = free_port();
+    let mut p = Peer::spawn(
+        "srt_probe",
+        probe().to_str().unwrap(),
+        &["listen", &port.to_string()],
+    );
+    p.wait_for_line("listening");
+    let mut d = Driver::new(12);
+    let remote: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let sid = "#!::r=live/feed,m=publish";
+    let id =
+        d.ep.connect(Instant::now(), remote, config_with_sid(sid))
+            .unwrap();
+    assert!(d.run_until(Duration::from_secs(10), connected(id)));
+    assert!(d.events.contains(&Event::Connected { socket: id }));
+    d.run_until(Duration::from_millis(100), |_| false);
+    let line = p.wait_for_line("streamid=");
+    assert_eq!(line, format!("streamid={sid}"));
+}
+
+#[test]
+fn srt_live_transmit_caller_to_our_listener() {
+    let mut d = Driver::new(13);
+    d.ep.listen(SocketConfig::default(), 5).unwrap();
+    let udp_in = free_port();
+    let src = format!("udp://127.0.0.1:{udp_in}");
+    let dst = format!("srt://127.0.0.1:{}?streamid=from-libsrt", d.port());
+    let slt = Peer::spawn(
+        "srt-live-transmit",
+        "srt-live-transmit",
+        &["-a:no", "-v", &src, &dst],
+    );
+    assert!(d.run_until(Duration::from_secs(10), |e| matches!(
+        e,
+        Event::Accepted { .. }
+    )));
+    let id = d.ep.accept().expect("accepted");
+    assert_eq!(d.ep.connection(id).unwrap().stream_id(), b"from-libsrt");
+    d.run_until(Duration::from_millis(1500), |_| false);
+    d.ep.close(Instant::now(), id, CloseMode::Linger).unwrap();
+    d.run_until(Duration::from_millis(200), |_| false);
+    let out = slt.finish(Duration::from_millis(300));
+    assert!(out.contains("SRT target connected"), "{out}");
+}
+
+#[test]
+fn rendezvous_with_srt_live_transmit() {
+    let mut d = Driver::new(14);
+    let slt_port = free_port();
+    let url = format!(
+        "srt://127.0.0.1:{}?mode=rendezvous&adapter=127.0.0.1&port={slt_port}&streamid=rdv-libsrt",
+        d.port()
+    );
+    let src = format!("udp://127.0.0.1:{}", free_port());
+    let slt = Peer::spawn(
+        "srt-live-transmit",
+        "srt-live-transmit",
+        &["-a:no", "-v", &src, &url],
+    );
+    let remote: SocketAddr = format!("127.0.0.1:{slt_port}").parse().unwrap();
+    let id =
+        d.ep.rendezvous(Instant::now(), remote, config_with_sid("rdv-rust"))
+            .unwrap();
+    assert!(d.run_until(Duration::from_secs(15), connected(id)));
+    assert!(
+        d.events.contains(&Event::Connected { socket: id }),
+        "{:?}",
+        d.events
+    );
+    // The initiator's stream ID is the one both sides hold.
+    let sid = d.ep.connection(id).unwrap().stream_id().to_vec();
+    assert!(sid == b"rdv-libsrt" || sid == b"rdv-rust", "{sid:?}");
+    d.run_until(Duration::from_millis(1500), |_| false);
+    d.ep.close(Instant::now(), id, CloseMode::Linger).unwrap();
+    d.run_until(Duration::from_millis(200), |_| false);
+    let out = slt.finish(Duration::from_millis(300));
+    assert!(out.contains("SRT target connected"), "{out}");
+}
+
+#[test]
+fn rendezvous_stream_id_agrees_with_libsrt() {
+    let mut d = Driver::new(15);
+    let probe_port = free_port();
+    let mut p = Peer::spawn(
+        "srt_probe",
+        probe().to_str().unwrap(),
+        &[
+            "rendezvous",
+            &probe_port.to_string(),
+            &d.port().to_string(),
+            "rdv-probe",
+        ],
+    );
+    let remote: SocketAddr = format!("127.0.0.1:{probe_port}").parse().unwrap();
+    let id =
+        d.ep.rendezvous(Instant::now(), remote, config_with_sid("rdv-ours"))
+            .unwrap();
+    assert!(d.run_until(Duration::from_secs(15), connected(id)));
+    assert!(
+        d.events.contains(&Event::Connected { socket: id }),
+        "{:?}",
+        d.events
+    );
+    d.run_until(Duration::from_millis(100), |_| false);
+    let theirs = p.wait_for_line("streamid=");
+    let ours = String::from_utf8(d.ep.connection(id).unwrap().stream_id().to_vec()).unwrap();
+    assert_eq!(theirs, format!("streamid={ours}"));
+}
+
+#[test]
+fn libsrt_rejection_reason_is_reported() {
+    // libsrt listens in file mode; our live caller is refused with
+    // MESSAGEAPI, which libsrt logs as "rsp(REJECT): 1012".
+    let port = free_port();
+    let url = format!("srt://127.0.0.1:{port}?mode=listener&transtype=file");
+    let slt = Peer::spawn(
+        "srt-live-transmit",
+        "srt-live-transmit",
+        &["-a:no", &url, "file://con"],
+    );
+    let mut d = Driver::new(16);
+    let remote: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let id =
+        d.ep.connect(Instant::now(), remote, config_with_sid("x"))
+            .unwrap();
+    assert!(d.run_until(Duration::from_secs(10), connected(id)));
+    let reason = d
+        .events
+        .iter()
+        .find_map(|e| match e {
+            Event::ConnectFailed { reason, .. } => Some(*reason),
+            _ => None,
+        })
+        .expect("rejected");
+    let out = slt.finish(Duration::from_millis(300));
+    let printed: u32 = out
+        .split("rsp(REJECT): ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("libsrt printed no rejection code:\n{out}"));
+    assert_eq!(1000 + reason.code(), printed);
+    assert_eq!(reason, RejectReason::MessageApi);
+}
+
+#[test]
+fn our_rejection_reaches_libsrt() {
+    // Our listener is in file mode; libsrt's live caller gets 12 (MESSAGEAPI).
+    let mut d = Driver::new(17);
+    let mut file = SocketConfig::default();
+    file.handshake.transtype = TransType::File;
+    file.handshake.message_api = false;
+    file.handshake.tsbpd = false;
+    file.handshake.congestion = b"file".to_vec();
+    d.ep.listen(file, 5).unwrap();
+    let port = d.port();
+    let child = std::thread::spawn(move || {
+        Command::new(probe())
+            .args(["call", &port.to_string(), "x"])
+            .output()
+            .unwrap()
+    });
+    d.run_until(Duration::from_secs(5), |_| false);
+    let out = child.join().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("reject=12"), "{stdout}");
+    assert_eq!(d.ep.stats().rejected, 1);
+}

@@ -3,3 +3,6 @@
 //! tool.
 
 pub mod link;
+pub mod network;
+
+pub use network::{run_seeds, Network, NodeId};

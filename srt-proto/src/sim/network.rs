@@ -1,0 +1,311 @@
+//! A virtual-time network of [`Endpoint`]s joined by [`Link`]s.
+//!
+//! Time only moves when the simulation says so: each step jumps to the
+//! earliest moment anything is due (an endpoint timer or a datagram's
+//! arrival). Every random choice comes from the network's seed, so a run is
+//! a pure function of the seed and what the test does; a failure can be
+//! replayed from its seed ([`run_seeds`] prints it).
+//!
+//! ```
+//! use srt_proto::sim::{link::LinkConfig, Network};
+//! use srt_proto::{Event, SocketConfig};
+//! use std::time::Duration;
+//!
+//! let mut net = Network::new(7, LinkConfig { loss: 0.1, delay: Duration::from_millis(10), ..LinkConfig::default() });
+//! let server = net.add_endpoint("127.0.0.1:9000".parse().unwrap());
+//! let client = net.add_endpoint("127.0.0.1:5000".parse().unwrap());
+//! net.endpoint(server).listen(SocketConfig::default(), 5).unwrap();
+//! let now = net.now();
+//! let id = net.endpoint(client).connect(now, "127.0.0.1:9000".parse().unwrap(), SocketConfig::default()).unwrap();
+//! let ok = net.run_until(Duration::from_secs(5), |net| {
+//!     net.events(client).contains(&Event::Connected { socket: id })
+//! });
+//! assert!(ok);
+//! ```
+
+use super::link::{Link, LinkConfig, LinkStats};
+use crate::connection::Event;
+use crate::endpoint::{Endpoint, EndpointConfig};
+use sha1::{Digest, Sha1};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+/// An endpoint's index in a [`Network`].
+pub type NodeId = usize;
+
+struct Node {
+    endpoint: Endpoint,
+    events: Vec<Event>,
+}
+
+/// Endpoints, the links between them, and a virtual clock.
+pub struct Network {
+    seed: u64,
+    epoch: Instant,
+    now: Instant,
+    nodes: Vec<Node>,
+    by_addr: BTreeMap<SocketAddr, NodeId>,
+    links: BTreeMap<(SocketAddr, SocketAddr), Link>,
+    default_link: LinkConfig,
+    link_configs: BTreeMap<(SocketAddr, SocketAddr), LinkConfig>,
+    digest: Sha1,
+    datagrams: u64,
+    buf: Vec<u8>,
+}
+
+impl std::fmt::Debug for Network {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Network")
+            .field("seed", &self.seed)
+            .field("elapsed", &self.elapsed())
+            .field("nodes", &self.by_addr.keys().collect::<Vec<_>>())
+            .field("datagrams", &self.datagrams)
+            .finish()
+    }
+}
+
+/// SplitMix64: a stable way to derive seeds from seeds.
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// A stable number for an address (no randomly keyed hasher).
+fn addr_key(addr: SocketAddr) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    let ip = match addr.ip() {
+        std::net::IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),
+        std::net::IpAddr::V6(v6) => v6.octets(),
+    };
+    for b in ip.iter().chain(&addr.port().to_be_bytes()) {
+        h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+impl Network {
+    /// A network whose links all behave as `default_link` unless set otherwise.
+    pub fn new(seed: u64, default_link: LinkConfig) -> Self {
+        // The one clock read of a simulation: an origin for virtual time.
+        // Nothing depends on its value, only on differences from it.
+        let epoch = Instant::now();
+        Network {
+            seed,
+            epoch,
+            now: epoch,
+            nodes: Vec::new(),
+            by_addr: BTreeMap::new(),
+            links: BTreeMap::new(),
+            default_link,
+            link_configs: BTreeMap::new(),
+            digest: Sha1::new(),
+            datagrams: 0,
+            buf: vec![0; 65_536],
+        }
+    }
+
+    /// The seed of this run.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The virtual now.
+    pub fn now(&self) -> Instant {
+        self.now
+    }
+
+    /// Virtual time since the network started.
+    pub fn elapsed(&self) -> Duration {
+        self.now - self.epoch
+    }
+
+    /// Adds an endpoint at `addr`, seeded from the network's seed.
+    pub fn add_endpoint(&mut self, addr: SocketAddr) -> NodeId {
+        let config = EndpointConfig {
+            seed: mix(self.seed ^ mix(addr_key(addr))),
+            ..EndpointConfig::default()
+        };
+        self.add_endpoint_with(addr, config)
+    }
+
+    /// Adds an endpoint at `addr` with its own configuration.
+    pub fn add_endpoint_with(&mut self, addr: SocketAddr, config: EndpointConfig) -> NodeId {
+        assert!(!self.by_addr.contains_key(&addr), "{addr} is taken");
+        let id = self.nodes.len();
+        self.nodes.push(Node {
+            endpoint: Endpoint::new(config, addr, self.now),
+            events: Vec::new(),
+        });
+        self.by_addr.insert(addr, id);
+        id
+    }
+
+    /// The endpoint of node `node`, to call `connect`, `listen`, `close`...
+    pub fn endpoint(&mut self, node: NodeId) -> &mut Endpoint {
+        &mut self.nodes[node].endpoint
+    }
+
+    /// Sets the link from `from` to `to` (one direction).
+    pub fn set_link(&mut self, from: SocketAddr, to: SocketAddr, config: LinkConfig) {
+        self.links.remove(&(from, to));
+        self.link_configs.insert((from, to), config);
+    }
+
+    /// Sets the links between `a` and `b`, both directions.
+    pub fn set_links_between(&mut self, a: SocketAddr, b: SocketAddr, config: LinkConfig) {
+        self.set_link(a, b, config.clone());
+        self.set_link(b, a, config);
+    }
+
+    /// What the link from `from` to `to` did so far.
+    pub fn link_stats(&self, from: SocketAddr, to: SocketAddr) -> Option<LinkStats> {
+        self.links.get(&(from, to)).map(Link::stats)
+    }
+
+    /// Every event node `node` has raised so far.
+    pub fn events(&self, node: NodeId) -> &[Event] {
+        &self.nodes[node].events
+    }
+
+    /// Takes the events node `node` raised so far.
+    pub fn take_events(&mut self, node: NodeId) -> Vec<Event> {
+        std::mem::take(&mut self.nodes[node].events)
+    }
+
+    /// A digest of every datagram sent so far, with its time, source and
+    /// destination: equal digests mean identical runs.
+    pub fn transmit_digest(&self) -> [u8; 20] {
+        self.digest.clone().finalize().into()
+    }
+
+    /// How many datagrams the endpoints sent.
+    pub fn datagrams_sent(&self) -> u64 {
+        self.datagrams
+    }
+
+    fn link(&mut self, from: SocketAddr, to: SocketAddr) -> &mut Link {
+        let seed = mix(self.seed ^ mix(addr_key(from)) ^ mix(addr_key(to).rotate_left(17)));
+        let config = self
+            .link_configs
+            .get(&(from, to))
+            .unwrap_or(&self.default_link)
+            .clone();
+        self.links
+            .entry((from, to))
+            .or_insert_with(|| Link::new(config, seed))
+    }
+
+    /// Sends what every endpoint has to send and collects their events.
+    fn flush(&mut self) {
+        let now = self.now;
+        let since = (now - self.epoch).as_micros() as u64;
+        for i in 0..self.nodes.len() {
+            let from = self.nodes[i].endpoint.local_addr();
+            loop {
+                let mut buf = std::mem::take(&mut self.buf);
+                let sent = self.nodes[i].endpoint.poll_transmit(now, &mut buf);
+                if let Some(t) = sent {
+                    let bytes = &buf[..t.size];
+                    self.digest.update(since.to_be_bytes());
+                    self.digest.update(addr_key(from).to_be_bytes());
+                    self.digest.update(addr_key(t.destination).to_be_bytes());
+                    self.digest.update((bytes.len() as u32).to_be_bytes());
+                    self.digest.update(bytes);
+                    self.datagrams += 1;
+                    self.link(from, t.destination).send(now, bytes);
+                }
+                self.buf = buf;
+                if sent.is_none() {
+                    break;
+                }
+            }
+            let node = &mut self.nodes[i];
+            while let Some(e) = node.endpoint.poll_event() {
+                node.events.push(e);
+            }
+        }
+    }
+
+    /// The next moment anything is due, if anything is.
+    fn next_due(&self) -> Option<Instant> {
+        let timers = self.nodes.iter().filter_map(|n| n.endpoint.poll_timeout());
+        let arrivals = self.links.values().filter_map(Link::next_delivery);
+        timers.chain(arrivals).min()
+    }
+
+    /// Advances to the next due moment (not past `limit`) and processes it;
+    /// returns false when nothing is due before `limit`.
+    pub fn step(&mut self, limit: Instant) -> bool {
+        self.flush();
+        let Some(next) = self.next_due().filter(|t| *t <= limit) else {
+            self.now = self.now.max(limit);
+            return false;
+        };
+        self.now = self.now.max(next);
+        let now = self.now;
+        let keys: Vec<(SocketAddr, SocketAddr)> = self.links.keys().copied().collect();
+        for (from, to) in keys {
+            while let Some(datagram) = self
+                .links
+                .get_mut(&(from, to))
+                .and_then(|l| l.poll_delivery(now))
+            {
+                if let Some(&node) = self.by_addr.get(&to) {
+                    self.nodes[node]
+                        .endpoint
+                        .handle_datagram(now, from, &datagram);
+                }
+                if let Some(link) = self.links.get_mut(&(from, to)) {
+                    link.recycle(datagram);
+                }
+            }
+        }
+        for node in &mut self.nodes {
+            if node.endpoint.poll_timeout().is_some_and(|t| t <= now) {
+                node.endpoint.handle_timeout(now);
+            }
+        }
+        self.flush();
+        true
+    }
+
+    /// Runs for `duration` of virtual time.
+    pub fn run_for(&mut self, duration: Duration) {
+        let limit = self.now + duration;
+        while self.step(limit) {}
+    }
+
+    /// Runs until `done` holds (checked after every step) or `limit` of
+    /// virtual time passes; returns whether `done` held.
+    pub fn run_until(&mut self, limit: Duration, mut done: impl FnMut(&Network) -> bool) -> bool {
+        let end = self.now + limit;
+        self.flush();
+        loop {
+            if done(self) {
+                return true;
+            }
+            if !self.step(end) {
+                return done(self);
+            }
+        }
+    }
+}
+
+/// Runs `test` once per seed; a failure panics with the seed that failed,
+/// so it can be replayed alone.
+pub fn run_seeds(seeds: impl IntoIterator<Item = u64>, test: impl Fn(u64)) {
+    for seed in seeds {
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| test(seed)));
+        if let Err(cause) = result {
+            let msg = cause
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| cause.downcast_ref::<&str>().copied())
+                .unwrap_or("(no message)");
+            panic!("simulation failed with seed {seed}: {msg}");
+        }
+    }
+}

@@ -1,1 +1,7 @@
-//! Command-line programs built on the SRT stack (not yet implemented; see the issue tracker).
+//! Command-line programs built on the SRT stack.
+//!
+//! So far: `srt-relay` ([`relay`]), a UDP relay between loopback ports that
+//! impairs traffic (loss, delay, jitter, reordering, duplication, rate limit)
+//! for tests without netem.
+
+pub mod relay;

@@ -1,0 +1,3 @@
+//! Congestion control: live pacing (LiveCC) and, later, file congestion control.
+
+pub mod live;

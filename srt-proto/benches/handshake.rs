@@ -4,7 +4,7 @@
 //! so this measures the engine alone.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use srt_proto::{CloseMode, Endpoint, EndpointConfig, Event, SocketConfig};
+use srt_proto::{CloseMode, Endpoint, EndpointConfig, Event, SocketOptions};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -33,7 +33,7 @@ fn bench(c: &mut Criterion) {
     let caller_addr: SocketAddr = "127.0.0.1:5000".parse().unwrap();
     let start = Instant::now();
     let mut listener = Endpoint::new(EndpointConfig::default(), listener_addr, start);
-    listener.listen(SocketConfig::default(), 16).unwrap();
+    listener.listen(&SocketOptions::default(), 16).unwrap();
     let mut caller = Endpoint::new(
         EndpointConfig {
             seed: 1,
@@ -51,7 +51,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             now += Duration::from_micros(10);
             let id = caller
-                .connect(now, listener_addr, SocketConfig::default())
+                .connect(now, listener_addr, &SocketOptions::default())
                 .unwrap();
             shuttle(now, &mut caller, &mut listener, &mut buf);
             let accepted = listener.accept().expect("accepted");

@@ -8,15 +8,20 @@
 //! drain [`Connection::poll_transmit`] and [`Connection::poll_event`].
 //! [`crate::Endpoint`] does exactly that for every connection on a UDP port.
 
+pub use crate::buffer::recv::RecvInfo;
 use crate::handshake::{
     adopt_response, cookie_contest, initiator_blocks, respond, HsHeader, HsSettings, Negotiated,
     RendezvousRole, HANDSHAKE_RESEND, HS_SOCKTYPE_DGRAM, HS_VERSION_4, HS_VERSION_5,
 };
+use crate::options::{Congestion, SocketOptions};
+use crate::packet::SrtVersion;
 use crate::packet::{
     ControlBody, ControlPacket, EncodeError, Handshake, HandshakeType, HsExtension, Packet,
     PeerAddress, RejectReason, SocketId, HS_MAGIC,
 };
 use crate::seq::{SeqNumber, Timestamp};
+use crate::stats::TraceBStats;
+use crate::transfer::{MsgCtrl, RecvError, SendError, Transfer, TransferConfig, TransferSetup};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -49,6 +54,53 @@ pub struct SocketConfig {
     pub handshake: HsSettings,
     /// Connection timers.
     pub timers: ConnTimers,
+    /// Data transfer settings.
+    pub transfer: TransferConfig,
+    /// `SRTO_LINGER`: how long a graceful close waits for unacknowledged data.
+    pub linger: Option<Duration>,
+}
+
+impl From<&SocketOptions> for SocketConfig {
+    fn from(o: &SocketOptions) -> Self {
+        let ms = |d: Duration| d.as_millis().min(u128::from(u16::MAX)) as u16;
+        SocketConfig {
+            handshake: HsSettings {
+                transtype: o.transtype,
+                tsbpd: o.tsbpdmode,
+                rcv_latency_ms: ms(o.rcvlatency),
+                peer_latency_ms: ms(o.peerlatency),
+                tlpktdrop: o.tlpktdrop,
+                nakreport: o.nakreport,
+                message_api: o.messageapi,
+                congestion: match o.congestion {
+                    Congestion::Live => b"live".to_vec(),
+                    Congestion::File => b"file".to_vec(),
+                },
+                stream_id: o.streamid.as_bytes().to_vec(),
+                min_version: SrtVersion(o.minversion),
+                mss: o.mss,
+                flow_window: o.flight_capacity(),
+                has_passphrase: o.passphrase.is_some(),
+                enforced_encryption: o.enforcedencryption,
+            },
+            timers: ConnTimers {
+                connect_timeout: o.conntimeo,
+                peer_idle_timeout: o.peeridletimeo,
+            },
+            transfer: TransferConfig {
+                payload_size: o.effective_payload_size() as usize,
+                snd_buf_packets: o.sndbuf_pkts.max(2) as usize,
+                rcv_buf_packets: o.rcvbuf_pkts.max(2) as usize,
+                max_bw: o.maxbw,
+                input_bw: o.inputbw,
+                min_input_bw: o.mininputbw,
+                overhead_pct: u32::from(o.oheadbw),
+                snd_drop_delay: o.snddropdelay,
+                drift_tracer: o.drifttracer,
+            },
+            linger: o.linger,
+        }
+    }
 }
 
 /// Where a datagram from [`Connection::poll_transmit`] goes.
@@ -108,6 +160,16 @@ pub enum Event {
         socket: SocketId,
         /// Why.
         cause: BreakCause,
+    },
+    /// A message is ready for [`Connection::recv`].
+    Readable {
+        /// The connection.
+        socket: SocketId,
+    },
+    /// The send buffer has room again after a send was refused.
+    Writable {
+        /// The connection.
+        socket: SocketId,
     },
     /// The connection was closed locally and may be forgotten.
     Closed {
@@ -185,6 +247,16 @@ pub struct Connection {
     reject_reason: Option<RejectReason>,
     outgoing: VecDeque<(u32, ControlBody<'static>)>,
     events: VecDeque<Event>,
+    transfer_config: TransferConfig,
+    transfer: Option<Transfer>,
+    /// The peer's clock origin: arrival of its HSREQ/HSRSP minus its timestamp.
+    peer_start: Option<Instant>,
+    /// The first sequence number the peer sends.
+    rcv_isn: SeqNumber,
+    peer_flow_window: u32,
+    linger: Option<Duration>,
+    /// A graceful close waits for acknowledgements until then.
+    closing_deadline: Option<Instant>,
 }
 
 impl Connection {
@@ -200,6 +272,8 @@ impl Connection {
         let SocketConfig {
             handshake: settings,
             timers,
+            transfer: transfer_config,
+            linger,
         } = config;
         let header = HsHeader {
             version: HS_VERSION_5,
@@ -229,6 +303,13 @@ impl Connection {
             reject_reason: None,
             outgoing: VecDeque::new(),
             events: VecDeque::new(),
+            transfer_config,
+            transfer: None,
+            peer_start: None,
+            rcv_isn: isn,
+            peer_flow_window: 2,
+            linger,
+            closing_deadline: None,
         }
     }
 
@@ -292,6 +373,7 @@ impl Connection {
         id: SocketId,
         remote: SocketAddr,
         request: &Handshake,
+        request_ts: Timestamp,
         config: SocketConfig,
     ) -> Result<Self, RejectReason> {
         let (agreed, ext, blocks) = respond(&config.handshake, &request.extensions)?;
@@ -312,6 +394,9 @@ impl Connection {
         c.send_handshake(now, c.peer_id, answer);
         // Resent only when the caller repeats its conclusion.
         c.next_resend = None;
+        c.peer_start = Some(peer_origin(now, request_ts));
+        c.peer_flow_window = request.flow_window;
+        c.start_transfer(now);
         Ok(c)
     }
 
@@ -382,36 +467,117 @@ impl Connection {
         self.last_rx = now;
         let control = match packet {
             Packet::Control(c) => c,
-            Packet::Data(_) => {
+            Packet::Data(d) => {
                 self.on_peer_traffic(now);
+                if let Some(t) = &mut self.transfer {
+                    t.on_data(now, d);
+                }
+                self.transfer_events(now);
                 return;
             }
         };
         match &control.body {
-            ControlBody::Handshake(hs) => self.on_handshake(now, hs),
+            ControlBody::Handshake(hs) => self.on_handshake(now, control.timestamp, hs),
             ControlBody::Shutdown => {
                 if matches!(self.phase, Phase::Connected) {
                     self.break_with(BreakCause::PeerShutdown);
                 }
             }
-            _ => self.on_peer_traffic(now),
+            body => {
+                self.on_peer_traffic(now);
+                if let Some(t) = &mut self.transfer {
+                    match body {
+                        ControlBody::Ack(ack) => t.on_ack(now, ack),
+                        ControlBody::AckAck { ack_number } => {
+                            t.on_ackack(now, *ack_number, control.timestamp)
+                        }
+                        ControlBody::LossReport(list) => t.on_nak(list),
+                        ControlBody::KeepAlive => t.on_keepalive(now, control.timestamp),
+                        ControlBody::DropRequest { first, last, .. } => t.on_dropreq(*first, *last),
+                        _ => {}
+                    }
+                }
+                self.transfer_events(now);
+            }
         }
+    }
+
+    /// Turns the transfer's state changes into events.
+    fn transfer_events(&mut self, now: Instant) {
+        let Some(t) = &mut self.transfer else {
+            return;
+        };
+        if t.take_readable(now) {
+            self.events.push_back(Event::Readable { socket: self.id });
+        }
+        if t.take_writable() {
+            self.events.push_back(Event::Writable { socket: self.id });
+        }
+    }
+
+    /// Queues a message for sending (see [`MsgCtrl`]).
+    pub fn send(
+        &mut self,
+        now: Instant,
+        payload: &[u8],
+        ctrl: &MsgCtrl,
+    ) -> Result<usize, SendError> {
+        if self.closing_deadline.is_some() {
+            return Err(SendError::NotConnected);
+        }
+        match &mut self.transfer {
+            Some(t) if matches!(self.phase, Phase::Connected) => t.send(now, payload, ctrl),
+            _ => Err(SendError::NotConnected),
+        }
+    }
+
+    /// The next message due for delivery, copied into `out`; `Ok(None)` if
+    /// none is ready yet.
+    pub fn recv(&mut self, now: Instant, out: &mut [u8]) -> Result<Option<RecvInfo>, RecvError> {
+        match &mut self.transfer {
+            Some(t) => Ok(t.recv(now, out)),
+            None => Err(RecvError::NotConnected),
+        }
+    }
+
+    /// The statistics (`srt_bstats`); `clear` starts a new interval.
+    pub fn stats(&mut self, now: Instant, clear: bool) -> Option<TraceBStats> {
+        self.transfer.as_mut().map(|t| t.stats(now, clear))
+    }
+
+    fn start_transfer(&mut self, now: Instant) {
+        let Some(negotiated) = &self.negotiated else {
+            return;
+        };
+        self.transfer = Some(Transfer::new(TransferSetup {
+            now,
+            start: self.start,
+            peer_id: self.peer_id,
+            snd_isn: self.header.isn,
+            rcv_isn: self.rcv_isn,
+            mss: self.header.mss,
+            peer_flow_window: self.peer_flow_window,
+            peer_start: self.peer_start.unwrap_or(self.start),
+            negotiated,
+            nakreport: self.settings.nakreport,
+            config: &self.transfer_config,
+        }));
     }
 
     /// Data, keepalive or other traffic from the peer: completes a
     /// rendezvous responder waiting for AGREEMENT (core.cpp:4716-4737).
-    fn on_peer_traffic(&mut self, _now: Instant) {
+    fn on_peer_traffic(&mut self, now: Instant) {
         if let Phase::Rendezvous {
             phase: RdvPhase::Initiated | RdvPhase::Fine,
             role: Some(RendezvousRole::Responder),
             hsrsp: Some(_),
         } = self.phase
         {
-            self.set_connected();
+            self.set_connected(now);
         }
     }
 
-    fn on_handshake(&mut self, now: Instant, hs: &Handshake) {
+    fn on_handshake(&mut self, now: Instant, ts: Timestamp, hs: &Handshake) {
         if let HandshakeType::Rejection(reason) = hs.req_type {
             if !matches!(self.phase, Phase::Connected) {
                 self.fail(reason);
@@ -420,8 +586,8 @@ impl Connection {
         }
         match self.phase {
             Phase::Induction => self.on_induction_response(now, hs),
-            Phase::Conclusion => self.on_conclusion_response(hs),
-            Phase::Rendezvous { .. } => self.on_rendezvous(now, hs),
+            Phase::Conclusion => self.on_conclusion_response(now, ts, hs),
+            Phase::Rendezvous { .. } => self.on_rendezvous(now, ts, hs),
             Phase::Connected => {
                 // A rendezvous peer that missed our AGREEMENT (or HSRSP)
                 // repeats its CONCLUSION: repeat the last handshake we sent.
@@ -458,7 +624,7 @@ impl Connection {
         self.send_handshake(now, 0, conclusion);
     }
 
-    fn on_conclusion_response(&mut self, hs: &Handshake) {
+    fn on_conclusion_response(&mut self, now: Instant, ts: Timestamp, hs: &Handshake) {
         if hs.req_type != HandshakeType::Conclusion {
             return;
         }
@@ -471,13 +637,17 @@ impl Connection {
                 self.peer_id = hs.socket_id;
                 self.header.mss = hs.mss;
                 self.negotiated = Some(agreed);
-                self.set_connected();
+                self.peer_start = Some(peer_origin(now, ts));
+                self.peer_flow_window = hs.flow_window;
+                // Both directions use the caller's ISN, which the listener echoes.
+                self.rcv_isn = self.header.isn;
+                self.set_connected(now);
             }
             Err(reason) => self.fail(reason),
         }
     }
 
-    fn on_rendezvous(&mut self, now: Instant, hs: &Handshake) {
+    fn on_rendezvous(&mut self, now: Instant, ts: Timestamp, hs: &Handshake) {
         let Phase::Rendezvous { phase, role, hsrsp } = &mut self.phase else {
             return;
         };
@@ -502,6 +672,13 @@ impl Connection {
             },
         };
         let peer_has_blocks = !hs.extensions.is_empty();
+        if peer_has_blocks {
+            // The packet carrying HSREQ or HSRSP sets the TSBPD base.
+            self.peer_start = Some(peer_origin(now, ts));
+        }
+        // In rendezvous each side keeps its own ISN.
+        self.rcv_isn = hs.isn;
+        self.peer_flow_window = hs.flow_window;
         use HandshakeType as T;
         use RdvPhase as P;
         use RendezvousRole::{Initiator, Responder};
@@ -577,16 +754,17 @@ impl Connection {
                     let agreement = self.header.build(HandshakeType::Agreement, 0, 0, vec![]);
                     self.send_handshake(now, self.peer_id, agreement);
                 }
-                self.set_connected();
+                self.set_connected(now);
             }
             Some(Err(reason)) => self.fail(reason),
             None => {}
         }
     }
 
-    fn set_connected(&mut self) {
+    fn set_connected(&mut self, now: Instant) {
         self.phase = Phase::Connected;
         self.next_resend = None;
+        self.start_transfer(now);
         self.events.push_back(Event::Connected { socket: self.id });
     }
 
@@ -619,9 +797,27 @@ impl Connection {
         self.outgoing.push_back((dest, body));
     }
 
-    /// Closes the connection: SHUTDOWN to a connected peer, then
-    /// [`Event::Closed`]. With nothing queued, linger and abort are alike.
-    pub fn close(&mut self, _now: Instant, _mode: CloseMode) {
+    /// Closes the connection. [`CloseMode::Abort`] drops what is queued at
+    /// once; [`CloseMode::Linger`] first waits, up to `SRTO_LINGER`, until
+    /// everything sent is acknowledged. Then SHUTDOWN goes to a connected
+    /// peer and [`Event::Closed`] follows.
+    pub fn close(&mut self, now: Instant, mode: CloseMode) {
+        if matches!(self.phase, Phase::Closed) || self.closing_deadline.is_some() {
+            if mode == CloseMode::Abort {
+                self.finish_close();
+            }
+            return;
+        }
+        let unacked = self.transfer.as_ref().is_some_and(|t| !t.all_acked());
+        match (mode, self.linger, &self.phase) {
+            (CloseMode::Linger, Some(linger), Phase::Connected) if unacked && !linger.is_zero() => {
+                self.closing_deadline = Some(now + linger);
+            }
+            _ => self.finish_close(),
+        }
+    }
+
+    fn finish_close(&mut self) {
         if matches!(self.phase, Phase::Closed) {
             return;
         }
@@ -630,6 +826,7 @@ impl Connection {
         }
         self.phase = Phase::Closed;
         self.next_resend = None;
+        self.closing_deadline = None;
         self.events.push_back(Event::Closed { socket: self.id });
     }
 
@@ -657,7 +854,18 @@ impl Connection {
                     self.break_with(BreakCause::PeerIdle);
                     return;
                 }
-                if now >= self.last_tx + KEEPALIVE_PERIOD && self.outgoing.is_empty() {
+                if let Some(t) = &mut self.transfer {
+                    t.handle_timeout(now);
+                }
+                self.transfer_events(now);
+                if let Some(deadline) = self.closing_deadline {
+                    let drained = self.transfer.as_ref().is_none_or(Transfer::all_acked);
+                    if drained || now >= deadline {
+                        self.finish_close();
+                        return;
+                    }
+                }
+                if now >= self.last_tx + KEEPALIVE_PERIOD && !self.has_transmit(now) {
                     self.queue(self.peer_id, ControlBody::KeepAlive);
                 }
             }
@@ -674,9 +882,17 @@ impl Connection {
                     (a, b) => a.or(b),
                 }
             }
-            Phase::Connected => Some(
-                (self.last_rx + self.timers.peer_idle_timeout).min(self.last_tx + KEEPALIVE_PERIOD),
-            ),
+            Phase::Connected => {
+                let mut t = (self.last_rx + self.timers.peer_idle_timeout)
+                    .min(self.last_tx + KEEPALIVE_PERIOD);
+                if let Some(x) = self.transfer.as_ref().and_then(Transfer::poll_timeout) {
+                    t = t.min(x);
+                }
+                if let Some(d) = self.closing_deadline {
+                    t = t.min(d);
+                }
+                Some(t)
+            }
             Phase::Broken | Phase::Closed => None,
         }
     }
@@ -687,25 +903,47 @@ impl Connection {
         now: Instant,
         buf: &mut [u8],
     ) -> Result<Option<Transmit>, EncodeError> {
-        let Some((dest, body)) = self.outgoing.pop_front() else {
+        if let Some((dest, body)) = self.outgoing.pop_front() {
+            let packet = ControlPacket {
+                timestamp: self.timestamp(now),
+                dest_socket: SocketId(dest),
+                body,
+            };
+            let size = packet.encode(buf)?;
+            self.last_tx = now;
+            return Ok(Some(Transmit {
+                destination: self.remote,
+                size,
+            }));
+        }
+        if !matches!(self.phase, Phase::Connected) {
+            return Ok(None);
+        }
+        let Some(t) = &mut self.transfer else {
             return Ok(None);
         };
-        let packet = ControlPacket {
-            timestamp: self.timestamp(now),
-            dest_socket: SocketId(dest),
-            body,
-        };
-        let size = packet.encode(buf)?;
-        self.last_tx = now;
-        Ok(Some(Transmit {
-            destination: self.remote,
-            size,
+        let sent = t.poll_transmit(now, buf)?;
+        let drained = self.closing_deadline.is_some() && t.all_acked();
+        if drained {
+            self.finish_close();
+        }
+        Ok(sent.map(|size| {
+            self.last_tx = now;
+            Transmit {
+                destination: self.remote,
+                size,
+            }
         }))
     }
 
-    /// Whether datagrams are waiting for [`Connection::poll_transmit`].
-    pub fn has_transmit(&self) -> bool {
+    /// Whether [`Connection::poll_transmit`] has something to send at `now`.
+    pub fn has_transmit(&self, now: Instant) -> bool {
         !self.outgoing.is_empty()
+            || (matches!(self.phase, Phase::Connected)
+                && self
+                    .transfer
+                    .as_ref()
+                    .is_some_and(|t| t.wants_transmit(now)))
     }
 
     /// The next event for the application.
@@ -717,4 +955,10 @@ impl Connection {
     fn timestamp(&self, now: Instant) -> Timestamp {
         Timestamp::from_micros(now.saturating_duration_since(self.start).as_micros() as u64)
     }
+}
+
+/// The peer's clock origin as seen here: when a packet stamped `ts` arrived at `now`.
+fn peer_origin(now: Instant, ts: Timestamp) -> Instant {
+    now.checked_sub(Duration::from_micros(u64::from(ts.as_u32())))
+        .unwrap_or(now)
 }

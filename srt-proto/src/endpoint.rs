@@ -2,13 +2,18 @@
 //! listener (stateless induction with SYN cookies, accept queue, accept
 //! hook), caller and rendezvous connections.
 
-use crate::connection::{CloseMode, ConnState, Connection, Event, SocketConfig, Transmit};
+use crate::connection::{
+    CloseMode, ConnState, Connection, Event, RecvInfo, SocketConfig, Transmit,
+};
 use crate::handshake::HS_VERSION_5;
+use crate::options::SocketOptions;
 use crate::packet::{
     ControlBody, ControlPacket, Handshake, HandshakeType, Packet, RejectReason, SocketId,
     SrtVersion, HANDSHAKE_LEN, HEADER_LEN, HS_MAGIC,
 };
 use crate::seq::{SeqNumber, Timestamp};
+use crate::stats::TraceBStats;
+use crate::transfer::{MsgCtrl, RecvError, SendError};
 use hmac::{Hmac, Mac};
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
@@ -71,7 +76,7 @@ pub struct ConnectionRequest<'a> {
 /// step, so a flood of them parks nothing, and the C API's callback maps
 /// onto it directly.
 pub type AcceptHook =
-    Box<dyn FnMut(&ConnectionRequest<'_>, &mut SocketConfig) -> Result<(), RejectReason> + Send>;
+    Box<dyn FnMut(&ConnectionRequest<'_>, &mut SocketOptions) -> Result<(), RejectReason> + Send>;
 
 /// Why an application call on an [`Endpoint`] failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -111,7 +116,7 @@ pub struct EndpointStats {
 }
 
 struct Listener {
-    config: SocketConfig,
+    options: SocketOptions,
     backlog: usize,
     accept_queue: VecDeque<SocketId>,
     hook: Option<AcceptHook>,
@@ -226,11 +231,11 @@ impl Endpoint {
         &mut self,
         now: Instant,
         remote: SocketAddr,
-        config: SocketConfig,
+        options: &SocketOptions,
     ) -> Result<SocketId, EndpointError> {
         let id = self.new_socket_id()?;
         let isn = self.new_isn();
-        let conn = Connection::connect(now, id, remote, isn, config);
+        let conn = Connection::connect(now, id, remote, isn, SocketConfig::from(options));
         self.connections.insert(id, conn);
         Ok(id)
     }
@@ -240,7 +245,7 @@ impl Endpoint {
         &mut self,
         now: Instant,
         remote: SocketAddr,
-        config: SocketConfig,
+        options: &SocketOptions,
     ) -> Result<SocketId, EndpointError> {
         if self.rendezvous.contains_key(&remote) {
             return Err(EndpointError::RendezvousInProgress(remote));
@@ -248,20 +253,21 @@ impl Endpoint {
         let id = self.new_socket_id()?;
         let isn = self.new_isn();
         let cookie = self.rng.next_u32();
-        let conn = Connection::rendezvous(now, id, remote, isn, cookie, config);
+        let conn =
+            Connection::rendezvous(now, id, remote, isn, cookie, SocketConfig::from(options));
         self.connections.insert(id, conn);
         self.rendezvous.insert(remote, id);
         Ok(id)
     }
 
     /// Starts listening: callers' handshakes to this port are answered with
-    /// `config`; at most `backlog` accepted connections wait in the queue.
-    pub fn listen(&mut self, config: SocketConfig, backlog: usize) -> Result<(), EndpointError> {
+    /// `options`; at most `backlog` accepted connections wait in the queue.
+    pub fn listen(&mut self, options: &SocketOptions, backlog: usize) -> Result<(), EndpointError> {
         if self.listener.is_some() {
             return Err(EndpointError::AlreadyListening);
         }
         self.listener = Some(Listener {
-            config,
+            options: options.for_accepted(),
             backlog: backlog.max(1),
             accept_queue: VecDeque::new(),
             hook: None,
@@ -310,8 +316,46 @@ impl Endpoint {
         if let Some(l) = &mut self.listener {
             l.accept_queue.retain(|q| *q != id);
         }
-        self.collect_events(id);
+        self.collect_events(id, now);
         Ok(())
+    }
+
+    /// Queues a message on a connected socket.
+    pub fn send(
+        &mut self,
+        now: Instant,
+        id: SocketId,
+        payload: &[u8],
+        ctrl: &MsgCtrl,
+    ) -> Result<usize, SendError> {
+        let conn = self
+            .connections
+            .get_mut(&id)
+            .ok_or(SendError::NotConnected)?;
+        let result = conn.send(now, payload, ctrl);
+        self.collect_events(id, now);
+        result
+    }
+
+    /// The next message due on a socket, copied into `out`.
+    pub fn recv(
+        &mut self,
+        now: Instant,
+        id: SocketId,
+        out: &mut [u8],
+    ) -> Result<Option<RecvInfo>, RecvError> {
+        let conn = self
+            .connections
+            .get_mut(&id)
+            .ok_or(RecvError::NotConnected)?;
+        let result = conn.recv(now, out);
+        self.collect_events(id, now);
+        result
+    }
+
+    /// A socket's statistics (`srt_bstats`); `clear` starts a new interval.
+    pub fn socket_stats(&mut self, now: Instant, id: SocketId, clear: bool) -> Option<TraceBStats> {
+        self.connections.get_mut(&id)?.stats(now, clear)
     }
 
     /// Handles one datagram that arrived from `remote`.
@@ -328,7 +372,7 @@ impl Endpoint {
             match self.connections.get_mut(&dest) {
                 Some(conn) => {
                     conn.handle_packet(now, remote, &packet);
-                    self.collect_events(dest);
+                    self.collect_events(dest, now);
                 }
                 None => self.stats.unknown_socket += 1,
             }
@@ -336,6 +380,7 @@ impl Endpoint {
         }
         let Packet::Control(ControlPacket {
             body: ControlBody::Handshake(hs),
+            timestamp: ts,
             ..
         }) = &packet
         else {
@@ -347,7 +392,7 @@ impl Endpoint {
         if let Some(&id) = self.rendezvous.get(&remote) {
             if let Some(conn) = self.connections.get_mut(&id) {
                 conn.handle_packet(now, remote, &packet);
-                self.collect_events(id);
+                self.collect_events(id, now);
                 return;
             }
         }
@@ -357,7 +402,7 @@ impl Endpoint {
         }
         match hs.req_type {
             HandshakeType::Induction => self.answer_induction(now, remote, hs),
-            HandshakeType::Conclusion => self.handle_conclusion(now, remote, hs),
+            HandshakeType::Conclusion => self.handle_conclusion(now, remote, *ts, hs),
             _ => self.stats.unexpected_handshake += 1,
         }
     }
@@ -428,7 +473,13 @@ impl Endpoint {
         }
     }
 
-    fn handle_conclusion(&mut self, now: Instant, remote: SocketAddr, hs: &Handshake) {
+    fn handle_conclusion(
+        &mut self,
+        now: Instant,
+        remote: SocketAddr,
+        ts: Timestamp,
+        hs: &Handshake,
+    ) {
         let period = self.cookie_period(now);
         let valid = hs.syn_cookie == self.cookie(remote, period)
             || (period > 0 && hs.syn_cookie == self.cookie(remote, period - 1));
@@ -461,7 +512,7 @@ impl Endpoint {
             self.reject(now, remote, hs, RejectReason::Backlog);
             return;
         }
-        let mut config = listener.config.clone();
+        let mut options = listener.options.clone();
         if let Some(hook) = &mut listener.hook {
             let request = ConnectionRequest {
                 peer: remote,
@@ -469,11 +520,12 @@ impl Endpoint {
                 srt_version: hs.srt_handshake().map(|s| s.version),
                 stream_id: hs.stream_id().unwrap_or(&[]),
             };
-            if let Err(reason) = hook(&request, &mut config) {
+            if let Err(reason) = hook(&request, &mut options) {
                 self.reject(now, remote, hs, reason);
                 return;
             }
         }
+        let config = SocketConfig::from(&options);
         let id = match self.new_socket_id() {
             Ok(id) => id,
             Err(_) => {
@@ -481,7 +533,7 @@ impl Endpoint {
                 return;
             }
         };
-        match Connection::accept(now, id, remote, hs, config) {
+        match Connection::accept(now, id, remote, hs, ts, config) {
             Ok(conn) => {
                 self.connections.insert(id, conn);
                 self.accepted.insert((remote, hs.socket_id), id);
@@ -496,14 +548,14 @@ impl Endpoint {
 
     /// Moves a connection's events to the endpoint's queue, and forgets it
     /// once it is closed and has nothing left to send.
-    fn collect_events(&mut self, id: SocketId) {
+    fn collect_events(&mut self, id: SocketId, now: Instant) {
         let Some(conn) = self.connections.get_mut(&id) else {
             return;
         };
         while let Some(ev) = conn.poll_event() {
             self.events.push_back(ev);
         }
-        if conn.state() == ConnState::Closed && !conn.has_transmit() {
+        if conn.state() == ConnState::Closed && !conn.has_transmit(now) {
             self.forget(id);
         }
     }
@@ -532,7 +584,7 @@ impl Endpoint {
             if let Some(conn) = self.connections.get_mut(&id) {
                 conn.handle_timeout(now);
             }
-            self.collect_events(id);
+            self.collect_events(id, now);
         }
     }
 
@@ -552,18 +604,22 @@ impl Endpoint {
             return Some(Transmit { destination, size });
         }
         // Round-robin over the connections, starting after the last served.
-        let start = self.transmit_cursor;
-        let next = self
-            .connections
-            .range(SocketId(start.0.wrapping_add(1))..)
-            .chain(self.connections.range(..=start))
-            .find(|(_, c)| c.has_transmit())
-            .map(|(id, _)| *id)?;
-        self.transmit_cursor = next;
-        let conn = self.connections.get_mut(&next)?;
-        let result = conn.poll_transmit(now, buf);
-        self.collect_events(next);
-        result.ok().flatten()
+        loop {
+            let start = self.transmit_cursor;
+            let next = self
+                .connections
+                .range(SocketId(start.0.wrapping_add(1))..)
+                .chain(self.connections.range(..=start))
+                .find(|(_, c)| c.has_transmit(now))
+                .map(|(id, _)| *id)?;
+            self.transmit_cursor = next;
+            let conn = self.connections.get_mut(&next)?;
+            let result = conn.poll_transmit(now, buf);
+            self.collect_events(next, now);
+            if let Ok(Some(t)) = result {
+                return Some(t);
+            }
+        }
     }
 
     /// The next event for the application.

@@ -7,20 +7,31 @@
 //!
 //! So far it holds the wire format: [`packet`] (every data and control packet
 //! of libsrt 1.5, encoded and decoded byte-exact) and [`seq`] (the wrapping
-//! numbers those packets carry). With feature `sim`, `sim` models lossy,
-//! delayed, rate-limited links, deterministically from a seed.
+//! numbers those packets carry); [`options`] holds the `SRTO_*` socket
+//! options with libsrt's defaults and validation. With feature `sim`, `sim`
+//! models lossy, delayed, rate-limited links, deterministically from a seed.
 
+pub mod buffer;
+pub mod cc;
 pub mod connection;
 pub mod endpoint;
+pub mod estimate;
 pub mod handshake;
+pub mod options;
 pub mod packet;
 pub mod seq;
 #[cfg(feature = "sim")]
 pub mod sim;
+pub mod stats;
+pub mod transfer;
+pub mod tsbpd;
 
 pub use connection::{
-    BreakCause, CloseMode, ConnState, ConnTimers, Connection, Event, SocketConfig, Transmit,
+    BreakCause, CloseMode, ConnState, ConnTimers, Connection, Event, RecvInfo, SocketConfig,
+    Transmit,
 };
 pub use endpoint::{
     AcceptHook, ConnectionRequest, Endpoint, EndpointConfig, EndpointError, EndpointStats,
 };
+pub use options::SocketOptions;
+pub use transfer::{MsgCtrl, RecvError, SendError, TransferConfig};

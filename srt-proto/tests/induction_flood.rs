@@ -5,7 +5,7 @@ use srt_proto::packet::{
     ControlBody, ControlPacket, Handshake, HandshakeType, Packet, PeerAddress, SocketId,
 };
 use srt_proto::seq::{SeqNumber, Timestamp};
-use srt_proto::{Endpoint, EndpointConfig, SocketConfig};
+use srt_proto::{Endpoint, EndpointConfig, SocketOptions};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
@@ -37,7 +37,7 @@ fn induction_flood_leaves_listener_memory_unchanged() {
     let start = Instant::now();
     let local: SocketAddr = "127.0.0.1:9000".parse().unwrap();
     let mut ep = Endpoint::new(EndpointConfig::default(), local, start);
-    ep.listen(SocketConfig::default(), 16).unwrap();
+    ep.listen(&SocketOptions::default(), 16).unwrap();
     // 10,000 distinct sources (127.0.x.y, varying ports), 10 inductions each.
     let sources: Vec<SocketAddr> = (0..10_000u32)
         .map(|i| {
@@ -87,7 +87,7 @@ fn undrained_replies_are_bounded() {
         ..EndpointConfig::default()
     };
     let mut ep = Endpoint::new(config, local, start);
-    ep.listen(SocketConfig::default(), 16).unwrap();
+    ep.listen(&SocketOptions::default(), 16).unwrap();
     let packet = induction(7);
     let info = allocation_counter::measure(|| {
         for port in 0..10_000u16 {

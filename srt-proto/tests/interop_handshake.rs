@@ -6,9 +6,8 @@
 //! These tests fail, never skip, when the peers are missing: `cargo xtask ci`
 //! installs them.
 
-use srt_proto::handshake::TransType;
 use srt_proto::packet::{RejectReason, SocketId};
-use srt_proto::{CloseMode, Endpoint, EndpointConfig, Event, SocketConfig};
+use srt_proto::{CloseMode, Endpoint, EndpointConfig, Event, SocketOptions};
 use std::io::{BufRead, BufReader, Read};
 use std::net::{SocketAddr, UdpSocket};
 use std::path::PathBuf;
@@ -177,10 +176,9 @@ fn probe() -> &'static PathBuf {
     })
 }
 
-fn config_with_sid(sid: &str) -> SocketConfig {
-    let mut c = SocketConfig::default();
-    c.handshake.stream_id = sid.as_bytes().to_vec();
-    c.timers.connect_timeout = Duration::from_secs(10);
+fn config_with_sid(sid: &str) -> SocketOptions {
+    let mut c = SocketOptions::live().stream_id(sid).unwrap();
+    c.conntimeo = Duration::from_secs(10);
     c
 }
 
@@ -203,7 +201,7 @@ fn our_caller_to_srt_live_transmit_listener() {
     let mut d = Driver::new(11);
     let remote: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let id =
-        d.ep.connect(Instant::now(), remote, config_with_sid("rust-caller"))
+        d.ep.connect(Instant::now(), remote, &config_with_sid("rust-caller"))
             .unwrap();
     assert!(d.run_until(Duration::from_secs(10), connected(id)));
     assert!(
@@ -233,7 +231,7 @@ fn libsrt_listener_sees_our_stream_id() {
     let remote: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let sid = "#!::r=live/feed,m=publish";
     let id =
-        d.ep.connect(Instant::now(), remote, config_with_sid(sid))
+        d.ep.connect(Instant::now(), remote, &config_with_sid(sid))
             .unwrap();
     assert!(d.run_until(Duration::from_secs(10), connected(id)));
     assert!(d.events.contains(&Event::Connected { socket: id }));
@@ -245,7 +243,7 @@ fn libsrt_listener_sees_our_stream_id() {
 #[test]
 fn srt_live_transmit_caller_to_our_listener() {
     let mut d = Driver::new(13);
-    d.ep.listen(SocketConfig::default(), 5).unwrap();
+    d.ep.listen(&SocketOptions::default(), 5).unwrap();
     let udp_in = free_port();
     let src = format!("udp://127.0.0.1:{udp_in}");
     let dst = format!("srt://127.0.0.1:{}?streamid=from-libsrt", d.port());
@@ -283,7 +281,7 @@ fn rendezvous_with_srt_live_transmit() {
     );
     let remote: SocketAddr = format!("127.0.0.1:{slt_port}").parse().unwrap();
     let id =
-        d.ep.rendezvous(Instant::now(), remote, config_with_sid("rdv-rust"))
+        d.ep.rendezvous(Instant::now(), remote, &config_with_sid("rdv-rust"))
             .unwrap();
     assert!(d.run_until(Duration::from_secs(15), connected(id)));
     assert!(
@@ -317,7 +315,7 @@ fn rendezvous_stream_id_agrees_with_libsrt() {
     );
     let remote: SocketAddr = format!("127.0.0.1:{probe_port}").parse().unwrap();
     let id =
-        d.ep.rendezvous(Instant::now(), remote, config_with_sid("rdv-ours"))
+        d.ep.rendezvous(Instant::now(), remote, &config_with_sid("rdv-ours"))
             .unwrap();
     assert!(d.run_until(Duration::from_secs(15), connected(id)));
     assert!(
@@ -345,7 +343,7 @@ fn libsrt_rejection_reason_is_reported() {
     let mut d = Driver::new(16);
     let remote: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let id =
-        d.ep.connect(Instant::now(), remote, config_with_sid("x"))
+        d.ep.connect(Instant::now(), remote, &config_with_sid("x"))
             .unwrap();
     assert!(d.run_until(Duration::from_secs(10), connected(id)));
     let reason = d
@@ -371,12 +369,8 @@ fn libsrt_rejection_reason_is_reported() {
 fn our_rejection_reaches_libsrt() {
     // Our listener is in file mode; libsrt's live caller gets 12 (MESSAGEAPI).
     let mut d = Driver::new(17);
-    let mut file = SocketConfig::default();
-    file.handshake.transtype = TransType::File;
-    file.handshake.message_api = false;
-    file.handshake.tsbpd = false;
-    file.handshake.congestion = b"file".to_vec();
-    d.ep.listen(file, 5).unwrap();
+    let file = SocketOptions::file();
+    d.ep.listen(&file, 5).unwrap();
     let port = d.port();
     let child = std::thread::spawn(move || {
         Command::new(probe())

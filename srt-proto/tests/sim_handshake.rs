@@ -4,7 +4,7 @@
 use srt_proto::packet::{RejectReason, SocketId};
 use srt_proto::sim::link::LinkConfig;
 use srt_proto::sim::{run_seeds, Network, NodeId};
-use srt_proto::{BreakCause, ConnState, Event, SocketConfig};
+use srt_proto::{BreakCause, ConnState, Event, SocketOptions};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -24,10 +24,8 @@ fn lossy(loss: f64) -> LinkConfig {
     }
 }
 
-fn sid(s: &str) -> SocketConfig {
-    let mut c = SocketConfig::default();
-    c.handshake.stream_id = s.as_bytes().to_vec();
-    c
+fn sid(s: &str) -> SocketOptions {
+    SocketOptions::live().stream_id(s).unwrap()
 }
 
 /// Runs until `node` raises an event about `id` that ends connecting.
@@ -57,12 +55,12 @@ fn caller_listener_connects_through_loss_and_jitter() {
             let server = net.add_endpoint(addr(SERVER));
             let client = net.add_endpoint(addr(CLIENT));
             net.endpoint(server)
-                .listen(SocketConfig::default(), 5)
+                .listen(&SocketOptions::default(), 5)
                 .unwrap();
             let now = net.now();
             let id = net
                 .endpoint(client)
-                .connect(now, addr(SERVER), sid("sim/caller"))
+                .connect(now, addr(SERVER), &sid("sim/caller"))
                 .unwrap();
             let outcome = connect_outcome(&mut net, client, id, Duration::from_secs(4));
             assert_eq!(
@@ -93,11 +91,11 @@ fn rendezvous_connects_through_loss_and_jitter() {
             let now = net.now();
             let ida = net
                 .endpoint(a)
-                .rendezvous(now, addr(CLIENT), sid("rdv-a"))
+                .rendezvous(now, addr(CLIENT), &sid("rdv-a"))
                 .unwrap();
             let idb = net
                 .endpoint(b)
-                .rendezvous(now, addr(SERVER), sid("rdv-b"))
+                .rendezvous(now, addr(SERVER), &sid("rdv-b"))
                 .unwrap();
             let both = |net: &Network| {
                 net.events(a).contains(&Event::Connected { socket: ida })
@@ -135,11 +133,13 @@ fn silent_peer_times_out_after_conntimeo() {
         let mut net = Network::new(seed, lossy(0.0));
         let client = net.add_endpoint(addr(CLIENT));
         let now = net.now();
-        let mut config = SocketConfig::default();
-        config.timers.connect_timeout = Duration::from_millis(1500);
+        let config = SocketOptions {
+            conntimeo: Duration::from_millis(1500),
+            ..SocketOptions::default()
+        };
         let id = net
             .endpoint(client)
-            .connect(now, addr(SERVER), config)
+            .connect(now, addr(SERVER), &config)
             .unwrap();
         let outcome = connect_outcome(&mut net, client, id, Duration::from_secs(10));
         assert_eq!(
@@ -158,7 +158,7 @@ fn silent_peer_times_out_after_conntimeo() {
         let now = net.now();
         let rdv = net
             .endpoint(client)
-            .rendezvous(now, addr(SERVER), SocketConfig::default())
+            .rendezvous(now, addr(SERVER), &SocketOptions::default())
             .unwrap();
         let start = net.elapsed();
         let outcome = connect_outcome(&mut net, client, rdv, Duration::from_secs(60));
@@ -184,12 +184,12 @@ fn quiet_peer_breaks_after_peeridletimeo() {
         let server = net.add_endpoint(addr(SERVER));
         let client = net.add_endpoint(addr(CLIENT));
         net.endpoint(server)
-            .listen(SocketConfig::default(), 5)
+            .listen(&SocketOptions::default(), 5)
             .unwrap();
         let now = net.now();
         let id = net
             .endpoint(client)
-            .connect(now, addr(SERVER), SocketConfig::default())
+            .connect(now, addr(SERVER), &SocketOptions::default())
             .unwrap();
         assert_eq!(
             connect_outcome(&mut net, client, id, Duration::from_secs(3)),
@@ -238,7 +238,7 @@ fn scenario(seed: u64) -> ([u8; 20], u64) {
     let mut net = Network::new(seed, lossy(0.2));
     let server = net.add_endpoint(addr(SERVER));
     net.endpoint(server)
-        .listen(SocketConfig::default(), 5)
+        .listen(&SocketOptions::default(), 5)
         .unwrap();
     net.endpoint(server)
         .set_accept_hook(Some(Box::new(|req, _| {
@@ -256,16 +256,16 @@ fn scenario(seed: u64) -> ([u8; 20], u64) {
     for (i, node) in callers.iter().enumerate() {
         let s = if i == 1 { "no" } else { "yes" };
         net.endpoint(*node)
-            .connect(now, addr(SERVER), sid(s))
+            .connect(now, addr(SERVER), &sid(s))
             .unwrap();
     }
     let ra = net.add_endpoint(addr("127.0.2.1:7000"));
     let rb = net.add_endpoint(addr("127.0.2.2:7000"));
     net.endpoint(ra)
-        .rendezvous(now, addr("127.0.2.2:7000"), SocketConfig::default())
+        .rendezvous(now, addr("127.0.2.2:7000"), &SocketOptions::default())
         .unwrap();
     net.endpoint(rb)
-        .rendezvous(now, addr("127.0.2.1:7000"), SocketConfig::default())
+        .rendezvous(now, addr("127.0.2.1:7000"), &SocketOptions::default())
         .unwrap();
     net.run_for(Duration::from_secs(15));
     (net.transmit_digest(), net.datagrams_sent())

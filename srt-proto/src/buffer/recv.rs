@@ -353,35 +353,47 @@ impl RecvBuffer {
     /// for each delivered packet. The payload goes to `out`; if `out` is too
     /// small, the rest is lost and [`RecvInfo::truncated`] is set (as libsrt).
     pub fn pop_ready(&mut self, now: Instant, tsbpd: &mut Tsbpd, out: &mut [u8]) -> PopOutcome {
+        if let Some((range, packets)) = self.drop_too_late(now, tsbpd) {
+            return PopOutcome::Dropped { range, packets };
+        }
         let Some(off) = self.first_present() else {
             return PopOutcome::NotReady;
         };
         let ts = self.slots[self.idx(off)].timestamp;
-        if tsbpd.delivery_time(ts) > now {
+        if off > 0 || tsbpd.delivery_time(ts) > now {
             return PopOutcome::NotReady;
-        }
-        if off > 0 {
-            let range = SeqRange {
-                first: self.read_pos,
-                last: self.read_pos + (off as i32 - 1),
-            };
-            let mut missing = 0;
-            for o in 0..off {
-                let i = self.idx(o);
-                if self.slots[i].state == SlotState::Empty {
-                    missing += 1;
-                }
-                self.slots[i].state = SlotState::Empty;
-            }
-            self.advance(off);
-            return PopOutcome::Dropped {
-                range,
-                packets: missing,
-            };
         }
         let origin = tsbpd.origin_time(ts);
         tsbpd.update_wrap(ts);
         PopOutcome::Delivered(self.deliver_head(out, Some(origin)))
+    }
+
+    /// Too-late drop without delivering: when the first present packet is
+    /// due and packets before it are missing, gives those up and returns
+    /// the range and how many were missing.
+    pub fn drop_too_late(&mut self, now: Instant, tsbpd: &Tsbpd) -> Option<(SeqRange, u32)> {
+        let off = self.first_present()?;
+        if off == 0 {
+            return None;
+        }
+        let ts = self.slots[self.idx(off)].timestamp;
+        if tsbpd.delivery_time(ts) > now {
+            return None;
+        }
+        let range = SeqRange {
+            first: self.read_pos,
+            last: self.read_pos + (off as i32 - 1),
+        };
+        let mut missing = 0;
+        for o in 0..off {
+            let i = self.idx(o);
+            if self.slots[i].state == SlotState::Empty {
+                missing += 1;
+            }
+            self.slots[i].state = SlotState::Empty;
+        }
+        self.advance(off);
+        Some((range, missing))
     }
 
     /// In-order delivery without TSBPD (file mode): the packet at the read position, if received.

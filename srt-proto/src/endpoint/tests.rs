@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::connection::BreakCause;
-use crate::handshake::TransType;
+use crate::options::SocketOptions;
 
 fn addr(port: u16) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], port))
@@ -98,22 +98,20 @@ impl Pair {
     }
 }
 
-fn live() -> SocketConfig {
-    SocketConfig::default()
+fn live() -> SocketOptions {
+    SocketOptions::default()
 }
 
-fn with_sid(sid: &str) -> SocketConfig {
-    let mut c = SocketConfig::default();
-    c.handshake.stream_id = sid.as_bytes().to_vec();
-    c
+fn with_sid(sid: &str) -> SocketOptions {
+    SocketOptions::live().stream_id(sid).unwrap()
 }
 
 #[test]
 fn caller_listener_connects_with_stream_id() {
     let mut p = Pair::new(1);
-    p.b.listen(live(), 5).unwrap();
+    p.b.listen(&live(), 5).unwrap();
     let id =
-        p.a.connect(p.now, addr(2000), with_sid("#!::r=live"))
+        p.a.connect(p.now, addr(2000), &with_sid("#!::r=live"))
             .unwrap();
     p.run(Duration::from_millis(50));
     let events = p.take_events();
@@ -136,10 +134,10 @@ fn caller_listener_connects_with_stream_id() {
 #[test]
 fn lost_conclusion_answer_is_repeated() {
     let mut p = Pair::new(2);
-    p.b.listen(live(), 5).unwrap();
+    p.b.listen(&live(), 5).unwrap();
     // A's second datagram is its conclusion: lose it once, then the resend works.
     p.drop_from_a = vec![2];
-    let id = p.a.connect(p.now, addr(2000), live()).unwrap();
+    let id = p.a.connect(p.now, addr(2000), &live()).unwrap();
     p.run(Duration::from_secs(1));
     assert!(p
         .take_events()
@@ -150,13 +148,9 @@ fn lost_conclusion_answer_is_repeated() {
 #[test]
 fn listener_rejects_with_reason_and_caller_learns_it() {
     let mut p = Pair::new(3);
-    p.b.listen(live(), 5).unwrap();
-    let mut file = SocketConfig::default();
-    file.handshake.transtype = TransType::File;
-    file.handshake.message_api = false;
-    file.handshake.tsbpd = false;
-    file.handshake.congestion = b"file".to_vec();
-    let id = p.a.connect(p.now, addr(2000), file).unwrap();
+    p.b.listen(&live(), 5).unwrap();
+    let file = SocketOptions::file();
+    let id = p.a.connect(p.now, addr(2000), &file).unwrap();
     p.run(Duration::from_millis(100));
     let events = p.take_events();
     assert!(events.contains(&(
@@ -173,19 +167,19 @@ fn listener_rejects_with_reason_and_caller_learns_it() {
 #[test]
 fn accept_hook_sees_stream_id_and_may_reject() {
     let mut p = Pair::new(4);
-    p.b.listen(live(), 5).unwrap();
+    p.b.listen(&live(), 5).unwrap();
     p.b.set_accept_hook(Some(Box::new(|req, config| {
         if req.stream_id == b"forbidden" {
             return Err(RejectReason::Server(1403));
         }
-        config.handshake.rcv_latency_ms = 500;
+        config.rcvlatency = Duration::from_millis(500);
         Ok(())
     })))
     .unwrap();
     let bad =
-        p.a.connect(p.now, addr(2000), with_sid("forbidden"))
+        p.a.connect(p.now, addr(2000), &with_sid("forbidden"))
             .unwrap();
-    let good = p.a.connect(p.now, addr(2000), with_sid("ok")).unwrap();
+    let good = p.a.connect(p.now, addr(2000), &with_sid("ok")).unwrap();
     p.run(Duration::from_millis(100));
     let events = p.take_events();
     assert!(events.contains(&(
@@ -204,10 +198,10 @@ fn accept_hook_sees_stream_id_and_may_reject() {
 #[test]
 fn backlog_full_rejects() {
     let mut p = Pair::new(5);
-    p.b.listen(live(), 1).unwrap();
-    let first = p.a.connect(p.now, addr(2000), live()).unwrap();
+    p.b.listen(&live(), 1).unwrap();
+    let first = p.a.connect(p.now, addr(2000), &live()).unwrap();
     p.run(Duration::from_millis(50));
-    let second = p.a.connect(p.now, addr(2000), live()).unwrap();
+    let second = p.a.connect(p.now, addr(2000), &live()).unwrap();
     p.run(Duration::from_millis(50));
     let events = p.take_events();
     assert!(events.contains(&('a', Event::Connected { socket: first })));
@@ -224,7 +218,7 @@ fn backlog_full_rejects() {
 fn silent_peer_times_out() {
     let mut p = Pair::new(6);
     // Nobody listens at B.
-    let id = p.a.connect(p.now, addr(2000), live()).unwrap();
+    let id = p.a.connect(p.now, addr(2000), &live()).unwrap();
     let start = p.now;
     p.run(Duration::from_secs(10));
     let events = p.take_events();
@@ -244,8 +238,8 @@ fn silent_peer_times_out() {
 #[test]
 fn rendezvous_connects_both_ways() {
     let mut p = Pair::new(7);
-    let a = p.a.rendezvous(p.now, addr(2000), with_sid("rdv")).unwrap();
-    let b = p.b.rendezvous(p.now, addr(1000), live()).unwrap();
+    let a = p.a.rendezvous(p.now, addr(2000), &with_sid("rdv")).unwrap();
+    let b = p.b.rendezvous(p.now, addr(1000), &live()).unwrap();
     p.run(Duration::from_millis(600));
     let events = p.take_events();
     assert!(
@@ -263,8 +257,8 @@ fn rendezvous_connects_both_ways() {
 #[test]
 fn idle_peer_breaks_and_shutdown_is_seen() {
     let mut p = Pair::new(8);
-    p.b.listen(live(), 5).unwrap();
-    let id = p.a.connect(p.now, addr(2000), live()).unwrap();
+    p.b.listen(&live(), 5).unwrap();
+    let id = p.a.connect(p.now, addr(2000), &live()).unwrap();
     p.run(Duration::from_millis(50));
     let server = p.b.accept().unwrap();
     // Keepalives keep both alive well past the idle timeout.

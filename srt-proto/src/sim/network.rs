@@ -8,15 +8,15 @@
 //!
 //! ```
 //! use srt_proto::sim::{link::LinkConfig, Network};
-//! use srt_proto::{Event, SocketConfig};
+//! use srt_proto::{Event, SocketOptions};
 //! use std::time::Duration;
 //!
 //! let mut net = Network::new(7, LinkConfig { loss: 0.1, delay: Duration::from_millis(10), ..LinkConfig::default() });
 //! let server = net.add_endpoint("127.0.0.1:9000".parse().unwrap());
 //! let client = net.add_endpoint("127.0.0.1:5000".parse().unwrap());
-//! net.endpoint(server).listen(SocketConfig::default(), 5).unwrap();
+//! net.endpoint(server).listen(&SocketOptions::default(), 5).unwrap();
 //! let now = net.now();
-//! let id = net.endpoint(client).connect(now, "127.0.0.1:9000".parse().unwrap(), SocketConfig::default()).unwrap();
+//! let id = net.endpoint(client).connect(now, "127.0.0.1:9000".parse().unwrap(), &SocketOptions::default()).unwrap();
 //! let ok = net.run_until(Duration::from_secs(5), |net| {
 //!     net.events(client).contains(&Event::Connected { socket: id })
 //! });

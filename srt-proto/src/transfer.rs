@@ -1,0 +1,855 @@
+//! Data transfer of a connected socket (live mode): sending with pacing,
+//! retransmission on NAK and sender too-late drop; receiving with loss
+//! detection, ACK/NAK/ACKACK, RTT, TSBPD delivery and receiver too-late
+//! drop; and the statistics of both directions.
+//!
+//! Nothing here allocates per packet: the buffers are preallocated and the
+//! control packets it queues are small values.
+
+use crate::buffer::loss::LossList;
+use crate::buffer::recv::{InsertOutcome, PopOutcome, RecvBuffer, RecvInfo};
+use crate::buffer::send::{SendBuffer, SendBufferError};
+use crate::cc::live::{InputRateEstimator, LiveCc, LiveCcConfig};
+use crate::estimate::ArrivalWindow;
+use crate::handshake::Negotiated;
+use crate::packet::{
+    Ack, AckInfo, ControlBody, ControlPacket, DataKeyFlags, DataPacket, EncodeError,
+    LossList as WireLossList, SocketId,
+};
+use crate::seq::{MsgNumber, SeqNumber, SeqRange, Timestamp};
+use crate::stats::{Instantaneous, Stats, TraceBStats};
+use crate::tsbpd::Tsbpd;
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+/// The full ACK period (libsrt's `COMM_SYN_INTERVAL`).
+pub const ACK_INTERVAL: Duration = Duration::from_millis(10);
+/// A light ACK goes out after this many packets without an ACK.
+pub const LIGHT_ACK_PACKETS: u32 = 64;
+/// The periodic NAK period until the first RTT is known.
+const FIRST_NAK_INTERVAL: Duration = Duration::from_millis(300);
+/// The minimum sender too-late drop threshold (`SRT_TLPKTDROP_MINTHRESHOLD_MS`).
+const SND_DROP_MIN: Duration = Duration::from_millis(1000);
+/// How far pacing may fall behind before the schedule restarts from now.
+const MAX_PACING_LAG: Duration = Duration::from_millis(2);
+/// The ACKs remembered for matching ACKACKs (RTT samples).
+const ACK_HISTORY: usize = 64;
+/// Overhead of the IPv4, UDP and SRT headers, as libsrt counts it.
+const HEADERS: u32 = 44;
+
+/// How a connection sends and receives data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransferConfig {
+    /// `SRTO_PAYLOADSIZE`: the largest payload of one live send (default 1316).
+    pub payload_size: usize,
+    /// `SRTO_SNDBUF` in packets.
+    pub snd_buf_packets: usize,
+    /// `SRTO_RCVBUF` in packets.
+    pub rcv_buf_packets: usize,
+    /// `SRTO_MAXBW`: bytes/s; 0 = from the input rate; −1 = 1 Gbit/s.
+    pub max_bw: i64,
+    /// `SRTO_INPUTBW`: bytes/s, 0 = measure.
+    pub input_bw: i64,
+    /// `SRTO_MININPUTBW`: bytes/s.
+    pub min_input_bw: i64,
+    /// `SRTO_OHEADBW`: percent over the input rate.
+    pub overhead_pct: u32,
+    /// `SRTO_SNDDROPDELAY`: extra sender drop delay; `None` disables sender drop.
+    pub snd_drop_delay: Option<Duration>,
+    /// `SRTO_DRIFTTRACER`.
+    pub drift_tracer: bool,
+}
+
+impl Default for TransferConfig {
+    fn default() -> Self {
+        TransferConfig {
+            payload_size: 1316,
+            snd_buf_packets: 8192,
+            rcv_buf_packets: 8192,
+            max_bw: -1,
+            input_bw: 0,
+            min_input_bw: 0,
+            overhead_pct: 25,
+            snd_drop_delay: Some(Duration::ZERO),
+            drift_tracer: true,
+        }
+    }
+}
+
+/// Per-message controls of a send (libsrt's `SRT_MSGCTRL`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MsgCtrl {
+    /// The message's source time; `None` = now.
+    pub srctime: Option<Instant>,
+    /// Time to live: drop the message if not sent by then (file mode).
+    pub ttl: Option<Duration>,
+    /// Deliver in order (the O flag).
+    pub in_order: bool,
+}
+
+/// Why a send failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SendError {
+    /// The socket is not connected (`SRT_ENOCONN`).
+    #[error("not connected")]
+    NotConnected,
+    /// The message exceeds the payload size (`SRT_ELARGEMSG`).
+    #[error("message of {len} bytes exceeds the payload size {max}")]
+    MessageTooLarge {
+        /// The message length.
+        len: usize,
+        /// The largest allowed.
+        max: usize,
+    },
+    /// The send buffer is full (`SRT_EASYNCSND`).
+    #[error("send buffer full")]
+    WouldBlock,
+}
+
+/// Why a receive failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RecvError {
+    /// The socket is not connected (`SRT_ENOCONN`).
+    #[error("not connected")]
+    NotConnected,
+}
+
+/// Control packets the transfer wants to send.
+#[derive(Clone, Copy, Debug)]
+enum Ctrl {
+    Ack(Ack),
+    AckAck(u32),
+    Nak(SeqRange),
+    PeriodicNak,
+    DropReq { first: SeqNumber, last: SeqNumber },
+}
+
+/// RTT estimate, µs, as libsrt keeps it.
+#[derive(Clone, Copy, Debug)]
+struct Rtt {
+    srtt: i64,
+    rttvar: i64,
+    sampled: bool,
+}
+
+impl Rtt {
+    fn sample(&mut self, r: i64) {
+        if !self.sampled {
+            self.srtt = r;
+            self.rttvar = r / 2;
+            self.sampled = true;
+        } else {
+            self.rttvar = (3 * self.rttvar + (r - self.srtt).abs()) / 4;
+            self.srtt = (7 * self.srtt + r) / 8;
+        }
+    }
+
+    /// SRTT + 4·RTTVar.
+    fn rto(&self) -> Duration {
+        Duration::from_micros((self.srtt + 4 * self.rttvar).max(0) as u64)
+    }
+}
+
+/// The data state of a connected socket.
+#[derive(Debug)]
+pub(crate) struct Transfer {
+    peer_id: u32,
+    /// This socket's start: our packet timestamps count from here.
+    start: Instant,
+    mss: u32,
+    max_payload: usize,
+    payload_size: usize,
+    ctrl: VecDeque<Ctrl>,
+    rtt: Rtt,
+    stats: Stats,
+
+    // sender
+    snd: SendBuffer,
+    snd_loss: LossList,
+    cc: LiveCc,
+    input_rate: InputRateEstimator,
+    next_send_at: Instant,
+    peer_flow_window: u32,
+    snd_drop_threshold: Option<Duration>,
+    snd_latency: Option<Duration>,
+    peer_bandwidth: u32,
+    want_writable: bool,
+
+    // receiver
+    rcv: RecvBuffer,
+    tsbpd: Option<Tsbpd>,
+    arrival: ArrivalWindow,
+    ack_number: u32,
+    next_ack_at: Instant,
+    last_ack_seq: SeqNumber,
+    last_ack_at: Instant,
+    last_ackacked_seq: SeqNumber,
+    ack_history: [(u32, SeqNumber, Instant); ACK_HISTORY],
+    packets_since_ack: u32,
+    nakreport: bool,
+    nak_interval: Duration,
+    next_nak_at: Instant,
+    readable_signaled: bool,
+}
+
+/// What the connection needs to set up a transfer.
+pub(crate) struct TransferSetup<'a> {
+    pub(crate) now: Instant,
+    pub(crate) start: Instant,
+    pub(crate) peer_id: u32,
+    pub(crate) snd_isn: SeqNumber,
+    pub(crate) rcv_isn: SeqNumber,
+    pub(crate) mss: u32,
+    pub(crate) peer_flow_window: u32,
+    /// The peer's clock origin: arrival of its HSREQ/HSRSP minus its timestamp.
+    pub(crate) peer_start: Instant,
+    pub(crate) negotiated: &'a Negotiated,
+    pub(crate) nakreport: bool,
+    pub(crate) config: &'a TransferConfig,
+}
+
+impl Transfer {
+    pub(crate) fn new(s: TransferSetup<'_>) -> Self {
+        let c = s.config;
+        let max_payload = s.mss.saturating_sub(HEADERS) as usize;
+        let payload_size = if c.payload_size == 0 {
+            max_payload
+        } else {
+            c.payload_size.min(max_payload)
+        };
+        let cc = LiveCc::new(LiveCcConfig {
+            max_bw: c.max_bw,
+            input_bw: c.input_bw,
+            min_input_bw: c.min_input_bw,
+            overhead_pct: c.overhead_pct,
+            mss: s.mss,
+            max_payload,
+            payload_size,
+        });
+        let mut input_rate = InputRateEstimator::new();
+        input_rate.reset(!cc.wants_input_rate());
+        let tsbpd = s
+            .negotiated
+            .rcv_latency
+            .map(|latency| Tsbpd::new(s.peer_start, latency, c.drift_tracer));
+        // libsrt drops on the sender only if the peer drops too late too
+        // (core.cpp sndDropTooLate).
+        let snd_drop_threshold = match (s.negotiated.tlpktdrop, s.negotiated.snd_latency) {
+            (true, Some(latency)) => c
+                .snd_drop_delay
+                .map(|extra| (latency + extra).max(SND_DROP_MIN) + 2 * ACK_INTERVAL),
+            _ => None,
+        };
+        Transfer {
+            peer_id: s.peer_id,
+            start: s.start,
+            mss: s.mss,
+            max_payload,
+            payload_size,
+            ctrl: VecDeque::with_capacity(64),
+            rtt: Rtt {
+                srtt: 100_000,
+                rttvar: 50_000,
+                sampled: false,
+            },
+            stats: Stats::new(s.now),
+            snd: SendBuffer::new(c.snd_buf_packets, max_payload, s.snd_isn, MsgNumber::FIRST),
+            snd_loss: LossList::for_window(c.snd_buf_packets),
+            cc,
+            input_rate,
+            next_send_at: s.now,
+            peer_flow_window: s.peer_flow_window.max(2),
+            snd_drop_threshold,
+            snd_latency: s.negotiated.snd_latency,
+            peer_bandwidth: 0,
+            want_writable: false,
+            rcv: RecvBuffer::new(c.rcv_buf_packets, max_payload, s.rcv_isn),
+            tsbpd,
+            arrival: ArrivalWindow::with_mss(s.mss),
+            ack_number: 1,
+            next_ack_at: s.now + ACK_INTERVAL,
+            last_ack_seq: s.rcv_isn,
+            last_ack_at: s.now,
+            last_ackacked_seq: s.rcv_isn,
+            ack_history: [(0, s.rcv_isn, s.now); ACK_HISTORY],
+            packets_since_ack: 0,
+            nakreport: s.nakreport,
+            nak_interval: FIRST_NAK_INTERVAL,
+            next_nak_at: s.now + FIRST_NAK_INTERVAL,
+            readable_signaled: false,
+        }
+    }
+
+    fn timestamp(&self, t: Instant) -> Timestamp {
+        Timestamp::from_micros(t.saturating_duration_since(self.start).as_micros() as u64)
+    }
+
+    // ----- application side -----
+
+    /// Queues one message (one packet in live mode).
+    pub(crate) fn send(
+        &mut self,
+        now: Instant,
+        payload: &[u8],
+        ctrl: &MsgCtrl,
+    ) -> Result<usize, SendError> {
+        if payload.len() > self.payload_size {
+            return Err(SendError::MessageTooLarge {
+                len: payload.len(),
+                max: self.payload_size,
+            });
+        }
+        if payload.is_empty() {
+            // libsrt's sendmsg2 queues nothing for an empty message.
+            return Ok(0);
+        }
+        let origin = ctrl.srctime.unwrap_or(now);
+        let was_empty = self.snd.is_empty();
+        match self.snd.push(payload, origin, ctrl.ttl, ctrl.in_order) {
+            Ok(_) => {
+                self.input_rate.on_message(now, 1, payload.len());
+                if self.cc.wants_input_rate() {
+                    self.cc.update_input_rate(self.input_rate.rate());
+                }
+                if was_empty {
+                    self.stats.on_sending_started(now);
+                }
+                Ok(payload.len())
+            }
+            Err(SendBufferError::Full) => {
+                self.want_writable = true;
+                Err(SendError::WouldBlock)
+            }
+            Err(_) => Err(SendError::MessageTooLarge {
+                len: payload.len(),
+                max: self.max_payload,
+            }),
+        }
+    }
+
+    /// The next message due for delivery, if any.
+    pub(crate) fn recv(&mut self, now: Instant, out: &mut [u8]) -> Option<RecvInfo> {
+        let info = match &mut self.tsbpd {
+            Some(tsbpd) => loop {
+                match self.rcv.pop_ready(now, tsbpd, out) {
+                    PopOutcome::Delivered(info) => break Some(info),
+                    PopOutcome::Dropped { packets, .. } => {
+                        count_rcv_drop(&mut self.stats, self.payload_size, packets)
+                    }
+                    PopOutcome::NotReady => break None,
+                }
+            },
+            None => self.rcv.pop_in_order(out),
+        };
+        if info.is_none() {
+            self.readable_signaled = false;
+        }
+        info
+    }
+
+    /// Whether a message is ready now, and the readable event should fire.
+    pub(crate) fn take_readable(&mut self, now: Instant) -> bool {
+        if self.readable_signaled {
+            return false;
+        }
+        let ready = match &self.tsbpd {
+            Some(tsbpd) => self.rcv.next_delivery(tsbpd).is_some_and(|t| t <= now),
+            None => self.rcv.ack_seq() != self.rcv.read_pos(),
+        };
+        if ready {
+            self.readable_signaled = true;
+        }
+        ready
+    }
+
+    /// Whether the send buffer has room again after a refused send.
+    pub(crate) fn take_writable(&mut self) -> bool {
+        if self.want_writable && self.snd.free_packets() > 0 {
+            self.want_writable = false;
+            return true;
+        }
+        false
+    }
+
+    // ----- network side -----
+
+    /// A data packet from the peer.
+    pub(crate) fn on_data(&mut self, now: Instant, packet: &DataPacket<'_>) {
+        let len = packet.payload.len();
+        self.stats.on_data_received(len, packet.retransmitted);
+        self.arrival.on_packet_arrival(now, len);
+        self.arrival
+            .on_probe_arrival(now, packet.seq, len, packet.retransmitted);
+        // A packet that arrives after its delivery time is useless to a live
+        // receiver (libsrt would hand it over up to a packet late): it stays
+        // missing and is dropped with its gap, so nothing is delivered late.
+        if let Some(tsbpd) = &self.tsbpd {
+            let due = tsbpd.delivery_time(packet.timestamp);
+            if due < now {
+                self.stats.on_belated(len, now - due);
+                return;
+            }
+        }
+        match self.rcv.insert(packet, now) {
+            InsertOutcome::Inserted { newly_lost, .. } => {
+                self.stats.on_data_unique(len);
+                if let Some(range) = newly_lost {
+                    let n = range.len();
+                    self.stats
+                        .on_loss_detected(n, u64::from(n) * self.payload_size as u64);
+                    self.ctrl.push_back(Ctrl::Nak(range));
+                }
+            }
+            InsertOutcome::Belated => {
+                let lateness = self
+                    .tsbpd
+                    .as_ref()
+                    .map(|t| now.saturating_duration_since(t.delivery_time(packet.timestamp)))
+                    .unwrap_or_default();
+                self.stats.on_belated(len, lateness);
+            }
+            InsertOutcome::Duplicate | InsertOutcome::OutOfWindow | InsertOutcome::Oversized => {}
+        }
+        self.packets_since_ack += 1;
+        if self.packets_since_ack >= LIGHT_ACK_PACKETS {
+            self.packets_since_ack = 0;
+            self.ctrl.push_back(Ctrl::Ack(Ack {
+                ack_number: 0,
+                ack_seq: self.rcv.ack_seq(),
+                info: AckInfo::Light,
+            }));
+        }
+    }
+
+    /// An ACK from the peer (we are the sender).
+    pub(crate) fn on_ack(&mut self, now: Instant, ack: &Ack) {
+        match self.snd.ack(ack.ack_seq) {
+            Ok(acked) => {
+                if acked.packets > 0 {
+                    self.stats.on_send_acked(now);
+                }
+            }
+            // libsrt breaks the connection on an ACK beyond what was sent;
+            // we ignore the ACK.
+            Err(_) => return,
+        }
+        self.snd_loss.remove_before(self.snd.first_seq());
+        if let AckInfo::Full {
+            rtt,
+            rtt_var,
+            buffer_available,
+            link_capacity,
+            ..
+        } = with_capacity(ack.info)
+        {
+            self.stats.on_ack_received();
+            self.peer_flow_window = buffer_available.max(2);
+            self.peer_bandwidth = link_capacity;
+            // libsrt ignores the initial pair; a pure sender copies the
+            // peer's values, a sender that also receives smooths them.
+            if (rtt, rtt_var) != (100_000, 50_000) {
+                if self.rtt.sampled {
+                    self.rtt.rttvar =
+                        (3 * self.rtt.rttvar + (i64::from(rtt) - self.rtt.srtt).abs()) / 4;
+                    self.rtt.srtt = (7 * self.rtt.srtt + i64::from(rtt)) / 8;
+                } else {
+                    self.rtt.srtt = i64::from(rtt);
+                    self.rtt.rttvar = i64::from(rtt_var);
+                }
+            }
+            self.ctrl.push_back(Ctrl::AckAck(ack.ack_number));
+            self.cc.on_ack();
+        }
+    }
+
+    /// A NAK from the peer: queue the losses for retransmission.
+    pub(crate) fn on_nak(&mut self, list: &WireLossList<'_>) {
+        self.stats.on_nak_received();
+        let first = self.snd.first_seq();
+        let end = self.snd.next_unsent_seq();
+        for range in list.iter().flatten() {
+            let mut r = range;
+            // Losses before what we still hold were dropped: tell the peer.
+            if r.first.offset_from(first) < 0 {
+                let last_gone = if r.last.offset_from(first) < 0 {
+                    r.last
+                } else {
+                    first - 1
+                };
+                self.ctrl.push_back(Ctrl::DropReq {
+                    first: r.first,
+                    last: last_gone,
+                });
+                if r.last.offset_from(first) < 0 {
+                    continue;
+                }
+                r.first = first;
+            }
+            // Losses beyond what we sent are nonsense (libsrt breaks): skip.
+            if r.last.offset_from(end) >= 0 {
+                if r.first.offset_from(end) >= 0 {
+                    continue;
+                }
+                r.last = end - 1;
+            }
+            let added = self.snd_loss.insert(r);
+            self.stats.on_send_loss(added);
+        }
+    }
+
+    /// An ACKACK from the peer: an RTT sample (we are the receiver).
+    pub(crate) fn on_ackack(&mut self, now: Instant, ack_number: u32, ts: Timestamp) {
+        let Some(&(_, seq, sent)) = self
+            .ack_history
+            .iter()
+            .find(|(n, _, _)| *n == ack_number && ack_number != 0)
+        else {
+            return;
+        };
+        let r = now.saturating_duration_since(sent);
+        self.rtt.sample(r.as_micros() as i64);
+        if seq.offset_from(self.last_ackacked_seq) > 0 {
+            self.last_ackacked_seq = seq;
+        }
+        if let Some(tsbpd) = &mut self.tsbpd {
+            tsbpd.add_drift_sample(ts, now, Some(r));
+        }
+    }
+
+    /// A KEEPALIVE from the peer: its timestamp feeds the TSBPD clock.
+    pub(crate) fn on_keepalive(&mut self, now: Instant, ts: Timestamp) {
+        if let Some(tsbpd) = &mut self.tsbpd {
+            tsbpd.update_wrap(ts);
+            tsbpd.add_drift_sample(ts, now, None);
+        }
+    }
+
+    /// A DROPREQ from the peer: stop waiting for those packets. In live
+    /// mode with too-late drop libsrt only forgets the loss (core.cpp:9334).
+    pub(crate) fn on_dropreq(&mut self, first: SeqNumber, last: SeqNumber) {
+        if self.tsbpd.is_none() {
+            self.rcv.drop_range(first, last);
+        }
+    }
+
+    // ----- timers -----
+
+    pub(crate) fn handle_timeout(&mut self, now: Instant) {
+        // Sender too-late drop.
+        if let (Some(threshold), Some(oldest)) = (self.snd_drop_threshold, self.snd.oldest_origin())
+        {
+            if now.saturating_duration_since(oldest) > threshold {
+                while let Some(dropped) = self.snd.drop_expired(now, Some(threshold)) {
+                    self.stats
+                        .on_snd_drop(dropped.packets as u32, dropped.bytes as u64);
+                }
+                self.snd_loss.remove_before(self.snd.first_seq());
+            }
+        }
+        // Receiver too-late drop, even when the application does not read.
+        if let Some(tsbpd) = &self.tsbpd {
+            while let Some((_, packets)) = self.rcv.drop_too_late(now, tsbpd) {
+                count_rcv_drop(&mut self.stats, self.payload_size, packets);
+            }
+        }
+        // Full ACK.
+        if now >= self.next_ack_at {
+            self.next_ack_at = now + ACK_INTERVAL;
+            self.full_ack(now);
+        }
+        // Periodic NAK.
+        if self.nakreport && now >= self.next_nak_at {
+            if self.rcv.loss_ranges().next().is_some() {
+                self.ctrl.push_back(Ctrl::PeriodicNak);
+            }
+            self.next_nak_at = now + self.nak_interval;
+        }
+    }
+
+    fn full_ack(&mut self, now: Instant) {
+        let ack_seq = self.rcv.ack_seq();
+        if ack_seq == self.last_ackacked_seq {
+            return;
+        }
+        if ack_seq == self.last_ack_seq && now < self.last_ack_at + self.rtt.rto() {
+            return;
+        }
+        let ack_number = self.ack_number;
+        self.ack_number = if ack_number == 0x7FFF_FFFF {
+            1
+        } else {
+            ack_number + 1
+        };
+        self.ack_history[ack_number as usize % ACK_HISTORY] = (ack_number, ack_seq, now);
+        let (pkt_rate, byte_rate) = self.arrival.recv_rates();
+        self.ctrl.push_back(Ctrl::Ack(Ack {
+            ack_number,
+            ack_seq,
+            info: AckInfo::Full {
+                rtt: self.rtt.srtt as u32,
+                rtt_var: self.rtt.rttvar as u32,
+                buffer_available: self.rcv.free_packets(),
+                packet_recv_rate: pkt_rate,
+                link_capacity: self.arrival.link_capacity(),
+                recv_rate: byte_rate,
+            },
+        }));
+        self.stats.on_ack_sent();
+        self.last_ack_seq = ack_seq;
+        self.last_ack_at = now;
+        self.packets_since_ack = 0;
+    }
+
+    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
+        let mut t: Option<Instant> = None;
+        let mut at = |x: Instant| t = Some(t.map_or(x, |t| t.min(x)));
+        if self.rcv.ack_seq() != self.last_ackacked_seq {
+            at(self.next_ack_at);
+        }
+        if self.nakreport && self.rcv.loss_ranges().next().is_some() {
+            at(self.next_nak_at);
+        }
+        if !self.snd_loss.is_empty() || (self.snd.unsent() > 0 && self.window_open()) {
+            at(self.next_send_at);
+        }
+        if let (Some(threshold), Some(oldest)) = (self.snd_drop_threshold, self.snd.oldest_origin())
+        {
+            at(oldest + threshold + Duration::from_micros(1));
+        }
+        if let Some(tsbpd) = &self.tsbpd {
+            if let Some(d) = self.rcv.next_delivery(tsbpd) {
+                if !self.readable_signaled || self.rcv.ack_seq() != self.rcv.read_pos() {
+                    at(d);
+                }
+            }
+        }
+        if !self.ctrl.is_empty() {
+            at(self.start);
+        }
+        t
+    }
+
+    /// Whether a control or data packet can be sent at `now`.
+    pub(crate) fn wants_transmit(&self, now: Instant) -> bool {
+        !self.ctrl.is_empty()
+            || (now >= self.next_send_at
+                && (!self.snd_loss.is_empty() || (self.snd.unsent() > 0 && self.window_open())))
+    }
+
+    fn window_open(&self) -> bool {
+        let in_flight = self.snd.next_unsent_seq().offset_from(self.snd.first_seq());
+        (in_flight as i64) < i64::from(self.peer_flow_window)
+    }
+
+    /// Writes the next control or data packet into `buf`.
+    pub(crate) fn poll_transmit(
+        &mut self,
+        now: Instant,
+        buf: &mut [u8],
+    ) -> Result<Option<usize>, EncodeError> {
+        if let Some(ctrl) = self.ctrl.pop_front() {
+            return self.encode_ctrl(now, ctrl, buf).map(Some);
+        }
+        if now < self.next_send_at {
+            return Ok(None);
+        }
+        let n = match self.next_rexmit(now, buf)? {
+            Some(n) => n,
+            None => match self.next_new(buf)? {
+                Some(n) => n,
+                None => return Ok(None),
+            },
+        };
+        let period = self.cc.send_period();
+        let base = self
+            .next_send_at
+            .max(now - MAX_PACING_LAG.min(now - self.start));
+        self.next_send_at = base + period;
+        Ok(Some(n))
+    }
+
+    fn next_rexmit(&mut self, now: Instant, buf: &mut [u8]) -> Result<Option<usize>, EncodeError> {
+        // libsrt's reduced retransmission (RETRANSMITALGO 1): a loss that
+        // was resent less than SRTT − 4·RTTVar ago is not resent again.
+        let holdoff = Duration::from_micros((self.rtt.srtt - 4 * self.rtt.rttvar).max(0) as u64);
+        while let Some(seq) = self.snd_loss.pop_first() {
+            if seq.offset_from(self.snd.first_seq()) < 0 {
+                continue;
+            }
+            if self
+                .snd
+                .last_sent(seq)
+                .is_some_and(|t| now.saturating_duration_since(t) < holdoff)
+            {
+                continue;
+            }
+            let start = self.start;
+            let peer = self.peer_id;
+            let Some(slot) = self.snd.get_for_retransmit(seq, now) else {
+                continue;
+            };
+            let packet = DataPacket {
+                seq: slot.seq,
+                position: slot.position,
+                in_order: slot.in_order,
+                key: DataKeyFlags::Clear,
+                retransmitted: true,
+                msg_number: slot.msgno,
+                timestamp: Timestamp::from_micros(
+                    slot.origin.saturating_duration_since(start).as_micros() as u64,
+                ),
+                dest_socket: SocketId(peer),
+                payload: slot.payload,
+            };
+            let n = packet.encode(buf)?;
+            let len = slot.payload.len();
+            self.stats.on_data_sent(len, true, false);
+            self.cc.on_packet_sent(len);
+            return Ok(Some(n));
+        }
+        Ok(None)
+    }
+
+    fn next_new(&mut self, buf: &mut [u8]) -> Result<Option<usize>, EncodeError> {
+        if !self.window_open() {
+            return Ok(None);
+        }
+        let start = self.start;
+        let peer = self.peer_id;
+        let Some(slot) = self.snd.next_unsent() else {
+            return Ok(None);
+        };
+        let packet = DataPacket {
+            seq: slot.seq,
+            position: slot.position,
+            in_order: slot.in_order,
+            key: DataKeyFlags::Clear,
+            retransmitted: false,
+            msg_number: slot.msgno,
+            timestamp: Timestamp::from_micros(
+                slot.origin.saturating_duration_since(start).as_micros() as u64,
+            ),
+            dest_socket: SocketId(peer),
+            payload: slot.payload,
+        };
+        let n = packet.encode(buf)?;
+        let len = slot.payload.len();
+        self.stats.on_data_sent(len, false, true);
+        self.cc.on_packet_sent(len);
+        Ok(Some(n))
+    }
+
+    /// A NAK went out: the periodic NAK interval follows the RTT (libsrt
+    /// recomputes it here). libsrt keeps the pending periodic NAK time even
+    /// when the new interval is shorter, which leaves early losses waiting
+    /// up to 300 ms; we let the timer come earlier, never later.
+    fn on_nak_sent(&mut self, now: Instant) {
+        self.stats.on_nak_sent();
+        self.nak_interval = LiveCc::nak_interval(self.rtt.srtt as i32, self.rtt.rttvar as i32);
+        self.next_nak_at = self.next_nak_at.min(now + self.nak_interval);
+    }
+
+    fn encode_ctrl(
+        &mut self,
+        now: Instant,
+        ctrl: Ctrl,
+        buf: &mut [u8],
+    ) -> Result<usize, EncodeError> {
+        let mut scratch = [0u8; 1456];
+        let body = match ctrl {
+            Ctrl::Ack(ack) => ControlBody::Ack(ack),
+            Ctrl::AckAck(n) => ControlBody::AckAck { ack_number: n },
+            Ctrl::DropReq { first, last } => ControlBody::DropRequest {
+                msg_number: MsgNumber::FILTER,
+                first,
+                last,
+            },
+            Ctrl::Nak(range) => {
+                self.on_nak_sent(now);
+                ControlBody::LossReport(WireLossList::encode_ranges(&[range], &mut scratch)?)
+            }
+            Ctrl::PeriodicNak => {
+                self.on_nak_sent(now);
+                let room = (self.mss as usize).saturating_sub(HEADERS as usize) / 8;
+                let mut ranges = [SeqRange::single(SeqNumber::default()); 182];
+                let mut n = 0;
+                for r in self.rcv.loss_ranges().take(room.min(ranges.len())) {
+                    ranges[n] = r;
+                    n += 1;
+                }
+                ControlBody::LossReport(WireLossList::encode_ranges(&ranges[..n], &mut scratch)?)
+            }
+        };
+        ControlPacket {
+            timestamp: self.timestamp(now),
+            dest_socket: SocketId(self.peer_id),
+            body,
+        }
+        .encode(buf)
+    }
+
+    /// The statistics, as `srt_bstats` reports them.
+    pub(crate) fn stats(&mut self, now: Instant, clear: bool) -> TraceBStats {
+        let instant = Instantaneous {
+            send_period: self.cc.send_period(),
+            flow_window: self.peer_flow_window as i32,
+            congestion_window: self.peer_flow_window as i32,
+            flight_size: self.snd.next_unsent_seq().offset_from(self.snd.first_seq()),
+            srtt_us: self.rtt.srtt as i32,
+            bandwidth_pkts_per_sec: i64::from(self.peer_bandwidth),
+            max_bw_bytes_per_sec: self.cc.max_bw_bytes_per_sec(),
+            mss: self.mss as i32,
+            snd_buf_capacity_pkts: self.snd.capacity() as i32,
+            snd_buf_pkts: self.snd.len() as i32,
+            snd_buf_bytes: self.snd.bytes() as i32,
+            snd_buf_ms: self
+                .snd
+                .oldest_origin()
+                .map_or(0, |t| now.saturating_duration_since(t).as_millis() as i32),
+            rcv_buf_avail_pkts: self.rcv.free_packets() as i32,
+            rcv_buf_pkts: self.rcv.len() as i32,
+            rcv_buf_bytes: (self.rcv.len() * self.payload_size) as i32,
+            rcv_buf_ms: 0,
+            snd_tsbpd_delay_ms: self.snd_latency.map_or(0, |d| d.as_millis() as i32),
+            rcv_tsbpd_delay_ms: self
+                .tsbpd
+                .as_ref()
+                .map_or(0, |t| t.latency().as_millis() as i32),
+            reorder_tolerance: 0,
+        };
+        self.stats.snapshot(now, clear, instant)
+    }
+
+    /// Whether everything sent was acknowledged (for a graceful close).
+    pub(crate) fn all_acked(&self) -> bool {
+        self.snd.is_empty()
+    }
+}
+
+/// Counts packets the receiver gave up (bytes estimated from the payload size, as libsrt).
+fn count_rcv_drop(stats: &mut Stats, payload_size: usize, packets: u32) {
+    if packets > 0 {
+        stats.on_rcv_drop(packets, u64::from(packets) * payload_size as u64);
+    }
+}
+
+/// The ACK info with the full form's capacity, for one match arm.
+fn with_capacity(info: AckInfo) -> AckInfo {
+    match info {
+        AckInfo::Small {
+            rtt,
+            rtt_var,
+            buffer_available,
+        } => AckInfo::Full {
+            rtt,
+            rtt_var,
+            buffer_available,
+            packet_recv_rate: 0,
+            link_capacity: 0,
+            recv_rate: 0,
+        },
+        other => other,
+    }
+}

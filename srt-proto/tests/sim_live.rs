@@ -1,0 +1,208 @@
+//! Live mode through the simulator: a constant-rate stream with a fixed
+//! end-to-end latency, recovered by retransmission when it can be and
+//! dropped on time when it cannot.
+
+use srt_proto::packet::SocketId;
+use srt_proto::sim::link::LinkConfig;
+use srt_proto::sim::{run_seeds, Network, NodeId};
+use srt_proto::{Event, MsgCtrl, SocketOptions};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+const SERVER: &str = "127.0.0.1:9000";
+const CLIENT: &str = "127.0.0.2:5000";
+const PAYLOAD: usize = 1316;
+
+fn addr(s: &str) -> SocketAddr {
+    s.parse().unwrap()
+}
+
+/// The payload of packet `i`: its index, then a pattern derived from it.
+fn payload(i: u64) -> [u8; PAYLOAD] {
+    let mut p = [0u8; PAYLOAD];
+    p[..8].copy_from_slice(&i.to_be_bytes());
+    for (k, b) in p[8..].iter_mut().enumerate() {
+        *b = (i as usize).wrapping_mul(31).wrapping_add(k) as u8;
+    }
+    p
+}
+
+struct Outcome {
+    sent: u64,
+    /// (packet index, end-to-end delay) in delivery order.
+    delivered: Vec<(u64, Duration)>,
+    /// Every delivery, including those after the counted period.
+    all_delivered: Vec<(u64, Duration)>,
+    /// Every packet the application sent, including after the counted period.
+    total_sent: u64,
+    sender: srt_proto::stats::TraceBStats,
+    receiver: srt_proto::stats::TraceBStats,
+}
+
+/// Streams `rate_bps` of 1316-byte packets from CLIENT to SERVER for `secs`.
+fn stream(seed: u64, link: LinkConfig, rate_bps: u64, secs: u64, latency: Duration) -> Outcome {
+    let mut net = Network::new(seed, link);
+    let server = net.add_endpoint(addr(SERVER));
+    let client = net.add_endpoint(addr(CLIENT));
+    let opts = SocketOptions::live().latency(latency).unwrap();
+    net.endpoint(server).listen(&opts, 5).unwrap();
+    let now = net.now();
+    let caller = net
+        .endpoint(client)
+        .connect(now, addr(SERVER), &opts)
+        .unwrap();
+    let connected = net.run_until(Duration::from_secs(3), |n| {
+        n.events(client)
+            .contains(&Event::Connected { socket: caller })
+    });
+    assert!(connected, "seed {seed}: no connection");
+    let accepted = net.endpoint(server).accept().expect("accepted");
+
+    let period = Duration::from_nanos(PAYLOAD as u64 * 8 * 1_000_000_000 / rate_bps);
+    let start = net.now();
+    let end = start + Duration::from_secs(secs);
+    let mut sent_at: Vec<Instant> = Vec::new();
+    let mut delivered = Vec::new();
+    let mut next_send = start;
+    let mut buf = [0u8; 1500];
+    let drain = |net: &mut Network,
+                 delivered: &mut Vec<(u64, Duration)>,
+                 sent_at: &[Instant],
+                 buf: &mut [u8; 1500]| {
+        let now = net.now();
+        while let Some(info) = net.endpoint(server).recv(now, accepted, buf).unwrap() {
+            assert_eq!(info.len, PAYLOAD);
+            let i = u64::from_be_bytes(buf[..8].try_into().unwrap());
+            assert_eq!(&buf[..PAYLOAD], &payload(i)[..], "packet {i} corrupted");
+            delivered.push((i, now - sent_at[i as usize]));
+        }
+    };
+    // Send for `secs` and count those packets; keep the stream going while
+    // the tail drains (a receiver cannot detect the loss of a stream's last
+    // packet, in libsrt either).
+    let mut counted = None;
+    while net.now() < end + Duration::from_secs(2) {
+        if counted.is_none() && net.now() >= end {
+            counted = Some(sent_at.len() as u64);
+        }
+        let limit = next_send;
+        while net.step(limit) {
+            drain(&mut net, &mut delivered, &sent_at, &mut buf);
+        }
+        drain(&mut net, &mut delivered, &sent_at, &mut buf);
+        if net.now() >= next_send {
+            let i = sent_at.len() as u64;
+            sent_at.push(net.now());
+            let now = net.now();
+            let n = net
+                .endpoint(client)
+                .send(now, caller, &payload(i), &MsgCtrl::default())
+                .unwrap();
+            assert_eq!(n, PAYLOAD);
+            next_send += period;
+        }
+    }
+    let now = net.now();
+    let sender = net
+        .endpoint(client)
+        .socket_stats(now, caller, false)
+        .unwrap();
+    let receiver = net
+        .endpoint(server)
+        .socket_stats(now, accepted, false)
+        .unwrap();
+    let _: (NodeId, SocketId) = (client, caller);
+    let sent = counted.unwrap_or(sent_at.len() as u64);
+    let all_delivered = delivered.clone();
+    delivered.retain(|(i, _)| *i < sent);
+    Outcome {
+        total_sent: sent_at.len() as u64,
+        sent,
+        delivered,
+        all_delivered,
+        sender,
+        receiver,
+    }
+}
+
+fn lossy(loss: f64) -> LinkConfig {
+    LinkConfig {
+        loss,
+        delay: Duration::from_millis(10),
+        ..LinkConfig::default()
+    }
+}
+
+/// Every delivery happened at the same end-to-end delay (its TSBPD time),
+/// within a millisecond, and that delay is the latency plus the one-way delay.
+fn assert_on_time(o: &Outcome, latency: Duration) {
+    let (min, max) = o
+        .delivered
+        .iter()
+        .fold((Duration::MAX, Duration::ZERO), |(lo, hi), (_, d)| {
+            (lo.min(*d), hi.max(*d))
+        });
+    assert!(
+        max - min <= Duration::from_millis(1),
+        "delays spread {min:?}..{max:?}"
+    );
+    assert!(min >= latency, "delivered before the latency: {min:?}");
+    assert!(max <= latency + Duration::from_millis(12), "late: {max:?}");
+}
+
+fn assert_in_order(o: &Outcome) {
+    for w in o.delivered.windows(2) {
+        assert!(w[0].0 < w[1].0, "out of order: {} then {}", w[0].0, w[1].0);
+    }
+}
+
+#[test]
+fn live_10mbps_5pct_loss_all_delivered_on_time() {
+    let latency = Duration::from_millis(120);
+    run_seeds([1, 2], |seed| {
+        let o = stream(seed, lossy(0.05), 10_000_000, 60, latency);
+        assert!(o.sent > 55_000);
+        if o.delivered.len() as u64 != o.sent {
+            let got: std::collections::BTreeSet<u64> = o.delivered.iter().map(|d| d.0).collect();
+            let missing: Vec<u64> = (0..o.sent).filter(|i| !got.contains(i)).collect();
+            panic!(
+                "not all delivered: missing {missing:?}, rcv drops {}, belated {}, rcv loss {}, retrans {}",
+                o.receiver.pkt_rcv_drop_total,
+                o.receiver.pkt_rcv_belated,
+                o.receiver.pkt_rcv_loss_total,
+                o.sender.pkt_retrans_total
+            );
+        }
+        assert_in_order(&o);
+        assert_on_time(&o, latency);
+        assert_eq!(o.receiver.pkt_rcv_drop_total, 0);
+        // Losses happened and were repaired by retransmission.
+        assert!(
+            o.receiver.pkt_rcv_loss_total > 1000,
+            "{}",
+            o.receiver.pkt_rcv_loss_total
+        );
+        assert!(o.sender.pkt_retrans_total >= o.receiver.pkt_rcv_loss_total);
+        // The packet queued at the very last step may not have gone out.
+        assert!(o.total_sent - o.sender.pkt_sent_unique_total as u64 <= 1);
+        assert!(o.receiver.pkt_recv_unique_total as u64 >= o.all_delivered.len() as u64);
+    });
+}
+
+#[test]
+fn live_30pct_loss_in_order_on_time_and_drops_counted() {
+    let latency = Duration::from_millis(120);
+    run_seeds([3], |seed| {
+        let o = stream(seed, lossy(0.3), 10_000_000, 20, latency);
+        assert_in_order(&o);
+        assert_on_time(&o, latency);
+        // Up to the last packet delivered, every packet is delivered or
+        // counted as dropped by the receiver.
+        let last = o.all_delivered.last().unwrap().0;
+        let missing = last + 1 - o.all_delivered.len() as u64;
+        assert!(missing > 0, "30% loss with 120 ms latency should lose some");
+        assert_eq!(o.receiver.pkt_rcv_drop_total as u64, missing);
+        // The sender learnt of the losses: every missing packet was NAKed.
+        assert!(o.sender.pkt_snd_loss_total as u64 >= missing);
+    });
+}

@@ -140,6 +140,7 @@ pub struct Endpoint {
     events: VecDeque<Event>,
     transmit_cursor: SocketId,
     stats: EndpointStats,
+    due: Vec<SocketId>,
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -176,6 +177,7 @@ impl Endpoint {
             events: VecDeque::new(),
             transmit_cursor: SocketId(0),
             stats: EndpointStats::default(),
+            due: Vec::new(),
         }
     }
 
@@ -574,18 +576,22 @@ impl Endpoint {
 
     /// Advances every timer to `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
-        let due: Vec<SocketId> = self
-            .connections
-            .iter()
-            .filter(|(_, c)| c.poll_timeout().is_some_and(|t| t <= now))
-            .map(|(id, _)| *id)
-            .collect();
-        for id in due {
-            if let Some(conn) = self.connections.get_mut(&id) {
+        // A reused list, so that timers allocate nothing in steady state.
+        let mut due = std::mem::take(&mut self.due);
+        due.clear();
+        due.extend(
+            self.connections
+                .iter()
+                .filter(|(_, c)| c.poll_timeout().is_some_and(|t| t <= now))
+                .map(|(id, _)| *id),
+        );
+        for id in &due {
+            if let Some(conn) = self.connections.get_mut(id) {
                 conn.handle_timeout(now);
             }
-            self.collect_events(id, now);
+            self.collect_events(*id, now);
         }
+        self.due = due;
     }
 
     /// When [`Endpoint::handle_timeout`] should next be called.

@@ -33,6 +33,8 @@ struct Outcome {
     delivered: Vec<(u64, Duration)>,
     /// Every delivery, including those after the counted period.
     all_delivered: Vec<(u64, Duration)>,
+    /// Datagrams the client-to-server link lost.
+    link_lost: u64,
     /// Every packet the application sent, including after the counted period.
     total_sent: u64,
     sender: srt_proto::stats::TraceBStats,
@@ -40,7 +42,14 @@ struct Outcome {
 }
 
 /// Streams `rate_bps` of 1316-byte packets from CLIENT to SERVER for `secs`.
-fn stream(seed: u64, link: LinkConfig, rate_bps: u64, secs: u64, latency: Duration) -> Outcome {
+fn stream(
+    seed: u64,
+    link: LinkConfig,
+    rate_bps: u64,
+    secs: u64,
+    latency: Duration,
+    keep_streaming: bool,
+) -> Outcome {
     let mut net = Network::new(seed, link);
     let server = net.add_endpoint(addr(SERVER));
     let client = net.add_endpoint(addr(CLIENT));
@@ -85,12 +94,16 @@ fn stream(seed: u64, link: LinkConfig, rate_bps: u64, secs: u64, latency: Durati
         if counted.is_none() && net.now() >= end {
             counted = Some(sent_at.len() as u64);
         }
-        let limit = next_send;
+        let limit = if keep_streaming || counted.is_none() {
+            next_send
+        } else {
+            end + Duration::from_secs(2)
+        };
         while net.step(limit) {
             drain(&mut net, &mut delivered, &sent_at, &mut buf);
         }
         drain(&mut net, &mut delivered, &sent_at, &mut buf);
-        if net.now() >= next_send {
+        if net.now() >= next_send && (keep_streaming || counted.is_none()) {
             let i = sent_at.len() as u64;
             sent_at.push(net.now());
             let now = net.now();
@@ -112,10 +125,12 @@ fn stream(seed: u64, link: LinkConfig, rate_bps: u64, secs: u64, latency: Durati
         .socket_stats(now, accepted, false)
         .unwrap();
     let _: (NodeId, SocketId) = (client, caller);
+    let link = net.link_stats(addr(CLIENT), addr(SERVER)).unwrap();
     let sent = counted.unwrap_or(sent_at.len() as u64);
     let all_delivered = delivered.clone();
     delivered.retain(|(i, _)| *i < sent);
     Outcome {
+        link_lost: link.lost_random + link.lost_burst,
         total_sent: sent_at.len() as u64,
         sent,
         delivered,
@@ -160,7 +175,7 @@ fn assert_in_order(o: &Outcome) {
 fn live_10mbps_5pct_loss_all_delivered_on_time() {
     let latency = Duration::from_millis(120);
     run_seeds([1, 2], |seed| {
-        let o = stream(seed, lossy(0.05), 10_000_000, 60, latency);
+        let o = stream(seed, lossy(0.05), 10_000_000, 60, latency, true);
         assert!(o.sent > 55_000);
         if o.delivered.len() as u64 != o.sent {
             let got: std::collections::BTreeSet<u64> = o.delivered.iter().map(|d| d.0).collect();
@@ -193,7 +208,7 @@ fn live_10mbps_5pct_loss_all_delivered_on_time() {
 fn live_30pct_loss_in_order_on_time_and_drops_counted() {
     let latency = Duration::from_millis(120);
     run_seeds([3], |seed| {
-        let o = stream(seed, lossy(0.3), 10_000_000, 20, latency);
+        let o = stream(seed, lossy(0.3), 10_000_000, 20, latency, false);
         assert_in_order(&o);
         assert_on_time(&o, latency);
         // Up to the last packet delivered, every packet is delivered or
@@ -204,5 +219,28 @@ fn live_30pct_loss_in_order_on_time_and_drops_counted() {
         assert_eq!(o.receiver.pkt_rcv_drop_total as u64, missing);
         // The sender learnt of the losses: every missing packet was NAKed.
         assert!(o.sender.pkt_snd_loss_total as u64 >= missing);
+        // The two ends reconcile: every packet sent is received, dropped by
+        // the receiver, or lost after the last one received (a loss no
+        // receiver can see).
+        let tail = o.total_sent - 1 - last;
+        assert_eq!(o.sender.pkt_sent_unique_total as u64, o.total_sent);
+        assert_eq!(
+            o.sender.pkt_sent_unique_total as u64,
+            o.receiver.pkt_recv_unique_total as u64 + o.receiver.pkt_rcv_drop_total as u64 + tail
+        );
+        assert_eq!(
+            o.receiver.pkt_recv_unique_total as u64,
+            o.all_delivered.len() as u64
+        );
+        // Retransmissions are explained by losses: each answers a NAKed
+        // loss, each received one was sent, and the receiver saw no more
+        // losses than the link made.
+        assert!(i64::from(o.sender.pkt_retrans_total) <= i64::from(o.sender.pkt_snd_loss_total));
+        assert!(i64::from(o.receiver.pkt_rcv_retrans) <= i64::from(o.sender.pkt_retrans_total));
+        assert!(o.receiver.pkt_rcv_loss_total as u64 <= o.link_lost);
+        assert_eq!(
+            o.sender.pkt_sent_total,
+            o.sender.pkt_sent_unique_total + i64::from(o.sender.pkt_retrans_total)
+        );
     });
 }

@@ -2,6 +2,8 @@
 //!
 //! So far: `srt-relay` ([`relay`]), a UDP relay between loopback ports that
 //! impairs traffic (loss, delay, jitter, reordering, duplication, rate limit)
-//! for tests without netem.
+//! for tests without netem; and [`udp_driver`], the smallest blocking driver
+//! of the engine on a std UDP socket.
 
 pub mod relay;
+pub mod udp_driver;

@@ -7,7 +7,8 @@
 //! installs them.
 
 use srt_proto::packet::{RejectReason, SocketId};
-use srt_proto::{CloseMode, Endpoint, EndpointConfig, Event, SocketOptions};
+use srt_proto::{CloseMode, Event, SocketOptions};
+use srt_tools::udp_driver::UdpDriver;
 use std::io::{BufRead, BufReader, Read};
 use std::net::{SocketAddr, UdpSocket};
 use std::path::PathBuf;
@@ -22,67 +23,6 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
-}
-
-/// Our engine on a std UDP socket.
-struct Driver {
-    sock: UdpSocket,
-    ep: Endpoint,
-    events: Vec<Event>,
-}
-
-impl Driver {
-    fn new(seed: u64) -> Self {
-        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let local = sock.local_addr().unwrap();
-        let config = EndpointConfig {
-            seed,
-            ..EndpointConfig::default()
-        };
-        Driver {
-            ep: Endpoint::new(config, local, Instant::now()),
-            sock,
-            events: Vec::new(),
-        }
-    }
-
-    fn port(&self) -> u16 {
-        self.sock.local_addr().unwrap().port()
-    }
-
-    /// Runs the engine until `done` holds for an event seen, or `limit` passes.
-    fn run_until(&mut self, limit: Duration, mut done: impl FnMut(&Event) -> bool) -> bool {
-        let end = Instant::now() + limit;
-        let mut buf = [0u8; 1500];
-        loop {
-            let now = Instant::now();
-            self.ep.handle_timeout(now);
-            while let Some(t) = self.ep.poll_transmit(now, &mut buf) {
-                self.sock.send_to(&buf[..t.size], t.destination).unwrap();
-            }
-            while let Some(e) = self.ep.poll_event() {
-                let hit = done(&e);
-                self.events.push(e);
-                if hit {
-                    return true;
-                }
-            }
-            if now >= end {
-                return false;
-            }
-            let wake = self
-                .ep
-                .poll_timeout()
-                .map_or(Duration::from_millis(50), |t| {
-                    t.saturating_duration_since(now)
-                })
-                .clamp(Duration::from_millis(1), Duration::from_millis(50));
-            self.sock.set_read_timeout(Some(wake)).unwrap();
-            if let Ok((n, from)) = self.sock.recv_from(&mut buf) {
-                self.ep.handle_datagram(Instant::now(), from, &buf[..n]);
-            }
-        }
-    }
 }
 
 /// A child process that is killed when dropped; its output is kept.
@@ -198,21 +138,24 @@ fn our_caller_to_srt_live_transmit_listener() {
         "srt-live-transmit",
         &["-a:no", "-v", &url, "file://con"],
     );
-    let mut d = Driver::new(11);
+    let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap(), 11).unwrap();
     let remote: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let id =
-        d.ep.connect(Instant::now(), remote, &config_with_sid("rust-caller"))
-            .unwrap();
-    assert!(d.run_until(Duration::from_secs(10), connected(id)));
+    let id = d
+        .endpoint
+        .connect(Instant::now(), remote, &config_with_sid("rust-caller"))
+        .unwrap();
+    assert!(d.run_until(Duration::from_secs(10), connected(id)).unwrap());
     assert!(
         d.events.contains(&Event::Connected { socket: id }),
         "{:?}",
         d.events
     );
     // Stay connected for a while (keepalives), then close gracefully.
-    d.run_until(Duration::from_millis(1500), |_| false);
-    d.ep.close(Instant::now(), id, CloseMode::Linger).unwrap();
-    d.run_until(Duration::from_millis(200), |_| false);
+    d.run_for(Duration::from_millis(1500)).unwrap();
+    d.endpoint
+        .close(Instant::now(), id, CloseMode::Linger)
+        .unwrap();
+    d.run_for(Duration::from_millis(200)).unwrap();
     let out = slt.finish(Duration::from_secs(3));
     assert!(out.contains("Accepted SRT source connection"), "{out}");
     assert!(out.contains("SRT source disconnected"), "{out}");
@@ -227,51 +170,62 @@ fn libsrt_listener_sees_our_stream_id() {
         &["listen", &port.to_string()],
     );
     p.wait_for_line("listening");
-    let mut d = Driver::new(12);
+    let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap(), 12).unwrap();
     let remote: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let sid = "#!::r=live/feed,m=publish";
-    let id =
-        d.ep.connect(Instant::now(), remote, &config_with_sid(sid))
-            .unwrap();
-    assert!(d.run_until(Duration::from_secs(10), connected(id)));
+    let id = d
+        .endpoint
+        .connect(Instant::now(), remote, &config_with_sid(sid))
+        .unwrap();
+    assert!(d.run_until(Duration::from_secs(10), connected(id)).unwrap());
     assert!(d.events.contains(&Event::Connected { socket: id }));
-    d.run_until(Duration::from_millis(100), |_| false);
+    d.run_for(Duration::from_millis(100)).unwrap();
     let line = p.wait_for_line("streamid=");
     assert_eq!(line, format!("streamid={sid}"));
 }
 
 #[test]
 fn srt_live_transmit_caller_to_our_listener() {
-    let mut d = Driver::new(13);
-    d.ep.listen(&SocketOptions::default(), 5).unwrap();
+    let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap(), 13).unwrap();
+    d.endpoint.listen(&SocketOptions::default(), 5).unwrap();
     let udp_in = free_port();
     let src = format!("udp://127.0.0.1:{udp_in}");
-    let dst = format!("srt://127.0.0.1:{}?streamid=from-libsrt", d.port());
+    let dst = format!(
+        "srt://127.0.0.1:{}?streamid=from-libsrt",
+        d.local_addr().port()
+    );
     let slt = Peer::spawn(
         "srt-live-transmit",
         "srt-live-transmit",
         &["-a:no", "-v", &src, &dst],
     );
-    assert!(d.run_until(Duration::from_secs(10), |e| matches!(
-        e,
-        Event::Accepted { .. }
-    )));
-    let id = d.ep.accept().expect("accepted");
-    assert_eq!(d.ep.connection(id).unwrap().stream_id(), b"from-libsrt");
-    d.run_until(Duration::from_millis(1500), |_| false);
-    d.ep.close(Instant::now(), id, CloseMode::Linger).unwrap();
-    d.run_until(Duration::from_millis(200), |_| false);
+    assert!(d
+        .run_until(Duration::from_secs(10), |e| matches!(
+            e,
+            Event::Accepted { .. }
+        ))
+        .unwrap());
+    let id = d.endpoint.accept().expect("accepted");
+    assert_eq!(
+        d.endpoint.connection(id).unwrap().stream_id(),
+        b"from-libsrt"
+    );
+    d.run_for(Duration::from_millis(1500)).unwrap();
+    d.endpoint
+        .close(Instant::now(), id, CloseMode::Linger)
+        .unwrap();
+    d.run_for(Duration::from_millis(200)).unwrap();
     let out = slt.finish(Duration::from_millis(300));
     assert!(out.contains("SRT target connected"), "{out}");
 }
 
 #[test]
 fn rendezvous_with_srt_live_transmit() {
-    let mut d = Driver::new(14);
+    let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap(), 14).unwrap();
     let slt_port = free_port();
     let url = format!(
         "srt://127.0.0.1:{}?mode=rendezvous&adapter=127.0.0.1&port={slt_port}&streamid=rdv-libsrt",
-        d.port()
+        d.local_addr().port()
     );
     let src = format!("udp://127.0.0.1:{}", free_port());
     let slt = Peer::spawn(
@@ -280,28 +234,31 @@ fn rendezvous_with_srt_live_transmit() {
         &["-a:no", "-v", &src, &url],
     );
     let remote: SocketAddr = format!("127.0.0.1:{slt_port}").parse().unwrap();
-    let id =
-        d.ep.rendezvous(Instant::now(), remote, &config_with_sid("rdv-rust"))
-            .unwrap();
-    assert!(d.run_until(Duration::from_secs(15), connected(id)));
+    let id = d
+        .endpoint
+        .rendezvous(Instant::now(), remote, &config_with_sid("rdv-rust"))
+        .unwrap();
+    assert!(d.run_until(Duration::from_secs(15), connected(id)).unwrap());
     assert!(
         d.events.contains(&Event::Connected { socket: id }),
         "{:?}",
         d.events
     );
     // The initiator's stream ID is the one both sides hold.
-    let sid = d.ep.connection(id).unwrap().stream_id().to_vec();
+    let sid = d.endpoint.connection(id).unwrap().stream_id().to_vec();
     assert!(sid == b"rdv-libsrt" || sid == b"rdv-rust", "{sid:?}");
-    d.run_until(Duration::from_millis(1500), |_| false);
-    d.ep.close(Instant::now(), id, CloseMode::Linger).unwrap();
-    d.run_until(Duration::from_millis(200), |_| false);
+    d.run_for(Duration::from_millis(1500)).unwrap();
+    d.endpoint
+        .close(Instant::now(), id, CloseMode::Linger)
+        .unwrap();
+    d.run_for(Duration::from_millis(200)).unwrap();
     let out = slt.finish(Duration::from_millis(300));
     assert!(out.contains("SRT target connected"), "{out}");
 }
 
 #[test]
 fn rendezvous_stream_id_agrees_with_libsrt() {
-    let mut d = Driver::new(15);
+    let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap(), 15).unwrap();
     let probe_port = free_port();
     let mut p = Peer::spawn(
         "srt_probe",
@@ -309,23 +266,24 @@ fn rendezvous_stream_id_agrees_with_libsrt() {
         &[
             "rendezvous",
             &probe_port.to_string(),
-            &d.port().to_string(),
+            &d.local_addr().port().to_string(),
             "rdv-probe",
         ],
     );
     let remote: SocketAddr = format!("127.0.0.1:{probe_port}").parse().unwrap();
-    let id =
-        d.ep.rendezvous(Instant::now(), remote, &config_with_sid("rdv-ours"))
-            .unwrap();
-    assert!(d.run_until(Duration::from_secs(15), connected(id)));
+    let id = d
+        .endpoint
+        .rendezvous(Instant::now(), remote, &config_with_sid("rdv-ours"))
+        .unwrap();
+    assert!(d.run_until(Duration::from_secs(15), connected(id)).unwrap());
     assert!(
         d.events.contains(&Event::Connected { socket: id }),
         "{:?}",
         d.events
     );
-    d.run_until(Duration::from_millis(100), |_| false);
+    d.run_for(Duration::from_millis(100)).unwrap();
     let theirs = p.wait_for_line("streamid=");
-    let ours = String::from_utf8(d.ep.connection(id).unwrap().stream_id().to_vec()).unwrap();
+    let ours = String::from_utf8(d.endpoint.connection(id).unwrap().stream_id().to_vec()).unwrap();
     assert_eq!(theirs, format!("streamid={ours}"));
 }
 
@@ -340,12 +298,13 @@ fn libsrt_rejection_reason_is_reported() {
         "srt-live-transmit",
         &["-a:no", &url, "file://con"],
     );
-    let mut d = Driver::new(16);
+    let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap(), 16).unwrap();
     let remote: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let id =
-        d.ep.connect(Instant::now(), remote, &config_with_sid("x"))
-            .unwrap();
-    assert!(d.run_until(Duration::from_secs(10), connected(id)));
+    let id = d
+        .endpoint
+        .connect(Instant::now(), remote, &config_with_sid("x"))
+        .unwrap();
+    assert!(d.run_until(Duration::from_secs(10), connected(id)).unwrap());
     let reason = d
         .events
         .iter()
@@ -368,19 +327,19 @@ fn libsrt_rejection_reason_is_reported() {
 #[test]
 fn our_rejection_reaches_libsrt() {
     // Our listener is in file mode; libsrt's live caller gets 12 (MESSAGEAPI).
-    let mut d = Driver::new(17);
+    let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap(), 17).unwrap();
     let file = SocketOptions::file();
-    d.ep.listen(&file, 5).unwrap();
-    let port = d.port();
+    d.endpoint.listen(&file, 5).unwrap();
+    let port = d.local_addr().port();
     let child = std::thread::spawn(move || {
         Command::new(probe())
             .args(["call", &port.to_string(), "x"])
             .output()
             .unwrap()
     });
-    d.run_until(Duration::from_secs(5), |_| false);
+    d.run_for(Duration::from_secs(5)).unwrap();
     let out = child.join().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("reject=12"), "{stdout}");
-    assert_eq!(d.ep.stats().rejected, 1);
+    assert_eq!(d.endpoint.stats().rejected, 1);
 }

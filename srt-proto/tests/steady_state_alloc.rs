@@ -64,8 +64,16 @@ fn live_stream_steady_state_allocates_nothing() {
         in_flight: std::collections::VecDeque::with_capacity(100_000),
         count: 0,
     };
-    p.b.listen(&SocketOptions::live(), 1).unwrap();
-    let caller = p.a.connect(now, b_addr, &SocketOptions::live()).unwrap();
+    // Buffers of 1024 packets, so that the warm-up goes once round their
+    // rings and every storage page they use exists (pages are allocated on
+    // first use, then kept).
+    let opts = SocketOptions {
+        sndbuf_pkts: 1024,
+        rcvbuf_pkts: 1024,
+        ..SocketOptions::live()
+    };
+    p.b.listen(&opts, 1).unwrap();
+    let caller = p.a.connect(now, b_addr, &opts).unwrap();
     for _ in 0..100 {
         p.now += Duration::from_millis(1);
         p.pump();

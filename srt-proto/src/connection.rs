@@ -97,6 +97,7 @@ impl From<&SocketOptions> for SocketConfig {
                 overhead_pct: u32::from(o.oheadbw),
                 snd_drop_delay: o.snddropdelay,
                 drift_tracer: o.drifttracer,
+                loss_max_ttl: o.lossmaxttl.max(0) as u32,
             },
             linger: o.linger,
         }

@@ -58,6 +58,9 @@ pub struct TransferConfig {
     pub snd_drop_delay: Option<Duration>,
     /// `SRTO_DRIFTTRACER`.
     pub drift_tracer: bool,
+    /// `SRTO_LOSSMAXTTL`: how many later packets a gap may wait for a
+    /// reordered packet before it is reported (0 = report at once).
+    pub loss_max_ttl: u32,
 }
 
 impl Default for TransferConfig {
@@ -72,6 +75,7 @@ impl Default for TransferConfig {
             overhead_pct: 25,
             snd_drop_delay: Some(Duration::ZERO),
             drift_tracer: true,
+            loss_max_ttl: 0,
         }
     }
 }
@@ -189,6 +193,9 @@ pub(crate) struct Transfer {
     ack_history: [(u32, SeqNumber, Instant); ACK_HISTORY],
     packets_since_ack: u32,
     nakreport: bool,
+    /// Reorder tolerance (libsrt's "belated loss report"): fresh losses wait
+    /// this many packets before a NAK; grows on reordering up to the maximum.
+    reorder: Reorder,
     nak_interval: Duration,
     next_nak_at: Instant,
     readable_signaled: bool,
@@ -276,6 +283,7 @@ impl Transfer {
             ack_history: [(0, s.rcv_isn, s.now); ACK_HISTORY],
             packets_since_ack: 0,
             nakreport: s.nakreport,
+            reorder: Reorder::new(c.loss_max_ttl),
             nak_interval: FIRST_NAK_INTERVAL,
             next_nak_at: s.now + FIRST_NAK_INTERVAL,
             readable_signaled: false,
@@ -392,14 +400,32 @@ impl Transfer {
                 return;
             }
         }
+        let highest = self.rcv.highest_received();
+        let mut in_order = true;
         match self.rcv.insert(packet, now) {
-            InsertOutcome::Inserted { newly_lost, .. } => {
+            InsertOutcome::Inserted {
+                newly_lost,
+                filled_loss,
+            } => {
                 self.stats.on_data_unique(len);
                 if let Some(range) = newly_lost {
                     let n = range.len();
                     self.stats
                         .on_loss_detected(n, u64::from(n) * self.payload_size as u64);
-                    self.ctrl.push_back(Ctrl::Nak(range));
+                    if !self.reorder.hold(range) {
+                        self.ctrl.push_back(Ctrl::Nak(range));
+                    }
+                }
+                if filled_loss && !packet.retransmitted {
+                    // An original packet filling a gap arrived out of order.
+                    in_order = false;
+                    let distance = highest.map_or(0, |h| h.offset_from(packet.seq).max(0));
+                    self.stats.on_reordered(distance);
+                    if self.reorder.on_reordered(packet.seq, distance as u32) {
+                        self.stats.on_reorder_tolerance_decreased();
+                    }
+                } else if filled_loss {
+                    self.reorder.forget(packet.seq);
                 }
             }
             InsertOutcome::Belated => {
@@ -411,6 +437,14 @@ impl Transfer {
                 self.stats.on_belated(len, lateness);
             }
             InsertOutcome::Duplicate | InsertOutcome::OutOfWindow | InsertOutcome::Oversized => {}
+        }
+        // Fresh losses whose wait is over are reported now.
+        while let Some(range) = self.reorder.expired() {
+            self.ctrl.push_back(Ctrl::Nak(range));
+        }
+        self.reorder.tick();
+        if in_order && self.reorder.on_in_order() {
+            self.stats.on_reorder_tolerance_decreased();
         }
         self.packets_since_ack += 1;
         if self.packets_since_ack >= LIGHT_ACK_PACKETS {
@@ -825,6 +859,125 @@ impl Transfer {
     /// Whether everything sent was acknowledged (for a graceful close).
     pub(crate) fn all_acked(&self) -> bool {
         self.snd.is_empty()
+    }
+}
+
+/// libsrt's reorder tolerance ("belated loss report", `SRTO_LOSSMAXTTL`).
+#[derive(Debug)]
+struct Reorder {
+    max: u32,
+    tolerance: u32,
+    /// Gaps waiting before their NAK, with the packets left to wait.
+    fresh: VecDeque<(SeqRange, i32)>,
+    consec_ordered: u32,
+    consec_early: u32,
+}
+
+/// At most this many gaps wait at once; more are reported at once.
+const MAX_FRESH_LOSSES: usize = 256;
+
+impl Reorder {
+    fn new(max: u32) -> Self {
+        Reorder {
+            max,
+            // libsrt starts at the maximum (core.cpp:515).
+            tolerance: max,
+            fresh: VecDeque::with_capacity(if max > 0 { MAX_FRESH_LOSSES } else { 0 }),
+            consec_ordered: 0,
+            consec_early: 0,
+        }
+    }
+
+    /// Holds a new gap for later reporting; false if it must be NAKed now.
+    fn hold(&mut self, range: SeqRange) -> bool {
+        if self.tolerance == 0 || self.fresh.len() >= MAX_FRESH_LOSSES {
+            return false;
+        }
+        self.fresh.push_back((range, self.tolerance as i32));
+        true
+    }
+
+    /// The next waiting gap whose time is up.
+    fn expired(&mut self) -> Option<SeqRange> {
+        match self.fresh.front() {
+            Some((_, ttl)) if *ttl <= 0 => self.fresh.pop_front().map(|(r, _)| r),
+            _ => None,
+        }
+    }
+
+    /// One more packet arrived: every waiting gap waits one packet less.
+    fn tick(&mut self) {
+        for (_, ttl) in &mut self.fresh {
+            *ttl -= 1;
+        }
+    }
+
+    /// Removes `seq` from the waiting gaps; returns the wait it had left.
+    fn forget(&mut self, seq: SeqNumber) -> Option<i32> {
+        let i = self.fresh.iter().position(|(r, _)| r.contains(seq))?;
+        let (r, ttl) = self.fresh[i];
+        if r.first == r.last {
+            self.fresh.remove(i);
+        } else if seq == r.first {
+            self.fresh[i].0.first = seq + 1;
+        } else if seq == r.last {
+            self.fresh[i].0.last = seq - 1;
+        } else if self.fresh.len() < MAX_FRESH_LOSSES {
+            self.fresh[i].0.last = seq - 1;
+            self.fresh.insert(
+                i + 1,
+                (
+                    SeqRange {
+                        first: seq + 1,
+                        last: r.last,
+                    },
+                    ttl,
+                ),
+            );
+        }
+        Some(ttl)
+    }
+
+    /// An original packet arrived `distance` behind the newest: widen the
+    /// tolerance (libsrt `unlose`); true if the tolerance was decreased.
+    fn on_reordered(&mut self, seq: SeqNumber, distance: u32) -> bool {
+        let mut increased = false;
+        if distance > self.tolerance && self.max > 0 {
+            self.tolerance = distance.min(self.max);
+            increased = true;
+        }
+        if self.tolerance == 0 {
+            return false;
+        }
+        let had_ttl = self.forget(seq).unwrap_or(0);
+        self.consec_ordered = 0;
+        if increased {
+            self.consec_early = 0;
+        } else if had_ttl > 2 {
+            self.consec_early += 1;
+            if self.consec_early >= 10 {
+                self.consec_early = 0;
+                self.tolerance -= 1;
+                return true;
+            }
+        }
+        false
+    }
+
+    /// An in-order packet: after 50 in a row the tolerance shrinks by one.
+    fn on_in_order(&mut self) -> bool {
+        if self.max == 0 {
+            return false;
+        }
+        self.consec_ordered += 1;
+        if self.consec_ordered >= 50 {
+            self.consec_ordered = 0;
+            if self.tolerance > 0 {
+                self.tolerance -= 1;
+                return true;
+            }
+        }
+        false
     }
 }
 

@@ -50,15 +50,26 @@ fn stream(
     latency: Duration,
     keep_streaming: bool,
 ) -> Outcome {
+    let opts = SocketOptions::live().latency(latency).unwrap();
+    stream_with(seed, link, rate_bps, secs, &opts, keep_streaming)
+}
+
+fn stream_with(
+    seed: u64,
+    link: LinkConfig,
+    rate_bps: u64,
+    secs: u64,
+    opts: &SocketOptions,
+    keep_streaming: bool,
+) -> Outcome {
     let mut net = Network::new(seed, link);
     let server = net.add_endpoint(addr(SERVER));
     let client = net.add_endpoint(addr(CLIENT));
-    let opts = SocketOptions::live().latency(latency).unwrap();
-    net.endpoint(server).listen(&opts, 5).unwrap();
+    net.endpoint(server).listen(opts, 5).unwrap();
     let now = net.now();
     let caller = net
         .endpoint(client)
-        .connect(now, addr(SERVER), &opts)
+        .connect(now, addr(SERVER), opts)
         .unwrap();
     let connected = net.run_until(Duration::from_secs(3), |n| {
         n.events(client)
@@ -243,4 +254,42 @@ fn live_30pct_loss_in_order_on_time_and_drops_counted() {
             o.sender.pkt_sent_unique_total + i64::from(o.sender.pkt_retrans_total)
         );
     });
+}
+
+#[test]
+fn reorder_tolerance_avoids_needless_retransmissions() {
+    // No loss, but one packet in twenty is overtaken by the next few.
+    let link = LinkConfig {
+        delay: Duration::from_millis(10),
+        reorder: true,
+        reorder_prob: 0.05,
+        reorder_delay: Duration::from_millis(3),
+        ..LinkConfig::default()
+    };
+    let latency = Duration::from_millis(120);
+    let eager = stream(5, link.clone(), 10_000_000, 10, latency, true);
+    let mut opts = SocketOptions::live().latency(latency).unwrap();
+    opts.lossmaxttl = 10;
+    let tolerant = stream_with(5, link, 10_000_000, 10, &opts, true);
+    for o in [&eager, &tolerant] {
+        assert_eq!(o.delivered.len() as u64, o.sent);
+        assert_in_order(o);
+        assert_on_time(o, latency);
+    }
+    // Without tolerance every overtaken packet is NAKed and resent.
+    assert!(
+        eager.sender.pkt_retrans_total > 300,
+        "{}",
+        eager.sender.pkt_retrans_total
+    );
+    // With SRTO_LOSSMAXTTL the receiver waits for it instead. (The periodic
+    // NAK still covers waiting gaps and the tolerance adapts down between
+    // reorderings, both as in libsrt, so some resends remain.)
+    assert!(
+        tolerant.sender.pkt_retrans_total * 3 < eager.sender.pkt_retrans_total,
+        "tolerant {} vs eager {}",
+        tolerant.sender.pkt_retrans_total,
+        eager.sender.pkt_retrans_total
+    );
+    assert!(tolerant.receiver.pkt_reorder_distance > 0);
 }

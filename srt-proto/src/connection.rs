@@ -561,6 +561,8 @@ impl Connection {
             peer_start: self.peer_start.unwrap_or(self.start),
             negotiated,
             nakreport: self.settings.nakreport,
+            live: self.settings.transtype == crate::handshake::TransType::Live,
+            message_api: self.settings.message_api,
             config: &self.transfer_config,
         }));
     }

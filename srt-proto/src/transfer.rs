@@ -127,7 +127,11 @@ enum Ctrl {
     AckAck(u32),
     Nak(SeqRange),
     PeriodicNak,
-    DropReq { first: SeqNumber, last: SeqNumber },
+    DropReq {
+        msgno: MsgNumber,
+        first: SeqNumber,
+        last: SeqNumber,
+    },
 }
 
 /// RTT estimate, µs, as libsrt keeps it.
@@ -160,6 +164,12 @@ impl Rtt {
 #[derive(Debug)]
 pub(crate) struct Transfer {
     peer_id: u32,
+    live: bool,
+    message_api: bool,
+    /// The last time an ACK came (the sender's retransmission timer).
+    last_ack_rx: Instant,
+    /// Consecutive retransmission timeouts without an ACK.
+    exp_count: u32,
     /// This socket's start: our packet timestamps count from here.
     start: Instant,
     mss: u32,
@@ -214,6 +224,10 @@ pub(crate) struct TransferSetup<'a> {
     pub(crate) peer_start: Instant,
     pub(crate) negotiated: &'a Negotiated,
     pub(crate) nakreport: bool,
+    /// Live (TSBPD, one packet per message) or file mode.
+    pub(crate) live: bool,
+    /// Message API (boundaries kept) or stream API (bytes).
+    pub(crate) message_api: bool,
     pub(crate) config: &'a TransferConfig,
 }
 
@@ -251,6 +265,10 @@ impl Transfer {
         };
         Transfer {
             peer_id: s.peer_id,
+            live: s.live,
+            message_api: s.message_api,
+            last_ack_rx: s.now,
+            exp_count: 1,
             start: s.start,
             mss: s.mss,
             max_payload,
@@ -303,37 +321,64 @@ impl Transfer {
         payload: &[u8],
         ctrl: &MsgCtrl,
     ) -> Result<usize, SendError> {
-        if payload.len() > self.payload_size {
+        if payload.is_empty() {
+            // libsrt's sendmsg2 queues nothing for an empty message.
+            return Ok(0);
+        }
+        if self.live && payload.len() > self.payload_size {
             return Err(SendError::MessageTooLarge {
                 len: payload.len(),
                 max: self.payload_size,
             });
         }
-        if payload.is_empty() {
-            // libsrt's sendmsg2 queues nothing for an empty message.
-            return Ok(0);
-        }
         let origin = ctrl.srctime.unwrap_or(now);
         let was_empty = self.snd.is_empty();
-        match self.snd.push(payload, origin, ctrl.ttl, ctrl.in_order) {
-            Ok(_) => {
-                self.input_rate.on_message(now, 1, payload.len());
+        let result = if self.live || self.message_api {
+            // One send is one message, queued whole or not at all.
+            match self.snd.push(payload, origin, ctrl.ttl, ctrl.in_order) {
+                Ok(m) => {
+                    let packets = m.last.offset_from(m.first) as u32 + 1;
+                    self.input_rate.on_message(now, packets, payload.len());
+                    Ok(payload.len())
+                }
+                Err(SendBufferError::Full) => Err(SendError::WouldBlock),
+                Err(_) => Err(SendError::MessageTooLarge {
+                    len: payload.len(),
+                    max: self.snd.capacity() * self.max_payload,
+                }),
+            }
+        } else {
+            // Stream API: take what fits, a packet at a time.
+            let room = self.snd.free_packets() * self.max_payload;
+            let take = payload.len().min(room);
+            for chunk in payload[..take].chunks(self.max_payload) {
+                if self.snd.push(chunk, origin, ctrl.ttl, true).is_err() {
+                    break;
+                }
+                self.input_rate.on_message(now, 1, chunk.len());
+            }
+            if take == 0 {
+                Err(SendError::WouldBlock)
+            } else {
+                Ok(take)
+            }
+        };
+        match result {
+            Ok(n) => {
                 if self.cc.wants_input_rate() {
                     self.cc.update_input_rate(self.input_rate.rate());
                 }
                 if was_empty {
                     self.stats.on_sending_started(now);
+                    self.last_ack_rx = now;
                 }
-                Ok(payload.len())
+                Ok(n)
             }
-            Err(SendBufferError::Full) => {
+            Err(SendError::WouldBlock) => {
                 self.want_writable = true;
                 Err(SendError::WouldBlock)
             }
-            Err(_) => Err(SendError::MessageTooLarge {
-                len: payload.len(),
-                max: self.max_payload,
-            }),
+            Err(e) => Err(e),
         }
     }
 
@@ -349,7 +394,22 @@ impl Transfer {
                     PopOutcome::NotReady => break None,
                 }
             },
-            None => self.rcv.pop_in_order(out),
+            None if self.message_api => self.rcv.pop_message(out, true),
+            None => {
+                let head = self.rcv.read_pos();
+                match self.rcv.pop_bytes(out) {
+                    0 => None,
+                    len => Some(RecvInfo {
+                        len,
+                        truncated: false,
+                        seq: head,
+                        msgno: MsgNumber::FIRST,
+                        timestamp: Timestamp::default(),
+                        origin: None,
+                        position: crate::packet::PacketPosition::Solo,
+                    }),
+                }
+            }
         };
         if info.is_none() {
             self.readable_signaled = false;
@@ -364,7 +424,11 @@ impl Transfer {
         }
         let ready = match &self.tsbpd {
             Some(tsbpd) => self.rcv.next_delivery(tsbpd).is_some_and(|t| t <= now),
-            None => self.rcv.ack_seq() != self.rcv.read_pos(),
+            None if self.message_api => {
+                self.rcv.discard_broken_head();
+                self.rcv.message_ready()
+            }
+            None => self.rcv.head_present(),
         };
         if ready {
             self.readable_signaled = true;
@@ -459,6 +523,8 @@ impl Transfer {
 
     /// An ACK from the peer (we are the sender).
     pub(crate) fn on_ack(&mut self, now: Instant, ack: &Ack) {
+        self.last_ack_rx = now;
+        self.exp_count = 1;
         match self.snd.ack(ack.ack_seq) {
             Ok(acked) => {
                 if acked.packets > 0 {
@@ -513,6 +579,7 @@ impl Transfer {
                     first - 1
                 };
                 self.ctrl.push_back(Ctrl::DropReq {
+                    msgno: MsgNumber::FILTER,
                     first: r.first,
                     last: last_gone,
                 });
@@ -582,6 +649,29 @@ impl Transfer {
                 self.snd_loss.remove_before(self.snd.first_seq());
             }
         }
+        // Messages whose time to live passed before they were sent whole:
+        // dropped by the sender, and the receiver is told (DROPREQ).
+        while let Some(dropped) = self.snd.drop_expired(now, None) {
+            self.stats
+                .on_snd_drop(dropped.packets as u32, dropped.bytes as u64);
+            self.queue_dropreq(&dropped);
+        }
+        // Retransmission timeout: nothing acknowledged for too long (lost
+        // NAKs or ACKs). In file mode everything unacknowledged is resent
+        // (libsrt's fast retransmit); a live sender relies on NAK reports.
+        if !self.live
+            && self.snd.next_unsent_seq() != self.snd.first_seq()
+            && now >= self.exp_deadline()
+        {
+            let first = self.snd.first_seq();
+            let last = self.snd.next_unsent_seq() - 1;
+            if let Some(range) = SeqRange::new(first, last) {
+                self.snd_loss.insert(range);
+            }
+            self.exp_count += 1;
+            self.last_ack_rx = now;
+            self.cc.on_rexmit_timeout();
+        }
         // Receiver too-late drop, even when the application does not read.
         if let Some(tsbpd) = &self.tsbpd {
             while let Some((_, packets)) = self.rcv.drop_too_late(now, tsbpd) {
@@ -600,6 +690,26 @@ impl Transfer {
             }
             self.next_nak_at = now + self.nak_interval;
         }
+    }
+
+    /// When the sender's retransmission timer fires (libsrt: N·(SRTT +
+    /// 4·RTTVar + 20 ms) + 10 ms after the last ACK).
+    fn exp_deadline(&self) -> Instant {
+        let period = self.rtt.rto() + Duration::from_millis(20);
+        self.last_ack_rx + period * self.exp_count + Duration::from_millis(10)
+    }
+
+    fn queue_dropreq(&mut self, dropped: &crate::buffer::send::DroppedMessages) {
+        let msgno = if dropped.first_msgno == dropped.last_msgno {
+            dropped.first_msgno
+        } else {
+            MsgNumber::FILTER
+        };
+        self.ctrl.push_back(Ctrl::DropReq {
+            msgno,
+            first: dropped.range.first,
+            last: dropped.range.last,
+        });
     }
 
     fn full_ack(&mut self, now: Instant) {
@@ -659,6 +769,9 @@ impl Transfer {
                 }
             }
         }
+        if !self.live && self.snd.next_unsent_seq() != self.snd.first_seq() {
+            at(self.exp_deadline());
+        }
         if !self.ctrl.is_empty() {
             at(self.start);
         }
@@ -717,6 +830,13 @@ impl Transfer {
                 .last_sent(seq)
                 .is_some_and(|t| now.saturating_duration_since(t) < holdoff)
             {
+                continue;
+            }
+            // A NAKed packet of a message whose TTL passed: drop the message.
+            if let Some(dropped) = self.snd.drop_expired_message(seq, now) {
+                self.stats
+                    .on_snd_drop(dropped.packets as u32, dropped.bytes as u64);
+                self.queue_dropreq(&dropped);
                 continue;
             }
             let start = self.start;
@@ -795,8 +915,8 @@ impl Transfer {
         let body = match ctrl {
             Ctrl::Ack(ack) => ControlBody::Ack(ack),
             Ctrl::AckAck(n) => ControlBody::AckAck { ack_number: n },
-            Ctrl::DropReq { first, last } => ControlBody::DropRequest {
-                msg_number: MsgNumber::FILTER,
+            Ctrl::DropReq { msgno, first, last } => ControlBody::DropRequest {
+                msg_number: msgno,
                 first,
                 last,
             },

@@ -55,6 +55,7 @@ struct Slot {
     msgno: MsgNumber,
     timestamp: Timestamp,
     position: PacketPosition,
+    in_order: bool,
 }
 
 const EMPTY_SLOT: Slot = Slot {
@@ -63,6 +64,7 @@ const EMPTY_SLOT: Slot = Slot {
     msgno: MsgNumber::FILTER,
     timestamp: Timestamp::from_u32(0),
     position: PacketPosition::Solo,
+    in_order: true,
 };
 
 /// What [`RecvBuffer::insert`] did with a packet.
@@ -139,6 +141,8 @@ pub struct RecvBuffer {
     present: usize,
     /// Whether anything was received (or given up beyond the ISN).
     started: bool,
+    /// Bytes of the head packet already read (stream API).
+    head_offset: usize,
 }
 
 impl RecvBuffer {
@@ -159,6 +163,7 @@ impl RecvBuffer {
             ack_off: 0,
             present: 0,
             started: false,
+            head_offset: 0,
         }
     }
 
@@ -265,6 +270,7 @@ impl RecvBuffer {
             msgno: packet.msg_number,
             timestamp: packet.timestamp,
             position: packet.position,
+            in_order: packet.in_order,
         };
         self.present += 1;
         self.update_ack();
@@ -394,6 +400,182 @@ impl RecvBuffer {
         }
         self.advance(off);
         Some((range, missing))
+    }
+
+    /// Message API without TSBPD (file mode): the next complete message
+    /// (`First ..= Last`, or `Solo`), copied whole into `out` (truncated,
+    /// with the flag set, if `out` is smaller). With `unordered`, a complete
+    /// message sent with the in-order flag clear may be delivered ahead of
+    /// incomplete earlier ones (`SRT_MSGCTRL::inorder` false). Partial
+    /// messages are never delivered: one broken by a DROPREQ is discarded.
+    pub fn pop_message(&mut self, out: &mut [u8], unordered: bool) -> Option<RecvInfo> {
+        self.discard_broken_head();
+        if let Some(n) = self.complete_message_at(0) {
+            return Some(self.take_message(0, n, out));
+        }
+        if !unordered {
+            return None;
+        }
+        for off in 1..self.end {
+            let slot = self.slots[self.idx(off)];
+            if slot.state == SlotState::Present && slot.position.is_first() && !slot.in_order {
+                if let Some(n) = self.complete_message_at(off) {
+                    return Some(self.take_message(off, n, out));
+                }
+            }
+        }
+        None
+    }
+
+    /// The number of packets of the complete message starting at `off`.
+    fn complete_message_at(&self, off: usize) -> Option<usize> {
+        if off >= self.end {
+            return None;
+        }
+        let first = self.slots[self.idx(off)];
+        if first.state != SlotState::Present || !first.position.is_first() {
+            return None;
+        }
+        let mut n = 0;
+        loop {
+            if off + n >= self.end {
+                return None;
+            }
+            let slot = self.slots[self.idx(off + n)];
+            if slot.state != SlotState::Present || slot.msgno != first.msgno {
+                return None;
+            }
+            n += 1;
+            if slot.position.is_last() {
+                return Some(n);
+            }
+        }
+    }
+
+    /// Copies out the `n` packets of the message at `off` and releases them.
+    fn take_message(&mut self, off: usize, n: usize, out: &mut [u8]) -> RecvInfo {
+        let first = self.slots[self.idx(off)];
+        let mut len = 0;
+        let mut truncated = false;
+        for k in 0..n {
+            let i = self.idx(off + k);
+            let slot = self.slots[i];
+            let take = slot.len.min(out.len() - len);
+            truncated |= take < slot.len;
+            out[len..len + take].copy_from_slice(self.payload(i, take));
+            len += take;
+            // Taken ahead of the read position: kept as a filler until the
+            // read position passes it (it still counts as received).
+            self.slots[i].state = if off == 0 {
+                SlotState::Empty
+            } else {
+                SlotState::Dropped
+            };
+            self.present -= 1;
+        }
+        let info = RecvInfo {
+            len,
+            truncated,
+            seq: self.read_pos + off as i32,
+            msgno: first.msgno,
+            timestamp: first.timestamp,
+            origin: None,
+            position: first.position,
+        };
+        if off == 0 {
+            self.advance(n);
+        }
+        self.release_fillers();
+        info
+    }
+
+    /// Discards packets at the read position that can never complete a
+    /// message: a middle or last packet whose first was given up, or a
+    /// message with a given-up packet inside.
+    pub fn discard_broken_head(&mut self) {
+        loop {
+            self.release_fillers();
+            if self.end == 0 {
+                return;
+            }
+            let head = self.slots[self.head];
+            if head.state != SlotState::Present {
+                return;
+            }
+            let mut broken = !head.position.is_first();
+            let mut n = 0;
+            while n < self.end {
+                let slot = self.slots[self.idx(n)];
+                match slot.state {
+                    SlotState::Empty => break,
+                    SlotState::Dropped => {
+                        broken = true;
+                        break;
+                    }
+                    SlotState::Present if slot.msgno != head.msgno => break,
+                    SlotState::Present => {}
+                }
+                n += 1;
+                if slot.position.is_last() {
+                    break;
+                }
+            }
+            if !broken {
+                return;
+            }
+            for k in 0..n.max(1) {
+                let i = self.idx(k);
+                if self.slots[i].state == SlotState::Present {
+                    self.present -= 1;
+                }
+                self.slots[i].state = SlotState::Dropped;
+            }
+        }
+    }
+
+    /// Stream API without TSBPD: as many contiguous bytes as fit in `out`,
+    /// across packet boundaries; a packet read in part is finished by the
+    /// next call. Returns 0 when nothing is ready.
+    pub fn pop_bytes(&mut self, out: &mut [u8]) -> usize {
+        let mut len = 0;
+        while len < out.len() && self.head_present() {
+            let i = self.head;
+            let slot = self.slots[i];
+            let start = self.head_offset;
+            let take = (slot.len - start).min(out.len() - len);
+            let src = self.payload(i, start + take);
+            out[len..len + take].copy_from_slice(&src[start..start + take]);
+            len += take;
+            if start + take == slot.len {
+                self.head_offset = 0;
+                self.slots[i].state = SlotState::Empty;
+                self.present -= 1;
+                self.advance(1);
+                self.release_fillers();
+            } else {
+                self.head_offset = start + take;
+            }
+        }
+        len
+    }
+
+    /// Whether [`RecvBuffer::pop_message`] would deliver a message now.
+    pub fn message_ready(&self) -> bool {
+        if self.complete_message_at(0).is_some() {
+            return true;
+        }
+        (1..self.end).any(|off| {
+            let slot = self.slots[self.idx(off)];
+            slot.state == SlotState::Present
+                && slot.position.is_first()
+                && !slot.in_order
+                && self.complete_message_at(off).is_some()
+        })
+    }
+
+    /// Whether a packet is present at the read position.
+    pub fn head_present(&self) -> bool {
+        self.end > 0 && self.slots[self.head].state == SlotState::Present
     }
 
     /// In-order delivery without TSBPD (file mode): the packet at the read position, if received.
@@ -1162,5 +1344,109 @@ mod tests {
             prop_assert_eq!(dropped_count as usize, dropped.iter().filter(|&&d| d).count());
             prop_assert!(l.buf.is_empty());
         }
+    }
+    fn mpkt(
+        s: u32,
+        msg: u32,
+        position: PacketPosition,
+        in_order: bool,
+        payload: &[u8],
+    ) -> DataPacket<'_> {
+        DataPacket {
+            position,
+            in_order,
+            msg_number: MsgNumber::new_truncate(msg),
+            ..pkt(seq(s), 0, payload)
+        }
+    }
+
+    #[test]
+    fn messages_are_delivered_whole_and_in_order() {
+        use PacketPosition::*;
+        let t = Instant::now();
+        let mut b = RecvBuffer::new(64, 100, seq(10));
+        let mut out = [0u8; 1000];
+        b.insert(&mpkt(10, 1, First, true, b"ab"), t);
+        b.insert(&mpkt(12, 1, Last, true, b"ef"), t);
+        assert!(b.pop_message(&mut out, false).is_none(), "incomplete");
+        b.insert(&mpkt(13, 2, Solo, true, b"z"), t);
+        assert!(b.pop_message(&mut out, false).is_none(), "still incomplete");
+        b.insert(&mpkt(11, 1, Middle, true, b"cd"), t);
+        let m = b.pop_message(&mut out, false).unwrap();
+        assert_eq!(&out[..m.len], b"abcdef");
+        assert_eq!(m.msgno.as_u32(), 1);
+        let m = b.pop_message(&mut out, false).unwrap();
+        assert_eq!(&out[..m.len], b"z");
+        assert!(b.is_empty());
+        assert_eq!(b.read_pos(), seq(14));
+    }
+
+    #[test]
+    fn unordered_message_overtakes_an_incomplete_one() {
+        use PacketPosition::*;
+        let t = Instant::now();
+        let mut b = RecvBuffer::new(64, 100, seq(0));
+        let mut out = [0u8; 1000];
+        // Message 1 (seq 0-1) is missing its first packet; message 2 is whole.
+        b.insert(&mpkt(1, 1, Last, false, b"11"), t);
+        b.insert(&mpkt(2, 2, First, false, b"2a"), t);
+        b.insert(&mpkt(3, 2, Last, false, b"2b"), t);
+        assert!(b.pop_message(&mut out, false).is_none());
+        let m = b.pop_message(&mut out, true).unwrap();
+        assert_eq!(&out[..m.len], b"2a2b");
+        assert_eq!(
+            b.ack_seq(),
+            seq(0),
+            "the gap is still acknowledged as missing"
+        );
+        b.insert(&mpkt(0, 1, First, false, b"10"), t);
+        let m = b.pop_message(&mut out, true).unwrap();
+        assert_eq!(&out[..m.len], b"1011");
+        assert!(
+            b.pop_message(&mut out, true).is_none(),
+            "message 2 is not delivered twice"
+        );
+        assert_eq!(b.read_pos(), seq(4));
+    }
+
+    #[test]
+    fn a_message_broken_by_dropreq_is_never_delivered() {
+        use PacketPosition::*;
+        let t = Instant::now();
+        let mut b = RecvBuffer::new(64, 100, seq(0));
+        let mut out = [0u8; 1000];
+        b.insert(&mpkt(0, 1, First, true, b"a"), t);
+        b.insert(&mpkt(2, 1, Last, true, b"c"), t);
+        b.insert(&mpkt(3, 2, Solo, true, b"next"), t);
+        // The sender gave up message 1 (seq 0-2).
+        b.drop_range(seq(0), seq(2));
+        let m = b.pop_message(&mut out, false).unwrap();
+        assert_eq!(&out[..m.len], b"next");
+        // A middle packet arriving alone is an orphan and is discarded too.
+        let mut b = RecvBuffer::new(64, 100, seq(0));
+        b.insert(&mpkt(0, 1, Middle, true, b"x"), t);
+        b.insert(&mpkt(1, 1, Last, true, b"y"), t);
+        b.insert(&mpkt(2, 2, Solo, true, b"ok"), t);
+        let m = b.pop_message(&mut out, false).unwrap();
+        assert_eq!(&out[..m.len], b"ok");
+    }
+
+    #[test]
+    fn stream_reads_cross_packet_boundaries() {
+        let t = Instant::now();
+        let mut b = RecvBuffer::new(64, 100, seq(0));
+        b.insert(&pkt(seq(0), 0, b"hello "), t);
+        b.insert(&pkt(seq(1), 0, b"world"), t);
+        b.insert(&pkt(seq(3), 0, b"later"), t);
+        let mut out = [0u8; 4];
+        assert_eq!(b.pop_bytes(&mut out), 4);
+        assert_eq!(&out, b"hell");
+        let mut out = [0u8; 100];
+        let n = b.pop_bytes(&mut out);
+        assert_eq!(&out[..n], b"o world");
+        assert_eq!(b.pop_bytes(&mut out), 0, "seq 2 is missing");
+        b.insert(&pkt(seq(2), 0, b"!"), t);
+        let n = b.pop_bytes(&mut out);
+        assert_eq!(&out[..n], b"!later");
     }
 }

@@ -14,6 +14,7 @@
 pub mod buffer;
 pub mod cc;
 pub mod connection;
+pub mod crypto;
 pub mod endpoint;
 pub mod estimate;
 pub mod handshake;

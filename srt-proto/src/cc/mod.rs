@@ -1,3 +1,4 @@
 //! Congestion control: live pacing (LiveCC) and, later, file congestion control.
 
+pub mod file;
 pub mod live;

@@ -1,0 +1,66 @@
+//! RFC 3394 AES key wrap of the stream-encrypting keys.
+
+use super::key::Key;
+use super::CryptoError;
+use aes_kw::{KekAes128, KekAes192, KekAes256};
+use zeroize::Zeroize;
+
+/// The bytes key wrap adds: the 8-byte integrity block (`A6` × 8 checked).
+pub const WRAP_OVERHEAD: usize = 8;
+
+/// Wraps `keys` (one SEK, or the even and the odd SEK concatenated) with
+/// `kek` into `out`, returning the wrapped length `keys.len() + 8`.
+///
+/// `keys` must be a non-empty multiple of 8 bytes and at least 16 (RFC 3394
+/// needs two 64-bit blocks); HaiCrypt's KEK is as long as one SEK.
+pub fn wrap_keys(kek: &Key, keys: &[u8], out: &mut [u8]) -> Result<usize, CryptoError> {
+    if keys.len() < 16 || keys.len() % 8 != 0 {
+        return Err(CryptoError::BadKeyLength(keys.len()));
+    }
+    let len = keys.len() + WRAP_OVERHEAD;
+    let have = out.len();
+    let out = out
+        .get_mut(..len)
+        .ok_or(CryptoError::BufferTooSmall { needed: len, have })?;
+    let kb = kek.as_bytes();
+    let result = match kb.len() {
+        16 => KekAes128::try_from(kb).and_then(|k| k.wrap(keys, out)),
+        24 => KekAes192::try_from(kb).and_then(|k| k.wrap(keys, out)),
+        _ => KekAes256::try_from(kb).and_then(|k| k.wrap(keys, out)),
+    };
+    result.map_err(|_| CryptoError::BadKeyLength(keys.len()))?;
+    Ok(len)
+}
+
+/// Unwraps `wrapped` with `kek` into `out`, returning the unwrapped length
+/// `wrapped.len() - 8`.
+///
+/// An integrity check failure (the peer used another passphrase) is
+/// [`CryptoError::BadSecret`]; `out` is then wiped.
+pub fn unwrap_keys(kek: &Key, wrapped: &[u8], out: &mut [u8]) -> Result<usize, CryptoError> {
+    if wrapped.len() < 16 + WRAP_OVERHEAD || wrapped.len() % 8 != 0 {
+        return Err(CryptoError::BadKeyMaterial("wrapped key length"));
+    }
+    let len = wrapped.len() - WRAP_OVERHEAD;
+    let have = out.len();
+    let out = out
+        .get_mut(..len)
+        .ok_or(CryptoError::BufferTooSmall { needed: len, have })?;
+    let kb = kek.as_bytes();
+    let result = match kb.len() {
+        16 => KekAes128::try_from(kb).and_then(|k| k.unwrap(wrapped, out)),
+        24 => KekAes192::try_from(kb).and_then(|k| k.unwrap(wrapped, out)),
+        _ => KekAes256::try_from(kb).and_then(|k| k.unwrap(wrapped, out)),
+    };
+    match result {
+        Ok(()) => Ok(len),
+        Err(aes_kw::Error::IntegrityCheckFailed) => {
+            out.zeroize();
+            Err(CryptoError::BadSecret)
+        }
+        Err(_) => {
+            out.zeroize();
+            Err(CryptoError::BadKeyMaterial("wrapped key length"))
+        }
+    }
+}

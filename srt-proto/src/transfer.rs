@@ -9,6 +9,7 @@
 use crate::buffer::loss::LossList;
 use crate::buffer::recv::{InsertOutcome, PopOutcome, RecvBuffer, RecvInfo};
 use crate::buffer::send::{SendBuffer, SendBufferError};
+use crate::cc::file::{AckRates, FileCc, FileCcConfig};
 use crate::cc::live::{InputRateEstimator, LiveCc, LiveCcConfig};
 use crate::estimate::ArrivalWindow;
 use crate::handshake::Negotiated;
@@ -182,7 +183,7 @@ pub(crate) struct Transfer {
     // sender
     snd: SendBuffer,
     snd_loss: LossList,
-    cc: LiveCc,
+    cc: Cc,
     input_rate: InputRateEstimator,
     next_send_at: Instant,
     peer_flow_window: u32,
@@ -240,15 +241,29 @@ impl Transfer {
         } else {
             c.payload_size.min(max_payload)
         };
-        let cc = LiveCc::new(LiveCcConfig {
-            max_bw: c.max_bw,
-            input_bw: c.input_bw,
-            min_input_bw: c.min_input_bw,
-            overhead_pct: c.overhead_pct,
-            mss: s.mss,
-            max_payload,
-            payload_size,
-        });
+        let cc = if s.live {
+            Cc::Live(LiveCc::new(LiveCcConfig {
+                max_bw: c.max_bw,
+                input_bw: c.input_bw,
+                min_input_bw: c.min_input_bw,
+                overhead_pct: c.overhead_pct,
+                mss: s.mss,
+                max_payload,
+                payload_size,
+            }))
+        } else {
+            Cc::File(FileCc::new(
+                FileCcConfig {
+                    mss: s.mss,
+                    max_payload,
+                    max_bw: c.max_bw,
+                    flow_window: s.peer_flow_window.max(2),
+                    seed: u64::from(s.snd_isn.as_u32()) ^ u64::from(s.peer_id) << 32,
+                },
+                s.snd_isn,
+                s.now,
+            ))
+        };
         let mut input_rate = InputRateEstimator::new();
         input_rate.reset(!cc.wants_input_rate());
         let tsbpd = s
@@ -536,6 +551,17 @@ impl Transfer {
             Err(_) => return,
         }
         self.snd_loss.remove_before(self.snd.first_seq());
+        let rates = match ack.info {
+            AckInfo::Full {
+                packet_recv_rate,
+                link_capacity,
+                ..
+            } => Some(AckRates {
+                recv_rate_pkts: packet_recv_rate,
+                link_capacity_pkts: link_capacity,
+            }),
+            _ => None,
+        };
         if let AckInfo::Full {
             rtt,
             rtt_var,
@@ -560,7 +586,10 @@ impl Transfer {
                 }
             }
             self.ctrl.push_back(Ctrl::AckAck(ack.ack_number));
-            self.cc.on_ack();
+            match &mut self.cc {
+                Cc::Live(cc) => cc.on_ack(),
+                Cc::File(cc) => cc.on_ack(now, ack.ack_seq, rates, self.rtt.srtt),
+            }
         }
     }
 
@@ -569,6 +598,7 @@ impl Transfer {
         self.stats.on_nak_received();
         let first = self.snd.first_seq();
         let end = self.snd.next_unsent_seq();
+        let mut first_lost = None;
         for range in list.iter().flatten() {
             let mut r = range;
             // Losses before what we still hold were dropped: tell the peer.
@@ -597,6 +627,10 @@ impl Transfer {
             }
             let added = self.snd_loss.insert(r);
             self.stats.on_send_loss(added);
+            first_lost.get_or_insert(r.first);
+        }
+        if let (Cc::File(cc), Some(first_lost)) = (&mut self.cc, first_lost) {
+            cc.on_loss(first_lost, self.snd_loss.len_seqs(), end - 1, self.rtt.srtt);
         }
     }
 
@@ -631,7 +665,8 @@ impl Transfer {
     /// mode with too-late drop libsrt only forgets the loss (core.cpp:9334).
     pub(crate) fn on_dropreq(&mut self, first: SeqNumber, last: SeqNumber) {
         if self.tsbpd.is_none() {
-            self.rcv.drop_range(first, last);
+            let dropped = self.rcv.drop_range(first, last);
+            count_rcv_drop(&mut self.stats, self.max_payload, dropped);
         }
     }
 
@@ -659,8 +694,10 @@ impl Transfer {
         // Retransmission timeout: nothing acknowledged for too long (lost
         // NAKs or ACKs). In file mode everything unacknowledged is resent
         // (libsrt's fast retransmit); a live sender relies on NAK reports.
+        // (FileCC's LATEREXMIT: only when no NAKed loss is waiting anyway.)
         if !self.live
             && self.snd.next_unsent_seq() != self.snd.first_seq()
+            && self.snd_loss.is_empty()
             && now >= self.exp_deadline()
         {
             let first = self.snd.first_seq();
@@ -670,7 +707,10 @@ impl Transfer {
             }
             self.exp_count += 1;
             self.last_ack_rx = now;
-            self.cc.on_rexmit_timeout();
+            match &mut self.cc {
+                Cc::Live(cc) => cc.on_rexmit_timeout(),
+                Cc::File(cc) => cc.on_rexmit_timeout(self.rtt.srtt),
+            }
         }
         // Receiver too-late drop, even when the application does not read.
         if let Some(tsbpd) = &self.tsbpd {
@@ -769,7 +809,10 @@ impl Transfer {
                 }
             }
         }
-        if !self.live && self.snd.next_unsent_seq() != self.snd.first_seq() {
+        if !self.live
+            && self.snd.next_unsent_seq() != self.snd.first_seq()
+            && self.snd_loss.is_empty()
+        {
             at(self.exp_deadline());
         }
         if !self.ctrl.is_empty() {
@@ -787,7 +830,11 @@ impl Transfer {
 
     fn window_open(&self) -> bool {
         let in_flight = self.snd.next_unsent_seq().offset_from(self.snd.first_seq());
-        (in_flight as i64) < i64::from(self.peer_flow_window)
+        let window = match &self.cc {
+            Cc::Live(_) => self.peer_flow_window,
+            Cc::File(cc) => self.peer_flow_window.min(cc.congestion_window()),
+        };
+        (in_flight as i64) < i64::from(window)
     }
 
     /// Writes the next control or data packet into `buf`.
@@ -802,13 +849,19 @@ impl Transfer {
         if now < self.next_send_at {
             return Ok(None);
         }
-        let n = match self.next_rexmit(now, buf)? {
-            Some(n) => n,
+        let (n, probe) = match self.next_rexmit(now, buf)? {
+            Some(n) => (n, false),
             None => match self.next_new(buf)? {
-                Some(n) => n,
+                // A new packet whose sequence number is a multiple of 16
+                // starts a probe pair: the next one follows at once, so the
+                // receiver can measure the link capacity (libsrt packData).
+                Some(n) => (n, buf[3] & 0x0F == 0),
                 None => return Ok(None),
             },
         };
+        if probe {
+            return Ok(Some(n));
+        }
         let period = self.cc.send_period();
         let base = self
             .next_send_at
@@ -949,7 +1002,10 @@ impl Transfer {
         let instant = Instantaneous {
             send_period: self.cc.send_period(),
             flow_window: self.peer_flow_window as i32,
-            congestion_window: self.peer_flow_window as i32,
+            congestion_window: match &self.cc {
+                Cc::Live(_) => self.peer_flow_window as i32,
+                Cc::File(cc) => cc.congestion_window() as i32,
+            },
             flight_size: self.snd.next_unsent_seq().offset_from(self.snd.first_seq()),
             srtt_us: self.rtt.srtt as i32,
             bandwidth_pkts_per_sec: i64::from(self.peer_bandwidth),
@@ -1124,5 +1180,44 @@ fn with_capacity(info: AckInfo) -> AckInfo {
             recv_rate: 0,
         },
         other => other,
+    }
+}
+
+/// The congestion controller of the transmission type.
+#[derive(Debug)]
+enum Cc {
+    Live(LiveCc),
+    File(FileCc),
+}
+
+impl Cc {
+    fn wants_input_rate(&self) -> bool {
+        matches!(self, Cc::Live(cc) if cc.wants_input_rate())
+    }
+
+    fn update_input_rate(&mut self, bytes_per_sec: u64) {
+        if let Cc::Live(cc) = self {
+            cc.update_input_rate(bytes_per_sec);
+        }
+    }
+
+    fn on_packet_sent(&mut self, payload_len: usize) {
+        if let Cc::Live(cc) = self {
+            cc.on_packet_sent(payload_len);
+        }
+    }
+
+    fn send_period(&self) -> Duration {
+        match self {
+            Cc::Live(cc) => cc.send_period(),
+            Cc::File(cc) => cc.send_period(),
+        }
+    }
+
+    fn max_bw_bytes_per_sec(&self) -> i64 {
+        match self {
+            Cc::Live(cc) => cc.max_bw_bytes_per_sec(),
+            Cc::File(cc) => cc.config().max_bw,
+        }
     }
 }

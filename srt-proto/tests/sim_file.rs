@@ -82,9 +82,43 @@ fn stream_file(seed: u64, link: LinkConfig, data: &[u8], limit: Duration) -> Tra
         while let Some(info) = net.endpoint(server).recv(now, accepted, &mut buf).unwrap() {
             received.extend_from_slice(&buf[..info.len]);
         }
+        if std::env::var_os("SIM_TRACE").is_some() && net.elapsed().as_millis() % 500 == 0 {
+            let st = net
+                .endpoint(client)
+                .socket_stats(now, caller, false)
+                .unwrap();
+            let rt = net
+                .endpoint(server)
+                .socket_stats(now, accepted, false)
+                .unwrap();
+            eprintln!(
+                "t={:?} period={}us cwnd={} sent={} naks={} rcvrate={:.2} bw={:.1}",
+                net.elapsed(),
+                st.us_pkt_snd_period,
+                st.pkt_congestion_window,
+                st.pkt_sent_total,
+                st.pkt_recv_nak_total,
+                rt.mbps_recv_rate,
+                st.mbps_bandwidth
+            );
+        }
     }
     let elapsed = net.now() - start;
     let now = net.now();
+    let st = net
+        .endpoint(client)
+        .socket_stats(now, caller, false)
+        .unwrap();
+    let rt = net
+        .endpoint(server)
+        .socket_stats(now, accepted, false)
+        .unwrap();
+    println!(
+        "bw {}Mbps rcvrate {}Mbps | sender: sent {} unique {} retrans {} loss {} naks {} period {}us cwnd {} flow {} rtt {}ms | receiver: loss {} acks {} naks {}",
+        st.mbps_bandwidth, rt.mbps_recv_rate, st.pkt_sent_total, st.pkt_sent_unique_total, st.pkt_retrans_total, st.pkt_snd_loss_total,
+        st.pkt_recv_nak_total, st.us_pkt_snd_period, st.pkt_congestion_window, st.pkt_flow_window, st.ms_rtt,
+        rt.pkt_rcv_loss_total, rt.pkt_sent_ack_total, rt.pkt_sent_nak_total
+    );
     net.endpoint(client)
         .close(now, caller, CloseMode::Linger)
         .unwrap();
@@ -107,4 +141,182 @@ fn stream_api_moves_a_file_exactly() {
             println!("loss {loss}: 8 MiB in {:?}: {mbps:.1} Mbit/s", t.elapsed);
         });
     }
+}
+
+/// A message: its index and length, then a pattern derived from both.
+fn message(i: u32, len: usize) -> Vec<u8> {
+    let mut m = vec![0u8; len];
+    let head = [i.to_be_bytes(), (len as u32).to_be_bytes()].concat();
+    let n = head.len().min(len);
+    m[..n].copy_from_slice(&head[..n]);
+    for (k, b) in m.iter_mut().enumerate().skip(8) {
+        *b = (i as usize * 7 + k) as u8;
+    }
+    m
+}
+
+/// Log-uniform sizes from 1 byte to 1 MiB (mostly small, some large).
+fn sizes(count: usize, seed: u64) -> Vec<usize> {
+    let mut x = seed | 1;
+    (0..count)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let exp = (x % 2_000_001) as f64 / 100_000.0; // 0 ..= 20
+            (2f64.powf(exp) as usize).clamp(1, 1 << 20)
+        })
+        .collect()
+}
+
+struct MessageRun {
+    /// (index, length) in delivery order.
+    delivered: Vec<(u32, usize)>,
+    corrupt: usize,
+    sender: srt_proto::stats::TraceBStats,
+    receiver: srt_proto::stats::TraceBStats,
+}
+
+/// Sends `count` messages with the message API; `ttl(i)` gives message
+/// i's time to live and `in_order` its flag.
+fn send_messages(
+    seed: u64,
+    loss: f64,
+    count: usize,
+    in_order: bool,
+    ttl: impl Fn(u32) -> Option<Duration>,
+) -> MessageRun {
+    let mut net = Network::new(seed, link(loss));
+    let server = net.add_endpoint(addr(SERVER));
+    let client = net.add_endpoint(addr(CLIENT));
+    let opts = SocketOptions::file().message_api(true);
+    net.endpoint(server).listen(&opts, 5).unwrap();
+    let now = net.now();
+    let caller = net
+        .endpoint(client)
+        .connect(now, addr(SERVER), &opts)
+        .unwrap();
+    assert!(net.run_until(Duration::from_secs(3), |n| n
+        .events(client)
+        .contains(&Event::Connected { socket: caller })));
+    let accepted = net.endpoint(server).accept().unwrap();
+    let sizes = sizes(count, seed);
+    let mut next = 0;
+    let mut run = MessageRun {
+        delivered: Vec::new(),
+        corrupt: 0,
+        sender: Default::default(),
+        receiver: Default::default(),
+    };
+    let mut buf = vec![0u8; 1 << 21];
+    let mut idle = 0;
+    while idle < 30_000 {
+        let now = net.now();
+        while next < count {
+            let m = message(next as u32, sizes[next]);
+            let ctrl = MsgCtrl {
+                ttl: ttl(next as u32),
+                in_order,
+                ..MsgCtrl::default()
+            };
+            match net.endpoint(client).send(now, caller, &m, &ctrl) {
+                Ok(_) => next += 1,
+                Err(_) => break,
+            }
+        }
+        let limit = now + Duration::from_millis(1);
+        while net.step(limit) {}
+        let now = net.now();
+        let before = run.delivered.len();
+        while let Some(info) = net.endpoint(server).recv(now, accepted, &mut buf).unwrap() {
+            let m = &buf[..info.len];
+            let i = u32::from_be_bytes(m[..4.min(m.len())].try_into().unwrap_or([0; 4]));
+            if m.len() >= 8 && m == message(i, m.len()).as_slice() {
+                run.delivered.push((i, m.len()));
+            } else if m.len() < 8 && sizes.get(i as usize).is_some() {
+                // Messages under 8 bytes carry part of their header only.
+                run.delivered.push((u32::MAX, m.len()));
+            } else {
+                run.corrupt += 1;
+            }
+        }
+        idle = if next == count && run.delivered.len() == before {
+            idle + 1
+        } else {
+            0
+        };
+    }
+    let now = net.now();
+    run.sender = net
+        .endpoint(client)
+        .socket_stats(now, caller, false)
+        .unwrap();
+    run.receiver = net
+        .endpoint(server)
+        .socket_stats(now, accepted, false)
+        .unwrap();
+    run
+}
+
+#[test]
+fn messages_arrive_whole_and_in_order_at_5pct_loss() {
+    run_seeds([7], |seed| {
+        let count = 300;
+        let run = send_messages(seed, 0.05, count, true, |_| None);
+        assert_eq!(run.corrupt, 0);
+        assert_eq!(run.delivered.len(), count, "messages lost");
+        let sizes = sizes(count, seed);
+        for (expected, (i, len)) in run.delivered.iter().enumerate() {
+            if *i != u32::MAX {
+                assert_eq!(*i as usize, expected, "out of order");
+                assert_eq!(*len, sizes[*i as usize], "message {i} not whole");
+            }
+        }
+        assert!(run.receiver.pkt_rcv_loss_total > 100);
+    });
+}
+
+#[test]
+fn unordered_messages_overtake_incomplete_ones() {
+    run_seeds([8], |seed| {
+        let count = 200;
+        let run = send_messages(seed, 0.05, count, false, |_| None);
+        assert_eq!(run.corrupt, 0);
+        assert_eq!(run.delivered.len(), count);
+        let overtakes = run
+            .delivered
+            .windows(2)
+            .filter(|w| w[0].0 != u32::MAX && w[1].0 != u32::MAX && w[1].0 < w[0].0)
+            .count();
+        assert!(
+            overtakes > 0,
+            "no message was delivered ahead of an earlier one"
+        );
+    });
+}
+
+#[test]
+fn expired_messages_are_never_partly_delivered() {
+    run_seeds([9], |seed| {
+        let count = 200;
+        // Every fifth message must be sent within 5 ms: large ones cannot be.
+        let run = send_messages(seed, 0.05, count, true, |i| {
+            (i % 5 == 0).then_some(Duration::from_millis(5))
+        });
+        assert_eq!(run.corrupt, 0, "a partial message was delivered");
+        let sizes = sizes(count, seed);
+        for (i, len) in &run.delivered {
+            if *i != u32::MAX {
+                assert_eq!(*len, sizes[*i as usize]);
+            }
+        }
+        let missing = count - run.delivered.len();
+        assert!(missing > 0, "no message expired");
+        // Both ends counted the drop.
+        assert!(run.sender.pkt_snd_drop_total > 0);
+        assert!(run.receiver.pkt_rcv_drop_total > 0);
+        // TODO(issue 5): with seed 9 one message without a TTL (#17) also
+        // goes missing next to expired ones; not explained yet, so not
+        // asserted here (see the issue note).
+    });
 }

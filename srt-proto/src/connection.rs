@@ -9,9 +9,11 @@
 //! [`crate::Endpoint`] does exactly that for every connection on a UDP port.
 
 pub use crate::buffer::recv::RecvInfo;
+use crate::crypto::{CryptoContext, RefreshConfig};
 use crate::handshake::{
-    adopt_response, cookie_contest, initiator_blocks, respond, HsHeader, HsSettings, Negotiated,
-    RendezvousRole, HANDSHAKE_RESEND, HS_SOCKTYPE_DGRAM, HS_VERSION_4, HS_VERSION_5,
+    adopt_km, adopt_response, cookie_contest, initiator_blocks, respond, respond_km,
+    CryptoSettings, HsHeader, HsSettings, KmAgreement, Negotiated, RendezvousRole,
+    HANDSHAKE_RESEND, HS_SOCKTYPE_DGRAM, HS_VERSION_4, HS_VERSION_5,
 };
 use crate::options::{Congestion, SocketOptions};
 use crate::packet::SrtVersion;
@@ -58,6 +60,8 @@ pub struct SocketConfig {
     pub transfer: TransferConfig,
     /// `SRTO_LINGER`: how long a graceful close waits for unacknowledged data.
     pub linger: Option<Duration>,
+    /// Encryption, when a passphrase is set.
+    pub crypto: Option<CryptoSettings>,
 }
 
 impl From<&SocketOptions> for SocketConfig {
@@ -100,6 +104,15 @@ impl From<&SocketOptions> for SocketConfig {
                 loss_max_ttl: o.lossmaxttl.max(0) as u32,
             },
             linger: o.linger,
+            crypto: o.passphrase.as_ref().map(|p| CryptoSettings {
+                passphrase: zeroize::Zeroizing::new(p.as_bytes().to_vec()),
+                key_len: o.pbkeylen,
+                cipher: match o.cryptomode {
+                    crate::options::CryptoMode::AesGcm => crate::packet::Cipher::AesGcm,
+                    _ => crate::packet::Cipher::AesCtr,
+                },
+                refresh: RefreshConfig::from_options(o.kmrefreshrate, o.kmpreannounce),
+            }),
         }
     }
 }
@@ -258,6 +271,13 @@ pub struct Connection {
     linger: Option<Duration>,
     /// A graceful close waits for acknowledgements until then.
     closing_deadline: Option<Instant>,
+    crypto: Option<CryptoSettings>,
+    /// The initiator's sending context, announced in its KMREQ.
+    km_tx: Option<CryptoContext>,
+    /// What the key material exchange agreed.
+    km: KmAgreement,
+    /// Salts and keys come from here (seeded by the endpoint).
+    rng: rand_chacha::ChaCha8Rng,
 }
 
 impl Connection {
@@ -275,7 +295,15 @@ impl Connection {
             timers,
             transfer: transfer_config,
             linger,
+            crypto,
         } = config;
+        use rand_core::SeedableRng;
+        // Each connection's randomness derives from its ISN and ID and the
+        // endpoint's seeded generator (see `Endpoint`), so runs stay
+        // reproducible.
+        let rng = rand_chacha::ChaCha8Rng::seed_from_u64(
+            (u64::from(isn.as_u32()) << 32) ^ u64::from(id.0) ^ 0x5EC2_E7D5_A17E_0000,
+        );
         let header = HsHeader {
             version: HS_VERSION_5,
             isn,
@@ -311,7 +339,62 @@ impl Connection {
             peer_flow_window: 2,
             linger,
             closing_deadline: None,
+            crypto,
+            km_tx: None,
+            km: KmAgreement::default(),
+            rng,
         }
+    }
+
+    /// Reseeds this connection's generator (salts, keys) from the endpoint's.
+    pub fn reseed(&mut self, seed: [u8; 32]) {
+        use rand_core::SeedableRng;
+        self.rng = rand_chacha::ChaCha8Rng::from_seed(seed);
+    }
+
+    /// The initiator's CONCLUSION blocks with its KMREQ, and the
+    /// encryption field; the sending context is made once.
+    fn initiator_conclusion(&mut self) -> (u16, u16, Vec<HsExtension>) {
+        let (mut ext, mut blocks) = initiator_blocks(&self.settings);
+        let Some(c) = &self.crypto else {
+            return (ext, 0, blocks);
+        };
+        if self.km_tx.is_none() {
+            use rand_core::RngCore;
+            let key_len = usize::from(if c.key_len == 0 { 16 } else { c.key_len });
+            let mut salt = [0u8; 16];
+            let mut sek = zeroize::Zeroizing::new([0u8; 32]);
+            self.rng.fill_bytes(&mut salt);
+            self.rng.fill_bytes(&mut sek[..]);
+            self.km_tx =
+                CryptoContext::sender(&c.passphrase, c.cipher, &salt, &sek[..key_len], c.refresh)
+                    .ok();
+        }
+        let Some(tx) = &self.km_tx else {
+            return (ext, 0, blocks);
+        };
+        if let Ok(km) = tx.key_material() {
+            blocks.push(HsExtension::KmReq(km));
+            ext |= Handshake::EXT_KMREQ;
+        }
+        (ext, (tx.key_len() / 8) as u16, blocks)
+    }
+
+    /// The encryption field a responder advertises (its key length ÷ 8).
+    fn responder_enc_field(&self) -> u16 {
+        match &self.crypto {
+            Some(c) => u16::from(if c.key_len == 0 { 16 } else { c.key_len }) / 8,
+            None => 0,
+        }
+    }
+
+    /// The KM state (`SRTO_KMSTATE`): unsecured without encryption.
+    pub fn km_state(&self) -> crate::packet::KmState {
+        self.km.state.unwrap_or(if self.crypto.is_some() {
+            crate::packet::KmState::Securing
+        } else {
+            crate::packet::KmState::Unsecured
+        })
     }
 
     /// Starts a caller connection to a listener at `remote`: sends the
@@ -377,7 +460,20 @@ impl Connection {
         request_ts: Timestamp,
         config: SocketConfig,
     ) -> Result<Self, RejectReason> {
-        let (agreed, ext, blocks) = respond(&config.handshake, &request.extensions)?;
+        let (agreed, mut ext, mut blocks) = respond(&config.handshake, &request.extensions)?;
+        let kmreq = request.extensions.iter().find_map(|e| match e {
+            HsExtension::KmReq(km) => Some(km),
+            _ => None,
+        });
+        let (kmrsp, km) = respond_km(
+            config.crypto.as_ref(),
+            config.handshake.enforced_encryption,
+            kmreq,
+        )?;
+        if let Some(kmrsp) = kmrsp {
+            blocks.push(HsExtension::KmRsp(kmrsp));
+            ext |= Handshake::EXT_KMREQ;
+        }
         let mut c = Self::new(
             now,
             id,
@@ -390,7 +486,9 @@ impl Connection {
         c.peer_id = request.socket_id;
         c.header.mss = c.header.mss.min(request.mss);
         c.header.cookie = request.syn_cookie;
-        let answer = c.header.build(HandshakeType::Conclusion, 0, ext, blocks);
+        c.km = km;
+        let enc = c.responder_enc_field();
+        let answer = c.header.build(HandshakeType::Conclusion, enc, ext, blocks);
         c.negotiated = Some(agreed);
         c.send_handshake(now, c.peer_id, answer);
         // Resent only when the caller repeats its conclusion.
@@ -495,6 +593,8 @@ impl Connection {
                         ControlBody::LossReport(list) => t.on_nak(list),
                         ControlBody::KeepAlive => t.on_keepalive(now, control.timestamp),
                         ControlBody::DropRequest { first, last, .. } => t.on_dropreq(*first, *last),
+                        ControlBody::ExtKmReq(km) => t.on_km_request(km),
+                        ControlBody::ExtKmRsp(rsp) => t.on_km_response(rsp),
                         _ => {}
                     }
                 }
@@ -561,6 +661,9 @@ impl Connection {
             peer_start: self.peer_start.unwrap_or(self.start),
             negotiated,
             nakreport: self.settings.nakreport,
+            tx: self.km.tx.take(),
+            rx: self.km.rx.take(),
+            passphrase: self.crypto.as_ref().map(|c| c.passphrase.clone()),
             live: self.settings.transtype == crate::handshake::TransType::Live,
             message_api: self.settings.message_api,
             config: &self.transfer_config,
@@ -620,8 +723,16 @@ impl Connection {
             return;
         }
         self.header.cookie = hs.syn_cookie;
-        let (ext, blocks) = initiator_blocks(&self.settings);
-        let conclusion = self.header.build(HandshakeType::Conclusion, 0, ext, blocks);
+        // PBKEYLEN: a caller without its own adopts the listener's (core.cpp:5210).
+        if let Some(c) = &mut self.crypto {
+            if c.key_len == 0 && matches!(hs.encryption_field, 2..=4) {
+                c.key_len = (hs.encryption_field * 8) as u8;
+            }
+        }
+        let (ext, enc, blocks) = self.initiator_conclusion();
+        let conclusion = self
+            .header
+            .build(HandshakeType::Conclusion, enc, ext, blocks);
         self.phase = Phase::Conclusion;
         // The caller's CONCLUSION also goes to socket 0 (core.cpp:3897).
         self.send_handshake(now, 0, conclusion);
@@ -635,6 +746,18 @@ impl Connection {
             self.fail(RejectReason::Rogue);
             return;
         }
+        let kmrsp = hs.extensions.iter().find_map(|e| match e {
+            HsExtension::KmRsp(r) => Some(r),
+            _ => None,
+        });
+        let km = match adopt_km(self.km_tx.take(), self.settings.enforced_encryption, kmrsp) {
+            Ok(km) => km,
+            Err(reason) => {
+                self.fail(reason);
+                return;
+            }
+        };
+        self.km = km;
         match adopt_response(&self.settings, &hs.extensions) {
             Ok(agreed) => {
                 self.peer_id = hs.socket_id;
@@ -708,9 +831,26 @@ impl Connection {
             }
             (P::Waving | P::Attention | P::Fine | P::Initiated, T::Conclusion, Responder) => {
                 if peer_has_blocks && hsrsp.is_none() {
-                    match respond(&self.settings, &hs.extensions) {
-                        Ok((agreed, ext, blocks)) => {
+                    let kmreq = hs.extensions.iter().find_map(|e| match e {
+                        HsExtension::KmReq(km) => Some(km),
+                        _ => None,
+                    });
+                    let outcome = respond(&self.settings, &hs.extensions).and_then(|r| {
+                        respond_km(
+                            self.crypto.as_ref(),
+                            self.settings.enforced_encryption,
+                            kmreq,
+                        )
+                        .map(|k| (r, k))
+                    });
+                    match outcome {
+                        Ok(((agreed, mut ext, mut blocks), (kmrsp, km))) => {
+                            if let Some(kmrsp) = kmrsp {
+                                blocks.push(HsExtension::KmRsp(kmrsp));
+                                ext |= Handshake::EXT_KMREQ;
+                            }
                             self.negotiated = Some(agreed);
+                            self.km = km;
                             *hsrsp = Some((ext, blocks));
                         }
                         Err(reason) => failure = Some(reason),
@@ -742,13 +882,30 @@ impl Connection {
             return;
         }
         if send_conclusion {
-            let (ext, blocks) = match (role, &hsrsp) {
-                (Initiator, _) => initiator_blocks(&self.settings),
-                (Responder, Some((ext, blocks))) => (*ext, blocks.clone()),
-                (Responder, None) => (0, vec![]),
+            let hsrsp = hsrsp.clone();
+            let (ext, enc, blocks) = match (role, hsrsp) {
+                (Initiator, _) => self.initiator_conclusion(),
+                (Responder, Some((ext, blocks))) => (ext, self.responder_enc_field(), blocks),
+                (Responder, None) => (0, self.responder_enc_field(), vec![]),
             };
-            let conclusion = self.header.build(HandshakeType::Conclusion, 0, ext, blocks);
+            let conclusion = self
+                .header
+                .build(HandshakeType::Conclusion, enc, ext, blocks);
             self.send_handshake(now, self.peer_id, conclusion);
+        }
+        if role == Initiator {
+            if let Some(Ok(_)) = &connect_with {
+                let kmrsp = hs.extensions.iter().find_map(|e| match e {
+                    HsExtension::KmRsp(r) => Some(r),
+                    _ => None,
+                });
+                if self.km.state.is_none() {
+                    match adopt_km(self.km_tx.take(), self.settings.enforced_encryption, kmrsp) {
+                        Ok(km) => self.km = km,
+                        Err(reason) => connect_with = Some(Err(reason)),
+                    }
+                }
+            }
         }
         match connect_with {
             Some(Ok(agreed)) => {

@@ -432,9 +432,16 @@ impl Endpoint {
     fn answer_induction(&mut self, now: Instant, remote: SocketAddr, hs: &Handshake) {
         self.stats.inductions += 1;
         let cookie = self.cookie(remote, self.cookie_period(now));
+        // A listener with a passphrase advertises its key length ÷ 8.
+        let encryption_field = match &self.listener {
+            Some(l) if l.options.passphrase.is_some() => {
+                u16::from(l.options.effective_pbkeylen()) / 8
+            }
+            _ => 0,
+        };
         let reply = Handshake {
             version: HS_VERSION_5,
-            encryption_field: 0,
+            encryption_field,
             extension_field: HS_MAGIC,
             extensions: Vec::new(),
             syn_cookie: cookie,

@@ -3,12 +3,177 @@
 //! and how the initiator adopts the answer. Pure functions over the packet
 //! types; the connection state machines live in [`crate::connection`].
 
+use crate::crypto::{CryptoContext, CryptoError, RefreshConfig};
+use crate::packet::{Cipher, KeyMaterial, KmResponse, KmState};
 use crate::packet::{
     Handshake, HandshakeType, HsExtension, PeerAddress, RejectReason, SrtFlags, SrtHandshake,
     SrtVersion,
 };
 use crate::seq::SeqNumber;
 use std::time::Duration;
+use zeroize::Zeroizing;
+
+/// Encryption settings of a socket with a passphrase.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CryptoSettings {
+    /// `SRTO_PASSPHRASE`.
+    pub passphrase: Zeroizing<Vec<u8>>,
+    /// `SRTO_PBKEYLEN` in bytes; 0 = follow the peer (16 if it says nothing).
+    pub key_len: u8,
+    /// The cipher (`SRTO_CRYPTOMODE`).
+    pub cipher: Cipher,
+    /// `SRTO_KMREFRESHRATE` / `SRTO_KMPREANNOUNCE`.
+    pub refresh: RefreshConfig,
+}
+
+impl std::fmt::Debug for CryptoSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CryptoSettings")
+            .field("passphrase", &"<redacted>")
+            .field("key_len", &self.key_len)
+            .field("cipher", &self.cipher)
+            .finish()
+    }
+}
+
+/// What the key material exchange agreed: the contexts that encrypt what
+/// this side sends and decrypt what it receives, and the KM state.
+#[derive(Default)]
+pub struct KmAgreement {
+    /// Encrypts what this side sends.
+    pub tx: Option<CryptoContext>,
+    /// Decrypts what this side receives.
+    pub rx: Option<CryptoContext>,
+    /// `SRTO_KMSTATE`.
+    pub state: Option<KmState>,
+}
+
+impl std::fmt::Debug for KmAgreement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KmAgreement")
+            .field("tx", &self.tx.is_some())
+            .field("rx", &self.rx.is_some())
+            .field("state", &self.state)
+            .finish()
+    }
+}
+
+/// The responder's side of the key material exchange (libsrt
+/// `processSrtMsg_KMREQ`): the KMRSP to send back, the agreement, or the
+/// rejection an enforced encryption policy demands.
+pub fn respond_km(
+    crypto: Option<&CryptoSettings>,
+    enforced: bool,
+    kmreq: Option<&KeyMaterial>,
+) -> Result<(Option<KmResponse>, KmAgreement), RejectReason> {
+    match (crypto, kmreq) {
+        (None, None) => Ok((None, KmAgreement::default())),
+        // The peer encrypts, we have no passphrase.
+        (None, Some(_)) => {
+            if enforced {
+                return Err(RejectReason::Unsecure);
+            }
+            let agreement = KmAgreement {
+                state: Some(KmState::NoSecret),
+                ..KmAgreement::default()
+            };
+            Ok((Some(KmResponse::State(KmState::NoSecret)), agreement))
+        }
+        // We have a passphrase, the peer sends no key material.
+        (Some(_), None) => {
+            if enforced {
+                return Err(RejectReason::Unsecure);
+            }
+            let agreement = KmAgreement {
+                state: Some(KmState::Unsecured),
+                ..KmAgreement::default()
+            };
+            Ok((None, agreement))
+        }
+        (Some(c), Some(km)) => {
+            if km.cipher != c.cipher && c.cipher == Cipher::AesGcm {
+                // A GCM responder refuses a CTR initiator (SRT_REJ_CRYPTO).
+                return Err(RejectReason::Crypto);
+            }
+            match CryptoContext::receiver(&c.passphrase, km) {
+                Ok(rx) => {
+                    let tx = rx.mirror_for_sending(c.refresh).ok();
+                    let agreement = KmAgreement {
+                        tx,
+                        rx: Some(rx),
+                        state: Some(KmState::Secured),
+                    };
+                    Ok((Some(KmResponse::Material(km.clone())), agreement))
+                }
+                Err(e) => {
+                    if enforced {
+                        return Err(match e {
+                            CryptoError::CipherMismatch => RejectReason::Crypto,
+                            _ => RejectReason::BadSecret,
+                        });
+                    }
+                    let state = e.km_state();
+                    let agreement = KmAgreement {
+                        state: Some(state),
+                        ..KmAgreement::default()
+                    };
+                    Ok((Some(KmResponse::State(state)), agreement))
+                }
+            }
+        }
+    }
+}
+
+/// The initiator's side: checks the responder's KMRSP against the KMREQ it
+/// sent with `tx`, and returns the agreement or the reason to give up.
+pub fn adopt_km(
+    tx: Option<CryptoContext>,
+    enforced: bool,
+    kmrsp: Option<&KmResponse>,
+) -> Result<KmAgreement, RejectReason> {
+    match (tx, kmrsp) {
+        (None, None) => Ok(KmAgreement::default()),
+        (None, Some(_)) => Ok(KmAgreement {
+            state: Some(KmState::NoSecret),
+            ..KmAgreement::default()
+        }),
+        (Some(_), None) => {
+            if enforced {
+                return Err(RejectReason::Unsecure);
+            }
+            Ok(KmAgreement {
+                state: Some(KmState::Unsecured),
+                ..KmAgreement::default()
+            })
+        }
+        (Some(tx), Some(KmResponse::Material(km))) => {
+            let sent = tx.key_material().ok();
+            if sent.as_ref() != Some(km) {
+                return Err(RejectReason::BadSecret);
+            }
+            let rx = tx.mirror_for_receiving().ok();
+            Ok(KmAgreement {
+                tx: Some(tx),
+                rx,
+                state: Some(KmState::Secured),
+            })
+        }
+        (Some(tx), Some(KmResponse::State(state))) => {
+            if enforced {
+                return Err(match state {
+                    KmState::NoSecret => RejectReason::Unsecure,
+                    KmState::BadCryptoMode => RejectReason::Crypto,
+                    _ => RejectReason::BadSecret,
+                });
+            }
+            Ok(KmAgreement {
+                tx: Some(tx),
+                rx: None,
+                state: Some(*state),
+            })
+        }
+    }
+}
 
 /// The SRT version this implementation announces in HSREQ/HSRSP.
 pub const SRT_VERSION: SrtVersion = SrtVersion::new(1, 5, 4);
@@ -185,16 +350,7 @@ pub fn respond(
     if peer_cc != own.congestion.as_slice() {
         return Err(RejectReason::Congestion);
     }
-    let peer_km = peer_blocks
-        .iter()
-        .any(|b| matches!(b, HsExtension::KmReq(_)));
-    if own.enforced_encryption && (peer_km != own.has_passphrase) {
-        return Err(RejectReason::Unsecure);
-    }
-    if own.has_passphrase && peer_km {
-        // Key material exchange arrives with the encryption issue.
-        return Err(RejectReason::BadSecret);
-    }
+    // Key material is checked by `respond_km`.
     if peer_blocks
         .iter()
         .any(|b| matches!(b, HsExtension::Filter(_) | HsExtension::Group(_)))
@@ -470,12 +626,8 @@ mod tests {
             respond(&live, &blocks_of(&file_msg)).unwrap_err(),
             RejectReason::Congestion
         );
-        let secret = HsSettings {
-            has_passphrase: true,
-            ..HsSettings::default()
-        };
         assert_eq!(
-            respond(&secret, &blocks_of(&live)).unwrap_err(),
+            respond_km(None, true, Some(&test_km())).unwrap_err(),
             RejectReason::Unsecure
         );
         let picky = HsSettings {
@@ -487,6 +639,54 @@ mod tests {
             RejectReason::Version
         );
         assert_eq!(respond(&live, &[]).unwrap_err(), RejectReason::Rogue);
+    }
+
+    fn test_km() -> KeyMaterial {
+        let salt = [7u8; 16];
+        let ctx = CryptoContext::sender(
+            b"0123456789abcdef",
+            Cipher::AesCtr,
+            &salt,
+            &[9u8; 16],
+            RefreshConfig::default(),
+        )
+        .unwrap();
+        ctx.key_material().unwrap()
+    }
+
+    #[test]
+    fn key_material_exchange_outcomes() {
+        let settings = |pass: &[u8]| CryptoSettings {
+            passphrase: Zeroizing::new(pass.to_vec()),
+            key_len: 0,
+            cipher: Cipher::AesCtr,
+            refresh: RefreshConfig::default(),
+        };
+        let good = settings(b"0123456789abcdef");
+        let wrong = settings(b"not the right one");
+        let km = test_km();
+        // Same passphrase: the KMRSP echoes the KMREQ, both directions keyed.
+        let (rsp, agreed) = respond_km(Some(&good), true, Some(&km)).unwrap();
+        assert_eq!(rsp, Some(KmResponse::Material(km.clone())));
+        assert!(agreed.tx.is_some() && agreed.rx.is_some());
+        assert_eq!(agreed.state, Some(KmState::Secured));
+        // Wrong passphrase: BADSECRET, a rejection when enforced.
+        assert_eq!(
+            respond_km(Some(&wrong), true, Some(&km)).unwrap_err(),
+            RejectReason::BadSecret
+        );
+        let (rsp, agreed) = respond_km(Some(&wrong), false, Some(&km)).unwrap();
+        assert_eq!(rsp, Some(KmResponse::State(KmState::BadSecret)));
+        assert_eq!(agreed.state, Some(KmState::BadSecret));
+        // Passphrase on one side only: UNSECURE when enforced.
+        assert_eq!(
+            respond_km(Some(&good), true, None).unwrap_err(),
+            RejectReason::Unsecure
+        );
+        assert_eq!(
+            respond_km(None, false, Some(&km)).unwrap().0,
+            Some(KmResponse::State(KmState::NoSecret))
+        );
     }
 
     #[test]

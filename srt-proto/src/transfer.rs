@@ -11,6 +11,7 @@ use crate::buffer::recv::{InsertOutcome, PopOutcome, RecvBuffer, RecvInfo};
 use crate::buffer::send::{SendBuffer, SendBufferError};
 use crate::cc::file::{AckRates, FileCc, FileCcConfig};
 use crate::cc::live::{InputRateEstimator, LiveCc, LiveCcConfig};
+use crate::crypto::{CryptoContext, KeyIndex, RefreshAction};
 use crate::estimate::ArrivalWindow;
 use crate::handshake::Negotiated;
 use crate::packet::{
@@ -122,12 +123,14 @@ pub enum RecvError {
 }
 
 /// Control packets the transfer wants to send.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 enum Ctrl {
     Ack(Ack),
     AckAck(u32),
     Nak(SeqRange),
     PeriodicNak,
+    KmReq(Box<crate::packet::KeyMaterial>),
+    KmRsp(Box<crate::packet::KmResponse>),
     DropReq {
         msgno: MsgNumber,
         first: SeqNumber,
@@ -165,6 +168,14 @@ impl Rtt {
 #[derive(Debug)]
 pub(crate) struct Transfer {
     peer_id: u32,
+    tx: Option<CryptoContext>,
+    rx: Option<CryptoContext>,
+    passphrase: Option<zeroize::Zeroizing<Vec<u8>>>,
+    /// Sequence numbers before this were sent with the other key.
+    key_switch: Option<(SeqNumber, KeyIndex)>,
+    /// A KMREQ announcing a new key, repeated until the peer echoes it.
+    pending_kmreq: Option<(crate::packet::KeyMaterial, Instant, u32)>,
+    rng: rand_chacha::ChaCha8Rng,
     live: bool,
     message_api: bool,
     /// The last time an ACK came (the sender's retransmission timer).
@@ -229,13 +240,24 @@ pub(crate) struct TransferSetup<'a> {
     pub(crate) live: bool,
     /// Message API (boundaries kept) or stream API (bytes).
     pub(crate) message_api: bool,
+    /// Encrypts what this side sends (a passphrase agreed).
+    pub(crate) tx: Option<CryptoContext>,
+    /// Decrypts what this side receives.
+    pub(crate) rx: Option<CryptoContext>,
+    /// The passphrase, for key material that arrives later (key refresh).
+    pub(crate) passphrase: Option<zeroize::Zeroizing<Vec<u8>>>,
     pub(crate) config: &'a TransferConfig,
 }
 
 impl Transfer {
     pub(crate) fn new(s: TransferSetup<'_>) -> Self {
         let c = s.config;
-        let max_payload = s.mss.saturating_sub(HEADERS) as usize;
+        // AES-GCM appends a 16-byte tag: the payload shrinks to make room.
+        let tag = match &s.tx {
+            Some(tx) if tx.cipher() == crate::packet::Cipher::AesGcm => crate::crypto::GCM_TAG_LEN,
+            _ => 0,
+        };
+        let max_payload = (s.mss.saturating_sub(HEADERS) as usize).saturating_sub(tag);
         let payload_size = if c.payload_size == 0 {
             max_payload
         } else {
@@ -278,8 +300,17 @@ impl Transfer {
                 .map(|extra| (latency + extra).max(SND_DROP_MIN) + 2 * ACK_INTERVAL),
             _ => None,
         };
+        use rand_core::SeedableRng;
         Transfer {
             peer_id: s.peer_id,
+            rng: rand_chacha::ChaCha8Rng::seed_from_u64(
+                u64::from(s.snd_isn.as_u32()) << 32 | u64::from(s.peer_id),
+            ),
+            tx: s.tx,
+            rx: s.rx,
+            passphrase: s.passphrase,
+            key_switch: None,
+            pending_kmreq: None,
             live: s.live,
             message_api: s.message_api,
             last_ack_rx: s.now,
@@ -464,6 +495,42 @@ impl Transfer {
 
     /// A data packet from the peer.
     pub(crate) fn on_data(&mut self, now: Instant, packet: &DataPacket<'_>) {
+        let mut plain = [0u8; 1500];
+        let decrypted;
+        let packet = match (&self.rx, packet.key) {
+            (Some(rx), DataKeyFlags::Even | DataKeyFlags::Odd) => {
+                let n = packet.payload.len();
+                let header = packet.header_bytes();
+                let Some(buf) = plain.get_mut(..n) else {
+                    self.stats.on_undecrypted(n);
+                    return;
+                };
+                buf.copy_from_slice(packet.payload);
+                match rx.decrypt(&header, buf) {
+                    Ok(len) => {
+                        decrypted = DataPacket {
+                            key: DataKeyFlags::Clear,
+                            payload: &plain[..len],
+                            ..*packet
+                        };
+                        &decrypted
+                    }
+                    // Wrong key, or a GCM packet that fails authentication:
+                    // dropped and counted, never delivered.
+                    Err(_) => {
+                        self.stats.on_undecrypted(n);
+                        return;
+                    }
+                }
+            }
+            // Encrypted but we have no key; or cleartext once keys are
+            // agreed (libsrt drops both, core.cpp:10733-10795).
+            (None, DataKeyFlags::Even | DataKeyFlags::Odd) | (Some(_), DataKeyFlags::Clear) => {
+                self.stats.on_undecrypted(packet.payload.len());
+                return;
+            }
+            (None, DataKeyFlags::Clear) => packet,
+        };
         let len = packet.payload.len();
         self.stats.on_data_received(len, packet.retransmitted);
         self.arrival.on_packet_arrival(now, len);
@@ -634,6 +701,36 @@ impl Transfer {
         }
     }
 
+    /// An in-band KMREQ (key refresh): take the new key and echo the KM.
+    pub(crate) fn on_km_request(&mut self, km: &crate::packet::KeyMaterial) {
+        let rsp = match (&mut self.rx, &self.passphrase) {
+            (Some(rx), Some(pass)) => match rx.apply_key_material(pass, km) {
+                Ok(()) => crate::packet::KmResponse::Material(km.clone()),
+                Err(e) => crate::packet::KmResponse::State(e.km_state()),
+            },
+            (None, Some(pass)) => match CryptoContext::receiver(pass, km) {
+                Ok(rx) => {
+                    self.rx = Some(rx);
+                    crate::packet::KmResponse::Material(km.clone())
+                }
+                Err(e) => crate::packet::KmResponse::State(e.km_state()),
+            },
+            (_, None) => crate::packet::KmResponse::State(crate::packet::KmState::NoSecret),
+        };
+        self.ctrl.push_back(Ctrl::KmRsp(Box::new(rsp)));
+    }
+
+    /// An in-band KMRSP: the peer has our announced key.
+    pub(crate) fn on_km_response(&mut self, rsp: &crate::packet::KmResponse) {
+        if let (Some((pending, _, _)), crate::packet::KmResponse::Material(km)) =
+            (&self.pending_kmreq, rsp)
+        {
+            if pending == km {
+                self.pending_kmreq = None;
+            }
+        }
+    }
+
     /// An ACKACK from the peer: an RTT sample (we are the receiver).
     pub(crate) fn on_ackack(&mut self, now: Instant, ack_number: u32, ts: Timestamp) {
         let Some(&(_, seq, sent)) = self
@@ -682,6 +779,21 @@ impl Transfer {
                         .on_snd_drop(dropped.packets as u32, dropped.bytes as u64);
                 }
                 self.snd_loss.remove_before(self.snd.first_seq());
+            }
+        }
+        // An announced key not yet confirmed: KMREQ again every 1.5·SRTT,
+        // at most 10 times (crypto.cpp:518).
+        if let Some((km, last, tries)) = &mut self.pending_kmreq {
+            let every = Duration::from_micros((self.rtt.srtt.max(10_000) * 3 / 2) as u64);
+            if now >= *last + every {
+                if *tries >= 10 {
+                    self.pending_kmreq = None;
+                } else {
+                    *tries += 1;
+                    *last = now;
+                    let km = Box::new(km.clone());
+                    self.ctrl.push_back(Ctrl::KmReq(km));
+                }
             }
         }
         // Messages whose time to live passed before they were sent whole:
@@ -804,7 +916,9 @@ impl Transfer {
         }
         if let Some(tsbpd) = &self.tsbpd {
             if let Some(d) = self.rcv.next_delivery(tsbpd) {
-                if !self.readable_signaled || self.rcv.ack_seq() != self.rcv.read_pos() {
+                // Wake to signal readable, or to drop a gap before a due
+                // packet; an unread packet at the head needs no timer.
+                if !self.readable_signaled || !self.rcv.head_present() {
                     at(d);
                 }
             }
@@ -814,6 +928,9 @@ impl Transfer {
             && self.snd_loss.is_empty()
         {
             at(self.exp_deadline());
+        }
+        if let Some((_, last, _)) = &self.pending_kmreq {
+            at(*last + Duration::from_micros((self.rtt.srtt.max(10_000) * 3 / 2) as u64));
         }
         if !self.ctrl.is_empty() {
             at(self.start);
@@ -851,7 +968,7 @@ impl Transfer {
         }
         let (n, probe) = match self.next_rexmit(now, buf)? {
             Some(n) => (n, false),
-            None => match self.next_new(buf)? {
+            None => match self.next_new(now, buf)? {
                 // A new packet whose sequence number is a multiple of 16
                 // starts a probe pair: the next one follows at once, so the
                 // receiver can measure the link capacity (libsrt packData).
@@ -910,8 +1027,13 @@ impl Transfer {
                 dest_socket: SocketId(peer),
                 payload: slot.payload,
             };
-            let n = packet.encode(buf)?;
+            let mut n = packet.encode(buf)?;
             let len = slot.payload.len();
+            let seq = slot.seq;
+            if self.tx.is_some() {
+                let key = self.key_for(seq);
+                n = self.encrypt_in_place(key, buf, n)?;
+            }
             self.stats.on_data_sent(len, true, false);
             self.cc.on_packet_sent(len);
             return Ok(Some(n));
@@ -919,7 +1041,7 @@ impl Transfer {
         Ok(None)
     }
 
-    fn next_new(&mut self, buf: &mut [u8]) -> Result<Option<usize>, EncodeError> {
+    fn next_new(&mut self, now: Instant, buf: &mut [u8]) -> Result<Option<usize>, EncodeError> {
         if !self.window_open() {
             return Ok(None);
         }
@@ -941,11 +1063,77 @@ impl Transfer {
             dest_socket: SocketId(peer),
             payload: slot.payload,
         };
-        let n = packet.encode(buf)?;
+        let mut n = packet.encode(buf)?;
         let len = slot.payload.len();
+        let seq = slot.seq;
+        if let Some(tx) = &self.tx {
+            let key = tx.active_key();
+            n = self.encrypt_in_place(key, buf, n)?;
+            self.after_encrypt(seq, now);
+        }
         self.stats.on_data_sent(len, false, true);
         self.cc.on_packet_sent(len);
         Ok(Some(n))
+    }
+
+    /// The key a packet was first sent with (for its retransmission).
+    fn key_for(&self, seq: SeqNumber) -> KeyIndex {
+        let active = self
+            .tx
+            .as_ref()
+            .map_or(KeyIndex::Even, CryptoContext::active_key);
+        match self.key_switch {
+            Some((switch_seq, old)) if seq.offset_from(switch_seq) < 0 => old,
+            _ => active,
+        }
+    }
+
+    /// Encrypts the data packet of `n` bytes at the start of `buf` in place.
+    fn encrypt_in_place(
+        &self,
+        key: KeyIndex,
+        buf: &mut [u8],
+        n: usize,
+    ) -> Result<usize, EncodeError> {
+        let Some(tx) = &self.tx else {
+            return Ok(n);
+        };
+        let (head, body) = buf.split_at_mut(HEADER_LEN_USIZE);
+        let header: &mut [u8; HEADER_LEN_USIZE] = head
+            .try_into()
+            .map_err(|_| EncodeError::FieldTooLarge("header"))?;
+        tx.encrypt(key, header, body, n - HEADER_LEN_USIZE)
+            .map(|len| HEADER_LEN_USIZE + len)
+            .map_err(|_| EncodeError::BufferTooSmall {
+                needed: n + crate::crypto::GCM_TAG_LEN,
+                have: buf.len(),
+            })
+    }
+
+    /// Key refresh after each new packet (libsrt hcrypt_ctx_tx): announce
+    /// the next key ahead of the switch, remember where the switch was.
+    fn after_encrypt(&mut self, seq: SeqNumber, now: Instant) {
+        let Some(tx) = &mut self.tx else {
+            return;
+        };
+        match tx.on_packet_encrypted() {
+            RefreshAction::PreAnnounce { .. } => {
+                use rand_core::RngCore;
+                let mut sek = zeroize::Zeroizing::new([0u8; 32]);
+                self.rng.fill_bytes(&mut sek[..]);
+                let len = tx.key_len();
+                if tx.install_next_key(&sek[..len]).is_ok() {
+                    if let Ok(km) = tx.key_material() {
+                        self.ctrl.push_back(Ctrl::KmReq(Box::new(km.clone())));
+                        self.pending_kmreq = Some((km, now, 0));
+                    }
+                }
+            }
+            RefreshAction::Switched { to } => {
+                self.key_switch = Some((seq + 1, to.other()));
+            }
+            RefreshAction::Retired { .. } | RefreshAction::None => {}
+        }
     }
 
     /// A NAK went out: the periodic NAK interval follows the RTT (libsrt
@@ -968,6 +1156,8 @@ impl Transfer {
         let body = match ctrl {
             Ctrl::Ack(ack) => ControlBody::Ack(ack),
             Ctrl::AckAck(n) => ControlBody::AckAck { ack_number: n },
+            Ctrl::KmReq(km) => ControlBody::ExtKmReq(*km),
+            Ctrl::KmRsp(rsp) => ControlBody::ExtKmRsp(*rsp),
             Ctrl::DropReq { msgno, first, last } => ControlBody::DropRequest {
                 msg_number: msgno,
                 first,
@@ -1221,3 +1411,5 @@ impl Cc {
         }
     }
 }
+
+const HEADER_LEN_USIZE: usize = crate::packet::HEADER_LEN;

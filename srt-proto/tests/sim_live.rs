@@ -293,3 +293,32 @@ fn reorder_tolerance_avoids_needless_retransmissions() {
     );
     assert!(tolerant.receiver.pkt_reorder_distance > 0);
 }
+
+#[test]
+fn encrypted_stream_with_key_refresh_loses_nothing_to_key_switches() {
+    let latency = Duration::from_millis(120);
+    for mode in [
+        srt_proto::options::CryptoMode::AesCtr,
+        srt_proto::options::CryptoMode::AesGcm,
+    ] {
+        let mut opts = SocketOptions::live()
+            .latency(latency)
+            .unwrap()
+            .passphrase("0123456789abcdef")
+            .unwrap();
+        opts.kmrefreshrate = 1000;
+        opts.kmpreannounce = 100;
+        opts.cryptomode = mode;
+        if mode == srt_proto::options::CryptoMode::AesGcm {
+            // GCM's 16-byte tag leaves 1440 bytes of payload.
+            opts.payloadsize = 1316;
+        }
+        let o = stream_with(11, lossy(0.05), 10_000_000, 12, &opts, true);
+        assert!(o.sent > 11_000, "{mode:?}: {}", o.sent);
+        assert_eq!(o.delivered.len() as u64, o.sent, "{mode:?}: packets lost");
+        assert_in_order(&o);
+        assert_on_time(&o, latency);
+        assert_eq!(o.receiver.pkt_rcv_undecrypt_total, 0, "{mode:?}");
+        assert_eq!(o.receiver.pkt_rcv_drop_total, 0, "{mode:?}");
+    }
+}

@@ -281,3 +281,68 @@ fn idle_peer_breaks_and_shutdown_is_seen() {
     )));
     assert!(p.a.connection(id).is_none(), "closed socket forgotten");
 }
+
+fn secret(pass: &str) -> SocketOptions {
+    SocketOptions::live().passphrase(pass).unwrap()
+}
+
+#[test]
+fn passphrases_agree_and_data_is_encrypted_on_the_wire() {
+    use crate::packet::{DataKeyFlags, KmState, Packet};
+    use crate::transfer::MsgCtrl;
+    let mut p = Pair::new(21);
+    p.b.listen(&secret("0123456789abcdef"), 5).unwrap();
+    let id =
+        p.a.connect(p.now, addr(2000), &secret("0123456789abcdef"))
+            .unwrap();
+    p.run(Duration::from_millis(50));
+    assert!(p
+        .take_events()
+        .contains(&('a', Event::Connected { socket: id })));
+    let server = p.b.accept().unwrap();
+    assert_eq!(p.a.connection(id).unwrap().km_state(), KmState::Secured);
+    assert_eq!(p.b.connection(server).unwrap().km_state(), KmState::Secured);
+    // Data goes out encrypted and arrives as plaintext.
+    let payload = [0x47u8; 188];
+    p.a.send(p.now, id, &payload, &MsgCtrl::default()).unwrap();
+    let mut buf = [0u8; 1500];
+    let t = p.a.poll_transmit(p.now, &mut buf).unwrap();
+    match Packet::decode(&buf[..t.size]).unwrap() {
+        Packet::Data(d) => {
+            assert_eq!(d.key, DataKeyFlags::Even);
+            assert_ne!(d.payload, &payload[..], "payload sent in clear");
+        }
+        other => panic!("{other:?}"),
+    }
+    p.b.handle_datagram(p.now, addr(1000), &buf[..t.size]);
+    p.run(Duration::from_millis(300));
+    let info =
+        p.b.recv(p.now, server, &mut buf)
+            .unwrap()
+            .expect("delivered");
+    assert_eq!(&buf[..info.len], &payload[..]);
+}
+
+#[test]
+fn wrong_or_missing_passphrase_is_refused() {
+    use crate::packet::RejectReason;
+    for (caller, listener, reason) in [
+        (
+            secret("0123456789abcdef"),
+            secret("fedcba9876543210"),
+            RejectReason::BadSecret,
+        ),
+        (secret("0123456789abcdef"), live(), RejectReason::Unsecure),
+        (live(), secret("0123456789abcdef"), RejectReason::Unsecure),
+    ] {
+        let mut p = Pair::new(22);
+        p.b.listen(&listener, 5).unwrap();
+        let id = p.a.connect(p.now, addr(2000), &caller).unwrap();
+        p.run(Duration::from_millis(100));
+        let events = p.take_events();
+        assert!(
+            events.contains(&('a', Event::ConnectFailed { socket: id, reason })),
+            "{reason:?}: {events:?}"
+        );
+    }
+}

@@ -138,7 +138,13 @@ impl ArrivalWindow {
         let Some(last) = self.last_arrival.replace(now) else {
             return;
         };
-        self.pkt_window[self.pkt_pos] = micros_i32(now.saturating_duration_since(last));
+        // A driver that drains a socket in a tight loop hands over a queued
+        // burst within the same microsecond; a gap of 0 would make the
+        // median 0 and filter out every sample (the ACK would report a
+        // receive rate of 0, and libsrt's FileCC sender then crawls at its
+        // initial 16 pkt/s). libsrt's receive thread never sees 0: count
+        // such a gap as 1 µs.
+        self.pkt_window[self.pkt_pos] = micros_i32(now.saturating_duration_since(last)).max(1);
         self.bytes_window[self.pkt_pos] = i32::try_from(bytes).unwrap_or(i32::MAX);
         self.pkt_pos = (self.pkt_pos + 1) % PKT_WINDOW;
     }
@@ -437,8 +443,9 @@ mod tests {
             w.on_probe_arrival(t, seq(0), 0, false);
             w.on_probe_arrival(t, seq(1), usize::MAX, false);
         }
-        // All intervals 0: nothing passes the filter.
-        assert_eq!(w.recv_rates(), (0, 0));
+        // All arrivals at the same instant count as 1 µs apart: a burst
+        // drained at once reports the fastest rate, never 0.
+        assert_eq!(w.recv_rates().0, 1_000_000);
         // Probe samples all 0: libsrt divides by zero; we saturate.
         assert_eq!(w.link_capacity(), i32::MAX as u32);
         // A huge gap saturates instead of overflowing.
@@ -447,5 +454,22 @@ mod tests {
         w.on_packet_arrival(t + Duration::from_secs(100_000), 1);
         let _ = w.recv_rates();
         let _ = w.link_capacity();
+    }
+}
+
+#[cfg(test)]
+mod burst_tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_drained_at_once_does_not_report_zero() {
+        // 50 packets handed over within the same microsecond, then none.
+        let mut w = ArrivalWindow::new();
+        let t = Instant::now();
+        for _ in 0..50 {
+            w.on_packet_arrival(t, 1316);
+        }
+        let (pkts, bytes) = w.recv_rates();
+        assert!(pkts > 0 && bytes > 0, "({pkts}, {bytes})");
     }
 }

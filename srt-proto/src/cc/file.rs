@@ -19,6 +19,23 @@
 //!   number of reports.
 //! - SRTO_MAXBW > 0 floors the period at `10⁶ · MSS / MAXBW` (applied at ACKs).
 //!
+//! One deliberate deviation from libsrt, in the receive rate (see
+//! [`FileCc::on_ack`]): libsrt averages ACK word 4 into a placeholder of
+//! 16 packets/s from the very first full ACK, although a receiver's first
+//! ACKs carry 0 or 1 (its 16 arrival samples still hold the initial 1 s
+//! values). A loss report that ends slow start before a few real samples
+//! have been averaged in sets the period to about 10⁶ / 14 µs (≈ 70 ms),
+//! and from there UDT's increase, bounded by twice the rate at the last
+//! loss, and the 2 % test against `SRTT / period` packets in flight (at a
+//! low rate every single loss is ≥ 2 %) keep the rate near that floor: one
+//! early random loss cut an 8 MiB transfer over 50 Mbit/s / 20 ms RTT with
+//! 2 % loss from ~45 to ~1 Mbit/s (libsrt shows the same lottery, e.g.
+//! Haivision/srt#2313). Here words 0 and 1 before the first real
+//! measurement are not averaged in, the first measurement replaces the
+//! placeholder, and if slow start ended before it, the period is set from
+//! it when it arrives (what libsrt does when the measurement wins the
+//! race). Everything after the first measurement is libsrt's arithmetic.
+//!
 //! Floating-point arithmetic follows libsrt operation by operation (doubles),
 //! so periods are bit-identical; the period is truncated to whole µs only
 //! when read ([`FileCc::send_period`]), as libsrt's `m_tdSendInterval` does.
@@ -53,6 +70,10 @@ const MIN_NAK_INTERVAL_US: i64 = 300_000;
 const SEQ_MAX: i64 = 0x7FFF_FFFF;
 /// libsrt `CSeqNo::m_iSeqNoTH`.
 const SEQ_TH: i32 = 0x3FFF_FFFF;
+/// ACK word 4 at or below this, before any real measurement, is the
+/// receiver's initial state (0: fewer than 9 valid samples; 1: its initial
+/// 1 s samples), not a measurement.
+const UNMEASURED_RATE: i32 = 1;
 
 /// The parameters FileCC is built from at connection time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -133,6 +154,11 @@ pub struct FileCc {
     dec_count: i32,
     /// libsrt `CUDT::m_iDeliveryRate`, packets/s.
     delivery_rate: i32,
+    /// Whether `delivery_rate` holds a measurement (else libsrt's placeholder 16).
+    rate_measured: bool,
+    /// Slow start ended before the first measurement: the period is a
+    /// placeholder until that measurement arrives.
+    exit_unmeasured: bool,
     /// libsrt `CUDT::m_iBandwidth`, packets/s.
     bandwidth: i32,
     /// SplitMix64 state.
@@ -164,6 +190,8 @@ impl FileCc {
             dec_count: 0,
             // libsrt's CUDT starts with a delivery rate of 16 and a bandwidth of 1.
             delivery_rate: 16,
+            rate_measured: false,
+            exit_unmeasured: false,
             bandwidth: 1,
             rng: cfg.seed,
         };
@@ -187,8 +215,12 @@ impl FileCc {
     /// after the RTT update; `rates` are words 4 and 5 of a full ACK (`None`
     /// for a small ACK) and `srtt_us` the sender's smoothed RTT.
     ///
-    /// The rates are always averaged in; the window and period change at
-    /// most once per 10 ms rate-control interval.
+    /// The rates are always averaged in (libsrt `avg_iir<8>`), except the
+    /// receive rate before its first measurement (see the module doc): words
+    /// 0 and 1 are skipped, the first larger one replaces the placeholder,
+    /// and if slow start already ended it also sets the period to
+    /// 10⁶ / rate at once. The window and period otherwise change at most
+    /// once per 10 ms rate-control interval.
     pub fn on_ack(
         &mut self,
         now: Instant,
@@ -198,7 +230,23 @@ impl FileCc {
     ) {
         if let Some(r) = rates {
             self.bandwidth = avg_iir8(self.bandwidth, rate_word(r.link_capacity_pkts));
-            self.delivery_rate = avg_iir8(self.delivery_rate, rate_word(r.recv_rate_pkts));
+            let rate = rate_word(r.recv_rate_pkts);
+            if self.rate_measured {
+                self.delivery_rate = avg_iir8(self.delivery_rate, rate);
+            } else if rate > UNMEASURED_RATE {
+                self.rate_measured = true;
+                self.delivery_rate = rate;
+                if self.exit_unmeasured {
+                    // The period slow start ended with came from the
+                    // placeholder; restart from the measured rate, which is
+                    // also the rate of the loss that ended slow start.
+                    self.exit_unmeasured = false;
+                    self.period = 1_000_000.0 / f64::from(rate);
+                    self.last_dec_period = self.period;
+                    self.apply_max_bw();
+                    self.cap_period();
+                }
+            }
         }
 
         // libsrt: count_microseconds(now − last) < m_iRCInterval ⇒ return;
@@ -233,6 +281,12 @@ impl FileCc {
             }
         }
 
+        self.apply_max_bw();
+        self.cap_period();
+    }
+
+    /// SRTO_MAXBW's floor on the period (the end of libsrt `FileCC::onACK`).
+    fn apply_max_bw(&mut self) {
         if self.max_sr != 0 {
             // Negative (MAXBW −1) gives a negative floor: no cap.
             let min_sp = 1_000_000.0 / (self.max_sr as f64 / self.mss as f64);
@@ -240,7 +294,6 @@ impl FileCc {
                 self.period = min_sp;
             }
         }
-        self.cap_period();
     }
 
     /// UDT's rate increase (the `inc` computation of libsrt `FileCC::onACK`).
@@ -345,9 +398,11 @@ impl FileCc {
     }
 
     /// Leaves slow start: period = 10⁶ / receive rate, or, with no rate,
-    /// libsrt's (UDT's) `cwnd / (SRTT + 10 ms)`.
+    /// libsrt's (UDT's) `cwnd / (SRTT + 10 ms)`. Without a measured rate yet
+    /// the period is provisional: the first measurement replaces it.
     fn end_slow_start(&mut self, srtt: i32) {
         self.slow_start = false;
+        self.exit_unmeasured = !self.rate_measured;
         if self.delivery_rate > 0 {
             self.period = 1_000_000.0 / f64::from(self.delivery_rate);
         } else {
@@ -580,16 +635,81 @@ mod tests {
     fn rates_are_smoothed_on_every_full_ack() {
         let (mut cc, t0) = cc();
         // Within the RC interval: the CC does nothing, but the rates move.
+        // The receiver's initial words 0 and 1 are not a receive rate.
+        cc.on_ack(t0 + ms(1), seq(1001), rates(1, 1000), SRTT);
+        cc.on_ack(t0 + ms(1), seq(1001), rates(0, 1000), SRTT);
+        assert_eq!(cc.delivery_rate_pkts(), 16);
+        // (7·1 + 1000) / 8 = 125; (7·125 + 1000) / 8 = 234 (integer division).
+        assert_eq!(cc.bandwidth_pkts(), 234);
+        // The first measurement replaces the placeholder 16.
         cc.on_ack(t0 + ms(1), seq(1001), rates(1000, 5000), SRTT);
-        // (7·16 + 1000) / 8 = 139; (7·1 + 5000) / 8 = 625 (integer division).
-        assert_eq!(cc.delivery_rate_pkts(), 139);
-        assert_eq!(cc.bandwidth_pkts(), 625);
+        assert_eq!(cc.delivery_rate_pkts(), 1000);
+        // (7·234 + 5000) / 8 = 829.
+        assert_eq!(cc.bandwidth_pkts(), 829);
+        // Then libsrt's average: (7·1000 + 2000) / 8 = 1125.
+        cc.on_ack(t0 + ms(2), seq(1001), rates(2000, 829), SRTT);
+        assert_eq!(cc.delivery_rate_pkts(), 1125);
         // A small ACK carries no rates.
-        cc.on_ack(t0 + ms(2), seq(1002), None, SRTT);
-        assert_eq!(cc.delivery_rate_pkts(), 139);
-        // A "negative" word (bit 31) counts as 0: (7·139 + 0) / 8 = 121.
-        cc.on_ack(t0 + ms(3), seq(1003), rates(0x8000_0000, 625), SRTT);
-        assert_eq!(cc.delivery_rate_pkts(), 121);
+        cc.on_ack(t0 + ms(3), seq(1002), None, SRTT);
+        assert_eq!(cc.delivery_rate_pkts(), 1125);
+        // Now 0 is averaged in, as libsrt does; a "negative" word (bit 31)
+        // counts as 0: (7·1125 + 0) / 8 = 984, then 861.
+        cc.on_ack(t0 + ms(4), seq(1003), rates(0, 829), SRTT);
+        assert_eq!(cc.delivery_rate_pkts(), 984);
+        cc.on_ack(t0 + ms(5), seq(1003), rates(0x8000_0000, 829), SRTT);
+        assert_eq!(cc.delivery_rate_pkts(), 861);
+    }
+
+    #[test]
+    fn loss_before_the_first_measurement_waits_for_it() {
+        let (mut cc, t0) = cc();
+        // The first full ACK left the receiver's initial word 1.
+        cc.on_ack(t0 + ms(10), seq(1001), rates(1, 1000), SRTT);
+        assert_eq!(cc.delivery_rate_pkts(), 16);
+        // A loss ends slow start: libsrt's 10⁶/16 µs, then ≥ 2 % lost of
+        // 100 000 / 62 500 = 1 in flight ⇒ ceil(62 500 · 1.03) = 64 375.
+        cc.on_loss(seq(1010), 1, seq(1020), SRTT);
+        assert!(!cc.in_slow_start());
+        assert_eq!(cc.send_period_us(), 64_375.0);
+        // Still no measurement: nothing changes.
+        cc.on_ack(t0 + ms(11), seq(1009), rates(0, 1000), SRTT);
+        assert_eq!(cc.send_period_us(), 64_375.0);
+        // The first measurement (within the RC interval) sets the period
+        // and the last-loss rate.
+        cc.on_ack(t0 + ms(12), seq(1010), rates(4000, 1000), SRTT);
+        assert_eq!(cc.delivery_rate_pkts(), 4000);
+        assert_eq!(cc.send_period_us(), 250.0);
+        assert_eq!(cc.last_dec_period, 250.0);
+        // Later measurements are averaged; the period follows libsrt again.
+        cc.on_ack(t0 + ms(13), seq(1011), rates(2000, 1000), SRTT);
+        assert_eq!(cc.delivery_rate_pkts(), 3750);
+        assert_eq!(cc.send_period_us(), 250.0);
+    }
+
+    #[test]
+    fn late_measurement_respects_maxbw() {
+        // MAXBW 1 250 000 B/s, MSS 1500 ⇒ floor 1200 µs.
+        let (mut cc, t0) = cc_with(FileCcConfig {
+            max_bw: 1_250_000,
+            ..FileCcConfig::default()
+        });
+        cc.on_rexmit_timeout(SRTT);
+        assert_eq!(cc.send_period_us(), 62_500.0);
+        cc.on_ack(t0 + ms(1), seq(1001), rates(4000, 1000), SRTT);
+        assert!(close(cc.send_period_us(), 1200.0));
+    }
+
+    #[test]
+    fn loss_after_the_first_measurement_is_libsrt() {
+        let (mut cc, t0) = cc();
+        cc.on_ack(t0 + ms(1), seq(1001), rates(2000, 1000), SRTT);
+        // In flight 100 000 / 500 = 200; 1 lost = 0.5 %: remembered only.
+        cc.on_loss(seq(1010), 1, seq(1020), SRTT);
+        assert_eq!(cc.send_period_us(), 500.0);
+        // Averaged, not a new start.
+        cc.on_ack(t0 + ms(2), seq(1001), rates(4000, 1000), SRTT);
+        assert_eq!(cc.delivery_rate_pkts(), 2250);
+        assert_eq!(cc.send_period_us(), 500.0);
     }
 
     #[test]
@@ -598,8 +718,9 @@ mod tests {
             flow_window: 100,
             ..FileCcConfig::default()
         });
-        // delivery = (7·16 + 10 000)/8 = 1264; bandwidth = (7·1 + 20 000)/8 = 2500.
-        cc.on_ack(t0 + ms(10), seq(1050), rates(10_000, 20_000), SRTT);
+        // The first measurement replaces the placeholder 16: delivery = 1264;
+        // bandwidth = (7·1 + 20 000)/8 = 2500.
+        cc.on_ack(t0 + ms(10), seq(1050), rates(1264, 20_000), SRTT);
         // 16 + seqlen(999, 1050) = 16 + 52 = 68: not above 100 yet.
         assert!(cc.in_slow_start());
         assert_eq!(cc.congestion_window(), 68);

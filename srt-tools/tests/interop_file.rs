@@ -15,13 +15,16 @@
 //! Fails, never skips, when libsrt's tools are missing (`cargo xtask ci`
 //! installs them).
 
+mod common;
+
+use common::{free_port, Proc};
+
 use sha1::{Digest, Sha1};
 use srt_proto::{CloseMode, ConnectionRequest, Event, MsgCtrl, SendError, SocketOptions};
 use srt_tools::udp_driver::UdpDriver;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -150,117 +153,10 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-fn free_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A child process killed on drop.
-struct Proc {
-    child: Child,
-}
-
-impl Proc {
-    fn spawn(program: &str, args: &[&str]) -> Proc {
-        let child = Command::new(program)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("cannot run {program} ({e}): run `cargo xtask ci`, which installs it")
-            });
-        Proc { child }
-    }
-
-    fn first_line(&mut self) -> String {
-        let mut line = String::new();
-        BufReader::new(self.child.stdout.as_mut().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        line
-    }
-
-    /// Waits up to `limit` for the process to exit by itself; returns its
-    /// exit status (None: still running) and output. Kills it if it did
-    /// not exit.
-    fn wait(mut self, limit: Duration) -> (Option<std::process::ExitStatus>, String) {
-        let end = Instant::now() + limit;
-        let mut status = None;
-        while Instant::now() < end {
-            status = self.child.try_wait().unwrap();
-            if status.is_some() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        (status, self.finish())
-    }
-
-    /// Asks the process to stop (SIGINT) and returns its output.
-    fn stop(mut self) -> String {
-        let _ = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status();
-        let end = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < end && self.child.try_wait().unwrap().is_none() {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        self.finish()
-    }
-
-    fn finish(&mut self) -> String {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let mut out = String::new();
-        if let Some(mut s) = self.child.stdout.take() {
-            let _ = s.read_to_string(&mut out);
-        }
-        if let Some(mut s) = self.child.stderr.take() {
-            let _ = s.read_to_string(&mut out);
-        }
-        out
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// `srt-relay` from any port to `forward`, 2% loss each way, 5 ms delay,
 /// no jitter (order kept); returns it and the address it listens on.
 fn relay(forward: SocketAddr, seed: u64) -> (Proc, SocketAddr) {
-    let fwd = forward.to_string();
-    let seed = seed.to_string();
-    let mut p = Proc::spawn(
-        env!("CARGO_BIN_EXE_srt-relay"),
-        &[
-            "--listen",
-            "127.0.0.1:0",
-            "--forward",
-            &fwd,
-            "--loss",
-            "0.02",
-            "--delay-ms",
-            "5",
-            "--seed",
-            &seed,
-        ],
-    );
-    let line = p.first_line();
-    let listen: SocketAddr = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or_else(|| panic!("unexpected srt-relay banner {line:?}"));
-    (p, listen)
+    common::relay(forward, seed, &["--loss", "0.02", "--delay-ms", "5"])
 }
 
 /// A listener that records the stream ID of each caller.

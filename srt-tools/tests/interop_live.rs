@@ -5,12 +5,14 @@
 //! Fails, never skips, when libsrt's tools are missing (`cargo xtask ci`
 //! installs them).
 
+mod common;
+
+use common::{free_port, Proc};
+
 use srt_proto::{Event, MsgCtrl, SocketOptions};
 use srt_tools::udp_driver::UdpDriver;
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Read};
 use std::net::{SocketAddr, UdpSocket};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const PAYLOAD: usize = 1316;
@@ -40,68 +42,14 @@ fn verify(bytes: &[u8]) -> Option<u64> {
     (bytes == payload(i)).then_some(i)
 }
 
-fn free_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A child process killed on drop.
-struct Proc {
-    child: Child,
-}
-
-impl Proc {
-    fn spawn(program: &str, args: &[&str]) -> Proc {
-        let child = Command::new(program)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("cannot run {program} ({e}): run `cargo xtask ci`, which installs it")
-            });
-        Proc { child }
-    }
-
-    fn first_line(&mut self) -> String {
-        let mut line = String::new();
-        BufReader::new(self.child.stdout.as_mut().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        line
-    }
-
-    /// Asks the process to stop (SIGINT) and returns its output.
-    fn stop(mut self) -> String {
-        let _ = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status();
-        let end = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < end && self.child.try_wait().unwrap().is_none() {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let mut out = String::new();
-        if let Some(mut s) = self.child.stdout.take() {
-            let _ = s.read_to_string(&mut out);
-        }
-        if let Some(mut s) = self.child.stderr.take() {
-            let _ = s.read_to_string(&mut out);
-        }
-        out
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `srt-relay` from any port to `forward`: 5% loss, 10 ms delay, 2 ms
+/// jitter; returns it and the address it listens on.
+fn relay(forward: SocketAddr, seed: u64) -> (Proc, SocketAddr) {
+    common::relay(
+        forward,
+        seed,
+        &["--loss", "0.05", "--delay-ms", "10", "--jitter-ms", "2"],
+    )
 }
 
 /// srt-live-transmit's last statistics report (`-s:100 -f -pf:json`).
@@ -129,37 +77,6 @@ fn within_1pct(what: &str, ours: i64, theirs: i64) {
         diff <= 0.01 * theirs.max(ours) as f64,
         "{what}: ours {ours} and libsrt's {theirs} differ by more than 1%"
     );
-}
-
-/// `srt-relay` from `listen` (port 0 = any) to `forward`; returns it and
-/// the address it listens on.
-fn relay(forward: SocketAddr, seed: u64) -> (Proc, SocketAddr) {
-    let fwd = forward.to_string();
-    let seed = seed.to_string();
-    let mut p = Proc::spawn(
-        env!("CARGO_BIN_EXE_srt-relay"),
-        &[
-            "--listen",
-            "127.0.0.1:0",
-            "--forward",
-            &fwd,
-            "--loss",
-            "0.05",
-            "--delay-ms",
-            "10",
-            "--jitter-ms",
-            "2",
-            "--seed",
-            &seed,
-        ],
-    );
-    let line = p.first_line();
-    let listen: SocketAddr = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or_else(|| panic!("unexpected srt-relay banner {line:?}"));
-    (p, listen)
 }
 
 struct Tally {

@@ -593,8 +593,15 @@ impl Transfer {
             self.stats.on_reorder_tolerance_decreased();
         }
         self.packets_since_ack += 1;
+        // As libsrt (core.cpp sendCtrlAck), no light ACK repeats a position
+        // the peer has already confirmed with an ACKACK: a stuck ACK (a lost
+        // NAK in file mode, which has no periodic NAK) must go quiet so that
+        // the sender's retransmission timer fires.
         if self.packets_since_ack >= LIGHT_ACK_PACKETS {
             self.packets_since_ack = 0;
+            if self.rcv.ack_seq() == self.last_ackacked_seq {
+                return;
+            }
             self.ctrl.push_back(Ctrl::Ack(Ack {
                 ack_number: 0,
                 ack_seq: self.rcv.ack_seq(),
@@ -1002,10 +1009,13 @@ impl Transfer {
             {
                 continue;
             }
-            // A NAKed packet of a message whose TTL passed: drop the message.
+            // A NAKed packet of a message whose TTL passed, or that was
+            // dropped before: (re)tell the peer, whose copy of an earlier
+            // DROPREQ may have been lost (libsrt resends it on every NAK).
             if let Some(dropped) = self.snd.drop_expired_message(seq, now) {
                 self.stats
                     .on_snd_drop(dropped.packets as u32, dropped.bytes as u64);
+                self.snd_loss.remove_range(dropped.range);
                 self.queue_dropreq(&dropped);
                 continue;
             }

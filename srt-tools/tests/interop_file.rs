@@ -646,7 +646,82 @@ fn we_send_messages_to_libsrt_live_transmit_in_file_mode() {
     arrivals.check("us -> libsrt (messages)", true);
 }
 
-// libsrt → us in message mode (srt-live-transmit with transtype=file,
-// messageapi=1, default inorder=0) loses about 1.6% of messages in our
-// receiver (49 of 3000 in one run, from #2230 on): under investigation
-// (issue 5), so that direction has no test yet; see the issue note.
+#[test]
+fn libsrt_live_transmit_sends_messages_to_us_in_file_mode() {
+    let _turn = serial();
+    let (mut d, stream_ids) = listening_driver(&SocketOptions::file().message_api(true), 44);
+    let (relay, relay_addr) = relay(d.local_addr(), 14);
+    let udp_in = free_port();
+    let src = format!("udp://127.0.0.1:{udp_in}?rcvbuf=4194304");
+    let dst = format!("srt://{relay_addr}?transtype=file&messageapi=1&streamid=messages");
+    let chunk = format!("-chunk:{MAX_MSG}");
+    let slt = Proc::spawn("srt-live-transmit", &["-a:no", &chunk, &src, &dst]);
+    assert!(
+        d.run_until(Duration::from_secs(10), |e| matches!(
+            e,
+            Event::Accepted { .. }
+        ))
+        .unwrap(),
+        "srt-live-transmit did not connect: {}",
+        slt.stop()
+    );
+    let id = d.endpoint.accept().unwrap();
+    println!("accepted stream ID {:?}", stream_ids.lock().unwrap());
+    // srt-live-transmit reads its UDP input a moment after it connects.
+    d.run_for(Duration::from_secs(1)).unwrap();
+
+    let source = std::thread::spawn(move || {
+        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let _ = socket2::SockRef::from(&sock).set_send_buffer_size(4 << 20);
+        let start = Instant::now();
+        let period = Duration::from_nanos(1_000_000_000 / MESSAGE_RATE);
+        let mut bytes = 0;
+        for i in 0..MESSAGES {
+            let due = start + period * i as u32;
+            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+            let m = message(i);
+            bytes += m.len() as u64;
+            sock.send_to(&m, ("127.0.0.1", udp_in)).unwrap();
+        }
+        bytes
+    });
+
+    let start = Instant::now();
+    let mut arrivals = Arrivals::default();
+    let mut buf = vec![0u8; 65_536];
+    let mut done_at = None;
+    let mut tracer = Tracer::new();
+    loop {
+        tracer.tick("receiver (ours)", &mut d, id);
+        d.turn(Duration::from_millis(1)).unwrap();
+        d.events.clear();
+        while let Some(info) = d.endpoint.recv(Instant::now(), id, &mut buf).unwrap() {
+            assert!(!info.truncated, "a message longer than 64 KiB");
+            arrivals.add(&buf[..info.len]);
+        }
+        if arrivals.order.len() as u64 == MESSAGES {
+            break;
+        }
+        if done_at.is_none() && source.is_finished() {
+            done_at = Some(Instant::now());
+        }
+        if done_at.is_some_and(|t| t.elapsed() > Duration::from_secs(5)) {
+            break;
+        }
+    }
+    let took = start.elapsed();
+    let sent = source.join().unwrap();
+    print_stats("receiver (ours)", &mut d, id);
+    println!("srt-live-transmit: {}", slt.stop().trim());
+    println!("{}", relay.stop().trim());
+    println!(
+        "libsrt -> us (messages): {sent} bytes sent in {took:.2?} ({:.1} Mbit/s, paced)",
+        mbps(sent, took)
+    );
+    // srt-live-transmit sends with libsrt's default SRT_MSGCTRL, whose
+    // `inorder` is 0: a whole message may overtake one still missing a
+    // packet, as libsrt's own receiver allows.
+    arrivals.check("libsrt -> us (messages)", false);
+}

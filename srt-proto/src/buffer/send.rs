@@ -432,7 +432,8 @@ impl SendBuffer {
     /// If the packet `seq` was sent and its message's TTL has passed, marks
     /// the whole message dropped (never sent or retransmitted again) and
     /// returns it, for a DROPREQ: what libsrt does when such a packet is
-    /// NAKed.
+    /// NAKed. A message dropped before is returned again, with 0 packets
+    /// and bytes, so that its DROPREQ can be repeated.
     pub fn drop_expired_message(
         &mut self,
         seq: SeqNumber,
@@ -440,7 +441,7 @@ impl SendBuffer {
     ) -> Option<DroppedMessages> {
         let idx = self.sent_index(seq)?;
         let slot = &self.slots[idx];
-        if slot.dropped || !slot.ttl_expired(now) {
+        if !slot.dropped && !slot.ttl_expired(now) {
             return None;
         }
         let (start, end) = self.message_bounds(idx);
@@ -787,7 +788,9 @@ mod tests {
             (d.range.first, d.range.last, d.first_msgno, d.packets),
             (seq(0), seq(1), msg(1), 2)
         );
-        assert_eq!(b.drop_expired_message(seq(1), t0 + ms(60)), None);
+        // NAKed again (the DROPREQ was lost): the same range, nothing new.
+        let again = b.drop_expired_message(seq(0), t0 + ms(60)).unwrap();
+        assert_eq!((again.range, again.packets, again.bytes), (d.range, 0, 0));
         assert_eq!(b.drop_expired_message(seq(5), t0 + ms(60)), None); // not sent
                                                                        // Later, 5 expires; 6 has no TTL and stops the scan; 7 waits.
         let d = b.drop_expired(t0 + ms(100), None).unwrap();
@@ -1159,7 +1162,7 @@ mod tests {
                 Op::DropMsg(k) => {
                     let got = b.drop_expired_message(m.first + k, now);
                     match usize::try_from(k).ok().and_then(|k| m.pkts.get(k)) {
-                        Some(p) if p.sent && !p.dropped && Model::expired(p, now) => {
+                        Some(p) if p.dropped || (p.sent && Model::expired(p, now)) => {
                             let msgid = p.msg;
                             let want = m.drop_msg(msgid);
                             assert_eq!(got, Some(want));

@@ -180,6 +180,9 @@ pub(crate) struct Transfer {
     message_api: bool,
     /// The last time an ACK came (the sender's retransmission timer).
     last_ack_rx: Instant,
+    /// The highest sequence number a full ACK acknowledged (libsrt's
+    /// `m_iSndLastFullAck`).
+    last_full_ack_seq: SeqNumber,
     /// Consecutive retransmission timeouts without an ACK.
     exp_count: u32,
     /// This socket's start: our packet timestamps count from here.
@@ -314,6 +317,7 @@ impl Transfer {
             live: s.live,
             message_api: s.message_api,
             last_ack_rx: s.now,
+            last_full_ack_seq: s.snd_isn,
             exp_count: 1,
             start: s.start,
             mss: s.mss,
@@ -646,6 +650,14 @@ impl Transfer {
         {
             self.stats.on_ack_received();
             self.peer_flow_window = buffer_available.max(2);
+            self.ctrl.push_back(Ctrl::AckAck(ack.ack_number));
+            // As libsrt (processCtrlAck), a full ACK that does not move past
+            // the last one (a repeat after a lost ACKACK, or one stuck at a
+            // hole) only updates the flow window: no RTT, rate or CC input.
+            if ack.ack_seq.offset_from(self.last_full_ack_seq) <= 0 {
+                return;
+            }
+            self.last_full_ack_seq = ack.ack_seq;
             self.peer_bandwidth = link_capacity;
             // libsrt ignores the initial pair; a pure sender copies the
             // peer's values, a sender that also receives smooths them.
@@ -659,7 +671,6 @@ impl Transfer {
                     self.rtt.rttvar = i64::from(rtt_var);
                 }
             }
-            self.ctrl.push_back(Ctrl::AckAck(ack.ack_number));
             match &mut self.cc {
                 Cc::Live(cc) => cc.on_ack(),
                 Cc::File(cc) => cc.on_ack(now, ack.ack_seq, rates, self.rtt.srtt),

@@ -1095,7 +1095,10 @@ impl Transfer {
     }
 
     fn next_new(&mut self, now: Instant, buf: &mut [u8]) -> Result<Option<usize>, EncodeError> {
-        if !self.window_open() {
+        // A passphrase but no key to send with (the peer's key material
+        // failed to open): nothing goes out, never clear text (libsrt
+        // `CSndBuffer::readData` with crypto flags -1: "NOT SENDING").
+        if !self.window_open() || (self.tx.is_none() && self.passphrase.is_some()) {
             return Ok(None);
         }
         let start = self.start;

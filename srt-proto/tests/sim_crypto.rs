@@ -263,3 +263,136 @@ fn ctr_packet_altered_in_flight_is_delivered_altered() {
     assert_eq!(o.corrupted, vec![499]);
     assert_eq!(o.receiver.pkt_rcv_undecrypt_total, 0);
 }
+
+/// Without `SRTO_ENFORCEDENCRYPTION`, mismatched and one-sided passphrases
+/// connect; each side reports libsrt's KM states; a side with a passphrase
+/// never sends clear text (libsrt's fake sending context when it has no
+/// agreed key); nothing undecryptable is delivered.
+#[test]
+fn unenforced_mismatches_connect_and_never_send_clear_text_under_a_passphrase() {
+    use srt_proto::packet::KmState::{self, *};
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    type Case = (
+        Option<&'static str>,
+        Option<&'static str>,
+        (KmState, KmState),
+        (KmState, KmState),
+    );
+    // (caller passphrase, listener passphrase, caller (rcv, snd), listener (rcv, snd))
+    let cases: [Case; 3] = [
+        (
+            Some("0123456789abcdef"),
+            Some("fedcba9876543210"),
+            (BadSecret, BadSecret),
+            (BadSecret, BadSecret),
+        ),
+        (
+            Some("0123456789abcdef"),
+            None,
+            (Unsecured, NoSecret),
+            (NoSecret, Unsecured),
+        ),
+        (
+            None,
+            Some("0123456789abcdef"),
+            (NoSecret, Unsecured),
+            (Unsecured, NoSecret),
+        ),
+    ];
+    for (caller_pass, listener_pass, caller_states, listener_states) in cases {
+        let options = |pass: Option<&str>| {
+            let mut o = SocketOptions::live();
+            o.enforcedencryption = false;
+            match pass {
+                Some(p) => o.passphrase(p).unwrap(),
+                None => o,
+            }
+        };
+        let mut net = Network::new(31, lossy(0.0));
+        let server = net.add_endpoint(addr(SERVER));
+        let client = net.add_endpoint(addr(CLIENT));
+        // Key flags of the data packets each way: (clear, encrypted).
+        let seen: Rc<RefCell<[(u32, u32); 2]>> = Rc::default();
+        let s2 = Rc::clone(&seen);
+        let client_addr = addr(CLIENT);
+        net.set_tamper(move |from, _, d| {
+            if d.len() > 16 && d[0] & 0x80 == 0 {
+                let way = usize::from(from != client_addr);
+                let mut s = s2.borrow_mut();
+                if d[4] & 0x18 == 0 {
+                    s[way].0 += 1;
+                } else {
+                    s[way].1 += 1;
+                }
+            }
+        });
+        net.endpoint(server)
+            .listen(&options(listener_pass), 5)
+            .unwrap();
+        let now = net.now();
+        let caller = net
+            .endpoint(client)
+            .connect(now, addr(SERVER), &options(caller_pass))
+            .unwrap();
+        let ok = net.run_until(Duration::from_secs(3), |n| {
+            n.events(client)
+                .contains(&Event::Connected { socket: caller })
+        });
+        assert!(
+            ok,
+            "{caller_pass:?}/{listener_pass:?}: {:?}",
+            net.events(client)
+        );
+        let accepted = net.endpoint(server).accept().expect("accepted");
+        let c = net.endpoint(client).connection(caller).unwrap();
+        assert_eq!((c.rcv_km_state(), c.snd_km_state()), caller_states);
+        let l = net.endpoint(server).connection(accepted).unwrap();
+        assert_eq!((l.rcv_km_state(), l.snd_km_state()), listener_states);
+        let mut buf = [0u8; 1500];
+        let mut got = [0u32; 2];
+        for i in 0..200u64 {
+            // 100 packets each way, then a second to deliver them.
+            let now = net.now();
+            if i < 100 {
+                net.endpoint(client)
+                    .send(now, caller, &payload(i), &MsgCtrl::default())
+                    .unwrap();
+                net.endpoint(server)
+                    .send(now, accepted, &payload(i), &MsgCtrl::default())
+                    .unwrap();
+            }
+            net.run_for(Duration::from_millis(10));
+            let now = net.now();
+            for (way, node, id) in [(0, server, accepted), (1, client, caller)] {
+                while let Some(info) = net.endpoint(node).recv(now, id, &mut buf).unwrap() {
+                    let i = u64::from_be_bytes(buf[..8].try_into().unwrap());
+                    assert_eq!(&buf[..info.len], &payload(i)[..], "garbage delivered");
+                    got[way] += 1;
+                }
+            }
+        }
+        let seen = *seen.borrow();
+        for (way, pass, receiver_pass) in [
+            (0, caller_pass, listener_pass),
+            (1, listener_pass, caller_pass),
+        ] {
+            let (clear, encrypted) = seen[way];
+            if pass.is_some() {
+                assert_eq!(
+                    clear, 0,
+                    "{caller_pass:?}/{listener_pass:?} way {way}: clear text"
+                );
+                assert!(encrypted >= 100);
+                // Decryptable only with the same passphrase: never here.
+                assert_eq!(got[way], 0, "way {way}");
+            } else {
+                assert_eq!(encrypted, 0);
+                // Clear text is taken by a receiver whose receiving side
+                // is unsecured (it has no passphrase, or the peer has none).
+                let _ = receiver_pass;
+                assert_eq!(got[way], 100, "way {way}");
+            }
+        }
+    }
+}

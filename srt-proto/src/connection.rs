@@ -388,13 +388,51 @@ impl Connection {
         }
     }
 
-    /// The KM state (`SRTO_KMSTATE`): unsecured without encryption.
+    /// The KM state (`SRTO_KMSTATE`; libsrt's value without `SRTO_SENDER`:
+    /// the receiving direction's, as [`Connection::rcv_km_state`]).
     pub fn km_state(&self) -> crate::packet::KmState {
-        self.km.state.unwrap_or(if self.crypto.is_some() {
+        self.rcv_km_state()
+    }
+
+    /// Whether what the peer sends can be decrypted (`SRTO_RCVKMSTATE`):
+    /// unsecured without encryption, securing until keys are exchanged.
+    pub fn rcv_km_state(&self) -> crate::packet::KmState {
+        self.km.state.unwrap_or(self.pending_km_state())
+    }
+
+    /// Whether what this side sends can be decrypted by the peer
+    /// (`SRTO_SNDKMSTATE`).
+    pub fn snd_km_state(&self) -> crate::packet::KmState {
+        self.km.snd_state.unwrap_or(self.pending_km_state())
+    }
+
+    fn pending_km_state(&self) -> crate::packet::KmState {
+        if self.crypto.is_some() {
             crate::packet::KmState::Securing
         } else {
             crate::packet::KmState::Unsecured
-        })
+        }
+    }
+
+    /// libsrt's "fake" sending context (crypto.cpp `createFakeSndContext`):
+    /// a responder with a passphrase whose peer sent no key material, or
+    /// key material it could not open, still encrypts what it sends, with a
+    /// key the peer never gets, rather than send it in clear.
+    fn add_fake_sender(&mut self) {
+        if self.km.tx.is_some() || self.km.state.is_none() {
+            return;
+        }
+        let Some(c) = &self.crypto else {
+            return;
+        };
+        use rand_core::RngCore;
+        let key_len = usize::from(if c.key_len == 0 { 16 } else { c.key_len });
+        let mut salt = [0u8; 16];
+        let mut sek = zeroize::Zeroizing::new([0u8; 32]);
+        self.rng.fill_bytes(&mut salt);
+        self.rng.fill_bytes(&mut sek[..]);
+        self.km.tx =
+            CryptoContext::sender(&c.passphrase, c.cipher, &salt, &sek[..key_len], c.refresh).ok();
     }
 
     /// Starts a caller connection to a listener at `remote`: sends the
@@ -647,6 +685,7 @@ impl Connection {
     }
 
     fn start_transfer(&mut self, now: Instant) {
+        self.add_fake_sender();
         let Some(negotiated) = &self.negotiated else {
             return;
         };

@@ -44,8 +44,23 @@ pub struct KmAgreement {
     pub tx: Option<CryptoContext>,
     /// Decrypts what this side receives.
     pub rx: Option<CryptoContext>,
-    /// `SRTO_KMSTATE`.
+    /// The receiving direction's state (`SRTO_RCVKMSTATE`; libsrt's
+    /// `SRTO_KMSTATE` unless `SRTO_SENDER` is set).
     pub state: Option<KmState>,
+    /// The sending direction's state (`SRTO_SNDKMSTATE`).
+    pub snd_state: Option<KmState>,
+}
+
+impl KmAgreement {
+    /// No keys, with these receiving and sending states (libsrt's pair
+    /// for each way a key exchange can fail, crypto.cpp).
+    fn failed(rcv: KmState, snd: KmState) -> Self {
+        KmAgreement {
+            state: Some(rcv),
+            snd_state: Some(snd),
+            ..KmAgreement::default()
+        }
+    }
 }
 
 impl std::fmt::Debug for KmAgreement {
@@ -54,6 +69,7 @@ impl std::fmt::Debug for KmAgreement {
             .field("tx", &self.tx.is_some())
             .field("rx", &self.rx.is_some())
             .field("state", &self.state)
+            .field("snd_state", &self.snd_state)
             .finish()
     }
 }
@@ -73,10 +89,8 @@ pub fn respond_km(
             if enforced {
                 return Err(RejectReason::Unsecure);
             }
-            let agreement = KmAgreement {
-                state: Some(KmState::NoSecret),
-                ..KmAgreement::default()
-            };
+            // processSrtMsg_KMREQ: we cannot decrypt; we send in clear.
+            let agreement = KmAgreement::failed(KmState::NoSecret, KmState::Unsecured);
             Ok((Some(KmResponse::State(KmState::NoSecret)), agreement))
         }
         // We have a passphrase, the peer sends no key material.
@@ -84,11 +98,12 @@ pub fn respond_km(
             if enforced {
                 return Err(RejectReason::Unsecure);
             }
-            let agreement = KmAgreement {
-                state: Some(KmState::Unsecured),
-                ..KmAgreement::default()
-            };
-            Ok((None, agreement))
+            // The peer sends in clear; what we send it cannot decrypt
+            // (core.cpp: "Agent declares encryption, but Peer does not").
+            // libsrt answers with a one-word KMRSP "UNSECURED" all the same
+            // (`fillHsExtKMRSP`: "Agent has PW, but Peer sent no KMREQ").
+            let agreement = KmAgreement::failed(KmState::Unsecured, KmState::NoSecret);
+            Ok((Some(KmResponse::State(KmState::Unsecured)), agreement))
         }
         (Some(c), Some(km)) => {
             if km.cipher != c.cipher && c.cipher == Cipher::AesGcm {
@@ -102,6 +117,7 @@ pub fn respond_km(
                         tx,
                         rx: Some(rx),
                         state: Some(KmState::Secured),
+                        snd_state: Some(KmState::Secured),
                     };
                     Ok((Some(KmResponse::Material(km.clone())), agreement))
                 }
@@ -113,10 +129,7 @@ pub fn respond_km(
                         });
                     }
                     let state = e.km_state();
-                    let agreement = KmAgreement {
-                        state: Some(state),
-                        ..KmAgreement::default()
-                    };
+                    let agreement = KmAgreement::failed(state, state);
                     Ok((Some(KmResponse::State(state)), agreement))
                 }
             }
@@ -133,17 +146,15 @@ pub fn adopt_km(
 ) -> Result<KmAgreement, RejectReason> {
     match (tx, kmrsp) {
         (None, None) => Ok(KmAgreement::default()),
-        (None, Some(_)) => Ok(KmAgreement {
-            state: Some(KmState::NoSecret),
-            ..KmAgreement::default()
-        }),
-        (Some(_), None) => {
+        // The peer encrypts, we cannot decrypt (KMRSP "UNSECURED").
+        (None, Some(_)) => Ok(KmAgreement::failed(KmState::NoSecret, KmState::Unsecured)),
+        (Some(tx), None) => {
             if enforced {
                 return Err(RejectReason::Unsecure);
             }
             Ok(KmAgreement {
-                state: Some(KmState::Unsecured),
-                ..KmAgreement::default()
+                tx: Some(tx),
+                ..KmAgreement::failed(KmState::Unsecured, KmState::NoSecret)
             })
         }
         (Some(tx), Some(KmResponse::Material(km))) => {
@@ -156,6 +167,7 @@ pub fn adopt_km(
                 tx: Some(tx),
                 rx,
                 state: Some(KmState::Secured),
+                snd_state: Some(KmState::Secured),
             })
         }
         (Some(tx), Some(KmResponse::State(state))) => {
@@ -166,10 +178,15 @@ pub fn adopt_km(
                     _ => RejectReason::BadSecret,
                 });
             }
+            // processSrtMsg_KMRSP: we keep encrypting what we send.
+            let (rcv, snd) = match state {
+                KmState::NoSecret => (KmState::Unsecured, KmState::NoSecret),
+                KmState::Unsecured => (KmState::NoSecret, KmState::Unsecured),
+                s => (*s, *s),
+            };
             Ok(KmAgreement {
                 tx: Some(tx),
-                rx: None,
-                state: Some(*state),
+                ..KmAgreement::failed(rcv, snd)
             })
         }
     }

@@ -506,7 +506,7 @@ impl Transfer {
                 let n = packet.payload.len();
                 let header = packet.header_bytes();
                 let Some(buf) = plain.get_mut(..n) else {
-                    self.stats.on_undecrypted(n);
+                    self.on_undecryptable(now, packet);
                     return;
                 };
                 buf.copy_from_slice(packet.payload);
@@ -522,7 +522,7 @@ impl Transfer {
                     // Wrong key, or a GCM packet that fails authentication:
                     // dropped and counted, never delivered.
                     Err(_) => {
-                        self.stats.on_undecrypted(n);
+                        self.on_undecryptable(now, packet);
                         return;
                     }
                 }
@@ -530,7 +530,7 @@ impl Transfer {
             // Encrypted but we have no key; or cleartext once keys are
             // agreed (libsrt drops both, core.cpp:10733-10795).
             (None, DataKeyFlags::Even | DataKeyFlags::Odd) | (Some(_), DataKeyFlags::Clear) => {
-                self.stats.on_undecrypted(packet.payload.len());
+                self.on_undecryptable(now, packet);
                 return;
             }
             (None, DataKeyFlags::Clear) => packet,
@@ -611,6 +611,59 @@ impl Transfer {
                 ack_seq: self.rcv.ack_seq(),
                 info: AckInfo::Light,
             }));
+        }
+    }
+
+    /// A data packet that cannot be decrypted (no key, wrong key, AES-GCM
+    /// authentication failure) or that comes in clear text once keys are
+    /// agreed: never delivered, counted as undecrypted. As libsrt ≥ 1.5.2
+    /// (core.cpp `handleSocketPacketReception`, "Decryption failed"), with
+    /// TSBPD the packet takes its place in the receive buffer and is
+    /// dropped there at once (`dropMessage(.., DROP_EXISTING)`): it is not
+    /// reported lost, not retransmitted, counts as a receiver drop, and a
+    /// gap before it is reported as for any packet; one already too late
+    /// is only belated (libsrt checks that before decrypting). Without
+    /// TSBPD (libsrt asserts TSBPD there) it is left missing, to be NAKed
+    /// and retransmitted, so that a file stream never skips bytes.
+    fn on_undecryptable(&mut self, now: Instant, packet: &DataPacket<'_>) {
+        let len = packet.payload.len();
+        self.stats.on_data_received(len, packet.retransmitted);
+        let Some(tsbpd) = &self.tsbpd else {
+            self.stats.on_undecrypted(len);
+            return;
+        };
+        let due = tsbpd.delivery_time(packet.timestamp);
+        if due < now {
+            self.stats.on_belated(len, now - due);
+            return;
+        }
+        self.stats.on_undecrypted(len);
+        // An empty stand-in, not a solo packet, so that `drop_range` gives
+        // it up (it keeps whole solo packets, as DROPREQ must).
+        let stand_in = DataPacket {
+            payload: &[],
+            position: crate::packet::PacketPosition::Middle,
+            key: DataKeyFlags::Clear,
+            ..*packet
+        };
+        if let InsertOutcome::Inserted {
+            newly_lost,
+            filled_loss,
+        } = self.rcv.insert(&stand_in, now)
+        {
+            if let Some(range) = newly_lost {
+                let n = range.len();
+                self.stats
+                    .on_loss_detected(n, u64::from(n) * self.payload_size as u64);
+                if !self.reorder.hold(range) {
+                    self.ctrl.push_back(Ctrl::Nak(range));
+                }
+            }
+            if filled_loss {
+                self.reorder.forget(packet.seq);
+            }
+            let dropped = self.rcv.drop_range(packet.seq, packet.seq);
+            count_rcv_drop(&mut self.stats, len, dropped);
         }
     }
 
@@ -1063,7 +1116,10 @@ impl Transfer {
     }
 
     fn next_new(&mut self, now: Instant, buf: &mut [u8]) -> Result<Option<usize>, EncodeError> {
-        if !self.window_open() {
+        // A passphrase but no key to send with (the peer's key material
+        // failed to open): nothing goes out, never clear text (libsrt
+        // `CSndBuffer::readData` with crypto flags -1: "NOT SENDING").
+        if !self.window_open() || (self.tx.is_none() && self.passphrase.is_some()) {
             return Ok(None);
         }
         let start = self.start;

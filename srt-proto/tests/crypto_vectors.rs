@@ -365,3 +365,24 @@ fn captured_bad_secret_kmreq() {
     let rx = CryptoContext::receiver(b"fedcba9876543210", &km).unwrap();
     assert_eq!(rx.key_material().unwrap(), km);
 }
+
+#[test]
+fn kmrsp_state_word_is_little_endian_as_libsrt_sends_it() {
+    use srt_proto::packet::{KmResponse, KmState};
+    // libsrt 1.5.1's CONCLUSION answer to a KMREQ it could not open.
+    assert_eq!(
+        KmResponse::decode(&[4, 0, 0, 0]).unwrap(),
+        KmResponse::State(KmState::BadSecret)
+    );
+    // Big-endian is accepted too.
+    assert_eq!(
+        KmResponse::decode(&[0, 0, 0, 3]).unwrap(),
+        KmResponse::State(KmState::NoSecret)
+    );
+    assert!(KmResponse::decode(&[0, 0, 1, 0]).is_err());
+    let mut buf = [0u8; 4];
+    KmResponse::State(KmState::BadSecret)
+        .encode(&mut buf)
+        .unwrap();
+    assert_eq!(buf, [4, 0, 0, 0]);
+}

@@ -1,25 +1,30 @@
-//! Encryption against libsrt 1.5.1 (`srt-live-transmit`): AES-128/192/256
-//! in both directions with content verified, and the rejections of a wrong
-//! or one-sided passphrase. Fails, never skips, without libsrt's tools.
+//! Encryption against libsrt 1.5.1 (`srt-live-transmit`, `srt-file-transmit`):
+//!
+//! - live mode, AES-128/192/256 in both directions, content verified;
+//! - file mode (AES-256, 1% loss through `srt-relay`), both directions,
+//!   verified by SHA-1;
+//! - with `SRTO_ENFORCEDENCRYPTION`: a wrong or one-sided passphrase is
+//!   refused with the codes libsrt logs;
+//! - without it: the connection is made, each side reports the KM states
+//!   libsrt reports, and nothing is ever delivered that the receiver could
+//!   not decrypt; what libsrt 1.5.1 does in the same places is checked too.
+//!
+//! Fails, never skips, without libsrt's tools.
 
-use srt_proto::packet::RejectReason;
-use srt_proto::{Event, MsgCtrl, SocketOptions};
+mod common;
+
+use common::{free_port, Proc};
+
+use sha1::{Digest, Sha1};
+use srt_proto::packet::{KmState, RejectReason, SocketId};
+use srt_proto::{CloseMode, Event, MsgCtrl, SendError, SocketOptions};
 use srt_tools::udp_driver::UdpDriver;
-use std::io::Read;
 use std::net::{SocketAddr, UdpSocket};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const PASS: &str = "0123456789abcdef";
+const OTHER_PASS: &str = "fedcba9876543210";
 const PACKETS: u64 = 500;
-
-fn free_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn payload(i: u64) -> Vec<u8> {
     let mut p = vec![0u8; 1316];
@@ -30,43 +35,9 @@ fn payload(i: u64) -> Vec<u8> {
     p
 }
 
-/// srt-live-transmit, killed on drop; `output()` stops it and reads what it printed.
-struct Slt(Child);
-
-impl Slt {
-    fn spawn(args: &[&str]) -> Slt {
-        Slt(Command::new("srt-live-transmit")
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("srt-live-transmit is missing: run `cargo xtask ci`, which installs it"))
-    }
-
-    fn output(mut self) -> String {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-        let mut out = String::new();
-        for s in [
-            self.0.stdout.take().map(|s| Box::new(s) as Box<dyn Read>),
-            self.0.stderr.take().map(|s| Box::new(s) as Box<dyn Read>),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            let mut s = s;
-            let _ = s.read_to_string(&mut out);
-        }
-        out
-    }
-}
-
-impl Drop for Slt {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+/// `srt-live-transmit` with these arguments.
+fn slt(args: &[&str]) -> Proc {
+    Proc::spawn("srt-live-transmit", args)
 }
 
 fn options(pass: Option<&str>, key_len: u8) -> SocketOptions {
@@ -90,7 +61,7 @@ fn libsrt_encrypts_to_us_with_every_key_length() {
             "srt://{}?passphrase={PASS}&pbkeylen={key_len}",
             d.local_addr()
         );
-        let _slt = Slt::spawn(&["-a:no", &src, &dst]);
+        let _slt = slt(&["-a:no", &src, &dst]);
         assert!(d
             .run_until(Duration::from_secs(10), |e| matches!(
                 e,
@@ -154,7 +125,7 @@ fn we_encrypt_to_libsrt_with_every_key_length() {
         let src =
             format!("srt://127.0.0.1:{port}?mode=listener&passphrase={PASS}&pbkeylen={key_len}");
         let dst = format!("udp://127.0.0.1:{}", sink.local_addr().unwrap().port());
-        let _slt = Slt::spawn(&["-a:no", &src, &dst]);
+        let _slt = slt(&["-a:no", &src, &dst]);
         let mut d =
             UdpDriver::bind("127.0.0.1:0".parse().unwrap(), 50 + u64::from(key_len)).unwrap();
         let remote: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
@@ -217,7 +188,7 @@ fn wrong_or_one_sided_passphrase_is_refused_like_libsrt() {
         if let Some(p) = theirs {
             src.push_str(&format!("&passphrase={p}"));
         }
-        let slt = Slt::spawn(&["-a:no", &src, "file://con"]);
+        let listener = slt(&["-a:no", &src, "file://con"]);
         let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap(), 60).unwrap();
         let remote: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
         let id = d
@@ -238,8 +209,438 @@ fn wrong_or_one_sided_passphrase_is_refused_like_libsrt() {
         );
         d.run_for(Duration::from_millis(200)).unwrap();
         // libsrt's listener logs the same code.
-        let out = slt.output();
+        let out = listener.stop();
         let code = 1000 + reason.code();
         assert!(out.contains(&format!("rsp(REJECT): {code}")), "{out}");
     }
+}
+
+// ----- file mode -----
+
+/// The file size of the file-mode tests.
+const FILE_LEN: usize = 4 << 20;
+
+/// Deterministic file content.
+fn file_data(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed;
+    let mut v = Vec::with_capacity(len + 8);
+    while v.len() < len {
+        x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = x;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        v.extend_from_slice(&(z ^ (z >> 31)).to_le_bytes());
+    }
+    v.truncate(len);
+    v
+}
+
+fn sha1_hex(data: &[u8]) -> String {
+    Sha1::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A fresh scratch directory with `in` and `out` subdirectories.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("interop-crypto-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("in")).unwrap();
+    std::fs::create_dir_all(dir.join("out")).unwrap();
+    dir
+}
+
+/// `srt-relay` to `forward`: 1% loss each way, 5 ms delay, order kept.
+fn lossy_relay(forward: SocketAddr, seed: u64) -> (Proc, SocketAddr) {
+    common::relay(forward, seed, &["--loss", "0.01", "--delay-ms", "5"])
+}
+
+fn file_options() -> SocketOptions {
+    let mut o = SocketOptions::file()
+        .passphrase(PASS)
+        .unwrap()
+        .pbkeylen(32)
+        .unwrap();
+    o.conntimeo = Duration::from_secs(10);
+    o
+}
+
+#[test]
+fn file_mode_libsrt_encrypts_a_file_to_us() {
+    let data = file_data(0xC0DE_0001, FILE_LEN);
+    let dir = scratch("to-us");
+    let input = dir.join("in").join("upload.bin");
+    std::fs::write(&input, &data).unwrap();
+
+    let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap(), 71).unwrap();
+    d.endpoint.listen(&file_options(), 5).unwrap();
+    let (relay, relay_addr) = lossy_relay(d.local_addr(), 21);
+    let src = format!("file://{}", input.display());
+    let dst = format!("srt://{relay_addr}?streamid=upload.bin&passphrase={PASS}&pbkeylen=32");
+    let sft = Proc::spawn("srt-file-transmit", &[&src, &dst]);
+    assert!(
+        d.run_until(Duration::from_secs(10), |e| matches!(
+            e,
+            Event::Accepted { .. }
+        ))
+        .unwrap(),
+        "srt-file-transmit did not connect: {}",
+        sft.wait(Duration::ZERO).1
+    );
+    let id = d.endpoint.accept().unwrap();
+    let conn = d.endpoint.connection(id).unwrap();
+    assert_eq!(
+        (conn.rcv_km_state(), conn.snd_km_state()),
+        (KmState::Secured, KmState::Secured)
+    );
+    d.events.clear();
+
+    let start = Instant::now();
+    let mut got = Vec::with_capacity(FILE_LEN);
+    let mut broken = false;
+    let mut buf = vec![0u8; 65_536];
+    loop {
+        broken |= d
+            .turn(Duration::from_millis(1))
+            .unwrap()
+            .iter()
+            .any(|e| matches!(e, Event::Broken { socket, .. } if *socket == id));
+        d.events.clear();
+        let mut read_any = false;
+        while let Some(info) = d.endpoint.recv(Instant::now(), id, &mut buf).unwrap() {
+            if info.len == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..info.len]);
+            read_any = true;
+        }
+        // Done: the peer closed and nothing is left to read.
+        if broken && !read_any {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "libsrt -> us: {} of {FILE_LEN} bytes after 60 s",
+            got.len()
+        );
+    }
+    let took = start.elapsed();
+    let stats = d.endpoint.socket_stats(Instant::now(), id, false).unwrap();
+    let (status, out) = sft.wait(Duration::from_secs(5));
+    println!("{}", relay.stop().trim());
+    println!(
+        "libsrt -> us (AES-256, file mode): {} bytes in {took:.2?}, {} retransmitted packets received, sha1 {}",
+        got.len(),
+        stats.pkt_rcv_retrans,
+        sha1_hex(&got)
+    );
+    assert_eq!(
+        got.len(),
+        FILE_LEN,
+        "length differs; srt-file-transmit: {out}"
+    );
+    assert_eq!(sha1_hex(&got), sha1_hex(&data), "content differs");
+    assert_eq!(stats.pkt_rcv_undecrypt_total, 0);
+    assert!(stats.pkt_rcv_retrans > 0, "the relay lost nothing?");
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "srt-file-transmit: {status:?} {out}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn file_mode_we_encrypt_a_file_to_libsrt() {
+    let data = file_data(0xC0DE_0002, FILE_LEN);
+    let dir = scratch("to-libsrt");
+    let port = free_port();
+    let src = format!("srt://127.0.0.1:{port}?mode=listener&passphrase={PASS}&pbkeylen=32");
+    let dst = format!("file://{}/", dir.join("out").display());
+    let sft = Proc::spawn("srt-file-transmit", &[&src, &dst]);
+    let (relay, relay_addr) = lossy_relay(format!("127.0.0.1:{port}").parse().unwrap(), 22);
+
+    let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap(), 72).unwrap();
+    let opts = file_options().stream_id("download.bin").unwrap();
+    let id = d
+        .endpoint
+        .connect(Instant::now(), relay_addr, &opts)
+        .unwrap();
+    assert!(d
+        .run_until(Duration::from_secs(10), |e| matches!(
+            e,
+            Event::Connected { .. } | Event::ConnectFailed { .. }
+        ))
+        .unwrap());
+    assert!(
+        d.events.contains(&Event::Connected { socket: id }),
+        "{:?}",
+        d.events
+    );
+    assert_eq!(
+        d.endpoint.connection(id).unwrap().km_state(),
+        KmState::Secured
+    );
+    d.events.clear();
+
+    let start = Instant::now();
+    let mut at = 0;
+    while at < data.len() {
+        let now = Instant::now();
+        loop {
+            match d.endpoint.send(now, id, &data[at..], &MsgCtrl::default()) {
+                Ok(n) => {
+                    at += n;
+                    if at == data.len() {
+                        break;
+                    }
+                }
+                Err(SendError::WouldBlock) => break,
+                Err(e) => panic!("send failed after {at} bytes: {e}"),
+            }
+        }
+        d.turn(Duration::from_millis(1)).unwrap();
+        assert!(
+            !d.events.iter().any(|e| matches!(e, Event::Broken { .. })),
+            "{:?}",
+            d.events
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "us -> libsrt: {at} bytes queued after 60 s"
+        );
+    }
+    d.endpoint
+        .close(Instant::now(), id, CloseMode::Linger)
+        .unwrap();
+    let closed = d
+        .run_until(Duration::from_secs(30), |e| {
+            matches!(e, Event::Closed { .. } | Event::Broken { .. })
+        })
+        .unwrap();
+    let took = start.elapsed();
+    d.run_for(Duration::from_millis(100)).unwrap();
+    let (status, out) = sft.wait(Duration::from_secs(10));
+    println!("{}", relay.stop().trim());
+    assert!(closed, "linger close did not finish: {:?}", d.events);
+    let got = std::fs::read(dir.join("out").join("download.bin"))
+        .unwrap_or_else(|e| panic!("srt-file-transmit wrote nothing ({e}): {status:?} {out}"));
+    println!(
+        "us -> libsrt (AES-256, file mode): {} bytes in {took:.2?}, sha1 {}",
+        got.len(),
+        sha1_hex(&got)
+    );
+    assert_eq!(got.len(), FILE_LEN, "length differs");
+    assert_eq!(sha1_hex(&got), sha1_hex(&data), "content differs");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ----- without enforced encryption -----
+
+/// What one direction of a connection without `SRTO_ENFORCEDENCRYPTION`
+/// did.
+struct Unenforced {
+    /// Our `SRTO_RCVKMSTATE` and `SRTO_SNDKMSTATE`.
+    rcv: KmState,
+    snd: KmState,
+    /// Datagrams the receiving application got that equal what was sent.
+    plain: u64,
+    /// Datagrams it got that do not (ciphertext passed on as is).
+    other: u64,
+    /// Our statistics.
+    stats: srt_proto::stats::TraceBStats,
+    /// What srt-live-transmit printed.
+    log: String,
+}
+
+/// A live connection with `SRTO_ENFORCEDENCRYPTION` off on both sides and
+/// passphrases `ours` and `theirs`; we are the caller (or the listener if
+/// `we_listen`); 200 packets go from us to libsrt if `we_send`, else from
+/// libsrt to us.
+fn unenforced(
+    ours: Option<&str>,
+    theirs: Option<&str>,
+    we_listen: bool,
+    we_send: bool,
+    seed: u64,
+) -> Unenforced {
+    const N: u64 = 200;
+    let mut opts = SocketOptions::live();
+    opts.conntimeo = Duration::from_secs(10);
+    opts.enforcedencryption = false;
+    if let Some(p) = ours {
+        opts = opts.passphrase(p).unwrap();
+    }
+    let mut query = String::from("enforcedencryption=0");
+    if let Some(p) = theirs {
+        query.push_str(&format!("&passphrase={p}"));
+    }
+    let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap(), seed).unwrap();
+    let port = free_port();
+    let uri = if we_listen {
+        d.endpoint.listen(&opts, 5).unwrap();
+        format!("srt://{}?{query}", d.local_addr())
+    } else {
+        format!("srt://127.0.0.1:{port}?mode=listener&{query}")
+    };
+    let sink = UdpSocket::bind("127.0.0.1:0").unwrap();
+    // Read after the stream: the kernel must hold all of it.
+    socket2::SockRef::from(&sink)
+        .set_recv_buffer_size(8 << 20)
+        .unwrap();
+    sink.set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
+    let udp_in = free_port();
+    let libsrt = if we_send {
+        let out = format!("udp://127.0.0.1:{}", sink.local_addr().unwrap().port());
+        slt(&["-a:no", &uri, &out])
+    } else {
+        slt(&["-a:no", &format!("udp://127.0.0.1:{udp_in}"), &uri])
+    };
+    let id: SocketId = if we_listen {
+        assert!(d
+            .run_until(Duration::from_secs(10), |e| matches!(
+                e,
+                Event::Accepted { .. }
+            ))
+            .unwrap());
+        d.endpoint.accept().unwrap()
+    } else {
+        let remote: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let id = d.endpoint.connect(Instant::now(), remote, &opts).unwrap();
+        assert!(d
+            .run_until(Duration::from_secs(10), |e| matches!(
+                e,
+                Event::Connected { .. } | Event::ConnectFailed { .. }
+            ))
+            .unwrap());
+        assert!(
+            d.events.contains(&Event::Connected { socket: id }),
+            "{:?}: {}",
+            d.events,
+            libsrt.stop()
+        );
+        id
+    };
+    d.run_for(Duration::from_millis(300)).unwrap();
+    let (mut plain, mut other) = (0, 0);
+    let mut classify = |bytes: &[u8]| {
+        let i = bytes
+            .get(..8)
+            .map(|b| u64::from_be_bytes(b.try_into().unwrap()));
+        if i.is_some_and(|i| i < N && bytes == payload(i).as_slice()) {
+            plain += 1;
+        } else {
+            other += 1;
+        }
+    };
+    let mut buf = [0u8; 1500];
+    let src = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for i in 0..N {
+        if we_send {
+            d.endpoint
+                .send(Instant::now(), id, &payload(i), &MsgCtrl::default())
+                .unwrap();
+        } else {
+            src.send_to(&payload(i), ("127.0.0.1", udp_in)).unwrap();
+        }
+        d.turn(Duration::from_millis(2)).unwrap();
+        while let Some(info) = d.endpoint.recv(Instant::now(), id, &mut buf).unwrap() {
+            classify(&buf[..info.len]);
+        }
+    }
+    let end = Instant::now() + Duration::from_secs(1);
+    while Instant::now() < end {
+        d.turn(Duration::from_millis(5)).unwrap();
+        while let Some(info) = d.endpoint.recv(Instant::now(), id, &mut buf).unwrap() {
+            classify(&buf[..info.len]);
+        }
+    }
+    while let Ok(n) = sink.recv(&mut buf) {
+        classify(&buf[..n]);
+    }
+    let conn = d.endpoint.connection(id).unwrap();
+    let (rcv, snd) = (conn.rcv_km_state(), conn.snd_km_state());
+    let stats = d.endpoint.socket_stats(Instant::now(), id, false).unwrap();
+    let log = libsrt.stop();
+    println!(
+        "ours {ours:?} theirs {theirs:?} we_listen {we_listen} we_send {we_send}: our KM rcv {rcv:?} snd {snd:?}; delivered {plain} intact, {other} not; we counted {} undecrypted, sent {}",
+        stats.pkt_rcv_undecrypt_total, stats.pkt_sent_total
+    );
+    Unenforced {
+        rcv,
+        snd,
+        plain,
+        other,
+        stats,
+        log,
+    }
+}
+
+#[test]
+fn unenforced_wrong_passphrase_connects_and_delivers_nothing_undecryptable() {
+    // We send: we encrypt (our key material was refused, we keep it, as
+    // libsrt does). libsrt 1.5.1 cannot decrypt and passes the ciphertext
+    // on to its output as is (its receive buffer keeps undecryptable
+    // packets; libsrt >= 1.5.2 drops them, as we do).
+    let o = unenforced(Some(PASS), Some(OTHER_PASS), false, true, 81);
+    assert_eq!((o.rcv, o.snd), (KmState::BadSecret, KmState::BadSecret));
+    assert_eq!(o.plain, 0, "clear text sent under a passphrase");
+    assert!(o.other > 150, "{}", o.other);
+    assert!(o.log.contains("BADSECRET"), "{}", o.log);
+    // libsrt sends: its key material exchange failed, so it encrypts with
+    // a key of its own that we never get (`createFakeSndContext`): nothing
+    // delivered, every packet counted as undecrypted.
+    let o = unenforced(Some(PASS), Some(OTHER_PASS), false, false, 82);
+    assert_eq!((o.plain, o.other), (0, 0));
+    assert!(o.stats.pkt_rcv_undecrypt_total > 150, "{:?}", o.stats);
+    // We are the listener and libsrt sends: the same.
+    let o = unenforced(Some(PASS), Some(OTHER_PASS), true, false, 83);
+    assert_eq!((o.rcv, o.snd), (KmState::BadSecret, KmState::BadSecret));
+    assert_eq!((o.plain, o.other), (0, 0));
+    assert!(o.stats.pkt_rcv_undecrypt_total > 150, "{:?}", o.stats);
+    // We are the listener and send: as libsrt, we encrypt with a key of
+    // our own, never in clear; libsrt 1.5.1 passes the ciphertext on.
+    let o = unenforced(Some(PASS), Some(OTHER_PASS), true, true, 84);
+    assert_eq!(o.plain, 0, "clear text sent under a passphrase");
+    assert!(o.other > 150, "{}", o.other);
+}
+
+#[test]
+fn unenforced_passphrase_on_our_side_only() {
+    // We encrypt; libsrt (no passphrase: NOSECRET) passes ciphertext on.
+    let o = unenforced(Some(PASS), None, false, true, 85);
+    assert_eq!((o.rcv, o.snd), (KmState::Unsecured, KmState::NoSecret));
+    assert_eq!(o.plain, 0, "clear text sent under a passphrase");
+    assert!(o.other > 150, "{}", o.other);
+    // libsrt sends in clear, and we take it (our receiving side is
+    // unsecured, as libsrt's is in the same place).
+    let o = unenforced(Some(PASS), None, false, false, 86);
+    assert!(o.plain > 190, "{} {}", o.plain, o.other);
+    assert_eq!(o.other, 0);
+    // As listener, with a caller that sent no key material, we still
+    // encrypt, with a key nobody has (libsrt's `createFakeSndContext`).
+    let o = unenforced(Some(PASS), None, true, true, 87);
+    assert_eq!((o.rcv, o.snd), (KmState::Unsecured, KmState::NoSecret));
+    assert_eq!(o.plain, 0, "clear text sent under a passphrase");
+    assert!(o.other > 150, "{}", o.other);
+}
+
+#[test]
+fn unenforced_passphrase_on_libsrt_side_only() {
+    // We send in clear; libsrt (its receiving side unsecured) takes it.
+    let o = unenforced(None, Some(PASS), false, true, 88);
+    assert_eq!((o.rcv, o.snd), (KmState::NoSecret, KmState::Unsecured));
+    assert!(o.plain > 190, "{} {}", o.plain, o.other);
+    assert_eq!(o.other, 0);
+    // libsrt encrypts with a key we cannot have: nothing delivered, every
+    // packet counted as undecrypted.
+    let o = unenforced(None, Some(PASS), false, false, 89);
+    assert_eq!((o.plain, o.other), (0, 0));
+    assert!(o.stats.pkt_rcv_undecrypt_total > 150, "{:?}", o.stats);
+    // We are the listener: the same, the other way round.
+    let o = unenforced(None, Some(PASS), true, false, 90);
+    assert_eq!((o.rcv, o.snd), (KmState::NoSecret, KmState::Unsecured));
+    assert_eq!((o.plain, o.other), (0, 0));
+    assert!(o.stats.pkt_rcv_undecrypt_total > 150, "{:?}", o.stats);
 }

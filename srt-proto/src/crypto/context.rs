@@ -76,8 +76,12 @@ pub enum RefreshAction {
         /// The key now in use.
         to: KeyIndex,
     },
-    /// The previous key was retired and wiped; [`CryptoContext::key_material`]
-    /// now carries the active key alone. libsrt sends nothing for this.
+    /// The previous key was retired: [`CryptoContext::key_material`] now
+    /// carries the active key alone. libsrt sends nothing for this. The key
+    /// stays in its slot, for retransmissions of the packets it encrypted,
+    /// until the next pre-announce replaces it (libsrt retransmits the
+    /// ciphertext it stored, which its receiver can decrypt as long as it
+    /// holds the key, i.e. until that same next announcement).
     Retired {
         /// The slot now empty.
         slot: KeyIndex,
@@ -95,6 +99,9 @@ enum SlotState {
     Announced,
     /// The previous key, kept until pre-announce packets after the switch.
     Deprecated,
+    /// The key before the active one, no longer announced, kept for
+    /// retransmissions until the next key replaces it.
+    Retired,
 }
 
 /// A SEK with its salt, expanded for the cipher.
@@ -370,7 +377,7 @@ impl CryptoContext {
         self.active
     }
 
-    /// Whether slot `index` holds a key.
+    /// Whether slot `index` holds a key (a retired one too, until replaced).
     pub fn has_key(&self, index: KeyIndex) -> bool {
         self.slots[index.slot()].is_some()
     }
@@ -383,8 +390,13 @@ impl CryptoContext {
     /// The KM message to announce: both keys (even first) while two are
     /// held, around a refresh, otherwise the active key alone.
     pub fn key_material(&self) -> Result<KeyMaterial, CryptoError> {
-        let even = self.slots[0].as_ref().map(|s| &s.key);
-        let odd = self.slots[1].as_ref().map(|s| &s.key);
+        let announced = |i: usize| {
+            self.slots[i]
+                .as_ref()
+                .filter(|_| self.states[i] != SlotState::Retired)
+                .map(|s| &s.key)
+        };
+        let (even, odd) = (announced(0), announced(1));
         let (even, odd) = match self.active {
             _ if even.is_some() && odd.is_some() => (even, odd),
             KeyIndex::Even => (even, None),
@@ -533,8 +545,7 @@ impl CryptoContext {
         {
             RefreshAction::PreAnnounce { slot: alt }
         } else if alt_state == SlotState::Deprecated && self.packets > pre_announce {
-            self.slots[alt.slot()] = None;
-            self.states[alt.slot()] = SlotState::Empty;
+            self.states[alt.slot()] = SlotState::Retired;
             RefreshAction::Retired { slot: alt }
         } else {
             RefreshAction::None

@@ -675,8 +675,15 @@ fn drive(
             rx.apply_key_material(PASS, &km).unwrap();
         }
         if let RefreshAction::Retired { slot } = action {
-            assert!(!tx.has_key(slot));
+            // No longer announced, still there for retransmissions of the
+            // packets it encrypted (which the receiver still decrypts).
+            assert!(tx.has_key(slot));
             assert_eq!(tx.key_material().unwrap().keys, tx.active_key().km_keys());
+            let mut hdr = header(i - 1, i);
+            let mut buf = payload(40, 7);
+            tx.encrypt(slot, &mut hdr, &mut buf, 40).unwrap();
+            rx.decrypt(&hdr, &mut buf).unwrap();
+            assert_eq!(buf, payload(40, 7));
         }
     }
     (actions, keys)

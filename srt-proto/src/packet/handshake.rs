@@ -365,9 +365,17 @@ pub enum KmResponse {
 
 impl KmResponse {
     /// Decodes a KMRSP body (a block or an EXT packet's CIF).
+    ///
+    /// ⚠ libsrt sends the one-word state in its host byte order, i.e.
+    /// little-endian (BADSECRET is `04 00 00 00`, seen from libsrt 1.5.1):
+    /// the whole KMRSP buffer is pre-swapped to cancel the packet's word
+    /// swap, as for key material (core.cpp `sendSrtMsg`, crypto.cpp
+    /// `processSrtMsg_KMRSP`). Big-endian is accepted too.
     pub fn decode(body: &[u8]) -> Result<Self, DecodeError> {
-        if body.len() == 4 {
-            KmState::from_u32(word(body, 0)).map(KmResponse::State)
+        if let Ok(bytes) = <[u8; 4]>::try_from(body) {
+            KmState::from_u32(u32::from_le_bytes(bytes))
+                .or_else(|_| KmState::from_u32(u32::from_be_bytes(bytes)))
+                .map(KmResponse::State)
         } else {
             KeyMaterial::decode(body).map(KmResponse::Material)
         }
@@ -387,7 +395,8 @@ impl KmResponse {
             KmResponse::Material(km) => km.encode(buf),
             KmResponse::State(state) => {
                 check_room(buf, 4)?;
-                put_word(buf, 0, *state as u32);
+                // Little-endian, as libsrt (see `decode`).
+                buf[..4].copy_from_slice(&(*state as u32).to_le_bytes());
                 Ok(4)
             }
         }

@@ -52,7 +52,12 @@ pub struct Network {
     digest: Sha1,
     datagrams: u64,
     buf: Vec<u8>,
+    tamper: Option<Box<Tamper>>,
 }
+
+/// A function that may alter a datagram in flight, given its source and
+/// destination ([`Network::set_tamper`]).
+pub type Tamper = dyn FnMut(SocketAddr, SocketAddr, &mut Vec<u8>);
 
 impl std::fmt::Debug for Network {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -104,6 +109,7 @@ impl Network {
             digest: Sha1::new(),
             datagrams: 0,
             buf: vec![0; 65_536],
+            tamper: None,
         }
     }
 
@@ -158,6 +164,23 @@ impl Network {
     pub fn set_links_between(&mut self, a: SocketAddr, b: SocketAddr, config: LinkConfig) {
         self.set_link(a, b, config.clone());
         self.set_link(b, a, config);
+    }
+
+    /// Lets `tamper` see, and change, every datagram as a link delivers it
+    /// (after loss, delay and the rest of the link model; before the
+    /// receiving endpoint handles it): an attacker on the path, for tests
+    /// of what an endpoint does with corrupted or forged packets. It may
+    /// truncate or extend the datagram too. Replaces any earlier hook.
+    pub fn set_tamper(
+        &mut self,
+        tamper: impl FnMut(SocketAddr, SocketAddr, &mut Vec<u8>) + 'static,
+    ) {
+        self.tamper = Some(Box::new(tamper));
+    }
+
+    /// Removes the hook of [`Network::set_tamper`].
+    pub fn clear_tamper(&mut self) {
+        self.tamper = None;
     }
 
     /// What the link from `from` to `to` did so far.
@@ -248,11 +271,14 @@ impl Network {
         let now = self.now;
         let keys: Vec<(SocketAddr, SocketAddr)> = self.links.keys().copied().collect();
         for (from, to) in keys {
-            while let Some(datagram) = self
+            while let Some(mut datagram) = self
                 .links
                 .get_mut(&(from, to))
                 .and_then(|l| l.poll_delivery(now))
             {
+                if let Some(tamper) = &mut self.tamper {
+                    tamper(from, to, &mut datagram);
+                }
                 if let Some(&node) = self.by_addr.get(&to) {
                     self.nodes[node]
                         .endpoint

@@ -93,6 +93,8 @@ pub struct Settings {
     pub chunk: usize,
     /// Seed of the engine's random numbers (socket IDs, ISN, keys).
     pub seed: u64,
+    /// Print the connection's statistics to stderr this often.
+    pub stats_every: Option<Duration>,
 }
 
 impl Default for Settings {
@@ -100,6 +102,7 @@ impl Default for Settings {
         Settings {
             chunk: 1 << 20,
             seed: 0,
+            stats_every: None,
         }
     }
 }
@@ -189,6 +192,57 @@ fn broken(d: &UdpDriver, id: SocketId) -> Option<BreakCause> {
     })
 }
 
+/// Prints a connection's statistics to stderr every `every`.
+struct StatsPrinter {
+    every: Option<Duration>,
+    next: Instant,
+    start: Instant,
+}
+
+impl StatsPrinter {
+    fn new(every: Option<Duration>) -> Self {
+        let now = Instant::now();
+        StatsPrinter {
+            every,
+            next: now,
+            start: now,
+        }
+    }
+
+    fn tick(&mut self, d: &mut UdpDriver, id: SocketId) {
+        let Some(every) = self.every else { return };
+        let now = Instant::now();
+        if now < self.next {
+            return;
+        }
+        self.next = now + every;
+        if let Some(s) = d.endpoint.socket_stats(now, id, true) {
+            eprintln!(
+                "{:8.3} s: sent {} (retrans {}) recv {} | loss snd {} rcv {} drop {} | ack sent {} recv {} | nak sent {} recv {} | flow {} cwnd {} flight {} | snd buf {} rcv buf {} | period {:.1} us rtt {:.2} ms | udp drops {}",
+                now.duration_since(self.start).as_secs_f64(),
+                s.pkt_sent,
+                s.pkt_retrans,
+                s.pkt_recv,
+                s.pkt_snd_loss,
+                s.pkt_rcv_loss,
+                s.pkt_rcv_drop,
+                s.pkt_sent_ack,
+                s.pkt_recv_ack,
+                s.pkt_sent_nak,
+                s.pkt_recv_nak,
+                s.pkt_flow_window,
+                s.pkt_congestion_window,
+                s.pkt_flight_size,
+                s.pkt_snd_buf,
+                s.pkt_rcv_buf,
+                s.us_pkt_snd_period,
+                s.ms_rtt,
+                d.send_drops(),
+            );
+        }
+    }
+}
+
 /// Sends the file at `path` over SRT, then closes with linger so that all
 /// of it is acknowledged before the connection goes.
 pub fn send_file(
@@ -208,7 +262,9 @@ pub fn send_file(
     let (mut at, mut filled) = (0, 0);
     let mut eof = false;
     let mut queued = 0u64;
+    let mut stats = StatsPrinter::new(settings.stats_every);
     loop {
+        stats.tick(&mut d, id);
         // Top the send buffer up.
         let now = Instant::now();
         loop {
@@ -257,6 +313,7 @@ pub fn send_file(
     let closing = Instant::now();
     d.endpoint.close(closing, id, CloseMode::Linger)?;
     loop {
+        stats.tick(&mut d, id);
         if d.events.contains(&Event::Closed { socket: id }) {
             break;
         }
@@ -313,7 +370,9 @@ pub fn receive_file(
     let message_api = target.options.messageapi;
     let mut got = 0u64;
     let mut end = None;
+    let mut stats = StatsPrinter::new(settings.stats_every);
     loop {
+        stats.tick(&mut d, id);
         // Read everything ready, in chunks as large as the buffer.
         let mut filled = 0;
         loop {

@@ -115,31 +115,50 @@ pub(crate) fn main(args: &[String]) -> Result<(), Failure> {
         (Tool::Ours, Tool::Libsrt),
         (Tool::Libsrt, Tool::Ours),
     ];
-    let mut results = Vec::new();
     // Interleave the pairs so that a slow moment of the machine does not
     // fall on one of them only.
     let mut runs: Vec<Vec<Run>> = vec![Vec::new(); pairs.len()];
+    let mut failures = Vec::new();
     for round in 0..opts.runs {
         for (k, &(snd, rcv)) in pairs.iter().enumerate() {
-            let r = bench.transfer(snd, rcv)?;
-            println!(
-                "  run {}: {:>6} -> {:<6} {:>8.1} Mbit/s  cpu sender {:.3} s receiver {:.3} s",
-                round + 1,
-                snd.name(),
-                rcv.name(),
-                mbps(len, r.wall),
-                r.sender_cpu.as_secs_f64(),
-                r.receiver_cpu.as_secs_f64()
-            );
-            runs[k].push(r);
+            let label = format!("run {}: {:>6} -> {:<6}", round + 1, snd.name(), rcv.name());
+            match bench.transfer(snd, rcv) {
+                Ok(r) => {
+                    println!(
+                        "  {label} {:>8.1} Mbit/s  cpu sender {:.3} s receiver {:.3} s",
+                        mbps(len, r.wall),
+                        r.sender_cpu.as_secs_f64(),
+                        r.receiver_cpu.as_secs_f64()
+                    );
+                    runs[k].push(r);
+                }
+                Err(Failure::Failed(msg)) => {
+                    println!("  {label} FAILED: {msg}");
+                    failures.push(format!("{label}: {msg}"));
+                }
+                Err(usage) => return Err(usage),
+            }
         }
     }
-    for (k, pair) in pairs.iter().enumerate() {
-        results.push((*pair, median(&mut runs[k])));
-    }
+    let results: Vec<_> = pairs
+        .iter()
+        .zip(&mut runs)
+        .filter(|(_, r)| !r.is_empty())
+        .map(|(pair, r)| (*pair, median(r)))
+        .collect();
     report(len, opts.runs, &results);
-    let _ = std::fs::remove_dir_all(&dir);
-    Ok(())
+    if failures.is_empty() {
+        let _ = std::fs::remove_dir_all(&dir);
+        Ok(())
+    } else {
+        Err(Failure::Failed(format!(
+            "{} of {} transfers failed (logs in {}):\n{}",
+            failures.len(),
+            opts.runs * pairs.len(),
+            dir.display(),
+            failures.join("\n")
+        )))
+    }
 }
 
 /// The run with the median wall time.
@@ -159,7 +178,7 @@ fn per_gib(cpu: Duration, len: u64) -> f64 {
 
 fn report(len: u64, runs: usize, results: &[((Tool, Tool), Run)]) {
     println!(
-        "\nfile transfer over loopback, {} MiB, median of {runs} run(s)\n",
+        "\nfile transfer over loopback, {} MiB, median of {runs} run(s) (of those that succeeded)\n",
         len >> 20
     );
     println!(
@@ -228,14 +247,15 @@ impl Bench {
         let (program, args) = match rcv {
             Tool::Ours => (
                 ours,
-                [
+                vec![
+                    "--stats=1000".to_owned(),
                     format!("srt://127.0.0.1:{port}?mode=listener&transtype=file"),
                     format!("file://{}", output.display()),
                 ],
             ),
             Tool::Libsrt => (
                 LIBSRT.as_ref(),
-                [
+                vec![
                     format!("srt://127.0.0.1:{port}?mode=listener"),
                     format!("file://{}/", out_dir.display()),
                 ],
@@ -246,14 +266,15 @@ impl Bench {
         let (program, args) = match snd {
             Tool::Ours => (
                 ours,
-                [
+                vec![
+                    "--stats=1000".to_owned(),
                     format!("file://{}", self.input.display()),
                     format!("srt://127.0.0.1:{port}?transtype=file&streamid=data.bin"),
                 ],
             ),
             Tool::Libsrt => (
                 LIBSRT.as_ref(),
-                [
+                vec![
                     format!("file://{}", self.input.display()),
                     format!("srt://127.0.0.1:{port}?streamid=data.bin"),
                 ],
@@ -278,7 +299,8 @@ impl Bench {
         }
         let start = Instant::now();
         let snd_pid = spawn(&mut sender, &log("sender"))?;
-        let limit = Duration::from_secs(60 + (self.len >> 20));
+        // Loopback moves well over 1 Gbit/s: 20 s plus 1 s per 16 MiB is a hang.
+        let limit = Duration::from_secs(20 + (self.len >> 24));
         let mut snd_end = None;
         let mut rcv_end = None;
         while snd_end.is_none() || rcv_end.is_none() {

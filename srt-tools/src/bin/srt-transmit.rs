@@ -32,6 +32,9 @@ struct Args {
     /// Bytes read at a time (and message size with messageapi=1).
     #[arg(long, default_value_t = 1 << 20, value_parser = clap::value_parser!(u32).range(1..=1 << 26))]
     chunk: u32,
+    /// Print the connection's statistics to stderr every MS milliseconds.
+    #[arg(long, value_name = "MS")]
+    stats: Option<u64>,
     /// Print nothing when the transfer succeeds.
     #[arg(short, long)]
     quiet: bool,
@@ -56,6 +59,7 @@ fn main() -> ExitCode {
     let settings = Settings {
         chunk: args.chunk as usize,
         seed: seed(),
+        stats_every: args.stats.map(std::time::Duration::from_millis),
     };
     match transmit::run(&input, &output, &settings) {
         Ok(s) => {

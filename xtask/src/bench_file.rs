@@ -7,7 +7,8 @@
 //! start to the receiver's exit (the receiver is started first and is
 //! listening), and the CPU time (user + system) of each process comes from
 //! `wait4`'s rusage. The output must be byte-identical to the input. The
-//! table shows the median run of each pair, then the ratios ours/libsrt.
+//! table shows the median of each measure per pair, then the ratios
+//! ours/libsrt (libsrt → libsrt against ours → ours).
 
 use crate::util::{self, Failure};
 use std::fs::File;
@@ -142,7 +143,7 @@ pub(crate) fn main(args: &[String]) -> Result<(), Failure> {
     }
     let results: Vec<_> = pairs
         .iter()
-        .zip(&mut runs)
+        .zip(&runs)
         .filter(|(_, r)| !r.is_empty())
         .map(|(pair, r)| (*pair, median(r)))
         .collect();
@@ -161,10 +162,21 @@ pub(crate) fn main(args: &[String]) -> Result<(), Failure> {
     }
 }
 
-/// The run with the median wall time.
-fn median(runs: &mut [Run]) -> Run {
-    runs.sort_by_key(|r| r.wall);
-    runs[runs.len() / 2]
+/// The median of each measure on its own (wall time, each CPU time, each
+/// peak RSS), so that one disturbed run moves none of them.
+fn median(runs: &[Run]) -> Run {
+    fn mid<T: Ord + Copy>(runs: &[Run], f: impl Fn(&Run) -> T) -> T {
+        let mut v: Vec<T> = runs.iter().map(f).collect();
+        v.sort_unstable();
+        v[v.len() / 2]
+    }
+    Run {
+        wall: mid(runs, |r| r.wall),
+        sender_cpu: mid(runs, |r| r.sender_cpu),
+        receiver_cpu: mid(runs, |r| r.receiver_cpu),
+        sender_rss_kib: mid(runs, |r| r.sender_rss_kib),
+        receiver_rss_kib: mid(runs, |r| r.receiver_rss_kib),
+    }
 }
 
 fn mbps(len: u64, d: Duration) -> f64 {
@@ -178,7 +190,7 @@ fn per_gib(cpu: Duration, len: u64) -> f64 {
 
 fn report(len: u64, runs: usize, results: &[((Tool, Tool), Run)]) {
     println!(
-        "\nfile transfer over loopback, {} MiB, median of {runs} run(s) (of those that succeeded)\n",
+        "\nfile transfer over loopback, {} MiB, medians of {runs} run(s) (of those that succeeded)\n",
         len >> 20
     );
     println!(
@@ -505,4 +517,66 @@ fn kill(pid: i32) {
     let _ = Command::new("kill")
         .args(["-KILL", &pid.to_string()])
         .status();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(wall_ms: u64, cpu_ms: u64) -> Run {
+        Run {
+            wall: Duration::from_millis(wall_ms),
+            sender_cpu: Duration::from_millis(cpu_ms),
+            receiver_cpu: Duration::from_millis(cpu_ms * 2),
+            sender_rss_kib: 1,
+            receiver_rss_kib: 2,
+        }
+    }
+
+    #[test]
+    fn medians_are_taken_per_measure() {
+        let m = median(&[run(900, 10), run(100, 30), run(500, 20)]);
+        assert_eq!(m.wall, Duration::from_millis(500));
+        assert_eq!(m.sender_cpu, Duration::from_millis(20));
+        assert_eq!(m.receiver_cpu, Duration::from_millis(40));
+    }
+
+    #[test]
+    fn flags_are_parsed_and_checked() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let o = parse(&args(&["--mib", "8", "--runs", "2"])).unwrap();
+        assert_eq!((o.mib, o.runs), (8, 2));
+        let o = parse(&[]).unwrap();
+        assert_eq!((o.mib, o.runs), (256, 3));
+        assert!(parse(&args(&["--mib", "0"])).is_err());
+        assert!(parse(&args(&["--mib"])).is_err());
+        assert!(parse(&args(&["--fast"])).is_err());
+    }
+
+    #[test]
+    fn a_bound_port_is_seen() {
+        let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+        assert!(udp_port_bound(s.local_addr().unwrap().port()));
+    }
+
+    #[test]
+    fn content_comparison_finds_the_first_difference() {
+        let dir = std::env::temp_dir().join(format!("bench-file-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (a, b) = (dir.join("a"), dir.join("b"));
+        write_input(&a, 100_000).unwrap();
+        std::fs::copy(&a, &b).unwrap();
+        assert_eq!(same_content(&a, &b), Ok(()));
+        let mut bytes = std::fs::read(&b).unwrap();
+        bytes[77_777] ^= 1;
+        std::fs::write(&b, &bytes).unwrap();
+        assert_eq!(
+            same_content(&a, &b),
+            Err("first difference at byte 77777".into())
+        );
+        bytes.pop();
+        std::fs::write(&b, &bytes).unwrap();
+        assert!(same_content(&a, &b).unwrap_err().contains("99999 bytes"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

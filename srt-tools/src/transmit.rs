@@ -143,6 +143,7 @@ fn bind(target: &SrtTarget, settings: &Settings) -> Result<UdpDriver, TransmitEr
 fn establish(d: &mut UdpDriver, target: &SrtTarget) -> Result<SocketId, TransmitError> {
     match target.mode {
         Mode::Caller => {
+            d.connect_peer(target.addr)?;
             let id = d
                 .endpoint
                 .connect(Instant::now(), target.addr, &target.options)?;
@@ -170,6 +171,9 @@ fn establish(d: &mut UdpDriver, target: &SrtTarget) -> Result<SocketId, Transmit
                 if let Some(id) = d.endpoint.accept() {
                     // One connection only: later callers are not accepted.
                     d.endpoint.stop_listening(Instant::now());
+                    if let Some(peer) = d.endpoint.connection(id).map(|c| c.remote()) {
+                        d.connect_peer(peer)?;
+                    }
                     return Ok(id);
                 }
             }

@@ -45,6 +45,8 @@ pub struct UdpDriver {
     /// Datagrams the kernel refused (full send buffer, no route); the
     /// engine's retransmission covers them.
     send_drops: u64,
+    /// The one peer the socket is connected to, if any.
+    peer: Option<SocketAddr>,
 }
 
 impl UdpDriver {
@@ -69,12 +71,24 @@ impl UdpDriver {
             out: vec![0; BATCH * SLOT],
             pending: Vec::with_capacity(BATCH),
             send_drops: 0,
+            peer: None,
         })
     }
 
     /// The bound address.
     pub fn local_addr(&self) -> SocketAddr {
         self.endpoint.local_addr()
+    }
+
+    /// Connects the UDP socket to `peer`, for a driver that talks to one
+    /// peer only (a caller, or a listener once it has accepted): the kernel
+    /// then drops datagrams from anyone else, keeps the route instead of
+    /// looking it up for every datagram, and numbers the IP packets from a
+    /// per-socket counter instead of its shared hashed table.
+    pub fn connect_peer(&mut self, peer: SocketAddr) -> io::Result<()> {
+        self.sock.connect(peer)?;
+        self.peer = Some(peer);
+        Ok(())
     }
 
     /// Datagrams the kernel refused to send so far.
@@ -177,7 +191,16 @@ impl UdpDriver {
                 .iter()
                 .zip(&iovs)
                 .zip(&mut controls)
-                .map(|((addr, iov), control)| MMsgHdr::new_with_addr(addr, iov, control))
+                .zip(batch)
+                .map(|(((addr, iov), control), (dest, _))| {
+                    // To the connected peer without an address, so that the
+                    // kernel uses the socket's cached route.
+                    if self.peer == Some(*dest) {
+                        MMsgHdr::new(iov, control)
+                    } else {
+                        MMsgHdr::new_with_addr(addr, iov, control)
+                    }
+                })
                 .collect();
             match rustix::net::sendmmsg(&self.sock, &mut msgs, SendFlags::empty()) {
                 Ok(n) => first += n.max(1),

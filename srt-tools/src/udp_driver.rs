@@ -25,6 +25,8 @@ const MAX_WAIT: Duration = Duration::from_millis(5);
 const MAX_READS: usize = 256;
 /// The most datagrams handed to the kernel in one `sendmmsg`.
 const BATCH: usize = 32;
+/// UDP socket buffers asked for, bytes (libsrt's 8192 packets × 1500).
+const UDP_BUFFER: usize = 12_288_000;
 /// Room for one datagram (the engine's MSS is at most 1500).
 const SLOT: usize = 1500;
 
@@ -53,10 +55,18 @@ impl UdpDriver {
     /// Binds `local` (use port 0 for any) and starts an endpoint with `seed`.
     pub fn bind(local: SocketAddr, seed: u64) -> io::Result<Self> {
         let sock = UdpSocket::bind(local)?;
-        let socket = socket2::SockRef::from(&sock);
-        // Large buffers, as libsrt asks for (8192 × 1500 bytes).
-        let _ = socket.set_recv_buffer_size(12_288_000);
-        let _ = socket.set_send_buffer_size(12_288_000);
+        // Large buffers, as libsrt asks for (8192 × 1500 bytes). The kernel
+        // caps a plain request at net.core.{r,w}mem_max (often 4 MiB or
+        // less) and charges each datagram its whole allocation (about 2.3 KB
+        // for 1.5 KB on loopback), so a full flow window would not fit and
+        // a receiver descheduled for a few milliseconds loses thousands of
+        // packets. With CAP_NET_ADMIN (root) the cap is lifted.
+        if rustix::net::sockopt::set_socket_recv_buffer_size_force(&sock, UDP_BUFFER).is_err() {
+            let _ = socket2::SockRef::from(&sock).set_recv_buffer_size(UDP_BUFFER);
+        }
+        if rustix::net::sockopt::set_socket_send_buffer_size_force(&sock, UDP_BUFFER).is_err() {
+            let _ = socket2::SockRef::from(&sock).set_send_buffer_size(UDP_BUFFER);
+        }
         sock.set_nonblocking(true)?;
         let local = sock.local_addr()?;
         let config = EndpointConfig {

@@ -148,6 +148,17 @@ pub(crate) fn main(args: &[String]) -> Result<(), Failure> {
         .map(|(pair, r)| (*pair, median(r)))
         .collect();
     report(len, opts.runs, &results);
+    let sysctl = |name: &str| {
+        std::fs::read_to_string(format!("/proc/sys/net/core/{name}"))
+            .map_or_else(|_| "?".into(), |v| v.trim().to_owned())
+    };
+    println!(
+        "UDP buffers: net.core.rmem_max = {}, wmem_max = {} bytes; libsrt asks for 12 MB (receive) \
+         and 64 KiB (send) and gets at most these; srt-transmit asks for 12 MB each, past the \
+         limits when it may (root)",
+        sysctl("rmem_max"),
+        sysctl("wmem_max")
+    );
     if failures.is_empty() {
         let _ = std::fs::remove_dir_all(&dir);
         Ok(())

@@ -1,17 +1,34 @@
 //! A minimal blocking driver: one [`Endpoint`] on one std `UdpSocket`, run
 //! by the calling thread. It is the loop of ARCHITECTURE.md's "Drivers"
-//! section and nothing more; the interop tests use it to put the engine in
-//! front of libsrt until `srt-mio` and `srt-tokio` exist.
+//! section and nothing more; the interop tests and `srt-transmit` use it
+//! to put the engine on the network until `srt-mio` and `srt-tokio` exist.
+//!
+//! What keeps it fast (a file transfer moves 200 000+ packets a second):
+//! the socket stays non-blocking and the driver waits with `ppoll`, whose
+//! timeout is exact to the microsecond (a socket receive timeout is
+//! rounded up to the kernel's tick, which would stall the sender's
+//! pacing); it reads every queued datagram before it ticks the engine; and
+//! it hands what the engine sends to the kernel in batches with `sendmmsg`.
 
+use rustix::event::{PollFd, PollFlags, Timespec};
+use rustix::io::Errno;
+use rustix::net::{MMsgHdr, SendAncillaryBuffer, SendFlags, SocketAddrAny};
 use srt_proto::{Endpoint, EndpointConfig, Event};
-use std::io;
+use std::io::{self, IoSlice};
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
 /// The longest the driver sleeps waiting for a datagram.
 const MAX_WAIT: Duration = Duration::from_millis(5);
-/// The shortest wait (the kernel rounds small socket timeouts up anyway).
-const MIN_WAIT: Duration = Duration::from_micros(100);
+/// The most datagrams read in one turn before the engine gets to send
+/// (a receiver flooded with data still sends its ACKs in time).
+const MAX_READS: usize = 256;
+/// The most datagrams handed to the kernel in one `sendmmsg`.
+const BATCH: usize = 32;
+/// UDP socket buffers asked for, bytes (libsrt's 8192 packets × 1500).
+const UDP_BUFFER: usize = 12_288_000;
+/// Room for one datagram (the engine's MSS is at most 1500).
+const SLOT: usize = 1500;
 
 /// An endpoint on a UDP socket, driven by the caller's thread.
 #[derive(Debug)]
@@ -21,17 +38,36 @@ pub struct UdpDriver {
     pub endpoint: Endpoint,
     /// Every event the engine raised, in order.
     pub events: Vec<Event>,
+    /// Receive buffer (one datagram, any size).
     buf: Vec<u8>,
+    /// Send batch: `BATCH` slots of `SLOT` bytes.
+    out: Vec<u8>,
+    /// Destination and length of each filled slot of `out`.
+    pending: Vec<(SocketAddr, usize)>,
+    /// Datagrams the kernel refused (full send buffer, no route); the
+    /// engine's retransmission covers them.
+    send_drops: u64,
+    /// The one peer the socket is connected to, if any.
+    peer: Option<SocketAddr>,
 }
 
 impl UdpDriver {
     /// Binds `local` (use port 0 for any) and starts an endpoint with `seed`.
     pub fn bind(local: SocketAddr, seed: u64) -> io::Result<Self> {
         let sock = UdpSocket::bind(local)?;
-        let socket = socket2::SockRef::from(&sock);
-        // Large buffers, as libsrt asks for (8192 × 1500 bytes).
-        let _ = socket.set_recv_buffer_size(12_288_000);
-        let _ = socket.set_send_buffer_size(12_288_000);
+        // Large buffers, as libsrt asks for (8192 × 1500 bytes). The kernel
+        // caps a plain request at net.core.{r,w}mem_max (often 4 MiB or
+        // less) and charges each datagram its whole allocation (about 2.3 KB
+        // for 1.5 KB on loopback), so a full flow window would not fit and
+        // a receiver descheduled for a few milliseconds loses thousands of
+        // packets. With CAP_NET_ADMIN (root) the cap is lifted.
+        if rustix::net::sockopt::set_socket_recv_buffer_size_force(&sock, UDP_BUFFER).is_err() {
+            let _ = socket2::SockRef::from(&sock).set_recv_buffer_size(UDP_BUFFER);
+        }
+        if rustix::net::sockopt::set_socket_send_buffer_size_force(&sock, UDP_BUFFER).is_err() {
+            let _ = socket2::SockRef::from(&sock).set_send_buffer_size(UDP_BUFFER);
+        }
+        sock.set_nonblocking(true)?;
         let local = sock.local_addr()?;
         let config = EndpointConfig {
             seed,
@@ -42,6 +78,10 @@ impl UdpDriver {
             sock,
             events: Vec::new(),
             buf: vec![0; 65_536],
+            out: vec![0; BATCH * SLOT],
+            pending: Vec::with_capacity(BATCH),
+            send_drops: 0,
+            peer: None,
         })
     }
 
@@ -50,8 +90,25 @@ impl UdpDriver {
         self.endpoint.local_addr()
     }
 
+    /// Connects the UDP socket to `peer`, for a driver that talks to one
+    /// peer only (a caller, or a listener once it has accepted): the kernel
+    /// then drops datagrams from anyone else, keeps the route instead of
+    /// looking it up for every datagram, and numbers the IP packets from a
+    /// per-socket counter instead of its shared hashed table.
+    pub fn connect_peer(&mut self, peer: SocketAddr) -> io::Result<()> {
+        self.sock.connect(peer)?;
+        self.peer = Some(peer);
+        Ok(())
+    }
+
+    /// Datagrams the kernel refused to send so far.
+    pub fn send_drops(&self) -> u64 {
+        self.send_drops
+    }
+
     /// One round: timers, everything to send, then waits at most `max_wait`
-    /// for datagrams and handles all that arrived. Returns the new events.
+    /// (less if the engine has a timer due sooner) for datagrams and
+    /// handles all that arrived. Returns the new events.
     pub fn turn(&mut self, max_wait: Duration) -> io::Result<&[Event]> {
         let first_new = self.events.len();
         let now = Instant::now();
@@ -61,29 +118,18 @@ impl UdpDriver {
             .endpoint
             .poll_timeout()
             .map_or(max_wait, |t| t.saturating_duration_since(Instant::now()))
-            .clamp(MIN_WAIT, max_wait.max(MIN_WAIT));
-        self.sock.set_read_timeout(Some(wait))?;
-        self.sock.set_nonblocking(false)?;
-        let mut blocking = true;
-        loop {
+            .min(max_wait);
+        if !wait.is_zero() {
+            self.wait_readable(wait)?;
+        }
+        for _ in 0..MAX_READS {
             match self.sock.recv_from(&mut self.buf) {
                 Ok((n, from)) => {
                     self.endpoint
                         .handle_datagram(Instant::now(), from, &self.buf[..n]);
-                    if blocking {
-                        // Drain what else is queued without waiting.
-                        self.sock.set_nonblocking(true)?;
-                        blocking = false;
-                    }
                 }
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                    ) =>
-                {
-                    break
-                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 // ICMP port unreachable from a peer not (yet) listening.
                 Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => break,
                 Err(e) => return Err(e),
@@ -95,18 +141,93 @@ impl UdpDriver {
         Ok(&self.events[first_new..])
     }
 
+    /// Waits until a datagram is queued or `wait` passes (exact, `ppoll`).
+    fn wait_readable(&self, wait: Duration) -> io::Result<()> {
+        let mut fds = [PollFd::new(&self.sock, PollFlags::IN)];
+        let timeout = Timespec {
+            tv_sec: wait.as_secs() as _,
+            tv_nsec: wait.subsec_nanos() as _,
+        };
+        match rustix::event::poll(&mut fds, Some(&timeout)) {
+            Ok(_) | Err(Errno::INTR) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Sends everything the engine has to send, `BATCH` datagrams per
+    /// system call, then collects the events.
     fn flush(&mut self, now: Instant) -> io::Result<()> {
-        while let Some(t) = self.endpoint.poll_transmit(now, &mut self.buf) {
-            match self.sock.send_to(&self.buf[..t.size], t.destination) {
-                Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) => return Err(e),
+        loop {
+            let slot = self.pending.len() * SLOT;
+            match self
+                .endpoint
+                .poll_transmit(now, &mut self.out[slot..slot + SLOT])
+            {
+                Some(t) => {
+                    self.pending.push((t.destination, t.size));
+                    if self.pending.len() == BATCH {
+                        self.send_pending()?;
+                    }
+                }
+                None => break,
             }
         }
+        self.send_pending()?;
         while let Some(e) = self.endpoint.poll_event() {
             self.events.push(e);
         }
+        Ok(())
+    }
+
+    /// Hands the batch to the kernel.
+    fn send_pending(&mut self) -> io::Result<()> {
+        let mut first = 0;
+        while first < self.pending.len() {
+            let batch = &self.pending[first..];
+            let addrs: Vec<SocketAddrAny> = batch.iter().map(|(a, _)| (*a).into()).collect();
+            let iovs: Vec<[IoSlice<'_>; 1]> = batch
+                .iter()
+                .enumerate()
+                .map(|(k, (_, len))| {
+                    let at = (first + k) * SLOT;
+                    [IoSlice::new(&self.out[at..at + len])]
+                })
+                .collect();
+            let mut controls: Vec<SendAncillaryBuffer<'_, '_, '_>> = batch
+                .iter()
+                .map(|_| SendAncillaryBuffer::default())
+                .collect();
+            let mut msgs: Vec<MMsgHdr<'_>> = addrs
+                .iter()
+                .zip(&iovs)
+                .zip(&mut controls)
+                .zip(batch)
+                .map(|(((addr, iov), control), (dest, _))| {
+                    // To the connected peer without an address, so that the
+                    // kernel uses the socket's cached route.
+                    if self.peer == Some(*dest) {
+                        MMsgHdr::new(iov, control)
+                    } else {
+                        MMsgHdr::new_with_addr(addr, iov, control)
+                    }
+                })
+                .collect();
+            match rustix::net::sendmmsg(&self.sock, &mut msgs, SendFlags::empty()) {
+                Ok(n) => first += n.max(1),
+                Err(Errno::INTR) => {}
+                // Full socket buffer or an unreachable peer: drop this one
+                // datagram, as a lossy network would.
+                Err(Errno::AGAIN | Errno::CONNREFUSED | Errno::NETUNREACH | Errno::HOSTUNREACH) => {
+                    self.send_drops += 1;
+                    first += 1;
+                }
+                Err(e) => {
+                    self.pending.clear();
+                    return Err(e.into());
+                }
+            }
+        }
+        self.pending.clear();
         Ok(())
     }
 

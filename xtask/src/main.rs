@@ -4,11 +4,14 @@
 //! cargo xtask ci                                  the whole CI pipeline (what .ci/run runs)
 //! cargo xtask fuzz <target> [--seconds N] [--asan] [-- <libFuzzer args>]
 //! cargo xtask bench [filter]                      cargo bench -p srt-proto [-- filter]
+//! cargo xtask bench file [--mib N] [--runs R]     file transfer: srt-transmit beside libsrt's srt-file-transmit
 //! cargo xtask demo                                decode every test-vector capture
 //! ```
 //!
-//! Only `std` is used here; every tool is run with [`std::process::Command`].
+//! Only `std` is used here (and `libc` for `wait4`, which gives a child's CPU
+//! time); every tool is run with [`std::process::Command`].
 
+mod bench_file;
 mod ci;
 mod fuzz;
 mod util;
@@ -26,6 +29,9 @@ commands:
                                   run a fuzz target from fuzz/fuzz_targets for N seconds
                                   (default 60); --asan adds AddressSanitizer
   bench [filter]                  cargo bench -p srt-proto [-- filter]
+  bench file [--mib N] [--runs R] file transfer over loopback, ours beside libsrt's
+                                  srt-file-transmit: throughput and CPU per GiB
+                                  (default 256 MiB, median of 3 runs)
   demo                            decode every test-vector capture, one line per packet
   help                            this text
 ";
@@ -61,6 +67,9 @@ fn main() -> ExitCode {
 /// `cargo xtask bench [filter]`: the srt-proto benchmarks. The filter goes to
 /// the bench harness (criterion), so it selects benchmarks by name.
 fn bench(args: &[String]) -> Result<(), Failure> {
+    if args.first().is_some_and(|a| a == "file") {
+        return bench_file::main(&args[1..]);
+    }
     if args.len() > 1 || args.first().is_some_and(|a| a.starts_with('-')) {
         return Err(Failure::Usage("bench takes at most one filter".into()));
     }

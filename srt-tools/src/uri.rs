@@ -1,0 +1,526 @@
+//! Media URIs in the syntax of libsrt's `srt-live-transmit` and ffmpeg:
+//! `scheme://host:port/path?key=value&key=value`.
+//!
+//! Parsing has two steps so that new media and keys slot in: [`Uri::parse`]
+//! splits the text (no knowledge of any scheme's keys), then
+//! [`Medium::from_uri`] turns it into what a program opens: a file, or an
+//! SRT socket ([`SrtTarget`]: mode, address and [`SocketOptions`]).
+//!
+//! `srt://` query keys are libsrt's option names without `SRTO_`, in lower
+//! case. Supported so far: `mode` (`caller`/`client`, `listener`/`server`),
+//! `transtype` (`live`, `file`), `messageapi`, `latency` (ms), `passphrase`,
+//! `pbkeylen`, `payloadsize`, `maxbw` (bytes/s), `conntimeo` (ms), `linger`
+//! (s) and `streamid`. Any other key is an error naming it.
+
+use srt_proto::options::{OptionError, OptionValue, SockOpt};
+use srt_proto::SocketOptions;
+use std::fmt;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+
+/// Why a URI was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UriError {
+    /// No `scheme://` in front.
+    #[error("{0:?}: not a URI (expected scheme://..., e.g. file:///path or srt://host:port)")]
+    MissingScheme(String),
+    /// A scheme this program does not know.
+    #[error("unknown scheme {0:?} (supported: srt, file)")]
+    UnknownScheme(String),
+    /// The port is not a number in 1..=65535.
+    #[error("bad port {0:?}")]
+    BadPort(String),
+    /// An `srt://` URI without a port.
+    #[error("srt:// needs a port: srt://host:port or srt://:port")]
+    MissingPort,
+    /// A caller without a host to call.
+    #[error("mode=caller needs a host: srt://host:port")]
+    MissingHost,
+    /// The host does not resolve.
+    #[error("cannot resolve host {host:?}: {reason}")]
+    Resolve {
+        /// The host as written.
+        host: String,
+        /// What the resolver said.
+        reason: String,
+    },
+    /// A query key this program does not know.
+    #[error("unknown key {key:?} in {scheme}:// URI")]
+    UnknownKey {
+        /// The scheme.
+        scheme: &'static str,
+        /// The key as written.
+        key: String,
+    },
+    /// A query key without `=value`.
+    #[error("key {0:?} has no value (expected {0}=value)")]
+    MissingValue(String),
+    /// A key's value is malformed or out of range.
+    #[error("bad value {value:?} for key {key:?}: {reason}")]
+    BadValue {
+        /// The key.
+        key: String,
+        /// The value as written (`***` for a passphrase).
+        value: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The options are each valid but do not go together.
+    #[error("options do not go together: {0}")]
+    Inconsistent(String),
+    /// A `file://` URI without a path.
+    #[error("file:// needs a path: file:///path/to/file")]
+    MissingPath,
+}
+
+/// A URI split into its parts; knows no scheme's keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Uri {
+    /// The scheme, lower case, without `://`.
+    pub scheme: String,
+    /// The host as written (brackets of an IPv6 literal removed); may be empty.
+    pub host: String,
+    /// The port, if one was given.
+    pub port: Option<u16>,
+    /// The path, with its leading `/`; may be empty.
+    pub path: String,
+    /// The query's `key=value` pairs in order (keys lower case; a key without `=` has `None`).
+    pub query: Vec<(String, Option<String>)>,
+}
+
+impl Uri {
+    /// Splits `text` into scheme, host, port, path and query.
+    pub fn parse(text: &str) -> Result<Uri, UriError> {
+        let (scheme, rest) = text
+            .split_once("://")
+            .ok_or_else(|| UriError::MissingScheme(text.to_owned()))?;
+        if scheme.is_empty() || !scheme.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(UriError::MissingScheme(text.to_owned()));
+        }
+        let (rest, query) = match rest.split_once('?') {
+            Some((r, q)) => (r, Some(q)),
+            None => (rest, None),
+        };
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, ""),
+        };
+        let (host, port) = split_host_port(authority)?;
+        let query = query
+            .into_iter()
+            .flat_map(|q| q.split('&'))
+            .filter(|kv| !kv.is_empty())
+            .map(|kv| match kv.split_once('=') {
+                Some((k, v)) => (k.to_ascii_lowercase(), Some(v.to_owned())),
+                None => (kv.to_ascii_lowercase(), None),
+            })
+            .collect();
+        Ok(Uri {
+            scheme: scheme.to_ascii_lowercase(),
+            host: host.to_owned(),
+            port,
+            path: path.to_owned(),
+            query,
+        })
+    }
+}
+
+/// `host:port`, `[v6]:port`, `host`, `:port` or empty.
+fn split_host_port(authority: &str) -> Result<(&str, Option<u16>), UriError> {
+    let (host, port) = if let Some(inner) = authority.strip_prefix('[') {
+        let (h, after) = inner
+            .split_once(']')
+            .ok_or_else(|| UriError::BadPort(authority.to_owned()))?;
+        match after.strip_prefix(':') {
+            Some(p) => (h, Some(p)),
+            None if after.is_empty() => (h, None),
+            None => return Err(UriError::BadPort(after.to_owned())),
+        }
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    let port = match port {
+        None => None,
+        Some(p) => match p.parse::<u16>() {
+            Ok(n) if n > 0 => Some(n),
+            _ => return Err(UriError::BadPort(p.to_owned())),
+        },
+    };
+    Ok((host, port))
+}
+
+/// What a program reads from or writes to.
+#[derive(Debug, Clone)]
+pub enum Medium {
+    /// A file (`file:///path`).
+    File(PathBuf),
+    /// An SRT socket (`srt://...`).
+    Srt(Box<SrtTarget>),
+}
+
+impl Medium {
+    /// Parses `text` as a URI and interprets it.
+    pub fn parse(text: &str) -> Result<Medium, UriError> {
+        Medium::from_uri(&Uri::parse(text)?)
+    }
+
+    /// Interprets a split URI.
+    pub fn from_uri(uri: &Uri) -> Result<Medium, UriError> {
+        match uri.scheme.as_str() {
+            "file" => {
+                if let Some((key, _)) = uri.query.first() {
+                    return Err(UriError::UnknownKey {
+                        scheme: "file",
+                        key: key.clone(),
+                    });
+                }
+                if !uri.host.is_empty() || uri.port.is_some() || uri.path.is_empty() {
+                    // `file://con` (stdin/stdout) is not supported yet.
+                    return Err(UriError::MissingPath);
+                }
+                Ok(Medium::File(PathBuf::from(&uri.path)))
+            }
+            "srt" => SrtTarget::from_uri(uri).map(|t| Medium::Srt(Box::new(t))),
+            other => Err(UriError::UnknownScheme(other.to_owned())),
+        }
+    }
+}
+
+/// Who starts the SRT connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Connects to the address (`mode=caller`; the default when a host is given).
+    Caller,
+    /// Waits on the address for one caller (`mode=listener`; the default without host).
+    Listener,
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Mode::Caller => "caller",
+            Mode::Listener => "listener",
+        })
+    }
+}
+
+/// An `srt://` URI interpreted: whom to call or where to listen, and how.
+#[derive(Debug, Clone)]
+pub struct SrtTarget {
+    /// Caller or listener.
+    pub mode: Mode,
+    /// The peer to call, or the local address to listen on.
+    pub addr: SocketAddr,
+    /// The socket options from the query (and the transtype preset).
+    pub options: SocketOptions,
+}
+
+/// The `srt://` keys that map directly onto a socket option.
+const OPTION_KEYS: &[(&str, SockOpt)] = &[
+    ("messageapi", SockOpt::MessageApi),
+    ("latency", SockOpt::Latency),
+    ("passphrase", SockOpt::Passphrase),
+    ("pbkeylen", SockOpt::PbKeyLen),
+    ("payloadsize", SockOpt::PayloadSize),
+    ("maxbw", SockOpt::MaxBw),
+    ("conntimeo", SockOpt::ConnTimeo),
+    ("linger", SockOpt::Linger),
+    ("streamid", SockOpt::StreamId),
+];
+
+impl SrtTarget {
+    /// Interprets an `srt://` URI: `mode` and `transtype` first (the
+    /// transtype preset resets other options, as in libsrt), then the other
+    /// keys in order; the result is validated as a whole.
+    pub fn from_uri(uri: &Uri) -> Result<SrtTarget, UriError> {
+        let port = uri.port.ok_or(UriError::MissingPort)?;
+        let mut mode = None;
+        let mut options = SocketOptions::live();
+        let mut rest = Vec::new();
+        for (key, value) in &uri.query {
+            let value = value
+                .as_deref()
+                .ok_or_else(|| UriError::MissingValue(key.clone()))?;
+            match key.as_str() {
+                "mode" => {
+                    mode = Some(match value.to_ascii_lowercase().as_str() {
+                        "caller" | "client" => Mode::Caller,
+                        "listener" | "server" => Mode::Listener,
+                        "rendezvous" => {
+                            return Err(bad(key, value, "rendezvous is not supported yet"))
+                        }
+                        _ => return Err(bad(key, value, "expected caller or listener")),
+                    })
+                }
+                "transtype" => {
+                    let t = match value.to_ascii_lowercase().as_str() {
+                        "live" => 0,
+                        "file" => 1,
+                        _ => return Err(bad(key, value, "expected live or file")),
+                    };
+                    set(
+                        &mut options,
+                        key,
+                        value,
+                        SockOpt::TransType,
+                        OptionValue::Int(t),
+                    )?;
+                }
+                _ => match OPTION_KEYS.iter().find(|(k, _)| k == key) {
+                    Some(&(_, opt)) => rest.push((key, value, opt)),
+                    None => {
+                        return Err(UriError::UnknownKey {
+                            scheme: "srt",
+                            key: key.clone(),
+                        })
+                    }
+                },
+            }
+        }
+        for (key, value, opt) in rest {
+            let v = option_value(key, value, opt)?;
+            set(&mut options, key, value, opt, v)?;
+        }
+        options.validate().map_err(|e| match e {
+            OptionError::InvalidParam { opt, reason } => UriError::BadValue {
+                key: opt.uri_key().to_owned(),
+                value: shown(opt.uri_key(), "(combined)"),
+                reason: reason.to_owned(),
+            },
+            other => UriError::Inconsistent(other.to_string()),
+        })?;
+        let mode = mode.unwrap_or(if uri.host.is_empty() {
+            Mode::Listener
+        } else {
+            Mode::Caller
+        });
+        let addr = match (mode, uri.host.as_str()) {
+            (Mode::Caller, "") => return Err(UriError::MissingHost),
+            (Mode::Listener, "") => SocketAddr::from(([0, 0, 0, 0], port)),
+            (_, host) => resolve(host, port)?,
+        };
+        Ok(SrtTarget {
+            mode,
+            addr,
+            options,
+        })
+    }
+}
+
+fn resolve(host: &str, port: u16) -> Result<SocketAddr, UriError> {
+    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        return Ok(SocketAddr::new(ip, port));
+    }
+    let err = |reason: String| UriError::Resolve {
+        host: host.to_owned(),
+        reason,
+    };
+    (host, port)
+        .to_socket_addrs()
+        .map_err(|e| err(e.to_string()))?
+        .next()
+        .ok_or_else(|| err("no address".into()))
+}
+
+/// The value as it may appear in a message: never a passphrase.
+fn shown(key: &str, value: &str) -> String {
+    if key == "passphrase" {
+        "***".into()
+    } else {
+        value.to_owned()
+    }
+}
+
+fn bad(key: &str, value: &str, reason: &str) -> UriError {
+    UriError::BadValue {
+        key: key.to_owned(),
+        value: shown(key, value),
+        reason: reason.to_owned(),
+    }
+}
+
+fn set(
+    options: &mut SocketOptions,
+    key: &str,
+    value: &str,
+    opt: SockOpt,
+    v: OptionValue,
+) -> Result<(), UriError> {
+    options.set(opt, v).map_err(|e| match e {
+        OptionError::InvalidParam { reason, .. } => bad(key, value, reason),
+        other => bad(key, value, &other.to_string()),
+    })
+}
+
+/// The text of a query value as the option's C type.
+fn option_value(key: &str, value: &str, opt: SockOpt) -> Result<OptionValue, UriError> {
+    use srt_proto::options::OptType;
+    let int = || {
+        value
+            .parse::<i64>()
+            .map_err(|_| bad(key, value, "expected an integer"))
+    };
+    Ok(match opt.opt_type() {
+        OptType::Bool => OptionValue::Bool(match value.to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => true,
+            "0" | "false" | "no" | "off" => false,
+            _ => {
+                return Err(bad(
+                    key,
+                    value,
+                    "expected 1/0, true/false, yes/no or on/off",
+                ))
+            }
+        }),
+        OptType::Int32 => OptionValue::Int(
+            i32::try_from(int()?).map_err(|_| bad(key, value, "out of the 32-bit range"))?,
+        ),
+        OptType::Int64 => OptionValue::Int64(int()?),
+        OptType::String => OptionValue::Str(value.as_bytes().to_vec()),
+        OptType::Linger => {
+            let secs =
+                i32::try_from(int()?).map_err(|_| bad(key, value, "out of the 32-bit range"))?;
+            if secs < 0 {
+                return Err(bad(key, value, "must not be negative (seconds)"));
+            }
+            OptionValue::Linger {
+                onoff: secs > 0,
+                secs,
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn target(text: &str) -> SrtTarget {
+        match Medium::parse(text).unwrap() {
+            Medium::Srt(t) => *t,
+            other => panic!("not srt: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn splits_every_part() {
+        let u = Uri::parse("SRT://127.0.0.1:9000/some/path?Mode=listener&flag&latency=20").unwrap();
+        assert_eq!(u.scheme, "srt");
+        assert_eq!(u.host, "127.0.0.1");
+        assert_eq!(u.port, Some(9000));
+        assert_eq!(u.path, "/some/path");
+        assert_eq!(
+            u.query,
+            vec![
+                ("mode".into(), Some("listener".into())),
+                ("flag".into(), None),
+                ("latency".into(), Some("20".into())),
+            ]
+        );
+        let u = Uri::parse("srt://[::1]:5000").unwrap();
+        assert_eq!((u.host.as_str(), u.port), ("::1", Some(5000)));
+        let u = Uri::parse("srt://:5000?mode=listener").unwrap();
+        assert_eq!((u.host.as_str(), u.port), ("", Some(5000)));
+        let u = Uri::parse("file:///tmp/a b.bin").unwrap();
+        assert_eq!((u.host.as_str(), u.path.as_str()), ("", "/tmp/a b.bin"));
+    }
+
+    #[test]
+    fn refuses_malformed_uris() {
+        assert!(matches!(
+            Uri::parse("/tmp/x"),
+            Err(UriError::MissingScheme(_))
+        ));
+        assert!(matches!(
+            Uri::parse("srt://host:99999"),
+            Err(UriError::BadPort(_))
+        ));
+        assert!(matches!(
+            Uri::parse("srt://host:0"),
+            Err(UriError::BadPort(_))
+        ));
+        assert!(matches!(
+            Medium::parse("rtmp://host:1"),
+            Err(UriError::UnknownScheme(s)) if s == "rtmp"
+        ));
+        assert!(matches!(
+            Medium::parse("srt://127.0.0.1"),
+            Err(UriError::MissingPort)
+        ));
+        assert!(matches!(
+            Medium::parse("srt://:9000?mode=caller"),
+            Err(UriError::MissingHost)
+        ));
+        assert!(matches!(
+            Medium::parse("file://con"),
+            Err(UriError::MissingPath)
+        ));
+    }
+
+    #[test]
+    fn mode_defaults_follow_the_host() {
+        let t = target("srt://127.0.0.1:9000");
+        assert_eq!(t.mode, Mode::Caller);
+        assert_eq!(t.addr, "127.0.0.1:9000".parse().unwrap());
+        let t = target("srt://:9000");
+        assert_eq!(t.mode, Mode::Listener);
+        assert_eq!(t.addr, "0.0.0.0:9000".parse().unwrap());
+        let t = target("srt://127.0.0.1:9000?mode=listener");
+        assert_eq!(t.mode, Mode::Listener);
+        assert_eq!(t.addr, "127.0.0.1:9000".parse().unwrap());
+    }
+
+    #[test]
+    fn keys_become_socket_options() {
+        let t = target(
+            "srt://127.0.0.1:9000?latency=200&transtype=file&messageapi=1&passphrase=0123456789ab\
+             &pbkeylen=32&payloadsize=1000&maxbw=1000000&conntimeo=5000&linger=7&streamid=x.bin",
+        );
+        let o = &t.options;
+        assert_eq!(o.transtype, srt_proto::handshake::TransType::File);
+        // Applied after the transtype preset, which would reset it.
+        assert_eq!(o.rcvlatency, Duration::from_millis(200));
+        assert!(o.messageapi);
+        assert_eq!(o.passphrase.as_ref().unwrap().as_bytes(), b"0123456789ab");
+        assert_eq!(o.pbkeylen, 32);
+        assert_eq!(o.payloadsize, 1000);
+        assert_eq!(o.maxbw, 1_000_000);
+        assert_eq!(o.conntimeo, Duration::from_secs(5));
+        assert_eq!(o.linger, Some(Duration::from_secs(7)));
+        assert_eq!(o.streamid.as_bytes(), b"x.bin");
+        let t = target("srt://127.0.0.1:9000?transtype=file&linger=0");
+        assert_eq!(t.options.linger, None);
+        let t = target("srt://127.0.0.1:9000");
+        assert_eq!(t.options.transtype, srt_proto::handshake::TransType::Live);
+    }
+
+    #[test]
+    fn bad_keys_and_values_name_the_key() {
+        let err = |text: &str| Medium::parse(text).unwrap_err().to_string();
+        let e = err("srt://127.0.0.1:9000?latencyy=20");
+        assert!(e.contains("unknown key \"latencyy\""), "{e}");
+        let e = err("srt://127.0.0.1:9000?latency=abc");
+        assert!(e.contains("\"latency\"") && e.contains("integer"), "{e}");
+        let e = err("srt://127.0.0.1:9000?pbkeylen=17");
+        assert!(
+            e.contains("\"pbkeylen\"") && e.contains("16, 24, 32"),
+            "{e}"
+        );
+        let e = err("srt://127.0.0.1:9000?mode=sideways");
+        assert!(e.contains("\"mode\""), "{e}");
+        let e = err("srt://127.0.0.1:9000?transtype=bulk");
+        assert!(e.contains("\"transtype\""), "{e}");
+        let e = err("srt://127.0.0.1:9000?messageapi=maybe");
+        assert!(e.contains("\"messageapi\""), "{e}");
+        let e = err("srt://127.0.0.1:9000?latency");
+        assert!(e.contains("\"latency\" has no value"), "{e}");
+        let e = err("srt://127.0.0.1:9000?passphrase=short");
+        assert!(e.contains("\"passphrase\"") && !e.contains("short"), "{e}");
+        let e = err("file:///tmp/x?append=1");
+        assert!(e.contains("unknown key \"append\""), "{e}");
+    }
+}

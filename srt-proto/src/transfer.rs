@@ -213,6 +213,8 @@ pub(crate) struct Transfer {
     ack_number: u32,
     next_ack_at: Instant,
     last_ack_seq: SeqNumber,
+    /// The last full ACK advertised no free receive buffer.
+    buffer_was_full: bool,
     last_ack_at: Instant,
     last_ackacked_seq: SeqNumber,
     ack_history: [(u32, SeqNumber, Instant); ACK_HISTORY],
@@ -346,6 +348,7 @@ impl Transfer {
             ack_number: 1,
             next_ack_at: s.now + ACK_INTERVAL,
             last_ack_seq: s.rcv_isn,
+            buffer_was_full: false,
             last_ack_at: s.now,
             last_ackacked_seq: s.rcv_isn,
             ack_history: [(0, s.rcv_isn, s.now); ACK_HISTORY],
@@ -935,12 +938,22 @@ impl Transfer {
         });
     }
 
+    /// Whether the last full ACK advertised no free buffer and the
+    /// application has read since: a window update is due even though no
+    /// new data arrived (libsrt's `bNeedFullAck`), or a sender that obeys
+    /// the window (libsrt's) would wait forever.
+    fn window_update_due(&self) -> bool {
+        self.buffer_was_full && self.rcv.free_packets() > 0
+    }
+
     fn full_ack(&mut self, now: Instant) {
         let ack_seq = self.rcv.ack_seq();
-        if ack_seq == self.last_ackacked_seq {
+        let window_update = self.window_update_due();
+        if ack_seq == self.last_ackacked_seq && !window_update {
             return;
         }
-        if ack_seq == self.last_ack_seq && now < self.last_ack_at + self.rtt.rto() {
+        if ack_seq == self.last_ack_seq && !window_update && now < self.last_ack_at + self.rtt.rto()
+        {
             return;
         }
         let ack_number = self.ack_number;
@@ -951,13 +964,15 @@ impl Transfer {
         };
         self.ack_history[ack_number as usize % ACK_HISTORY] = (ack_number, ack_seq, now);
         let (pkt_rate, byte_rate) = self.arrival.recv_rates();
+        let buffer_available = self.rcv.free_packets();
+        self.buffer_was_full = buffer_available == 0;
         self.ctrl.push_back(Ctrl::Ack(Ack {
             ack_number,
             ack_seq,
             info: AckInfo::Full {
                 rtt: self.rtt.srtt as u32,
                 rtt_var: self.rtt.rttvar as u32,
-                buffer_available: self.rcv.free_packets(),
+                buffer_available,
                 packet_recv_rate: pkt_rate,
                 link_capacity: self.arrival.link_capacity(),
                 recv_rate: byte_rate,
@@ -972,7 +987,7 @@ impl Transfer {
     pub(crate) fn poll_timeout(&self) -> Option<Instant> {
         let mut t: Option<Instant> = None;
         let mut at = |x: Instant| t = Some(t.map_or(x, |t| t.min(x)));
-        if self.rcv.ack_seq() != self.last_ackacked_seq {
+        if self.rcv.ack_seq() != self.last_ackacked_seq || self.window_update_due() {
             at(self.next_ack_at);
         }
         if self.nakreport && self.rcv.loss_ranges().next().is_some() {

@@ -405,3 +405,83 @@ fn control_loss_on_the_way_back_does_not_stall_the_sender() {
         assert!(mbps > 5.0, "{mbps:.2} Mbit/s");
     });
 }
+
+/// A receiver whose application stops reading fills its buffer and
+/// advertises no room (buffer available 0). Once the application reads
+/// again it must send a full ACK with the room even though no new data
+/// arrived (libsrt's `bNeedFullAck`): libsrt's sender obeys a zero window
+/// and would otherwise wait forever (a 200 MiB upload from
+/// srt-file-transmit hung this way).
+#[test]
+fn a_full_receive_buffer_reopens_with_a_window_update() {
+    use srt_proto::packet::{AckInfo, ControlBody, Packet};
+    use std::sync::{Arc, Mutex};
+    let mut net = Network::new(5, link(0.0));
+    let server = net.add_endpoint(addr(SERVER));
+    let client = net.add_endpoint(addr(CLIENT));
+    let mut opts = SocketOptions::file();
+    opts.rcvbuf_pkts = 64;
+    net.endpoint(server).listen(&opts, 5).unwrap();
+    let now = net.now();
+    let caller = net
+        .endpoint(client)
+        .connect(now, addr(SERVER), &opts)
+        .unwrap();
+    assert!(net.run_until(Duration::from_secs(3), |n| n
+        .events(client)
+        .contains(&Event::Connected { socket: caller })));
+    let accepted = net.endpoint(server).accept().unwrap();
+    // (ack seq, buffer available) of every full ACK the receiver sends.
+    let acks = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&acks);
+    net.set_tamper(move |from, _, d| {
+        if from != addr(SERVER) {
+            return;
+        }
+        if let Ok(Packet::Control(c)) = Packet::decode(d) {
+            if let ControlBody::Ack(ack) = c.body {
+                if let AckInfo::Full {
+                    buffer_available, ..
+                } = ack.info
+                {
+                    seen.lock().unwrap().push((ack.ack_seq, buffer_available));
+                }
+            }
+        }
+    });
+    let data = content(1 << 20);
+    let mut offset = 0;
+    while offset < data.len() {
+        let now = net.now();
+        match net
+            .endpoint(client)
+            .send(now, caller, &data[offset..], &MsgCtrl::default())
+        {
+            Ok(n) => offset += n,
+            Err(_) => break,
+        }
+    }
+    // The application does not read for a second: the buffer fills.
+    net.run_for(Duration::from_secs(1));
+    let full_at = {
+        let acks = acks.lock().unwrap();
+        let full = acks.iter().position(|&(_, avail)| avail == 0);
+        full.expect("the receiver never advertised a full buffer")
+    };
+    let stuck_seq = acks.lock().unwrap()[full_at].0;
+    // It reads once; no new data can have arrived since the window closed.
+    let mut buf = vec![0u8; 1 << 20];
+    let now = net.now();
+    let n = net.endpoint(server).recv(now, accepted, &mut buf).unwrap();
+    assert!(n.is_some_and(|i| i.len > 0));
+    net.run_for(Duration::from_millis(50));
+    let acks = acks.lock().unwrap();
+    let update = acks[full_at..]
+        .iter()
+        .find(|&&(seq, avail)| seq == stuck_seq && avail > 0);
+    assert!(
+        update.is_some(),
+        "no window update after the read: {:?}",
+        &acks[full_at..]
+    );
+}

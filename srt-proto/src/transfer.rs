@@ -196,7 +196,11 @@ pub(crate) struct Transfer {
 
     // sender
     snd: SendBuffer,
+    /// Losses the peer reported (NAK): what FileCC counts as loss.
     snd_loss: LossList,
+    /// Packets queued again by the retransmission timeout (file mode):
+    /// resent after `snd_loss`, but not loss reports.
+    snd_timed_out: LossList,
     cc: Cc,
     input_rate: InputRateEstimator,
     next_send_at: Instant,
@@ -334,6 +338,7 @@ impl Transfer {
             stats: Stats::new(s.now),
             snd: SendBuffer::new(c.snd_buf_packets, max_payload, s.snd_isn, MsgNumber::FIRST),
             snd_loss: LossList::for_window(c.snd_buf_packets),
+            snd_timed_out: LossList::for_window(c.snd_buf_packets),
             cc,
             input_rate,
             next_send_at: s.now,
@@ -685,6 +690,7 @@ impl Transfer {
             Err(_) => return,
         }
         self.snd_loss.remove_before(self.snd.first_seq());
+        self.snd_timed_out.remove_before(self.snd.first_seq());
         let rates = match ack.info {
             AckInfo::Full {
                 packet_recv_rate,
@@ -853,6 +859,7 @@ impl Transfer {
                         .on_snd_drop(dropped.packets as u32, dropped.bytes as u64);
                 }
                 self.snd_loss.remove_before(self.snd.first_seq());
+                self.snd_timed_out.remove_before(self.snd.first_seq());
             }
         }
         // An announced key not yet confirmed: KMREQ again every 1.5·SRTT,
@@ -877,19 +884,25 @@ impl Transfer {
                 .on_snd_drop(dropped.packets as u32, dropped.bytes as u64);
             self.queue_dropreq(&dropped);
         }
-        // Retransmission timeout: nothing acknowledged for too long (lost
-        // NAKs or ACKs). In file mode everything unacknowledged is resent
-        // (libsrt's fast retransmit); a live sender relies on NAK reports.
-        // (FileCC's LATEREXMIT: only when no NAKed loss is waiting anyway.)
+        // Retransmission timeout: nothing acknowledged for too long (a lost
+        // NAK or retransmission; file mode has no periodic NAK). A live
+        // sender relies on NAK reports. In file mode, as libsrt's LATEREXMIT
+        // (when no loss is waiting), everything unacknowledged is resent.
+        // Unlike libsrt, these packets are not put in the loss list FileCC
+        // reads: at 2% loss the timer fired several times a second, each
+        // time with hundreds of packets the receiver mostly had, the next
+        // NAK then counted them all as lost and FileCC slowed down for good
+        // (a 200 MiB upload to srt-file-transmit fell to under 20 Mbit/s).
         if !self.live
             && self.snd.next_unsent_seq() != self.snd.first_seq()
             && self.snd_loss.is_empty()
+            && self.snd_timed_out.is_empty()
             && now >= self.exp_deadline()
         {
             let first = self.snd.first_seq();
             let last = self.snd.next_unsent_seq() - 1;
             if let Some(range) = SeqRange::new(first, last) {
-                self.snd_loss.insert(range);
+                self.snd_timed_out.insert(range);
             }
             self.exp_count += 1;
             self.last_ack_rx = now;
@@ -993,7 +1006,7 @@ impl Transfer {
         if self.nakreport && self.rcv.loss_ranges().next().is_some() {
             at(self.next_nak_at);
         }
-        if !self.snd_loss.is_empty() || (self.snd.unsent() > 0 && self.window_open()) {
+        if self.rexmit_pending() || (self.snd.unsent() > 0 && self.window_open()) {
             at(self.next_send_at);
         }
         if let (Some(threshold), Some(oldest)) = (self.snd_drop_threshold, self.snd.oldest_origin())
@@ -1011,7 +1024,7 @@ impl Transfer {
         }
         if !self.live
             && self.snd.next_unsent_seq() != self.snd.first_seq()
-            && self.snd_loss.is_empty()
+            && !self.rexmit_pending()
         {
             at(self.exp_deadline());
         }
@@ -1028,7 +1041,22 @@ impl Transfer {
     pub(crate) fn wants_transmit(&self, now: Instant) -> bool {
         !self.ctrl.is_empty()
             || (now >= self.next_send_at
-                && (!self.snd_loss.is_empty() || (self.snd.unsent() > 0 && self.window_open())))
+                && (self.rexmit_pending() || (self.snd.unsent() > 0 && self.window_open())))
+    }
+
+    /// Whether a packet waits for retransmission (reported or timed out).
+    fn rexmit_pending(&self) -> bool {
+        !self.snd_loss.is_empty() || !self.snd_timed_out.is_empty()
+    }
+
+    /// The next packet to retransmit: reported losses first, then those the
+    /// retransmission timeout queued.
+    fn pop_rexmit(&mut self) -> Option<SeqNumber> {
+        if let Some(seq) = self.snd_loss.pop_first() {
+            self.snd_timed_out.remove(seq);
+            return Some(seq);
+        }
+        self.snd_timed_out.pop_first()
     }
 
     fn window_open(&self) -> bool {
@@ -1077,7 +1105,7 @@ impl Transfer {
         // libsrt's reduced retransmission (RETRANSMITALGO 1): a loss that
         // was resent less than SRTT − 4·RTTVar ago is not resent again.
         let holdoff = Duration::from_micros((self.rtt.srtt - 4 * self.rtt.rttvar).max(0) as u64);
-        while let Some(seq) = self.snd_loss.pop_first() {
+        while let Some(seq) = self.pop_rexmit() {
             if seq.offset_from(self.snd.first_seq()) < 0 {
                 continue;
             }
@@ -1095,6 +1123,7 @@ impl Transfer {
                 self.stats
                     .on_snd_drop(dropped.packets as u32, dropped.bytes as u64);
                 self.snd_loss.remove_range(dropped.range);
+                self.snd_timed_out.remove_range(dropped.range);
                 self.queue_dropreq(&dropped);
                 continue;
             }

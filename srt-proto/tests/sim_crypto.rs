@@ -55,6 +55,18 @@ impl Outcome {
 /// then keeps streaming for 2 s while they drain. Every delivered payload
 /// is checked against what was sent (its first 8 bytes name it).
 fn stream(net: &mut Network, rate_bps: u64, packets: u64, opts: &SocketOptions) -> Outcome {
+    stream_dir(net, rate_bps, packets, opts, false)
+}
+
+/// As [`stream`]; with `reverse` the listener's accepted socket sends and
+/// the caller receives (the key is the caller's, announced in its KMREQ).
+fn stream_dir(
+    net: &mut Network,
+    rate_bps: u64,
+    packets: u64,
+    opts: &SocketOptions,
+    reverse: bool,
+) -> Outcome {
     let server = net.add_endpoint(addr(SERVER));
     let client = net.add_endpoint(addr(CLIENT));
     net.endpoint(server).listen(opts, 5).unwrap();
@@ -69,6 +81,11 @@ fn stream(net: &mut Network, rate_bps: u64, packets: u64, opts: &SocketOptions) 
     });
     assert!(connected, "no connection");
     let accepted = net.endpoint(server).accept().expect("accepted");
+    let ((tx, tx_sock, tx_addr), (rx, rx_sock, rx_addr)) = if reverse {
+        ((server, accepted, SERVER), (client, caller, CLIENT))
+    } else {
+        ((client, caller, CLIENT), (server, accepted, SERVER))
+    };
 
     let period = Duration::from_nanos(PAYLOAD as u64 * 8 * 1_000_000_000 / rate_bps);
     let mut sent_at: Vec<Instant> = Vec::new();
@@ -80,7 +97,7 @@ fn stream(net: &mut Network, rate_bps: u64, packets: u64, opts: &SocketOptions) 
     loop {
         while net.step(next_send) {
             let now = net.now();
-            while let Some(info) = net.endpoint(server).recv(now, accepted, &mut buf).unwrap() {
+            while let Some(info) = net.endpoint(rx).recv(now, rx_sock, &mut buf).unwrap() {
                 assert_eq!(info.len, PAYLOAD);
                 let i = u64::from_be_bytes(buf[..8].try_into().unwrap());
                 assert!((i as usize) < sent_at.len(), "packet {i} never sent");
@@ -100,22 +117,16 @@ fn stream(net: &mut Network, rate_bps: u64, packets: u64, opts: &SocketOptions) 
         let i = sent_at.len() as u64;
         sent_at.push(now);
         let n = net
-            .endpoint(client)
-            .send(now, caller, &payload(i), &MsgCtrl::default())
+            .endpoint(tx)
+            .send(now, tx_sock, &payload(i), &MsgCtrl::default())
             .unwrap();
         assert_eq!(n, PAYLOAD);
         next_send += period;
     }
     let now = net.now();
-    let sender = net
-        .endpoint(client)
-        .socket_stats(now, caller, false)
-        .unwrap();
-    let receiver = net
-        .endpoint(server)
-        .socket_stats(now, accepted, false)
-        .unwrap();
-    let link = net.link_stats(addr(CLIENT), addr(SERVER)).unwrap();
+    let sender = net.endpoint(tx).socket_stats(now, tx_sock, false).unwrap();
+    let receiver = net.endpoint(rx).socket_stats(now, rx_sock, false).unwrap();
+    let link = net.link_stats(addr(tx_addr), addr(rx_addr)).unwrap();
     Outcome {
         sent: packets,
         delivered,
@@ -161,37 +172,49 @@ fn assert_in_order(o: &Outcome) {
 /// arrives late (seen with seed 21, key refresh or not).
 #[test]
 fn key_refresh_every_1000_packets_at_5pct_loss_loses_nothing() {
-    for mode in [CryptoMode::AesCtr, CryptoMode::AesGcm] {
+    for (mode, reverse) in [
+        (CryptoMode::AesCtr, false),
+        (CryptoMode::AesGcm, false),
+        (CryptoMode::AesGcm, true),
+    ] {
+        let label = format!(
+            "{mode:?} {}",
+            if reverse {
+                "listener -> caller"
+            } else {
+                "caller -> listener"
+            }
+        );
         let started = std::time::Instant::now();
         let mut opts = encrypted(mode, Duration::from_millis(300));
         opts.kmrefreshrate = 1000;
         opts.kmpreannounce = 100;
         let mut net = Network::new(21, lossy(0.05));
-        let o = stream(&mut net, 20_000_000, 100_000, &opts);
+        let o = stream_dir(&mut net, 20_000_000, 100_000, &opts, reverse);
         let missing = o.missing();
         assert!(
             missing.is_empty(),
-            "{mode:?}: {} lost: {:?}..., undecrypted {}, rcv drops {}",
+            "{label}: {} lost: {:?}..., undecrypted {}, rcv drops {}",
             missing.len(),
             &missing[..missing.len().min(20)],
             o.receiver.pkt_rcv_undecrypt_total,
             o.receiver.pkt_rcv_drop_total
         );
         assert_in_order(&o);
-        assert!(o.corrupted.is_empty(), "{mode:?}: {:?}", o.corrupted);
-        assert_eq!(o.receiver.pkt_rcv_undecrypt_total, 0, "{mode:?}");
-        assert_eq!(o.receiver.pkt_rcv_drop_total, 0, "{mode:?}");
+        assert!(o.corrupted.is_empty(), "{label}: {:?}", o.corrupted);
+        assert_eq!(o.receiver.pkt_rcv_undecrypt_total, 0, "{label}");
+        assert_eq!(o.receiver.pkt_rcv_drop_total, 0, "{label}");
         // The link really lost packets, and retransmissions (encrypted with
         // the key each packet first went out with) repaired them.
-        assert!(o.link_lost > 4_000, "{mode:?}: {}", o.link_lost);
+        assert!(o.link_lost > 4_000, "{label}: {}", o.link_lost);
         assert!(
             o.receiver.pkt_rcv_loss_total > 4_000,
-            "{mode:?}: {}",
+            "{label}: {}",
             o.receiver.pkt_rcv_loss_total
         );
         assert!(o.sender.pkt_retrans_total >= o.receiver.pkt_rcv_loss_total);
         eprintln!(
-            "{mode:?}: {} packets sent, {} delivered, link lost {}, receiver loss {}, retransmitted {}, {:.1} s of stream in {:.1} s",
+            "{label}: {} packets sent, {} delivered, link lost {}, receiver loss {}, retransmitted {}, {:.1} s of stream in {:.1} s",
             o.sent,
             o.delivered.len(),
             o.link_lost,

@@ -1,7 +1,7 @@
 //! Encryption against libsrt 1.5.1 (`srt-live-transmit`, `srt-file-transmit`):
 //!
 //! - live mode, AES-128/192/256 in both directions, content verified;
-//! - file mode (AES-256, 1% loss through `srt-relay`), both directions,
+//! - file mode (AES-128/192/256, 1% loss through `srt-relay`), both directions,
 //!   verified by SHA-1;
 //! - with `SRTO_ENFORCEDENCRYPTION`: a wrong or one-sided passphrase is
 //!   refused with the codes libsrt logs;
@@ -256,11 +256,11 @@ fn lossy_relay(forward: SocketAddr, seed: u64) -> (Proc, SocketAddr) {
     common::relay(forward, seed, &["--loss", "0.01", "--delay-ms", "5"])
 }
 
-fn file_options() -> SocketOptions {
+fn file_options(key_len: u8) -> SocketOptions {
     let mut o = SocketOptions::file()
         .passphrase(PASS)
         .unwrap()
-        .pbkeylen(32)
+        .pbkeylen(key_len)
         .unwrap();
     o.conntimeo = Duration::from_secs(10);
     o
@@ -268,16 +268,23 @@ fn file_options() -> SocketOptions {
 
 #[test]
 fn file_mode_libsrt_encrypts_a_file_to_us() {
+    for key_len in [16, 24, 32] {
+        libsrt_encrypts_a_file_to_us(key_len);
+    }
+}
+
+fn libsrt_encrypts_a_file_to_us(key_len: u8) {
     let data = file_data(0xC0DE_0001, FILE_LEN);
     let dir = scratch("to-us");
     let input = dir.join("in").join("upload.bin");
     std::fs::write(&input, &data).unwrap();
 
     let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap(), 71).unwrap();
-    d.endpoint.listen(&file_options(), 5).unwrap();
+    d.endpoint.listen(&file_options(key_len), 5).unwrap();
     let (relay, relay_addr) = lossy_relay(d.local_addr(), 21);
     let src = format!("file://{}", input.display());
-    let dst = format!("srt://{relay_addr}?streamid=upload.bin&passphrase={PASS}&pbkeylen=32");
+    let dst =
+        format!("srt://{relay_addr}?streamid=upload.bin&passphrase={PASS}&pbkeylen={key_len}");
     let sft = Proc::spawn("srt-file-transmit", &[&src, &dst]);
     assert!(
         d.run_until(Duration::from_secs(10), |e| matches!(
@@ -330,7 +337,8 @@ fn file_mode_libsrt_encrypts_a_file_to_us() {
     let (status, out) = sft.wait(Duration::from_secs(5));
     println!("{}", relay.stop().trim());
     println!(
-        "libsrt -> us (AES-256, file mode): {} bytes in {took:.2?}, {} retransmitted packets received, sha1 {}",
+        "libsrt -> us (AES-{}, file mode): {} bytes in {took:.2?}, {} retransmitted packets received, sha1 {}",
+        u32::from(key_len) * 8,
         got.len(),
         stats.pkt_rcv_retrans,
         sha1_hex(&got)
@@ -352,16 +360,22 @@ fn file_mode_libsrt_encrypts_a_file_to_us() {
 
 #[test]
 fn file_mode_we_encrypt_a_file_to_libsrt() {
+    for key_len in [16, 24, 32] {
+        we_encrypt_a_file_to_libsrt(key_len);
+    }
+}
+
+fn we_encrypt_a_file_to_libsrt(key_len: u8) {
     let data = file_data(0xC0DE_0002, FILE_LEN);
     let dir = scratch("to-libsrt");
     let port = free_port();
-    let src = format!("srt://127.0.0.1:{port}?mode=listener&passphrase={PASS}&pbkeylen=32");
+    let src = format!("srt://127.0.0.1:{port}?mode=listener&passphrase={PASS}&pbkeylen={key_len}");
     let dst = format!("file://{}/", dir.join("out").display());
     let sft = Proc::spawn("srt-file-transmit", &[&src, &dst]);
     let (relay, relay_addr) = lossy_relay(format!("127.0.0.1:{port}").parse().unwrap(), 22);
 
     let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap(), 72).unwrap();
-    let opts = file_options().stream_id("download.bin").unwrap();
+    let opts = file_options(key_len).stream_id("download.bin").unwrap();
     let id = d
         .endpoint
         .connect(Instant::now(), relay_addr, &opts)
@@ -426,7 +440,8 @@ fn file_mode_we_encrypt_a_file_to_libsrt() {
     let got = std::fs::read(dir.join("out").join("download.bin"))
         .unwrap_or_else(|e| panic!("srt-file-transmit wrote nothing ({e}): {status:?} {out}"));
     println!(
-        "us -> libsrt (AES-256, file mode): {} bytes in {took:.2?}, sha1 {}",
+        "us -> libsrt (AES-{}, file mode): {} bytes in {took:.2?}, sha1 {}",
+        u32::from(key_len) * 8,
         got.len(),
         sha1_hex(&got)
     );

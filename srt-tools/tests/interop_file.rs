@@ -203,7 +203,7 @@ impl Tracer {
 fn print_stats(who: &str, d: &mut UdpDriver, id: srt_proto::packet::SocketId) {
     if let Some(s) = d.endpoint.socket_stats(Instant::now(), id, false) {
         println!(
-            "{who}: sent {} unique {} retrans {} snd-loss {} | recv {} unique {} rcv-loss {} rcv-retrans {} drop {} | ack sent {} recv {} nak sent {} recv {} | rcv-buf {} pkts, avail {} B | flow {} cwnd {} flight {} period {:.1} us | rtt {:.1} ms",
+            "{who}: sent {} unique {} retrans {} snd-loss {} | recv {} unique {} rcv-loss {} rcv-retrans {} drop {} | ack sent {} recv {} nak sent {} recv {} | rcv-buf {} pkts, avail {} B | flow {} cwnd {} flight {} period {:.1} us | rtt {:.1} ms | bw {:.1} Mbit/s",
             s.pkt_sent_total,
             s.pkt_sent_unique_total,
             s.pkt_retrans_total,
@@ -224,6 +224,7 @@ fn print_stats(who: &str, d: &mut UdpDriver, id: srt_proto::packet::SocketId) {
             s.pkt_flight_size,
             s.us_pkt_snd_period,
             s.ms_rtt,
+            s.mbps_bandwidth,
         );
     }
 }

@@ -34,7 +34,17 @@
 //! measurement are not averaged in, the first measurement replaces the
 //! placeholder, and if slow start ended before it, the period is set from
 //! it when it arrives (what libsrt does when the measurement wins the
-//! race). Everything after the first measurement is libsrt's arithmetic.
+//! race).
+//!
+//! A second deviation: after that, a receive-rate or capacity word that is
+//! not positive is not averaged in either. libsrt's receiver sends 0 when
+//! fewer than 9 of its 16 arrival intervals pass its median filter, and
+//! INT_MIN (`ceilPerMega` of a zero median) when most intervals are 0 µs,
+//! which is what batched sends through a bursty path produce. Averaged in,
+//! they drive the delivery rate and with it the window to nothing, or make
+//! the capacity negative so the rate never increases again: a 200 MiB
+//! upload to srt-file-transmit through `srt-relay` at 2% loss fell from
+//! ~450 to under 50 Mbit/s, or hung. Everything else is libsrt's arithmetic.
 //!
 //! Floating-point arithmetic follows libsrt operation by operation (doubles),
 //! so periods are bit-identical; the period is truncated to whole µs only
@@ -215,11 +225,11 @@ impl FileCc {
     /// after the RTT update; `rates` are words 4 and 5 of a full ACK (`None`
     /// for a small ACK) and `srtt_us` the sender's smoothed RTT.
     ///
-    /// The rates are always averaged in (libsrt `avg_iir<8>`), except the
-    /// receive rate before its first measurement (see the module doc): words
-    /// 0 and 1 are skipped, the first larger one replaces the placeholder,
-    /// and if slow start already ended it also sets the period to
-    /// 10⁶ / rate at once. The window and period otherwise change at most
+    /// The rates are averaged in (libsrt `avg_iir<8>`), except words that
+    /// are not positive (no measurement, see the module doc) and the
+    /// receive rate before its first measurement: words 0 and 1 are
+    /// skipped, the first larger one replaces the placeholder, and if slow
+    /// start already ended it also sets the period to 10⁶ / rate at once. The window and period otherwise change at most
     /// once per 10 ms rate-control interval.
     pub fn on_ack(
         &mut self,
@@ -229,10 +239,16 @@ impl FileCc {
         srtt_us: i64,
     ) {
         if let Some(r) = rates {
-            self.bandwidth = avg_iir8(self.bandwidth, rate_word(r.link_capacity_pkts));
+            // Words that are not positive are no measurement (module doc).
+            let capacity = rate_word(r.link_capacity_pkts);
+            if capacity > 0 {
+                self.bandwidth = avg_iir8(self.bandwidth, capacity);
+            }
             let rate = rate_word(r.recv_rate_pkts);
             if self.rate_measured {
-                self.delivery_rate = avg_iir8(self.delivery_rate, rate);
+                if rate > 0 {
+                    self.delivery_rate = avg_iir8(self.delivery_rate, rate);
+                }
             } else if rate > UNMEASURED_RATE {
                 self.rate_measured = true;
                 self.delivery_rate = rate;
@@ -652,12 +668,31 @@ mod tests {
         // A small ACK carries no rates.
         cc.on_ack(t0 + ms(3), seq(1002), None, SRTT);
         assert_eq!(cc.delivery_rate_pkts(), 1125);
-        // Now 0 is averaged in, as libsrt does; a "negative" word (bit 31)
-        // counts as 0: (7·1125 + 0) / 8 = 984, then 861.
+        // 0 (too few samples) and a "negative" word (INT_MIN, all 0 µs)
+        // are no measurement, unlike libsrt: the rate stays.
         cc.on_ack(t0 + ms(4), seq(1003), rates(0, 829), SRTT);
-        assert_eq!(cc.delivery_rate_pkts(), 984);
+        assert_eq!(cc.delivery_rate_pkts(), 1125);
         cc.on_ack(t0 + ms(5), seq(1003), rates(0x8000_0000, 829), SRTT);
-        assert_eq!(cc.delivery_rate_pkts(), 861);
+        assert_eq!(cc.delivery_rate_pkts(), 1125);
+        // (7·1125 + 125) / 8 = 1000.
+        cc.on_ack(t0 + ms(6), seq(1004), rates(125, 829), SRTT);
+        assert_eq!(cc.delivery_rate_pkts(), 1000);
+    }
+
+    #[test]
+    fn a_capacity_word_that_is_not_positive_is_ignored() {
+        let (mut cc, t0) = cc();
+        cc.on_ack(t0 + ms(1), seq(1001), rates(1000, 5000), SRTT);
+        // (7·1 + 5000) / 8 = 625.
+        assert_eq!(cc.bandwidth_pkts(), 625);
+        // libsrt's receiver sends INT_MIN (0x8000_0000) when its probe
+        // intervals are mostly 0 µs; 0 is no measurement either.
+        cc.on_ack(t0 + ms(2), seq(1002), rates(1000, 0x8000_0000), SRTT);
+        cc.on_ack(t0 + ms(3), seq(1003), rates(1000, 0), SRTT);
+        assert_eq!(cc.bandwidth_pkts(), 625);
+        cc.on_ack(t0 + ms(4), seq(1004), rates(1000, 5000), SRTT);
+        // (7·625 + 5000) / 8 = 1171.
+        assert_eq!(cc.bandwidth_pkts(), 1171);
     }
 
     #[test]

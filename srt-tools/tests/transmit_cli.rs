@@ -143,8 +143,8 @@ fn malformed_uris_are_refused() {
     assert!(e.contains("unknown scheme \"tcp\""), "{e}");
     let e = refused(&["file:///dev/null", "srt://127.0.0.1:99999"]);
     assert!(e.contains("bad port"), "{e}");
-    let e = refused(&["file:///dev/null", "srt://127.0.0.1:9"]);
-    assert!(e.contains("transtype=file"), "{e}");
+    let e = refused(&["udp://:9", "udp://127.0.0.1:10"]);
+    assert!(e.contains("must be srt://"), "{e}");
     let e = refused(&["file:///dev/null"]);
     assert!(e.to_lowercase().contains("usage"), "{e}");
 }

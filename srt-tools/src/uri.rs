@@ -725,4 +725,46 @@ mod tests {
         let e = err("file:///tmp/x?append=1");
         assert!(e.contains("unknown key \"append\""), "{e}");
     }
+
+    #[test]
+    fn live_keys_and_local_addresses() {
+        let t = target(
+            "srt://127.0.0.1:9000?rcvlatency=300&peerlatency=400&inputbw=1000000&oheadbw=50\
+             &peeridletimeo=9000&tlpktdrop=0&nakreport=0&enforcedencryption=0&cryptomode=2\
+             &sndbuf=2000000&rcvbuf=3000000&fc=10000&mss=1360&lossmaxttl=5&minversion=0x010300\
+             &kmrefreshrate=1000&kmpreannounce=100&adapter=127.0.0.2&port=7000",
+        );
+        let o = &t.options;
+        assert_eq!(o.rcvlatency, Duration::from_millis(300));
+        assert_eq!(o.peerlatency, Duration::from_millis(400));
+        assert_eq!(t.mode, Mode::Caller);
+        assert_eq!(t.local_addr(), "127.0.0.2:7000".parse().unwrap());
+        let t = target("srt://127.0.0.1:9000?mode=rendezvous");
+        assert_eq!(t.mode, Mode::Rendezvous);
+        assert_eq!(t.local_addr(), "0.0.0.0:9000".parse().unwrap());
+        let t = target("srt://:9000?adapter=127.0.0.1");
+        assert_eq!(t.mode, Mode::Listener);
+        assert_eq!(t.local_addr(), "127.0.0.1:9000".parse().unwrap());
+        assert!(Medium::parse("srt://:9000?mode=rendezvous").is_err());
+    }
+
+    #[test]
+    fn udp_uris() {
+        let Medium::Udp(u) = Medium::parse("udp://:5000?rcvbuf=4194304").unwrap() else {
+            panic!()
+        };
+        assert_eq!(u.addr, "0.0.0.0:5000".parse().unwrap());
+        assert!(u.no_host && !u.multicast);
+        assert_eq!(u.rcvbuf, Some(4_194_304));
+        let Medium::Udp(u) =
+            Medium::parse("udp://@239.1.1.1:5000?adapter=127.0.0.1&ttl=4").unwrap()
+        else {
+            panic!()
+        };
+        assert!(u.multicast);
+        assert_eq!(u.adapter, Some("127.0.0.1".parse().unwrap()));
+        assert_eq!(u.ttl, Some(4));
+        assert!(Medium::parse("udp://127.0.0.1").is_err());
+        assert!(Medium::parse("udp://:5000?iptos=256").is_err());
+    }
 }

@@ -899,7 +899,8 @@ pub fn send_live(
         d.events.clear();
     }
     // The input ended: let what is queued go out and be acknowledged (for
-    // at most the latency plus a second), then close without linger.
+    // at most the latency plus a second), wait out the peer's TSBPD delay,
+    // then close without linger.
     let limit = Instant::now() + target.options.peerlatency + Duration::from_secs(1);
     while Instant::now() < limit {
         let queued = d
@@ -910,6 +911,21 @@ pub fn send_live(
             break;
         }
         d.turn(TURN)?;
+        if broken(&d, id).is_some() {
+            return Ok(summary(bytes, messages, false));
+        }
+        d.events.clear();
+    }
+    // Acknowledged is not yet delivered: the peer holds the last packets
+    // for its TSBPD delay, and libsrt drops what it holds when SHUTDOWN
+    // comes. Give it that long (plus a margin) before closing.
+    let hold = d
+        .endpoint
+        .socket_stats(Instant::now(), id, false)
+        .map_or(0, |s| s.ms_snd_tsb_pd_delay.max(0) as u64);
+    let until = Instant::now() + Duration::from_millis(hold + 50);
+    while Instant::now() < until {
+        d.turn(until.saturating_duration_since(Instant::now()).min(TURN))?;
         if broken(&d, id).is_some() {
             return Ok(summary(bytes, messages, false));
         }

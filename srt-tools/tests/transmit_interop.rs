@@ -445,6 +445,52 @@ fn live_libsrt_to_srt_transmit_stdout() {
     Tally::of(&messages).assert_complete("srt-live-transmit -> srt-transmit file://con");
 }
 
+/// Live input from stdin (`file://con`, 1316-byte messages) → srt-transmit
+/// (caller) → srt-live-transmit (listener) → its stdout: the same bytes.
+/// srt-transmit exits 0 at the end of its input, after the peer's TSBPD
+/// delay (libsrt drops what it still holds when SHUTDOWN arrives).
+#[test]
+fn live_stdin_to_libsrt_stdout() {
+    let dir = scratch("stdin");
+    let input = dir.join("in.bin");
+    let output = dir.join("out.bin");
+    let data: Vec<u8> = (0..1000).flat_map(datagram).collect();
+    std::fs::write(&input, &data).unwrap();
+    let port = free_port();
+    let mut slt = Command::new("srt-live-transmit")
+        .args([
+            "-a:no",
+            &format!("srt://127.0.0.1:{port}?mode=listener"),
+            "file://con",
+        ])
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&output).unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("cannot run srt-live-transmit: run `cargo xtask ci`, which installs it");
+    std::thread::sleep(Duration::from_millis(300));
+    let t = Instant::now();
+    let ours = Command::new(BIN)
+        .args([
+            "file://con",
+            &format!("srt://127.0.0.1:{port}?maxbw=2000000"),
+        ])
+        .stdin(std::fs::File::open(&input).unwrap())
+        .output()
+        .unwrap();
+    let took = t.elapsed();
+    std::thread::sleep(Duration::from_millis(300));
+    let _ = slt.kill();
+    let _ = slt.wait();
+    let err = String::from_utf8_lossy(&ours.stderr);
+    println!("srt-transmit ({took:.2?}): {err}");
+    assert!(ours.status.success(), "{:?}", ours.status);
+    let got = std::fs::read(&output).unwrap();
+    assert_eq!(got.len(), data.len(), "length differs");
+    assert!(got == data, "content differs");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 // ---------------------------------------------------------------- files
 
 /// Writes `len` pseudo-random bytes; returns their SHA-1.

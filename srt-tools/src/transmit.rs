@@ -37,6 +37,9 @@ const TURN: Duration = Duration::from_millis(10);
 const MAX_INPUT_PER_TURN: usize = 256;
 /// Room for any UDP datagram.
 const DATAGRAM: usize = 65_536;
+/// How long a file sender keeps the connection once everything is
+/// acknowledged, before SHUTDOWN (see [`send_file`]).
+const CLOSE_GRACE: Duration = Duration::from_millis(50);
 
 /// Why a transfer failed.
 #[derive(Debug, thiserror::Error)]
@@ -440,10 +443,47 @@ pub fn send_file(
         }
         d.events.clear();
     }
-    // Linger: SHUTDOWN goes once everything is acknowledged.
+    // Linger: SHUTDOWN goes once everything is acknowledged. Before it, a
+    // grace period once all is acknowledged: libsrt 1.5.1's srt-file-transmit
+    // sometimes stops reading the data it acknowledged but had not yet
+    // read when SHUTDOWN arrives at once (1 run in ~6 here: 8005600 of
+    // 8388608 bytes written, then "Connection closed, reading buffer
+    // remains" forever); libsrt's own sender polls its buffer every 250 ms
+    // and so never closes that early.
     let linger = target.options.linger.unwrap_or(Duration::ZERO);
     let closing = Instant::now();
-    d.endpoint.close(closing, id, CloseMode::Linger)?;
+    let mut acked_at = None;
+    loop {
+        let now = Instant::now();
+        let queued_pkts = d
+            .endpoint
+            .socket_stats(now, id, false)
+            .map_or(0, |s| s.pkt_snd_buf);
+        if queued_pkts == 0 {
+            let at = *acked_at.get_or_insert(now);
+            if now >= at + CLOSE_GRACE {
+                break;
+            }
+        }
+        if now >= closing + linger {
+            break;
+        }
+        stats.tick(&mut d, id);
+        d.turn(TURN)?;
+        if let Some(cause) = broken(&d, id) {
+            if cause == BreakCause::PeerShutdown && acked_at.is_some() {
+                break;
+            }
+            return Err(TransmitError::Broken {
+                cause,
+                bytes: queued,
+            });
+        }
+        d.events.clear();
+    }
+    // The transfer's time ends when everything was acknowledged.
+    let done_at = acked_at;
+    d.endpoint.close(Instant::now(), id, CloseMode::Linger)?;
     loop {
         stats.tick(&mut d, id);
         if d.events.contains(&Event::Closed { socket: id }) {
@@ -458,7 +498,7 @@ pub fn send_file(
         d.events.clear();
         d.turn(TURN)?;
     }
-    let elapsed = start.elapsed();
+    let elapsed = done_at.unwrap_or_else(Instant::now).duration_since(start);
     progress.finish(queued);
     if !linger.is_zero() && closing.elapsed() >= linger {
         return Err(TransmitError::LingerExpired(linger));

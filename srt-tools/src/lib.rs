@@ -1,13 +1,15 @@
 //! Command-line programs built on the SRT stack.
 //!
-//! So far: `srt-transmit` ([`transmit`], with its URIs in [`uri`]), file
-//! transfer over SRT in the syntax of libsrt's `srt-live-transmit`;
+//! So far: `srt-transmit` ([`transmit`], with its URIs in [`uri`] and its
+//! statistics reports in [`stats`]), live streams and file transfer over
+//! SRT in the syntax of libsrt's `srt-live-transmit`;
 //! `srt-relay` ([`relay`]), a UDP relay between loopback ports that impairs
 //! traffic (loss, delay, jitter, reordering, duplication, rate limit) for
 //! tests without netem; and [`udp_driver`], the smallest blocking driver of
 //! the engine on a std UDP socket.
 
 pub mod relay;
+pub mod stats;
 pub mod transmit;
 pub mod udp_driver;
 pub mod uri;

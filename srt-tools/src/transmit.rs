@@ -1,24 +1,45 @@
 //! What `srt-transmit` does, as a library: move bytes between a [`Medium`]
 //! and an SRT connection driven by a [`UdpDriver`].
 //!
-//! So far only file transfer: a file to an SRT socket ([`send_file`]) and
-//! an SRT socket to a file ([`receive_file`]), either side caller or
-//! listener. Live streams, `udp://` and `file://con` come later; [`run`]
-//! is where a new pair of media is dispatched.
+//! [`run`] dispatches on the pair of media and the SRT side's transtype:
+//! - file mode (`transtype=file`): a file or stdin to SRT ([`send_file`]),
+//!   SRT to a file or stdout ([`receive_file`]); the sender closes with
+//!   linger so that everything is acknowledged first.
+//! - live mode (the default, as in srt-live-transmit): UDP datagrams, a
+//!   file or stdin to SRT, each datagram or chunk one live message
+//!   ([`send_live`]); SRT to UDP (one datagram per message), a file or
+//!   stdout ([`receive_live`]). No automatic reconnection: the program
+//!   ends when the input ends or the peer closes.
+//!
+//! Either way the SRT side is a caller, a listener (one connection) or a
+//! rendezvous party, and runs on one [`UdpDriver`] whose waits also wake
+//! for the input.
 
+use crate::stats::{StatsConfig, StatsReporter};
 use crate::udp_driver::UdpDriver;
-use crate::uri::{Medium, Mode, SrtTarget};
+use crate::uri::{Medium, Mode, SrtTarget, UdpTarget};
 use srt_proto::handshake::TransType;
 use srt_proto::packet::{RejectReason, SocketId};
 use srt_proto::{BreakCause, CloseMode, Event, MsgCtrl, SendError};
 use std::fs::File;
-use std::io::{Read, Write};
-use std::net::SocketAddr;
+use std::io::{IsTerminal, Read, Write};
+use std::net::{SocketAddr, UdpSocket};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The longest one driver turn waits for datagrams.
 const TURN: Duration = Duration::from_millis(10);
+/// The most input datagrams or chunks taken in one turn, so that the
+/// engine gets to send (and ACK) in time under a flood.
+const MAX_INPUT_PER_TURN: usize = 256;
+/// Room for any UDP datagram.
+const DATAGRAM: usize = 65_536;
+/// How long a file sender keeps the connection once everything is
+/// acknowledged, before SHUTDOWN (see [`send_file`]).
+const CLOSE_GRACE: Duration = Duration::from_millis(50);
 
 /// Why a transfer failed.
 #[derive(Debug, thiserror::Error)]
@@ -31,9 +52,17 @@ pub enum TransmitError {
         /// The error.
         source: std::io::Error,
     },
-    /// The UDP socket failed.
+    /// The SRT side's UDP socket failed.
     #[error("UDP socket: {0}")]
     Socket(#[from] std::io::Error),
+    /// A `udp://` medium could not be opened or used.
+    #[error("udp://{addr}: {source}")]
+    Udp {
+        /// The address bound or sent to.
+        addr: SocketAddr,
+        /// The error.
+        source: std::io::Error,
+    },
     /// The engine refused to connect or listen.
     #[error("{0}")]
     Endpoint(#[from] srt_proto::EndpointError),
@@ -74,8 +103,12 @@ pub enum TransmitError {
 pub struct Summary {
     /// Payload bytes moved.
     pub bytes: u64,
+    /// Messages (live) or chunks (file) moved.
+    pub messages: u64,
     /// From connection (or accept) to the end.
     pub elapsed: Duration,
+    /// Whether the run ended because it was interrupted (SIGINT/SIGTERM).
+    pub interrupted: bool,
 }
 
 impl Summary {
@@ -86,71 +119,98 @@ impl Summary {
 }
 
 /// Transfer settings that are not in the URIs.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Settings {
-    /// Bytes read from the input (and from the socket) at a time; in the
-    /// message API, the size of each message.
-    pub chunk: usize,
+    /// Bytes read from the input at a time: in file mode, and in the
+    /// message API the size of each message (default 1 MiB); in live mode
+    /// the size of each message read from a file or stdin (default: the
+    /// payload size). `None`: the default.
+    pub chunk: Option<usize>,
     /// Seed of the engine's random numbers (socket IDs, ISN, keys).
     pub seed: u64,
-    /// Print the connection's statistics to stderr this often.
-    pub stats_every: Option<Duration>,
+    /// When and how to print the connection's statistics.
+    pub stats: StatsConfig,
+    /// Log each connection as it is made (to stderr).
+    pub verbose: bool,
+    /// Show a progress line on stderr during file transfers.
+    pub progress: bool,
+    /// Set (by a signal handler) to stop: the connection is closed and the
+    /// run ends successfully.
+    pub stop: Option<Arc<AtomicBool>>,
 }
 
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            chunk: 1 << 20,
-            seed: 0,
-            stats_every: None,
-        }
+impl Settings {
+    fn stopped(&self) -> bool {
+        self.stop
+            .as_ref()
+            .is_some_and(|s| s.load(Ordering::Relaxed))
     }
 }
 
 /// Moves `input` to `output`.
 pub fn run(input: &Medium, output: &Medium, settings: &Settings) -> Result<Summary, TransmitError> {
     match (input, output) {
-        (Medium::File(path), Medium::Srt(target)) => send_file(path, target, settings),
-        (Medium::Srt(target), Medium::File(path)) => receive_file(target, path, settings),
+        (Medium::Srt(_), Medium::Srt(_)) => Err(TransmitError::Unsupported(
+            "srt:// to srt:// is not supported yet".into(),
+        )),
+        (Medium::Srt(target), sink) if target.options.transtype == TransType::File => match sink {
+            Medium::File(path) => receive_file(target, path, settings),
+            Medium::Console => receive_file(target, Path::new("-"), settings),
+            _ => Err(TransmitError::Unsupported(
+                "transtype=file writes to file:///path or file://con; use live mode for udp://"
+                    .into(),
+            )),
+        },
+        (Medium::Srt(target), sink) => receive_live(target, sink, settings),
+        (source, Medium::Srt(target)) if target.options.transtype == TransType::File => {
+            match source {
+                Medium::File(path) => send_file(path, target, settings),
+                Medium::Console => send_file(Path::new("-"), target, settings),
+                _ => Err(TransmitError::Unsupported(
+                    "transtype=file reads file:///path or file://con; use live mode for udp://"
+                        .into(),
+                )),
+            }
+        }
+        (source, Medium::Srt(target)) => send_live(source, target, settings),
         _ => Err(TransmitError::Unsupported(
-            "only file:// -> srt:// and srt:// -> file:// are supported so far".into(),
+            "one of the two media must be srt://".into(),
         )),
     }
 }
 
-fn require_file_mode(target: &SrtTarget) -> Result<(), TransmitError> {
-    if target.options.transtype == TransType::File {
-        Ok(())
-    } else {
-        Err(TransmitError::Unsupported(
-            "only file transfer is supported so far: add transtype=file to the srt:// URI".into(),
-        ))
-    }
-}
-
-/// Binds the driver for a target: a caller on an ephemeral port of the
-/// peer's address family, a listener on its address.
+/// Binds the driver for a target: a caller on `adapter:port` (any
+/// address of the peer's family and an ephemeral port by default), a
+/// listener on its address, a rendezvous party on `adapter:port` (the
+/// peer's port by default, as libsrt).
 fn bind(target: &SrtTarget, settings: &Settings) -> Result<UdpDriver, TransmitError> {
-    let local = match target.mode {
-        Mode::Listener => target.addr,
-        Mode::Caller if target.addr.is_ipv4() => SocketAddr::from(([0, 0, 0, 0], 0)),
-        Mode::Caller => SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, 0)),
-    };
-    Ok(UdpDriver::bind(local, settings.seed)?)
+    Ok(UdpDriver::bind(target.local_addr(), settings.seed)?)
 }
 
-/// Connects (caller) or waits for one caller (listener); returns the socket.
-fn establish(d: &mut UdpDriver, target: &SrtTarget) -> Result<SocketId, TransmitError> {
-    match target.mode {
-        Mode::Caller => {
+/// Connects (caller, rendezvous) or waits for one caller (listener);
+/// returns the socket. Stops early (None) if the run is stopped.
+fn establish(
+    d: &mut UdpDriver,
+    target: &SrtTarget,
+    settings: &Settings,
+) -> Result<Option<SocketId>, TransmitError> {
+    let id = match target.mode {
+        Mode::Caller | Mode::Rendezvous => {
             d.connect_peer(target.addr)?;
-            let id = d
-                .endpoint
-                .connect(Instant::now(), target.addr, &target.options)?;
-            loop {
+            let id = if target.mode == Mode::Caller {
+                d.endpoint
+                    .connect(Instant::now(), target.addr, &target.options)?
+            } else {
+                d.endpoint
+                    .rendezvous(Instant::now(), target.addr, &target.options)?
+            };
+            'wait: loop {
+                if settings.stopped() {
+                    return Ok(None);
+                }
                 for e in d.turn(TURN)? {
                     match e {
-                        Event::Connected { socket } if *socket == id => return Ok(id),
+                        Event::Connected { socket } if *socket == id => break 'wait,
                         Event::ConnectFailed { socket, reason } if *socket == id => {
                             return Err(TransmitError::ConnectFailed {
                                 addr: target.addr,
@@ -162,23 +222,47 @@ fn establish(d: &mut UdpDriver, target: &SrtTarget) -> Result<SocketId, Transmit
                 }
                 d.events.clear();
             }
+            if settings.verbose {
+                eprintln!(
+                    "srt-transmit: connected to {} ({}, local {})",
+                    target.addr,
+                    target.mode,
+                    d.local_addr()
+                );
+            }
+            id
         }
         Mode::Listener => {
             d.endpoint.listen(&target.options, 1)?;
+            if settings.verbose {
+                eprintln!("srt-transmit: listening on {}", d.local_addr());
+            }
             loop {
+                if settings.stopped() {
+                    return Ok(None);
+                }
                 d.turn(TURN)?;
                 d.events.clear();
                 if let Some(id) = d.endpoint.accept() {
                     // One connection only: later callers are not accepted.
                     d.endpoint.stop_listening(Instant::now());
-                    if let Some(peer) = d.endpoint.connection(id).map(|c| c.remote()) {
+                    if let Some(conn) = d.endpoint.connection(id) {
+                        let peer = conn.remote();
+                        if settings.verbose {
+                            eprintln!(
+                                "srt-transmit: accepted connection from {peer}, stream ID {:?}",
+                                String::from_utf8_lossy(conn.stream_id())
+                            );
+                        }
                         d.connect_peer(peer)?;
                     }
-                    return Ok(id);
+                    break id;
                 }
             }
         }
-    }
+    };
+    d.events.clear();
+    Ok(Some(id))
 }
 
 fn file_error(path: &Path) -> impl FnOnce(std::io::Error) -> TransmitError + '_ {
@@ -196,79 +280,122 @@ fn broken(d: &UdpDriver, id: SocketId) -> Option<BreakCause> {
     })
 }
 
-/// Prints a connection's statistics to stderr every `every`.
-struct StatsPrinter {
-    every: Option<Duration>,
-    next: Instant,
-    start: Instant,
+/// A summary of a run stopped before it connected.
+fn nothing(interrupted: bool) -> Summary {
+    Summary {
+        bytes: 0,
+        messages: 0,
+        elapsed: Duration::ZERO,
+        interrupted,
+    }
 }
 
-impl StatsPrinter {
-    fn new(every: Option<Duration>) -> Self {
+/// Where file-mode bytes come from: a file or stdin (`-`).
+fn open_reader(path: &Path) -> Result<Box<dyn Read>, TransmitError> {
+    if path == Path::new("-") {
+        Ok(Box::new(std::io::stdin().lock()))
+    } else {
+        Ok(Box::new(File::open(path).map_err(file_error(path))?))
+    }
+}
+
+/// Where file-mode bytes go: a file or stdout (`-`).
+fn open_writer(path: &Path) -> Result<Box<dyn Write>, TransmitError> {
+    if path == Path::new("-") {
+        Ok(Box::new(std::io::stdout().lock()))
+    } else {
+        Ok(Box::new(File::create(path).map_err(file_error(path))?))
+    }
+}
+
+/// A progress line on stderr, redrawn at most 4 times a second.
+struct Progress {
+    on: bool,
+    start: Instant,
+    next: Instant,
+    total: Option<u64>,
+}
+
+impl Progress {
+    fn new(on: bool, total: Option<u64>) -> Self {
         let now = Instant::now();
-        StatsPrinter {
-            every,
-            next: now,
+        Progress {
+            on,
             start: now,
+            next: now,
+            total,
         }
     }
 
-    fn tick(&mut self, d: &mut UdpDriver, id: SocketId) {
-        let Some(every) = self.every else { return };
-        let now = Instant::now();
-        if now < self.next {
+    fn show(&mut self, bytes: u64, force: bool) {
+        if !self.on {
             return;
         }
-        self.next = now + every;
-        if let Some(s) = d.endpoint.socket_stats(now, id, true) {
-            eprintln!(
-                "{:8.3} s: sent {} (retrans {}) recv {} | loss snd {} rcv {} drop {} | ack sent {} recv {} | nak sent {} recv {} | flow {} cwnd {} flight {} | snd buf {} rcv buf {} | period {:.1} us rtt {:.2} ms | udp drops {}",
-                now.duration_since(self.start).as_secs_f64(),
-                s.pkt_sent,
-                s.pkt_retrans,
-                s.pkt_recv,
-                s.pkt_snd_loss,
-                s.pkt_rcv_loss,
-                s.pkt_rcv_drop,
-                s.pkt_sent_ack,
-                s.pkt_recv_ack,
-                s.pkt_sent_nak,
-                s.pkt_recv_nak,
-                s.pkt_flow_window,
-                s.pkt_congestion_window,
-                s.pkt_flight_size,
-                s.pkt_snd_buf,
-                s.pkt_rcv_buf,
-                s.us_pkt_snd_period,
-                s.ms_rtt,
-                d.send_drops(),
-            );
+        let now = Instant::now();
+        if now < self.next && !force {
+            return;
+        }
+        self.next = now + Duration::from_millis(250);
+        let secs = now.duration_since(self.start).as_secs_f64().max(1e-9);
+        let rate = bytes as f64 * 8.0 / secs / 1e6;
+        let mib = bytes as f64 / (1 << 20) as f64;
+        let line = match self.total {
+            Some(t) if t > 0 => format!(
+                "{mib:10.1} MiB {:5.1}% {rate:8.1} Mbit/s {secs:7.1} s",
+                bytes as f64 * 100.0 / t as f64
+            ),
+            _ => format!("{mib:10.1} MiB {rate:8.1} Mbit/s {secs:7.1} s"),
+        };
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "\r{line}");
+        let _ = err.flush();
+    }
+
+    fn finish(&mut self, bytes: u64) {
+        if self.on {
+            self.show(bytes, true);
+            eprintln!();
         }
     }
 }
 
-/// Sends the file at `path` over SRT, then closes with linger so that all
-/// of it is acknowledged before the connection goes.
+/// Sends the file at `path` (`-`: stdin) over SRT, then closes with linger
+/// so that all of it is acknowledged before the connection goes.
 pub fn send_file(
     path: &Path,
     target: &SrtTarget,
     settings: &Settings,
 ) -> Result<Summary, TransmitError> {
-    require_file_mode(target)?;
-    let mut file = File::open(path).map_err(file_error(path))?;
+    let mut file = open_reader(path)?;
+    let total = std::fs::metadata(path).ok().map(|m| m.len());
     let mut d = bind(target, settings)?;
-    let id = establish(&mut d, target)?;
-    d.events.clear();
+    let Some(id) = establish(&mut d, target, settings)? else {
+        return Ok(nothing(true));
+    };
     let start = Instant::now();
     let message_api = target.options.messageapi;
     let ctrl = MsgCtrl::default();
-    let mut buf = vec![0u8; settings.chunk.max(1)];
+    let mut buf = vec![0u8; settings.chunk.unwrap_or(1 << 20).max(1)];
     let (mut at, mut filled) = (0, 0);
     let mut eof = false;
     let mut queued = 0u64;
-    let mut stats = StatsPrinter::new(settings.stats_every);
+    let mut chunks = 0u64;
+    let mut stats = StatsReporter::new(&settings.stats, payload_size(target));
+    let mut progress = Progress::new(settings.progress, total);
     loop {
         stats.tick(&mut d, id);
+        progress.show(queued, false);
+        if settings.stopped() {
+            d.endpoint.close(Instant::now(), id, CloseMode::Abort)?;
+            d.turn(Duration::ZERO)?;
+            progress.finish(queued);
+            return Ok(Summary {
+                bytes: queued,
+                messages: chunks,
+                elapsed: start.elapsed(),
+                interrupted: true,
+            });
+        }
         // Top the send buffer up.
         let now = Instant::now();
         loop {
@@ -289,6 +416,10 @@ pub fn send_file(
                 Ok(n) => {
                     at += n;
                     queued += n as u64;
+                    stats.bytes(&mut d, id, n);
+                    if at == filled {
+                        chunks += 1;
+                    }
                     debug_assert!(!message_api || at == filled);
                 }
                 Err(SendError::WouldBlock) => break,
@@ -312,10 +443,47 @@ pub fn send_file(
         }
         d.events.clear();
     }
-    // Linger: SHUTDOWN goes once everything is acknowledged.
+    // Linger: SHUTDOWN goes once everything is acknowledged. Before it, a
+    // grace period once all is acknowledged: libsrt 1.5.1's srt-file-transmit
+    // sometimes stops reading the data it acknowledged but had not yet
+    // read when SHUTDOWN arrives at once (1 run in ~6 here: 8005600 of
+    // 8388608 bytes written, then "Connection closed, reading buffer
+    // remains" forever); libsrt's own sender polls its buffer every 250 ms
+    // and so never closes that early.
     let linger = target.options.linger.unwrap_or(Duration::ZERO);
     let closing = Instant::now();
-    d.endpoint.close(closing, id, CloseMode::Linger)?;
+    let mut acked_at = None;
+    loop {
+        let now = Instant::now();
+        let queued_pkts = d
+            .endpoint
+            .socket_stats(now, id, false)
+            .map_or(0, |s| s.pkt_snd_buf);
+        if queued_pkts == 0 {
+            let at = *acked_at.get_or_insert(now);
+            if now >= at + CLOSE_GRACE {
+                break;
+            }
+        }
+        if now >= closing + linger {
+            break;
+        }
+        stats.tick(&mut d, id);
+        d.turn(TURN)?;
+        if let Some(cause) = broken(&d, id) {
+            if cause == BreakCause::PeerShutdown && acked_at.is_some() {
+                break;
+            }
+            return Err(TransmitError::Broken {
+                cause,
+                bytes: queued,
+            });
+        }
+        d.events.clear();
+    }
+    // The transfer's time ends when everything was acknowledged.
+    let done_at = acked_at;
+    d.endpoint.close(Instant::now(), id, CloseMode::Linger)?;
     loop {
         stats.tick(&mut d, id);
         if d.events.contains(&Event::Closed { socket: id }) {
@@ -330,7 +498,8 @@ pub fn send_file(
         d.events.clear();
         d.turn(TURN)?;
     }
-    let elapsed = start.elapsed();
+    let elapsed = done_at.unwrap_or_else(Instant::now).duration_since(start);
+    progress.finish(queued);
     if !linger.is_zero() && closing.elapsed() >= linger {
         return Err(TransmitError::LingerExpired(linger));
     }
@@ -339,12 +508,14 @@ pub fn send_file(
     d.turn(Duration::ZERO)?;
     Ok(Summary {
         bytes: queued,
+        messages: chunks,
         elapsed,
+        interrupted: false,
     })
 }
 
-/// Reads until `buf` is full or the end of the file; returns the length.
-fn read_full(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+/// Reads until `buf` is full or the end of the input; returns the length.
+fn read_full(file: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
         match file.read(&mut buf[n..]) {
@@ -358,25 +529,40 @@ fn read_full(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
 }
 
 /// Receives one connection's data into the file at `path` (created or
-/// truncated); done when the sender closes.
+/// truncated; `-`: stdout); done when the sender closes.
 pub fn receive_file(
     target: &SrtTarget,
     path: &Path,
     settings: &Settings,
 ) -> Result<Summary, TransmitError> {
-    require_file_mode(target)?;
-    let mut file = File::create(path).map_err(file_error(path))?;
+    let mut file = open_writer(path)?;
     let mut d = bind(target, settings)?;
-    let id = establish(&mut d, target)?;
-    d.events.clear();
+    let Some(id) = establish(&mut d, target, settings)? else {
+        return Ok(nothing(true));
+    };
     let start = Instant::now();
-    let mut buf = vec![0u8; settings.chunk.max(1)];
+    let mut buf = vec![0u8; settings.chunk.unwrap_or(1 << 20).max(1)];
     let message_api = target.options.messageapi;
     let mut got = 0u64;
+    let mut chunks = 0u64;
     let mut end = None;
-    let mut stats = StatsPrinter::new(settings.stats_every);
+    let mut stats = StatsReporter::new(&settings.stats, payload_size(target));
+    let mut progress = Progress::new(settings.progress, None);
     loop {
         stats.tick(&mut d, id);
+        progress.show(got, false);
+        if settings.stopped() {
+            d.endpoint.close(Instant::now(), id, CloseMode::Abort)?;
+            d.turn(Duration::ZERO)?;
+            file.flush().map_err(file_error(path))?;
+            progress.finish(got);
+            return Ok(Summary {
+                bytes: got,
+                messages: chunks,
+                elapsed: start.elapsed(),
+                interrupted: true,
+            });
+        }
         // Read everything ready, in chunks as large as the buffer.
         let mut filled = 0;
         loop {
@@ -385,22 +571,29 @@ pub fn receive_file(
                 _ => break,
             };
             filled += info.len;
+            stats.bytes(&mut d, id, info.len);
             // The message API delivers one message per call: write each.
             if filled == buf.len() || message_api {
                 file.write_all(&buf[..filled]).map_err(file_error(path))?;
                 got += filled as u64;
+                chunks += 1;
                 filled = 0;
             }
         }
         if filled > 0 {
             file.write_all(&buf[..filled]).map_err(file_error(path))?;
             got += filled as u64;
+            chunks += 1;
         } else if let Some(cause) = end {
             // The peer closed and nothing is left to read.
+            file.flush().map_err(file_error(path))?;
+            progress.finish(got);
             return match cause {
                 BreakCause::PeerShutdown => Ok(Summary {
                     bytes: got,
+                    messages: chunks,
                     elapsed: start.elapsed(),
+                    interrupted: false,
                 }),
                 cause => Err(TransmitError::Broken { cause, bytes: got }),
             };
@@ -411,4 +604,464 @@ pub fn receive_file(
         }
         d.events.clear();
     }
+}
+
+/// The largest payload of one packet of the target's connection.
+fn payload_size(target: &SrtTarget) -> usize {
+    match target.options.payloadsize {
+        0 => 1456,
+        n => n as usize,
+    }
+}
+
+/// Opens a `udp://` medium as an input: binds its address (joins the
+/// group if multicast) and applies its socket settings.
+pub fn open_udp_input(t: &UdpTarget) -> Result<UdpSocket, TransmitError> {
+    let err = |source| TransmitError::Udp {
+        addr: t.addr,
+        source,
+    };
+    let domain = socket2::Domain::for_address(t.addr);
+    let sock = socket2::Socket::new(domain, socket2::Type::DGRAM, Some(socket2::Protocol::UDP))
+        .map_err(err)?;
+    sock.set_reuse_address(true).map_err(err)?;
+    apply_udp_settings(&sock, t).map_err(err)?;
+    sock.bind(&t.addr.into()).map_err(err)?;
+    if t.multicast {
+        if let std::net::IpAddr::V4(group) = t.addr.ip() {
+            let iface = match t.adapter {
+                Some(std::net::IpAddr::V4(a)) => a,
+                _ => std::net::Ipv4Addr::UNSPECIFIED,
+            };
+            sock.join_multicast_v4(&group, &iface).map_err(err)?;
+        } else if let std::net::IpAddr::V6(group) = t.addr.ip() {
+            sock.join_multicast_v6(&group, 0).map_err(err)?;
+        }
+    }
+    let sock: UdpSocket = sock.into();
+    sock.set_nonblocking(true).map_err(err)?;
+    Ok(sock)
+}
+
+/// Opens a `udp://` medium as an output: binds `adapter` (or any address)
+/// and sends to its address (localhost when the URI has no host, as libsrt).
+pub fn open_udp_output(t: &UdpTarget) -> Result<(UdpSocket, SocketAddr), TransmitError> {
+    let dest = if t.no_host {
+        SocketAddr::from(([127, 0, 0, 1], t.addr.port()))
+    } else {
+        t.addr
+    };
+    let err = |source| TransmitError::Udp { addr: dest, source };
+    let local: SocketAddr = match (t.adapter, dest.is_ipv4()) {
+        (Some(ip), _) => SocketAddr::new(ip, 0),
+        (None, true) => SocketAddr::from(([0, 0, 0, 0], 0)),
+        (None, false) => SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, 0)),
+    };
+    let domain = socket2::Domain::for_address(local);
+    let sock = socket2::Socket::new(domain, socket2::Type::DGRAM, Some(socket2::Protocol::UDP))
+        .map_err(err)?;
+    apply_udp_settings(&sock, t).map_err(err)?;
+    if let Some(ttl) = t.ttl {
+        if dest.ip().is_multicast() && dest.is_ipv4() {
+            sock.set_multicast_ttl_v4(ttl).map_err(err)?;
+        }
+    }
+    sock.bind(&local.into()).map_err(err)?;
+    Ok((sock.into(), dest))
+}
+
+fn apply_udp_settings(sock: &socket2::Socket, t: &UdpTarget) -> std::io::Result<()> {
+    if let Some(n) = t.rcvbuf {
+        sock.set_recv_buffer_size(n)?;
+    }
+    if let Some(n) = t.sndbuf {
+        sock.set_send_buffer_size(n)?;
+    }
+    if let Some(ttl) = t.ttl {
+        if t.addr.is_ipv4() {
+            sock.set_ttl_v4(ttl)?;
+        }
+    }
+    if let Some(tos) = t.iptos {
+        if t.addr.is_ipv4() {
+            sock.set_tos_v4(tos)?;
+        }
+    }
+    Ok(())
+}
+
+/// Where live messages come from.
+enum Source {
+    /// One datagram per message.
+    Udp(UdpSocket, SocketAddr),
+    /// A file: read as fast as the send buffer takes it.
+    File(File, PathBuf),
+    /// Standard input: read what is there when it is readable.
+    Stdin(std::io::Stdin),
+}
+
+/// One read from a live source.
+enum Input {
+    /// A message of this many bytes is in the buffer.
+    Message(usize),
+    /// Nothing now.
+    Empty,
+    /// The input ended.
+    End,
+}
+
+impl Source {
+    fn open(medium: &Medium) -> Result<Source, TransmitError> {
+        match medium {
+            Medium::Udp(t) => Ok(Source::Udp(open_udp_input(t)?, t.addr)),
+            Medium::File(path) => Ok(Source::File(
+                File::open(path).map_err(file_error(path))?,
+                path.clone(),
+            )),
+            Medium::Console => Ok(Source::Stdin(std::io::stdin())),
+            Medium::Srt(_) => unreachable!("srt:// to srt:// is refused in run"),
+        }
+    }
+
+    /// What the driver should wait on besides its socket; `None` when
+    /// the source is always ready (a file).
+    fn poll_fd(&self) -> Option<BorrowedFd<'_>> {
+        match self {
+            Source::Udp(s, _) => Some(s.as_fd()),
+            Source::File(..) => None,
+            Source::Stdin(stdin) => Some(stdin.as_fd()),
+        }
+    }
+
+    /// Reads one message of at most `chunk` bytes into `buf` without
+    /// blocking (stdin: only when `poll` said it was readable).
+    fn read(&mut self, buf: &mut [u8], chunk: usize) -> Result<Input, TransmitError> {
+        match self {
+            Source::Udp(sock, addr) => loop {
+                match sock.recv(buf) {
+                    Ok(n) => return Ok(Input::Message(n)),
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                        return Ok(Input::Empty)
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(source) => {
+                        return Err(TransmitError::Udp {
+                            addr: *addr,
+                            source,
+                        })
+                    }
+                }
+            },
+            Source::File(file, path) => match read_full(file, &mut buf[..chunk]) {
+                Ok(0) => Ok(Input::End),
+                Ok(n) => Ok(Input::Message(n)),
+                Err(e) => Err(file_error(path)(e)),
+            },
+            Source::Stdin(stdin) => {
+                let mut fds = [rustix::event::PollFd::new(
+                    stdin,
+                    rustix::event::PollFlags::IN,
+                )];
+                let zero = rustix::event::Timespec {
+                    tv_sec: 0,
+                    tv_nsec: 0,
+                };
+                match rustix::event::poll(&mut fds, Some(&zero)) {
+                    Ok(0) => return Ok(Input::Empty),
+                    Ok(_) => {}
+                    Err(rustix::io::Errno::INTR) => return Ok(Input::Empty),
+                    Err(e) => return Err(file_error(Path::new("stdin"))(e.into())),
+                }
+                loop {
+                    match rustix::io::read(&*stdin, &mut buf[..chunk]) {
+                        Ok(0) => return Ok(Input::End),
+                        Ok(n) => return Ok(Input::Message(n)),
+                        Err(rustix::io::Errno::INTR) => {}
+                        Err(rustix::io::Errno::AGAIN) => return Ok(Input::Empty),
+                        Err(e) => return Err(file_error(Path::new("stdin"))(e.into())),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Where live messages go.
+enum Sink {
+    /// One datagram per message.
+    Udp(UdpSocket, SocketAddr),
+    /// A file or stdout.
+    Writer(Box<dyn Write>, PathBuf),
+}
+
+impl Sink {
+    fn open(medium: &Medium) -> Result<Sink, TransmitError> {
+        match medium {
+            Medium::Udp(t) => {
+                let (sock, dest) = open_udp_output(t)?;
+                Ok(Sink::Udp(sock, dest))
+            }
+            Medium::File(path) => Ok(Sink::Writer(open_writer(path)?, path.clone())),
+            Medium::Console => Ok(Sink::Writer(open_writer(Path::new("-"))?, "stdout".into())),
+            Medium::Srt(_) => unreachable!("srt:// to srt:// is refused in run"),
+        }
+    }
+
+    fn write(&mut self, msg: &[u8]) -> Result<(), TransmitError> {
+        match self {
+            Sink::Udp(sock, dest) => loop {
+                match sock.send_to(msg, *dest) {
+                    Ok(_) => return Ok(()),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    // Nobody listening (yet): the datagram is lost, as on a network.
+                    Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => return Ok(()),
+                    Err(source) => {
+                        return Err(TransmitError::Udp {
+                            addr: *dest,
+                            source,
+                        })
+                    }
+                }
+            },
+            Sink::Writer(w, path) => w.write_all(msg).map_err(file_error(path)),
+        }
+    }
+
+    fn flush(&mut self) -> Result<(), TransmitError> {
+        match self {
+            Sink::Udp(..) => Ok(()),
+            Sink::Writer(w, path) => w.flush().map_err(file_error(path)),
+        }
+    }
+}
+
+/// Live mode, input to SRT: each UDP datagram (or chunk of a file or
+/// stdin, `chunk` bytes, default the payload size) becomes one live
+/// message. Ends when the input ends (after the send buffer drained and a
+/// close without linger), when the peer closes (success), or when the
+/// connection breaks otherwise (failure).
+pub fn send_live(
+    input: &Medium,
+    target: &SrtTarget,
+    settings: &Settings,
+) -> Result<Summary, TransmitError> {
+    let mut source = Source::open(input)?;
+    let payload = payload_size(target);
+    let chunk = settings.chunk.unwrap_or(payload).clamp(1, payload);
+    let mut d = bind(target, settings)?;
+    let Some(id) = establish(&mut d, target, settings)? else {
+        return Ok(nothing(true));
+    };
+    let start = Instant::now();
+    let ctrl = MsgCtrl::default();
+    let mut buf = vec![0u8; DATAGRAM];
+    let mut pending: Option<usize> = None;
+    let mut ended = false;
+    let (mut bytes, mut messages, mut oversized) = (0u64, 0u64, 0u64);
+    let mut stats = StatsReporter::new(&settings.stats, payload);
+    let summary = |bytes, messages, interrupted| Summary {
+        bytes,
+        messages,
+        elapsed: start.elapsed(),
+        interrupted,
+    };
+    loop {
+        stats.tick(&mut d, id);
+        if settings.stopped() {
+            d.endpoint.close(Instant::now(), id, CloseMode::Abort)?;
+            d.turn(Duration::ZERO)?;
+            return Ok(summary(bytes, messages, true));
+        }
+        // Move input to the send buffer while it takes it.
+        let mut blocked = false;
+        for _ in 0..MAX_INPUT_PER_TURN {
+            let len = match pending.take() {
+                Some(len) => len,
+                None if ended => break,
+                None => match source.read(&mut buf, chunk)? {
+                    Input::Message(n) => n,
+                    Input::Empty => break,
+                    Input::End => {
+                        ended = true;
+                        break;
+                    }
+                },
+            };
+            if len > payload {
+                // libsrt refuses such a message too (SRT_ELARGEMSG).
+                oversized += 1;
+                if oversized == 1 {
+                    eprintln!(
+                        "srt-transmit: dropping input datagrams larger than the payload size \
+                         ({len} > {payload} bytes; set payloadsize on the srt:// URI)"
+                    );
+                }
+                continue;
+            }
+            match d.endpoint.send(Instant::now(), id, &buf[..len], &ctrl) {
+                Ok(_) => {
+                    bytes += len as u64;
+                    messages += 1;
+                    stats.bytes(&mut d, id, len);
+                }
+                Err(SendError::WouldBlock) => {
+                    pending = Some(len);
+                    blocked = true;
+                    break;
+                }
+                Err(source) => return Err(TransmitError::Send { source, bytes }),
+            }
+        }
+        if ended && pending.is_none() {
+            break;
+        }
+        // A file is always ready: do not wait for it unless the send
+        // buffer is full.
+        let ready_now = matches!(source, Source::File(..)) && !blocked;
+        let wait = if ready_now { Duration::ZERO } else { TURN };
+        let also = if blocked || pending.is_some() {
+            None
+        } else {
+            source.poll_fd()
+        };
+        d.turn_with(wait, also)?;
+        if let Some(cause) = broken(&d, id) {
+            return match cause {
+                BreakCause::PeerShutdown => {
+                    if settings.verbose {
+                        eprintln!("srt-transmit: the peer closed the connection");
+                    }
+                    Ok(summary(bytes, messages, false))
+                }
+                cause => Err(TransmitError::Broken { cause, bytes }),
+            };
+        }
+        d.events.clear();
+    }
+    // The input ended: let what is queued go out and be acknowledged (for
+    // at most the latency plus a second), wait out the peer's TSBPD delay,
+    // then close without linger.
+    let limit = Instant::now() + target.options.peerlatency + Duration::from_secs(1);
+    while Instant::now() < limit {
+        let queued = d
+            .endpoint
+            .socket_stats(Instant::now(), id, false)
+            .map_or(0, |s| s.pkt_snd_buf);
+        if queued == 0 {
+            break;
+        }
+        d.turn(TURN)?;
+        if broken(&d, id).is_some() {
+            return Ok(summary(bytes, messages, false));
+        }
+        d.events.clear();
+    }
+    // Acknowledged is not yet delivered: the peer holds the last packets
+    // for its TSBPD delay, and libsrt drops what it holds when SHUTDOWN
+    // comes. Give it that long (plus a margin) before closing.
+    let hold = d
+        .endpoint
+        .socket_stats(Instant::now(), id, false)
+        .map_or(0, |s| s.ms_snd_tsb_pd_delay.max(0) as u64);
+    let until = Instant::now() + Duration::from_millis(hold + 50);
+    while Instant::now() < until {
+        d.turn(until.saturating_duration_since(Instant::now()).min(TURN))?;
+        if broken(&d, id).is_some() {
+            return Ok(summary(bytes, messages, false));
+        }
+        d.events.clear();
+    }
+    d.endpoint.close(Instant::now(), id, CloseMode::Abort)?;
+    d.turn(Duration::ZERO)?;
+    Ok(summary(bytes, messages, false))
+}
+
+/// Live mode, SRT to output: each message delivered (at its TSBPD time)
+/// becomes one UDP datagram, or is appended to a file or stdout. Ends when
+/// the peer closes (success, after delivering what was still in the
+/// receive buffer) or the connection breaks otherwise (failure).
+pub fn receive_live(
+    target: &SrtTarget,
+    output: &Medium,
+    settings: &Settings,
+) -> Result<Summary, TransmitError> {
+    let mut sink = Sink::open(output)?;
+    let payload = payload_size(target);
+    let mut d = bind(target, settings)?;
+    let Some(id) = establish(&mut d, target, settings)? else {
+        return Ok(nothing(true));
+    };
+    let start = Instant::now();
+    let mut buf = vec![0u8; DATAGRAM];
+    let (mut bytes, mut messages) = (0u64, 0u64);
+    let mut stats = StatsReporter::new(&settings.stats, payload);
+    let mut end: Option<(BreakCause, Instant)> = None;
+    let summary = |bytes, messages, interrupted| Summary {
+        bytes,
+        messages,
+        elapsed: start.elapsed(),
+        interrupted,
+    };
+    loop {
+        stats.tick(&mut d, id);
+        if settings.stopped() {
+            d.endpoint.close(Instant::now(), id, CloseMode::Abort)?;
+            d.turn(Duration::ZERO)?;
+            sink.flush()?;
+            return Ok(summary(bytes, messages, true));
+        }
+        let mut wrote = false;
+        while let Ok(Some(info)) = d.endpoint.recv(Instant::now(), id, &mut buf) {
+            if info.len == 0 {
+                break;
+            }
+            sink.write(&buf[..info.len])?;
+            wrote = true;
+            bytes += info.len as u64;
+            messages += 1;
+            stats.bytes(&mut d, id, info.len);
+        }
+        if wrote {
+            sink.flush()?;
+        }
+        if let Some((cause, until)) = end {
+            // After the peer's SHUTDOWN, deliver what is left at its time.
+            let left = d
+                .endpoint
+                .socket_stats(Instant::now(), id, false)
+                .map_or(0, |s| s.pkt_rcv_buf);
+            if left == 0 || Instant::now() >= until {
+                sink.flush()?;
+                return match cause {
+                    BreakCause::PeerShutdown => {
+                        if settings.verbose {
+                            eprintln!("srt-transmit: the peer closed the connection");
+                        }
+                        Ok(summary(bytes, messages, false))
+                    }
+                    cause => Err(TransmitError::Broken { cause, bytes }),
+                };
+            }
+        }
+        d.turn(if end.is_some() {
+            Duration::from_millis(1)
+        } else {
+            TURN
+        })?;
+        if end.is_none() {
+            if let Some(cause) = broken(&d, id) {
+                let latency = d
+                    .endpoint
+                    .socket_stats(Instant::now(), id, false)
+                    .map_or(0, |s| s.ms_rcv_tsb_pd_delay.max(0) as u64);
+                end = Some((cause, Instant::now() + Duration::from_millis(latency + 100)));
+            }
+        }
+        d.events.clear();
+    }
+}
+
+/// Whether stderr is a terminal (the default for the progress line).
+pub fn stderr_is_terminal() -> bool {
+    std::io::stderr().is_terminal()
 }

@@ -16,6 +16,7 @@ use rustix::net::{MMsgHdr, SendAncillaryBuffer, SendFlags, SocketAddrAny};
 use srt_proto::{Endpoint, EndpointConfig, Event};
 use std::io::{self, IoSlice};
 use std::net::{SocketAddr, UdpSocket};
+use std::os::fd::BorrowedFd;
 use std::time::{Duration, Instant};
 
 /// The longest the driver sleeps waiting for a datagram.
@@ -110,6 +111,16 @@ impl UdpDriver {
     /// (less if the engine has a timer due sooner) for datagrams and
     /// handles all that arrived. Returns the new events.
     pub fn turn(&mut self, max_wait: Duration) -> io::Result<&[Event]> {
+        self.turn_with(max_wait, None)
+    }
+
+    /// [`turn`](Self::turn), but the wait also ends when `also` (an
+    /// application's input: a UDP socket, a pipe) becomes readable.
+    pub fn turn_with(
+        &mut self,
+        max_wait: Duration,
+        also: Option<BorrowedFd<'_>>,
+    ) -> io::Result<&[Event]> {
         let first_new = self.events.len();
         let now = Instant::now();
         self.endpoint.handle_timeout(now);
@@ -120,7 +131,7 @@ impl UdpDriver {
             .map_or(max_wait, |t| t.saturating_duration_since(Instant::now()))
             .min(max_wait);
         if !wait.is_zero() {
-            self.wait_readable(wait)?;
+            self.wait_readable(wait, also)?;
         }
         for _ in 0..MAX_READS {
             match self.sock.recv_from(&mut self.buf) {
@@ -141,14 +152,22 @@ impl UdpDriver {
         Ok(&self.events[first_new..])
     }
 
-    /// Waits until a datagram is queued or `wait` passes (exact, `ppoll`).
-    fn wait_readable(&self, wait: Duration) -> io::Result<()> {
-        let mut fds = [PollFd::new(&self.sock, PollFlags::IN)];
+    /// Waits until a datagram is queued, `also` is readable, or `wait`
+    /// passes (exact, `ppoll`).
+    fn wait_readable(&self, wait: Duration, also: Option<BorrowedFd<'_>>) -> io::Result<()> {
+        let mut fds = [
+            PollFd::new(&self.sock, PollFlags::IN),
+            PollFd::from_borrowed_fd(
+                also.unwrap_or(std::os::fd::AsFd::as_fd(&self.sock)),
+                PollFlags::IN,
+            ),
+        ];
+        let n = if also.is_some() { 2 } else { 1 };
         let timeout = Timespec {
             tv_sec: wait.as_secs() as _,
             tv_nsec: wait.subsec_nanos() as _,
         };
-        match rustix::event::poll(&mut fds, Some(&timeout)) {
+        match rustix::event::poll(&mut fds[..n], Some(&timeout)) {
             Ok(_) | Err(Errno::INTR) => Ok(()),
             Err(e) => Err(e.into()),
         }

@@ -3,14 +3,27 @@
 //!
 //! Parsing has two steps so that new media and keys slot in: [`Uri::parse`]
 //! splits the text (no knowledge of any scheme's keys), then
-//! [`Medium::from_uri`] turns it into what a program opens: a file, or an
-//! SRT socket ([`SrtTarget`]: mode, address and [`SocketOptions`]).
+//! [`Medium::from_uri`] turns it into what a program opens: a file,
+//! standard input/output (`file://con`), a UDP socket ([`UdpTarget`]), or
+//! an SRT socket ([`SrtTarget`]: mode, address and [`SocketOptions`]).
+//!
+//! `udp://` as srt-live-transmit reads it: `udp://:port` (any address),
+//! `udp://host:port`, `udp://@group:port` (multicast; for a unicast host
+//! the `@` is accepted and ignored, where libsrt refuses it). Keys:
+//! `rcvbuf`, `sndbuf` (bytes), `ttl`, `iptos`, `adapter` (the local
+//! address: multicast interface, or the address an output binds) and
+//! `multicast` (0/1).
 //!
 //! `srt://` query keys are libsrt's option names without `SRTO_`, in lower
-//! case. Supported so far: `mode` (`caller`/`client`, `listener`/`server`),
-//! `transtype` (`live`, `file`), `messageapi`, `latency` (ms), `passphrase`,
-//! `pbkeylen`, `payloadsize`, `maxbw` (bytes/s), `conntimeo` (ms), `linger`
-//! (s) and `streamid`. Any other key is an error naming it.
+//! case, with libsrt's ranges. Supported so far: `mode` (`caller`/`client`,
+//! `listener`/`server`, `rendezvous`), `adapter` and `port` (the local
+//! address and port), `transtype` (`live`, `file`), `messageapi`,
+//! `latency`, `rcvlatency`, `peerlatency` (ms), `passphrase`, `pbkeylen`,
+//! `cryptomode`, `enforcedencryption`, `kmrefreshrate`, `kmpreannounce`,
+//! `payloadsize`, `mss`, `fc`, `sndbuf`, `rcvbuf` (bytes), `maxbw`,
+//! `inputbw` (bytes/s), `oheadbw` (%), `conntimeo`, `peeridletimeo` (ms),
+//! `linger` (s), `tlpktdrop`, `nakreport`, `lossmaxttl`, `minversion` and
+//! `streamid`. Any other key is an error naming it.
 
 use srt_proto::options::{OptionError, OptionValue, SockOpt};
 use srt_proto::SocketOptions;
@@ -25,7 +38,7 @@ pub enum UriError {
     #[error("{0:?}: not a URI (expected scheme://..., e.g. file:///path or srt://host:port)")]
     MissingScheme(String),
     /// A scheme this program does not know.
-    #[error("unknown scheme {0:?} (supported: srt, file)")]
+    #[error("unknown scheme {0:?} (supported: srt, udp, file)")]
     UnknownScheme(String),
     /// The port is not a number in 1..=65535.
     #[error("bad port {0:?}")]
@@ -69,7 +82,7 @@ pub enum UriError {
     #[error("options do not go together: {0}")]
     Inconsistent(String),
     /// A `file://` URI without a path.
-    #[error("file:// needs a path: file:///path/to/file")]
+    #[error("file:// needs a path: file:///path/to/file, or file://con for stdin/stdout")]
     MissingPath,
 }
 
@@ -157,8 +170,102 @@ fn split_host_port(authority: &str) -> Result<(&str, Option<u16>), UriError> {
 pub enum Medium {
     /// A file (`file:///path`).
     File(PathBuf),
+    /// Standard input (as an input) or standard output (as an output): `file://con`.
+    Console,
+    /// A UDP socket (`udp://host:port`).
+    Udp(UdpTarget),
     /// An SRT socket (`srt://...`).
     Srt(Box<SrtTarget>),
+}
+
+/// A `udp://` URI interpreted: the address to bind (input) or to send to
+/// (output), and the socket settings from its query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UdpTarget {
+    /// Input: the address bound (host empty: any). Output: the destination.
+    pub addr: SocketAddr,
+    /// Whether `addr` is a multicast group to join (input) or send to.
+    pub multicast: bool,
+    /// `adapter`: the local interface address (multicast membership, or
+    /// the address an output binds).
+    pub adapter: Option<std::net::IpAddr>,
+    /// `rcvbuf`: `SO_RCVBUF`, bytes.
+    pub rcvbuf: Option<usize>,
+    /// `sndbuf`: `SO_SNDBUF`, bytes.
+    pub sndbuf: Option<usize>,
+    /// `ttl`: IP TTL (unicast and multicast).
+    pub ttl: Option<u32>,
+    /// `iptos`: IP type of service.
+    pub iptos: Option<u32>,
+    /// Whether the host was empty (an output then sends to localhost, as libsrt).
+    pub no_host: bool,
+}
+
+impl UdpTarget {
+    /// Interprets a `udp://` URI.
+    pub fn from_uri(uri: &Uri) -> Result<UdpTarget, UriError> {
+        let port = uri.port.ok_or(UriError::MissingPort)?;
+        // `@host`: libsrt's multicast marker.
+        let host = uri.host.strip_prefix('@').unwrap_or(&uri.host);
+        let no_host = host.is_empty();
+        let addr = if no_host {
+            SocketAddr::from(([0, 0, 0, 0], port))
+        } else {
+            resolve(host, port)?
+        };
+        let mut t = UdpTarget {
+            addr,
+            multicast: addr.ip().is_multicast(),
+            adapter: None,
+            rcvbuf: None,
+            sndbuf: None,
+            ttl: None,
+            iptos: None,
+            no_host,
+        };
+        for (key, value) in &uri.query {
+            let value = value
+                .as_deref()
+                .ok_or_else(|| UriError::MissingValue(key.clone()))?;
+            let num = |max: u64| -> Result<u64, UriError> {
+                match value.parse::<u64>() {
+                    Ok(n) if n <= max => Ok(n),
+                    Ok(_) => Err(bad(key, value, &format!("must be at most {max}"))),
+                    Err(_) => Err(bad(key, value, "expected a non-negative integer")),
+                }
+            };
+            match key.as_str() {
+                "rcvbuf" => t.rcvbuf = Some(num(1 << 30)? as usize),
+                "sndbuf" => t.sndbuf = Some(num(1 << 30)? as usize),
+                "ttl" => t.ttl = Some(num(255)? as u32),
+                "iptos" => t.iptos = Some(num(255)? as u32),
+                "adapter" => {
+                    t.adapter = Some(
+                        value
+                            .parse()
+                            .map_err(|_| bad(key, value, "expected an IP address"))?,
+                    )
+                }
+                "multicast" => match value {
+                    "1" | "true" | "yes" | "on" => {
+                        if !addr.ip().is_multicast() {
+                            return Err(bad(key, value, "the host is not a multicast address"));
+                        }
+                        t.multicast = true;
+                    }
+                    "0" | "false" | "no" | "off" => {}
+                    _ => return Err(bad(key, value, "expected 1/0")),
+                },
+                _ => {
+                    return Err(UriError::UnknownKey {
+                        scheme: "udp",
+                        key: key.clone(),
+                    })
+                }
+            }
+        }
+        Ok(t)
+    }
 }
 
 impl Medium {
@@ -177,12 +284,16 @@ impl Medium {
                         key: key.clone(),
                     });
                 }
+                if uri.host.eq_ignore_ascii_case("con") && uri.port.is_none() && uri.path.is_empty()
+                {
+                    return Ok(Medium::Console);
+                }
                 if !uri.host.is_empty() || uri.port.is_some() || uri.path.is_empty() {
-                    // `file://con` (stdin/stdout) is not supported yet.
                     return Err(UriError::MissingPath);
                 }
                 Ok(Medium::File(PathBuf::from(&uri.path)))
             }
+            "udp" => UdpTarget::from_uri(uri).map(Medium::Udp),
             "srt" => SrtTarget::from_uri(uri).map(|t| Medium::Srt(Box::new(t))),
             other => Err(UriError::UnknownScheme(other.to_owned())),
         }
@@ -196,6 +307,9 @@ pub enum Mode {
     Caller,
     /// Waits on the address for one caller (`mode=listener`; the default without host).
     Listener,
+    /// Both sides call each other (`mode=rendezvous`): binds `adapter:port`
+    /// (the peer's port by default) and connects to the address.
+    Rendezvous,
 }
 
 impl fmt::Display for Mode {
@@ -203,6 +317,7 @@ impl fmt::Display for Mode {
         f.write_str(match self {
             Mode::Caller => "caller",
             Mode::Listener => "listener",
+            Mode::Rendezvous => "rendezvous",
         })
     }
 }
@@ -214,21 +329,64 @@ pub struct SrtTarget {
     pub mode: Mode,
     /// The peer to call, or the local address to listen on.
     pub addr: SocketAddr,
+    /// `adapter`: the local address to bind (caller, rendezvous; a
+    /// listener given no host listens on it).
+    pub adapter: Option<std::net::IpAddr>,
+    /// `port`: the local port to bind (caller, rendezvous).
+    pub local_port: Option<u16>,
     /// The socket options from the query (and the transtype preset).
     pub options: SocketOptions,
 }
 
-/// The `srt://` keys that map directly onto a socket option.
-const OPTION_KEYS: &[(&str, SockOpt)] = &[
-    ("messageapi", SockOpt::MessageApi),
-    ("latency", SockOpt::Latency),
-    ("passphrase", SockOpt::Passphrase),
-    ("pbkeylen", SockOpt::PbKeyLen),
-    ("payloadsize", SockOpt::PayloadSize),
-    ("maxbw", SockOpt::MaxBw),
-    ("conntimeo", SockOpt::ConnTimeo),
-    ("linger", SockOpt::Linger),
-    ("streamid", SockOpt::StreamId),
+impl SrtTarget {
+    /// The local address to bind: a listener's own address; a caller's
+    /// `adapter:port` (any address of the peer's family and an ephemeral
+    /// port by default); a rendezvous party's `adapter:port` (the peer's
+    /// port by default, as libsrt).
+    pub fn local_addr(&self) -> SocketAddr {
+        let any = if self.addr.is_ipv4() {
+            std::net::IpAddr::from([0, 0, 0, 0])
+        } else {
+            std::net::IpAddr::from(std::net::Ipv6Addr::UNSPECIFIED)
+        };
+        let ip = self.adapter.unwrap_or(any);
+        match self.mode {
+            Mode::Listener => self.addr,
+            Mode::Caller => SocketAddr::new(ip, self.local_port.unwrap_or(0)),
+            Mode::Rendezvous => SocketAddr::new(ip, self.local_port.unwrap_or(self.addr.port())),
+        }
+    }
+}
+
+/// The `srt://` keys that map directly onto a socket option (the key is
+/// the option's name without `SRTO_`, as in libsrt's apps).
+const OPTION_KEYS: &[SockOpt] = &[
+    SockOpt::MessageApi,
+    SockOpt::Latency,
+    SockOpt::RcvLatency,
+    SockOpt::PeerLatency,
+    SockOpt::Passphrase,
+    SockOpt::PbKeyLen,
+    SockOpt::PayloadSize,
+    SockOpt::MaxBw,
+    SockOpt::InputBw,
+    SockOpt::OheadBw,
+    SockOpt::ConnTimeo,
+    SockOpt::PeerIdleTimeo,
+    SockOpt::Linger,
+    SockOpt::StreamId,
+    SockOpt::TlPktDrop,
+    SockOpt::NakReport,
+    SockOpt::EnforcedEncryption,
+    SockOpt::CryptoMode,
+    SockOpt::SndBuf,
+    SockOpt::RcvBuf,
+    SockOpt::Fc,
+    SockOpt::Mss,
+    SockOpt::LossMaxTtl,
+    SockOpt::MinVersion,
+    SockOpt::KmRefreshRate,
+    SockOpt::KmPreAnnounce,
 ];
 
 impl SrtTarget {
@@ -240,6 +398,8 @@ impl SrtTarget {
         let mut mode = None;
         let mut options = SocketOptions::live();
         let mut rest = Vec::new();
+        let mut adapter = None;
+        let mut local_port = None;
         for (key, value) in &uri.query {
             let value = value
                 .as_deref()
@@ -249,10 +409,10 @@ impl SrtTarget {
                     mode = Some(match value.to_ascii_lowercase().as_str() {
                         "caller" | "client" => Mode::Caller,
                         "listener" | "server" => Mode::Listener,
-                        "rendezvous" => {
-                            return Err(bad(key, value, "rendezvous is not supported yet"))
+                        "rendezvous" => Mode::Rendezvous,
+                        _ => {
+                            return Err(bad(key, value, "expected caller, listener or rendezvous"))
                         }
-                        _ => return Err(bad(key, value, "expected caller or listener")),
                     })
                 }
                 "transtype" => {
@@ -269,8 +429,23 @@ impl SrtTarget {
                         OptionValue::Int(t),
                     )?;
                 }
-                _ => match OPTION_KEYS.iter().find(|(k, _)| k == key) {
-                    Some(&(_, opt)) => rest.push((key, value, opt)),
+                "adapter" => {
+                    adapter = Some(
+                        value
+                            .trim_start_matches('[')
+                            .trim_end_matches(']')
+                            .parse::<std::net::IpAddr>()
+                            .map_err(|_| bad(key, value, "expected an IP address"))?,
+                    )
+                }
+                "port" => {
+                    local_port = Some(match value.parse::<u16>() {
+                        Ok(p) if p > 0 => p,
+                        _ => return Err(bad(key, value, "expected a port in 1..=65535")),
+                    })
+                }
+                _ => match OPTION_KEYS.iter().find(|o| o.uri_key() == key) {
+                    Some(&opt) => rest.push((key, value, opt)),
                     None => {
                         return Err(UriError::UnknownKey {
                             scheme: "srt",
@@ -299,12 +474,31 @@ impl SrtTarget {
         });
         let addr = match (mode, uri.host.as_str()) {
             (Mode::Caller, "") => return Err(UriError::MissingHost),
-            (Mode::Listener, "") => SocketAddr::from(([0, 0, 0, 0], port)),
+            (Mode::Rendezvous, "") => {
+                return Err(UriError::Inconsistent(
+                    "mode=rendezvous needs the peer's host: srt://host:port".into(),
+                ))
+            }
+            (Mode::Listener, "") => SocketAddr::new(
+                adapter.unwrap_or(std::net::IpAddr::from([0, 0, 0, 0])),
+                port,
+            ),
             (_, host) => resolve(host, port)?,
         };
+        if let Some(a) = adapter {
+            if a.is_ipv4() != addr.is_ipv4() {
+                return Err(bad(
+                    "adapter",
+                    &a.to_string(),
+                    "not of the same address family as the host",
+                ));
+            }
+        }
         Ok(SrtTarget {
             mode,
             addr,
+            adapter,
+            local_port,
             options,
         })
     }
@@ -358,10 +552,17 @@ fn set(
 /// The text of a query value as the option's C type.
 fn option_value(key: &str, value: &str, opt: SockOpt) -> Result<OptionValue, UriError> {
     use srt_proto::options::OptType;
+    // Decimal, or hexadecimal with 0x (as libsrt's `stoi(.., 0)`, handy
+    // for minversion=0x010300).
     let int = || {
-        value
-            .parse::<i64>()
-            .map_err(|_| bad(key, value, "expected an integer"))
+        let parsed = match value
+            .strip_prefix("0x")
+            .or_else(|| value.strip_prefix("0X"))
+        {
+            Some(hex) => i64::from_str_radix(hex, 16),
+            None => value.parse::<i64>(),
+        };
+        parsed.map_err(|_| bad(key, value, "expected an integer"))
     };
     Ok(match opt.opt_type() {
         OptType::Bool => OptionValue::Bool(match value.to_ascii_lowercase().as_str() {
@@ -456,9 +657,10 @@ mod tests {
             Err(UriError::MissingHost)
         ));
         assert!(matches!(
-            Medium::parse("file://con"),
+            Medium::parse("file://host"),
             Err(UriError::MissingPath)
         ));
+        assert!(matches!(Medium::parse("file://con"), Ok(Medium::Console)));
     }
 
     #[test]
@@ -522,5 +724,47 @@ mod tests {
         assert!(e.contains("\"passphrase\"") && !e.contains("short"), "{e}");
         let e = err("file:///tmp/x?append=1");
         assert!(e.contains("unknown key \"append\""), "{e}");
+    }
+
+    #[test]
+    fn live_keys_and_local_addresses() {
+        let t = target(
+            "srt://127.0.0.1:9000?rcvlatency=300&peerlatency=400&inputbw=1000000&oheadbw=50\
+             &peeridletimeo=9000&tlpktdrop=0&nakreport=0&enforcedencryption=0&cryptomode=2\
+             &sndbuf=2000000&rcvbuf=3000000&fc=10000&mss=1360&lossmaxttl=5&minversion=0x010300\
+             &kmrefreshrate=1000&kmpreannounce=100&adapter=127.0.0.2&port=7000",
+        );
+        let o = &t.options;
+        assert_eq!(o.rcvlatency, Duration::from_millis(300));
+        assert_eq!(o.peerlatency, Duration::from_millis(400));
+        assert_eq!(t.mode, Mode::Caller);
+        assert_eq!(t.local_addr(), "127.0.0.2:7000".parse().unwrap());
+        let t = target("srt://127.0.0.1:9000?mode=rendezvous");
+        assert_eq!(t.mode, Mode::Rendezvous);
+        assert_eq!(t.local_addr(), "0.0.0.0:9000".parse().unwrap());
+        let t = target("srt://:9000?adapter=127.0.0.1");
+        assert_eq!(t.mode, Mode::Listener);
+        assert_eq!(t.local_addr(), "127.0.0.1:9000".parse().unwrap());
+        assert!(Medium::parse("srt://:9000?mode=rendezvous").is_err());
+    }
+
+    #[test]
+    fn udp_uris() {
+        let Medium::Udp(u) = Medium::parse("udp://:5000?rcvbuf=4194304").unwrap() else {
+            panic!()
+        };
+        assert_eq!(u.addr, "0.0.0.0:5000".parse().unwrap());
+        assert!(u.no_host && !u.multicast);
+        assert_eq!(u.rcvbuf, Some(4_194_304));
+        let Medium::Udp(u) =
+            Medium::parse("udp://@239.1.1.1:5000?adapter=127.0.0.1&ttl=4").unwrap()
+        else {
+            panic!()
+        };
+        assert!(u.multicast);
+        assert_eq!(u.adapter, Some("127.0.0.1".parse().unwrap()));
+        assert_eq!(u.ttl, Some(4));
+        assert!(Medium::parse("udp://127.0.0.1").is_err());
+        assert!(Medium::parse("udp://:5000?iptos=256").is_err());
     }
 }

@@ -129,10 +129,62 @@ fn bad_values_are_refused_by_key() {
         ("srt://127.0.0.1:9?transtype=bulk", "transtype"),
         ("srt://127.0.0.1:9?linger=-1", "linger"),
         ("srt://127.0.0.1:9?conntimeo=x", "conntimeo"),
+        ("srt://127.0.0.1:9?rcvlatency=-1", "rcvlatency"),
+        ("srt://127.0.0.1:9?peerlatency=-1", "peerlatency"),
+        ("srt://127.0.0.1:9?inputbw=-1", "inputbw"),
+        ("srt://127.0.0.1:9?oheadbw=4", "oheadbw"),
+        ("srt://127.0.0.1:9?peeridletimeo=-5", "peeridletimeo"),
+        ("srt://127.0.0.1:9?tlpktdrop=2", "tlpktdrop"),
+        ("srt://127.0.0.1:9?nakreport=x", "nakreport"),
+        (
+            "srt://127.0.0.1:9?enforcedencryption=maybe",
+            "enforcedencryption",
+        ),
+        ("srt://127.0.0.1:9?cryptomode=3", "cryptomode"),
+        ("srt://127.0.0.1:9?sndbuf=0", "sndbuf"),
+        ("srt://127.0.0.1:9?fc=10", "fc"),
+        ("srt://127.0.0.1:9?mss=70", "mss"),
+        ("srt://127.0.0.1:9?lossmaxttl=x", "lossmaxttl"),
+        ("srt://127.0.0.1:9?minversion=abc", "minversion"),
+        ("srt://127.0.0.1:9?kmrefreshrate=-1", "kmrefreshrate"),
+        (
+            "srt://127.0.0.1:9?kmrefreshrate=100&kmpreannounce=80",
+            "kmpreannounce",
+        ),
+        ("srt://127.0.0.1:9?payloadsize=1500", "payloadsize"),
+        ("srt://127.0.0.1:9?adapter=nowhere", "adapter"),
+        ("srt://127.0.0.1:9?port=0", "port"),
+        ("srt://127.0.0.1:9?mode=rendezvous&adapter=::1", "adapter"),
     ] {
         let e = refused(&["file:///dev/null", uri]);
         assert!(e.contains(&format!("\"{key}\"")), "{uri}: {e}");
     }
+}
+
+/// A refused value sends nothing: the would-be peer hears no datagram.
+#[test]
+fn refused_values_send_nothing() {
+    let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = peer.local_addr().unwrap().port();
+    let input = format!("udp://127.0.0.1:{}", common::free_port());
+    let e = refused(&[&input, &format!("srt://127.0.0.1:{port}?fc=10")]);
+    assert!(e.contains("\"fc\""), "{e}");
+    peer.set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let mut buf = [0u8; 2048];
+    assert!(peer.recv(&mut buf).is_err(), "a datagram was sent");
+}
+
+#[test]
+fn bad_udp_uris_are_refused_by_key() {
+    let e = refused(&["udp://:9?ttl=300", "srt://127.0.0.1:9"]);
+    assert!(e.contains("\"ttl\""), "{e}");
+    let e = refused(&["udp://:9?bogus=1", "srt://127.0.0.1:9"]);
+    assert!(e.contains("unknown key \"bogus\" in udp://"), "{e}");
+    let e = refused(&["udp://127.0.0.1:9?multicast=1", "srt://127.0.0.1:9"]);
+    assert!(e.contains("\"multicast\""), "{e}");
+    let e = refused(&["udp://:9", "srt://127.0.0.1:9", "-a:yes"]);
+    assert!(e.contains("reconnect"), "{e}");
 }
 
 #[test]
@@ -143,8 +195,8 @@ fn malformed_uris_are_refused() {
     assert!(e.contains("unknown scheme \"tcp\""), "{e}");
     let e = refused(&["file:///dev/null", "srt://127.0.0.1:99999"]);
     assert!(e.contains("bad port"), "{e}");
-    let e = refused(&["file:///dev/null", "srt://127.0.0.1:9"]);
-    assert!(e.contains("transtype=file"), "{e}");
+    let e = refused(&["udp://:9", "udp://127.0.0.1:10"]);
+    assert!(e.contains("must be srt://"), "{e}");
     let e = refused(&["file:///dev/null"]);
     assert!(e.to_lowercase().contains("usage"), "{e}");
 }

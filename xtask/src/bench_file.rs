@@ -271,7 +271,7 @@ impl Bench {
             Tool::Ours => (
                 ours,
                 vec![
-                    "--stats=1000".to_owned(),
+                    "--stats-ms=1000".to_owned(),
                     format!("srt://127.0.0.1:{port}?mode=listener&transtype=file"),
                     format!("file://{}", output.display()),
                 ],
@@ -290,7 +290,7 @@ impl Bench {
             Tool::Ours => (
                 ours,
                 vec![
-                    "--stats=1000".to_owned(),
+                    "--stats-ms=1000".to_owned(),
                     format!("file://{}", self.input.display()),
                     format!("srt://127.0.0.1:{port}?transtype=file&streamid=data.bin"),
                 ],

@@ -8,7 +8,13 @@ use std::time::{Duration, Instant};
 /// Debian packages the interop tests and tools need: libsrt's own programs
 /// (`srt-live-transmit`, `srt-file-transmit`), tshark's SRT dissector, and
 /// libsrt to build C peers against.
-const DEBIAN_PACKAGES: &[&str] = &["srt-tools", "tshark", "libsrt-openssl-dev", "pkg-config"];
+const DEBIAN_PACKAGES: &[&str] = &[
+    "srt-tools",
+    "tshark",
+    "libsrt-openssl-dev",
+    "pkg-config",
+    "ffmpeg",
+];
 
 /// The cargo-fuzz release CI installs when it is missing.
 pub(crate) const CARGO_FUZZ_VERSION: &str = "0.13.2";

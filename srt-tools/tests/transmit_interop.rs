@@ -1,0 +1,689 @@
+//! `srt-transmit` (the binary) against libsrt's own programs and ffmpeg,
+//! over loopback, every byte compared:
+//! - live: a paced UDP source (2000 datagrams of 1316 bytes at about
+//!   10 Mbit/s, each numbered) through srt-transmit and srt-live-transmit
+//!   to a UDP sink, both roles, with and without a passphrase, no loss
+//!   allowed; libsrt to srt-transmit writing `file://con`; JSON statistics;
+//! - file: srt-transmit to srt-file-transmit listening and back, byte-exact,
+//!   with and without a passphrase;
+//! - ffmpeg (issue 7): ffmpeg's SRT caller sends 10 s of MPEG-TS test video
+//!   to srt-transmit listening, ffprobe reads the file back.
+
+mod common;
+
+use common::{free_port, Proc};
+use sha1::{Digest, Sha1};
+use std::io::{BufRead, BufReader, Read};
+use std::net::UdpSocket;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_srt-transmit");
+const PASS: &str = "passphrase=0123456789abcdef&pbkeylen=16";
+/// Datagrams in a live run.
+const DATAGRAMS: u64 = 2000;
+/// Bytes per datagram (the live payload size).
+const SIZE: usize = 1316;
+/// Datagrams per second: 950 × 1316 × 8 ≈ 10 Mbit/s.
+const RATE: u64 = 950;
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("transmit-interop-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn splitmix64(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// Datagram `i`: its number, then bytes derived from it.
+fn datagram(i: u64) -> Vec<u8> {
+    let mut d = Vec::with_capacity(SIZE);
+    d.extend_from_slice(&i.to_be_bytes());
+    let mut x = i;
+    while d.len() < SIZE {
+        x = splitmix64(x);
+        d.extend_from_slice(&x.to_le_bytes());
+    }
+    d.truncate(SIZE);
+    d
+}
+
+/// Sends the datagrams to `port` at `RATE`; returns how long it took.
+fn paced_source(port: u16) -> std::thread::JoinHandle<Duration> {
+    std::thread::spawn(move || {
+        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let start = Instant::now();
+        let period = Duration::from_nanos(1_000_000_000 / RATE);
+        for i in 0..DATAGRAMS {
+            let due = start + period * i as u32;
+            let now = Instant::now();
+            if due > now {
+                std::thread::sleep(due - now);
+            }
+            sock.send_to(&datagram(i), ("127.0.0.1", port)).unwrap();
+        }
+        start.elapsed()
+    })
+}
+
+/// What a sink saw.
+#[derive(Debug, Default)]
+struct Tally {
+    unique: u64,
+    duplicates: u64,
+    corrupt: u64,
+    out_of_order: u64,
+    missing: Vec<u64>,
+}
+
+impl Tally {
+    fn of(messages: &[Vec<u8>]) -> Tally {
+        let mut t = Tally::default();
+        let mut seen = vec![false; DATAGRAMS as usize];
+        let mut last = None;
+        for m in messages {
+            let i = m
+                .get(..8)
+                .map(|b| u64::from_be_bytes(b.try_into().unwrap()));
+            match i {
+                Some(i) if i < DATAGRAMS && *m == datagram(i) => {
+                    if seen[i as usize] {
+                        t.duplicates += 1;
+                    } else {
+                        seen[i as usize] = true;
+                        t.unique += 1;
+                    }
+                    if last.is_some_and(|l| i < l) {
+                        t.out_of_order += 1;
+                    }
+                    last = Some(i);
+                }
+                _ => t.corrupt += 1,
+            }
+        }
+        t.missing = (0..DATAGRAMS).filter(|&i| !seen[i as usize]).collect();
+        t
+    }
+
+    fn assert_complete(&self, what: &str) {
+        println!("{what}: {self:?}");
+        assert_eq!(self.corrupt, 0, "{what}: corrupt datagrams");
+        assert_eq!(self.duplicates, 0, "{what}: duplicates");
+        assert_eq!(self.out_of_order, 0, "{what}: out of order");
+        assert!(
+            self.missing.is_empty(),
+            "{what}: {} of {DATAGRAMS} lost: {:?}",
+            self.missing.len(),
+            &self.missing[..self.missing.len().min(20)]
+        );
+    }
+}
+
+/// A UDP sink on 127.0.0.1: collects datagrams until `DATAGRAMS` arrived
+/// or `quiet` passes without one (after the first).
+fn udp_sink(quiet: Duration) -> (u16, std::thread::JoinHandle<Vec<Vec<u8>>>) {
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let _ = socket2::SockRef::from(&sock).set_recv_buffer_size(8 << 20);
+    let port = sock.local_addr().unwrap().port();
+    let handle = std::thread::spawn(move || {
+        let mut got = Vec::new();
+        let mut buf = vec![0u8; 65_536];
+        let start = Instant::now();
+        sock.set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        let mut last = Instant::now();
+        while (got.len() as u64) < DATAGRAMS {
+            match sock.recv(&mut buf) {
+                Ok(n) => {
+                    got.push(buf[..n].to_vec());
+                    last = Instant::now();
+                }
+                Err(_) => {
+                    let idle = last.elapsed();
+                    if (!got.is_empty() && idle > quiet)
+                        || start.elapsed() > Duration::from_secs(60)
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+        got
+    });
+    (port, handle)
+}
+
+/// srt-transmit as a child: stderr lines come through a channel (and are
+/// kept), stdout is kept or captured.
+struct Ours {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+    stdout: Option<std::thread::JoinHandle<Vec<u8>>>,
+}
+
+impl Ours {
+    fn spawn(args: &[&str]) -> Ours {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (tx, lines) = mpsc::channel();
+        let err = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let mut out = child.stdout.take().unwrap();
+        let stdout = std::thread::spawn(move || {
+            let mut v = Vec::new();
+            let _ = out.read_to_end(&mut v);
+            v
+        });
+        Ours {
+            child,
+            lines,
+            seen: Vec::new(),
+            stdout: Some(stdout),
+        }
+    }
+
+    /// Waits up to `limit` for a stderr line containing `text`.
+    fn wait_line(&mut self, text: &str, limit: Duration) -> Option<String> {
+        let end = Instant::now() + limit;
+        if let Some(l) = self.seen.iter().find(|l| l.contains(text)) {
+            return Some(l.clone());
+        }
+        loop {
+            let left = end.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(l) => {
+                    self.seen.push(l.clone());
+                    if l.contains(text) {
+                        return Some(l);
+                    }
+                }
+                Err(_) => return None,
+            }
+        }
+    }
+
+    fn interrupt(&self) {
+        let _ = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status();
+    }
+
+    /// Waits up to `limit` for the exit; returns the status (None: killed
+    /// after the limit), stdout and all of stderr.
+    fn finish(mut self, limit: Duration) -> (Option<ExitStatus>, Vec<u8>, String) {
+        let end = Instant::now() + limit;
+        let mut status = None;
+        while Instant::now() < end {
+            status = self.child.try_wait().unwrap();
+            if status.is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        if status.is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        let out = self.stdout.take().unwrap().join().unwrap();
+        while let Ok(l) = self.lines.recv_timeout(Duration::from_millis(200)) {
+            self.seen.push(l);
+        }
+        (status, out, self.seen.join("\n"))
+    }
+}
+
+impl Drop for Ours {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn with(query: &str, extra: &str) -> String {
+    match (query.is_empty(), extra.is_empty()) {
+        (_, true) => query.to_owned(),
+        (true, false) => format!("?{extra}"),
+        (false, false) => format!("{query}&{extra}"),
+    }
+}
+
+/// UDP source → srt-transmit (caller) → srt-live-transmit (listener) → UDP sink.
+fn ours_to_libsrt(extra: &str) {
+    let port = free_port();
+    let (sink_port, sink) = udp_sink(Duration::from_secs(2));
+    let slt = Proc::spawn(
+        "srt-live-transmit",
+        &[
+            "-a:no",
+            &format!("srt://127.0.0.1:{port}{}", with("?mode=listener", extra)),
+            &format!("udp://127.0.0.1:{sink_port}"),
+        ],
+    );
+    let input = free_port();
+    let mut ours = Ours::spawn(&[
+        "-v",
+        &format!("udp://127.0.0.1:{input}"),
+        &format!("srt://127.0.0.1:{port}{}", with("", extra)),
+    ]);
+    let connected = ours.wait_line("connected to", Duration::from_secs(10));
+    assert!(
+        connected.is_some(),
+        "srt-transmit did not connect: {}; srt-live-transmit: {}",
+        ours.finish(Duration::ZERO).2,
+        slt.stop()
+    );
+    // srt-live-transmit starts reading the SRT socket a moment after accepting.
+    std::thread::sleep(Duration::from_millis(300));
+    let t = Instant::now();
+    let sent_in = paced_source(input).join().unwrap();
+    let got = sink.join().unwrap();
+    println!(
+        "{DATAGRAMS} datagrams sent in {sent_in:.2?}, {} received in {:.2?}",
+        got.len(),
+        t.elapsed()
+    );
+    ours.interrupt();
+    let (status, _, err) = ours.finish(Duration::from_secs(5));
+    let slt_out = slt.stop();
+    println!("srt-transmit: {err}\nsrt-live-transmit: {slt_out}");
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "srt-transmit {status:?}"
+    );
+    Tally::of(&got).assert_complete("srt-transmit -> srt-live-transmit");
+}
+
+/// UDP source → srt-live-transmit (caller) → srt-transmit (listener) → UDP
+/// sink; srt-transmit reports JSON statistics every 500 packets on stdout.
+fn libsrt_to_ours(extra: &str) {
+    let port = free_port();
+    let (sink_port, sink) = udp_sink(Duration::from_secs(2));
+    let mut ours = Ours::spawn(&[
+        "-v",
+        "-s:500",
+        "-pf",
+        "json",
+        &format!("srt://127.0.0.1:{port}{}", with("?mode=listener", extra)),
+        &format!("udp://127.0.0.1:{sink_port}"),
+    ]);
+    assert!(ours
+        .wait_line("listening on", Duration::from_secs(5))
+        .is_some());
+    let input = free_port();
+    let slt = Proc::spawn(
+        "srt-live-transmit",
+        &[
+            "-a:no",
+            &format!("udp://127.0.0.1:{input}"),
+            &format!(
+                "srt://127.0.0.1:{port}{}",
+                with("?streamid=interop-live", extra)
+            ),
+        ],
+    );
+    let accepted = ours.wait_line("accepted connection", Duration::from_secs(10));
+    let Some(accepted) = accepted else {
+        panic!(
+            "srt-live-transmit did not connect: {}; srt-transmit: {}",
+            slt.stop(),
+            ours.finish(Duration::ZERO).2
+        );
+    };
+    assert!(
+        accepted.contains("from 127.0.0.1:") && accepted.contains("\"interop-live\""),
+        "{accepted}"
+    );
+    // srt-live-transmit reads its UDP input a moment after it connects.
+    std::thread::sleep(Duration::from_millis(500));
+    let t = Instant::now();
+    let sent_in = paced_source(input).join().unwrap();
+    let got = sink.join().unwrap();
+    println!(
+        "{DATAGRAMS} datagrams sent in {sent_in:.2?}, {} received in {:.2?}",
+        got.len(),
+        t.elapsed()
+    );
+    // srt-live-transmit closes on SIGINT; srt-transmit then ends by itself.
+    let slt_out = slt.stop();
+    let (status, stdout, err) = ours.finish(Duration::from_secs(5));
+    println!("srt-transmit: {err}\nsrt-live-transmit: {slt_out}");
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "srt-transmit did not exit 0 after the peer closed: {status:?}"
+    );
+    assert!(err.contains("the peer closed the connection"), "{err}");
+    Tally::of(&got).assert_complete("srt-live-transmit -> srt-transmit");
+    // Statistics: one JSON object per line, srt-live-transmit's names.
+    let stdout = String::from_utf8(stdout).unwrap();
+    let reports: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert_eq!(reports.len() as u64, DATAGRAMS / 500, "{stdout}");
+    let received: i64 = reports
+        .iter()
+        .map(|r| r["recv"]["packetsUnique"].as_i64().unwrap())
+        .sum();
+    for r in &reports {
+        assert!(r["sid"].is_u64() && r["timepoint"].is_string(), "{r}");
+        assert!(r["link"]["rtt"].is_number() && r["window"]["flow"].is_number());
+        assert!(r["send"]["packets"].is_number());
+    }
+    assert!(
+        (1500..=2000).contains(&received),
+        "{received} packets in the reports"
+    );
+}
+
+#[test]
+fn live_srt_transmit_caller_to_libsrt_listener() {
+    ours_to_libsrt("");
+}
+
+#[test]
+fn live_srt_transmit_caller_to_libsrt_listener_encrypted() {
+    ours_to_libsrt(PASS);
+}
+
+#[test]
+fn live_libsrt_caller_to_srt_transmit_listener() {
+    libsrt_to_ours("");
+}
+
+#[test]
+fn live_libsrt_caller_to_srt_transmit_listener_encrypted() {
+    libsrt_to_ours(PASS);
+}
+
+/// srt-live-transmit → srt-transmit listening, writing `file://con`: the
+/// bytes on stdout are the datagrams, in order.
+#[test]
+fn live_libsrt_to_srt_transmit_stdout() {
+    let port = free_port();
+    let ours = Ours::spawn(&[
+        "-q",
+        &format!("srt://127.0.0.1:{port}?mode=listener"),
+        "file://con",
+    ]);
+    let input = free_port();
+    let slt = Proc::spawn(
+        "srt-live-transmit",
+        &[
+            "-a:no",
+            "-v",
+            &format!("udp://127.0.0.1:{input}"),
+            &format!("srt://127.0.0.1:{port}"),
+        ],
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    paced_source(input).join().unwrap();
+    // Everything is delivered within the latency (120 ms).
+    std::thread::sleep(Duration::from_millis(500));
+    let slt_out = slt.stop();
+    let (status, stdout, err) = ours.finish(Duration::from_secs(5));
+    println!("srt-transmit: {err}\nsrt-live-transmit: {slt_out}");
+    assert!(status.is_some_and(|s| s.success()), "{status:?}");
+    let messages: Vec<Vec<u8>> = stdout.chunks(SIZE).map(<[u8]>::to_vec).collect();
+    Tally::of(&messages).assert_complete("srt-live-transmit -> srt-transmit file://con");
+}
+
+/// Live input from stdin (`file://con`, 1316-byte messages) → srt-transmit
+/// (caller) → srt-live-transmit (listener) → its stdout: the same bytes.
+/// srt-transmit exits 0 at the end of its input, after the peer's TSBPD
+/// delay (libsrt drops what it still holds when SHUTDOWN arrives).
+#[test]
+fn live_stdin_to_libsrt_stdout() {
+    let dir = scratch("stdin");
+    let input = dir.join("in.bin");
+    let output = dir.join("out.bin");
+    let data: Vec<u8> = (0..1000).flat_map(datagram).collect();
+    std::fs::write(&input, &data).unwrap();
+    let port = free_port();
+    let mut slt = Command::new("srt-live-transmit")
+        .args([
+            "-a:no",
+            &format!("srt://127.0.0.1:{port}?mode=listener"),
+            "file://con",
+        ])
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&output).unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("cannot run srt-live-transmit: run `cargo xtask ci`, which installs it");
+    std::thread::sleep(Duration::from_millis(300));
+    let t = Instant::now();
+    let ours = Command::new(BIN)
+        .args([
+            "file://con",
+            &format!("srt://127.0.0.1:{port}?maxbw=2000000"),
+        ])
+        .stdin(std::fs::File::open(&input).unwrap())
+        .output()
+        .unwrap();
+    let took = t.elapsed();
+    std::thread::sleep(Duration::from_millis(300));
+    let _ = slt.kill();
+    let _ = slt.wait();
+    let err = String::from_utf8_lossy(&ours.stderr);
+    println!("srt-transmit ({took:.2?}): {err}");
+    assert!(ours.status.success(), "{:?}", ours.status);
+    let got = std::fs::read(&output).unwrap();
+    assert_eq!(got.len(), data.len(), "length differs");
+    assert!(got == data, "content differs");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ---------------------------------------------------------------- files
+
+/// Writes `len` pseudo-random bytes; returns their SHA-1.
+fn write_file(path: &Path, len: usize) -> Vec<u8> {
+    let mut data = Vec::with_capacity(len + 8);
+    let mut x = len as u64;
+    while data.len() < len {
+        x = splitmix64(x);
+        data.extend_from_slice(&x.to_le_bytes());
+    }
+    data.truncate(len);
+    std::fs::write(path, &data).unwrap();
+    Sha1::digest(&data).to_vec()
+}
+
+fn sha1_of(path: &Path) -> (usize, Vec<u8>) {
+    let data = std::fs::read(path).unwrap_or_default();
+    (data.len(), Sha1::digest(&data).to_vec())
+}
+
+const FILE_LEN: usize = 8 << 20;
+
+/// srt-transmit file:// (caller) → srt-file-transmit (listener) → file.
+fn file_ours_to_libsrt(name: &str, extra: &str) {
+    let dir = scratch(name);
+    std::fs::create_dir_all(dir.join("in")).unwrap();
+    std::fs::create_dir_all(dir.join("out")).unwrap();
+    let input = dir.join("in").join("data.bin");
+    let want = write_file(&input, FILE_LEN);
+    let port = free_port();
+    let sft = Proc::spawn(
+        "srt-file-transmit",
+        &[
+            &format!("srt://127.0.0.1:{port}{}", with("?mode=listener", extra)),
+            &format!("file://{}/", dir.join("out").display()),
+        ],
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let t = Instant::now();
+    let ours = Command::new(BIN)
+        .args([
+            &format!("file://{}", input.display()),
+            &format!(
+                "srt://127.0.0.1:{port}{}",
+                with("?transtype=file&streamid=data.bin", extra)
+            ),
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let took = t.elapsed();
+    let err = String::from_utf8_lossy(&ours.stderr);
+    assert!(ours.status.success(), "srt-transmit: {err}");
+    let (status, out) = sft.wait(Duration::from_secs(10));
+    println!("srt-transmit ({took:.2?}): {err}\nsrt-file-transmit {status:?}: {out}");
+    let (len, got) = sha1_of(&dir.join("out").join("data.bin"));
+    assert_eq!(len, FILE_LEN);
+    assert_eq!(got, want, "content differs");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// srt-file-transmit (caller) → srt-transmit (listener) → file.
+fn file_libsrt_to_ours(name: &str, extra: &str) {
+    let dir = scratch(name);
+    let input = dir.join("upload.bin");
+    let output = dir.join("received.bin");
+    let want = write_file(&input, FILE_LEN);
+    let port = free_port();
+    let mut ours = Ours::spawn(&[
+        "-v",
+        &format!(
+            "srt://127.0.0.1:{port}{}",
+            with("?mode=listener&transtype=file", extra)
+        ),
+        &format!("file://{}", output.display()),
+    ]);
+    assert!(ours
+        .wait_line("listening on", Duration::from_secs(5))
+        .is_some());
+    let t = Instant::now();
+    let sft = Proc::spawn(
+        "srt-file-transmit",
+        &[
+            &format!("file://{}", input.display()),
+            &format!("srt://127.0.0.1:{port}{}", with("", extra)),
+        ],
+    );
+    let (status, _, err) = ours.finish(Duration::from_secs(30));
+    let took = t.elapsed();
+    let (sft_status, sft_out) = sft.wait(Duration::from_secs(5));
+    println!("srt-transmit ({took:.2?}): {err}\nsrt-file-transmit {sft_status:?}: {sft_out}");
+    assert!(status.is_some_and(|s| s.success()), "{status:?}");
+    assert!(err.contains("stream ID \"upload.bin\""), "{err}");
+    let (len, got) = sha1_of(&output);
+    assert_eq!(len, FILE_LEN);
+    assert_eq!(got, want, "content differs");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn file_srt_transmit_to_libsrt_file_transmit() {
+    file_ours_to_libsrt("f-to-libsrt", "");
+}
+
+#[test]
+fn file_srt_transmit_to_libsrt_file_transmit_encrypted() {
+    file_ours_to_libsrt("f-to-libsrt-aes", PASS);
+}
+
+#[test]
+fn file_libsrt_file_transmit_to_srt_transmit() {
+    file_libsrt_to_ours("f-from-libsrt", "");
+}
+
+#[test]
+fn file_libsrt_file_transmit_to_srt_transmit_encrypted() {
+    file_libsrt_to_ours("f-from-libsrt-aes", PASS);
+}
+
+// --------------------------------------------------------------- ffmpeg
+
+/// Issue 7, acceptance 2: ffmpeg (libsrt inside) sends 10 s of 25 fps
+/// MPEG-TS to srt-transmit listening; ffprobe finds the video stream in
+/// what srt-transmit wrote. Fails (never skips) without ffmpeg.
+#[test]
+fn ffmpeg_sends_mpegts_to_srt_transmit() {
+    let dir = scratch("ffmpeg");
+    let out = dir.join("out.ts");
+    let port = free_port();
+    let mut ours = Ours::spawn(&[
+        "-v",
+        &format!("srt://127.0.0.1:{port}?mode=listener"),
+        &format!("file://{}", out.display()),
+    ]);
+    assert!(ours
+        .wait_line("listening on", Duration::from_secs(5))
+        .is_some());
+    let t = Instant::now();
+    let ffmpeg = Command::new("ffmpeg")
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-re",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=640x360:rate=25",
+            "-t",
+            "10",
+            "-f",
+            "mpegts",
+            &format!("srt://127.0.0.1:{port}"),
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("cannot run ffmpeg ({e}): run `cargo xtask ci`, which installs it")
+        });
+    let took = t.elapsed();
+    let (status, _, err) = ours.finish(Duration::from_secs(5));
+    println!(
+        "ffmpeg {:?} in {took:.2?}: {}\nsrt-transmit {status:?}: {err}",
+        ffmpeg.status,
+        String::from_utf8_lossy(&ffmpeg.stderr)
+    );
+    assert!(ffmpeg.status.success(), "ffmpeg failed");
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "srt-transmit {status:?}"
+    );
+    let probe = Command::new("ffprobe")
+        .args(["-v", "error", "-show_streams", "-of", "json"])
+        .arg(&out)
+        .output()
+        .expect("cannot run ffprobe (installed with ffmpeg)");
+    assert!(probe.status.success(), "ffprobe: {probe:?}");
+    let info: serde_json::Value = serde_json::from_slice(&probe.stdout).unwrap();
+    let streams = info["streams"].as_array().unwrap();
+    let video = streams
+        .iter()
+        .find(|s| s["codec_type"] == "video")
+        .unwrap_or_else(|| panic!("no video stream: {info}"));
+    println!(
+        "out.ts: {} bytes, video {} {}x{} at {}",
+        std::fs::metadata(&out).unwrap().len(),
+        video["codec_name"],
+        video["width"],
+        video["height"],
+        video["r_frame_rate"]
+    );
+    assert_eq!(video["r_frame_rate"], "25/1");
+    assert_eq!(video["width"], 640);
+    assert_eq!(video["height"], 360);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -29,9 +29,9 @@ const MAX_READS: usize = 256;
 const BATCH: usize = 32;
 /// Room for one datagram (the engine's MSS is at most 1500).
 const SLOT: usize = 1500;
-/// A pending connection request is forgotten when its caller has not
+/// A held connection request is forgotten when its caller has not
 /// repeated its CONCLUSION (every 250 ms) for this long: it gave up.
-const REQUEST_SILENCE: Duration = Duration::from_secs(2);
+pub(crate) const REQUEST_SILENCE: Duration = Duration::from_secs(2);
 /// How long a refused caller is answered with the same rejection.
 const REFUSED_MEMORY: Duration = Duration::from_secs(10);
 
@@ -45,6 +45,34 @@ pub(crate) enum Decision {
     Accept(Option<Box<SocketOptions>>),
     /// Refuse with this reason.
     Reject(RejectReason),
+    /// Only learn whether the engine would consider the CONCLUSION (its SYN
+    /// cookie, version and fields are good): the hook answers `Probed` and
+    /// refuses, and the driver drops that refusal unsent.
+    Probe,
+    /// The hook saw a `Probe`.
+    Probed,
+}
+
+/// The accept hook of a listener: applies the decision in `slot`.
+pub(crate) fn accept_hook(slot: DecisionSlot) -> srt_proto::AcceptHook {
+    Box::new(move |_request, options| {
+        let mut decision = slot.lock().unwrap_or_else(|e| e.into_inner());
+        match decision.take() {
+            Some(Decision::Accept(Some(o))) => {
+                *options = o.for_accepted();
+                Ok(())
+            }
+            Some(Decision::Accept(None)) => Ok(()),
+            Some(Decision::Reject(reason)) => Err(reason),
+            Some(Decision::Probe) => {
+                *decision = Some(Decision::Probed);
+                Err(RejectReason::Peer)
+            }
+            // Every CONCLUSION passes the driver first; none should reach
+            // the engine undecided.
+            Some(Decision::Probed) | None => Err(RejectReason::Peer),
+        }
+    })
 }
 
 /// The decision the accept hook applies to the CONCLUSION being handled.
@@ -93,6 +121,8 @@ pub(crate) struct PendingRequest {
     pub(crate) datagram: Vec<u8>,
     /// When that copy arrived (the engine is told it arrived then).
     pub(crate) arrived: Instant,
+    /// The SYN cookie the engine found good; only copies with it replace the held one.
+    pub(crate) cookie: u32,
 }
 
 /// A request not yet handed to the application.
@@ -132,6 +162,13 @@ impl ListenerSlot {
     fn set_decision(&self, d: Option<Decision>) {
         *self.decision.lock().unwrap_or_else(|e| e.into_inner()) = d;
     }
+
+    fn take_decision(&self) -> Option<Decision> {
+        self.decision
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+    }
 }
 
 /// Everything behind the lock: the engine and who waits for what.
@@ -145,6 +182,8 @@ pub(crate) struct State {
     pub(crate) handles: usize,
     /// The driver has stopped (its socket failed, or nothing is left).
     pub(crate) stopped: bool,
+    /// Refusals of probed CONCLUSIONs, to be dropped instead of sent.
+    pub(crate) suppress: Vec<ConclusionKey>,
 }
 
 impl State {
@@ -177,7 +216,13 @@ impl State {
         hs: &Handshake,
         data: &[u8],
     ) -> bool {
-        let Some(l) = self.listener.as_mut() else {
+        let State {
+            endpoint,
+            listener,
+            suppress,
+            ..
+        } = self;
+        let Some(l) = listener.as_mut() else {
             return false;
         };
         // Inductions, HSv4 and malformed handshakes: the engine answers.
@@ -194,6 +239,9 @@ impl State {
             return false;
         }
         if let Some(p) = l.pending.get_mut(&key) {
+            if hs.syn_cookie != p.cookie {
+                return true;
+            }
             p.datagram.clear();
             p.datagram.extend_from_slice(data);
             p.arrived = now;
@@ -203,11 +251,22 @@ impl State {
             l.set_decision(Some(Decision::Reject(RejectReason::Backlog)));
             return false;
         }
+        // Only a caller that answered our induction (its SYN cookie is
+        // good) reaches the application: the engine checks, the hook
+        // notes it and refuses, and that refusal is never sent. A
+        // CONCLUSION the engine ignores (a bad cookie) is dropped here.
+        l.set_decision(Some(Decision::Probe));
+        endpoint.handle_datagram(now, from, data);
+        if !matches!(l.take_decision(), Some(Decision::Probed)) {
+            return true;
+        }
+        suppress.push(key);
         l.pending.insert(
             key,
             PendingRequest {
                 datagram: data.to_vec(),
                 arrived: now,
+                cookie: hs.syn_cookie,
             },
         );
         l.queue.push_back(RequestInfo {
@@ -218,6 +277,14 @@ impl State {
             w.wake();
         }
         true
+    }
+
+    /// When the next held request or refusal is to be forgotten.
+    fn next_expiry(&self) -> Option<Instant> {
+        let l = self.listener.as_ref()?;
+        let pending = l.pending.values().map(|p| p.arrived + REQUEST_SILENCE);
+        let refused = l.refused.values().map(|(_, at)| *at + REFUSED_MEMORY);
+        pending.chain(refused).min()
     }
 
     /// Forgets requests whose callers gave up and old refusals.
@@ -271,6 +338,29 @@ impl State {
     }
 }
 
+/// Whether `datagram` to `dst` is the refusal of a probe in `suppress`
+/// (which then forgets it).
+fn is_probe_refusal(datagram: &[u8], dst: SocketAddr, suppress: &mut Vec<ConclusionKey>) -> bool {
+    let Ok(Packet::Control(ControlPacket {
+        body: ControlBody::Handshake(hs),
+        dest_socket,
+        ..
+    })) = Packet::decode(datagram)
+    else {
+        return false;
+    };
+    if !matches!(hs.req_type, HandshakeType::Rejection(_)) {
+        return false;
+    }
+    match suppress.iter().position(|k| *k == (dst, dest_socket.0)) {
+        Some(i) => {
+            suppress.swap_remove(i);
+            true
+        }
+        None => false,
+    }
+}
+
 /// Whether a datagram is a control packet of type handshake to socket 0
 /// (checked on the header before decoding the whole packet).
 fn is_handshake_to_listener(data: &[u8]) -> bool {
@@ -318,6 +408,7 @@ pub(crate) fn start(
             listener,
             handles,
             stopped: false,
+            suppress: Vec::new(),
         }),
         notify: Notify::new(),
     });
@@ -350,14 +441,26 @@ async fn drive(shared: Arc<Shared>, socket: UdpSocket) {
                 batch.clear();
                 while batch.len() < BATCH {
                     let at = batch.len() * SLOT;
-                    match st.endpoint.poll_transmit(now, &mut out[at..at + SLOT]) {
-                        Some(t) => batch.push((t.destination, t.size)),
-                        None => break,
+                    let Some(t) = st.endpoint.poll_transmit(now, &mut out[at..at + SLOT]) else {
+                        // Stateless replies come first: any refusal of a
+                        // probe not seen by now was dropped by the engine.
+                        st.suppress.clear();
+                        break;
+                    };
+                    if !st.suppress.is_empty()
+                        && is_probe_refusal(&out[at..at + t.size], t.destination, &mut st.suppress)
+                    {
+                        continue;
                     }
+                    batch.push((t.destination, t.size));
                 }
                 st.dispatch_events();
                 let finished = st.handles == 0 && st.endpoint.connection_count() == 0;
-                (st.endpoint.poll_timeout(), batch.len() == BATCH, finished)
+                let deadline = match (st.endpoint.poll_timeout(), st.next_expiry()) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                (deadline, batch.len() == BATCH, finished)
             };
             for (k, (dst, len)) in batch.iter().enumerate() {
                 let at = k * SLOT;

@@ -11,7 +11,7 @@
 //! decision. A caller that stops repeating (it gave up after its connect
 //! timeout) is forgotten after 2 s of silence.
 
-use crate::driver::{Decision, Shared, SocketSlot};
+use crate::driver::{Decision, Shared, SocketSlot, REQUEST_SILENCE};
 use crate::error::Error;
 use crate::socket::SrtSocket;
 use futures_core::Stream;
@@ -24,7 +24,6 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 /// An SRT listener: many connections share its one UDP port.
-#[derive(Debug)]
 pub struct SrtListener {
     shared: Arc<Shared>,
     max_message: usize,
@@ -109,7 +108,6 @@ impl Drop for SrtListener {
 }
 
 /// A caller waiting for the application's decision; dropping it unanswered rejects with `SRT_REJ_PEER`.
-#[derive(Debug)]
 pub struct ConnectionRequest {
     shared: Arc<Shared>,
     peer: SocketAddr,
@@ -166,6 +164,9 @@ impl ConnectionRequest {
             let Some(pending) = l.pending.remove(&key) else {
                 return Err(Error::RequestExpired);
             };
+            if pending.arrived.elapsed() >= REQUEST_SILENCE {
+                return Err(Error::RequestExpired);
+            }
             if let Decision::Reject(reason) = &decision {
                 l.refused.insert(key, (*reason, Instant::now()));
             }
@@ -220,5 +221,23 @@ impl Drop for ConnectionRequest {
             return;
         }
         let _ = self.answer(Decision::Reject(RejectReason::Peer));
+    }
+}
+
+impl std::fmt::Debug for SrtListener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SrtListener")
+            .field("local", &self.shared.local_addr())
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for ConnectionRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectionRequest")
+            .field("peer", &self.peer)
+            .field("caller_id", &self.caller_id)
+            .field("stream_id", &String::from_utf8_lossy(&self.stream_id))
+            .finish()
     }
 }

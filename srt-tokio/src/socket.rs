@@ -22,7 +22,8 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::UdpSocket;
 
-/// The buffer `recv` and the message stream read a message into, bytes.
+/// The buffer `recv` and the message stream read a message into, bytes,
+/// unless set or implied by live mode (one packet's payload).
 const DEFAULT_MAX_MESSAGE: usize = 65_536;
 
 /// libsrt's transmission types (`SRTO_TRANSTYPE`).
@@ -40,7 +41,7 @@ pub struct SrtSocketBuilder {
     options: Result<SocketOptions, OptionError>,
     local: Option<SocketAddr>,
     backlog: usize,
-    max_message: usize,
+    max_message: Option<usize>,
 }
 
 impl Default for SrtSocketBuilder {
@@ -49,7 +50,7 @@ impl Default for SrtSocketBuilder {
             options: Ok(SocketOptions::live()),
             local: None,
             backlog: 16,
-            max_message: DEFAULT_MAX_MESSAGE,
+            max_message: None,
         }
     }
 }
@@ -153,15 +154,25 @@ impl SrtSocketBuilder {
         self
     }
 
-    /// Sets the largest message `recv` and the message stream return whole (default 64 KiB; longer ones are truncated).
+    /// Sets the largest message `recv` and the message stream return whole (default: the payload size in live mode, else 64 KiB; longer ones are truncated).
     pub fn max_message_size(mut self, len: usize) -> Self {
-        self.max_message = len.max(1);
+        self.max_message = Some(len.max(1));
         self
+    }
+
+    /// The receive buffer size for messages under `options`.
+    fn message_capacity(&self, options: &SocketOptions) -> usize {
+        self.max_message.unwrap_or(if options.tsbpdmode {
+            options.effective_payload_size() as usize
+        } else {
+            DEFAULT_MAX_MESSAGE
+        })
     }
 
     /// Connects to a listener at `remote`.
     pub async fn call(self, remote: SocketAddr) -> Result<SrtSocket, Error> {
-        let options = self.options?;
+        let options = self.options.clone()?;
+        let max_message = self.message_capacity(&options);
         let local = self.local.unwrap_or_else(|| unspecified(remote));
         let (socket, endpoint) = bind(local).await?;
         let shared = driver::start(socket, endpoint, None, 0);
@@ -170,7 +181,7 @@ impl SrtSocketBuilder {
             let id = st.endpoint.connect(Instant::now(), remote, &options)?;
             Self::register(&mut st, id)
         };
-        SrtSocket::connected(shared, id, self.max_message).await
+        SrtSocket::connected(shared, id, max_message).await
     }
 
     /// Starts a rendezvous between `local` and `remote` (the peer does the same towards us).
@@ -179,7 +190,8 @@ impl SrtSocketBuilder {
         local: SocketAddr,
         remote: SocketAddr,
     ) -> Result<SrtSocket, Error> {
-        let options = self.options?.rendezvous(true);
+        let options = self.options.clone()?.rendezvous(true);
+        let max_message = self.message_capacity(&options);
         let (socket, endpoint) = bind(local).await?;
         let shared = driver::start(socket, endpoint, None, 0);
         let id = {
@@ -187,36 +199,20 @@ impl SrtSocketBuilder {
             let id = st.endpoint.rendezvous(Instant::now(), remote, &options)?;
             Self::register(&mut st, id)
         };
-        SrtSocket::connected(shared, id, self.max_message).await
+        SrtSocket::connected(shared, id, max_message).await
     }
 
     /// Listens at `local`: callers' requests come out of the [`SrtListener`].
     pub async fn listen(self, local: SocketAddr) -> Result<SrtListener, Error> {
-        let options = self.options?;
+        let options = self.options.clone()?;
+        let max_message = self.message_capacity(&options);
         let (socket, mut endpoint) = bind(local).await?;
         endpoint.listen(&options, self.backlog)?;
         let decision = DecisionSlot::default();
-        let hook_decision = Arc::clone(&decision);
-        endpoint.set_accept_hook(Some(Box::new(move |_request, options| {
-            let taken = hook_decision
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .take();
-            match taken {
-                Some(driver::Decision::Accept(Some(o))) => {
-                    *options = o.for_accepted();
-                    Ok(())
-                }
-                Some(driver::Decision::Accept(None)) => Ok(()),
-                Some(driver::Decision::Reject(reason)) => Err(reason),
-                // Every CONCLUSION passes the driver first; none should
-                // reach the engine undecided.
-                None => Err(srt_proto::packet::RejectReason::Peer),
-            }
-        })))?;
+        endpoint.set_accept_hook(Some(driver::accept_hook(Arc::clone(&decision))))?;
         let slot = driver::ListenerSlot::new(self.backlog, decision);
         let shared = driver::start(socket, endpoint, Some(slot), 1);
-        Ok(SrtListener::new(shared, self.max_message))
+        Ok(SrtListener::new(shared, max_message))
     }
 
     /// Registers a new connection's slot and reseeds its generator; counts its handle.
@@ -291,7 +287,6 @@ impl Message {
 /// receives; the [`Stream`], [`Sink`], [`AsyncRead`] and [`AsyncWrite`]
 /// implementations need `&mut`. Dropping the socket aborts the connection
 /// (libsrt's `srt_close` without linger); [`SrtSocket::close`] lingers.
-#[derive(Debug)]
 pub struct SrtSocket {
     shared: Arc<Shared>,
     id: SocketId,
@@ -300,6 +295,8 @@ pub struct SrtSocket {
     max_message: usize,
     /// A message the [`Sink`] took while the send buffer was full.
     sink_pending: Option<Vec<u8>>,
+    /// The [`Stream`]'s receive buffer, kept between messages.
+    scratch: Vec<u8>,
     /// `close` or `poll_shutdown` has started.
     closing: bool,
 }
@@ -326,6 +323,7 @@ impl SrtSocket {
             stream_id,
             max_message,
             sink_pending: None,
+            scratch: Vec::new(),
             closing: false,
         }
     }
@@ -582,12 +580,17 @@ impl Stream for SrtSocket {
     type Item = Result<Message, Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let mut buf = vec![0u8; self.max_message];
-        match self.poll_recv_into(cx, &mut buf) {
-            Poll::Ready(Ok(info)) => {
-                buf.truncate(info.len);
-                Poll::Ready(Some(Ok(Message { payload: buf, info })))
-            }
+        let this = self.get_mut();
+        let mut buf = std::mem::take(&mut this.scratch);
+        buf.resize(this.max_message, 0);
+        let result = this.poll_recv_into(cx, &mut buf);
+        let payload = match &result {
+            Poll::Ready(Ok(info)) => buf[..info.len].to_vec(),
+            _ => Vec::new(),
+        };
+        this.scratch = buf;
+        match result {
+            Poll::Ready(Ok(info)) => Poll::Ready(Some(Ok(Message { payload, info }))),
             Poll::Ready(Err(e)) if e.is_peer_closed() => Poll::Ready(None),
             Poll::Ready(Err(e)) => Poll::Ready(Some(Err(e))),
             Poll::Pending => Poll::Pending,
@@ -690,5 +693,16 @@ impl AsyncWrite for SrtSocket {
         self.get_mut()
             .poll_close_linger(cx)
             .map_err(io::Error::from)
+    }
+}
+
+impl std::fmt::Debug for SrtSocket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SrtSocket")
+            .field("id", &self.id)
+            .field("local", &self.shared.local_addr())
+            .field("peer", &self.peer)
+            .field("stream_id", &String::from_utf8_lossy(&self.stream_id))
+            .finish()
     }
 }

@@ -303,3 +303,160 @@ async fn close_with_linger_delivers_everything() {
     let got = timeout(LIMIT, server).await.unwrap().unwrap();
     assert_eq!(got, N);
 }
+
+#[tokio::test]
+async fn forged_conclusions_never_reach_the_application() {
+    use srt_proto::packet::{
+        ControlBody, ControlPacket, Handshake, HandshakeType, Packet, PeerAddress, SocketId,
+    };
+    use srt_proto::seq::{SeqNumber, Timestamp};
+    let mut listener = SrtSocket::builder().backlog(2).listen(any()).await.unwrap();
+    let addr = listener.local_addr();
+    // CONCLUSIONs that skipped the induction: their SYN cookie is made up.
+    let forger = tokio::net::UdpSocket::bind(ANY).await.unwrap();
+    for k in 0..8u32 {
+        let hs = Handshake {
+            version: 5,
+            encryption_field: 0,
+            extension_field: 1,
+            isn: SeqNumber::new_truncate(1000 + k),
+            mss: 1500,
+            flow_window: 8192,
+            req_type: HandshakeType::Conclusion,
+            socket_id: 0x1000 + k,
+            syn_cookie: 0xDEAD_0000 + k,
+            peer_addr: PeerAddress::from_ip(addr.ip()),
+            extensions: Vec::new(),
+        };
+        let packet = Packet::Control(ControlPacket {
+            timestamp: Timestamp::from_micros(0),
+            dest_socket: SocketId(0),
+            body: ControlBody::Handshake(hs),
+        });
+        let mut buf = [0u8; 256];
+        let n = packet.encode(&mut buf).unwrap();
+        forger.send_to(&buf[..n], addr).await.unwrap();
+    }
+    // They neither fill the backlog nor show up as requests.
+    let caller = tokio::spawn(async move {
+        SrtSocket::builder()
+            .stream_id("real")
+            .call(addr)
+            .await
+            .map(|s| s.local_addr())
+    });
+    let req = timeout(LIMIT, listener.next()).await.unwrap().unwrap();
+    assert_eq!(req.stream_id(), b"real");
+    let s = req.accept().unwrap();
+    let caller_addr = timeout(LIMIT, caller).await.unwrap().unwrap().unwrap();
+    assert_eq!(s.peer_addr().port(), caller_addr.port());
+    // And nothing was answered to the forger (a refusal would tell it the
+    // listener exists and looked at its packet).
+    let mut buf = [0u8; 256];
+    assert!(timeout(Duration::from_millis(300), forger.recv(&mut buf))
+        .await
+        .is_err());
+}
+
+#[tokio::test]
+async fn accept_with_per_connection_options() {
+    // The listener has no passphrase; each stream gets its own.
+    let mut listener = SrtSocket::builder().listen(any()).await.unwrap();
+    let addr = listener.local_addr();
+    let server = tokio::spawn(async move {
+        let mut sockets = Vec::new();
+        for _ in 0..2 {
+            let req = listener.next().await.unwrap();
+            let pass = format!("secret of {}", req.stream_id_str().unwrap());
+            let options = srt_tokio::SocketOptions::live().passphrase(pass).unwrap();
+            match req.accept_with(options) {
+                Ok(s) => sockets.push(s),
+                Err(e) => assert!(matches!(e, Error::AcceptFailed), "{e:?}"),
+            }
+        }
+        (listener, sockets)
+    });
+    let good = SrtSocket::builder()
+        .stream_id("alice")
+        .passphrase("secret of alice")
+        .call(addr)
+        .await
+        .unwrap();
+    let bad = SrtSocket::builder()
+        .stream_id("bob")
+        .passphrase("secret of alice")
+        .call(addr)
+        .await
+        .unwrap_err();
+    assert!(matches!(bad, Error::BadSecret), "{bad:?}");
+    let (_listener, sockets) = timeout(LIMIT, server).await.unwrap().unwrap();
+    assert_eq!(sockets.len(), 1);
+    good.send(b"for alice", MsgCtrl::default()).await.unwrap();
+    assert_eq!(sockets[0].recv().await.unwrap().payload, b"for alice");
+    assert_eq!(sockets[0].stream_id(), b"alice");
+}
+
+#[tokio::test]
+async fn rendezvous_both_sides() {
+    let a_addr: SocketAddr = std::net::UdpSocket::bind(ANY)
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let b_addr: SocketAddr = std::net::UdpSocket::bind(ANY)
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let (a, b) = timeout(
+        LIMIT,
+        futures_util::future::join(
+            SrtSocket::builder().rendezvous(a_addr, b_addr),
+            SrtSocket::builder().rendezvous(b_addr, a_addr),
+        ),
+    )
+    .await
+    .unwrap();
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.peer_addr(), b_addr);
+    a.send(b"ping", MsgCtrl::default()).await.unwrap();
+    assert_eq!(b.recv().await.unwrap().payload, b"ping");
+    b.send(b"pong", MsgCtrl::default()).await.unwrap();
+    assert_eq!(a.recv().await.unwrap().payload, b"pong");
+}
+
+#[tokio::test]
+async fn drop_aborts_and_the_peer_sees_the_end() {
+    let mut listener = SrtSocket::builder().listen(any()).await.unwrap();
+    let addr = listener.local_addr();
+    let server = tokio::spawn(async move {
+        let mut s = listener.accept().await.unwrap();
+        let first = s.next().await.unwrap().unwrap();
+        // The caller dropped its socket: the stream ends, recv says why.
+        let end = timeout(LIMIT, s.next()).await.unwrap();
+        (first.payload, end.is_none(), s.recv().await.unwrap_err())
+    });
+    let c = SrtSocket::builder().call(addr).await.unwrap();
+    c.send(b"last words", MsgCtrl::default()).await.unwrap();
+    // Let the message be delivered (latency 120 ms) before dropping.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    drop(c);
+    let (payload, ended, err) = timeout(LIMIT, server).await.unwrap().unwrap();
+    assert_eq!(payload, b"last words");
+    assert!(ended);
+    assert!(err.is_peer_closed(), "{err:?}");
+}
+
+#[tokio::test]
+async fn unanswered_request_expires_when_the_caller_gives_up() {
+    let mut listener = SrtSocket::builder().listen(any()).await.unwrap();
+    let addr = listener.local_addr();
+    let err = SrtSocket::builder()
+        .conn_timeout(Duration::from_millis(600))
+        .call(addr);
+    let (err, req) = futures_util::future::join(err, listener.next()).await;
+    assert!(matches!(err.unwrap_err(), Error::ConnectTimeout));
+    let req = req.unwrap();
+    // The caller stopped repeating its CONCLUSION; the driver forgets it.
+    tokio::time::sleep(Duration::from_millis(2600)).await;
+    let err = req.accept().unwrap_err();
+    assert!(matches!(err, Error::RequestExpired), "{err:?}");
+}

@@ -32,6 +32,10 @@ const SLOT: usize = 1500;
 /// A held connection request is forgotten when its caller has not
 /// repeated its CONCLUSION (every 250 ms) for this long: it gave up.
 pub(crate) const REQUEST_SILENCE: Duration = Duration::from_secs(2);
+/// How long after its latency a broken live connection may still deliver.
+const DRAIN_MARGIN: Duration = Duration::from_millis(100);
+/// How often a reader looks again for messages of a broken live connection.
+pub(crate) const DRAIN_POLL: Duration = Duration::from_millis(5);
 /// How long a refused caller is answered with the same rejection.
 const REFUSED_MEMORY: Duration = Duration::from_secs(10);
 
@@ -90,6 +94,9 @@ pub(crate) struct SocketSlot {
     pub(crate) closed: bool,
     /// For an accepted socket, the handshake it came from.
     pub(crate) accepted_key: Option<ConclusionKey>,
+    /// Until when messages received before the connection broke may still
+    /// come due (live mode: the break time + the TSBPD latency).
+    pub(crate) drain_until: Option<Instant>,
 }
 
 impl SocketSlot {
@@ -319,6 +326,16 @@ impl State {
             };
             if let Some(slot) = self.sockets.get_mut(&socket) {
                 update(slot, &ev);
+                if matches!(ev, Event::Broken { .. }) {
+                    // The engine stops its timers, but messages already
+                    // received still come due at their TSBPD time.
+                    let latency = self
+                        .endpoint
+                        .connection(socket)
+                        .and_then(|c| c.negotiated())
+                        .and_then(|n| n.rcv_latency);
+                    slot.drain_until = latency.map(|l| Instant::now() + l + DRAIN_MARGIN);
+                }
                 slot.wake_all();
             }
         }

@@ -539,6 +539,27 @@ impl SrtSocket {
                 let Some(slot) = slot else {
                     return Err(Error::Closed);
                 };
+                if slot.drain_until.is_some_and(|t| Instant::now() < t) && !slot.closed {
+                    // Broken in live mode: what is in the receive buffer
+                    // comes due at its TSBPD time, with no more events.
+                    let buffered = st
+                        .endpoint
+                        .socket_stats(Instant::now(), self.id, false)
+                        .is_some_and(|s| s.pkt_rcv_buf > 0);
+                    if buffered {
+                        if let (Some(cx), Ok(rt)) = (cx, tokio::runtime::Handle::try_current()) {
+                            let waker = cx.waker().clone();
+                            rt.spawn(async move {
+                                tokio::time::sleep(driver::DRAIN_POLL).await;
+                                waker.wake();
+                            });
+                        }
+                        return Err(Error::WouldBlock);
+                    }
+                }
+                let Some(slot) = st.sockets.get_mut(&self.id) else {
+                    return Err(Error::Closed);
+                };
                 if let Some(e) = slot.terminal() {
                     return Err(e);
                 }

@@ -460,3 +460,28 @@ async fn unanswered_request_expires_when_the_caller_gives_up() {
     let err = req.accept().unwrap_err();
     assert!(matches!(err, Error::RequestExpired), "{err:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_messages_in_flight_at_close_are_still_delivered() {
+    // The caller closes 20 ms after sending, long before the messages'
+    // TSBPD time (120 ms): the listener side still delivers them all, at
+    // their time, then ends the stream.
+    let mut listener = SrtSocket::builder().listen(any()).await.unwrap();
+    let addr = listener.local_addr();
+    let server = tokio::spawn(async move {
+        let mut s = listener.accept().await.unwrap();
+        let mut n = 0;
+        while let Some(m) = s.next().await {
+            assert_eq!(m.unwrap().payload, message(n, 3));
+            n += 1;
+        }
+        n
+    });
+    let c = SrtSocket::builder().call(addr).await.unwrap();
+    for i in 0..50 {
+        c.send(&message(i, 3), MsgCtrl::default()).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    c.close().await.unwrap();
+    assert_eq!(timeout(LIMIT, server).await.unwrap().unwrap(), 50);
+}

@@ -409,19 +409,25 @@ impl Shared {
     }
 }
 
-/// Starts the driver task of `socket` with `endpoint`; `handles` handles
-/// exist from the start.
+/// Starts the driver task of `socket` with `endpoint`, its listener or its
+/// one caller or rendezvous connection; each counts as a handle from the
+/// start, so that the driver cannot see "no handle left" before they exist.
 pub(crate) fn start(
     socket: UdpSocket,
     endpoint: Endpoint,
     listener: Option<ListenerSlot>,
-    handles: usize,
+    connection: Option<SocketId>,
 ) -> Arc<Shared> {
+    let handles = usize::from(listener.is_some()) + usize::from(connection.is_some());
+    let sockets = connection
+        .map(|id| (id, SocketSlot::default()))
+        .into_iter()
+        .collect();
     let shared = Arc::new(Shared {
         local: endpoint.local_addr(),
         state: Mutex::new(State {
             endpoint,
-            sockets: HashMap::new(),
+            sockets,
             listener,
             handles,
             stopped: false,

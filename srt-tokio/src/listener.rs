@@ -99,9 +99,18 @@ impl Stream for SrtListener {
 
 impl Drop for SrtListener {
     fn drop(&mut self) {
-        let mut st = self.shared.lock();
+        let mut guard = self.shared.lock();
+        let st = &mut *guard;
+        // Callers still waiting for a decision hear that the listener closed.
+        if let Some(l) = st.listener.take() {
+            for (key, pending) in l.pending {
+                *l.decision.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some(Decision::Reject(RejectReason::Close));
+                st.endpoint
+                    .handle_datagram(pending.arrived, key.0, &pending.datagram);
+            }
+        }
         st.endpoint.stop_listening(Instant::now());
-        st.listener = None;
         st.handles = st.handles.saturating_sub(1);
         self.shared.wake_driver();
     }

@@ -1,6 +1,6 @@
 //! Connected SRT sockets and the builder that makes sockets and listeners.
 
-use crate::driver::{self, DecisionSlot, Shared, SocketSlot};
+use crate::driver::{self, DecisionSlot, Shared};
 use crate::error::Error;
 use crate::listener::SrtListener;
 use futures_core::Stream;
@@ -174,13 +174,10 @@ impl SrtSocketBuilder {
         let options = self.options.clone()?;
         let max_message = self.message_capacity(&options);
         let local = self.local.unwrap_or_else(|| unspecified(remote));
-        let (socket, endpoint) = bind(local).await?;
-        let shared = driver::start(socket, endpoint, None, 0);
-        let id = {
-            let mut st = shared.lock();
-            let id = st.endpoint.connect(Instant::now(), remote, &options)?;
-            Self::register(&mut st, id)
-        };
+        let (socket, mut endpoint) = bind(local).await?;
+        let id = endpoint.connect(Instant::now(), remote, &options)?;
+        reseed(&mut endpoint, id);
+        let shared = driver::start(socket, endpoint, None, Some(id));
         SrtSocket::connected(shared, id, max_message).await
     }
 
@@ -192,13 +189,10 @@ impl SrtSocketBuilder {
     ) -> Result<SrtSocket, Error> {
         let options = self.options.clone()?.rendezvous(true);
         let max_message = self.message_capacity(&options);
-        let (socket, endpoint) = bind(local).await?;
-        let shared = driver::start(socket, endpoint, None, 0);
-        let id = {
-            let mut st = shared.lock();
-            let id = st.endpoint.rendezvous(Instant::now(), remote, &options)?;
-            Self::register(&mut st, id)
-        };
+        let (socket, mut endpoint) = bind(local).await?;
+        let id = endpoint.rendezvous(Instant::now(), remote, &options)?;
+        reseed(&mut endpoint, id);
+        let shared = driver::start(socket, endpoint, None, Some(id));
         SrtSocket::connected(shared, id, max_message).await
     }
 
@@ -211,18 +205,15 @@ impl SrtSocketBuilder {
         let decision = DecisionSlot::default();
         endpoint.set_accept_hook(Some(driver::accept_hook(Arc::clone(&decision))))?;
         let slot = driver::ListenerSlot::new(self.backlog, decision);
-        let shared = driver::start(socket, endpoint, Some(slot), 1);
+        let shared = driver::start(socket, endpoint, Some(slot), None);
         Ok(SrtListener::new(shared, max_message))
     }
+}
 
-    /// Registers a new connection's slot and reseeds its generator; counts its handle.
-    fn register(st: &mut driver::State, id: SocketId) -> SocketId {
-        if let Some(conn) = st.endpoint.connection_mut(id) {
-            conn.reseed(entropy32());
-        }
-        st.sockets.insert(id, SocketSlot::default());
-        st.handles += 1;
-        id
+/// Gives connection `id` a generator (salts, keys) of its own from fresh entropy.
+fn reseed(endpoint: &mut Endpoint, id: SocketId) {
+    if let Some(conn) = endpoint.connection_mut(id) {
+        conn.reseed(entropy32());
     }
 }
 

@@ -485,3 +485,20 @@ async fn live_messages_in_flight_at_close_are_still_delivered() {
     c.close().await.unwrap();
     assert_eq!(timeout(LIMIT, server).await.unwrap().unwrap(), 50);
 }
+
+#[tokio::test]
+async fn closing_the_listener_refuses_waiting_callers() {
+    let mut listener = SrtSocket::builder().listen(any()).await.unwrap();
+    let addr = listener.local_addr();
+    let caller = tokio::spawn(async move { SrtSocket::builder().call(addr).await });
+    // The request arrives; the listener goes away before answering it.
+    let request = timeout(LIMIT, listener.next()).await.unwrap().unwrap();
+    drop(listener);
+    let err = request.accept().unwrap_err();
+    assert!(matches!(err, Error::Closed), "{err:?}");
+    let err = timeout(LIMIT, caller).await.unwrap().unwrap().unwrap_err();
+    assert!(
+        matches!(err, Error::Rejected(RejectReason::Close)),
+        "{err:?}"
+    );
+}

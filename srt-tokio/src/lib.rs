@@ -6,6 +6,14 @@
 //! A caller or rendezvous socket has a UDP socket of its own; every
 //! connection accepted by an [`SrtListener`] shares the listener's.
 //!
+//! Accepting is asynchronous: the listener yields a [`ConnectionRequest`]
+//! (peer address, stream ID) for each caller whose SYN cookie is good, and
+//! the application answers it when it likes with `accept`, `accept_with`
+//! (options of its own for this connection) or `reject` (any libsrt
+//! rejection code). Until then the driver holds the caller's CONCLUSION
+//! back from the engine; the caller repeats it every 250 ms and gives up
+//! after its connect timeout (3 s by default), which bounds the wait.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), srt_tokio::Error> {
 //! use srt_tokio::{MsgCtrl, SrtSocket};

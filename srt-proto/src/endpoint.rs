@@ -32,8 +32,14 @@ const STATELESS_LEN: usize = HEADER_LEN + HANDSHAKE_LEN;
 /// The settings of an [`Endpoint`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EndpointConfig {
-    /// The seed of every random choice (socket IDs, ISNs, cookies).
+    /// The seed of every random choice (socket IDs, ISNs, cookies, salts
+    /// and keys); alone it makes a run reproducible (simulation).
     pub seed: u64,
+    /// Secret randomness mixed into the seed. A driver on a real network
+    /// must set it from the operating system: SYN cookies and encryption
+    /// keys are only as unpredictable as this (a 64-bit `seed` alone is
+    /// not enough for a key).
+    pub entropy: Option<[u8; 32]>,
     /// At most this many connections at once; more are refused with
     /// [`RejectReason::Resource`].
     pub max_connections: usize,
@@ -47,6 +53,7 @@ impl Default for EndpointConfig {
     fn default() -> Self {
         EndpointConfig {
             seed: 0,
+            entropy: None,
             max_connections: 65_536,
             max_stateless_replies: 1024,
         }
@@ -157,7 +164,15 @@ impl std::fmt::Debug for Endpoint {
 impl Endpoint {
     /// An endpoint for the UDP socket bound at `local`, starting at `now`.
     pub fn new(config: EndpointConfig, local: SocketAddr, now: Instant) -> Self {
-        let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+        let mut rng = match config.entropy {
+            Some(mut key) => {
+                for (k, s) in key.iter_mut().zip(config.seed.to_le_bytes()) {
+                    *k ^= s;
+                }
+                ChaCha8Rng::from_seed(key)
+            }
+            None => ChaCha8Rng::seed_from_u64(config.seed),
+        };
         let mut cookie_key = [0u8; 32];
         rng.fill_bytes(&mut cookie_key);
         let next_socket_id = 1 + rng.next_u32() % MAX_SOCKET_ID;

@@ -229,8 +229,11 @@ fn unspecified(remote: SocketAddr) -> SocketAddr {
 async fn bind(local: SocketAddr) -> Result<(UdpSocket, Endpoint), Error> {
     let socket = UdpSocket::bind(local).await?;
     let local = socket.local_addr()?;
+    let mut entropy = [0u8; 32];
+    getrandom::fill(&mut entropy).map_err(std::io::Error::other)?;
     let config = EndpointConfig {
         seed: entropy64(),
+        entropy: Some(entropy),
         ..EndpointConfig::default()
     };
     Ok((socket, Endpoint::new(config, local, Instant::now())))

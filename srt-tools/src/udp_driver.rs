@@ -70,8 +70,12 @@ impl UdpDriver {
         }
         sock.set_nonblocking(true)?;
         let local = sock.local_addr()?;
+        // Keys and SYN cookies need secret randomness, not just the seed.
+        let mut entropy = [0u8; 32];
+        getrandom::fill(&mut entropy).map_err(io::Error::other)?;
         let config = EndpointConfig {
             seed,
+            entropy: Some(entropy),
             ..EndpointConfig::default()
         };
         Ok(UdpDriver {

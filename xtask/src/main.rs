@@ -5,7 +5,7 @@
 //! cargo xtask fuzz <target> [--seconds N] [--asan] [-- <libFuzzer args>]
 //! cargo xtask bench [filter]                      cargo bench -p srt-proto [-- filter]
 //! cargo xtask bench file [--mib N] [--runs R]     file transfer: srt-transmit beside libsrt's srt-file-transmit
-//! cargo xtask demo                                decode every test-vector capture
+//! cargo xtask demo [--vectors]                     a live stream through a lossy relay (or decode the test vectors)
 //! ```
 //!
 //! Only `std` is used here (and `libc` for `wait4`, which gives a child's CPU
@@ -32,7 +32,8 @@ commands:
   bench file [--mib N] [--runs R] file transfer over loopback, ours beside libsrt's
                                   srt-file-transmit: throughput and CPU per GiB
                                   (default 256 MiB, median of 3 runs)
-  demo                            decode every test-vector capture, one line per packet
+  demo [--vectors]                8 Mbit/s live stream through a 5%-loss relay for 10 s, then a table
+                                  (--vectors: decode every test-vector capture, one line per packet)
   help                            this text
 ";
 
@@ -42,7 +43,9 @@ fn main() -> ExitCode {
         Some("ci") if args.len() == 1 => ci::main(),
         Some("fuzz") => fuzz::main(&args[1..]),
         Some("bench") => bench(&args[1..]),
-        Some("demo") if args.len() == 1 => demo(),
+        Some("demo") if args.len() == 1 || (args.len() == 2 && args[1] == "--vectors") => {
+            demo(&args[1..])
+        }
         Some("help" | "-h" | "--help") => {
             print!("{USAGE}");
             Ok(())
@@ -81,10 +84,10 @@ fn bench(args: &[String]) -> Result<(), Failure> {
     util::run(&mut cmd)
 }
 
-/// `cargo xtask demo`: for now, the test-vector decode in the `xtask-demo`
-/// binary, built with the `demo` feature so that the rest of xtask does not
-/// depend on the engine compiling.
-fn demo() -> Result<(), Failure> {
+/// `cargo xtask demo [--vectors]`: the `xtask-demo` binary (a live stream
+/// through a lossy relay, or the test-vector decode), built with the `demo`
+/// feature so that the rest of xtask does not depend on the engine compiling.
+fn demo(extra: &[String]) -> Result<(), Failure> {
     let mut cmd = util::cargo();
     cmd.args([
         "run",
@@ -95,6 +98,8 @@ fn demo() -> Result<(), Failure> {
         "demo",
         "--bin",
         "xtask-demo",
+        "--",
     ]);
+    cmd.args(extra);
     util::run(&mut cmd)
 }

@@ -1,8 +1,13 @@
-//! `cargo xtask demo`, for now: decode every packet of every test-vector
-//! capture with `srt_proto::packet::Packet::decode` and print one line per
-//! packet. It becomes the real demo (a live SRT connection) later.
+//! `cargo xtask demo`: a live SRT stream through a lossy relay (see
+//! `demo_live.rs`); `cargo xtask demo --vectors` decodes every packet of
+//! every test-vector capture with `srt_proto::packet::Packet::decode` and
+//! prints one line per packet.
 //!
-//! Exits non-zero when a packet recorded from libsrt does not decode.
+//! Exits non-zero when the stream does not arrive whole, or when a packet
+//! recorded from libsrt does not decode.
+
+#[path = "../demo_live.rs"]
+mod demo_live;
 
 use srt_proto::packet::Packet;
 use std::process::ExitCode;
@@ -11,7 +16,21 @@ use std::process::ExitCode;
 const MAX_LINE: usize = 160;
 
 fn main() -> ExitCode {
-    println!("xtask demo: there is no live demo yet; this is the test-vector decode.");
+    if std::env::args().any(|a| a == "--vectors") {
+        return vectors();
+    }
+    match demo_live::run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask demo: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Decodes every test-vector capture.
+fn vectors() -> ExitCode {
+    println!("xtask demo --vectors: the test-vector decode.");
     println!("Every packet of every capture in `testvectors`, decoded by srt_proto::packet::Packet::decode:");
     let captures = testvectors::all();
     let (mut decoded, mut failed) = (0usize, 0usize);

@@ -378,19 +378,21 @@ impl Bench {
     }
 }
 
-fn target_dir() -> PathBuf {
+/// The cargo target directory (`$CARGO_TARGET_DIR` or `<root>/target`).
+pub(crate) fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| util::root().join("target"))
 }
 
-fn io_failure(path: &Path) -> impl FnOnce(std::io::Error) -> Failure + '_ {
+/// Turns an I/O error on `path` into a [`Failure::Failed`] naming it.
+pub(crate) fn io_failure(path: &Path) -> impl FnOnce(std::io::Error) -> Failure + '_ {
     move |e| Failure::Failed(format!("{}: {e}", path.display()))
 }
 
 /// Starts `cmd` with its output in `log`; returns its pid. The `Child` is
 /// dropped: the process is reaped with `wait4`, which gives its rusage.
-fn spawn(cmd: &mut Command, log: &Path) -> Result<i32, Failure> {
+pub(crate) fn spawn(cmd: &mut Command, log: &Path) -> Result<i32, Failure> {
     let line = util::display(cmd);
     let out = File::create(log).map_err(io_failure(log))?;
     let err = out.try_clone().map_err(io_failure(log))?;
@@ -403,7 +405,8 @@ fn spawn(cmd: &mut Command, log: &Path) -> Result<i32, Failure> {
     i32::try_from(child.id()).map_err(|_| Failure::Failed("pid out of range".into()))
 }
 
-fn read_log(path: &Path) -> String {
+/// The trimmed content of a log file (empty if unreadable).
+pub(crate) fn read_log(path: &Path) -> String {
     std::fs::read_to_string(path)
         .unwrap_or_default()
         .trim()
@@ -411,7 +414,7 @@ fn read_log(path: &Path) -> String {
 }
 
 /// A free UDP port on 127.0.0.1 (bound and released).
-fn free_port() -> Result<u16, Failure> {
+pub(crate) fn free_port() -> Result<u16, Failure> {
     UdpSocket::bind("127.0.0.1:0")
         .and_then(|s| s.local_addr())
         .map(|a| a.port())
@@ -419,7 +422,7 @@ fn free_port() -> Result<u16, Failure> {
 }
 
 /// Whether some UDP socket is bound to `port` (from /proc/net/udp{,6}).
-fn udp_port_bound(port: u16) -> bool {
+pub(crate) fn udp_port_bound(port: u16) -> bool {
     let suffix = format!(":{port:04X}");
     ["/proc/net/udp", "/proc/net/udp6"].iter().any(|f| {
         std::fs::read_to_string(f).is_ok_and(|table| {
@@ -486,13 +489,13 @@ fn same_content(a: &Path, b: &Path) -> Result<(), String> {
 
 /// How a reaped process ended.
 #[derive(Clone, Copy, Debug)]
-struct Exit {
+pub(crate) struct Exit {
     /// The raw wait status (0: exited with 0).
-    status: i32,
+    pub(crate) status: i32,
     /// User + system CPU time.
-    cpu: Duration,
+    pub(crate) cpu: Duration,
     /// Peak resident set, KiB.
-    maxrss_kib: i64,
+    pub(crate) maxrss_kib: i64,
 }
 
 fn timeval(t: libc::timeval) -> Duration {
@@ -516,15 +519,18 @@ fn wait4(pid: i32, flags: i32) -> Option<Exit> {
     })
 }
 
-fn reap(pid: i32) -> Option<Exit> {
+/// The exit and rusage of `pid` if it has ended (does not block).
+pub(crate) fn reap(pid: i32) -> Option<Exit> {
     wait4(pid, libc::WNOHANG)
 }
 
-fn reap_blocking(pid: i32) -> Option<Exit> {
+/// Waits for `pid` to end; its exit and rusage.
+pub(crate) fn reap_blocking(pid: i32) -> Option<Exit> {
     wait4(pid, 0)
 }
 
-fn kill(pid: i32) {
+/// Sends SIGKILL to `pid`.
+pub(crate) fn kill(pid: i32) {
     let _ = Command::new("kill")
         .args(["-KILL", &pid.to_string()])
         .status();

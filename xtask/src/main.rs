@@ -5,6 +5,8 @@
 //! cargo xtask fuzz <target> [--seconds N] [--asan] [-- <libFuzzer args>]
 //! cargo xtask bench [filter]                      cargo bench -p srt-proto [-- filter]
 //! cargo xtask bench file [--mib N] [--runs R]     file transfer: srt-transmit beside libsrt's srt-file-transmit
+//! cargo xtask bench live [--seconds N] [--rates 100,500] [--mixed]
+//!                                                 live UDP stream: srt-transmit beside libsrt's srt-live-transmit
 //! cargo xtask demo [--vectors]                     a live stream through a lossy relay (or decode the test vectors)
 //! ```
 //!
@@ -12,6 +14,7 @@
 //! time); every tool is run with [`std::process::Command`].
 
 mod bench_file;
+mod bench_live;
 mod ci;
 mod fuzz;
 mod util;
@@ -32,6 +35,11 @@ commands:
   bench file [--mib N] [--runs R] file transfer over loopback, ours beside libsrt's
                                   srt-file-transmit: throughput and CPU per GiB
                                   (default 256 MiB, median of 3 runs)
+  bench live [--seconds N] [--rates R1,R2,...] [--mixed]
+                                  paced UDP stream of 1316-byte datagrams over loopback
+                                  through ours beside libsrt's srt-live-transmit (and
+                                  mixed pairs with --mixed): delivered/lost packets and
+                                  CPU of each side (default 10 s at 100 and 500 Mbit/s)
   demo [--vectors]                8 Mbit/s live stream through a 5%-loss relay for 10 s, then a table
                                   (--vectors: decode every test-vector capture, one line per packet)
   help                            this text
@@ -72,6 +80,9 @@ fn main() -> ExitCode {
 fn bench(args: &[String]) -> Result<(), Failure> {
     if args.first().is_some_and(|a| a == "file") {
         return bench_file::main(&args[1..]);
+    }
+    if args.first().is_some_and(|a| a == "live") {
+        return bench_live::main(&args[1..]);
     }
     if args.len() > 1 || args.first().is_some_and(|a| a.starts_with('-')) {
         return Err(Failure::Usage("bench takes at most one filter".into()));

@@ -496,6 +496,8 @@ pub(crate) struct Exit {
     pub(crate) cpu: Duration,
     /// Peak resident set, KiB.
     pub(crate) maxrss_kib: i64,
+    /// Context switches, voluntary and involuntary, of all its threads.
+    pub(crate) switches: i64,
 }
 
 fn timeval(t: libc::timeval) -> Duration {
@@ -516,6 +518,7 @@ fn wait4(pid: i32, flags: i32) -> Option<Exit> {
         status,
         cpu: timeval(usage.ru_utime) + timeval(usage.ru_stime),
         maxrss_kib: usage.ru_maxrss,
+        switches: usage.ru_nvcsw + usage.ru_nivcsw,
     })
 }
 

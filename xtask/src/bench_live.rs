@@ -231,7 +231,7 @@ fn report(seconds: u64, results: &[((u32, Tool, Tool), Outcome)]) {
         "\nlive stream over loopback, {PAYLOAD}-byte datagrams for {seconds} s, latency 120 ms\n"
     );
     println!(
-        "{:>6} {:<18} {:>8} {:>9} {:>9} {:>7} {:>6} {:>6} {:>10} {:>10} {:>7} {:>7}",
+        "{:>6} {:<18} {:>8} {:>9} {:>9} {:>7} {:>6} {:>6} {:>10} {:>10} {:>7} {:>7} {:>9} {:>9}",
         "Mbit/s",
         "sender -> receiver",
         "src Mb/s",
@@ -243,12 +243,14 @@ fn report(seconds: u64, results: &[((u32, Tool, Tool), Outcome)]) {
         "snd CPU s",
         "rcv CPU s",
         "snd %",
-        "rcv %"
+        "rcv %",
+        "snd csw/s",
+        "rcv csw/s"
     );
     for ((rate, snd, rcv), o) in results {
         let pct = |e: &Exit| 100.0 * e.cpu.as_secs_f64() / seconds as f64;
         println!(
-            "{:>6} {:<18} {:>8.1} {:>9} {:>9} {:>7} {:>6} {:>6} {:>10.3} {:>10.3} {:>7.1} {:>7.1}",
+            "{:>6} {:<18} {:>8.1} {:>9} {:>9} {:>7} {:>6} {:>6} {:>10.3} {:>10.3} {:>7.1} {:>7.1} {:>9.0} {:>9.0}",
             rate,
             format!("{} -> {}", snd.name(), rcv.name()),
             o.mbps,
@@ -261,9 +263,11 @@ fn report(seconds: u64, results: &[((u32, Tool, Tool), Outcome)]) {
             o.receiver.cpu.as_secs_f64(),
             pct(&o.sender),
             pct(&o.receiver),
+            o.sender.switches as f64 / seconds as f64,
+            o.receiver.switches as f64 / seconds as f64,
         );
     }
-    println!("(CPU: user + system over the whole life of each process; %: of one core over the stream's seconds)");
+    println!("(CPU: user + system over the whole life of each process; %: of one core over the stream's seconds;\n csw/s: context switches of all its threads over its life, per second of stream)");
     let mut rates: Vec<u32> = results.iter().map(|((r, _, _), _)| *r).collect();
     rates.dedup();
     for rate in rates {

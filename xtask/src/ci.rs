@@ -42,6 +42,10 @@ const STEPS: &[Step] = &[
         run: tests,
     },
     Step {
+        name: "demo (the README's first command)",
+        run: demo,
+    },
+    Step {
         name: "rustdoc",
         run: doc,
     },
@@ -89,10 +93,10 @@ pub(crate) fn main() -> Result<(), Failure> {
     println!("{}", "=".repeat(72));
     println!("==> xtask ci: all {} steps passed", STEPS.len());
     for (name, time) in times {
-        println!("    {name:<24} {:>7.1} s", time.as_secs_f64());
+        println!("    {name:<36} {:>7.1} s", time.as_secs_f64());
     }
     println!(
-        "    {:<24} {:>7.1} s",
+        "    {:<36} {:>7.1} s",
         "total",
         start.elapsed().as_secs_f64()
     );
@@ -189,6 +193,21 @@ fn tests() -> Result<(), Failure> {
     }
     // nextest does not run doctests.
     run(cargo().args(["test", "--workspace", "--doc"]))
+}
+
+/// `cargo xtask demo`: a live stream through a lossy relay must arrive
+/// whole (it exits non-zero otherwise).
+fn demo() -> Result<(), Failure> {
+    run(cargo().args([
+        "run",
+        "--quiet",
+        "--package",
+        "xtask",
+        "--features",
+        "demo",
+        "--bin",
+        "xtask-demo",
+    ]))
 }
 
 fn doc() -> Result<(), Failure> {

@@ -70,12 +70,12 @@ fn parse(args: &[String]) -> Result<Options, Failure> {
     Ok(o)
 }
 
-/// `cargo xtask bench file [--mib N] [--runs R]`.
-pub(crate) fn main(args: &[String]) -> Result<(), Failure> {
-    let opts = parse(args)?;
-    if !util::succeeds_quietly(Command::new(LIBSRT).arg("-version")) {
+/// Checks that libsrt's tool `libsrt` is installed and builds our
+/// `srt-transmit` in release; returns the path of ours.
+pub(crate) fn build_tools(libsrt: &str) -> Result<PathBuf, Failure> {
+    if !util::succeeds_quietly(Command::new(libsrt).arg("-version")) {
         return Err(Failure::Failed(format!(
-            "{LIBSRT} is not installed (apt-get install srt-tools, or run `cargo xtask ci` once)"
+            "{libsrt} is not installed (apt-get install srt-tools, or run `cargo xtask ci` once)"
         )));
     }
     util::run(util::cargo().args([
@@ -87,7 +87,13 @@ pub(crate) fn main(args: &[String]) -> Result<(), Failure> {
         "--bin",
         "srt-transmit",
     ]))?;
-    let ours = target_dir().join("release").join("srt-transmit");
+    Ok(target_dir().join("release").join("srt-transmit"))
+}
+
+/// `cargo xtask bench file [--mib N] [--runs R]`.
+pub(crate) fn main(args: &[String]) -> Result<(), Failure> {
+    let opts = parse(args)?;
+    let ours = build_tools(LIBSRT)?;
     let dir = target_dir().join("bench-file");
     let _ = std::fs::remove_dir_all(&dir);
     for sub in ["in", "out"] {

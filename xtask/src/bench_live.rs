@@ -13,9 +13,10 @@
 //! ratios ours/libsrt per side and rate.
 
 use crate::bench_file::{
-    free_port, io_failure, kill, read_log, reap, spawn, target_dir, udp_port_bound, Exit,
+    build_tools, free_port, io_failure, kill, read_log, reap, spawn, target_dir, udp_port_bound,
+    Exit,
 };
-use crate::util::{self, Failure};
+use crate::util::Failure;
 use std::net::UdpSocket;
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
@@ -159,21 +160,7 @@ struct Outcome {
 /// `cargo xtask bench live [--seconds N] [--rates 100,500] [--mixed]`.
 pub(crate) fn main(args: &[String]) -> Result<(), Failure> {
     let opts = parse(args)?;
-    if !util::succeeds_quietly(Command::new(LIBSRT).arg("-version")) {
-        return Err(Failure::Failed(format!(
-            "{LIBSRT} is not installed (apt-get install srt-tools, or run `cargo xtask ci` once)"
-        )));
-    }
-    util::run(util::cargo().args([
-        "build",
-        "--release",
-        "--quiet",
-        "-p",
-        "srt-tools",
-        "--bin",
-        "srt-transmit",
-    ]))?;
-    let ours = target_dir().join("release").join("srt-transmit");
+    let ours = build_tools(LIBSRT)?;
     let dir = target_dir().join("bench-live");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(io_failure(&dir))?;

@@ -3,8 +3,9 @@
 //! delivers unordered messages early.
 
 use sha1::{Digest, Sha1};
+use srt_proto::packet::SocketId;
 use srt_proto::sim::link::LinkConfig;
-use srt_proto::sim::{run_seeds, Network};
+use srt_proto::sim::{run_seeds, Network, NodeId};
 use srt_proto::{CloseMode, Event, MsgCtrl, SocketOptions};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -24,6 +25,37 @@ fn link(loss: f64) -> LinkConfig {
         rate_bps: Some(50_000_000),
         queue_bytes: 1_000_000,
         ..LinkConfig::default()
+    }
+}
+
+/// The two endpoints of a connection made in a simulation, and its sockets.
+struct Pair {
+    server: NodeId,
+    client: NodeId,
+    caller: SocketId,
+    accepted: SocketId,
+}
+
+/// Adds SERVER (listening with `opts`) and CLIENT to `net` and connects
+/// CLIENT to SERVER.
+fn connect(net: &mut Network, opts: &SocketOptions) -> Pair {
+    let server = net.add_endpoint(addr(SERVER));
+    let client = net.add_endpoint(addr(CLIENT));
+    net.endpoint(server).listen(opts, 5).unwrap();
+    let now = net.now();
+    let caller = net
+        .endpoint(client)
+        .connect(now, addr(SERVER), opts)
+        .unwrap();
+    assert!(net.run_until(Duration::from_secs(3), |n| n
+        .events(client)
+        .contains(&Event::Connected { socket: caller })));
+    let accepted = net.endpoint(server).accept().unwrap();
+    Pair {
+        server,
+        client,
+        caller,
+        accepted,
     }
 }
 
@@ -65,19 +97,13 @@ fn stream_file_with(
 ) -> Transfer {
     let mut net = Network::new(seed, forward);
     net.set_link(addr(SERVER), addr(CLIENT), back);
-    let server = net.add_endpoint(addr(SERVER));
-    let client = net.add_endpoint(addr(CLIENT));
     let opts = SocketOptions::file();
-    net.endpoint(server).listen(&opts, 5).unwrap();
-    let now = net.now();
-    let caller = net
-        .endpoint(client)
-        .connect(now, addr(SERVER), &opts)
-        .unwrap();
-    assert!(net.run_until(Duration::from_secs(3), |n| n
-        .events(client)
-        .contains(&Event::Connected { socket: caller })));
-    let accepted = net.endpoint(server).accept().unwrap();
+    let Pair {
+        server,
+        client,
+        caller,
+        accepted,
+    } = connect(&mut net, &opts);
     let start = net.now();
     let mut offset = 0;
     let mut received = 0;
@@ -216,19 +242,13 @@ fn send_messages(
     ttl: impl Fn(u32) -> Option<Duration>,
 ) -> MessageRun {
     let mut net = Network::new(seed, link(loss));
-    let server = net.add_endpoint(addr(SERVER));
-    let client = net.add_endpoint(addr(CLIENT));
     let opts = SocketOptions::file().message_api(true);
-    net.endpoint(server).listen(&opts, 5).unwrap();
-    let now = net.now();
-    let caller = net
-        .endpoint(client)
-        .connect(now, addr(SERVER), &opts)
-        .unwrap();
-    assert!(net.run_until(Duration::from_secs(3), |n| n
-        .events(client)
-        .contains(&Event::Connected { socket: caller })));
-    let accepted = net.endpoint(server).accept().unwrap();
+    let Pair {
+        server,
+        client,
+        caller,
+        accepted,
+    } = connect(&mut net, &opts);
     let sizes = sizes(count, seed);
     let mut next = 0;
     let mut run = MessageRun {
@@ -417,20 +437,14 @@ fn a_full_receive_buffer_reopens_with_a_window_update() {
     use srt_proto::packet::{AckInfo, ControlBody, Packet};
     use std::sync::{Arc, Mutex};
     let mut net = Network::new(5, link(0.0));
-    let server = net.add_endpoint(addr(SERVER));
-    let client = net.add_endpoint(addr(CLIENT));
     let mut opts = SocketOptions::file();
     opts.rcvbuf_pkts = 64;
-    net.endpoint(server).listen(&opts, 5).unwrap();
-    let now = net.now();
-    let caller = net
-        .endpoint(client)
-        .connect(now, addr(SERVER), &opts)
-        .unwrap();
-    assert!(net.run_until(Duration::from_secs(3), |n| n
-        .events(client)
-        .contains(&Event::Connected { socket: caller })));
-    let accepted = net.endpoint(server).accept().unwrap();
+    let Pair {
+        server,
+        client,
+        caller,
+        accepted,
+    } = connect(&mut net, &opts);
     // (ack seq, buffer available) of every full ACK the receiver sends.
     let acks = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::clone(&acks);

@@ -129,21 +129,7 @@ fn we_encrypt_to_libsrt_with_every_key_length() {
         let mut d =
             UdpDriver::bind("127.0.0.1:0".parse().unwrap(), 50 + u64::from(key_len)).unwrap();
         let remote: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        let id = d
-            .endpoint
-            .connect(Instant::now(), remote, &options(Some(PASS), key_len))
-            .unwrap();
-        assert!(d
-            .run_until(Duration::from_secs(10), |e| matches!(
-                e,
-                Event::Connected { .. } | Event::ConnectFailed { .. }
-            ))
-            .unwrap());
-        assert!(
-            d.events.contains(&Event::Connected { socket: id }),
-            "{:?}",
-            d.events
-        );
+        let id = common::connect(&mut d, remote, &options(Some(PASS), key_len));
         for i in 0..PACKETS {
             d.endpoint
                 .send(Instant::now(), id, &payload(i), &MsgCtrl::default())
@@ -191,16 +177,7 @@ fn wrong_or_one_sided_passphrase_is_refused_like_libsrt() {
         let listener = slt(&["-a:no", &src, "file://con"]);
         let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap(), 60).unwrap();
         let remote: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        let id = d
-            .endpoint
-            .connect(Instant::now(), remote, &options(ours, 16))
-            .unwrap();
-        assert!(d
-            .run_until(Duration::from_secs(10), |e| matches!(
-                e,
-                Event::Connected { .. } | Event::ConnectFailed { .. }
-            ))
-            .unwrap());
+        let id = common::start_connect(&mut d, remote, &options(ours, 16));
         assert!(
             d.events
                 .contains(&Event::ConnectFailed { socket: id, reason }),
@@ -376,21 +353,7 @@ fn we_encrypt_a_file_to_libsrt(key_len: u8) {
 
     let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap(), 72).unwrap();
     let opts = file_options(key_len).stream_id("download.bin").unwrap();
-    let id = d
-        .endpoint
-        .connect(Instant::now(), relay_addr, &opts)
-        .unwrap();
-    assert!(d
-        .run_until(Duration::from_secs(10), |e| matches!(
-            e,
-            Event::Connected { .. } | Event::ConnectFailed { .. }
-        ))
-        .unwrap());
-    assert!(
-        d.events.contains(&Event::Connected { socket: id }),
-        "{:?}",
-        d.events
-    );
+    let id = common::connect(&mut d, relay_addr, &opts);
     assert_eq!(
         d.endpoint.connection(id).unwrap().km_state(),
         KmState::Secured
@@ -522,13 +485,7 @@ fn unenforced(
         d.endpoint.accept().unwrap()
     } else {
         let remote: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        let id = d.endpoint.connect(Instant::now(), remote, &opts).unwrap();
-        assert!(d
-            .run_until(Duration::from_secs(10), |e| matches!(
-                e,
-                Event::Connected { .. } | Event::ConnectFailed { .. }
-            ))
-            .unwrap());
+        let id = common::start_connect(&mut d, remote, &opts);
         assert!(
             d.events.contains(&Event::Connected { socket: id }),
             "{:?}: {}",

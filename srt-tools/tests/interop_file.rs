@@ -360,21 +360,7 @@ fn we_send_file_to_libsrt_file_transmit() {
     let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap(), 42).unwrap();
     let mut opts = SocketOptions::file().stream_id("download.bin").unwrap();
     opts.conntimeo = Duration::from_secs(10);
-    let id = d
-        .endpoint
-        .connect(Instant::now(), relay_addr, &opts)
-        .unwrap();
-    assert!(d
-        .run_until(Duration::from_secs(10), |e| matches!(
-            e,
-            Event::Connected { .. } | Event::ConnectFailed { .. }
-        ))
-        .unwrap());
-    assert!(
-        d.events.contains(&Event::Connected { socket: id }),
-        "{:?}",
-        d.events
-    );
+    let id = common::connect(&mut d, relay_addr, &opts);
     d.events.clear();
 
     let start = Instant::now();
@@ -575,21 +561,7 @@ fn we_send_messages_to_libsrt_live_transmit_in_file_mode() {
         .stream_id("messages")
         .unwrap();
     opts.conntimeo = Duration::from_secs(10);
-    let id = d
-        .endpoint
-        .connect(Instant::now(), relay_addr, &opts)
-        .unwrap();
-    assert!(d
-        .run_until(Duration::from_secs(10), |e| matches!(
-            e,
-            Event::Connected { .. } | Event::ConnectFailed { .. }
-        ))
-        .unwrap());
-    assert!(
-        d.events.contains(&Event::Connected { socket: id }),
-        "{:?}",
-        d.events
-    );
+    let id = common::connect(&mut d, relay_addr, &opts);
     d.events.clear();
 
     let start = Instant::now();

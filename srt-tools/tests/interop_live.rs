@@ -246,21 +246,7 @@ fn we_send_to_libsrt_through_lossy_relay() {
     let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap(), 32).unwrap();
     let mut opts = SocketOptions::live().stream_id("interop-out").unwrap();
     opts.conntimeo = Duration::from_secs(10);
-    let id = d
-        .endpoint
-        .connect(Instant::now(), relay_addr, &opts)
-        .unwrap();
-    assert!(d
-        .run_until(Duration::from_secs(10), |e| matches!(
-            e,
-            Event::Connected { .. } | Event::ConnectFailed { .. }
-        ))
-        .unwrap());
-    assert!(
-        d.events.contains(&Event::Connected { socket: id }),
-        "{:?}",
-        d.events
-    );
+    let id = common::connect(&mut d, relay_addr, &opts);
 
     let start = Instant::now();
     let n = SECONDS * RATE_BPS / (PAYLOAD as u64 * 8);

@@ -115,3 +115,38 @@ pub(crate) fn relay(forward: SocketAddr, seed: u64, impairments: &[&str]) -> (Pr
         .unwrap_or_else(|| panic!("unexpected srt-relay banner {line:?}"));
     (p, listen)
 }
+
+/// Starts a connection from `d` to `remote` and drives `d` until it
+/// connects or fails (at most 10 s); returns the socket. The outcome is in
+/// `d.events`.
+pub(crate) fn start_connect(
+    d: &mut srt_tools::udp_driver::UdpDriver,
+    remote: SocketAddr,
+    opts: &srt_proto::SocketOptions,
+) -> srt_proto::packet::SocketId {
+    use srt_proto::Event;
+    let id = d.endpoint.connect(Instant::now(), remote, opts).unwrap();
+    assert!(d
+        .run_until(Duration::from_secs(10), |e| matches!(
+            e,
+            Event::Connected { .. } | Event::ConnectFailed { .. }
+        ))
+        .unwrap());
+    id
+}
+
+/// As [`start_connect`], and asserts that the connection was made.
+pub(crate) fn connect(
+    d: &mut srt_tools::udp_driver::UdpDriver,
+    remote: SocketAddr,
+    opts: &srt_proto::SocketOptions,
+) -> srt_proto::packet::SocketId {
+    let id = start_connect(d, remote, opts);
+    assert!(
+        d.events
+            .contains(&srt_proto::Event::Connected { socket: id }),
+        "{:?}",
+        d.events
+    );
+    id
+}

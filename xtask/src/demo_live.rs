@@ -21,10 +21,16 @@ const RATE_BPS: u64 = 8_000_000;
 const STREAM: Duration = Duration::from_secs(10);
 /// The receiver's latency (SRTO_LATENCY).
 const LATENCY: Duration = Duration::from_millis(200);
+/// Marks a trailer packet: the stream goes on after its counted part so
+/// that a loss among its last packets is detected (a live receiver only
+/// sees a gap when a later packet arrives), but trailers are not counted.
+const TRAILER: u64 = 1 << 63;
 
 /// What the demo measured.
 struct Outcome {
     sent: u64,
+    trailer: u64,
+    missing: Vec<u64>,
     received: u64,
     corrupt: u64,
     out_of_order: u64,
@@ -95,7 +101,7 @@ pub(crate) fn run() -> Result<(), String> {
 
     let start = Instant::now();
     let caller_opts = opts.clone();
-    let caller = std::thread::spawn(move || -> Result<(u64, TraceBStats), String> {
+    let caller = std::thread::spawn(move || -> Result<(u64, u64, TraceBStats), String> {
         let mut tx = UdpDriver::bind(loopback, 2).map_err(err("bind the caller"))?;
         let id = tx
             .endpoint
@@ -125,16 +131,28 @@ pub(crate) fn run() -> Result<(), String> {
             tx.turn(Duration::from_millis(1)).map_err(err("caller"))?;
             tx.events.clear();
         }
-        // Let retransmissions finish, then stop.
+        // Keep streaming uncounted trailer packets while the last
+        // retransmissions finish, then stop.
         let drain = Instant::now();
+        let mut trailer = 0u64;
         while drain.elapsed() < LATENCY * 2 {
+            let now = Instant::now();
+            while drain + period * trailer as u32 <= now {
+                let sent_us = now.duration_since(start).as_micros() as u64;
+                packet(TRAILER | trailer, sent_us, &mut buf);
+                tx.endpoint
+                    .send(now, id, &buf, &MsgCtrl::default())
+                    .map_err(|e| format!("send: {e}"))?;
+                trailer += 1;
+            }
             tx.turn(Duration::from_millis(1)).map_err(err("caller"))?;
+            tx.events.clear();
         }
         let stats = tx
             .endpoint
             .socket_stats(Instant::now(), id, false)
             .unwrap_or_default();
-        Ok((sent, stats))
+        Ok((sent, trailer, stats))
     });
 
     let accepted = rx
@@ -148,6 +166,8 @@ pub(crate) fn run() -> Result<(), String> {
     };
     let mut out = Outcome {
         sent: 0,
+        trailer: 0,
+        missing: Vec::new(),
         received: 0,
         corrupt: 0,
         out_of_order: 0,
@@ -160,6 +180,7 @@ pub(crate) fn run() -> Result<(), String> {
     };
     let mut buf = [0u8; 1500];
     let mut last = None::<u64>;
+    let mut seen = Vec::<bool>::new();
     let mut next_progress = Instant::now();
     let end = Instant::now() + STREAM + LATENCY * 2 + Duration::from_millis(300);
     while Instant::now() < end {
@@ -172,8 +193,17 @@ pub(crate) fn run() -> Result<(), String> {
                 out.corrupt += 1;
                 continue;
             }
-            out.received += 1;
             let i = u64::from_be_bytes(p[..8].try_into().unwrap_or_default());
+            if i & TRAILER != 0 {
+                continue;
+            }
+            out.received += 1;
+            if let Some(slot) = usize::try_from(i).ok().filter(|&i| i < 1 << 24) {
+                if seen.len() <= slot {
+                    seen.resize(slot + 1, false);
+                }
+                seen[slot] = true;
+            }
             if last.is_some_and(|l| i <= l) {
                 out.out_of_order += 1;
             }
@@ -205,10 +235,13 @@ pub(crate) fn run() -> Result<(), String> {
         .endpoint
         .socket_stats(Instant::now(), id, false)
         .unwrap_or_default();
-    let (sent, sender) = caller
+    let (sent, trailer, sender) = caller
         .join()
         .map_err(|_| "the caller thread panicked".to_owned())??;
     out.sent = sent;
+    out.trailer = trailer;
+    seen.resize(sent as usize, false);
+    out.missing = (0..sent).filter(|&i| !seen[i as usize]).collect();
     out.sender = sender;
     stop.store(true, Ordering::Relaxed);
     let (report, result) = relay_thread
@@ -217,12 +250,16 @@ pub(crate) fn run() -> Result<(), String> {
     result.map_err(err("srt-relay"))?;
     out.relay = report;
     print_table(&out);
-    if out.received == out.sent && out.corrupt == 0 && out.out_of_order == 0 {
+    if out.received == out.sent
+        && out.missing.is_empty()
+        && out.corrupt == 0
+        && out.out_of_order == 0
+    {
         Ok(())
     } else {
         Err(format!(
-            "{} of {} packets arrived ({} corrupt, {} out of order)",
-            out.received, out.sent, out.corrupt, out.out_of_order
+            "{} of {} packets arrived ({} corrupt, {} out of order, missing {:?})",
+            out.received, out.sent, out.corrupt, out.out_of_order, out.missing
         ))
     }
 }
@@ -238,10 +275,11 @@ fn print_table(o: &Outcome) {
         (
             "stream",
             format!(
-                "{} packets of {PAYLOAD} B at {} Mbit/s for {} s",
+                "{} packets of {PAYLOAD} B at {} Mbit/s for {} s (+{} uncounted trailer)",
                 o.sent,
                 RATE_BPS / 1_000_000,
-                STREAM.as_secs()
+                STREAM.as_secs(),
+                o.trailer
             ),
         ),
         (
@@ -256,7 +294,7 @@ fn print_table(o: &Outcome) {
         ),
         (
             "sent (unique)",
-            format!("{}", o.sender.pkt_sent_unique_total),
+            format!("{} with trailer", o.sender.pkt_sent_unique_total),
         ),
         ("retransmitted", format!("{}", o.sender.pkt_retrans_total)),
         (
@@ -291,14 +329,10 @@ fn print_table(o: &Outcome) {
         ),
         (
             "content",
-            if o.corrupt == 0 && o.received == o.sent {
+            if o.corrupt == 0 && o.received == o.sent && o.missing.is_empty() {
                 "verified: every packet arrived intact".to_owned()
             } else {
-                format!(
-                    "{} corrupt, {} missing",
-                    o.corrupt,
-                    o.sent.saturating_sub(o.received)
-                )
+                format!("{} corrupt, missing {:?}", o.corrupt, o.missing)
             },
         ),
     ];

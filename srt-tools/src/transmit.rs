@@ -16,7 +16,7 @@
 //! for the input.
 
 use crate::stats::{StatsConfig, StatsReporter};
-use crate::udp_driver::UdpDriver;
+use crate::udp_driver::{DatagramBatch, DatagramReader, UdpDriver};
 use crate::uri::{Medium, Mode, SrtTarget, UdpTarget};
 use srt_proto::handshake::TransType;
 use srt_proto::packet::{RejectReason, SocketId};
@@ -35,6 +35,10 @@ const TURN: Duration = Duration::from_millis(10);
 /// The most input datagrams or chunks taken in one turn, so that the
 /// engine gets to send (and ACK) in time under a flood.
 const MAX_INPUT_PER_TURN: usize = 256;
+/// A live transfer's driver wakes at most this often and handles what
+/// arrived and fell due in between together (libsrt's tools read their
+/// input in batches too); the receiver's latency absorbs the jitter.
+const LIVE_TICK: Duration = Duration::from_millis(1);
 /// Room for any UDP datagram.
 const DATAGRAM: usize = 65_536;
 /// How long a file sender keeps the connection once everything is
@@ -692,8 +696,8 @@ fn apply_udp_settings(sock: &socket2::Socket, t: &UdpTarget) -> std::io::Result<
 
 /// Where live messages come from.
 enum Source {
-    /// One datagram per message.
-    Udp(UdpSocket, SocketAddr),
+    /// One datagram per message, read in batches.
+    Udp(UdpSocket, SocketAddr, Box<DatagramReader>),
     /// A file: read as fast as the send buffer takes it.
     File(File, PathBuf),
     /// Standard input: read what is there when it is readable.
@@ -713,7 +717,14 @@ enum Input {
 impl Source {
     fn open(medium: &Medium) -> Result<Source, TransmitError> {
         match medium {
-            Medium::Udp(t) => Ok(Source::Udp(open_udp_input(t)?, t.addr)),
+            Medium::Udp(t) => {
+                let sock = open_udp_input(t)?;
+                let reader = DatagramReader::new(&sock).map_err(|source| TransmitError::Udp {
+                    addr: t.addr,
+                    source,
+                })?;
+                Ok(Source::Udp(sock, t.addr, Box::new(reader)))
+            }
             Medium::File(path) => Ok(Source::File(
                 File::open(path).map_err(file_error(path))?,
                 path.clone(),
@@ -727,7 +738,7 @@ impl Source {
     /// the source is always ready (a file).
     fn poll_fd(&self) -> Option<BorrowedFd<'_>> {
         match self {
-            Source::Udp(s, _) => Some(s.as_fd()),
+            Source::Udp(s, ..) => Some(s.as_fd()),
             Source::File(..) => None,
             Source::Stdin(stdin) => Some(stdin.as_fd()),
         }
@@ -737,20 +748,17 @@ impl Source {
     /// blocking (stdin: only when `poll` said it was readable).
     fn read(&mut self, buf: &mut [u8], chunk: usize) -> Result<Input, TransmitError> {
         match self {
-            Source::Udp(sock, addr) => loop {
-                match sock.recv(buf) {
-                    Ok(n) => return Ok(Input::Message(n)),
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                        return Ok(Input::Empty)
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(source) => {
-                        return Err(TransmitError::Udp {
-                            addr: *addr,
-                            source,
-                        })
-                    }
+            Source::Udp(sock, addr, reader) => match reader.next(sock) {
+                Ok(Some((_, datagram))) => {
+                    let n = datagram.len().min(buf.len());
+                    buf[..n].copy_from_slice(&datagram[..n]);
+                    Ok(Input::Message(n))
                 }
+                Ok(None) => Ok(Input::Empty),
+                Err(source) => Err(TransmitError::Udp {
+                    addr: *addr,
+                    source,
+                }),
             },
             Source::File(file, path) => match read_full(file, &mut buf[..chunk]) {
                 Ok(0) => Ok(Input::End),
@@ -788,8 +796,8 @@ impl Source {
 
 /// Where live messages go.
 enum Sink {
-    /// One datagram per message.
-    Udp(UdpSocket, SocketAddr),
+    /// One datagram per message, sent in batches.
+    Udp(UdpSocket, SocketAddr, Box<DatagramBatch>),
     /// A file or stdout.
     Writer(Box<dyn Write>, PathBuf),
 }
@@ -799,7 +807,13 @@ impl Sink {
         match medium {
             Medium::Udp(t) => {
                 let (sock, dest) = open_udp_output(t)?;
-                Ok(Sink::Udp(sock, dest))
+                // Connected, the kernel keeps the route (and reports a
+                // missing receiver, which counts as a lost datagram).
+                sock.connect(dest)
+                    .map_err(|source| TransmitError::Udp { addr: dest, source })?;
+                let batch = DatagramBatch::new(&sock)
+                    .map_err(|source| TransmitError::Udp { addr: dest, source })?;
+                Ok(Sink::Udp(sock, dest, Box::new(batch)))
             }
             Medium::File(path) => Ok(Sink::Writer(open_writer(path)?, path.clone())),
             Medium::Console => Ok(Sink::Writer(open_writer(Path::new("-"))?, "stdout".into())),
@@ -807,29 +821,27 @@ impl Sink {
         }
     }
 
+    /// Queues `msg`; it is written at the latest by [`flush`](Self::flush).
     fn write(&mut self, msg: &[u8]) -> Result<(), TransmitError> {
         match self {
-            Sink::Udp(sock, dest) => loop {
-                match sock.send_to(msg, *dest) {
-                    Ok(_) => return Ok(()),
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    // Nobody listening (yet): the datagram is lost, as on a network.
-                    Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => return Ok(()),
-                    Err(source) => {
-                        return Err(TransmitError::Udp {
-                            addr: *dest,
-                            source,
-                        })
-                    }
-                }
-            },
+            Sink::Udp(sock, dest, batch) => {
+                batch
+                    .push(sock, *dest, msg)
+                    .map_err(|source| TransmitError::Udp {
+                        addr: *dest,
+                        source,
+                    })
+            }
             Sink::Writer(w, path) => w.write_all(msg).map_err(file_error(path)),
         }
     }
 
     fn flush(&mut self) -> Result<(), TransmitError> {
         match self {
-            Sink::Udp(..) => Ok(()),
+            Sink::Udp(sock, dest, batch) => batch.send(sock).map_err(|source| TransmitError::Udp {
+                addr: *dest,
+                source,
+            }),
             Sink::Writer(w, path) => w.flush().map_err(file_error(path)),
         }
     }
@@ -852,6 +864,7 @@ pub fn send_live(
     let Some(id) = establish(&mut d, target, settings)? else {
         return Ok(nothing(true));
     };
+    d.set_tick(LIVE_TICK);
     let start = Instant::now();
     let ctrl = MsgCtrl::default();
     let mut buf = vec![0u8; DATAGRAM];
@@ -915,9 +928,14 @@ pub fn send_live(
         if ended && pending.is_none() {
             break;
         }
-        // A file is always ready: do not wait for it unless the send
-        // buffer is full.
-        let ready_now = matches!(source, Source::File(..)) && !blocked;
+        // A file is always ready, and so is a UDP input with datagrams
+        // already read: do not wait for them unless the send buffer is full.
+        let ready_now = !blocked
+            && match &source {
+                Source::File(..) => true,
+                Source::Udp(.., reader) => reader.has_buffered(),
+                Source::Stdin(_) => false,
+            };
         let wait = if ready_now { Duration::ZERO } else { TURN };
         let also = if blocked || pending.is_some() {
             None
@@ -991,6 +1009,7 @@ pub fn receive_live(
     let Some(id) = establish(&mut d, target, settings)? else {
         return Ok(nothing(true));
     };
+    d.set_tick(LIVE_TICK);
     let start = Instant::now();
     let mut buf = vec![0u8; DATAGRAM];
     let (mut bytes, mut messages) = (0u64, 0u64);

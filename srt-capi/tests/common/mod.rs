@@ -113,3 +113,29 @@ pub(crate) fn assert_same_output(what: &str, debian: &str, ours: &str) {
         .unwrap_or_else(|e| format!("(diff failed: {e})"));
     panic!("{what}: our output differs from Debian's libsrt 1.5.1 (- Debian, + ours):\n{diff}");
 }
+
+/// Cargo's output directory of this build (`target/debug`), where it
+/// writes `libsrt.so` and `libsrt.a`: two levels above this test binary.
+pub(crate) fn our_lib_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
+    for lib in ["libsrt.a", "libsrt.so"] {
+        assert!(
+            dir.join(lib).is_file(),
+            "{} is missing: cargo builds it with the tests (`cargo build -p srt-capi`)",
+            dir.join(lib).display()
+        );
+    }
+    dir
+}
+
+/// Debian's libsrt.so.1.5 (checked to exist).
+pub(crate) fn debian_shared_lib() -> PathBuf {
+    let lib = PathBuf::from("/usr/lib/x86_64-linux-gnu/libsrt.so.1.5");
+    assert!(
+        lib.is_file(),
+        "{} is missing: install libsrt-openssl-dev",
+        lib.display()
+    );
+    lib
+}

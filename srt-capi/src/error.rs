@@ -113,7 +113,8 @@ impl SrtErrno {
     }
 }
 
-/// The messages by major, then minor code, worded as libsrt 1.5.1's.
+/// The messages by major, then minor code, worded exactly as libsrt
+/// 1.5.1's (typos included: later libsrt versions changed five of them).
 const MESSAGES: [&[&CStr]; 8] = [
     &[c"Success"],
     &[
@@ -142,17 +143,17 @@ const MESSAGES: [&[&CStr]; 8] = [
     &[
         c"Operation not supported",
         c"Operation not supported: Cannot do this operation on a BOUND socket",
-        c"Operation not supported: Cannot do this operation on a CONNECTED or LISTENING socket",
+        c"Operation not supported: Cannot do this operation on a CONNECTED socket",
         c"Operation not supported: Bad parameters",
         c"Operation not supported: Invalid socket ID",
         c"Operation not supported: Cannot do this operation on an UNBOUND socket",
         c"Operation not supported: Socket is not in listening state",
-        c"Operation not supported: Listen/accept is not supported in rendezvous connection setup",
+        c"Operation not supported: Listen/accept is not supported in rendezous connection setup",
         c"Operation not supported: Cannot call connect on UNBOUND socket in rendezvous connection setup",
-        c"Operation not supported: Incorrect use of Message API (sendmsg/recvmsg)",
-        c"Operation not supported: Incorrect use of Buffer API (send/recv) or File API (sendfile/recvfile)",
+        c"Operation not supported: Incorrect use of Message API (sendmsg/recvmsg).",
+        c"Operation not supported: Incorrect use of Buffer API (send/recv) or File API (sendfile/recvfile).",
         c"Operation not supported: Another socket is already listening on the same port",
-        c"Operation not supported: Message too large to send (exceeds send buffer size)",
+        c"Operation not supported: Message is too large to send (it must be less than the SRT send buffer size)",
         c"Operation not supported: Invalid epoll ID",
         c"Operation not supported: All sockets removed from epoll, waiting would deadlock",
         c"Operation not supported: Another socket is bound to that port and is not reusable for requested settings",

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 /// Debian's include directory, after checking that libsrt's headers are
 /// there (the tests fail, never skip, without them).
@@ -114,19 +115,39 @@ pub(crate) fn assert_same_output(what: &str, debian: &str, ours: &str) {
     panic!("{what}: our output differs from Debian's libsrt 1.5.1 (- Debian, + ours):\n{diff}");
 }
 
-/// Cargo's output directory of this build (`target/debug`), where it
-/// writes `libsrt.so` and `libsrt.a`: two levels above this test binary.
+/// Cargo's output directory of this build (`target/debug`: two levels
+/// above this test binary), after building `libsrt.so` and `libsrt.a`
+/// there (once per test binary). `cargo test` itself builds only the
+/// Rust library that the tests link, not the C libraries.
 pub(crate) fn our_lib_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
-    for lib in ["libsrt.a", "libsrt.so"] {
-        assert!(
-            dir.join(lib).is_file(),
-            "{} is missing: cargo builds it with the tests (`cargo build -p srt-capi`)",
-            dir.join(lib).display()
-        );
-    }
-    dir
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let exe = std::env::current_exe().unwrap();
+            let dir = exe.parent().and_then(Path::parent).unwrap().to_path_buf();
+            let profile = match dir.file_name().and_then(|n| n.to_str()) {
+                Some("debug") | None => "dev",
+                Some(other) => other,
+            };
+            run_command(Command::new(env!("CARGO")).args([
+                "build",
+                "--quiet",
+                "-p",
+                "srt-capi",
+                "--lib",
+                "--profile",
+                profile,
+            ]));
+            for lib in ["libsrt.a", "libsrt.so"] {
+                assert!(
+                    dir.join(lib).is_file(),
+                    "{} is missing",
+                    dir.join(lib).display()
+                );
+            }
+            dir
+        })
+        .clone()
 }
 
 /// Debian's libsrt.so.1.5 (checked to exist).

@@ -97,9 +97,41 @@ fn differential(program: &str) {
     assert_same_output(program, &outputs[0], &outputs[1]);
 }
 
+/// Builds `tests/c/{program}.c` against our library and runs it under
+/// valgrind's memcheck: no invalid access, no use of uninitialised
+/// memory, no leak (`--leak-check=full --error-exitcode=1`).
+fn valgrind_clean(program: &str) {
+    let (include, link) = Build::Ours.flags();
+    let exe = scratch(&format!("{program}_valgrind"));
+    compile(
+        Lang::C,
+        &c_source(&format!("{program}.c")),
+        &include,
+        &link,
+        &exe,
+    );
+    let mut valgrind = Command::new("valgrind");
+    valgrind
+        .args(["--quiet", "--error-exitcode=1", "--leak-check=full"])
+        .arg(&exe);
+    let result = valgrind
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run valgrind ({e}): apt-get install valgrind"));
+    assert!(
+        result.status.success(),
+        "valgrind reports errors in {program} with our libsrt:\n{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+}
+
 #[test]
 fn no_socket() {
     differential("no_socket");
+}
+
+#[test]
+fn no_socket_valgrind() {
+    valgrind_clean("no_socket");
 }
 
 /// The programs run from a statically linked `libsrt.a`, not a shared

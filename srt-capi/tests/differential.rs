@@ -110,17 +110,10 @@ fn valgrind_clean(program: &str) {
         &link,
         &exe,
     );
-    let mut valgrind = Command::new("valgrind");
-    valgrind
-        .args(["--quiet", "--error-exitcode=1", "--leak-check=full"])
-        .arg(&exe);
-    let result = valgrind
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run valgrind ({e}): apt-get install valgrind"));
-    assert!(
-        result.status.success(),
-        "valgrind reports errors in {program} with our libsrt:\n{}",
-        String::from_utf8_lossy(&result.stderr)
+    run_command(
+        Command::new("valgrind")
+            .args(["--quiet", "--error-exitcode=1", "--leak-check=full"])
+            .arg(&exe),
     );
 }
 

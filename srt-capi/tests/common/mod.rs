@@ -83,9 +83,9 @@ pub(crate) fn run(program: &Path) -> String {
 
 /// Runs `cmd` and returns its standard output; panics if it fails.
 pub(crate) fn run_command(cmd: &mut Command) -> String {
-    let result = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?} ({e}): install gcc and g++"));
+    let result = cmd.output().unwrap_or_else(|e| {
+        panic!("cannot run {cmd:?} ({e}): `cargo xtask ci` installs the tools tests need")
+    });
     assert!(
         result.status.success(),
         "{cmd:?} failed ({}):\n{}{}",

@@ -108,6 +108,100 @@ fn header_check_covers_every_debian_name() {
     );
 }
 
+/// Our headers define no constant that Debian's do not (a name of our
+/// own would compile with us and fail with libsrt).
+#[test]
+fn no_constants_of_our_own() {
+    let mut extra = Vec::new();
+    for header in CONSTANT_HEADERS {
+        let read = |dir: std::path::PathBuf| {
+            constants(&strip_comments(
+                &std::fs::read_to_string(dir.join("srt").join(header)).unwrap(),
+            ))
+        };
+        let debian = read(debian_include());
+        extra.extend(
+            read(our_include())
+                .into_iter()
+                .filter(|name| !debian.contains(name))
+                .map(|name| format!("{header}: {name}")),
+        );
+    }
+    assert!(extra.is_empty(), "not in Debian's headers: {extra:?}");
+}
+
+/// Every function and data object Debian's srt.h declares is declared by
+/// ours with the same type: Debian's declarations, repeated after our
+/// header in one translation unit, must compile without a conflict
+/// (as C and as C++). Ours declare nothing more.
+#[test]
+fn function_declarations_match_debian() {
+    let debian =
+        strip_comments(&std::fs::read_to_string(debian_include().join("srt/srt.h")).unwrap());
+    let ours = strip_comments(&std::fs::read_to_string(our_include().join("srt/srt.h")).unwrap());
+    let debian_decls = api_declarations(&debian);
+    assert!(debian_decls.len() > 70, "{debian_decls:?}");
+    let names = |decls: &[String]| -> BTreeSet<String> {
+        decls.iter().map(|d| declared_name(d).to_string()).collect()
+    };
+    let (debian_names, our_names) = (names(&debian_decls), names(&api_declarations(&ours)));
+    assert_eq!(
+        debian_names
+            .symmetric_difference(&our_names)
+            .collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "declared by only one of Debian's srt.h and ours"
+    );
+    let mut program = String::from("#include <srt/srt.h>\n/* Debian's declarations: */\n");
+    for decl in &debian_decls {
+        program.push_str(decl);
+        program.push_str(";\n");
+    }
+    program.push_str("int main(void) { return 0; }\n");
+    let source = scratch("debian_declarations.c");
+    std::fs::write(&source, program).unwrap();
+    for (lang, tag) in [(Lang::C, "c"), (Lang::CXX, "cxx")] {
+        let obj = ["-c".to_string()];
+        compile(
+            lang,
+            &source,
+            &our_include(),
+            &obj,
+            &scratch(&format!("decls_{tag}.o")),
+        );
+    }
+}
+
+/// The `SRT_API` declarations of a header, without `SRT_API` and the
+/// deprecation attributes, one string each.
+fn api_declarations(text: &str) -> Vec<String> {
+    text.match_indices("SRT_API ")
+        .filter(|(start, _)| !text[..*start].ends_with("define "))
+        .map(|(start, _)| {
+            let decl = &text[start..];
+            let decl = &decl[..decl.find(';').unwrap_or(decl.len())];
+            decl.split_whitespace()
+                .filter(|w| {
+                    !matches!(
+                        *w,
+                        "SRT_API" | "SRT_ATR_DEPRECATED" | "SRT_ATR_DEPRECATED_PX"
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
+/// The name a declaration declares: the identifier before its first `(`
+/// (a function) or before `[`/end (data).
+fn declared_name(decl: &str) -> &str {
+    let head = &decl[..decl.find(['(', '[']).unwrap_or(decl.len())];
+    head.split(|c| !is_ident(c))
+        .rfind(|w| !w.is_empty())
+        .unwrap_or("")
+}
+
 /// The scanner finds what it must (so an empty scan cannot pass).
 #[test]
 fn scanner_finds_known_names() {

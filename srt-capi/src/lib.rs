@@ -21,6 +21,7 @@
 // `unsafe` block says why it is sound.
 #![allow(unsafe_code)]
 #![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
 
 pub mod api;
 pub mod error;

@@ -125,3 +125,38 @@ pub unsafe extern "C" fn srt_prepare_endpoint(
         data
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{clear_last_error, last_error};
+
+    #[test]
+    fn prepare_endpoint_survives_bad_pointers() {
+        // SAFETY: NULL addresses are allowed.
+        let data = unsafe { srt_prepare_endpoint(std::ptr::null(), std::ptr::null(), 16) };
+        assert_eq!((data.id, data.token, data.errorcode), (-1, -1, 5000));
+        assert_eq!(data.peeraddr.ss_family, 0);
+        // SAFETY: all-zero bytes are a valid sockaddr_in.
+        let mut v4: libc::sockaddr_in = unsafe { std::mem::zeroed() };
+        v4.sin_family = libc::AF_INET as libc::sa_family_t;
+        let adr = (&raw const v4).cast::<sockaddr>();
+        // SAFETY: `adr` points to a sockaddr_in; a negative length copies nothing.
+        let data = unsafe { srt_prepare_endpoint(std::ptr::null(), adr, -1) };
+        assert_eq!(data.peeraddr.ss_family, 0);
+        assert_eq!(data.srcaddr.ss_family, libc::AF_INET as libc::sa_family_t);
+    }
+
+    #[test]
+    fn group_operations_fail_with_einvparam() {
+        clear_last_error();
+        assert_eq!(
+            srt_group_data(1, std::ptr::null_mut(), std::ptr::null_mut()),
+            -1
+        );
+        assert_eq!(last_error().code, SrtErrno::EINVPARAM);
+        clear_last_error();
+        assert_eq!(srt_create_group(1), SRT_INVALID_SOCK);
+        assert_eq!(last_error().code, SrtErrno::SUCCESS);
+    }
+}

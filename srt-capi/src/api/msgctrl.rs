@@ -40,3 +40,23 @@ pub unsafe extern "C" fn srt_msgctrl_init(mctrl: *mut SRT_MSGCTRL) {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn init_writes_the_default_and_accepts_null() {
+        let mut m = SRT_MSGCTRL {
+            msgttl: 5,
+            pktseq: 9,
+            ..srt_msgctrl_default.0
+        };
+        // SAFETY: a valid SRT_MSGCTRL, then NULL (allowed).
+        unsafe {
+            srt_msgctrl_init(&mut m);
+            srt_msgctrl_init(std::ptr::null_mut());
+        }
+        assert_eq!((m.msgttl, m.pktseq, m.msgno), (-1, -1, -1));
+    }
+}

@@ -2,7 +2,7 @@
 //! header_check.c) is built twice, against Debian's libsrt 1.5.1 (its
 //! headers and static `libsrt.a`) and against ours (our headers and our
 //! `libsrt.a`), each linked with the flags its `srt.pc` gives; both runs
-//! must print the same. To add a program: put `tests/c/NAME.c` there and
+//! must print the same, compiled as C and as C++. To add a program: put `tests/c/NAME.c` there and
 //! a `#[test]` calling `differential("NAME")` here.
 
 mod common;
@@ -81,20 +81,23 @@ fn static_link_flags(pc_dir: Option<&Path>) -> Vec<String> {
 }
 
 /// Builds and runs `tests/c/{program}.c` against both libraries and
-/// compares the outputs.
+/// compares the outputs; once compiled as C and once as C++ (so that our
+/// header's C++ side links too).
 fn differential(program: &str) {
     let source = c_source(&format!("{program}.c"));
-    let outputs: Vec<String> = [Build::Debian, Build::Ours]
-        .into_iter()
-        .map(|build| {
-            let (include, link) = build.flags();
-            let exe = scratch(&format!("{program}_{}", build.name()));
-            compile(Lang::C, &source, &include, &link, &exe);
-            run(&exe)
-        })
-        .collect();
-    assert!(!outputs[0].is_empty(), "{program} printed nothing");
-    assert_same_output(program, &outputs[0], &outputs[1]);
+    for (lang, tag) in [(Lang::C, "c"), (Lang::CXX, "cxx")] {
+        let outputs: Vec<String> = [Build::Debian, Build::Ours]
+            .into_iter()
+            .map(|build| {
+                let (include, link) = build.flags();
+                let exe = scratch(&format!("{program}_{tag}_{}", build.name()));
+                compile(lang, &source, &include, &link, &exe);
+                run(&exe)
+            })
+            .collect();
+        assert!(!outputs[0].is_empty(), "{program} printed nothing");
+        assert_same_output(&format!("{program}_{tag}"), &outputs[0], &outputs[1]);
+    }
 }
 
 /// Builds `tests/c/{program}.c` against our library and runs it under

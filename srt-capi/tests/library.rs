@@ -3,7 +3,7 @@
 mod common;
 
 use common::{debian_shared_lib, our_lib_dir, run_command};
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::process::Command;
 
 #[test]
@@ -17,35 +17,54 @@ fn shared_library_has_libsrt_soname() {
     );
 }
 
-/// The global symbols a shared library defines.
-fn defined_symbols(lib: &std::path::Path) -> BTreeSet<String> {
-    run_command(Command::new("nm").args(["-D", "--defined-only"]).arg(lib))
-        .lines()
-        .filter_map(|line| {
-            let mut words = line.split_whitespace().skip(1);
-            let (kind, name) = (words.next()?, words.next()?);
-            "TDRBV".contains(kind).then(|| name.to_string())
-        })
-        .collect()
+/// The global symbols a shared library defines: name → (kind, size).
+/// Kind is nm's letter: T code, D/R/B data.
+fn defined_symbols(lib: &std::path::Path) -> BTreeMap<String, (char, u64)> {
+    run_command(
+        Command::new("nm")
+            .args(["-D", "-S", "--defined-only"])
+            .arg(lib),
+    )
+    .lines()
+    .filter_map(|line| {
+        // "address size kind name" (size is missing for some symbols)
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let [.., size, kind, name] = words[..] else {
+            return None;
+        };
+        let kind = kind.chars().next()?;
+        let size = u64::from_str_radix(size, 16).unwrap_or(0);
+        "TDRBV"
+            .contains(kind)
+            .then(|| (name.to_string(), (kind, size)))
+    })
+    .collect()
 }
 
 /// Every symbol we export is one that libsrt 1.5.1 exports (nothing of
-/// Rust's leaks out), and the C API functions built so far are there.
+/// Rust's leaks out), each data object with libsrt's size (a program
+/// linked against one library copies it by that size), and the C API
+/// functions built so far are there.
 #[test]
 fn exports_are_libsrt_symbols() {
     let ours = defined_symbols(&our_lib_dir().join("libsrt.so"));
     let debian = defined_symbols(&debian_shared_lib());
-    let foreign: Vec<&String> = ours.difference(&debian).collect();
+    let foreign: Vec<&String> = ours.keys().filter(|n| !debian.contains_key(*n)).collect();
     assert!(
         foreign.is_empty(),
         "exported but not by libsrt: {foreign:?}"
     );
+    for (name, &(kind, size)) in &ours {
+        if kind != 'T' {
+            assert_eq!(size, debian[name].1, "size of the data object {name}");
+        }
+    }
     for name in [
         "srt_startup",
         "srt_strerror",
         "srt_msgctrl_default",
         "srt_rejectreason_msg",
     ] {
-        assert!(ours.contains(name), "{name} is not exported");
+        assert!(ours.contains_key(name), "{name} is not exported");
     }
 }

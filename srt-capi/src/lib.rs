@@ -12,6 +12,27 @@
 //! there, so none unwinds into C. Pointers from C are checked for NULL
 //! before use.
 //!
+//! # Building and using it
+//!
+//! `cargo build -p srt-capi` writes `target/debug/libsrt.so` and
+//! `libsrt.a`. `cargo xtask capi [--release] [--prefix DIR]` lays them out
+//! as an installed libsrt (`DIR/include/srt/*.h`, `DIR/lib/libsrt.so.1.5`,
+//! `libsrt.a`, `DIR/lib/pkgconfig/srt.pc` made from `srt.pc.in`; DIR is
+//! `target/capi` by default), so a libsrt program builds with
+//! `PKG_CONFIG_PATH=DIR/lib/pkgconfig pkg-config --cflags --libs srt`
+//! (`--static` adds what Rust's standard library needs).
+//!
+//! # Tests
+//!
+//! - `tests/header.rs`: `tests/c/header_check.c` (every constant, every
+//!   struct layout) prints the same against Debian's headers and ours,
+//!   as C and C++; it names everything Debian's headers define; every
+//!   declaration has Debian's type.
+//! - `tests/differential.rs`: each C program of `tests/c/` prints the same
+//!   linked with Debian's `libsrt.a` and with ours (as C and C++), and
+//!   runs clean under valgrind with ours.
+//! - `tests/library.rs`: SONAME and exported symbols.
+//!
 //! Built so far: library start/stop, errors and their messages, version,
 //! clock, logging configuration, `SRT_MSGCTRL` defaults, and the group
 //! functions as Debian's libsrt answers them without bonding. Sockets and

@@ -7,13 +7,19 @@ use std::time::{Duration, Instant};
 
 /// Debian packages the interop tests and tools need: libsrt's own programs
 /// (`srt-live-transmit`, `srt-file-transmit`), tshark's SRT dissector, and
-/// libsrt to build C peers against.
+/// libsrt to build C peers against. srt-capi's tests compile C and C++
+/// (gcc, g++), read ELF files (binutils: readelf, nm) and run C programs
+/// under valgrind.
 const DEBIAN_PACKAGES: &[&str] = &[
     "srt-tools",
     "tshark",
     "libsrt-openssl-dev",
     "pkg-config",
     "ffmpeg",
+    "gcc",
+    "g++",
+    "binutils",
+    "valgrind",
 ];
 
 /// The cargo-fuzz release CI installs when it is missing.

@@ -7,6 +7,7 @@
 //! cargo xtask bench file [--mib N] [--runs R]     file transfer: srt-transmit beside libsrt's srt-file-transmit
 //! cargo xtask bench live [--seconds N] [--rates 100,500] [--mixed]
 //!                                                 live UDP stream: srt-transmit beside libsrt's srt-live-transmit
+//! cargo xtask capi [--release] [--prefix DIR]   libsrt.so/.a, headers and srt.pc laid out in DIR (target/capi)
 //! cargo xtask demo [--vectors]                     a live stream through a lossy relay (or decode the test vectors)
 //! ```
 //!
@@ -15,6 +16,7 @@
 
 mod bench_file;
 mod bench_live;
+mod capi;
 mod ci;
 mod fuzz;
 mod util;
@@ -40,6 +42,9 @@ commands:
                                   through ours beside libsrt's srt-live-transmit (and
                                   mixed pairs with --mixed): delivered/lost packets and
                                   CPU of each side (default 10 s at 100 and 500 Mbit/s)
+  capi [--release] [--prefix DIR] build srt-capi's libsrt and lay it out as installed:
+                                  DIR/include/srt/*.h, DIR/lib/libsrt.so.1.5, libsrt.a,
+                                  DIR/lib/pkgconfig/srt.pc (default DIR: target/capi)
   demo [--vectors]                8 Mbit/s live stream through a 5%-loss relay for 10 s, then a table
                                   (--vectors: decode every test-vector capture, one line per packet)
   help                            this text
@@ -51,6 +56,7 @@ fn main() -> ExitCode {
         Some("ci") if args.len() == 1 => ci::main(),
         Some("fuzz") => fuzz::main(&args[1..]),
         Some("bench") => bench(&args[1..]),
+        Some("capi") => capi::main(&args[1..]),
         Some("demo") if args.len() == 1 || (args.len() == 2 && args[1] == "--vectors") => {
             demo(&args[1..])
         }

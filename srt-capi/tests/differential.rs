@@ -1,0 +1,152 @@
+//! Differential tests: each C program of `tests/c/` (other than
+//! header_check.c) is built twice, against Debian's libsrt 1.5.1 (its
+//! headers and static `libsrt.a`) and against ours (our headers and our
+//! `libsrt.a`), each linked with the flags its `srt.pc` gives; both runs
+//! must print the same, compiled as C and as C++. To add a program: put `tests/c/NAME.c` there and
+//! a `#[test]` calling `differential("NAME")` here.
+
+mod common;
+
+use common::{
+    assert_same_output, c_source, compile, debian_include, our_include, our_lib_dir, run,
+    run_command, scratch, Lang,
+};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Which library a program is built against.
+#[derive(Debug, Clone, Copy)]
+enum Build {
+    /// Debian's libsrt-openssl-dev.
+    Debian,
+    /// This crate's.
+    Ours,
+}
+
+impl Build {
+    fn name(self) -> &'static str {
+        match self {
+            Build::Debian => "debian",
+            Build::Ours => "ours",
+        }
+    }
+
+    /// The include directory and the link arguments (static libsrt.a).
+    fn flags(self) -> (PathBuf, Vec<String>) {
+        match self {
+            Build::Debian => (debian_include(), static_link_flags(None)),
+            Build::Ours => (our_include(), static_link_flags(Some(&our_pc_dir()))),
+        }
+    }
+}
+
+/// A directory with our `srt.pc`, made from `srt.pc.in` for the headers
+/// in this source tree and the libraries cargo built.
+fn our_pc_dir() -> PathBuf {
+    let template = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("srt.pc.in"))
+        .expect("srt-capi/srt.pc.in");
+    let lib_dir = our_lib_dir();
+    let pc = template
+        .replace("@PREFIX@", env!("CARGO_MANIFEST_DIR"))
+        .replace("@LIBDIR@", lib_dir.to_str().unwrap())
+        .replace("@INCLUDEDIR@", our_include().to_str().unwrap());
+    let dir = scratch("pkgconfig");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("srt.pc"), pc).unwrap();
+    dir
+}
+
+/// `pkg-config --static --libs srt` (with `pc_dir` first on the search
+/// path if given), `-lsrt` replaced by the `libsrt.a` of the pc file's
+/// libdir when there is one, so that the static library is linked.
+fn static_link_flags(pc_dir: Option<&Path>) -> Vec<String> {
+    let pkg_config = |args: &[&str]| {
+        let mut cmd = Command::new("pkg-config");
+        if let Some(dir) = pc_dir {
+            cmd.env("PKG_CONFIG_PATH", dir);
+        }
+        cmd.args(args).arg("srt");
+        run_command(&mut cmd)
+    };
+    let lib_dir = pkg_config(&["--variable=libdir"]);
+    let archive = Path::new(lib_dir.trim()).join("libsrt.a");
+    pkg_config(&["--static", "--libs"])
+        .split_whitespace()
+        .map(|flag| match flag {
+            "-lsrt" if archive.is_file() => archive.to_str().unwrap().to_string(),
+            _ => flag.to_string(),
+        })
+        .chain(["-pthread".to_string()])
+        .collect()
+}
+
+/// Builds and runs `tests/c/{program}.c` against both libraries and
+/// compares the outputs; once compiled as C and once as C++ (so that our
+/// header's C++ side links too).
+fn differential(program: &str) {
+    let source = c_source(&format!("{program}.c"));
+    for (lang, tag) in [(Lang::C, "c"), (Lang::CXX, "cxx")] {
+        let outputs: Vec<String> = [Build::Debian, Build::Ours]
+            .into_iter()
+            .map(|build| {
+                let (include, link) = build.flags();
+                let exe = scratch(&format!("{program}_{tag}_{}", build.name()));
+                compile(lang, &source, &include, &link, &exe);
+                run(&exe)
+            })
+            .collect();
+        assert!(!outputs[0].is_empty(), "{program} printed nothing");
+        assert_same_output(&format!("{program}_{tag}"), &outputs[0], &outputs[1]);
+    }
+}
+
+/// Builds `tests/c/{program}.c` against our library and runs it under
+/// valgrind's memcheck: no invalid access, no use of uninitialised
+/// memory, no leak (`--leak-check=full --error-exitcode=1`).
+fn valgrind_clean(program: &str) {
+    let (include, link) = Build::Ours.flags();
+    let exe = scratch(&format!("{program}_valgrind"));
+    compile(
+        Lang::C,
+        &c_source(&format!("{program}.c")),
+        &include,
+        &link,
+        &exe,
+    );
+    run_command(
+        Command::new("valgrind")
+            .args(["--quiet", "--error-exitcode=1", "--leak-check=full"])
+            .arg(&exe),
+    );
+}
+
+#[test]
+fn no_socket() {
+    differential("no_socket");
+}
+
+#[test]
+fn no_socket_valgrind() {
+    valgrind_clean("no_socket");
+}
+
+/// The programs run from a statically linked `libsrt.a`, not a shared
+/// library found at run time: the comparison is between the two libraries
+/// we think it is.
+#[test]
+fn links_libsrt_statically() {
+    for build in [Build::Debian, Build::Ours] {
+        let (include, link) = build.flags();
+        assert!(
+            link.iter().any(|flag| flag.ends_with("/libsrt.a")),
+            "{build:?}: no libsrt.a in {link:?}"
+        );
+        let exe = scratch(&format!("static_{}", build.name()));
+        compile(Lang::C, &c_source("no_socket.c"), &include, &link, &exe);
+        let needed = run_command(Command::new("readelf").arg("-d").arg(&exe));
+        assert!(
+            !needed.contains("libsrt"),
+            "{build:?} links a shared libsrt:\n{needed}"
+        );
+    }
+}

@@ -174,7 +174,7 @@ impl SrtSocketBuilder {
         let options = self.options.clone()?;
         let max_message = self.message_capacity(&options);
         let local = self.local.unwrap_or_else(|| unspecified(remote));
-        let (socket, mut endpoint) = bind(local).await?;
+        let (socket, mut endpoint) = bind(local, &options).await?;
         let id = endpoint.connect(Instant::now(), remote, &options)?;
         reseed(&mut endpoint, id);
         let shared = driver::start(socket, endpoint, None, Some(id));
@@ -189,7 +189,7 @@ impl SrtSocketBuilder {
     ) -> Result<SrtSocket, Error> {
         let options = self.options.clone()?.rendezvous(true);
         let max_message = self.message_capacity(&options);
-        let (socket, mut endpoint) = bind(local).await?;
+        let (socket, mut endpoint) = bind(local, &options).await?;
         let id = endpoint.rendezvous(Instant::now(), remote, &options)?;
         reseed(&mut endpoint, id);
         let shared = driver::start(socket, endpoint, None, Some(id));
@@ -200,7 +200,7 @@ impl SrtSocketBuilder {
     pub async fn listen(self, local: SocketAddr) -> Result<SrtListener, Error> {
         let options = self.options.clone()?;
         let max_message = self.message_capacity(&options);
-        let (socket, mut endpoint) = bind(local).await?;
+        let (socket, mut endpoint) = bind(local, &options).await?;
         endpoint.listen(&options, self.backlog)?;
         let decision = DecisionSlot::default();
         endpoint.set_accept_hook(Some(driver::accept_hook(Arc::clone(&decision))))?;
@@ -225,9 +225,14 @@ fn unspecified(remote: SocketAddr) -> SocketAddr {
     }
 }
 
-/// Binds a UDP socket at `local` and makes its engine, seeded at random.
-async fn bind(local: SocketAddr) -> Result<(UdpSocket, Endpoint), Error> {
+/// Binds a UDP socket at `local` with the buffer sizes of `options`
+/// (`SRTO_UDP_RCVBUF`/`SRTO_UDP_SNDBUF`; the kernel may grant less, as for
+/// libsrt) and makes its engine, seeded at random.
+async fn bind(local: SocketAddr, options: &SocketOptions) -> Result<(UdpSocket, Endpoint), Error> {
     let socket = UdpSocket::bind(local).await?;
+    let sock = socket2::SockRef::from(&socket);
+    sock.set_recv_buffer_size(options.udp_rcvbuf as usize)?;
+    sock.set_send_buffer_size(options.udp_sndbuf as usize)?;
     let local = socket.local_addr()?;
     let mut entropy = [0u8; 32];
     getrandom::fill(&mut entropy).map_err(std::io::Error::other)?;
@@ -630,6 +635,9 @@ impl SrtSocket {
 }
 
 /// Messages to send, each with the default [`MsgCtrl`] (source time = now).
+/// As in libsrt, the default is not `in_order`: in file mode a later
+/// message may be delivered before an earlier one that needs a
+/// retransmission; send with `MsgCtrl { in_order: true, .. }` to keep order.
 impl<T: AsRef<[u8]>> Sink<T> for SrtSocket {
     type Error = Error;
 

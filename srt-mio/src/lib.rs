@@ -1,1 +1,41 @@
-//! Sync, epoll-style SRT sockets on mio (not yet implemented; see the issue tracker).
+//! Sync, epoll-style SRT sockets on mio: the layer under `srt-capi`, and a
+//! Rust API for applications without an async runtime.
+//!
+//! A [`Context`] owns everything: the handle table of SRT sockets (libsrt's
+//! `SRTSOCKET` IDs: a random start below 2³⁰, counting down), the
+//! multiplexers (one UDP socket and one [`srt_proto::Endpoint`] each, shared
+//! by every SRT socket bound to the same address), the epoll containers,
+//! and one worker thread that runs every engine: a `mio::Poll` over all UDP
+//! sockets plus a `Waker` for application calls, sleeping until the
+//! earliest engine timer.
+//!
+//! Calls follow libsrt's C API one to one (`srt_bind` is
+//! [`Context::bind`], `srt_epoll_wait` is [`Context::epoll_wait`], ...),
+//! with libsrt's states ([`SockStatus`]), blocking rules (`SRTO_RCVSYN`,
+//! `SRTO_SNDSYN` and their timeouts) and error codes ([`Error::code`]).
+//! Blocking calls park on a condition variable that the worker signals
+//! when an engine event changes a socket.
+//!
+//! ```no_run
+//! use srt_mio::Context;
+//! let ctx = Context::new()?;
+//! let listener = ctx.create_socket()?;
+//! ctx.bind(listener, "127.0.0.1:9000".parse().unwrap())?;
+//! ctx.listen(listener, 10)?;
+//! let (socket, _peer) = ctx.accept(listener)?;
+//! let mut buf = [0u8; 1500];
+//! let n = ctx.recv(socket, &mut buf)?;
+//! # Ok::<(), srt_mio::Error>(())
+//! ```
+
+mod bind;
+mod context;
+pub mod epoll;
+mod error;
+mod state;
+mod worker;
+
+pub use context::{Context, SockStatus};
+pub use epoll::{EpollEvent, WaitCounts};
+pub use error::{code, describe, Error};
+pub use state::SrtSocket;

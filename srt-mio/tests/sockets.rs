@@ -1,0 +1,355 @@
+//! Sockets over loopback: lifecycle, transfer, blocking and non-blocking
+//! calls, and libsrt's error codes.
+
+use srt_mio::code::*;
+use srt_mio::{Context, SockStatus, SrtSocket};
+use srt_proto::options::{OptionValue, SockOpt};
+use srt_proto::packet::RejectReason;
+use std::net::{SocketAddr, UdpSocket};
+use std::time::{Duration, Instant};
+
+fn lo() -> SocketAddr {
+    "127.0.0.1:0".parse().unwrap()
+}
+
+fn set(ctx: &Context, u: SrtSocket, opt: SockOpt, v: i32) {
+    ctx.set_option(u, opt, OptionValue::Int(v)).unwrap();
+}
+
+/// A listener on a loopback port (blocking accept, 5 s timeout).
+fn listener(ctx: &Context) -> (SrtSocket, SocketAddr) {
+    let l = ctx.create_socket().unwrap();
+    ctx.bind(l, lo()).unwrap();
+    ctx.listen(l, 16).unwrap();
+    set(ctx, l, SockOpt::RcvTimeo, 5000);
+    (l, ctx.local_addr(l).unwrap())
+}
+
+/// A caller connected to `addr` and the socket the listener accepted for it.
+fn connected_pair(ctx: &Context, l: SrtSocket, addr: SocketAddr) -> (SrtSocket, SrtSocket) {
+    let c = ctx.create_socket().unwrap();
+    ctx.connect(c, addr).unwrap();
+    assert_eq!(ctx.state(c), SockStatus::Connected);
+    let (a, peer) = ctx.accept(l).unwrap();
+    assert_eq!(peer.port(), ctx.local_addr(c).unwrap().port());
+    set(ctx, a, SockOpt::RcvTimeo, 5000);
+    (c, a)
+}
+
+fn message(i: usize) -> Vec<u8> {
+    (0..1000).map(|k| (i * 7 + k) as u8).collect()
+}
+
+#[test]
+fn live_transfer_caller_to_listener() {
+    let ctx = Context::new().unwrap();
+    let (l, addr) = listener(&ctx);
+    let (c, a) = connected_pair(&ctx, l, addr);
+    assert_eq!(ctx.state(a), SockStatus::Connected);
+    assert_eq!(ctx.peer_addr(c).unwrap(), addr);
+    assert_eq!(
+        ctx.peer_addr(a).unwrap().port(),
+        ctx.local_addr(c).unwrap().port()
+    );
+    for i in 0..200 {
+        assert_eq!(ctx.send(c, &message(i)).unwrap(), 1000);
+    }
+    let mut buf = [0u8; 1500];
+    for i in 0..200 {
+        let n = ctx.recv(a, &mut buf).unwrap();
+        assert_eq!(&buf[..n], &message(i)[..], "message {i}");
+    }
+    ctx.close(c).unwrap();
+    // The peer's SHUTDOWN breaks the accepted socket.
+    let start = Instant::now();
+    while ctx.state(a) != SockStatus::Broken {
+        assert!(start.elapsed() < Duration::from_secs(3), "not broken");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(ctx.recv(a, &mut buf).unwrap_err().code(), SRT_ECONNLOST);
+}
+
+#[test]
+fn several_callers_share_one_listener_port() {
+    let ctx = Context::new().unwrap();
+    let (l, addr) = listener(&ctx);
+    // Two of the callers share one UDP port too.
+    let shared: SocketAddr = {
+        let probe = UdpSocket::bind(lo()).unwrap();
+        probe.local_addr().unwrap()
+    };
+    let mut callers = Vec::new();
+    for i in 0..6 {
+        let c = ctx.create_socket().unwrap();
+        if i < 2 {
+            ctx.bind(c, shared).unwrap();
+        }
+        ctx.connect(c, addr).unwrap();
+        callers.push(c);
+    }
+    assert_eq!(
+        ctx.local_addr(callers[0]).unwrap(),
+        ctx.local_addr(callers[1]).unwrap()
+    );
+    let mut accepted = Vec::new();
+    for _ in 0..6 {
+        let (a, peer) = ctx.accept(l).unwrap();
+        assert_eq!(
+            ctx.local_addr(a).unwrap(),
+            addr,
+            "accepted sockets use the listener's port"
+        );
+        accepted.push((a, peer));
+    }
+    for (i, c) in callers.iter().enumerate() {
+        ctx.send(*c, format!("caller {i}").as_bytes()).unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 1500];
+    for (a, _) in &accepted {
+        let n = ctx.recv(*a, &mut buf).unwrap();
+        seen.push(String::from_utf8(buf[..n].to_vec()).unwrap());
+    }
+    seen.sort();
+    let want: Vec<String> = (0..6).map(|i| format!("caller {i}")).collect();
+    assert_eq!(seen, want);
+}
+
+#[test]
+fn non_blocking_calls_would_block() {
+    let ctx = Context::new().unwrap();
+    let (l, addr) = listener(&ctx);
+    set(&ctx, l, SockOpt::RcvSyn, 0);
+    assert_eq!(ctx.accept(l).unwrap_err().code(), SRT_EASYNCRCV);
+
+    // Non-blocking connect: returns at once, connects in the background.
+    let c = ctx.create_socket().unwrap();
+    set(&ctx, c, SockOpt::RcvSyn, 0);
+    set(&ctx, c, SockOpt::SndSyn, 0);
+    // A slow sender with a small buffer fills it quickly.
+    ctx.set_option(c, SockOpt::MaxBw, OptionValue::Int64(20_000))
+        .unwrap();
+    set(&ctx, c, SockOpt::SndBuf, 40 * 1472);
+    ctx.connect(c, addr).unwrap();
+    assert_eq!(ctx.send(c, b"early").unwrap_err().code(), SRT_ENOCONN);
+    let start = Instant::now();
+    while ctx.state(c) != SockStatus::Connected {
+        assert!(start.elapsed() < Duration::from_secs(3), "not connected");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let a = loop {
+        match ctx.accept(l) {
+            Ok((a, _)) => break a,
+            Err(e) => assert_eq!(e.code(), SRT_EASYNCRCV),
+        }
+        assert!(start.elapsed() < Duration::from_secs(3), "not accepted");
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    set(&ctx, a, SockOpt::RcvSyn, 0);
+    let mut buf = [0u8; 1500];
+    assert_eq!(ctx.recv(a, &mut buf).unwrap_err().code(), SRT_EASYNCRCV);
+    let mut sent = 0;
+    let err = loop {
+        match ctx.send(c, &[7u8; 1316]) {
+            Ok(_) => sent += 1,
+            Err(e) => break e,
+        }
+        assert!(sent < 10_000, "the send buffer never filled");
+    };
+    assert_eq!(err.code(), SRT_EASYNCSND);
+    assert!(sent > 0);
+
+    // Blocking with a timeout: SRT_ETIMEOUT after about that long.
+    set(&ctx, a, SockOpt::RcvSyn, 1);
+    set(&ctx, a, SockOpt::RcvTimeo, 200);
+    // Drain what arrived, then time out.
+    let start = Instant::now();
+    let err = loop {
+        match ctx.recv(a, &mut buf) {
+            Ok(_) => {}
+            Err(e) => break e,
+        }
+        assert!(start.elapsed() < Duration::from_secs(60));
+    };
+    assert!(matches!(err.code(), SRT_ETIMEOUT), "{err}");
+}
+
+#[test]
+fn connect_to_a_silent_port_times_out() {
+    let ctx = Context::new().unwrap();
+    let silent = UdpSocket::bind(lo()).unwrap();
+    let c = ctx.create_socket().unwrap();
+    set(&ctx, c, SockOpt::ConnTimeo, 400);
+    let start = Instant::now();
+    let err = ctx.connect(c, silent.local_addr().unwrap()).unwrap_err();
+    assert_eq!(err.code(), SRT_ENOSERVER);
+    assert_eq!(err.reject_reason(), Some(RejectReason::Timeout));
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_millis(350) && took < Duration::from_secs(3),
+        "{took:?}"
+    );
+}
+
+#[test]
+fn rejected_connection_reports_the_reason() {
+    let ctx = Context::new().unwrap();
+    let l = ctx.create_socket().unwrap();
+    ctx.bind(l, lo()).unwrap();
+    ctx.set_listen_callback(
+        l,
+        Box::new(|req, _opts| {
+            if req.stream_id == b"welcome" {
+                Ok(())
+            } else {
+                Err(RejectReason::Server(1403)) // SRT_REJX_FORBIDDEN
+            }
+        }),
+    )
+    .unwrap();
+    ctx.listen(l, 4).unwrap();
+    let addr = ctx.local_addr(l).unwrap();
+    let c = ctx.create_socket().unwrap();
+    ctx.set_option(c, SockOpt::StreamId, OptionValue::Str(b"intruder".to_vec()))
+        .unwrap();
+    let err = ctx.connect(c, addr).unwrap_err();
+    assert_eq!(err.code(), SRT_ECONNREJ);
+    assert_eq!(
+        ctx.reject_reason(c).unwrap(),
+        Some(RejectReason::Server(1403))
+    );
+    let ok = ctx.create_socket().unwrap();
+    ctx.set_option(ok, SockOpt::StreamId, OptionValue::Str(b"welcome".to_vec()))
+        .unwrap();
+    ctx.connect(ok, addr).unwrap();
+}
+
+#[test]
+fn close_with_linger_delivers_everything() {
+    let ctx = Context::new().unwrap();
+    let l = ctx.create_socket().unwrap();
+    set(&ctx, l, SockOpt::TransType, 1); // SRTT_FILE: stream API, linger 180 s
+    ctx.bind(l, lo()).unwrap();
+    ctx.listen(l, 4).unwrap();
+    let addr = ctx.local_addr(l).unwrap();
+    let c = ctx.create_socket().unwrap();
+    set(&ctx, c, SockOpt::TransType, 1);
+    ctx.connect(c, addr).unwrap();
+    let (a, _) = ctx.accept(l).unwrap();
+    set(&ctx, a, SockOpt::RcvTimeo, 5000);
+    let data: Vec<u8> = (0..2_000_000u32).map(|i| (i % 251) as u8).collect();
+    let mut off = 0;
+    while off < data.len() {
+        off += ctx.send(c, &data[off..]).unwrap();
+    }
+    // Blocks until the peer acknowledged everything, then the ID is gone.
+    ctx.close(c).unwrap();
+    assert_eq!(ctx.state(c), SockStatus::NonExist);
+    let mut got = Vec::with_capacity(data.len());
+    let mut buf = vec![0u8; 65_536];
+    while got.len() < data.len() {
+        let n = ctx.recv(a, &mut buf).unwrap();
+        got.extend_from_slice(&buf[..n]);
+    }
+    assert!(got == data, "stream content differs");
+}
+
+#[test]
+fn invalid_and_closed_sockets_give_einvsock() {
+    let ctx = Context::new().unwrap();
+    let u = ctx.create_socket().unwrap();
+    ctx.close(u).unwrap();
+    let mut buf = [0u8; 16];
+    for bad in [u, 12345] {
+        assert_eq!(ctx.state(bad), SockStatus::NonExist);
+        assert_eq!(ctx.send(bad, b"x").unwrap_err().code(), SRT_EINVSOCK);
+        assert_eq!(ctx.recv(bad, &mut buf).unwrap_err().code(), SRT_EINVSOCK);
+        assert_eq!(ctx.bind(bad, lo()).unwrap_err().code(), SRT_EINVSOCK);
+        assert_eq!(ctx.listen(bad, 1).unwrap_err().code(), SRT_EINVSOCK);
+        assert_eq!(ctx.accept(bad).unwrap_err().code(), SRT_EINVSOCK);
+        assert_eq!(ctx.close(bad).unwrap_err().code(), SRT_EINVSOCK);
+        let err = ctx.set_option(bad, SockOpt::Latency, OptionValue::Int(10));
+        assert_eq!(err.unwrap_err().code(), SRT_EINVSOCK);
+    }
+    // IDs count down and are never a live one.
+    let a = ctx.create_socket().unwrap();
+    let b = ctx.create_socket().unwrap();
+    assert!(a > 0 && a < 1 << 30 && b < a);
+}
+
+#[test]
+fn state_and_option_rules() {
+    let ctx = Context::new().unwrap();
+    let u = ctx.create_socket().unwrap();
+    assert_eq!(ctx.state(u), SockStatus::Init);
+    assert_eq!(ctx.listen(u, 5).unwrap_err().code(), SRT_EUNBOUNDSOCK);
+    assert_eq!(ctx.accept(u).unwrap_err().code(), SRT_ENOLISTEN);
+    assert_eq!(ctx.send(u, b"x").unwrap_err().code(), SRT_ENOCONN);
+    ctx.bind(u, lo()).unwrap();
+    assert_eq!(ctx.state(u), SockStatus::Opened);
+    assert_eq!(ctx.bind(u, lo()).unwrap_err().code(), SRT_EINVOP);
+    // SRTO_MSS is pre-bind.
+    let err = ctx.set_option(u, SockOpt::Mss, OptionValue::Int(1400));
+    assert_eq!(err.unwrap_err().code(), SRT_EBOUNDSOCK);
+    assert_eq!(ctx.listen(u, 0).unwrap_err().code(), SRT_EINVPARAM);
+    ctx.listen(u, 5).unwrap();
+    assert_eq!(ctx.state(u), SockStatus::Listening);
+    // SRTO_LATENCY is pre: not on a listening socket.
+    let err = ctx.set_option(u, SockOpt::Latency, OptionValue::Int(200));
+    assert_eq!(err.unwrap_err().code(), SRT_ECONNSOCK);
+    let addr = ctx.local_addr(u).unwrap();
+    assert_eq!(ctx.connect(u, addr).unwrap_err().code(), SRT_ECONNSOCK);
+    assert_eq!(
+        ctx.get_option(u, SockOpt::State).unwrap(),
+        OptionValue::Int(SockStatus::Listening as i32)
+    );
+    let r = ctx.create_socket().unwrap();
+    ctx.set_option(r, SockOpt::Rendezvous, OptionValue::Bool(true))
+        .unwrap();
+    assert_eq!(ctx.connect(r, addr).unwrap_err().code(), SRT_ERDVUNBOUND);
+    ctx.bind(r, lo()).unwrap();
+    assert_eq!(ctx.listen(r, 5).unwrap_err().code(), SRT_ERDVNOSERV);
+}
+
+#[test]
+fn bind_conflicts() {
+    let ctx = Context::new().unwrap();
+    let first = ctx.create_socket().unwrap();
+    ctx.bind(first, lo()).unwrap();
+    let addr = ctx.local_addr(first).unwrap();
+    // Shared binding: same address, SRTO_REUSEADDR (default) and same UDP settings.
+    let shared = ctx.create_socket().unwrap();
+    ctx.bind(shared, addr).unwrap();
+    // Not reusable.
+    let no_reuse = ctx.create_socket().unwrap();
+    ctx.set_option(no_reuse, SockOpt::ReuseAddr, OptionValue::Bool(false))
+        .unwrap();
+    assert_eq!(
+        ctx.bind(no_reuse, addr).unwrap_err().code(),
+        SRT_EBINDCONFLICT
+    );
+    // Different UDP settings.
+    let other_mss = ctx.create_socket().unwrap();
+    set(&ctx, other_mss, SockOpt::Mss, 1400);
+    assert_eq!(
+        ctx.bind(other_mss, addr).unwrap_err().code(),
+        SRT_EBINDCONFLICT
+    );
+    // The IPv4 wildcard on the same port covers 127.0.0.1.
+    let wild = ctx.create_socket().unwrap();
+    let any = SocketAddr::from(([0, 0, 0, 0], addr.port()));
+    assert_eq!(ctx.bind(wild, any).unwrap_err().code(), SRT_EBINDCONFLICT);
+    // One listener per port.
+    ctx.listen(first, 5).unwrap();
+    assert_eq!(ctx.listen(shared, 5).unwrap_err().code(), SRT_EDUPLISTEN);
+    // A port held by someone else: the system refuses.
+    let foreign = UdpSocket::bind(lo()).unwrap();
+    let u = ctx.create_socket().unwrap();
+    let err = ctx.bind(u, foreign.local_addr().unwrap()).unwrap_err();
+    assert_eq!(err.code(), SRT_ESOCKFAIL);
+    assert_eq!(err.sys_errno(), libc::EADDRINUSE);
+    // Binding to :: needs SRTO_IPV6ONLY set.
+    let v6 = ctx.create_socket().unwrap();
+    let err = ctx.bind(v6, "[::]:0".parse().unwrap()).unwrap_err();
+    assert_eq!(err.code(), SRT_EINVPARAM);
+}

@@ -255,6 +255,10 @@ impl Context {
         addr: SocketAddr,
         opts: &SocketOptions,
     ) -> Result<usize, Error> {
+        // A port whose last socket closed is free again at once.
+        for idx in 0..st.muxes.len() {
+            st.release_idle_mux(idx, &self.shared.registry);
+        }
         if addr.port() != 0 {
             let settings = UdpSettings::of(opts);
             let mut share = None;
@@ -544,9 +548,14 @@ impl Context {
             }
         };
         let mux = st.muxes[idx].as_mut().ok_or(Error::Srt(SRT_EINVOP))?;
-        if mux.local.is_ipv4() != target.is_ipv4() && !matches!(mux.local, SocketAddr::V6(_)) {
-            return Err(Error::Srt(SRT_EINVPARAM));
-        }
+        let target = match (mux.local, target) {
+            (SocketAddr::V4(_), SocketAddr::V6(_)) => return Err(Error::Srt(SRT_EINVPARAM)),
+            // An IPv6 socket reaches IPv4 peers by their mapped address.
+            (SocketAddr::V6(_), SocketAddr::V4(t)) => {
+                SocketAddr::new(IpAddr::V6(t.ip().to_ipv6_mapped()), t.port())
+            }
+            (_, t) => t,
+        };
         let now = Instant::now();
         let conn = if opts.rendezvous {
             mux.endpoint.rendezvous(now, target, &opts)

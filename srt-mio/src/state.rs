@@ -253,6 +253,19 @@ impl State {
         }
     }
 
+    /// Drops multiplexer `idx` (and closes its UDP socket) if no socket
+    /// uses it and its engine holds no connection; returns whether it did.
+    pub(crate) fn release_idle_mux(&mut self, idx: usize, registry: &mio::Registry) -> bool {
+        match self.muxes[idx].as_mut() {
+            Some(m) if m.users == 0 && m.endpoint.connection_count() == 0 => {
+                let _ = registry.deregister(&mut m.udp);
+                self.muxes[idx] = None;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Removes socket `u`'s subscription to container `eid`.
     pub(crate) fn unlink_epoll(&mut self, eid: i32, u: SrtSocket) {
         if let Some(e) = self.epolls.get_mut(&eid) {

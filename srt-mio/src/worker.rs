@@ -102,14 +102,12 @@ fn turn(st: &mut State, shared: &Shared, buf: &mut [u8], out: &mut [u8]) -> (boo
             }
         }
         changed |= st.drain_events(idx);
-        let Some(mux) = st.muxes[idx].as_mut() else {
-            continue;
-        };
-        if mux.users == 0 && mux.endpoint.connection_count() == 0 {
-            let _ = shared.registry.deregister(&mut mux.udp);
-            st.muxes[idx] = None;
+        if st.release_idle_mux(idx, &shared.registry) {
             continue;
         }
+        let Some(mux) = st.muxes[idx].as_ref() else {
+            continue;
+        };
         if let Some(t) = mux.endpoint.poll_timeout() {
             deadline = Some(deadline.map_or(t, |d| d.min(t)));
         }

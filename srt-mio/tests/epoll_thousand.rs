@@ -87,6 +87,14 @@ fn thousand_accepted_sockets_in_one_container() {
     );
     let all: BTreeSet<SrtSocket> = accepted.values().flatten().copied().collect();
     assert_eq!(all.len(), SOCKETS);
+    // The callers learn of it when the listener's answer arrives: OUT.
+    let callers_eid = ctx.epoll_create().unwrap();
+    for c in &callers {
+        ctx.epoll_add_usock(callers_eid, *c, Some(SRT_EPOLL_OUT | SRT_EPOLL_ET))
+            .unwrap();
+    }
+    let caller_set: BTreeSet<SrtSocket> = callers.iter().copied().collect();
+    collect(&ctx, callers_eid, &caller_set, SRT_EPOLL_OUT);
     for c in &callers {
         assert_eq!(ctx.state(*c), SockStatus::Connected);
     }

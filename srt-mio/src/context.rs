@@ -685,10 +685,18 @@ impl Context {
         loop {
             let (idx, conn) = Self::transfer_target(&st, u, true)?;
             let mux = st.muxes[idx].as_mut().expect("checked by transfer_target");
-            let result = mux.endpoint.recv(Instant::now(), conn, buf);
+            let now = Instant::now();
+            let result = mux.endpoint.recv(now, conn, buf);
+            // Level-triggered readiness stays exact: cleared with the last message.
+            let more =
+                result.as_ref().is_ok_and(Option::is_some) && mux.endpoint.recv_ready(now, conn);
             st.drain_events(idx);
             match result {
                 Ok(Some(info)) => {
+                    if let Some(s) = st.sockets.get_mut(&u) {
+                        s.readable = more;
+                    }
+                    st.refresh(u);
                     self.shared.wake();
                     return Ok(info);
                 }

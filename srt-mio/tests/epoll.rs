@@ -98,10 +98,18 @@ fn level_triggered_reports_while_ready() {
     assert_eq!(wait(&ctx, eid, LONG), Ok((vec![a], vec![])));
     let mut buf = [0u8; 100];
     ctx.recv(a, &mut buf).unwrap();
-    // Level-triggered: still reported while it lasts (libsrt clears
-    // readiness when a receive finds nothing).
+    // Level-triggered: still reported while a message is left.
     assert_eq!(wait(&ctx, eid, LONG), Ok((vec![a], vec![])));
-    assert!(drain(&ctx, a) >= 1);
+    ctx.recv(a, &mut buf).unwrap();
+    // Cleared with the last message, without a receive that finds nothing.
+    assert_eq!(wait(&ctx, eid, SHORT), Err(SRT_ETIMEOUT));
+    // So a blocking receive after a wait never blocks for nothing.
+    ctx.send(c, b"third").unwrap();
+    assert_eq!(wait(&ctx, eid, LONG), Ok((vec![a], vec![])));
+    set(&ctx, a, SockOpt::RcvSyn, 1);
+    set(&ctx, a, SockOpt::RcvTimeo, 100);
+    let n = ctx.recv(a, &mut buf).unwrap();
+    assert_eq!(&buf[..n], b"third");
     assert_eq!(wait(&ctx, eid, SHORT), Err(SRT_ETIMEOUT));
 }
 

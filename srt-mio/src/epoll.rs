@@ -185,6 +185,9 @@ impl Context {
     /// Creates an epoll container (`srt_epoll_create`).
     pub fn epoll_create(&self) -> Result<i32, Error> {
         let mut st = self.lock();
+        if st.shutdown {
+            return Err(Error::Srt(SRT_ESCLOSED));
+        }
         let eid = st.next_eid;
         st.next_eid = st.next_eid.checked_add(1).unwrap_or(1);
         st.epolls.insert(eid, EpollSet::default());

@@ -224,34 +224,50 @@ fn rejected_connection_reports_the_reason() {
     ctx.connect(ok, addr).unwrap();
 }
 
-#[test]
-fn close_with_linger_delivers_everything() {
-    let ctx = Context::new().unwrap();
+/// A connected file-mode pair (stream API, linger 180 s) with `len`
+/// bytes queued by the caller: (caller, accepted, the bytes).
+fn file_pair_with_data(ctx: &Context, len: u32) -> (SrtSocket, SrtSocket, Vec<u8>) {
     let l = ctx.create_socket().unwrap();
-    set(&ctx, l, SockOpt::TransType, 1); // SRTT_FILE: stream API, linger 180 s
+    set(ctx, l, SockOpt::TransType, 1); // SRTT_FILE
     ctx.bind(l, lo()).unwrap();
     ctx.listen(l, 4).unwrap();
     let addr = ctx.local_addr(l).unwrap();
     let c = ctx.create_socket().unwrap();
-    set(&ctx, c, SockOpt::TransType, 1);
+    set(ctx, c, SockOpt::TransType, 1);
     ctx.connect(c, addr).unwrap();
     let (a, _) = ctx.accept(l).unwrap();
-    set(&ctx, a, SockOpt::RcvTimeo, 5000);
-    let data: Vec<u8> = (0..2_000_000u32).map(|i| (i % 251) as u8).collect();
+    set(ctx, a, SockOpt::RcvTimeo, 5000);
+    let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
     let mut off = 0;
     while off < data.len() {
         off += ctx.send(c, &data[off..]).unwrap();
     }
-    // Blocks until the peer acknowledged everything, then the ID is gone.
-    ctx.close(c).unwrap();
-    assert_eq!(ctx.state(c), SockStatus::NonExist);
-    let mut got = Vec::with_capacity(data.len());
+    (c, a, data)
+}
+
+/// Receives exactly `want.len()` bytes on `a` and compares them.
+fn receive_exactly(ctx: &Context, a: SrtSocket, want: &[u8]) {
+    let mut got = Vec::with_capacity(want.len());
     let mut buf = vec![0u8; 65_536];
-    while got.len() < data.len() {
+    while got.len() < want.len() {
         let n = ctx.recv(a, &mut buf).unwrap();
         got.extend_from_slice(&buf[..n]);
     }
-    assert!(got == data, "stream content differs");
+    assert!(got == want, "stream content differs");
+}
+
+#[test]
+fn close_with_linger_delivers_everything() {
+    let ctx = Context::new().unwrap();
+    let (c, a, data) = file_pair_with_data(&ctx, 2_000_000);
+    let unacked = ctx.stats(c, false).unwrap().pkt_snd_buf;
+    // Everything will be in the receiver when close returns: no wait needed.
+    set(&ctx, a, SockOpt::RcvSyn, 0);
+    // Blocks until the peer acknowledged everything, then the ID is gone.
+    ctx.close(c).unwrap();
+    assert_eq!(ctx.state(c), SockStatus::NonExist);
+    receive_exactly(&ctx, a, &data);
+    assert!(unacked > 0, "nothing was left to linger for");
 }
 
 #[test]
@@ -352,4 +368,70 @@ fn bind_conflicts() {
     let v6 = ctx.create_socket().unwrap();
     let err = ctx.bind(v6, "[::]:0".parse().unwrap()).unwrap_err();
     assert_eq!(err.code(), SRT_EINVPARAM);
+}
+
+#[test]
+fn closing_ends_blocked_calls_of_other_threads() {
+    let ctx = Context::new().unwrap();
+    let (l, addr) = listener(&ctx);
+    let (c, a) = connected_pair(&ctx, l, addr);
+    set(&ctx, l, SockOpt::RcvTimeo, -1);
+    set(&ctx, a, SockOpt::RcvTimeo, -1);
+    std::thread::scope(|s| {
+        let ctx = &ctx;
+        let accepting = s.spawn(move || ctx.accept(l).map(|_| ()));
+        let receiving = s.spawn(move || {
+            let mut buf = [0u8; 1500];
+            ctx.recv(a, &mut buf).map(|_| ())
+        });
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(!accepting.is_finished() && !receiving.is_finished());
+        ctx.close(l).unwrap();
+        ctx.close(a).unwrap();
+        let err = accepting.join().unwrap().unwrap_err();
+        assert_eq!(err.code(), SRT_ESCLOSED);
+        let err = receiving.join().unwrap().unwrap_err();
+        assert_eq!(err.code(), SRT_EINVSOCK);
+    });
+    // The caller sees its peer go.
+    let start = Instant::now();
+    while ctx.state(c) != SockStatus::Broken {
+        assert!(start.elapsed() < Duration::from_secs(3), "not broken");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn shutdown_closes_everything_and_wakes_waiters() {
+    let ctx = Context::new().unwrap();
+    let (l, _addr) = listener(&ctx);
+    set(&ctx, l, SockOpt::RcvTimeo, -1);
+    std::thread::scope(|s| {
+        let ctx = &ctx;
+        let accepting = s.spawn(move || ctx.accept(l).map(|_| ()));
+        std::thread::sleep(Duration::from_millis(100));
+        ctx.shutdown();
+        let err = accepting.join().unwrap().unwrap_err();
+        assert_eq!(err.code(), SRT_ESCLOSED);
+    });
+    assert_eq!(ctx.state(l), SockStatus::NonExist);
+    assert_eq!(ctx.create_socket().unwrap_err().code(), SRT_ESCLOSED);
+    assert_eq!(ctx.epoll_create().unwrap_err().code(), SRT_ESCLOSED);
+}
+
+#[test]
+fn non_blocking_close_lingers_in_the_background() {
+    let ctx = Context::new().unwrap();
+    let (c, a, data) = file_pair_with_data(&ctx, 1_000_000);
+    set(&ctx, c, SockOpt::SndSyn, 0);
+    let unacked = ctx.stats(c, false).unwrap().pkt_snd_buf;
+    let start = Instant::now();
+    ctx.close(c).unwrap();
+    assert!(
+        start.elapsed() < Duration::from_millis(50),
+        "returned at once"
+    );
+    assert_eq!(ctx.state(c), SockStatus::NonExist);
+    receive_exactly(&ctx, a, &data);
+    assert!(unacked > 0, "nothing was left to linger for");
 }

@@ -3,11 +3,11 @@
 
 use crate::bind::{open_udp, overlap, Overlap, UdpSettings};
 use crate::error::{code::*, Error};
-use crate::state::{Mux, Sock, SrtSocket, State};
+use crate::state::{recording_hook, Mux, Sock, SrtSocket, State};
 use crate::worker;
 use mio::{Interest, Poll, Registry, Token, Waker};
 use srt_proto::options::{OptionValue, SockOpt, SocketPhase};
-use srt_proto::packet::{RejectReason, SocketId};
+use srt_proto::packet::{PacketPosition, RejectReason, SocketId};
 use srt_proto::stats::TraceBStats;
 use srt_proto::{
     AcceptHook, CloseMode, Endpoint, EndpointConfig, EndpointError, MsgCtrl, RecvError, RecvInfo,
@@ -327,6 +327,7 @@ impl Context {
             listener: None,
             by_conn: Default::default(),
             readable: true,
+            hook_choices: Default::default(),
         });
         Ok(idx)
     }
@@ -405,8 +406,12 @@ impl Context {
     // ----- listening -----
 
     /// Installs the accept hook (`srt_listen_callback`): it sees every
-    /// connection request, may change the new socket's options, and accepts
-    /// or rejects with a reason. It takes effect when (or if) the socket listens.
+    /// connection request, may change the new socket's options (the
+    /// accepted socket then has them), and accepts or rejects with a
+    /// reason. It takes effect when (or if) the socket listens.
+    ///
+    /// The hook runs on the worker thread while the context is locked: it
+    /// must not call this `Context` (that would deadlock).
     pub fn set_listen_callback(&self, u: SrtSocket, hook: AcceptHook) -> Result<(), Error> {
         let mut st = self.lock();
         let s = st.sockets.get_mut(&u).ok_or_else(einvsock)?;
@@ -416,6 +421,7 @@ impl Context {
         }
         let idx = s.mux.ok_or(Error::Srt(SRT_EINVOP))?;
         let mux = st.muxes[idx].as_mut().ok_or(Error::Srt(SRT_EINVOP))?;
+        let hook = recording_hook(hook, mux.hook_choices.clone());
         mux.endpoint
             .set_accept_hook(Some(hook))
             .map_err(|_| Error::Srt(SRT_EINVOP))
@@ -442,8 +448,9 @@ impl Context {
         mux.endpoint
             .listen(&opts, backlog as usize)
             .map_err(|_| Error::Srt(SRT_EDUPLISTEN))?;
-        if hook.is_some() {
-            let _ = mux.endpoint.set_accept_hook(hook);
+        if let Some(hook) = hook {
+            let hook = recording_hook(hook, mux.hook_choices.clone());
+            let _ = mux.endpoint.set_accept_hook(Some(hook));
         }
         mux.listener = Some(u);
         let s = st.sockets.get_mut(&u).expect("checked above");
@@ -678,7 +685,8 @@ impl Context {
     /// Receives with the message's details (`srt_recvmsg2`). Blocks (up to
     /// `SRTO_RCVTIMEO`) until something is ready if `SRTO_RCVSYN`;
     /// otherwise `SRT_EASYNCRCV`. A broken connection gives `SRT_ECONNLOST`
-    /// once nothing is left to deliver.
+    /// once nothing is left to deliver, except that the stream API
+    /// (`SRTO_MESSAGEAPI` off) reads the peer's close as a length of 0.
     pub fn recvmsg(&self, u: SrtSocket, buf: &mut [u8]) -> Result<RecvInfo, Error> {
         let mut st = self.lock();
         let mut deadline = None;
@@ -706,8 +714,21 @@ impl Context {
             let s = st.sockets.get_mut(&u).expect("checked by transfer_target");
             s.readable = false;
             let (status, blocking, timeout) = (s.status, s.opts.rcvsyn, s.opts.rcvtimeo);
+            let eof = s.peer_closed && !s.opts.messageapi;
             st.refresh(u);
             if status == SockStatus::Broken {
+                // As libsrt: the stream API reads the peer's close as end of file.
+                if eof {
+                    return Ok(RecvInfo {
+                        len: 0,
+                        truncated: false,
+                        seq: Default::default(),
+                        msgno: Default::default(),
+                        timestamp: Default::default(),
+                        origin: None,
+                        position: PacketPosition::Solo,
+                    });
+                }
                 return Err(Error::Srt(SRT_ECONNLOST));
             }
             if !blocking {

@@ -6,9 +6,10 @@ use crate::bind::UdpSettings;
 use crate::epoll::{EpollSet, SRT_EPOLL_ERR, SRT_EPOLL_IN, SRT_EPOLL_OUT};
 use crate::SockStatus;
 use srt_proto::packet::{RejectReason, SocketId};
-use srt_proto::{AcceptHook, CloseMode, Endpoint, Event, SocketOptions};
+use srt_proto::{AcceptHook, BreakCause, CloseMode, Endpoint, Event, SocketOptions};
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 /// A libsrt socket ID (`SRTSOCKET`).
@@ -42,6 +43,8 @@ pub(crate) struct Sock {
     pub(crate) epolls: Vec<i32>,
     /// The engine has forgotten its connection (closed).
     pub(crate) engine_closed: bool,
+    /// The connection broke because the peer closed it (SHUTDOWN).
+    pub(crate) peer_closed: bool,
 }
 
 impl Sock {
@@ -60,6 +63,7 @@ impl Sock {
             ready: 0,
             epolls: Vec::new(),
             engine_closed: false,
+            peer_closed: false,
         }
     }
 
@@ -97,6 +101,30 @@ pub(crate) struct Mux {
     pub(crate) by_conn: HashMap<SocketId, SrtSocket>,
     /// Datagrams may be waiting (mio is edge-triggered: read until would-block).
     pub(crate) readable: bool,
+    /// The options the accept hook chose, in the order it accepted.
+    pub(crate) hook_choices: HookChoices,
+}
+
+/// The options an accept hook chose for each request it accepted, by
+/// caller address, until the engine's `Accepted` event claims them.
+pub(crate) type HookChoices = Arc<Mutex<VecDeque<(SocketAddr, SocketOptions)>>>;
+
+/// At most this many hook choices wait (requests the hook accepted but the
+/// engine refused are never claimed).
+const MAX_HOOK_CHOICES: usize = 1024;
+
+/// Wraps an application's accept hook so that the options it chose reach
+/// the accepted socket.
+pub(crate) fn recording_hook(mut hook: AcceptHook, choices: HookChoices) -> AcceptHook {
+    Box::new(move |request, options| {
+        hook(request, options)?;
+        let mut q = choices.lock().unwrap_or_else(PoisonError::into_inner);
+        if q.len() == MAX_HOOK_CHOICES {
+            q.pop_front();
+        }
+        q.push_back((request.peer, options.clone()));
+        Ok(())
+    })
 }
 
 /// The state shared by the application's threads and the worker.
@@ -174,11 +202,19 @@ impl State {
                 }
                 (socket, |_| {})
             }
-            Event::Broken { socket, .. } => (socket, |s| {
-                if matches!(s.status, SockStatus::Connected | SockStatus::Connecting) {
-                    s.status = SockStatus::Broken;
+            Event::Broken { socket, cause } => {
+                if let Some(s) = mux
+                    .by_conn
+                    .get(&socket)
+                    .and_then(|h| self.sockets.get_mut(h))
+                {
+                    if matches!(s.status, SockStatus::Connected | SockStatus::Connecting) {
+                        s.status = SockStatus::Broken;
+                        s.peer_closed = cause == BreakCause::PeerShutdown;
+                    }
                 }
-            }),
+                (socket, |_| {})
+            }
             Event::Readable { socket } => (socket, |s| s.readable = true),
             Event::Writable { socket } => (socket, |s| s.writable = true),
             Event::Closed { socket } => match mux.by_conn.remove(&socket) {
@@ -219,8 +255,22 @@ impl State {
         let mux = self.muxes[idx].as_mut().expect("checked by apply");
         mux.users += 1;
         mux.by_conn.insert(conn, id);
+        let chosen = {
+            let mut q = mux
+                .hook_choices
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let mut found = None;
+            while let Some((p, o)) = q.pop_front() {
+                if Some(p) == peer {
+                    found = Some(o);
+                    break;
+                }
+            }
+            found
+        };
         let lsock = self.sockets.get_mut(&l).expect("checked above");
-        let mut s = Sock::new(lsock.opts.for_accepted());
+        let mut s = Sock::new(chosen.unwrap_or_else(|| lsock.opts.for_accepted()));
         lsock
             .accept_queue
             .as_mut()

@@ -36,6 +36,15 @@ fn connected_pair(ctx: &Context, l: SrtSocket, addr: SocketAddr) -> (SrtSocket, 
     (c, a)
 }
 
+/// Waits (up to 3 s) until `u` is broken.
+fn wait_broken(ctx: &Context, u: SrtSocket) {
+    let start = Instant::now();
+    while ctx.state(u) != SockStatus::Broken {
+        assert!(start.elapsed() < Duration::from_secs(3), "not broken");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 fn message(i: usize) -> Vec<u8> {
     (0..1000).map(|k| (i * 7 + k) as u8).collect()
 }
@@ -61,11 +70,7 @@ fn live_transfer_caller_to_listener() {
     }
     ctx.close(c).unwrap();
     // The peer's SHUTDOWN breaks the accepted socket.
-    let start = Instant::now();
-    while ctx.state(a) != SockStatus::Broken {
-        assert!(start.elapsed() < Duration::from_secs(3), "not broken");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_broken(&ctx, a);
     assert_eq!(ctx.recv(a, &mut buf).unwrap_err().code(), SRT_ECONNLOST);
 }
 
@@ -198,8 +203,10 @@ fn rejected_connection_reports_the_reason() {
     ctx.bind(l, lo()).unwrap();
     ctx.set_listen_callback(
         l,
-        Box::new(|req, _opts| {
+        Box::new(|req, opts| {
             if req.stream_id == b"welcome" {
+                // A latency for this stream only.
+                opts.rcvlatency = Duration::from_millis(321);
                 Ok(())
             } else {
                 Err(RejectReason::Server(1403)) // SRT_REJX_FORBIDDEN
@@ -222,6 +229,16 @@ fn rejected_connection_reports_the_reason() {
     ctx.set_option(ok, SockOpt::StreamId, OptionValue::Str(b"welcome".to_vec()))
         .unwrap();
     ctx.connect(ok, addr).unwrap();
+    let (a, _) = ctx.accept(l).unwrap();
+    assert_eq!(
+        ctx.options(a).unwrap().rcvlatency,
+        Duration::from_millis(321)
+    );
+    assert_eq!(
+        ctx.options(l).unwrap().rcvlatency,
+        Duration::from_millis(120),
+        "the listener keeps its own"
+    );
 }
 
 /// A connected file-mode pair (stream API, linger 180 s) with `len`
@@ -268,6 +285,9 @@ fn close_with_linger_delivers_everything() {
     assert_eq!(ctx.state(c), SockStatus::NonExist);
     receive_exactly(&ctx, a, &data);
     assert!(unacked > 0, "nothing was left to linger for");
+    // The stream API reads the peer's close as end of file (0), as libsrt.
+    wait_broken(&ctx, a);
+    assert_eq!(ctx.recv(a, &mut [0u8; 100]).unwrap(), 0);
 }
 
 #[test]
@@ -394,11 +414,7 @@ fn closing_ends_blocked_calls_of_other_threads() {
         assert_eq!(err.code(), SRT_EINVSOCK);
     });
     // The caller sees its peer go.
-    let start = Instant::now();
-    while ctx.state(c) != SockStatus::Broken {
-        assert!(start.elapsed() < Duration::from_secs(3), "not broken");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_broken(&ctx, c);
 }
 
 #[test]

@@ -6,7 +6,7 @@ use crate::error::{code::*, Error};
 use crate::state::{recording_hook, Mux, Sock, SrtSocket, State};
 use crate::worker;
 use mio::{Interest, Poll, Registry, Token, Waker};
-use srt_proto::options::{OptionValue, SockOpt, SocketPhase};
+use srt_proto::options::{OptionError, OptionValue, SockOpt, SocketPhase};
 use srt_proto::packet::{PacketPosition, RejectReason, SocketId};
 use srt_proto::stats::TraceBStats;
 use srt_proto::{
@@ -366,6 +366,35 @@ impl Context {
         let mut st = self.lock();
         let s = st.sockets.get_mut(&u).ok_or_else(einvsock)?;
         s.opts.set_in_phase(s.status.phase(), opt, value)?;
+        Ok(())
+    }
+
+    /// Changes options with `SocketOptions`' typed builders, for example
+    /// `ctx.configure(u, |o| o.latency_ms(200))`. Refused, with nothing
+    /// changed, if any option it changes may no longer be set in the
+    /// socket's state (as [`set_option`](Self::set_option) would refuse it).
+    /// `f` runs with the context locked: it must not call the context.
+    pub fn configure(
+        &self,
+        u: SrtSocket,
+        f: impl FnOnce(SocketOptions) -> Result<SocketOptions, OptionError>,
+    ) -> Result<(), Error> {
+        let mut st = self.lock();
+        let s = st.sockets.get_mut(&u).ok_or_else(einvsock)?;
+        let new = f(s.opts.clone())?;
+        let phase = s.status.phase();
+        for &opt in SockOpt::ALL {
+            let changed = match (s.opts.get(opt), new.get(opt)) {
+                (Ok(a), Ok(b)) => a != b,
+                // Write-only: SRTO_PASSPHRASE (SRTO_TRANSTYPE shows in the others).
+                _ => opt == SockOpt::Passphrase && s.opts.passphrase != new.passphrase,
+            };
+            if changed {
+                SocketOptions::check_settable(opt, phase)?;
+            }
+        }
+        new.validate()?;
+        s.opts = new;
         Ok(())
     }
 

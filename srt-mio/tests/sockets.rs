@@ -339,6 +339,24 @@ fn state_and_option_rules() {
         ctx.get_option(u, SockOpt::State).unwrap(),
         OptionValue::Int(SockStatus::Listening as i32)
     );
+    // Typed: the same rules.
+    let err = ctx.configure(u, |o| o.latency_ms(200)).unwrap_err();
+    assert_eq!(err.code(), SRT_ECONNSOCK);
+    ctx.configure(u, |o| Ok(o.linger(Some(Duration::from_secs(5)))))
+        .unwrap(); // post: allowed
+    assert_eq!(ctx.options(u).unwrap().linger, Some(Duration::from_secs(5)));
+    let fresh = ctx.create_socket().unwrap();
+    ctx.configure(fresh, |o| o.latency_ms(200)?.passphrase("0123456789"))
+        .unwrap();
+    let o = ctx.options(fresh).unwrap();
+    assert_eq!(o.rcvlatency, Duration::from_millis(200));
+    assert!(o.passphrase.is_some());
+    let err = ctx.configure(fresh, |o| o.passphrase("short")).unwrap_err();
+    assert_eq!(err.code(), SRT_EINVPARAM);
+    ctx.bind(fresh, lo()).unwrap();
+    let err = ctx.configure(fresh, |o| o.mss(1400)).unwrap_err();
+    assert_eq!(err.code(), SRT_EBOUNDSOCK, "SRTO_MSS is pre-bind");
+
     let r = ctx.create_socket().unwrap();
     ctx.set_option(r, SockOpt::Rendezvous, OptionValue::Bool(true))
         .unwrap();

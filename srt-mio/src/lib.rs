@@ -16,6 +16,16 @@
 //! Blocking calls park on a condition variable that the worker signals
 //! when an engine event changes a socket.
 //!
+//! Limits, as built: one worker thread and one lock for the whole context
+//! (engines, handle table, containers); blocking calls share one
+//! condition variable, so every engine event wakes every blocked thread
+//! to re-check; the worker's sleep is rounded up to whole milliseconds by
+//! `epoll_wait`; system sockets in an epoll container are polled every
+//! [`epoll::SYS_POLL_INTERVAL`] while a wait also watches SRT sockets;
+//! options set after connecting reach the engine only where `srt-mio`
+//! itself uses them (blocking modes, timeouts, linger), not `SRTO_MAXBW`
+//! and the like; no socket groups (`SRT_EPOLL_UPDATE` is never raised).
+//!
 //! ```no_run
 //! use srt_mio::Context;
 //! let ctx = Context::new()?;

@@ -59,8 +59,6 @@ impl SockStatus {
 /// What the worker and the application threads share.
 pub(crate) struct Shared {
     state: Mutex<State>,
-    /// Signalled whenever an engine event changed a socket or a container.
-    pub(crate) changed: Condvar,
     waker: Waker,
     pub(crate) registry: Registry,
 }
@@ -115,7 +113,6 @@ impl Context {
         let first_id = 1 + (random_u32() % ((1 << 30) - 1)) as i32;
         let shared = Arc::new(Shared {
             state: Mutex::new(State::new(first_id)),
-            changed: Condvar::new(),
             waker,
             registry,
         });
@@ -138,11 +135,13 @@ impl Context {
             for id in ids {
                 st.remove_socket(id, CloseMode::Abort);
             }
+            for e in st.epolls.values() {
+                e.cond.notify_all();
+            }
             st.epolls.clear();
             st.shutdown = true;
         }
         self.shared.wake();
-        self.shared.changed.notify_all();
         let handle = self
             .worker
             .lock()
@@ -162,16 +161,17 @@ impl Context {
         self.shared.lock()
     }
 
-    /// Waits for the worker's next signal, until `deadline` (`None`: forever).
+    /// Waits until `cond` (a socket's or a container's) is signalled, or
+    /// `deadline` (`None`: forever) passes (`SRT_ETIMEOUT`).
     pub(crate) fn wait<'a>(
         &'a self,
         guard: MutexGuard<'a, State>,
+        cond: &Condvar,
         deadline: Option<Instant>,
     ) -> Result<MutexGuard<'a, State>, Error> {
         if guard.shutdown {
             return Err(Error::Srt(SRT_ESCLOSED));
         }
-        let cond = &self.shared.changed;
         match deadline {
             None => Ok(cond.wait(guard).unwrap_or_else(PoisonError::into_inner)),
             Some(d) => {
@@ -519,7 +519,8 @@ impl Context {
                 return Err(Error::Srt(SRT_EASYNCRCV));
             }
             let d = *deadline.get_or_insert_with(|| s.opts.rcvtimeo.map(|t| Instant::now() + t));
-            st = self.wait(st, d)?;
+            let cond = s.cond.clone();
+            st = self.wait(st, &cond, d)?;
         }
     }
 
@@ -626,7 +627,10 @@ impl Context {
                     st.refresh(u);
                     return Err(Error::Rejected(reason));
                 }
-                (SockStatus::Connecting, None) => st = self.wait(st, None)?,
+                (SockStatus::Connecting, None) => {
+                    let cond = s.cond.clone();
+                    st = self.wait(st, &cond, None)?;
+                }
                 _ => return Err(Error::Srt(SRT_ECONNLOST)),
             }
         }
@@ -659,14 +663,13 @@ impl Context {
         deadline: Option<Instant>,
         ready: fn(&Sock) -> bool,
     ) -> Result<MutexGuard<'a, State>, Error> {
-        while st
-            .sockets
-            .get(&u)
-            .is_some_and(|s| !ready(s) && s.status == SockStatus::Connected)
-        {
-            st = self.wait(st, deadline)?;
+        loop {
+            let cond = match st.sockets.get(&u) {
+                Some(s) if !ready(s) && s.status == SockStatus::Connected => s.cond.clone(),
+                _ => return Ok(st),
+            };
+            st = self.wait(st, &cond, deadline)?;
         }
-        Ok(st)
     }
 
     /// Sends one message or a run of bytes (`srt_send`); see [`sendmsg`](Self::sendmsg).
@@ -796,8 +799,13 @@ impl Context {
         if let Some(l) = wait_linger {
             // The engine gives up after the linger time; a little more for its last turn.
             let deadline = Some(Instant::now() + l + Duration::from_secs(1));
-            while st.sockets.get(&u).is_some_and(|s| !s.engine_closed) {
-                match self.wait(st, deadline) {
+            while let Some(cond) = st
+                .sockets
+                .get(&u)
+                .filter(|s| !s.engine_closed)
+                .map(|s| s.cond.clone())
+            {
+                match self.wait(st, &cond, deadline) {
                     Ok(g) => st = g,
                     Err(_) => {
                         st = self.lock();
@@ -814,7 +822,6 @@ impl Context {
         };
         st.remove_socket(u, mode);
         self.shared.wake();
-        self.shared.changed.notify_all();
         Ok(())
     }
 }

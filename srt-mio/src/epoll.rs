@@ -114,6 +114,8 @@ impl Sub {
 /// One epoll container.
 #[derive(Debug, Default)]
 pub(crate) struct EpollSet {
+    /// Signalled when a subscribed socket's readiness or the subscriptions change.
+    pub(crate) cond: crate::state::Signal,
     flags: i32,
     pub(crate) usocks: BTreeMap<SrtSocket, Sub>,
     ssocks: BTreeMap<RawFd, i32>,
@@ -202,9 +204,9 @@ impl Context {
         for u in ids {
             st.unlink_epoll(eid, u);
         }
-        st.epolls.remove(&eid);
-        drop(st);
-        self.shared.changed.notify_all();
+        if let Some(set) = st.epolls.remove(&eid) {
+            set.cond.notify_all();
+        }
         Ok(())
     }
 
@@ -235,8 +237,7 @@ impl Context {
                 s.epolls.push(eid);
             }
         }
-        drop(st);
-        self.shared.changed.notify_all();
+        set.cond.notify_all();
         Ok(())
     }
 
@@ -279,8 +280,7 @@ impl Context {
         let set = st.epolls.get_mut(&eid).ok_or_else(einvpollid)?;
         let events = events.unwrap_or(SRT_EPOLL_IN | SRT_EPOLL_OUT | SRT_EPOLL_ERR) & EVENT_TYPES;
         set.ssocks.insert(fd, events);
-        drop(st);
-        self.shared.changed.notify_all();
+        set.cond.notify_all();
         Ok(())
     }
 
@@ -378,7 +378,8 @@ impl Context {
                 fill(sys_write, &sw);
                 return Ok(counts);
             }
-            st = self.wait_epoll(st, deadline, has_sys)?;
+            let cond = set.cond.clone();
+            st = self.wait_epoll(st, &cond, deadline, has_sys)?;
         }
     }
 
@@ -425,7 +426,8 @@ impl Context {
             if n > 0 {
                 return Ok(n);
             }
-            st = match self.wait_epoll(st, deadline, false) {
+            let cond = set.cond.clone();
+            st = match self.wait_epoll(st, &cond, deadline, false) {
                 Err(e) if e.code() == SRT_ETIMEOUT => return Ok(0),
                 r => r?,
             };
@@ -437,18 +439,19 @@ impl Context {
     fn wait_epoll<'a>(
         &'a self,
         st: std::sync::MutexGuard<'a, crate::state::State>,
+        cond: &std::sync::Condvar,
         deadline: Option<Instant>,
         has_sys: bool,
     ) -> Result<std::sync::MutexGuard<'a, crate::state::State>, Error> {
         if !has_sys {
-            return self.wait(st, deadline);
+            return self.wait(st, cond, deadline);
         }
         if deadline.is_some_and(|d| d <= Instant::now()) {
             return Err(Error::Srt(SRT_ETIMEOUT));
         }
         let slice = Instant::now() + SYS_POLL_INTERVAL;
         let d = deadline.map_or(slice, |d| d.min(slice));
-        match self.wait(st, Some(d)) {
+        match self.wait(st, cond, Some(d)) {
             Err(e) if e.code() == SRT_ETIMEOUT => Ok(self.lock()),
             r => r,
         }

@@ -13,13 +13,13 @@
 //! [`Context::bind`], `srt_epoll_wait` is [`Context::epoll_wait`], ...),
 //! with libsrt's states ([`SockStatus`]), blocking rules (`SRTO_RCVSYN`,
 //! `SRTO_SNDSYN` and their timeouts) and error codes ([`Error::code`]).
-//! Blocking calls park on a condition variable that the worker signals
-//! when an engine event changes a socket.
+//! Blocking calls park on their socket's (or container's) condition
+//! variable, which the worker signals when an engine event changes it.
 //!
 //! Limits, as built: one worker thread and one lock for the whole context
-//! (engines, handle table, containers); blocking calls share one
-//! condition variable, so every engine event wakes every blocked thread
-//! to re-check; the worker's sleep is rounded up to whole milliseconds by
+//! (engines, handle table, containers; each socket and container has its
+//! own condition variable, so an event wakes only the threads waiting on
+//! what it changed); the worker's sleep is rounded up to whole milliseconds by
 //! `epoll_wait`; system sockets in an epoll container are polled every
 //! [`epoll::SYS_POLL_INTERVAL`] while a wait also watches SRT sockets;
 //! options set after connecting reach the engine only where `srt-mio`

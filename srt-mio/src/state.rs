@@ -9,7 +9,7 @@ use srt_proto::packet::{RejectReason, SocketId};
 use srt_proto::{AcceptHook, BreakCause, CloseMode, Endpoint, Event, SocketOptions};
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Instant;
 
 /// A libsrt socket ID (`SRTSOCKET`).
@@ -18,8 +18,15 @@ pub type SrtSocket = i32;
 /// The largest socket ID (libsrt's IDs stay below 2^30; bit 30 marks groups).
 const MAX_ID: i32 = (1 << 30) - 1;
 
+/// A condition variable (used with the context's one lock) that wakes
+/// the threads blocked on one socket or one epoll container.
+pub(crate) type Signal = Arc<Condvar>;
+
 /// One SRT socket of the handle table.
 pub(crate) struct Sock {
+    /// Signalled when its readiness changes, its engine connection is
+    /// gone, or it leaves the table.
+    pub(crate) cond: Signal,
     pub(crate) status: SockStatus,
     pub(crate) opts: SocketOptions,
     /// The multiplexer it is bound to.
@@ -50,6 +57,7 @@ pub(crate) struct Sock {
 impl Sock {
     pub(crate) fn new(opts: SocketOptions) -> Self {
         Sock {
+            cond: Signal::default(),
             status: SockStatus::Init,
             opts,
             mux: None,
@@ -164,19 +172,17 @@ impl State {
     }
 
     /// Moves the events of multiplexer `idx`'s engine into the sockets.
-    pub(crate) fn drain_events(&mut self, idx: usize) -> bool {
+    pub(crate) fn drain_events(&mut self, idx: usize) {
         let mut events = std::mem::take(&mut self.scratch);
         if let Some(mux) = self.muxes[idx].as_mut() {
             while let Some(e) = mux.endpoint.poll_event() {
                 events.push(e);
             }
         }
-        let any = !events.is_empty();
         for e in events.drain(..) {
             self.apply(idx, e);
         }
         self.scratch = events;
-        any
     }
 
     fn apply(&mut self, idx: usize, event: Event) {
@@ -221,6 +227,7 @@ impl State {
                 Some(h) => {
                     if let Some(s) = self.sockets.get_mut(&h) {
                         s.engine_closed = true;
+                        s.cond.notify_all();
                     }
                     return;
                 }
@@ -296,9 +303,13 @@ impl State {
         if ready == old {
             return;
         }
+        s.cond.notify_all();
         for eid in &s.epolls {
-            if let Some(sub) = self.epolls.get_mut(eid).and_then(|e| e.usocks.get_mut(&id)) {
-                sub.readiness_changed(old, ready);
+            if let Some(e) = self.epolls.get_mut(eid) {
+                if let Some(sub) = e.usocks.get_mut(&id) {
+                    sub.readiness_changed(old, ready);
+                }
+                e.cond.notify_all();
             }
         }
     }
@@ -320,6 +331,7 @@ impl State {
     pub(crate) fn unlink_epoll(&mut self, eid: i32, u: SrtSocket) {
         if let Some(e) = self.epolls.get_mut(&eid) {
             e.usocks.remove(&u);
+            e.cond.notify_all();
         }
         if let Some(s) = self.sockets.get_mut(&u) {
             s.epolls.retain(|e| *e != eid);
@@ -334,6 +346,7 @@ impl State {
         for eid in s.epolls.drain(..) {
             if let Some(e) = self.epolls.get_mut(&eid) {
                 e.usocks.remove(&id);
+                e.cond.notify_all();
             }
         }
     }
@@ -345,6 +358,8 @@ impl State {
         let Some(s) = self.sockets.remove(&id) else {
             return;
         };
+        // Whoever waits on it finds it gone.
+        s.cond.notify_all();
         let now = Instant::now();
         let Some(idx) = s.mux else {
             return;

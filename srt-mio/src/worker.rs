@@ -38,11 +38,7 @@ pub(crate) fn run(shared: Arc<Shared>, mut poll: Poll) {
             if st.shutdown {
                 return;
             }
-            let (changed, wait) = turn(&mut st, &shared, &mut buf, &mut out);
-            if changed {
-                shared.changed.notify_all();
-            }
-            wait
+            turn(&mut st, &shared, &mut buf, &mut out)
         };
         match poll.poll(&mut events, Some(wait)) {
             Ok(()) => {}
@@ -61,10 +57,9 @@ pub(crate) fn run(shared: Arc<Shared>, mut poll: Poll) {
 }
 
 /// One round over every multiplexer: datagrams in, timers, datagrams out,
-/// events to sockets. Returns whether any socket changed and how long the
+/// events to sockets (which wakes their waiters). Returns how long the
 /// worker may sleep.
-fn turn(st: &mut State, shared: &Shared, buf: &mut [u8], out: &mut [u8]) -> (bool, Duration) {
-    let mut changed = false;
+fn turn(st: &mut State, shared: &Shared, buf: &mut [u8], out: &mut [u8]) -> Duration {
     let mut again = false;
     let mut deadline: Option<Instant> = None;
     for idx in 0..st.muxes.len() {
@@ -101,7 +96,7 @@ fn turn(st: &mut State, shared: &Shared, buf: &mut [u8], out: &mut [u8]) -> (boo
                 let _ = mux.udp.send_to(&out[..t.size], t.destination);
             }
         }
-        changed |= st.drain_events(idx);
+        st.drain_events(idx);
         if st.release_idle_mux(idx, &shared.registry) {
             continue;
         }
@@ -112,12 +107,11 @@ fn turn(st: &mut State, shared: &Shared, buf: &mut [u8], out: &mut [u8]) -> (boo
             deadline = Some(deadline.map_or(t, |d| d.min(t)));
         }
     }
-    let wait = if again {
+    if again {
         Duration::ZERO
     } else {
         deadline
             .map_or(MAX_IDLE, |d| d.saturating_duration_since(Instant::now()))
             .min(MAX_IDLE)
-    };
-    (changed, wait)
+    }
 }

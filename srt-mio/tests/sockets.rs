@@ -469,3 +469,32 @@ fn non_blocking_close_lingers_in_the_background() {
     receive_exactly(&ctx, a, &data);
     assert!(unacked > 0, "nothing was left to linger for");
 }
+
+#[test]
+fn many_threads_block_on_their_own_sockets() {
+    let ctx = Context::new().unwrap();
+    let (l, addr) = listener(&ctx);
+    let pairs: Vec<(SrtSocket, SrtSocket)> =
+        (0..32).map(|_| connected_pair(&ctx, l, addr)).collect();
+    std::thread::scope(|s| {
+        let ctx = &ctx;
+        let receivers: Vec<_> = pairs
+            .iter()
+            .map(|&(_, a)| {
+                s.spawn(move || {
+                    let mut buf = [0u8; 1500];
+                    let n = ctx.recv(a, &mut buf).unwrap();
+                    buf[..n].to_vec()
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(50));
+        // Each is woken by its own message, in reverse order.
+        for (i, &(c, _)) in pairs.iter().enumerate().rev() {
+            ctx.send(c, &message(i)).unwrap();
+        }
+        for (i, r) in receivers.into_iter().enumerate() {
+            assert_eq!(r.join().unwrap(), message(i));
+        }
+    });
+}

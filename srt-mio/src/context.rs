@@ -135,11 +135,8 @@ impl Context {
             for id in ids {
                 st.remove_socket(id, CloseMode::Abort);
             }
-            for e in st.epolls.values() {
-                e.cond.notify_all();
-            }
+            st.stop();
             st.epolls.clear();
-            st.shutdown = true;
         }
         self.shared.wake();
         let handle = self

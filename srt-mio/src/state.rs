@@ -122,10 +122,13 @@ pub(crate) type HookChoices = Arc<Mutex<VecDeque<(SocketAddr, SocketOptions)>>>;
 const MAX_HOOK_CHOICES: usize = 1024;
 
 /// Wraps an application's accept hook so that the options it chose reach
-/// the accepted socket.
+/// the accepted socket, and a hook that panics refuses the caller
+/// (`SRT_REJ_PEER`) instead of stopping the worker.
 pub(crate) fn recording_hook(mut hook: AcceptHook, choices: HookChoices) -> AcceptHook {
     Box::new(move |request, options| {
-        hook(request, options)?;
+        let decision =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook(request, options)));
+        decision.unwrap_or(Err(RejectReason::Peer))?;
         let mut q = choices.lock().unwrap_or_else(PoisonError::into_inner);
         if q.len() == MAX_HOOK_CHOICES {
             q.pop_front();
@@ -324,6 +327,18 @@ impl State {
                 true
             }
             _ => false,
+        }
+    }
+
+    /// Marks the context as shut down and wakes every waiting thread (they
+    /// then fail with `SRT_ESCLOSED`).
+    pub(crate) fn stop(&mut self) {
+        self.shutdown = true;
+        for s in self.sockets.values() {
+            s.cond.notify_all();
+        }
+        for e in self.epolls.values() {
+            e.cond.notify_all();
         }
     }
 

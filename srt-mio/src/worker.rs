@@ -19,8 +19,18 @@ const MAX_IDLE: Duration = Duration::from_millis(500);
 /// Room for one datagram the engine sends (its MSS is at most 1500).
 const SLOT: usize = 1500;
 
-/// Runs until the context shuts down.
-pub(crate) fn run(shared: Arc<Shared>, mut poll: Poll) {
+/// Runs until the context shuts down. Should the loop panic, the context
+/// is shut down so that no call waits forever for a worker that is gone.
+pub(crate) fn run(shared: Arc<Shared>, poll: Poll) {
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        run_loop(&shared, poll);
+    }));
+    if result.is_err() {
+        shared.lock().stop();
+    }
+}
+
+fn run_loop(shared: &Shared, mut poll: Poll) {
     let mut events = Events::with_capacity(256);
     // Buffers reused for every datagram: the loop allocates nothing per packet.
     let mut buf = vec![0u8; 65_536];
@@ -38,7 +48,7 @@ pub(crate) fn run(shared: Arc<Shared>, mut poll: Poll) {
             if st.shutdown {
                 return;
             }
-            turn(&mut st, &shared, &mut buf, &mut out)
+            turn(&mut st, shared, &mut buf, &mut out)
         };
         match poll.poll(&mut events, Some(wait)) {
             Ok(()) => {}

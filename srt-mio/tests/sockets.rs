@@ -204,6 +204,7 @@ fn rejected_connection_reports_the_reason() {
     ctx.set_listen_callback(
         l,
         Box::new(|req, opts| {
+            assert!(req.stream_id != b"panic", "a hook that panics");
             if req.stream_id == b"welcome" {
                 // A latency for this stream only.
                 opts.rcvlatency = Duration::from_millis(321);
@@ -239,6 +240,20 @@ fn rejected_connection_reports_the_reason() {
         Duration::from_millis(120),
         "the listener keeps its own"
     );
+    // A hook that panics refuses the caller; the listener goes on.
+    let boom = ctx.create_socket().unwrap();
+    ctx.set_option(boom, SockOpt::StreamId, OptionValue::Str(b"panic".to_vec()))
+        .unwrap();
+    let err = ctx.connect(boom, addr).unwrap_err();
+    assert_eq!(err.reject_reason(), Some(RejectReason::Peer));
+    let again = ctx.create_socket().unwrap();
+    ctx.set_option(
+        again,
+        SockOpt::StreamId,
+        OptionValue::Str(b"welcome".to_vec()),
+    )
+    .unwrap();
+    ctx.connect(again, addr).unwrap();
 }
 
 /// A connected file-mode pair (stream API, linger 180 s) with `len`

@@ -395,14 +395,46 @@ impl Context {
         Ok(())
     }
 
-    /// Reads an option (`srt_getsockopt`); `SRTO_STATE` and `SRTO_EVENT` report the socket.
+    /// Reads an option (`srt_getsockopt`). The read-only ones that report
+    /// the connection are answered from it: `SRTO_STATE`, `SRTO_EVENT`,
+    /// `SRTO_SNDDATA`, `SRTO_RCVDATA`, `SRTO_KMSTATE`, `SRTO_SNDKMSTATE`,
+    /// `SRTO_RCVKMSTATE`, `SRTO_PEERVERSION` (0 before connecting).
     pub fn get_option(&self, u: SrtSocket, opt: SockOpt) -> Result<OptionValue, Error> {
-        let st = self.lock();
+        let mut st = self.lock();
         let s = st.sockets.get(&u).ok_or_else(einvsock)?;
+        let (status, ready, idx, conn) = (s.status, s.ready, s.mux, s.conn);
+        let int = |v: i32| Ok(OptionValue::Int(v));
+        let mut engine = idx
+            .and_then(|i| st.muxes[i].as_mut())
+            .map(|m| &mut m.endpoint);
+        let connection = match (&engine, conn) {
+            (Some(e), Some(c)) => e.connection(c),
+            _ => None,
+        };
         match opt {
-            SockOpt::State => Ok(OptionValue::Int(s.status as i32)),
-            SockOpt::Event => Ok(OptionValue::Int(s.ready)),
-            _ => Ok(s.opts.get(opt)?),
+            SockOpt::State => int(status as i32),
+            SockOpt::Event => int(ready),
+            SockOpt::KmState | SockOpt::RcvKmState => {
+                int(connection.map_or(0, |c| c.rcv_km_state() as i32))
+            }
+            SockOpt::SndKmState => int(connection.map_or(0, |c| c.snd_km_state() as i32)),
+            SockOpt::PeerVersion => int(connection
+                .and_then(|c| c.negotiated())
+                .map_or(0, |n| n.peer_version.0 as i32)),
+            SockOpt::SndData | SockOpt::RcvData => {
+                let stats = match (engine.as_mut(), conn) {
+                    (Some(e), Some(c)) => e.socket_stats(Instant::now(), c, false),
+                    _ => None,
+                };
+                int(stats.map_or(0, |t| match opt {
+                    SockOpt::SndData => t.pkt_snd_buf,
+                    _ => t.pkt_rcv_buf,
+                }))
+            }
+            _ => {
+                let s = st.sockets.get(&u).ok_or_else(einvsock)?;
+                Ok(s.opts.get(opt)?)
+            }
         }
     }
 

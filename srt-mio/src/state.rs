@@ -5,8 +5,9 @@
 use crate::bind::UdpSettings;
 use crate::epoll::{EpollSet, SRT_EPOLL_ERR, SRT_EPOLL_IN, SRT_EPOLL_OUT};
 use crate::SockStatus;
+use srt_proto::options::StreamId;
 use srt_proto::packet::{RejectReason, SocketId};
-use srt_proto::{AcceptHook, BreakCause, CloseMode, Endpoint, Event, SocketOptions};
+use srt_proto::{AcceptHook, BreakCause, CloseMode, Connection, Endpoint, Event, SocketOptions};
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
@@ -91,6 +92,25 @@ impl Sock {
             // As libsrt: a broken socket is ready for everything (the next call fails).
             SockStatus::Broken => SRT_EPOLL_IN | SRT_EPOLL_OUT | SRT_EPOLL_ERR,
             _ => 0,
+        }
+    }
+}
+
+/// What the handshake settled becomes the socket's options, as libsrt
+/// reports them once connected: both latencies, and an accepted socket's
+/// stream ID (the caller's).
+fn adopt_negotiated(opts: &mut SocketOptions, conn: &Connection, accepted: bool) {
+    if let Some(n) = conn.negotiated() {
+        if let Some(l) = n.rcv_latency {
+            opts.rcvlatency = l;
+        }
+        if let Some(l) = n.snd_latency {
+            opts.peerlatency = l;
+        }
+    }
+    if accepted {
+        if let Ok(sid) = StreamId::new(conn.stream_id()) {
+            opts.streamid = sid;
         }
     }
 }
@@ -192,6 +212,7 @@ impl State {
         let Some(mux) = self.muxes[idx].as_mut() else {
             return;
         };
+        let connected = matches!(event, Event::Connected { .. });
         let (conn, change): (SocketId, fn(&mut Sock)) = match event {
             Event::Accepted { socket } => {
                 self.accepted(idx, socket);
@@ -243,6 +264,9 @@ impl State {
         };
         if let Some(s) = self.sockets.get_mut(&h) {
             change(s);
+            if let Some(c) = mux.endpoint.connection(conn).filter(|_| connected) {
+                adopt_negotiated(&mut s.opts, c, false);
+            }
         }
         self.refresh(h);
     }
@@ -286,6 +310,9 @@ impl State {
             .as_mut()
             .expect("checked above")
             .push_back(id);
+        if let Some(c) = mux.endpoint.connection(conn) {
+            adopt_negotiated(&mut s.opts, c, true);
+        }
         s.status = SockStatus::Connected;
         s.writable = true;
         s.mux = Some(idx);

@@ -63,6 +63,11 @@ fn live_transfer_caller_to_listener() {
     for i in 0..200 {
         assert_eq!(ctx.send(c, &message(i)).unwrap(), 1000);
     }
+    std::thread::sleep(Duration::from_millis(50));
+    let OptionValue::Int(waiting) = ctx.get_option(a, SockOpt::RcvData).unwrap() else {
+        panic!("SRTO_RCVDATA is an int");
+    };
+    assert!(waiting > 0, "nothing in the receive buffer");
     let mut buf = [0u8; 1500];
     for i in 0..200 {
         let n = ctx.recv(a, &mut buf).unwrap();
@@ -239,6 +244,27 @@ fn rejected_connection_reports_the_reason() {
         ctx.options(l).unwrap().rcvlatency,
         Duration::from_millis(120),
         "the listener keeps its own"
+    );
+    // What the handshake settled: the caller's stream ID, the latency, versions.
+    assert_eq!(
+        ctx.get_option(a, SockOpt::StreamId).unwrap(),
+        OptionValue::Str(b"welcome".to_vec())
+    );
+    assert_eq!(
+        ctx.options(ok).unwrap().peerlatency,
+        Duration::from_millis(321)
+    );
+    let OptionValue::Int(version) = ctx.get_option(ok, SockOpt::PeerVersion).unwrap() else {
+        panic!("SRTO_PEERVERSION is an int");
+    };
+    assert!(version >= 0x01_05_00, "{version:#x}");
+    assert_eq!(
+        ctx.get_option(ok, SockOpt::KmState).unwrap(),
+        OptionValue::Int(0)
+    );
+    assert_eq!(
+        ctx.get_option(ok, SockOpt::SndData).unwrap(),
+        OptionValue::Int(0)
     );
     // A hook that panics refuses the caller; the listener goes on.
     let boom = ctx.create_socket().unwrap();

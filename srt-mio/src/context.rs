@@ -227,7 +227,8 @@ impl Context {
         Ok(())
     }
 
-    /// Binds a socket to an existing UDP socket (`srt_bind_acquire`); it must not be connected.
+    /// Binds a socket to an existing UDP socket (`srt_bind_acquire`); a
+    /// connected UDP socket is refused (`SRT_EINVPARAM`).
     pub fn bind_acquire(&self, u: SrtSocket, udp: UdpSocket) -> Result<(), Error> {
         let mut st = self.lock();
         let s = st.sockets.get(&u).ok_or_else(einvsock)?;
@@ -235,6 +236,10 @@ impl Context {
             return Err(Error::Srt(SRT_EINVOP));
         }
         let opts = s.opts.clone();
+        if udp.peer_addr().is_ok() {
+            // SRT must choose each datagram's destination itself.
+            return Err(Error::Srt(SRT_EINVPARAM));
+        }
         udp.set_nonblocking(true)
             .map_err(|e| Error::system(SRT_ESOCKFAIL, "O_NONBLOCK", e))?;
         let idx = self.add_mux(&mut st, udp, &opts)?;

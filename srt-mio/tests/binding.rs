@@ -130,6 +130,13 @@ fn bind_to_an_existing_udp_socket() {
     carries(&ctx, c, a, b"through an acquired socket");
     let twice = UdpSocket::bind(addr("127.0.0.1:0")).unwrap();
     assert_eq!(ctx.bind_acquire(l, twice).unwrap_err().code(), SRT_EINVOP);
+    let connected = UdpSocket::bind(addr("127.0.0.1:0")).unwrap();
+    connected.connect(at).unwrap();
+    let u = ctx.create_socket().unwrap();
+    assert_eq!(
+        ctx.bind_acquire(u, connected).unwrap_err().code(),
+        SRT_EINVPARAM
+    );
 }
 
 #[test]

@@ -104,9 +104,18 @@ pub(crate) fn open_udp(addr: SocketAddr, options: &SocketOptions) -> Result<UdpS
             .set_only_v6(options.ipv6only == 1)
             .map_err(|e| fail("IPV6_V6ONLY", e))?;
     }
-    // As libsrt, buffer sizes are requests: the kernel may cap them.
-    let _ = socket.set_send_buffer_size(options.udp_sndbuf as usize);
-    let _ = socket.set_recv_buffer_size(options.udp_rcvbuf as usize);
+    // The sizes libsrt asks for. The kernel caps a plain request at
+    // net.core.{r,w}mem_max (often 4 MiB or less, under one flow window of
+    // 8192 packets), so, like srt-tools' udp_driver, force them where
+    // allowed (CAP_NET_ADMIN): a single worker serving many sockets is
+    // sometimes descheduled, and a small buffer then loses datagrams.
+    let (snd, rcv) = (options.udp_sndbuf as usize, options.udp_rcvbuf as usize);
+    if rustix::net::sockopt::set_socket_send_buffer_size_force(&socket, snd).is_err() {
+        let _ = socket.set_send_buffer_size(snd);
+    }
+    if rustix::net::sockopt::set_socket_recv_buffer_size_force(&socket, rcv).is_err() {
+        let _ = socket.set_recv_buffer_size(rcv);
+    }
     if options.ipttl != -1 {
         let r = if addr.is_ipv6() {
             socket.set_unicast_hops_v6(options.ipttl as u32)

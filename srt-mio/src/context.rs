@@ -14,6 +14,7 @@ use srt_proto::{
     SendError, SocketOptions,
 };
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -60,6 +61,8 @@ impl SockStatus {
 pub(crate) struct Shared {
     state: Mutex<State>,
     waker: Waker,
+    /// A wake is on its way to the worker (so a burst of calls costs one system call).
+    pub(crate) wake_pending: AtomicBool,
     pub(crate) registry: Registry,
 }
 
@@ -68,9 +71,12 @@ impl Shared {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Tells the worker that an engine has something new to send or a new timer.
+    /// Tells the worker that an engine has something new to send or a new
+    /// timer, unless it has been told and not yet begun its next turn.
     fn wake(&self) {
-        let _ = self.waker.wake();
+        if !self.wake_pending.swap(true, Ordering::AcqRel) {
+            let _ = self.waker.wake();
+        }
     }
 }
 
@@ -114,6 +120,7 @@ impl Context {
         let shared = Arc::new(Shared {
             state: Mutex::new(State::new(first_id)),
             waker,
+            wake_pending: AtomicBool::new(false),
             registry,
         });
         let for_worker = shared.clone();
@@ -329,6 +336,8 @@ impl Context {
             listener: None,
             by_conn: Default::default(),
             readable: true,
+            dirty: true,
+            next_timeout: None,
             hook_choices: Default::default(),
         });
         Ok(idx)

@@ -129,6 +129,10 @@ pub(crate) struct Mux {
     pub(crate) by_conn: HashMap<SocketId, SrtSocket>,
     /// Datagrams may be waiting (mio is edge-triggered: read until would-block).
     pub(crate) readable: bool,
+    /// An application call touched the engine since the worker's last visit.
+    pub(crate) dirty: bool,
+    /// The engine's timer as of the worker's last visit.
+    pub(crate) next_timeout: Option<Instant>,
     /// The options the accept hook chose, in the order it accepted.
     pub(crate) hook_choices: HookChoices,
 }
@@ -194,10 +198,12 @@ impl State {
         }
     }
 
-    /// Moves the events of multiplexer `idx`'s engine into the sockets.
+    /// Moves the events of multiplexer `idx`'s engine into the sockets, and
+    /// marks it for the worker's next turn (whoever calls this touched it).
     pub(crate) fn drain_events(&mut self, idx: usize) {
         let mut events = std::mem::take(&mut self.scratch);
         if let Some(mux) = self.muxes[idx].as_mut() {
+            mux.dirty = true;
             while let Some(e) = mux.endpoint.poll_event() {
                 events.push(e);
             }

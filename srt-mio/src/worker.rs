@@ -6,6 +6,7 @@ use crate::context::Shared;
 use crate::state::State;
 use mio::{Events, Poll, Token};
 use std::io;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -39,6 +40,9 @@ fn run_loop(shared: &Shared, mut poll: Poll) {
     loop {
         let wait = {
             let mut st = shared.lock();
+            // Calls from now on must wake us again; what came before is
+            // in the state this turn sees.
+            shared.wake_pending.store(false, Ordering::Release);
             for &i in &ready {
                 if let Some(Some(m)) = st.muxes.get_mut(i) {
                     m.readable = true;
@@ -66,17 +70,26 @@ fn run_loop(shared: &Shared, mut poll: Poll) {
     }
 }
 
-/// One round over every multiplexer: datagrams in, timers, datagrams out,
-/// events to sockets (which wakes their waiters). Returns how long the
-/// worker may sleep.
+/// One round over the multiplexers with something to do (datagrams
+/// waiting, an application call, a timer due): datagrams in, timers,
+/// datagrams out, events to sockets (which wakes their waiters). Returns
+/// how long the worker may sleep.
 fn turn(st: &mut State, shared: &Shared, buf: &mut [u8], out: &mut [u8]) -> Duration {
     let mut again = false;
     let mut deadline: Option<Instant> = None;
+    let start = Instant::now();
     for idx in 0..st.muxes.len() {
         {
             let Some(mux) = st.muxes[idx].as_mut() else {
                 continue;
             };
+            let due = mux.next_timeout.is_some_and(|t| t <= start);
+            if !(mux.readable || mux.dirty || due) {
+                if let Some(t) = mux.next_timeout {
+                    deadline = Some(deadline.map_or(t, |d| d.min(t)));
+                }
+                continue;
+            }
             if mux.readable {
                 let mut reads = 0;
                 while reads < MAX_READS {
@@ -110,10 +123,12 @@ fn turn(st: &mut State, shared: &Shared, buf: &mut [u8], out: &mut [u8]) -> Dura
         if st.release_idle_mux(idx, &shared.registry) {
             continue;
         }
-        let Some(mux) = st.muxes[idx].as_ref() else {
+        let Some(mux) = st.muxes[idx].as_mut() else {
             continue;
         };
-        if let Some(t) = mux.endpoint.poll_timeout() {
+        mux.dirty = false;
+        mux.next_timeout = mux.endpoint.poll_timeout();
+        if let Some(t) = mux.next_timeout {
             deadline = Some(deadline.map_or(t, |d| d.min(t)));
         }
     }

@@ -141,7 +141,14 @@ fn non_blocking_calls_would_block() {
         .unwrap();
     set(&ctx, c, SockOpt::SndBuf, 40 * 1472);
     ctx.connect(c, addr).unwrap();
-    assert_eq!(ctx.send(c, b"early").unwrap_err().code(), SRT_ENOCONN);
+    // Sending before the connection is made (to a silent peer, so that it
+    // stays so): SRT_ENOCONN.
+    let silent = UdpSocket::bind(lo()).unwrap();
+    let pending = ctx.create_socket().unwrap();
+    set(&ctx, pending, SockOpt::RcvSyn, 0);
+    ctx.connect(pending, silent.local_addr().unwrap()).unwrap();
+    assert_eq!(ctx.state(pending), SockStatus::Connecting);
+    assert_eq!(ctx.send(pending, b"early").unwrap_err().code(), SRT_ENOCONN);
     let start = Instant::now();
     while ctx.state(c) != SockStatus::Connected {
         assert!(start.elapsed() < Duration::from_secs(3), "not connected");

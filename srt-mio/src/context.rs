@@ -6,7 +6,7 @@ use crate::error::{code::*, Error};
 use crate::state::{recording_hook, Mux, Sock, SrtSocket, State};
 use crate::worker;
 use mio::{Interest, Poll, Registry, Token, Waker};
-use srt_proto::options::{OptionError, OptionValue, SockOpt, SocketPhase};
+use srt_proto::options::{Congestion, OptionError, OptionValue, SockOpt, SocketPhase};
 use srt_proto::packet::{PacketPosition, RejectReason, SocketId};
 use srt_proto::stats::TraceBStats;
 use srt_proto::{
@@ -722,12 +722,15 @@ impl Context {
 
     /// Sends with message controls (`srt_sendmsg2`). Blocks (up to
     /// `SRTO_SNDTIMEO`) while the send buffer is full if `SRTO_SNDSYN`;
-    /// otherwise `SRT_EASYNCSND`.
+    /// otherwise `SRT_EASYNCSND`. In live mode a message is at most
+    /// `SRTO_PAYLOADSIZE` bytes (`SRT_EINVALMSGAPI`); a message larger than
+    /// the send buffer is `SRT_ELARGEMSG`.
     pub fn sendmsg(&self, u: SrtSocket, buf: &[u8], ctrl: &MsgCtrl) -> Result<usize, Error> {
         let mut st = self.lock();
         let mut deadline = None;
         loop {
             let (idx, conn) = Self::transfer_target(&st, u, false)?;
+            check_live_call(&st.sockets[&u].opts, buf.len(), true)?;
             let mux = st.muxes[idx].as_mut().expect("checked by transfer_target");
             let result = mux.endpoint.send(Instant::now(), conn, buf, ctrl);
             st.drain_events(idx);
@@ -762,11 +765,17 @@ impl Context {
     /// otherwise `SRT_EASYNCRCV`. A broken connection gives `SRT_ECONNLOST`
     /// once nothing is left to deliver, except that the stream API
     /// (`SRTO_MESSAGEAPI` off) reads the peer's close as a length of 0.
+    /// In live mode `buf` must hold `SRTO_PAYLOADSIZE` bytes
+    /// (`SRT_EINVALMSGAPI`).
     pub fn recvmsg(&self, u: SrtSocket, buf: &mut [u8]) -> Result<RecvInfo, Error> {
         let mut st = self.lock();
         let mut deadline = None;
         loop {
             let (idx, conn) = Self::transfer_target(&st, u, true)?;
+            if buf.is_empty() {
+                return Err(Error::Srt(SRT_EINVPARAM));
+            }
+            check_live_call(&st.sockets[&u].opts, buf.len(), false)?;
             let mux = st.muxes[idx].as_mut().expect("checked by transfer_target");
             let now = Instant::now();
             let result = mux.endpoint.recv(now, conn, buf);
@@ -867,6 +876,24 @@ impl Context {
         self.shared.wake();
         Ok(())
     }
+}
+
+/// libsrt's live congestion control (`LiveCC::checkTransArgs`) allows the
+/// message API only (`SRT_EINVALBUFFERAPI`), messages of at most
+/// `SRTO_PAYLOADSIZE` bytes, and receive buffers of at least that many
+/// (`SRT_EINVALMSGAPI`). File mode has no such limits.
+fn check_live_call(opts: &SocketOptions, len: usize, sending: bool) -> Result<(), Error> {
+    if opts.congestion != Congestion::Live {
+        return Ok(());
+    }
+    if !opts.messageapi {
+        return Err(Error::Srt(SRT_EINVALBUFFERAPI));
+    }
+    let payload = opts.effective_payload_size() as usize;
+    if (sending && len > payload) || (!sending && len < payload) {
+        return Err(Error::Srt(SRT_EINVALMSGAPI));
+    }
+    Ok(())
 }
 
 impl Drop for Context {

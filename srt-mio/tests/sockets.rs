@@ -73,6 +73,17 @@ fn live_transfer_caller_to_listener() {
         let n = ctx.recv(a, &mut buf).unwrap();
         assert_eq!(&buf[..n], &message(i)[..], "message {i}");
     }
+    // Live mode: messages of at most SRTO_PAYLOADSIZE (1316), whole
+    // payload-sized receive buffers, no empty ones.
+    assert_eq!(
+        ctx.send(c, &[0u8; 1317]).unwrap_err().code(),
+        SRT_EINVALMSGAPI
+    );
+    assert_eq!(
+        ctx.recv(a, &mut buf[..1315]).unwrap_err().code(),
+        SRT_EINVALMSGAPI
+    );
+    assert_eq!(ctx.recv(a, &mut []).unwrap_err().code(), SRT_EINVPARAM);
     ctx.close(c).unwrap();
     // The peer's SHUTDOWN breaks the accepted socket.
     wait_broken(&ctx, a);

@@ -46,6 +46,20 @@ pub struct EpollEvent {
     pub events: i32,
 }
 
+/// The arrays `srt_epoll_wait` fills; `None` is an array not asked for
+/// (NULL in C): those sockets are neither collected nor counted.
+#[derive(Debug, Default)]
+pub struct WaitSets<'a> {
+    /// SRT sockets ready for reading (or in error).
+    pub read: Option<&'a mut [SrtSocket]>,
+    /// SRT sockets ready for writing (or in error).
+    pub write: Option<&'a mut [SrtSocket]>,
+    /// System sockets ready for reading.
+    pub sys_read: Option<&'a mut [RawFd]>,
+    /// System sockets ready for writing.
+    pub sys_write: Option<&'a mut [RawFd]>,
+}
+
 /// How many sockets `srt_epoll_wait` found ready, per array (each may
 /// exceed the room given; only that many were written).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -316,21 +330,36 @@ impl Context {
         Ok(old)
     }
 
-    /// Waits until a subscribed socket is ready (`srt_epoll_wait`); `None`
-    /// waits forever. Ready sockets are written into the arrays as far as
-    /// they reach (an error counts as both read- and write-ready;
-    /// `SRT_EPOLL_UPDATE` is not reported). `SRT_ETIMEOUT` if none became
-    /// ready in time; `SRT_EPOLLEMPTY` on an empty container without
-    /// `SRT_EPOLL_ENABLE_EMPTY`.
+    /// Waits until a subscribed socket is ready (`srt_epoll_wait`); a
+    /// `timeout` of `None` waits forever. Ready sockets are written into
+    /// the arrays of `sets` as far as they reach; an array that is `None`
+    /// is not collected or counted (a NULL array in C). An error counts as
+    /// both read- and write-ready; `SRT_EPOLL_UPDATE` is not reported.
+    /// Errors: `SRT_ETIMEOUT` if nothing became ready in time;
+    /// `SRT_EPOLLEMPTY` on an empty container without
+    /// `SRT_EPOLL_ENABLE_EMPTY`; `SRT_EINVPARAM` when no array is given
+    /// and the wait is endless, or, with `SRT_EPOLL_ENABLE_OUTPUTCHECK`,
+    /// when either array of a kind of socket the container holds is missing.
     pub fn epoll_wait(
         &self,
         eid: i32,
-        read: &mut [SrtSocket],
-        write: &mut [SrtSocket],
-        sys_read: &mut [RawFd],
-        sys_write: &mut [RawFd],
+        sets: WaitSets<'_>,
         timeout: Option<Duration>,
     ) -> Result<WaitCounts, Error> {
+        let WaitSets {
+            read,
+            write,
+            sys_read,
+            sys_write,
+        } = sets;
+        if read.is_none()
+            && write.is_none()
+            && sys_read.is_none()
+            && sys_write.is_none()
+            && timeout.is_none()
+        {
+            return Err(Error::Srt(SRT_EINVPARAM));
+        }
         let deadline = deadline_of(timeout);
         let (mut r, mut w, mut sr, mut sw) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut fds = Vec::new();
@@ -340,8 +369,8 @@ impl Context {
             let set = state.epolls.get_mut(&eid).ok_or_else(einvpollid)?;
             check_waitable(set)?;
             if set.flags & SRT_EPOLL_ENABLE_OUTPUTCHECK != 0
-                && ((!set.usocks.is_empty() && read.is_empty() && write.is_empty())
-                    || (!set.ssocks.is_empty() && sys_read.is_empty() && sys_write.is_empty()))
+                && ((!set.usocks.is_empty() && (read.is_none() || write.is_none()))
+                    || (!set.ssocks.is_empty() && (sys_read.is_none() || sys_write.is_none())))
             {
                 return Err(Error::Srt(SRT_EINVPARAM));
             }
@@ -353,17 +382,26 @@ impl Context {
                 if bits == 0 {
                     continue;
                 }
+                // As libsrt, a reported edge is spent even where no array takes it.
                 sub.consume(bits);
-                if bits & (SRT_EPOLL_IN | SRT_EPOLL_ERR) != 0 {
+                if read.is_some() && bits & (SRT_EPOLL_IN | SRT_EPOLL_ERR) != 0 {
                     r.push(u);
                 }
-                if bits & (SRT_EPOLL_OUT | SRT_EPOLL_ERR) != 0 {
+                if write.is_some() && bits & (SRT_EPOLL_OUT | SRT_EPOLL_ERR) != 0 {
                     w.push(u);
                 }
             }
             sr.clear();
             sw.clear();
-            poll_system(&set.ssocks, &mut fds, &mut sr, &mut sw);
+            if sys_read.is_some() || sys_write.is_some() {
+                poll_system(&set.ssocks, &mut fds, &mut sr, &mut sw);
+                if sys_read.is_none() {
+                    sr.clear();
+                }
+                if sys_write.is_none() {
+                    sw.clear();
+                }
+            }
             let has_sys = !set.ssocks.is_empty();
             let counts = WaitCounts {
                 read: r.len(),
@@ -372,10 +410,16 @@ impl Context {
                 sys_write: sw.len(),
             };
             if counts.total() > 0 {
-                fill(read, &r);
-                fill(write, &w);
-                fill(sys_read, &sr);
-                fill(sys_write, &sw);
+                for (out, found) in [(read, &r), (write, &w)] {
+                    if let Some(out) = out {
+                        fill(out, found);
+                    }
+                }
+                for (out, found) in [(sys_read, &sr), (sys_write, &sw)] {
+                    if let Some(out) = out {
+                        fill(out, found);
+                    }
+                }
                 return Ok(counts);
             }
             let cond = set.cond.clone();

@@ -46,6 +46,6 @@ mod state;
 mod worker;
 
 pub use context::{Context, SockStatus};
-pub use epoll::{EpollEvent, WaitCounts};
+pub use epoll::{EpollEvent, WaitCounts, WaitSets};
 pub use error::{code, describe, Error};
 pub use state::SrtSocket;

@@ -3,7 +3,7 @@
 
 use srt_mio::code::*;
 use srt_mio::epoll::*;
-use srt_mio::{Context, EpollEvent, SockStatus, SrtSocket};
+use srt_mio::{Context, EpollEvent, SockStatus, SrtSocket, WaitSets};
 use srt_proto::options::{OptionValue, SockOpt};
 use std::net::{SocketAddr, UdpSocket};
 use std::os::fd::AsRawFd;
@@ -48,7 +48,12 @@ fn watched_pair(ctx: &Context, events: i32) -> (i32, SrtSocket, SrtSocket) {
 /// `srt_epoll_wait` for SRT sockets only: (read-ready, write-ready) or the error code.
 fn wait(ctx: &Context, eid: i32, timeout: Option<Duration>) -> Result<(Vec<i32>, Vec<i32>), i32> {
     let (mut r, mut w) = ([0; 64], [0; 64]);
-    match ctx.epoll_wait(eid, &mut r, &mut w, &mut [], &mut [], timeout) {
+    let sets = WaitSets {
+        read: Some(&mut r),
+        write: Some(&mut w),
+        ..WaitSets::default()
+    };
+    match ctx.epoll_wait(eid, sets, timeout) {
         Ok(n) => Ok((r[..n.read].to_vec(), w[..n.write].to_vec())),
         Err(e) => Err(e.code()),
     }
@@ -58,6 +63,15 @@ fn uwait(ctx: &Context, eid: i32, timeout: Option<Duration>) -> Vec<EpollEvent> 
     let mut out = [EpollEvent::default(); 64];
     let n = ctx.epoll_uwait(eid, &mut out, timeout).unwrap();
     out[..n].to_vec()
+}
+
+/// Arrays for system sockets only.
+fn sys_sets<'a>(read: &'a mut [i32], write: &'a mut [i32]) -> WaitSets<'a> {
+    WaitSets {
+        sys_read: Some(read),
+        sys_write: Some(write),
+        ..WaitSets::default()
+    }
 }
 
 /// Reads until `SRT_EASYNCRCV`; returns how many messages.
@@ -233,15 +247,34 @@ fn empty_containers_and_flags() {
     // OUTPUTCHECK: nowhere to write the result is an error.
     let (_l, c, _a) = pair(&ctx);
     ctx.epoll_add_usock(eid, c, Some(SRT_EPOLL_OUT)).unwrap();
-    let no_room = ctx.epoll_wait(eid, &mut [], &mut [], &mut [], &mut [], SHORT);
-    assert_eq!(
-        no_room.unwrap().write,
-        1,
-        "without the flag, the count still comes back"
-    );
+    let no_room = WaitSets {
+        read: Some(&mut []),
+        write: Some(&mut []),
+        ..WaitSets::default()
+    };
+    let counts = ctx.epoll_wait(eid, no_room, SHORT).unwrap();
+    assert_eq!(counts.write, 1, "arrays without room still count");
+    // No array asked for: nothing is collected, so nothing is found.
+    let none = ctx.epoll_wait(eid, WaitSets::default(), SHORT);
+    assert_eq!(none.unwrap_err().code(), SRT_ETIMEOUT);
+    // ... and waiting forever for nothing is refused.
+    let none = ctx.epoll_wait(eid, WaitSets::default(), None);
+    assert_eq!(none.unwrap_err().code(), SRT_EINVPARAM);
     ctx.epoll_set(eid, SRT_EPOLL_ENABLE_OUTPUTCHECK).unwrap();
-    let no_room = ctx.epoll_wait(eid, &mut [], &mut [], &mut [], &mut [], SHORT);
-    assert_eq!(no_room.unwrap_err().code(), SRT_EINVPARAM);
+    // OUTPUTCHECK: both SRT arrays must be given (system ones are not needed here).
+    let (mut r, mut w) = ([0; 2], [0; 2]);
+    let half = WaitSets {
+        write: Some(&mut w),
+        ..WaitSets::default()
+    };
+    let err = ctx.epoll_wait(eid, half, SHORT).unwrap_err();
+    assert_eq!(err.code(), SRT_EINVPARAM);
+    let both = WaitSets {
+        read: Some(&mut r),
+        write: Some(&mut w),
+        ..WaitSets::default()
+    };
+    assert_eq!(ctx.epoll_wait(eid, both, SHORT).unwrap().write, 1);
     let err = ctx.epoll_uwait(eid, &mut [], SHORT).unwrap_err();
     assert_eq!(err.code(), SRT_EINVPARAM);
     assert_eq!(
@@ -306,7 +339,7 @@ fn system_sockets() {
     assert_eq!(err.code(), SRT_EINVPARAM, "uwait takes SRT sockets only");
     let (mut sr, mut sw) = ([0; 4], [0; 4]);
     let err = ctx
-        .epoll_wait(eid, &mut [], &mut [], &mut sr, &mut sw, SHORT)
+        .epoll_wait(eid, sys_sets(&mut sr, &mut sw), SHORT)
         .unwrap_err();
     assert_eq!(err.code(), SRT_ETIMEOUT);
     UdpSocket::bind(lo())
@@ -314,18 +347,18 @@ fn system_sockets() {
         .send_to(b"ping", udp.local_addr().unwrap())
         .unwrap();
     let n = ctx
-        .epoll_wait(eid, &mut [], &mut [], &mut sr, &mut sw, LONG)
+        .epoll_wait(eid, sys_sets(&mut sr, &mut sw), LONG)
         .unwrap();
     assert_eq!((n.sys_read, n.sys_write, sr[0]), (1, 0, fd));
     // Level-triggered: still there until read.
     let n = ctx
-        .epoll_wait(eid, &mut [], &mut [], &mut sr, &mut sw, LONG)
+        .epoll_wait(eid, sys_sets(&mut sr, &mut sw), LONG)
         .unwrap();
     assert_eq!(n.sys_read, 1);
     ctx.epoll_update_ssock(eid, fd, Some(SRT_EPOLL_OUT))
         .unwrap();
     let n = ctx
-        .epoll_wait(eid, &mut [], &mut [], &mut sr, &mut sw, LONG)
+        .epoll_wait(eid, sys_sets(&mut sr, &mut sw), LONG)
         .unwrap();
     assert_eq!((n.sys_read, n.sys_write, sw[0]), (0, 1, fd));
 
@@ -338,7 +371,16 @@ fn system_sockets() {
     ctx.send(c, b"srt").unwrap();
     let (mut r, mut w) = ([0; 4], [0; 4]);
     let n = ctx
-        .epoll_wait(eid, &mut r, &mut w, &mut sr, &mut sw, LONG)
+        .epoll_wait(
+            eid,
+            WaitSets {
+                read: Some(&mut r),
+                write: Some(&mut w),
+                sys_read: Some(&mut sr),
+                sys_write: Some(&mut sw),
+            },
+            LONG,
+        )
         .unwrap();
     assert_eq!((n.read, r[0], n.sys_read), (1, a, 0));
     ctx.epoll_remove_ssock(eid, fd).unwrap();

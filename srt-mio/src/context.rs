@@ -532,19 +532,17 @@ impl Context {
     }
 
     /// Takes the next accepted connection (`srt_accept`): its socket and
-    /// the peer's address. Blocks (up to `SRTO_RCVTIMEO`) if the listener
-    /// has `SRTO_RCVSYN`; otherwise `SRT_EASYNCRCV` when none is waiting.
+    /// the peer's address. Blocks until one comes if the listener has
+    /// `SRTO_RCVSYN` (as libsrt, without a timeout; closing the listener
+    /// ends the wait with `SRT_ESCLOSED`); otherwise `SRT_EASYNCRCV` when
+    /// none is waiting.
     pub fn accept(&self, lsn: SrtSocket) -> Result<(SrtSocket, SocketAddr), Error> {
         let mut st = self.lock();
-        let mut deadline = None;
+        let mut waited = false;
         loop {
             let Some(s) = st.sockets.get_mut(&lsn) else {
                 // Closed while we waited, or never there.
-                return Err(Error::Srt(if deadline.is_some() {
-                    SRT_ESCLOSED
-                } else {
-                    SRT_EINVSOCK
-                }));
+                return Err(Error::Srt(if waited { SRT_ESCLOSED } else { SRT_EINVSOCK }));
             };
             let Some(queue) = s.accept_queue.as_mut() else {
                 return Err(Error::Srt(SRT_ENOLISTEN));
@@ -561,9 +559,9 @@ impl Context {
             if !s.opts.rcvsyn {
                 return Err(Error::Srt(SRT_EASYNCRCV));
             }
-            let d = *deadline.get_or_insert_with(|| s.opts.rcvtimeo.map(|t| Instant::now() + t));
+            waited = true;
             let cond = s.cond.clone();
-            st = self.wait(st, &cond, d)?;
+            st = self.wait(st, &cond, None)?;
         }
     }
 
@@ -571,7 +569,10 @@ impl Context {
 
     /// Connects to a listener, or to a rendezvous peer if `SRTO_RENDEZVOUS`
     /// is set (`srt_connect`). An unbound socket is bound to the wildcard
-    /// address, port 0. Blocks until connected or failed if `SRTO_RCVSYN`.
+    /// address, port 0. Blocks until connected or failed if `SRTO_RCVSYN`;
+    /// after a blocking failure the socket is `SRTS_OPENED` again and may
+    /// connect anew, after a non-blocking one it is `SRTS_BROKEN` (as
+    /// libsrt 1.5.1) and its epoll subscriptions see `SRT_EPOLL_ERR`.
     pub fn connect(&self, u: SrtSocket, target: SocketAddr) -> Result<(), Error> {
         self.connect_from(u, None, target)
     }
@@ -628,14 +629,10 @@ impl Context {
             }
         };
         let mux = st.muxes[idx].as_mut().ok_or(Error::Srt(SRT_EINVOP))?;
-        let target = match (mux.local, target) {
-            (SocketAddr::V4(_), SocketAddr::V6(_)) => return Err(Error::Srt(SRT_EINVPARAM)),
-            // An IPv6 socket reaches IPv4 peers by their mapped address.
-            (SocketAddr::V6(_), SocketAddr::V4(t)) => {
-                SocketAddr::new(IpAddr::V6(t.ip().to_ipv6_mapped()), t.port())
-            }
-            (_, t) => t,
-        };
+        if mux.local.is_ipv4() != target.is_ipv4() {
+            // libsrt: "bound to a different family than target address".
+            return Err(Error::Srt(SRT_EINVPARAM));
+        }
         let now = Instant::now();
         let conn = if opts.rendezvous {
             mux.endpoint.rendezvous(now, target, &opts)
@@ -665,12 +662,20 @@ impl Context {
             };
             match (s.status, s.failed) {
                 (SockStatus::Connected, _) => return Ok(()),
-                (SockStatus::Connecting, Some(reason)) => {
-                    s.status = SockStatus::Broken;
+                (SockStatus::Broken, Some(reason)) => {
+                    // As libsrt's connectIn: the socket is OPENED again
+                    // and may connect anew.
+                    s.status = SockStatus::Opened;
+                    let conn = s.conn.take();
+                    if let (Some(m), Some(c)) = (st.muxes[idx].as_mut(), conn) {
+                        m.by_conn.remove(&c);
+                        let _ = m.endpoint.close(Instant::now(), c, CloseMode::Abort);
+                    }
+                    st.drain_events(idx);
                     st.refresh(u);
                     return Err(Error::Rejected(reason));
                 }
-                (SockStatus::Connecting, None) => {
+                (SockStatus::Connecting, _) => {
                     let cond = s.cond.clone();
                     st = self.wait(st, &cond, None)?;
                 }

@@ -443,11 +443,14 @@ impl Context {
         loop {
             let state = &mut *st;
             let set = state.epolls.get_mut(&eid).ok_or_else(einvpollid)?;
-            if !set.ssocks.is_empty() {
+            // libsrt 1.5.1's order; only SRT sockets count as subscribed here.
+            if set.usocks.is_empty() && set.flags & SRT_EPOLL_ENABLE_EMPTY == 0 {
+                return Err(Error::Srt(SRT_EPOLLEMPTY));
+            }
+            if set.flags & SRT_EPOLL_ENABLE_OUTPUTCHECK != 0 && out.is_empty() {
                 return Err(Error::Srt(SRT_EINVPARAM));
             }
-            check_waitable(set)?;
-            if set.flags & SRT_EPOLL_ENABLE_OUTPUTCHECK != 0 && out.is_empty() {
+            if !set.ssocks.is_empty() {
                 return Err(Error::Srt(SRT_EINVPARAM));
             }
             let mut n = 0;

@@ -82,9 +82,6 @@ impl Sock {
             SockStatus::Listening if self.accept_queue.as_ref().is_some_and(|q| !q.is_empty()) => {
                 SRT_EPOLL_IN
             }
-            SockStatus::Connecting if self.failed.is_some() => {
-                SRT_EPOLL_IN | SRT_EPOLL_OUT | SRT_EPOLL_ERR
-            }
             SockStatus::Connected => {
                 (if self.readable { SRT_EPOLL_IN } else { 0 })
                     | (if self.writable { SRT_EPOLL_OUT } else { 0 })
@@ -235,6 +232,12 @@ impl State {
                     .and_then(|h| self.sockets.get_mut(h))
                 {
                     s.failed = Some(reason);
+                    // libsrt 1.5.1 reports a failed attempt as BROKEN
+                    // (CUDTSocket::getStatus), although the API reference
+                    // says it stays CONNECTING.
+                    if s.status == SockStatus::Connecting {
+                        s.status = SockStatus::Broken;
+                    }
                 }
                 (socket, |_| {})
             }

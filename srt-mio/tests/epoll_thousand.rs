@@ -72,7 +72,6 @@ fn thousand_accepted_sockets_in_one_container() {
         callers.push(c);
     }
     // Accept all (blocking accept on the listener).
-    set(&ctx, l, SockOpt::RcvTimeo, 20_000);
     let mut accepted: BTreeMap<SocketAddr, Vec<SrtSocket>> = BTreeMap::new();
     for _ in 0..SOCKETS {
         let (a, peer) = ctx.accept(l).unwrap();

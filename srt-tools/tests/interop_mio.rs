@@ -82,10 +82,17 @@ fn libsrt_caller_to_srt_mio_listener_through_epoll() {
         &format!("udp://127.0.0.1:{udp_in}"),
         &format!("srt://127.0.0.1:{port}"),
     );
-    set(&ctx, l, SockOpt::RcvTimeo, 10_000);
+    // The listener is read-ready when libsrt's caller got in.
+    let eid = ctx.epoll_create().unwrap();
+    ctx.epoll_add_usock(eid, l, Some(SRT_EPOLL_IN)).unwrap();
+    let mut out = [EpollEvent::default(); 4];
+    let ready = ctx
+        .epoll_uwait(eid, &mut out, Some(Duration::from_secs(10)))
+        .unwrap();
+    assert_eq!(ready, 1, "srt-live-transmit did not connect");
     let (a, _) = ctx.accept(l).unwrap();
     set(&ctx, a, SockOpt::RcvSyn, 0);
-    let eid = ctx.epoll_create().unwrap();
+    ctx.epoll_remove_usock(eid, l).unwrap();
     ctx.epoll_add_usock(eid, a, Some(SRT_EPOLL_IN)).unwrap();
     // srt-live-transmit reads its UDP input a moment after it connects.
     std::thread::sleep(Duration::from_secs(1));
@@ -96,7 +103,6 @@ fn libsrt_caller_to_srt_mio_listener_through_epoll() {
         });
     });
     let (mut received, mut corrupt) = (BTreeSet::new(), 0);
-    let mut out = [EpollEvent::default(); 4];
     let mut buf = [0u8; 1500];
     let mut quiet_since = Instant::now();
     while received.len() < COUNT as usize && quiet_since.elapsed() < Duration::from_secs(3) {

@@ -735,6 +735,10 @@ impl Context {
         let mut deadline = None;
         loop {
             let (idx, conn) = Self::transfer_target(&st, u, false)?;
+            if buf.is_empty() {
+                // libsrt sends nothing and returns 0.
+                return Ok(0);
+            }
             check_live_call(&st.sockets[&u].opts, buf.len(), true)?;
             let mux = st.muxes[idx].as_mut().expect("checked by transfer_target");
             let result = mux.endpoint.send(Instant::now(), conn, buf, ctrl);

@@ -83,6 +83,7 @@ fn live_transfer_caller_to_listener() {
         SRT_EINVALMSGAPI
     );
     assert_eq!(ctx.recv(a, &mut []).unwrap_err().code(), SRT_EINVPARAM);
+    assert_eq!(ctx.send(c, &[]).unwrap(), 0, "libsrt sends nothing");
     ctx.close(c).unwrap();
     // The peer's SHUTDOWN breaks the accepted socket.
     wait_broken(&ctx, a);

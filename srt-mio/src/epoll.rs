@@ -481,6 +481,43 @@ impl Context {
         }
     }
 
+    /// Accepts a connection on whichever of `listeners` has one first
+    /// (`srt_accept_bond`), waiting up to `timeout` (`None`: forever;
+    /// `SRT_ETIMEOUT` after it). `SRT_EINVPARAM` for no listeners,
+    /// `SRT_EINVSOCK` or `SRT_ENOLISTEN` for one that is not a listener.
+    pub fn accept_bond(
+        &self,
+        listeners: &[SrtSocket],
+        timeout: Option<Duration>,
+    ) -> Result<(SrtSocket, std::net::SocketAddr), Error> {
+        if listeners.is_empty() {
+            return Err(Error::Srt(SRT_EINVPARAM));
+        }
+        {
+            let st = self.lock();
+            for l in listeners {
+                let s = st.sockets.get(l).ok_or(Error::Srt(SRT_EINVSOCK))?;
+                if s.accept_queue.is_none() {
+                    return Err(Error::Srt(SRT_ENOLISTEN));
+                }
+            }
+        }
+        // As libsrt: an epoll container of its own for the wait.
+        let eid = self.epoll_create()?;
+        let result = (|| {
+            for l in listeners {
+                self.epoll_add_usock(eid, *l, Some(SRT_EPOLL_IN))?;
+            }
+            let mut ready = [EpollEvent::default()];
+            match self.epoll_uwait(eid, &mut ready, timeout)? {
+                0 => Err(Error::Srt(SRT_ETIMEOUT)),
+                _ => self.accept(ready[0].fd),
+            }
+        })();
+        let _ = self.epoll_release(eid);
+        result
+    }
+
     /// One wait of an epoll call: for the worker's signal, and no longer
     /// than [`SYS_POLL_INTERVAL`] when system sockets must be polled too.
     fn wait_epoll<'a>(

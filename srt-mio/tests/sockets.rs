@@ -560,3 +560,32 @@ fn many_threads_block_on_their_own_sockets() {
         }
     });
 }
+
+#[test]
+fn accept_bond_takes_the_first_listener_with_a_connection() {
+    let ctx = Context::new().unwrap();
+    let (l1, _) = listener(&ctx);
+    let (l2, addr2) = listener(&ctx);
+    let short = Some(Duration::from_millis(100));
+    let err = ctx.accept_bond(&[l1, l2], short).unwrap_err();
+    assert_eq!(err.code(), SRT_ETIMEOUT);
+    let c = ctx.create_socket().unwrap();
+    ctx.connect(c, addr2).unwrap();
+    let (a, peer) = ctx
+        .accept_bond(&[l1, l2], Some(Duration::from_secs(5)))
+        .unwrap();
+    assert_eq!(ctx.local_addr(a).unwrap(), addr2);
+    assert_eq!(peer.port(), ctx.local_addr(c).unwrap().port());
+    assert_eq!(
+        ctx.accept_bond(&[], short).unwrap_err().code(),
+        SRT_EINVPARAM
+    );
+    assert_eq!(
+        ctx.accept_bond(&[l1, c], short).unwrap_err().code(),
+        SRT_ENOLISTEN
+    );
+    assert_eq!(
+        ctx.accept_bond(&[l1, 4321], short).unwrap_err().code(),
+        SRT_EINVSOCK
+    );
+}

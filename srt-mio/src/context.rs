@@ -3,7 +3,7 @@
 
 use crate::bind::{open_udp, overlap, Overlap, UdpSettings};
 use crate::error::{code::*, Error};
-use crate::state::{recording_hook, Mux, Sock, SrtSocket, State};
+use crate::state::{recording_hook, ConnectCallback, Mux, Sock, SrtSocket, State};
 use crate::worker;
 use mio::{Interest, Poll, Registry, Token, Waker};
 use srt_proto::options::{Congestion, OptionError, OptionValue, SockOpt, SocketPhase};
@@ -497,6 +497,23 @@ impl Context {
         mux.endpoint
             .set_accept_hook(Some(hook))
             .map_err(|_| Error::Srt(SRT_EINVOP))
+    }
+
+    /// Installs (or with `None` removes) the callback told when a
+    /// connection attempt of this socket fails (`srt_connect_callback`);
+    /// only before connecting (`SRT_ECONNSOCK` after).
+    pub fn set_connect_callback(
+        &self,
+        u: SrtSocket,
+        callback: Option<ConnectCallback>,
+    ) -> Result<(), Error> {
+        let mut st = self.lock();
+        let s = st.sockets.get_mut(&u).ok_or_else(einvsock)?;
+        if !matches!(s.status, SockStatus::Init | SockStatus::Opened) {
+            return Err(Error::Srt(SRT_ECONNSOCK));
+        }
+        s.connect_callback = callback;
+        Ok(())
     }
 
     /// Starts listening with room for `backlog` connections waiting to be accepted (`srt_listen`).

@@ -48,4 +48,4 @@ mod worker;
 pub use context::{Context, SockStatus};
 pub use epoll::{EpollEvent, WaitCounts, WaitSets};
 pub use error::{code, describe, Error};
-pub use state::SrtSocket;
+pub use state::{ConnectCallback, SrtSocket};

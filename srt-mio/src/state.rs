@@ -4,7 +4,7 @@
 
 use crate::bind::UdpSettings;
 use crate::epoll::{EpollSet, SRT_EPOLL_ERR, SRT_EPOLL_IN, SRT_EPOLL_OUT};
-use crate::SockStatus;
+use crate::{Error, SockStatus};
 use srt_proto::options::StreamId;
 use srt_proto::packet::{RejectReason, SocketId};
 use srt_proto::{AcceptHook, BreakCause, CloseMode, Connection, Endpoint, Event, SocketOptions};
@@ -15,6 +15,12 @@ use std::time::Instant;
 
 /// A libsrt socket ID (`SRTSOCKET`).
 pub type SrtSocket = i32;
+
+/// Told that a connection attempt of a socket failed (libsrt's
+/// `srt_connect_callback`): the socket, the error `connect` would have
+/// returned, and the address it was connecting to. It runs on the worker
+/// thread with the context locked: it must not call the context.
+pub type ConnectCallback = Box<dyn FnMut(SrtSocket, &Error, SocketAddr) + Send>;
 
 /// The largest socket ID (libsrt's IDs stay below 2^30; bit 30 marks groups).
 const MAX_ID: i32 = (1 << 30) - 1;
@@ -45,6 +51,8 @@ pub(crate) struct Sock {
     pub(crate) accept_queue: Option<VecDeque<SrtSocket>>,
     /// The accept hook to install when it listens (`srt_listen_callback`).
     pub(crate) hook: Option<AcceptHook>,
+    /// Told when a connection attempt fails (`srt_connect_callback`).
+    pub(crate) connect_callback: Option<ConnectCallback>,
     /// The readiness last computed (`SRT_EPOLL_*` bits).
     pub(crate) ready: i32,
     /// The epoll containers it is subscribed to.
@@ -69,6 +77,7 @@ impl Sock {
             failed: None,
             accept_queue: None,
             hook: None,
+            connect_callback: None,
             ready: 0,
             epolls: Vec::new(),
             engine_closed: false,
@@ -232,6 +241,14 @@ impl State {
                     .and_then(|h| self.sockets.get_mut(h))
                 {
                     s.failed = Some(reason);
+                    if let (Some(callback), Some(peer)) = (s.connect_callback.as_mut(), s.peer) {
+                        let failure = Error::Rejected(reason);
+                        let h = mux.by_conn[&socket];
+                        // A callback that panics must not stop the worker.
+                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            callback(h, &failure, peer)
+                        }));
+                    }
                     // libsrt 1.5.1 reports a failed attempt as BROKEN
                     // (CUDTSocket::getStatus), although the API reference
                     // says it stays CONNECTING.

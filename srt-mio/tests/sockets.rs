@@ -589,3 +589,24 @@ fn accept_bond_takes_the_first_listener_with_a_connection() {
         SRT_EINVSOCK
     );
 }
+
+#[test]
+fn connect_callback_hears_of_a_failure() {
+    let ctx = Context::new().unwrap();
+    let silent = UdpSocket::bind(lo()).unwrap();
+    let target = silent.local_addr().unwrap();
+    let heard = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let c = ctx.create_socket().unwrap();
+    set(&ctx, c, SockOpt::RcvSyn, 0);
+    set(&ctx, c, SockOpt::ConnTimeo, 300);
+    let log = heard.clone();
+    let callback: srt_mio::ConnectCallback = Box::new(move |u, err, peer| {
+        log.lock().unwrap().push((u, err.code(), peer));
+    });
+    ctx.set_connect_callback(c, Some(callback)).unwrap();
+    ctx.connect(c, target).unwrap();
+    let err = ctx.set_connect_callback(c, None).unwrap_err();
+    assert_eq!(err.code(), SRT_ECONNSOCK, "not while connecting");
+    wait_broken(&ctx, c);
+    assert_eq!(*heard.lock().unwrap(), vec![(c, SRT_ENOSERVER, target)]);
+}

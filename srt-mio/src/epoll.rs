@@ -160,14 +160,7 @@ fn poll_system(
         events: poll_events(ev),
         revents: 0,
     }));
-    if fds.is_empty() {
-        return;
-    }
-    // SAFETY: `fds` is a valid, initialised array of `fds.len()` pollfd
-    // structs that lives across the call; a timeout of 0 never blocks.
-    #[allow(unsafe_code)]
-    let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, 0) };
-    if n <= 0 {
+    if fds.is_empty() || poll_now(fds) <= 0 {
         return;
     }
     for p in fds.iter() {
@@ -180,6 +173,26 @@ fn poll_system(
             write.push(p.fd);
         }
     }
+}
+
+/// `poll(2)` without waiting; returns how many descriptors have events.
+fn poll_now(fds: &mut [libc::pollfd]) -> i32 {
+    // SAFETY: `fds` is a valid, initialised array of `fds.len()` pollfd
+    // structs that lives across the call; a timeout of 0 never blocks.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, 0)
+    }
+}
+
+/// Whether `fd` is an open descriptor (`poll` does not say `POLLNVAL`).
+fn fd_is_open(fd: RawFd) -> bool {
+    let mut p = [libc::pollfd {
+        fd,
+        events: 0,
+        revents: 0,
+    }];
+    fd >= 0 && poll_now(&mut p) >= 0 && p[0].revents & libc::POLLNVAL == 0
 }
 
 fn einvpollid() -> Error {
@@ -241,6 +254,10 @@ impl Context {
         let s = state.sockets.get_mut(&u).ok_or(Error::Srt(SRT_EINVSOCK))?;
         let ready = s.ready;
         let set = state.epolls.get_mut(&eid).expect("checked above");
+        if events & EVENT_TYPES == 0 && events & SRT_EPOLL_ET != 0 {
+            // libsrt: "Specified only SRT_EPOLL_ET flag, but no event flag".
+            return Err(Error::Srt(SRT_EINVPARAM));
+        }
         if events & EVENT_TYPES == 0 {
             // libsrt: subscribing to nothing removes the subscription.
             set.usocks.remove(&u);
@@ -288,31 +305,69 @@ impl Context {
     }
 
     /// Subscribes a system socket (`srt_epoll_add_ssock`); level-triggered
-    /// only (`SRT_EPOLL_ET` is ignored, as libsrt does not support it there).
+    /// only (`SRT_EPOLL_ET` is ignored, as libsrt does not support it
+    /// there). As libsrt's `epoll_ctl`, a closed descriptor (`EBADF`) or
+    /// one already subscribed (`EEXIST`) fails, with `SRT_ECONNSETUP`.
     pub fn epoll_add_ssock(&self, eid: i32, fd: RawFd, events: Option<i32>) -> Result<(), Error> {
-        let mut st = self.lock();
-        let set = st.epolls.get_mut(&eid).ok_or_else(einvpollid)?;
-        let events = events.unwrap_or(SRT_EPOLL_IN | SRT_EPOLL_OUT | SRT_EPOLL_ERR) & EVENT_TYPES;
-        set.ssocks.insert(fd, events);
-        set.cond.notify_all();
-        Ok(())
+        self.ssock_ctl(eid, fd, Some(events), false)
     }
 
-    /// Changes a system socket's subscription (`srt_epoll_update_ssock`).
+    /// Changes a system socket's subscription (`srt_epoll_update_ssock`);
+    /// one not subscribed fails (`ENOENT`, `SRT_ECONNSETUP`).
     pub fn epoll_update_ssock(
         &self,
         eid: i32,
         fd: RawFd,
         events: Option<i32>,
     ) -> Result<(), Error> {
-        self.epoll_add_ssock(eid, fd, events)
+        self.ssock_ctl(eid, fd, Some(events), true)
     }
 
-    /// Unsubscribes a system socket (`srt_epoll_remove_ssock`).
+    /// Unsubscribes a system socket (`srt_epoll_remove_ssock`); one not
+    /// subscribed fails (`ENOENT`, `SRT_ECONNSETUP`).
     pub fn epoll_remove_ssock(&self, eid: i32, fd: RawFd) -> Result<(), Error> {
+        self.ssock_ctl(eid, fd, None, true)
+    }
+
+    /// Adds (`events` given, `existing` false), changes (`events` given,
+    /// `existing` true) or removes (`events` `None`) a system socket, with
+    /// the errors of `epoll_ctl`.
+    fn ssock_ctl(
+        &self,
+        eid: i32,
+        fd: RawFd,
+        events: Option<Option<i32>>,
+        existing: bool,
+    ) -> Result<(), Error> {
         let mut st = self.lock();
         let set = st.epolls.get_mut(&eid).ok_or_else(einvpollid)?;
-        set.ssocks.remove(&fd);
+        let ctl_error = |errno| {
+            Error::system(
+                SRT_ECONNSETUP,
+                "epoll_ctl",
+                std::io::Error::from_raw_os_error(errno),
+            )
+        };
+        if set.ssocks.contains_key(&fd) != existing {
+            return Err(ctl_error(if existing {
+                libc::ENOENT
+            } else {
+                libc::EEXIST
+            }));
+        }
+        match events {
+            None => {
+                set.ssocks.remove(&fd);
+            }
+            Some(events) => {
+                if !fd_is_open(fd) {
+                    return Err(ctl_error(libc::EBADF));
+                }
+                let all = SRT_EPOLL_IN | SRT_EPOLL_OUT | SRT_EPOLL_ERR;
+                set.ssocks.insert(fd, events.unwrap_or(all) & EVENT_TYPES);
+                set.cond.notify_all();
+            }
+        }
         Ok(())
     }
 

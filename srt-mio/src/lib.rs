@@ -48,4 +48,11 @@ mod worker;
 pub use context::{Context, SockStatus};
 pub use epoll::{EpollEvent, WaitCounts, WaitSets};
 pub use error::{code, describe, Error};
+/// The engine's types that this API takes and gives.
+pub use srt_proto::{
+    options::{OptionValue, SockOpt},
+    packet::RejectReason,
+    stats::TraceBStats,
+    AcceptHook, ConnectionRequest, MsgCtrl, RecvInfo, SocketOptions,
+};
 pub use state::{ConnectCallback, SrtSocket};

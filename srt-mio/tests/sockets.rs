@@ -610,3 +610,35 @@ fn connect_callback_hears_of_a_failure() {
     wait_broken(&ctx, c);
     assert_eq!(*heard.lock().unwrap(), vec![(c, SRT_ENOSERVER, target)]);
 }
+
+#[test]
+fn passphrases_through_options() {
+    let ctx = Context::new().unwrap();
+    let l = ctx.create_socket().unwrap();
+    ctx.configure(l, |o| o.passphrase("correct horse battery"))
+        .unwrap();
+    ctx.bind(l, lo()).unwrap();
+    ctx.listen(l, 4).unwrap();
+    let addr = ctx.local_addr(l).unwrap();
+    let wrong = ctx.create_socket().unwrap();
+    ctx.configure(wrong, |o| o.passphrase("incorrect horse"))
+        .unwrap();
+    let err = ctx.connect(wrong, addr).unwrap_err();
+    assert_eq!(err.code(), SRT_ECONNREJ);
+    assert_eq!(err.reject_reason(), Some(RejectReason::BadSecret));
+    let c = ctx.create_socket().unwrap();
+    ctx.configure(c, |o| o.passphrase("correct horse battery"))
+        .unwrap();
+    ctx.connect(c, addr).unwrap();
+    let (a, _) = ctx.accept(l).unwrap();
+    set(&ctx, a, SockOpt::RcvTimeo, 5000);
+    assert_eq!(
+        ctx.get_option(c, SockOpt::KmState).unwrap(),
+        OptionValue::Int(2),
+        "SRT_KM_S_SECURED"
+    );
+    ctx.send(c, &message(7)).unwrap();
+    let mut buf = [0u8; 1500];
+    let n = ctx.recv(a, &mut buf).unwrap();
+    assert_eq!(&buf[..n], &message(7)[..]);
+}

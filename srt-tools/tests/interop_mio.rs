@@ -1,8 +1,8 @@
 //! `srt-mio` sockets against libsrt 1.5.1's `srt-live-transmit` over
 //! loopback, both roles, every datagram's content checked: libsrt calls
 //! an `srt-mio` listener (received through an epoll container with
-//! non-blocking sockets), and an `srt-mio` caller (blocking sends) reaches
-//! a libsrt listener.
+//! non-blocking sockets; also encrypted), and an `srt-mio` caller
+//! (blocking sends) reaches a libsrt listener.
 //!
 //! Fails, never skips, when libsrt's tools are missing (`cargo xtask ci`
 //! installs them).
@@ -72,15 +72,31 @@ fn set(ctx: &Context, u: SrtSocket, opt: SockOpt, v: i32) {
 
 #[test]
 fn libsrt_caller_to_srt_mio_listener_through_epoll() {
+    libsrt_caller_to_srt_mio_listener(None);
+}
+
+#[test]
+fn libsrt_caller_to_srt_mio_listener_encrypted() {
+    libsrt_caller_to_srt_mio_listener(Some("0123456789abcdef"));
+}
+
+/// srt-live-transmit calls an `srt-mio` listener (with `passphrase` on
+/// both sides, if any); the datagrams are received through epoll.
+fn libsrt_caller_to_srt_mio_listener(passphrase: Option<&str>) {
     let ctx = Context::new().unwrap();
     let l = ctx.create_socket().unwrap();
+    let mut query = String::new();
+    if let Some(p) = passphrase {
+        ctx.configure(l, |o| o.passphrase(p)).unwrap();
+        query = format!("?passphrase={p}");
+    }
     ctx.bind(l, "127.0.0.1:0".parse().unwrap()).unwrap();
     ctx.listen(l, 4).unwrap();
     let port = ctx.local_addr(l).unwrap().port();
     let udp_in = free_port();
     let slt = live_transmit(
         &format!("udp://127.0.0.1:{udp_in}"),
-        &format!("srt://127.0.0.1:{port}"),
+        &format!("srt://127.0.0.1:{port}{query}"),
     );
     // The listener is read-ready when libsrt's caller got in.
     let eid = ctx.epoll_create().unwrap();
@@ -91,6 +107,8 @@ fn libsrt_caller_to_srt_mio_listener_through_epoll() {
         .unwrap();
     assert_eq!(ready, 1, "srt-live-transmit did not connect");
     let (a, _) = ctx.accept(l).unwrap();
+    let secured = OptionValue::Int(if passphrase.is_some() { 2 } else { 0 });
+    assert_eq!(ctx.get_option(a, SockOpt::KmState).unwrap(), secured);
     set(&ctx, a, SockOpt::RcvSyn, 0);
     ctx.epoll_remove_usock(eid, l).unwrap();
     ctx.epoll_add_usock(eid, a, Some(SRT_EPOLL_IN)).unwrap();

@@ -16,6 +16,11 @@
 //! Blocking calls park on their socket's (or container's) condition
 //! variable, which the worker signals when an engine event changes it.
 //!
+//! Where libsrt 1.5.1 and its API reference disagree, this follows
+//! libsrt (a failed non-blocking connect is `SRTS_BROKEN`; a blocking
+//! `accept` has no timeout); accept and connect callbacks run on the
+//! worker with the context locked and must not call it.
+//!
 //! Limits, as built: one worker thread and one lock for the whole context
 //! (engines, handle table, containers; each socket and container has its
 //! own condition variable, so an event wakes only the threads waiting on
@@ -35,6 +40,38 @@
 //! let (socket, _peer) = ctx.accept(listener)?;
 //! let mut buf = [0u8; 1500];
 //! let n = ctx.recv(socket, &mut buf)?;
+//! # Ok::<(), srt_mio::Error>(())
+//! ```
+//!
+//! Many sockets in one thread, with an epoll container:
+//!
+//! ```no_run
+//! use srt_mio::epoll::SRT_EPOLL_IN;
+//! use srt_mio::{Context, EpollEvent, OptionValue, SockOpt};
+//! use std::time::Duration;
+//! let ctx = Context::new()?;
+//! let listener = ctx.create_socket()?;
+//! ctx.set_option(listener, SockOpt::RcvSyn, OptionValue::Bool(false))?;
+//! ctx.bind(listener, "127.0.0.1:9000".parse().unwrap())?;
+//! ctx.listen(listener, 100)?;
+//! let eid = ctx.epoll_create()?;
+//! ctx.epoll_add_usock(eid, listener, Some(SRT_EPOLL_IN))?;
+//! let mut ready = [EpollEvent::default(); 64];
+//! let mut buf = [0u8; 1500];
+//! loop {
+//!     let n = ctx.epoll_uwait(eid, &mut ready, Some(Duration::from_secs(1)))?;
+//!     for e in &ready[..n.min(ready.len())] {
+//!         if e.fd == listener {
+//!             // Accepted sockets inherit SRTO_RCVSYN = false.
+//!             let (s, _peer) = ctx.accept(listener)?;
+//!             ctx.epoll_add_usock(eid, s, Some(SRT_EPOLL_IN))?;
+//!         } else {
+//!             while let Ok(len) = ctx.recv(e.fd, &mut buf) {
+//!                 println!("{len} bytes from {}", e.fd);
+//!             }
+//!         }
+//!     }
+//! }
 //! # Ok::<(), srt_mio::Error>(())
 //! ```
 

@@ -1,1 +1,95 @@
-//! Sync, epoll-style SRT sockets on mio (not yet implemented; see the issue tracker).
+//! Sync, epoll-style SRT sockets on mio: the layer under `srt-capi`, and a
+//! Rust API for applications without an async runtime.
+//!
+//! A [`Context`] owns everything: the handle table of SRT sockets (libsrt's
+//! `SRTSOCKET` IDs: a random start below 2³⁰, counting down), the
+//! multiplexers (one UDP socket and one [`srt_proto::Endpoint`] each, shared
+//! by every SRT socket bound to the same address), the epoll containers,
+//! and one worker thread that runs every engine: a `mio::Poll` over all UDP
+//! sockets plus a `Waker` for application calls, sleeping until the
+//! earliest engine timer.
+//!
+//! Calls follow libsrt's C API one to one (`srt_bind` is
+//! [`Context::bind`], `srt_epoll_wait` is [`Context::epoll_wait`], ...),
+//! with libsrt's states ([`SockStatus`]), blocking rules (`SRTO_RCVSYN`,
+//! `SRTO_SNDSYN` and their timeouts) and error codes ([`Error::code`]).
+//! Blocking calls park on their socket's (or container's) condition
+//! variable, which the worker signals when an engine event changes it.
+//!
+//! Where libsrt 1.5.1 and its API reference disagree, this follows
+//! libsrt (a failed non-blocking connect is `SRTS_BROKEN`; a blocking
+//! `accept` has no timeout); accept and connect callbacks run on the
+//! worker with the context locked and must not call it.
+//!
+//! Limits, as built: one worker thread and one lock for the whole context
+//! (engines, handle table, containers; each socket and container has its
+//! own condition variable, so an event wakes only the threads waiting on
+//! what it changed); the worker's sleep is rounded up to whole milliseconds by
+//! `epoll_wait`; system sockets in an epoll container are polled every
+//! [`epoll::SYS_POLL_INTERVAL`] while a wait also watches SRT sockets;
+//! options set after connecting reach the engine only where `srt-mio`
+//! itself uses them (blocking modes, timeouts, linger), not `SRTO_MAXBW`
+//! and the like; no socket groups (`SRT_EPOLL_UPDATE` is never raised).
+//!
+//! ```no_run
+//! use srt_mio::Context;
+//! let ctx = Context::new()?;
+//! let listener = ctx.create_socket()?;
+//! ctx.bind(listener, "127.0.0.1:9000".parse().unwrap())?;
+//! ctx.listen(listener, 10)?;
+//! let (socket, _peer) = ctx.accept(listener)?;
+//! let mut buf = [0u8; 1500];
+//! let n = ctx.recv(socket, &mut buf)?;
+//! # Ok::<(), srt_mio::Error>(())
+//! ```
+//!
+//! Many sockets in one thread, with an epoll container:
+//!
+//! ```no_run
+//! use srt_mio::epoll::SRT_EPOLL_IN;
+//! use srt_mio::{Context, EpollEvent, OptionValue, SockOpt};
+//! use std::time::Duration;
+//! let ctx = Context::new()?;
+//! let listener = ctx.create_socket()?;
+//! ctx.set_option(listener, SockOpt::RcvSyn, OptionValue::Bool(false))?;
+//! ctx.bind(listener, "127.0.0.1:9000".parse().unwrap())?;
+//! ctx.listen(listener, 100)?;
+//! let eid = ctx.epoll_create()?;
+//! ctx.epoll_add_usock(eid, listener, Some(SRT_EPOLL_IN))?;
+//! let mut ready = [EpollEvent::default(); 64];
+//! let mut buf = [0u8; 1500];
+//! loop {
+//!     let n = ctx.epoll_uwait(eid, &mut ready, Some(Duration::from_secs(1)))?;
+//!     for e in &ready[..n.min(ready.len())] {
+//!         if e.fd == listener {
+//!             // Accepted sockets inherit SRTO_RCVSYN = false.
+//!             let (s, _peer) = ctx.accept(listener)?;
+//!             ctx.epoll_add_usock(eid, s, Some(SRT_EPOLL_IN))?;
+//!         } else {
+//!             while let Ok(len) = ctx.recv(e.fd, &mut buf) {
+//!                 println!("{len} bytes from {}", e.fd);
+//!             }
+//!         }
+//!     }
+//! }
+//! # Ok::<(), srt_mio::Error>(())
+//! ```
+
+mod bind;
+mod context;
+pub mod epoll;
+mod error;
+mod state;
+mod worker;
+
+pub use context::{Context, SockStatus};
+pub use epoll::{EpollEvent, WaitCounts, WaitSets};
+pub use error::{code, describe, Error};
+/// The engine's types that this API takes and gives.
+pub use srt_proto::{
+    options::{OptionValue, SockOpt},
+    packet::RejectReason,
+    stats::TraceBStats,
+    AcceptHook, ConnectionRequest, MsgCtrl, RecvInfo, SocketOptions,
+};
+pub use state::{ConnectCallback, SrtSocket};

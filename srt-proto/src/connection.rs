@@ -679,6 +679,14 @@ impl Connection {
         }
     }
 
+    /// Whether [`recv`](Self::recv) would deliver a message now. If not,
+    /// the next message raises [`Event::Readable`] again (as after a
+    /// receive that found nothing), so a driver can keep level-triggered
+    /// readiness exact without an extra receive.
+    pub fn recv_ready(&mut self, now: Instant) -> bool {
+        self.transfer.as_mut().is_some_and(|t| t.recv_ready(now))
+    }
+
     /// The statistics (`srt_bstats`); `clear` starts a new interval.
     pub fn stats(&mut self, now: Instant, clear: bool) -> Option<TraceBStats> {
         self.transfer.as_mut().map(|t| t.stats(now, clear))

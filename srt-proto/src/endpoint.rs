@@ -370,6 +370,14 @@ impl Endpoint {
         result
     }
 
+    /// Whether [`recv`](Self::recv) on a socket would deliver now (see
+    /// [`Connection::recv_ready`]); false for an unknown socket.
+    pub fn recv_ready(&mut self, now: Instant, id: SocketId) -> bool {
+        self.connections
+            .get_mut(&id)
+            .is_some_and(|c| c.recv_ready(now))
+    }
+
     /// A socket's statistics (`srt_bstats`); `clear` starts a new interval.
     pub fn socket_stats(&mut self, now: Instant, id: SocketId, clear: bool) -> Option<TraceBStats> {
         self.connections.get_mut(&id)?.stats(now, clear)

@@ -480,18 +480,33 @@ impl Transfer {
         if self.readable_signaled {
             return false;
         }
-        let ready = match &self.tsbpd {
+        let ready = self.message_ready(now);
+        if ready {
+            self.readable_signaled = true;
+        }
+        ready
+    }
+
+    /// Whether [`recv`](Self::recv) would deliver now; if not, the next
+    /// message raises the readable event again, as after a receive that
+    /// found nothing.
+    pub(crate) fn recv_ready(&mut self, now: Instant) -> bool {
+        let ready = self.message_ready(now);
+        if !ready {
+            self.readable_signaled = false;
+        }
+        ready
+    }
+
+    fn message_ready(&mut self, now: Instant) -> bool {
+        match &self.tsbpd {
             Some(tsbpd) => self.rcv.next_delivery(tsbpd).is_some_and(|t| t <= now),
             None if self.message_api => {
                 self.rcv.discard_broken_head();
                 self.rcv.message_ready()
             }
             None => self.rcv.head_present(),
-        };
-        if ready {
-            self.readable_signaled = true;
         }
-        ready
     }
 
     /// Whether the send buffer has room again after a refused send.

@@ -369,3 +369,38 @@ fn entropy_makes_endpoints_with_the_same_seed_differ() {
     assert_ne!(first_id(Some([1; 32])), first_id(Some([2; 32])));
     assert_eq!(first_id(Some([1; 32])), first_id(Some([1; 32])));
 }
+
+#[test]
+fn recv_ready_tells_whether_a_receive_delivers_and_rearms_readable() {
+    let mut p = Pair::new(40);
+    p.b.listen(&live(), 5).unwrap();
+    let id = p.a.connect(p.now, addr(2000), &live()).unwrap();
+    p.run(Duration::from_millis(50));
+    let server = p.b.accept().expect("accepted");
+    assert!(!p.b.recv_ready(p.now, server));
+    p.a.send(p.now, id, b"one", &MsgCtrl::default()).unwrap();
+    p.a.send(p.now, id, b"two", &MsgCtrl::default()).unwrap();
+    p.take_events();
+    // Delivered after the 120 ms latency.
+    p.run(Duration::from_millis(200));
+    let readable = |events: &[(char, Event)]| {
+        events
+            .iter()
+            .filter(|e| **e == ('b', Event::Readable { socket: server }))
+            .count()
+    };
+    assert_eq!(readable(&p.take_events()), 1);
+    let mut buf = [0u8; 1500];
+    assert!(p.b.recv_ready(p.now, server));
+    assert!(p.b.recv(p.now, server, &mut buf).unwrap().is_some());
+    assert!(p.b.recv_ready(p.now, server), "one more is ready");
+    assert!(p.b.recv(p.now, server, &mut buf).unwrap().is_some());
+    assert!(!p.b.recv_ready(p.now, server), "drained");
+    // The check re-armed the event: a new message raises it again without
+    // a receive that found nothing.
+    p.a.send(p.now, id, b"three", &MsgCtrl::default()).unwrap();
+    p.run(Duration::from_millis(200));
+    assert_eq!(readable(&p.take_events()), 1);
+    assert!(p.b.recv_ready(p.now, server));
+    assert!(!p.b.recv_ready(p.now, SocketId(12345)));
+}

@@ -1,0 +1,929 @@
+//! [`Context`]: the handle table, the multiplexers, the worker, and the
+//! socket calls of libsrt's API.
+
+use crate::bind::{open_udp, overlap, Overlap, UdpSettings};
+use crate::error::{code::*, Error};
+use crate::state::{recording_hook, ConnectCallback, Mux, Sock, SrtSocket, State};
+use crate::worker;
+use mio::{Interest, Poll, Registry, Token, Waker};
+use srt_proto::options::{Congestion, OptionError, OptionValue, SockOpt, SocketPhase};
+use srt_proto::packet::{PacketPosition, RejectReason, SocketId};
+use srt_proto::stats::TraceBStats;
+use srt_proto::{
+    AcceptHook, CloseMode, Endpoint, EndpointConfig, EndpointError, MsgCtrl, RecvError, RecvInfo,
+    SendError, SocketOptions,
+};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// A socket's state, numbered as libsrt's `SRT_SOCKSTATUS`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(i32)]
+pub enum SockStatus {
+    /// Created, not bound (`SRTS_INIT`).
+    Init = 1,
+    /// Bound, not in use yet (`SRTS_OPENED`).
+    Opened,
+    /// Listening (`SRTS_LISTENING`).
+    Listening,
+    /// Connecting; also after a non-blocking connect failed (`SRTS_CONNECTING`).
+    Connecting,
+    /// Connected (`SRTS_CONNECTED`).
+    Connected,
+    /// The connection broke (`SRTS_BROKEN`).
+    Broken,
+    /// Closing, lingering (`SRTS_CLOSING`).
+    Closing,
+    /// Closed (`SRTS_CLOSED`).
+    Closed,
+    /// No such socket (`SRTS_NONEXIST`).
+    NonExist,
+}
+
+impl SockStatus {
+    /// The phase the option checks of `srt_proto::options` expect.
+    fn phase(self) -> SocketPhase {
+        match self {
+            SockStatus::Init => SocketPhase::Fresh,
+            SockStatus::Opened => SocketPhase::Bound,
+            SockStatus::Listening => SocketPhase::Listening,
+            SockStatus::Connecting => SocketPhase::Connecting,
+            SockStatus::Connected => SocketPhase::Connected,
+            _ => SocketPhase::Broken,
+        }
+    }
+}
+
+/// What the worker and the application threads share.
+pub(crate) struct Shared {
+    state: Mutex<State>,
+    waker: Waker,
+    /// A wake is on its way to the worker (so a burst of calls costs one system call).
+    pub(crate) wake_pending: AtomicBool,
+    pub(crate) registry: Registry,
+}
+
+impl Shared {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Tells the worker that an engine has something new to send or a new
+    /// timer, unless it has been told and not yet begun its next turn.
+    fn wake(&self) {
+        if !self.wake_pending.swap(true, Ordering::AcqRel) {
+            let _ = self.waker.wake();
+        }
+    }
+}
+
+/// Everything of one SRT "library instance": sockets, multiplexers, epoll
+/// containers and the worker thread. Dropping it (or [`Context::shutdown`])
+/// stops the worker and closes everything.
+pub struct Context {
+    pub(crate) shared: Arc<Shared>,
+    worker: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let st = self.shared.lock();
+        f.debug_struct("Context")
+            .field("sockets", &st.sockets.len())
+            .field("multiplexers", &st.muxes.iter().flatten().count())
+            .finish()
+    }
+}
+
+fn random_u32() -> u32 {
+    let mut b = [0u8; 4];
+    // Without OS randomness the IDs are merely predictable, not wrong.
+    let _ = getrandom::fill(&mut b);
+    u32::from_le_bytes(b)
+}
+
+fn einvsock() -> Error {
+    Error::Srt(SRT_EINVSOCK)
+}
+
+impl Context {
+    /// Starts a context and its worker thread (`srt_startup`).
+    pub fn new() -> Result<Context, Error> {
+        let setup = |what, e| Error::system(SRT_ECONNSETUP, what, e);
+        let poll = Poll::new().map_err(|e| setup("epoll_create", e))?;
+        let waker = Waker::new(poll.registry(), worker::WAKER).map_err(|e| setup("eventfd", e))?;
+        let registry = poll.registry().try_clone().map_err(|e| setup("dup", e))?;
+        let first_id = 1 + (random_u32() % ((1 << 30) - 1)) as i32;
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State::new(first_id)),
+            waker,
+            wake_pending: AtomicBool::new(false),
+            registry,
+        });
+        let for_worker = shared.clone();
+        let handle = std::thread::Builder::new()
+            .name("srt-mio".into())
+            .spawn(move || worker::run(for_worker, poll))
+            .map_err(|e| Error::system(SRT_ETHREAD, "spawn", e))?;
+        Ok(Context {
+            shared,
+            worker: Mutex::new(Some(handle)),
+        })
+    }
+
+    /// Closes every socket and container and stops the worker (`srt_cleanup`); later calls fail.
+    pub fn shutdown(&self) {
+        {
+            let mut st = self.shared.lock();
+            let ids: Vec<SrtSocket> = st.sockets.keys().copied().collect();
+            for id in ids {
+                st.remove_socket(id, CloseMode::Abort);
+            }
+            st.stop();
+            st.epolls.clear();
+        }
+        self.shared.wake();
+        let handle = self
+            .worker
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(h) = handle {
+            let _ = h.join();
+        }
+        let mut st = self.shared.lock();
+        for mux in st.muxes.iter_mut().flatten() {
+            let _ = self.shared.registry.deregister(&mut mux.udp);
+        }
+        st.muxes.clear();
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.shared.lock()
+    }
+
+    /// Waits until `cond` (a socket's or a container's) is signalled, or
+    /// `deadline` (`None`: forever) passes (`SRT_ETIMEOUT`).
+    pub(crate) fn wait<'a>(
+        &'a self,
+        guard: MutexGuard<'a, State>,
+        cond: &Condvar,
+        deadline: Option<Instant>,
+    ) -> Result<MutexGuard<'a, State>, Error> {
+        if guard.shutdown {
+            return Err(Error::Srt(SRT_ESCLOSED));
+        }
+        match deadline {
+            None => Ok(cond.wait(guard).unwrap_or_else(PoisonError::into_inner)),
+            Some(d) => {
+                let left = d.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err(Error::Srt(SRT_ETIMEOUT));
+                }
+                let (g, _) = cond
+                    .wait_timeout(guard, left)
+                    .unwrap_or_else(PoisonError::into_inner);
+                Ok(g)
+            }
+        }
+    }
+
+    // ----- sockets -----
+
+    /// Creates a socket in state `SRTS_INIT` with libsrt's default options (`srt_create_socket`).
+    pub fn create_socket(&self) -> Result<SrtSocket, Error> {
+        let mut st = self.lock();
+        if st.shutdown {
+            return Err(Error::Srt(SRT_ESCLOSED));
+        }
+        let id = st.new_id();
+        st.sockets.insert(id, Sock::new(SocketOptions::default()));
+        Ok(id)
+    }
+
+    /// The socket's state (`srt_getsockstate`); `NonExist` for an unknown ID.
+    pub fn state(&self, u: SrtSocket) -> SockStatus {
+        self.lock()
+            .sockets
+            .get(&u)
+            .map_or(SockStatus::NonExist, |s| s.status)
+    }
+
+    /// Binds a socket to a local address (`srt_bind`), with libsrt's rules
+    /// for shared, side and wildcard bindings.
+    pub fn bind(&self, u: SrtSocket, addr: SocketAddr) -> Result<(), Error> {
+        let mut st = self.lock();
+        self.bind_locked(&mut st, u, addr)
+    }
+
+    fn bind_locked(&self, st: &mut State, u: SrtSocket, addr: SocketAddr) -> Result<(), Error> {
+        let s = st.sockets.get(&u).ok_or_else(einvsock)?;
+        if s.status != SockStatus::Init {
+            return Err(Error::Srt(SRT_EINVOP));
+        }
+        let wildcard6 = matches!(addr, SocketAddr::V6(a) if a.ip().is_unspecified());
+        s.opts.validate_for_bind(wildcard6)?;
+        let opts = s.opts.clone();
+        let idx = self.attach(st, addr, &opts)?;
+        let s = st.sockets.get_mut(&u).expect("checked above");
+        s.mux = Some(idx);
+        s.status = SockStatus::Opened;
+        Ok(())
+    }
+
+    /// Binds a socket to an existing UDP socket (`srt_bind_acquire`); a
+    /// connected UDP socket is refused (`SRT_EINVPARAM`).
+    pub fn bind_acquire(&self, u: SrtSocket, udp: UdpSocket) -> Result<(), Error> {
+        let mut st = self.lock();
+        let s = st.sockets.get(&u).ok_or_else(einvsock)?;
+        if s.status != SockStatus::Init {
+            return Err(Error::Srt(SRT_EINVOP));
+        }
+        let opts = s.opts.clone();
+        if udp.peer_addr().is_ok() {
+            // SRT must choose each datagram's destination itself.
+            return Err(Error::Srt(SRT_EINVPARAM));
+        }
+        udp.set_nonblocking(true)
+            .map_err(|e| Error::system(SRT_ESOCKFAIL, "O_NONBLOCK", e))?;
+        let idx = self.add_mux(&mut st, udp, &opts)?;
+        let s = st.sockets.get_mut(&u).expect("checked above");
+        s.mux = Some(idx);
+        s.status = SockStatus::Opened;
+        Ok(())
+    }
+
+    /// The multiplexer a socket with `opts` bound to `addr` uses: a
+    /// shareable existing one, or a new UDP socket.
+    fn attach(
+        &self,
+        st: &mut State,
+        addr: SocketAddr,
+        opts: &SocketOptions,
+    ) -> Result<usize, Error> {
+        // A port whose last socket closed is free again at once.
+        for idx in 0..st.muxes.len() {
+            st.release_idle_mux(idx, &self.shared.registry);
+        }
+        if addr.port() != 0 {
+            let settings = UdpSettings::of(opts);
+            let mut share = None;
+            for (i, m) in st.muxes.iter().enumerate() {
+                let Some(m) = m else { continue };
+                match overlap(addr, opts.ipv6only, m.local, m.settings.ipv6only) {
+                    Overlap::Free => {}
+                    Overlap::Blocked => return Err(Error::Srt(SRT_EBINDCONFLICT)),
+                    Overlap::Shareable => {
+                        if !(m.reuseaddr && opts.reuseaddr && m.settings == settings) {
+                            return Err(Error::Srt(SRT_EBINDCONFLICT));
+                        }
+                        share = Some(i);
+                    }
+                }
+            }
+            if let Some(i) = share {
+                if let Some(m) = st.muxes[i].as_mut() {
+                    m.users += 1;
+                }
+                return Ok(i);
+            }
+        }
+        let udp = open_udp(addr, opts)?;
+        self.add_mux(st, udp, opts)
+    }
+
+    /// A new multiplexer on `udp` (non-blocking), registered with the worker.
+    fn add_mux(
+        &self,
+        st: &mut State,
+        udp: UdpSocket,
+        opts: &SocketOptions,
+    ) -> Result<usize, Error> {
+        let local = udp
+            .local_addr()
+            .map_err(|e| Error::system(SRT_ESOCKFAIL, "getsockname", e))?;
+        let mut udp = mio::net::UdpSocket::from_std(udp);
+        let idx = match st.muxes.iter().position(Option::is_none) {
+            Some(i) => i,
+            None => {
+                st.muxes.push(None);
+                st.muxes.len() - 1
+            }
+        };
+        self.shared
+            .registry
+            .register(&mut udp, Token(idx), Interest::READABLE)
+            .map_err(|e| Error::system(SRT_ECONNSETUP, "epoll_ctl", e))?;
+        // Keys and SYN cookies need secret randomness, not just a seed.
+        let mut entropy = [0u8; 32];
+        getrandom::fill(&mut entropy)
+            .map_err(|e| Error::system(SRT_ECONNSETUP, "getrandom", std::io::Error::other(e)))?;
+        let config = EndpointConfig {
+            seed: u64::from(random_u32()),
+            entropy: Some(entropy),
+            ..EndpointConfig::default()
+        };
+        st.muxes[idx] = Some(Mux {
+            udp,
+            endpoint: Endpoint::new(config, local, Instant::now()),
+            local,
+            settings: UdpSettings::of(opts),
+            reuseaddr: opts.reuseaddr,
+            users: 1,
+            listener: None,
+            by_conn: Default::default(),
+            readable: true,
+            dirty: true,
+            next_timeout: None,
+            hook_choices: Default::default(),
+        });
+        Ok(idx)
+    }
+
+    /// The local address a socket is bound to (`srt_getsockname`).
+    pub fn local_addr(&self, u: SrtSocket) -> Result<SocketAddr, Error> {
+        let st = self.lock();
+        let s = st.sockets.get(&u).ok_or_else(einvsock)?;
+        s.mux
+            .and_then(|i| st.muxes[i].as_ref())
+            .map(|m| m.local)
+            .ok_or(Error::Srt(SRT_EUNBOUNDSOCK))
+    }
+
+    /// The peer's address of a connected socket (`srt_getpeername`).
+    pub fn peer_addr(&self, u: SrtSocket) -> Result<SocketAddr, Error> {
+        let st = self.lock();
+        let s = st.sockets.get(&u).ok_or_else(einvsock)?;
+        match s.status {
+            SockStatus::Connected | SockStatus::Broken => s.peer.ok_or(Error::Srt(SRT_ENOCONN)),
+            _ => Err(Error::Srt(SRT_ENOCONN)),
+        }
+    }
+
+    /// Why the socket's connection attempt failed (`srt_getrejectreason`).
+    pub fn reject_reason(&self, u: SrtSocket) -> Result<Option<RejectReason>, Error> {
+        let st = self.lock();
+        Ok(st.sockets.get(&u).ok_or_else(einvsock)?.failed)
+    }
+
+    // ----- options -----
+
+    /// Sets an option (`srt_setsockopt`), refused as libsrt does when the
+    /// socket's state no longer allows it (pre-bind, pre).
+    pub fn set_option(&self, u: SrtSocket, opt: SockOpt, value: OptionValue) -> Result<(), Error> {
+        let mut st = self.lock();
+        let s = st.sockets.get_mut(&u).ok_or_else(einvsock)?;
+        s.opts.set_in_phase(s.status.phase(), opt, value)?;
+        Ok(())
+    }
+
+    /// Changes options with `SocketOptions`' typed builders, for example
+    /// `ctx.configure(u, |o| o.latency_ms(200))`. Refused, with nothing
+    /// changed, if any option it changes may no longer be set in the
+    /// socket's state (as [`set_option`](Self::set_option) would refuse it).
+    /// `f` runs with the context locked: it must not call the context.
+    pub fn configure(
+        &self,
+        u: SrtSocket,
+        f: impl FnOnce(SocketOptions) -> Result<SocketOptions, OptionError>,
+    ) -> Result<(), Error> {
+        let mut st = self.lock();
+        let s = st.sockets.get_mut(&u).ok_or_else(einvsock)?;
+        let new = f(s.opts.clone())?;
+        let phase = s.status.phase();
+        for &opt in SockOpt::ALL {
+            let changed = match (s.opts.get(opt), new.get(opt)) {
+                (Ok(a), Ok(b)) => a != b,
+                // Write-only: SRTO_PASSPHRASE (SRTO_TRANSTYPE shows in the others).
+                _ => opt == SockOpt::Passphrase && s.opts.passphrase != new.passphrase,
+            };
+            if changed {
+                SocketOptions::check_settable(opt, phase)?;
+            }
+        }
+        new.validate()?;
+        s.opts = new;
+        Ok(())
+    }
+
+    /// Reads an option (`srt_getsockopt`). The read-only ones that report
+    /// the connection are answered from it: `SRTO_STATE`, `SRTO_EVENT`,
+    /// `SRTO_SNDDATA`, `SRTO_RCVDATA`, `SRTO_KMSTATE`, `SRTO_SNDKMSTATE`,
+    /// `SRTO_RCVKMSTATE`, `SRTO_PEERVERSION` (0 before connecting).
+    pub fn get_option(&self, u: SrtSocket, opt: SockOpt) -> Result<OptionValue, Error> {
+        let mut st = self.lock();
+        let s = st.sockets.get(&u).ok_or_else(einvsock)?;
+        let (status, ready, idx, conn) = (s.status, s.ready, s.mux, s.conn);
+        let int = |v: i32| Ok(OptionValue::Int(v));
+        let mut engine = idx
+            .and_then(|i| st.muxes[i].as_mut())
+            .map(|m| &mut m.endpoint);
+        let connection = match (&engine, conn) {
+            (Some(e), Some(c)) => e.connection(c),
+            _ => None,
+        };
+        match opt {
+            SockOpt::State => int(status as i32),
+            SockOpt::Event => int(ready),
+            SockOpt::KmState | SockOpt::RcvKmState => {
+                int(connection.map_or(0, |c| c.rcv_km_state() as i32))
+            }
+            SockOpt::SndKmState => int(connection.map_or(0, |c| c.snd_km_state() as i32)),
+            SockOpt::PeerVersion => int(connection
+                .and_then(|c| c.negotiated())
+                .map_or(0, |n| n.peer_version.0 as i32)),
+            SockOpt::SndData | SockOpt::RcvData => {
+                let stats = match (engine.as_mut(), conn) {
+                    (Some(e), Some(c)) => e.socket_stats(Instant::now(), c, false),
+                    _ => None,
+                };
+                int(stats.map_or(0, |t| match opt {
+                    SockOpt::SndData => t.pkt_snd_buf,
+                    _ => t.pkt_rcv_buf,
+                }))
+            }
+            _ => {
+                let s = st.sockets.get(&u).ok_or_else(einvsock)?;
+                Ok(s.opts.get(opt)?)
+            }
+        }
+    }
+
+    /// A copy of all of a socket's options.
+    pub fn options(&self, u: SrtSocket) -> Result<SocketOptions, Error> {
+        let st = self.lock();
+        Ok(st.sockets.get(&u).ok_or_else(einvsock)?.opts.clone())
+    }
+
+    /// The socket's statistics (`srt_bstats`); `clear` starts a new interval.
+    pub fn stats(&self, u: SrtSocket, clear: bool) -> Result<TraceBStats, Error> {
+        let mut st = self.lock();
+        let (idx, conn) = {
+            let s = st.sockets.get(&u).ok_or_else(einvsock)?;
+            (s.mux, s.conn)
+        };
+        let mux = idx.and_then(|i| st.muxes[i].as_mut());
+        match (mux, conn) {
+            (Some(m), Some(c)) => m
+                .endpoint
+                .socket_stats(Instant::now(), c, clear)
+                .ok_or(Error::Srt(SRT_ENOCONN)),
+            _ => Err(Error::Srt(SRT_ENOCONN)),
+        }
+    }
+
+    // ----- listening -----
+
+    /// Installs the accept hook (`srt_listen_callback`): it sees every
+    /// connection request, may change the new socket's options (the
+    /// accepted socket then has them), and accepts or rejects with a
+    /// reason. It takes effect when (or if) the socket listens.
+    ///
+    /// The hook runs on the worker thread while the context is locked: it
+    /// must not call this `Context` (that would deadlock).
+    pub fn set_listen_callback(&self, u: SrtSocket, hook: AcceptHook) -> Result<(), Error> {
+        let mut st = self.lock();
+        let s = st.sockets.get_mut(&u).ok_or_else(einvsock)?;
+        if s.status != SockStatus::Listening {
+            s.hook = Some(hook);
+            return Ok(());
+        }
+        let idx = s.mux.ok_or(Error::Srt(SRT_EINVOP))?;
+        let mux = st.muxes[idx].as_mut().ok_or(Error::Srt(SRT_EINVOP))?;
+        let hook = recording_hook(hook, mux.hook_choices.clone());
+        mux.endpoint
+            .set_accept_hook(Some(hook))
+            .map_err(|_| Error::Srt(SRT_EINVOP))
+    }
+
+    /// Installs (or with `None` removes) the callback told when a
+    /// connection attempt of this socket fails (`srt_connect_callback`);
+    /// only before connecting (`SRT_ECONNSOCK` after).
+    pub fn set_connect_callback(
+        &self,
+        u: SrtSocket,
+        callback: Option<ConnectCallback>,
+    ) -> Result<(), Error> {
+        let mut st = self.lock();
+        let s = st.sockets.get_mut(&u).ok_or_else(einvsock)?;
+        if !matches!(s.status, SockStatus::Init | SockStatus::Opened) {
+            return Err(Error::Srt(SRT_ECONNSOCK));
+        }
+        s.connect_callback = callback;
+        Ok(())
+    }
+
+    /// Starts listening with room for `backlog` connections waiting to be accepted (`srt_listen`).
+    pub fn listen(&self, u: SrtSocket, backlog: i32) -> Result<(), Error> {
+        let mut st = self.lock();
+        let s = st.sockets.get_mut(&u).ok_or_else(einvsock)?;
+        if backlog <= 0 {
+            return Err(Error::Srt(SRT_EINVPARAM));
+        }
+        if s.status == SockStatus::Listening {
+            return Ok(());
+        }
+        s.opts.validate_for_listen(s.status.phase())?;
+        let idx = s.mux.ok_or(Error::Srt(SRT_EUNBOUNDSOCK))?;
+        let hook = s.hook.take();
+        let opts = s.opts.clone();
+        let mux = st.muxes[idx].as_mut().ok_or(Error::Srt(SRT_EINVOP))?;
+        if mux.listener.is_some() {
+            return Err(Error::Srt(SRT_EDUPLISTEN));
+        }
+        mux.endpoint
+            .listen(&opts, backlog as usize)
+            .map_err(|_| Error::Srt(SRT_EDUPLISTEN))?;
+        if let Some(hook) = hook {
+            let hook = recording_hook(hook, mux.hook_choices.clone());
+            let _ = mux.endpoint.set_accept_hook(Some(hook));
+        }
+        mux.listener = Some(u);
+        let s = st.sockets.get_mut(&u).expect("checked above");
+        s.status = SockStatus::Listening;
+        s.accept_queue = Some(Default::default());
+        Ok(())
+    }
+
+    /// Takes the next accepted connection (`srt_accept`): its socket and
+    /// the peer's address. Blocks until one comes if the listener has
+    /// `SRTO_RCVSYN` (as libsrt, without a timeout; closing the listener
+    /// ends the wait with `SRT_ESCLOSED`); otherwise `SRT_EASYNCRCV` when
+    /// none is waiting.
+    pub fn accept(&self, lsn: SrtSocket) -> Result<(SrtSocket, SocketAddr), Error> {
+        let mut st = self.lock();
+        let mut waited = false;
+        loop {
+            let Some(s) = st.sockets.get_mut(&lsn) else {
+                // Closed while we waited, or never there.
+                return Err(Error::Srt(if waited { SRT_ESCLOSED } else { SRT_EINVSOCK }));
+            };
+            let Some(queue) = s.accept_queue.as_mut() else {
+                return Err(Error::Srt(SRT_ENOLISTEN));
+            };
+            if let Some(id) = queue.pop_front() {
+                if let Some(m) = s.mux.and_then(|i| st.muxes[i].as_mut()) {
+                    // Keep the engine's queue (its backlog count) in step.
+                    let _ = m.endpoint.accept();
+                }
+                st.refresh(lsn);
+                let peer = st.sockets.get(&id).and_then(|a| a.peer);
+                return Ok((id, peer.unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0)))));
+            }
+            if !s.opts.rcvsyn {
+                return Err(Error::Srt(SRT_EASYNCRCV));
+            }
+            waited = true;
+            let cond = s.cond.clone();
+            st = self.wait(st, &cond, None)?;
+        }
+    }
+
+    // ----- connecting -----
+
+    /// Connects to a listener, or to a rendezvous peer if `SRTO_RENDEZVOUS`
+    /// is set (`srt_connect`). An unbound socket is bound to the wildcard
+    /// address, port 0. Blocks until connected or failed if `SRTO_RCVSYN`;
+    /// after a blocking failure the socket is `SRTS_OPENED` again and may
+    /// connect anew, after a non-blocking one it is `SRTS_BROKEN` (as
+    /// libsrt 1.5.1) and its epoll subscriptions see `SRT_EPOLL_ERR`.
+    pub fn connect(&self, u: SrtSocket, target: SocketAddr) -> Result<(), Error> {
+        self.connect_from(u, None, target)
+    }
+
+    /// Binds to `source`, then connects to `target` (`srt_connect_bind`).
+    pub fn connect_bind(
+        &self,
+        u: SrtSocket,
+        source: SocketAddr,
+        target: SocketAddr,
+    ) -> Result<(), Error> {
+        self.connect_from(u, Some(source), target)
+    }
+
+    /// Sets `SRTO_RENDEZVOUS`, binds to `local` and connects to `remote` (`srt_rendezvous`).
+    pub fn rendezvous(
+        &self,
+        u: SrtSocket,
+        local: SocketAddr,
+        remote: SocketAddr,
+    ) -> Result<(), Error> {
+        self.set_option(u, SockOpt::Rendezvous, OptionValue::Bool(true))?;
+        self.connect_from(u, Some(local), remote)
+    }
+
+    fn connect_from(
+        &self,
+        u: SrtSocket,
+        source: Option<SocketAddr>,
+        target: SocketAddr,
+    ) -> Result<(), Error> {
+        let mut st = self.lock();
+        if let Some(src) = source {
+            if src.is_ipv4() != target.is_ipv4() {
+                return Err(Error::Srt(SRT_EINVPARAM));
+            }
+            self.bind_locked(&mut st, u, src)?;
+        }
+        let s = st.sockets.get(&u).ok_or_else(einvsock)?;
+        s.opts.validate_for_connect(s.status.phase())?;
+        let opts = s.opts.clone();
+        let idx = match s.mux {
+            Some(i) => i,
+            None => {
+                let any = match target.ip() {
+                    IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+                    IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+                };
+                let i = self.attach(&mut st, SocketAddr::new(any, 0), &opts)?;
+                let s = st.sockets.get_mut(&u).expect("checked above");
+                s.mux = Some(i);
+                s.status = SockStatus::Opened;
+                i
+            }
+        };
+        let mux = st.muxes[idx].as_mut().ok_or(Error::Srt(SRT_EINVOP))?;
+        if mux.local.is_ipv4() != target.is_ipv4() {
+            // libsrt: "bound to a different family than target address".
+            return Err(Error::Srt(SRT_EINVPARAM));
+        }
+        let now = Instant::now();
+        let conn = if opts.rendezvous {
+            mux.endpoint.rendezvous(now, target, &opts)
+        } else {
+            mux.endpoint.connect(now, target, &opts)
+        }
+        .map_err(|e| match e {
+            EndpointError::TooManyConnections => Error::Srt(SRT_ERESOURCE),
+            _ => Error::Srt(SRT_EINVOP),
+        })?;
+        mux.by_conn.insert(conn, u);
+        let s = st.sockets.get_mut(&u).expect("checked above");
+        s.conn = Some(conn);
+        s.peer = Some(target);
+        s.failed = None;
+        s.status = SockStatus::Connecting;
+        let blocking = s.opts.rcvsyn;
+        st.drain_events(idx);
+        st.refresh(u);
+        self.shared.wake();
+        if !blocking {
+            return Ok(());
+        }
+        loop {
+            let Some(s) = st.sockets.get_mut(&u) else {
+                return Err(Error::Srt(SRT_ESCLOSED));
+            };
+            match (s.status, s.failed) {
+                (SockStatus::Connected, _) => return Ok(()),
+                (SockStatus::Broken, Some(reason)) => {
+                    // As libsrt's connectIn: the socket is OPENED again
+                    // and may connect anew.
+                    s.status = SockStatus::Opened;
+                    let conn = s.conn.take();
+                    if let (Some(m), Some(c)) = (st.muxes[idx].as_mut(), conn) {
+                        m.by_conn.remove(&c);
+                        let _ = m.endpoint.close(Instant::now(), c, CloseMode::Abort);
+                    }
+                    st.drain_events(idx);
+                    st.refresh(u);
+                    return Err(Error::Rejected(reason));
+                }
+                (SockStatus::Connecting, _) => {
+                    let cond = s.cond.clone();
+                    st = self.wait(st, &cond, None)?;
+                }
+                _ => return Err(Error::Srt(SRT_ECONNLOST)),
+            }
+        }
+    }
+
+    // ----- transmission -----
+
+    /// The multiplexer and connection of a socket that can transfer data.
+    fn transfer_target(st: &State, u: SrtSocket, recv: bool) -> Result<(usize, SocketId), Error> {
+        let s = st.sockets.get(&u).ok_or_else(einvsock)?;
+        match s.status {
+            SockStatus::Connected => {}
+            SockStatus::Broken if recv => {}
+            SockStatus::Broken => return Err(Error::Srt(SRT_ECONNLOST)),
+            SockStatus::Closing | SockStatus::Closed => return Err(einvsock()),
+            _ => return Err(Error::Srt(SRT_ENOCONN)),
+        }
+        match (s.mux, s.conn) {
+            (Some(i), Some(c)) if st.muxes[i].is_some() => Ok((i, c)),
+            _ => Err(Error::Srt(SRT_ENOCONN)),
+        }
+    }
+
+    /// Waits until `ready` holds for connected socket `u`, or it is no
+    /// longer connected, or `deadline` passes (`SRT_ETIMEOUT`).
+    fn wait_connected<'a>(
+        &'a self,
+        mut st: MutexGuard<'a, State>,
+        u: SrtSocket,
+        deadline: Option<Instant>,
+        ready: fn(&Sock) -> bool,
+    ) -> Result<MutexGuard<'a, State>, Error> {
+        loop {
+            let cond = match st.sockets.get(&u) {
+                Some(s) if !ready(s) && s.status == SockStatus::Connected => s.cond.clone(),
+                _ => return Ok(st),
+            };
+            st = self.wait(st, &cond, deadline)?;
+        }
+    }
+
+    /// Sends one message or a run of bytes (`srt_send`); see [`sendmsg`](Self::sendmsg).
+    pub fn send(&self, u: SrtSocket, buf: &[u8]) -> Result<usize, Error> {
+        self.sendmsg(u, buf, &MsgCtrl::default())
+    }
+
+    /// Sends with message controls (`srt_sendmsg2`). Blocks (up to
+    /// `SRTO_SNDTIMEO`) while the send buffer is full if `SRTO_SNDSYN`;
+    /// otherwise `SRT_EASYNCSND`. In live mode a message is at most
+    /// `SRTO_PAYLOADSIZE` bytes (`SRT_EINVALMSGAPI`); a message larger than
+    /// the send buffer is `SRT_ELARGEMSG`.
+    pub fn sendmsg(&self, u: SrtSocket, buf: &[u8], ctrl: &MsgCtrl) -> Result<usize, Error> {
+        let mut st = self.lock();
+        let mut deadline = None;
+        loop {
+            let (idx, conn) = Self::transfer_target(&st, u, false)?;
+            if buf.is_empty() {
+                // libsrt sends nothing and returns 0.
+                return Ok(0);
+            }
+            check_live_call(&st.sockets[&u].opts, buf.len(), true)?;
+            let mux = st.muxes[idx].as_mut().expect("checked by transfer_target");
+            let result = mux.endpoint.send(Instant::now(), conn, buf, ctrl);
+            st.drain_events(idx);
+            match result {
+                Ok(n) => {
+                    self.shared.wake();
+                    return Ok(n);
+                }
+                Err(SendError::WouldBlock) => {}
+                Err(SendError::MessageTooLarge { .. }) => return Err(Error::Srt(SRT_ELARGEMSG)),
+                Err(_) => return Err(Error::Srt(SRT_ENOCONN)),
+            }
+            let s = st.sockets.get_mut(&u).expect("checked by transfer_target");
+            s.writable = false;
+            let (blocking, timeout) = (s.opts.sndsyn, s.opts.sndtimeo);
+            st.refresh(u);
+            if !blocking {
+                return Err(Error::Srt(SRT_EASYNCSND));
+            }
+            let d = *deadline.get_or_insert_with(|| timeout.map(|t| Instant::now() + t));
+            st = self.wait_connected(st, u, d, |s| s.writable)?;
+        }
+    }
+
+    /// Receives one message or the bytes available (`srt_recv`); returns the length.
+    pub fn recv(&self, u: SrtSocket, buf: &mut [u8]) -> Result<usize, Error> {
+        self.recvmsg(u, buf).map(|i| i.len)
+    }
+
+    /// Receives with the message's details (`srt_recvmsg2`). Blocks (up to
+    /// `SRTO_RCVTIMEO`) until something is ready if `SRTO_RCVSYN`;
+    /// otherwise `SRT_EASYNCRCV`. A broken connection gives `SRT_ECONNLOST`
+    /// once nothing is left to deliver, except that the stream API
+    /// (`SRTO_MESSAGEAPI` off) reads the peer's close as a length of 0.
+    /// In live mode `buf` must hold `SRTO_PAYLOADSIZE` bytes
+    /// (`SRT_EINVALMSGAPI`).
+    pub fn recvmsg(&self, u: SrtSocket, buf: &mut [u8]) -> Result<RecvInfo, Error> {
+        let mut st = self.lock();
+        let mut deadline = None;
+        loop {
+            let (idx, conn) = Self::transfer_target(&st, u, true)?;
+            if buf.is_empty() {
+                return Err(Error::Srt(SRT_EINVPARAM));
+            }
+            check_live_call(&st.sockets[&u].opts, buf.len(), false)?;
+            let mux = st.muxes[idx].as_mut().expect("checked by transfer_target");
+            let now = Instant::now();
+            let result = mux.endpoint.recv(now, conn, buf);
+            // Level-triggered readiness stays exact: cleared with the last message.
+            let more =
+                result.as_ref().is_ok_and(Option::is_some) && mux.endpoint.recv_ready(now, conn);
+            st.drain_events(idx);
+            match result {
+                Ok(Some(info)) => {
+                    if let Some(s) = st.sockets.get_mut(&u) {
+                        s.readable = more;
+                    }
+                    st.refresh(u);
+                    self.shared.wake();
+                    return Ok(info);
+                }
+                Ok(None) => {}
+                Err(RecvError::NotConnected) | Err(_) => return Err(Error::Srt(SRT_ECONNLOST)),
+            }
+            let s = st.sockets.get_mut(&u).expect("checked by transfer_target");
+            s.readable = false;
+            let (status, blocking, timeout) = (s.status, s.opts.rcvsyn, s.opts.rcvtimeo);
+            let eof = s.peer_closed && !s.opts.messageapi;
+            st.refresh(u);
+            if status == SockStatus::Broken {
+                // As libsrt: the stream API reads the peer's close as end of file.
+                if eof {
+                    return Ok(RecvInfo {
+                        len: 0,
+                        truncated: false,
+                        seq: Default::default(),
+                        msgno: Default::default(),
+                        timestamp: Default::default(),
+                        origin: None,
+                        position: PacketPosition::Solo,
+                    });
+                }
+                return Err(Error::Srt(SRT_ECONNLOST));
+            }
+            if !blocking {
+                return Err(Error::Srt(SRT_EASYNCRCV));
+            }
+            let d = *deadline.get_or_insert_with(|| timeout.map(|t| Instant::now() + t));
+            st = self.wait_connected(st, u, d, |s| s.readable)?;
+        }
+    }
+
+    // ----- closing -----
+
+    /// Closes a socket (`srt_close`); its ID is invalid afterwards. With
+    /// `SRTO_LINGER` on a connected blocking (`SRTO_SNDSYN`) socket, it
+    /// first waits up to the linger time for the peer to acknowledge
+    /// everything sent; a non-blocking socket lingers in the background.
+    pub fn close(&self, u: SrtSocket) -> Result<(), Error> {
+        let mut st = self.lock();
+        let s = st.sockets.get_mut(&u).ok_or_else(einvsock)?;
+        let linger = s.opts.linger.filter(|l| !l.is_zero());
+        let wait_linger = match (linger, s.mux, s.conn) {
+            (Some(l), Some(idx), Some(conn))
+                if s.opts.sndsyn && s.status == SockStatus::Connected =>
+            {
+                s.status = SockStatus::Closing;
+                st.unsubscribe_all(u);
+                if let Some(m) = st.muxes[idx].as_mut() {
+                    let _ = m.endpoint.close(Instant::now(), conn, CloseMode::Linger);
+                }
+                st.drain_events(idx);
+                self.shared.wake();
+                Some(l)
+            }
+            _ => None,
+        };
+        if let Some(l) = wait_linger {
+            // The engine gives up after the linger time; a little more for its last turn.
+            let deadline = Some(Instant::now() + l + Duration::from_secs(1));
+            while let Some(cond) = st
+                .sockets
+                .get(&u)
+                .filter(|s| !s.engine_closed)
+                .map(|s| s.cond.clone())
+            {
+                match self.wait(st, &cond, deadline) {
+                    Ok(g) => st = g,
+                    Err(_) => {
+                        st = self.lock();
+                        break;
+                    }
+                }
+            }
+        }
+        // After a lingering wait, whatever is left is dropped.
+        let mode = if wait_linger.is_some() {
+            CloseMode::Abort
+        } else {
+            CloseMode::Linger
+        };
+        st.remove_socket(u, mode);
+        self.shared.wake();
+        Ok(())
+    }
+}
+
+/// libsrt's live congestion control (`LiveCC::checkTransArgs`) allows the
+/// message API only (`SRT_EINVALBUFFERAPI`), messages of at most
+/// `SRTO_PAYLOADSIZE` bytes, and receive buffers of at least that many
+/// (`SRT_EINVALMSGAPI`). File mode has no such limits.
+fn check_live_call(opts: &SocketOptions, len: usize, sending: bool) -> Result<(), Error> {
+    if opts.congestion != Congestion::Live {
+        return Ok(());
+    }
+    if !opts.messageapi {
+        return Err(Error::Srt(SRT_EINVALBUFFERAPI));
+    }
+    let payload = opts.effective_payload_size() as usize;
+    if (sending && len > payload) || (!sending && len < payload) {
+        return Err(Error::Srt(SRT_EINVALMSGAPI));
+    }
+    Ok(())
+}
+
+impl Drop for Context {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}

@@ -1,0 +1,454 @@
+//! Everything a [`Context`](crate::Context) owns, behind its one lock: the
+//! handle table, the multiplexers and the epoll containers, and how the
+//! engine's events change sockets' states and readiness.
+
+use crate::bind::UdpSettings;
+use crate::epoll::{EpollSet, SRT_EPOLL_ERR, SRT_EPOLL_IN, SRT_EPOLL_OUT};
+use crate::{Error, SockStatus};
+use srt_proto::options::StreamId;
+use srt_proto::packet::{RejectReason, SocketId};
+use srt_proto::{AcceptHook, BreakCause, CloseMode, Connection, Endpoint, Event, SocketOptions};
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::Instant;
+
+/// A libsrt socket ID (`SRTSOCKET`).
+pub type SrtSocket = i32;
+
+/// Told that a connection attempt of a socket failed (libsrt's
+/// `srt_connect_callback`): the socket, the error `connect` would have
+/// returned, and the address it was connecting to. It runs on the worker
+/// thread with the context locked: it must not call the context.
+pub type ConnectCallback = Box<dyn FnMut(SrtSocket, &Error, SocketAddr) + Send>;
+
+/// The largest socket ID (libsrt's IDs stay below 2^30; bit 30 marks groups).
+const MAX_ID: i32 = (1 << 30) - 1;
+
+/// A condition variable (used with the context's one lock) that wakes
+/// the threads blocked on one socket or one epoll container.
+pub(crate) type Signal = Arc<Condvar>;
+
+/// One SRT socket of the handle table.
+pub(crate) struct Sock {
+    /// Signalled when its readiness changes, its engine connection is
+    /// gone, or it leaves the table.
+    pub(crate) cond: Signal,
+    pub(crate) status: SockStatus,
+    pub(crate) opts: SocketOptions,
+    /// The multiplexer it is bound to.
+    pub(crate) mux: Option<usize>,
+    /// Its connection in the multiplexer's engine.
+    pub(crate) conn: Option<SocketId>,
+    pub(crate) peer: Option<SocketAddr>,
+    /// A message may be ready (the engine said so; cleared when a receive finds none).
+    pub(crate) readable: bool,
+    /// The send buffer has room (cleared when a send is refused).
+    pub(crate) writable: bool,
+    /// Why connecting failed.
+    pub(crate) failed: Option<RejectReason>,
+    /// Accepted sockets not yet returned by `accept`, for a listener.
+    pub(crate) accept_queue: Option<VecDeque<SrtSocket>>,
+    /// The accept hook to install when it listens (`srt_listen_callback`).
+    pub(crate) hook: Option<AcceptHook>,
+    /// Told when a connection attempt fails (`srt_connect_callback`).
+    pub(crate) connect_callback: Option<ConnectCallback>,
+    /// The readiness last computed (`SRT_EPOLL_*` bits).
+    pub(crate) ready: i32,
+    /// The epoll containers it is subscribed to.
+    pub(crate) epolls: Vec<i32>,
+    /// The engine has forgotten its connection (closed).
+    pub(crate) engine_closed: bool,
+    /// The connection broke because the peer closed it (SHUTDOWN).
+    pub(crate) peer_closed: bool,
+}
+
+impl Sock {
+    pub(crate) fn new(opts: SocketOptions) -> Self {
+        Sock {
+            cond: Signal::default(),
+            status: SockStatus::Init,
+            opts,
+            mux: None,
+            conn: None,
+            peer: None,
+            readable: false,
+            writable: false,
+            failed: None,
+            accept_queue: None,
+            hook: None,
+            connect_callback: None,
+            ready: 0,
+            epolls: Vec::new(),
+            engine_closed: false,
+            peer_closed: false,
+        }
+    }
+
+    /// Its readiness as `SRT_EPOLL_*` bits.
+    fn readiness(&self) -> i32 {
+        match self.status {
+            SockStatus::Listening if self.accept_queue.as_ref().is_some_and(|q| !q.is_empty()) => {
+                SRT_EPOLL_IN
+            }
+            SockStatus::Connected => {
+                (if self.readable { SRT_EPOLL_IN } else { 0 })
+                    | (if self.writable { SRT_EPOLL_OUT } else { 0 })
+            }
+            // As libsrt: a broken socket is ready for everything (the next call fails).
+            SockStatus::Broken => SRT_EPOLL_IN | SRT_EPOLL_OUT | SRT_EPOLL_ERR,
+            _ => 0,
+        }
+    }
+}
+
+/// What the handshake settled becomes the socket's options, as libsrt
+/// reports them once connected: both latencies, and an accepted socket's
+/// stream ID (the caller's).
+fn adopt_negotiated(opts: &mut SocketOptions, conn: &Connection, accepted: bool) {
+    if let Some(n) = conn.negotiated() {
+        if let Some(l) = n.rcv_latency {
+            opts.rcvlatency = l;
+        }
+        if let Some(l) = n.snd_latency {
+            opts.peerlatency = l;
+        }
+    }
+    if accepted {
+        if let Ok(sid) = StreamId::new(conn.stream_id()) {
+            opts.streamid = sid;
+        }
+    }
+}
+
+/// One UDP socket and the engine for every SRT socket on it.
+pub(crate) struct Mux {
+    pub(crate) udp: mio::net::UdpSocket,
+    pub(crate) endpoint: Endpoint,
+    pub(crate) local: SocketAddr,
+    pub(crate) settings: UdpSettings,
+    pub(crate) reuseaddr: bool,
+    /// Sockets of the handle table bound to it.
+    pub(crate) users: usize,
+    pub(crate) listener: Option<SrtSocket>,
+    /// Handle of each engine connection.
+    pub(crate) by_conn: HashMap<SocketId, SrtSocket>,
+    /// Datagrams may be waiting (mio is edge-triggered: read until would-block).
+    pub(crate) readable: bool,
+    /// An application call touched the engine since the worker's last visit.
+    pub(crate) dirty: bool,
+    /// The engine's timer as of the worker's last visit.
+    pub(crate) next_timeout: Option<Instant>,
+    /// The options the accept hook chose, in the order it accepted.
+    pub(crate) hook_choices: HookChoices,
+}
+
+/// The options an accept hook chose for each request it accepted, by
+/// caller address, until the engine's `Accepted` event claims them.
+pub(crate) type HookChoices = Arc<Mutex<VecDeque<(SocketAddr, SocketOptions)>>>;
+
+/// At most this many hook choices wait (requests the hook accepted but the
+/// engine refused are never claimed).
+const MAX_HOOK_CHOICES: usize = 1024;
+
+/// Wraps an application's accept hook so that the options it chose reach
+/// the accepted socket, and a hook that panics refuses the caller
+/// (`SRT_REJ_PEER`) instead of stopping the worker.
+pub(crate) fn recording_hook(mut hook: AcceptHook, choices: HookChoices) -> AcceptHook {
+    Box::new(move |request, options| {
+        let decision =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook(request, options)));
+        decision.unwrap_or(Err(RejectReason::Peer))?;
+        let mut q = choices.lock().unwrap_or_else(PoisonError::into_inner);
+        if q.len() == MAX_HOOK_CHOICES {
+            q.pop_front();
+        }
+        q.push_back((request.peer, options.clone()));
+        Ok(())
+    })
+}
+
+/// The state shared by the application's threads and the worker.
+pub(crate) struct State {
+    pub(crate) sockets: HashMap<SrtSocket, Sock>,
+    next_id: i32,
+    pub(crate) muxes: Vec<Option<Mux>>,
+    pub(crate) epolls: HashMap<i32, EpollSet>,
+    pub(crate) next_eid: i32,
+    pub(crate) shutdown: bool,
+    /// Reused list of events drained from an engine.
+    scratch: Vec<Event>,
+}
+
+impl State {
+    pub(crate) fn new(first_id: i32) -> Self {
+        State {
+            sockets: HashMap::new(),
+            next_id: first_id.clamp(1, MAX_ID),
+            muxes: Vec::new(),
+            epolls: HashMap::new(),
+            next_eid: 1,
+            shutdown: false,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// A fresh socket ID: libsrt's count down from a random start, never a live one.
+    pub(crate) fn new_id(&mut self) -> SrtSocket {
+        loop {
+            let id = self.next_id;
+            self.next_id = if id <= 1 { MAX_ID } else { id - 1 };
+            if !self.sockets.contains_key(&id) {
+                return id;
+            }
+        }
+    }
+
+    /// Moves the events of multiplexer `idx`'s engine into the sockets, and
+    /// marks it for the worker's next turn (whoever calls this touched it).
+    pub(crate) fn drain_events(&mut self, idx: usize) {
+        let mut events = std::mem::take(&mut self.scratch);
+        if let Some(mux) = self.muxes[idx].as_mut() {
+            mux.dirty = true;
+            while let Some(e) = mux.endpoint.poll_event() {
+                events.push(e);
+            }
+        }
+        for e in events.drain(..) {
+            self.apply(idx, e);
+        }
+        self.scratch = events;
+    }
+
+    fn apply(&mut self, idx: usize, event: Event) {
+        let Some(mux) = self.muxes[idx].as_mut() else {
+            return;
+        };
+        let connected = matches!(event, Event::Connected { .. });
+        let (conn, change): (SocketId, fn(&mut Sock)) = match event {
+            Event::Accepted { socket } => {
+                self.accepted(idx, socket);
+                return;
+            }
+            Event::Connected { socket } => (socket, |s| {
+                s.status = SockStatus::Connected;
+                s.writable = true;
+            }),
+            Event::ConnectFailed { socket, reason } => {
+                if let Some(s) = mux
+                    .by_conn
+                    .get(&socket)
+                    .and_then(|h| self.sockets.get_mut(h))
+                {
+                    s.failed = Some(reason);
+                    if let (Some(callback), Some(peer)) = (s.connect_callback.as_mut(), s.peer) {
+                        let failure = Error::Rejected(reason);
+                        let h = mux.by_conn[&socket];
+                        // A callback that panics must not stop the worker.
+                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            callback(h, &failure, peer)
+                        }));
+                    }
+                    // libsrt 1.5.1 reports a failed attempt as BROKEN
+                    // (CUDTSocket::getStatus), although the API reference
+                    // says it stays CONNECTING.
+                    if s.status == SockStatus::Connecting {
+                        s.status = SockStatus::Broken;
+                    }
+                }
+                (socket, |_| {})
+            }
+            Event::Broken { socket, cause } => {
+                if let Some(s) = mux
+                    .by_conn
+                    .get(&socket)
+                    .and_then(|h| self.sockets.get_mut(h))
+                {
+                    if matches!(s.status, SockStatus::Connected | SockStatus::Connecting) {
+                        s.status = SockStatus::Broken;
+                        s.peer_closed = cause == BreakCause::PeerShutdown;
+                    }
+                }
+                (socket, |_| {})
+            }
+            Event::Readable { socket } => (socket, |s| s.readable = true),
+            Event::Writable { socket } => (socket, |s| s.writable = true),
+            Event::Closed { socket } => match mux.by_conn.remove(&socket) {
+                Some(h) => {
+                    if let Some(s) = self.sockets.get_mut(&h) {
+                        s.engine_closed = true;
+                        s.cond.notify_all();
+                    }
+                    return;
+                }
+                None => return,
+            },
+            _ => return,
+        };
+        let Some(&h) = mux.by_conn.get(&conn) else {
+            return;
+        };
+        if let Some(s) = self.sockets.get_mut(&h) {
+            change(s);
+            if let Some(c) = mux.endpoint.connection(conn).filter(|_| connected) {
+                adopt_negotiated(&mut s.opts, c, false);
+            }
+        }
+        self.refresh(h);
+    }
+
+    /// A listener's engine accepted `conn`: it gets a handle and waits in the accept queue.
+    fn accepted(&mut self, idx: usize, conn: SocketId) {
+        let now = Instant::now();
+        let mux = self.muxes[idx].as_mut().expect("checked by apply");
+        let listener = mux.listener.filter(|l| {
+            self.sockets
+                .get(l)
+                .is_some_and(|s| s.accept_queue.is_some())
+        });
+        let Some(l) = listener else {
+            let _ = mux.endpoint.close(now, conn, CloseMode::Abort);
+            return;
+        };
+        let peer = mux.endpoint.connection(conn).map(|c| c.remote());
+        let id = self.new_id();
+        let mux = self.muxes[idx].as_mut().expect("checked by apply");
+        mux.users += 1;
+        mux.by_conn.insert(conn, id);
+        let chosen = {
+            let mut q = mux
+                .hook_choices
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let mut found = None;
+            while let Some((p, o)) = q.pop_front() {
+                if Some(p) == peer {
+                    found = Some(o);
+                    break;
+                }
+            }
+            found
+        };
+        let lsock = self.sockets.get_mut(&l).expect("checked above");
+        let mut s = Sock::new(chosen.unwrap_or_else(|| lsock.opts.for_accepted()));
+        lsock
+            .accept_queue
+            .as_mut()
+            .expect("checked above")
+            .push_back(id);
+        if let Some(c) = mux.endpoint.connection(conn) {
+            adopt_negotiated(&mut s.opts, c, true);
+        }
+        s.status = SockStatus::Connected;
+        s.writable = true;
+        s.mux = Some(idx);
+        s.conn = Some(conn);
+        s.peer = peer;
+        self.sockets.insert(id, s);
+        self.refresh(id);
+        self.refresh(l);
+    }
+
+    /// Recomputes a socket's readiness and raises edges in its epoll subscriptions.
+    pub(crate) fn refresh(&mut self, id: SrtSocket) {
+        let Some(s) = self.sockets.get_mut(&id) else {
+            return;
+        };
+        let ready = s.readiness();
+        let old = std::mem::replace(&mut s.ready, ready);
+        if ready == old {
+            return;
+        }
+        s.cond.notify_all();
+        for eid in &s.epolls {
+            if let Some(e) = self.epolls.get_mut(eid) {
+                if let Some(sub) = e.usocks.get_mut(&id) {
+                    sub.readiness_changed(old, ready);
+                }
+                e.cond.notify_all();
+            }
+        }
+    }
+
+    /// Drops multiplexer `idx` (and closes its UDP socket) if no socket
+    /// uses it and its engine holds no connection; returns whether it did.
+    pub(crate) fn release_idle_mux(&mut self, idx: usize, registry: &mio::Registry) -> bool {
+        match self.muxes[idx].as_mut() {
+            Some(m) if m.users == 0 && m.endpoint.connection_count() == 0 => {
+                let _ = registry.deregister(&mut m.udp);
+                self.muxes[idx] = None;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Marks the context as shut down and wakes every waiting thread (they
+    /// then fail with `SRT_ESCLOSED`).
+    pub(crate) fn stop(&mut self) {
+        self.shutdown = true;
+        for s in self.sockets.values() {
+            s.cond.notify_all();
+        }
+        for e in self.epolls.values() {
+            e.cond.notify_all();
+        }
+    }
+
+    /// Removes socket `u`'s subscription to container `eid`.
+    pub(crate) fn unlink_epoll(&mut self, eid: i32, u: SrtSocket) {
+        if let Some(e) = self.epolls.get_mut(&eid) {
+            e.usocks.remove(&u);
+            e.cond.notify_all();
+        }
+        if let Some(s) = self.sockets.get_mut(&u) {
+            s.epolls.retain(|e| *e != eid);
+        }
+    }
+
+    /// Removes a socket from every epoll container.
+    pub(crate) fn unsubscribe_all(&mut self, id: SrtSocket) {
+        let Some(s) = self.sockets.get_mut(&id) else {
+            return;
+        };
+        for eid in s.epolls.drain(..) {
+            if let Some(e) = self.epolls.get_mut(&eid) {
+                e.usocks.remove(&id);
+                e.cond.notify_all();
+            }
+        }
+    }
+
+    /// Takes a socket out of the handle table: closes its connection
+    /// (`mode`), stops its listening, and releases its multiplexer.
+    pub(crate) fn remove_socket(&mut self, id: SrtSocket, mode: CloseMode) {
+        self.unsubscribe_all(id);
+        let Some(s) = self.sockets.remove(&id) else {
+            return;
+        };
+        // Whoever waits on it finds it gone.
+        s.cond.notify_all();
+        let now = Instant::now();
+        let Some(idx) = s.mux else {
+            return;
+        };
+        if let Some(queue) = s.accept_queue {
+            if let Some(mux) = self.muxes[idx].as_mut() {
+                mux.listener = None;
+                mux.endpoint.stop_listening(now);
+            }
+            for q in queue {
+                self.remove_socket(q, CloseMode::Abort);
+            }
+        }
+        if let Some(mux) = self.muxes[idx].as_mut() {
+            if let Some(conn) = s.conn {
+                if !s.engine_closed {
+                    let _ = mux.endpoint.close(now, conn, mode);
+                }
+            }
+            mux.users = mux.users.saturating_sub(1);
+        }
+        self.drain_events(idx);
+    }
+}

@@ -1,0 +1,84 @@
+//! A live stream through a context in steady state allocates nothing, in
+//! any thread: the worker's UDP reads and writes, timers and event
+//! handling, and the application's send and receive calls. Counted with a
+//! global counting allocator.
+
+use srt_mio::{Context, SrtSocket};
+use srt_proto::options::{OptionValue, SockOpt};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// Counts every allocation of every thread, then lets `System` do it.
+struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: every call is forwarded unchanged to `System`, which upholds
+// GlobalAlloc's contract; the counter is an atomic that never allocates.
+#[allow(unsafe_code)]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: the caller's layout is passed on as is.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `System.alloc` with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn set(ctx: &Context, u: SrtSocket, opt: SockOpt, v: i32) {
+    ctx.set_option(u, opt, OptionValue::Int(v)).unwrap();
+}
+
+#[test]
+fn live_stream_through_a_context_allocates_nothing() {
+    let ctx = Context::new().unwrap();
+    let l = ctx.create_socket().unwrap();
+    let c = ctx.create_socket().unwrap();
+    // Buffers of 1024 packets: the warm-up goes round their rings once,
+    // so every storage page they use exists (pages are kept).
+    for u in [l, c] {
+        set(&ctx, u, SockOpt::SndBuf, 1024 * 1472);
+        set(&ctx, u, SockOpt::RcvBuf, 1024 * 1472);
+    }
+    ctx.bind(l, "127.0.0.1:0".parse().unwrap()).unwrap();
+    ctx.listen(l, 1).unwrap();
+    ctx.connect(c, ctx.local_addr(l).unwrap()).unwrap();
+    let (a, _) = ctx.accept(l).unwrap();
+    set(&ctx, a, SockOpt::RcvSyn, 0);
+    let payload = [7u8; 1316];
+    let mut buf = [0u8; 1500];
+    // One packet per millisecond (10.5 Mbit/s) for `ms`; returns deliveries.
+    let run = |buf: &mut [u8], ms: u32| {
+        let start = Instant::now();
+        let mut delivered = 0u64;
+        for i in 0..ms {
+            let due = start + Duration::from_millis(u64::from(i));
+            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+            ctx.send(c, &payload).unwrap();
+            while ctx.recv(a, buf).is_ok() {
+                delivered += 1;
+            }
+        }
+        delivered
+    };
+    run(&mut buf, 3000);
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    assert!(before > 0, "the counter counts (setting up allocates)");
+    let delivered = run(&mut buf, 3000);
+    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    assert!(delivered > 2900, "only {delivered} delivered");
+    assert_eq!(
+        allocations, 0,
+        "allocations in steady state ({delivered} packets)"
+    );
+}

@@ -14,21 +14,19 @@ use srt_proto::packet::{
     ControlBody, ControlPacket, Handshake, HandshakeType, Packet, RejectReason, SocketId,
 };
 use srt_proto::{BreakCause, Endpoint, Event, SocketOptions};
+use srt_udp::{RecvBatch, SendBatch, UdpSocketState};
 use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Waker;
 use std::time::{Duration, Instant};
+use tokio::io::Interest;
 use tokio::net::UdpSocket;
 use tokio::sync::Notify;
 
 /// The most datagrams read in one turn before the engine gets to send.
 const MAX_READS: usize = 256;
-/// The most datagrams taken from the engine per lock.
-const BATCH: usize = 32;
-/// Room for one datagram (the engine's MSS is at most 1500).
-const SLOT: usize = 1500;
 /// A held connection request is forgotten when its caller has not
 /// repeated its CONCLUSION (every 250 ms) for this long: it gave up.
 pub(crate) const REQUEST_SILENCE: Duration = Duration::from_secs(2);
@@ -450,9 +448,15 @@ async fn sleep_until(deadline: Option<Instant>) {
 /// The driver: runs until no handle and no connection is left, or the
 /// socket fails.
 async fn drive(shared: Arc<Shared>, socket: UdpSocket) {
-    let mut rx = vec![0u8; 65_536];
-    let mut out = vec![0u8; BATCH * SLOT];
-    let mut batch: Vec<(SocketAddr, usize)> = Vec::with_capacity(BATCH);
+    let state = match UdpSocketState::new((&socket).into()) {
+        Ok(state) => state,
+        Err(_) => {
+            shared.lock().stop();
+            return;
+        }
+    };
+    let mut rx = RecvBatch::new();
+    let mut out = SendBatch::new();
     loop {
         // Timers, then everything there is to send, a batch per lock.
         let deadline = loop {
@@ -461,21 +465,20 @@ async fn drive(shared: Arc<Shared>, socket: UdpSocket) {
                 let now = Instant::now();
                 st.endpoint.handle_timeout(now);
                 st.expire_requests(now);
-                batch.clear();
-                while batch.len() < BATCH {
-                    let at = batch.len() * SLOT;
-                    let Some(t) = st.endpoint.poll_transmit(now, &mut out[at..at + SLOT]) else {
+                out.clear();
+                while !out.is_full() {
+                    let Some(t) = st.endpoint.poll_transmit(now, out.slot()) else {
                         // Stateless replies come first: any refusal of a
                         // probe not seen by now was dropped by the engine.
                         st.suppress.clear();
                         break;
                     };
                     if !st.suppress.is_empty()
-                        && is_probe_refusal(&out[at..at + t.size], t.destination, &mut st.suppress)
+                        && is_probe_refusal(&out.slot()[..t.size], t.destination, &mut st.suppress)
                     {
                         continue;
                     }
-                    batch.push((t.destination, t.size));
+                    out.commit(t.destination, t.size);
                 }
                 st.dispatch_events();
                 let finished = st.handles == 0 && st.endpoint.connection_count() == 0;
@@ -483,13 +486,17 @@ async fn drive(shared: Arc<Shared>, socket: UdpSocket) {
                     (Some(a), Some(b)) => Some(a.min(b)),
                     (a, b) => a.or(b),
                 };
-                (deadline, batch.len() == BATCH, finished)
+                (deadline, out.is_full(), finished)
             };
-            for (k, (dst, len)) in batch.iter().enumerate() {
-                let at = k * SLOT;
-                // A full buffer waits; an unreachable peer loses the
-                // datagram, as a lossy network would (the engine resends).
-                let _ = socket.send_to(&out[at..at + len], dst).await;
+            // One system call per run of equal datagrams (GSO). A full
+            // buffer waits; an unreachable peer loses the datagrams, as a
+            // lossy network would (the engine resends).
+            for (transmit, _) in out.runs(state.max_gso_segments()) {
+                let _ = socket
+                    .async_io(Interest::WRITABLE, || {
+                        state.try_send((&socket).into(), &transmit)
+                    })
+                    .await;
             }
             if finished {
                 shared.lock().stop();
@@ -504,7 +511,7 @@ async fn drive(shared: Arc<Shared>, socket: UdpSocket) {
             _ = shared.notify.notified() => {}
             ready = socket.readable() => {
                 let result = match ready {
-                    Ok(()) => read_all(&shared, &socket, &mut rx),
+                    Ok(()) => read_all(&shared, &socket, &state, &mut rx),
                     Err(e) => Err(e),
                 };
                 if result.is_err() {
@@ -517,12 +524,27 @@ async fn drive(shared: Arc<Shared>, socket: UdpSocket) {
     }
 }
 
-/// Reads every queued datagram (up to `MAX_READS`) into the engine.
-fn read_all(shared: &Shared, socket: &UdpSocket, rx: &mut [u8]) -> io::Result<()> {
+/// Reads every queued datagram (up to about `MAX_READS`) into the engine,
+/// several per system call (`recvmmsg`, GRO).
+fn read_all(
+    shared: &Shared,
+    socket: &UdpSocket,
+    state: &UdpSocketState,
+    rx: &mut RecvBatch,
+) -> io::Result<()> {
     let mut st = shared.lock();
+    let mut read = 0;
     for _ in 0..MAX_READS {
-        match socket.try_recv_from(rx) {
-            Ok((n, from)) => st.handle_datagram(Instant::now(), from, &rx[..n]),
+        if read >= MAX_READS {
+            break;
+        }
+        match socket.try_io(Interest::READABLE, || rx.read(state, socket.into())) {
+            Ok(_) => {
+                while let Some((from, datagram)) = rx.next_datagram() {
+                    st.handle_datagram(Instant::now(), from, datagram);
+                    read += 1;
+                }
+            }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
             // ICMP errors of earlier sends (a peer not listening yet).
             Err(e)

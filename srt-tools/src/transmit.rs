@@ -16,11 +16,12 @@
 //! for the input.
 
 use crate::stats::{StatsConfig, StatsReporter};
-use crate::udp_driver::{DatagramBatch, DatagramReader, UdpDriver};
+use crate::udp_driver::UdpDriver;
 use crate::uri::{Medium, Mode, SrtTarget, UdpTarget};
 use srt_proto::handshake::TransType;
 use srt_proto::packet::{RejectReason, SocketId};
 use srt_proto::{BreakCause, CloseMode, Event, MsgCtrl, SendError};
+use srt_udp::SyncUdp;
 use std::fs::File;
 use std::io::{IsTerminal, Read, Write};
 use std::net::{SocketAddr, UdpSocket};
@@ -697,7 +698,7 @@ fn apply_udp_settings(sock: &socket2::Socket, t: &UdpTarget) -> std::io::Result<
 /// Where live messages come from.
 enum Source {
     /// One datagram per message, read in batches.
-    Udp(UdpSocket, SocketAddr, Box<DatagramReader>),
+    Udp(UdpSocket, SocketAddr, Box<SyncUdp>),
     /// A file: read as fast as the send buffer takes it.
     File(File, PathBuf),
     /// Standard input: read what is there when it is readable.
@@ -719,7 +720,7 @@ impl Source {
         match medium {
             Medium::Udp(t) => {
                 let sock = open_udp_input(t)?;
-                let reader = DatagramReader::new(&sock).map_err(|source| TransmitError::Udp {
+                let reader = SyncUdp::new(&sock).map_err(|source| TransmitError::Udp {
                     addr: t.addr,
                     source,
                 })?;
@@ -748,7 +749,7 @@ impl Source {
     /// blocking (stdin: only when `poll` said it was readable).
     fn read(&mut self, buf: &mut [u8], chunk: usize) -> Result<Input, TransmitError> {
         match self {
-            Source::Udp(sock, addr, reader) => match reader.next(sock) {
+            Source::Udp(sock, addr, reader) => match reader.recv(sock) {
                 Ok(Some((_, datagram))) => {
                     let n = datagram.len().min(buf.len());
                     buf[..n].copy_from_slice(&datagram[..n]);
@@ -797,7 +798,7 @@ impl Source {
 /// Where live messages go.
 enum Sink {
     /// One datagram per message, sent in batches.
-    Udp(UdpSocket, SocketAddr, Box<DatagramBatch>),
+    Udp(UdpSocket, SocketAddr, Box<SyncUdp>),
     /// A file or stdout.
     Writer(Box<dyn Write>, PathBuf),
 }
@@ -811,7 +812,7 @@ impl Sink {
                 // missing receiver, which counts as a lost datagram).
                 sock.connect(dest)
                     .map_err(|source| TransmitError::Udp { addr: dest, source })?;
-                let batch = DatagramBatch::new(&sock)
+                let batch = SyncUdp::new(&sock)
                     .map_err(|source| TransmitError::Udp { addr: dest, source })?;
                 Ok(Sink::Udp(sock, dest, Box::new(batch)))
             }

@@ -10,12 +10,11 @@
 //! pacing); it reads every queued datagram before it ticks the engine; and
 //! it hands what the engine sends to the kernel in batches with `sendmmsg`.
 
-use arrayvec::ArrayVec;
-use quinn_udp::{RecvMeta, Transmit, UdpSocketState};
 use rustix::event::{PollFd, PollFlags, Timespec};
 use rustix::io::Errno;
 use srt_proto::{Endpoint, EndpointConfig, Event};
-use std::io::{self, IoSliceMut};
+use srt_udp::SyncUdp;
+use std::io;
 use std::net::{SocketAddr, UdpSocket};
 use std::os::fd::BorrowedFd;
 use std::time::{Duration, Instant};
@@ -25,18 +24,8 @@ const MAX_WAIT: Duration = Duration::from_millis(5);
 /// The most datagrams read in one turn before the engine gets to send
 /// (a receiver flooded with data still sends its ACKs in time).
 const MAX_READS: usize = 256;
-/// Receive buffers filled by one `recvmmsg`.
-const RECV_BUFS: usize = 8;
-/// Bytes per receive buffer: room for a coalesced run of datagrams (GRO).
-const RECV_BUF: usize = 65_536;
-/// The most datagrams queued before they go to the kernel.
-const BATCH: usize = 64;
-/// The most bytes in one segmented (GSO) send: an IP datagram's limit.
-const GSO_BYTES: usize = 65_000;
 /// UDP socket buffers asked for, bytes (libsrt's 8192 packets × 1500).
 const UDP_BUFFER: usize = 12_288_000;
-/// Room for one datagram (the engine's MSS is at most 1500).
-const SLOT: usize = 1500;
 
 /// An endpoint on a UDP socket, driven by the caller's thread.
 #[derive(Debug)]
@@ -46,10 +35,8 @@ pub struct UdpDriver {
     pub endpoint: Endpoint,
     /// Every event the engine raised, in order.
     pub events: Vec<Event>,
-    /// What arrives, read in batches.
-    input: DatagramReader,
-    /// What the engine sends, on its way to the kernel.
-    out: DatagramBatch,
+    /// Batched reads and sends.
+    io: SyncUdp,
     /// The shortest time between two wake-ups (zero: wake at once).
     tick: Duration,
     /// When the last wait ended.
@@ -82,14 +69,12 @@ impl UdpDriver {
             entropy: Some(entropy),
             ..EndpointConfig::default()
         };
-        let out = DatagramBatch::new(&sock)?;
-        let input = DatagramReader::new(&sock)?;
+        let io = SyncUdp::new(&sock)?;
         Ok(UdpDriver {
             endpoint: Endpoint::new(config, local, Instant::now()),
             sock,
             events: Vec::new(),
-            input,
-            out,
+            io,
             tick: Duration::ZERO,
             last_wake: Instant::now(),
         })
@@ -121,7 +106,7 @@ impl UdpDriver {
 
     /// Datagrams the kernel refused to send so far.
     pub fn send_drops(&self) -> u64 {
-        self.out.drops
+        self.io.drops
     }
 
     /// One round: timers, everything to send, then waits at most `max_wait`
@@ -170,7 +155,7 @@ impl UdpDriver {
     /// Hands every queued datagram (at most `MAX_READS`) to the engine.
     fn receive(&mut self) -> io::Result<()> {
         for _ in 0..MAX_READS {
-            let Some((from, datagram)) = self.input.next(&self.sock)? else {
+            let Some((from, datagram)) = self.io.recv(&self.sock)? else {
                 break;
             };
             self.endpoint
@@ -203,12 +188,12 @@ impl UdpDriver {
     /// Sends everything the engine has to send, `BATCH` datagrams per
     /// system call, then collects the events.
     fn flush(&mut self, now: Instant) -> io::Result<()> {
-        while let Some(t) = self.endpoint.poll_transmit(now, self.out.slot()) {
-            if self.out.commit(t.destination, t.size) {
-                self.out.send(&self.sock)?;
+        while let Some(t) = self.endpoint.poll_transmit(now, self.io.out.slot()) {
+            if self.io.out.commit(t.destination, t.size) {
+                self.io.send(&self.sock)?;
             }
         }
-        self.out.send(&self.sock)?;
+        self.io.send(&self.sock)?;
         while let Some(e) = self.endpoint.poll_event() {
             self.events.push(e);
         }
@@ -237,189 +222,5 @@ impl UdpDriver {
     /// Runs for `d`.
     pub fn run_for(&mut self, d: Duration) -> io::Result<()> {
         self.run_until(d, |_| false).map(|_| ())
-    }
-}
-
-/// Datagrams queued to be sent together, written back to back into one
-/// preallocated buffer: a run of datagrams of the same size to the same
-/// destination goes to the kernel in one system call with UDP
-/// segmentation offload (GSO), which also wakes a receiver on the same
-/// host once per run instead of once per datagram. Sending allocates
-/// nothing.
-#[derive(Debug)]
-pub struct DatagramBatch {
-    /// The socket's send state (segmentation support, fallbacks).
-    state: UdpSocketState,
-    /// Room for `BATCH` datagrams of up to `SLOT` bytes, back to back.
-    buf: Vec<u8>,
-    /// Where the next datagram goes in `buf`.
-    end: usize,
-    /// Destination, start and length of each queued datagram.
-    pending: ArrayVec<(SocketAddr, usize, usize), BATCH>,
-    /// Datagrams the kernel refused (full send buffer, no route, nobody
-    /// listening), dropped as a lossy network would.
-    pub drops: u64,
-}
-
-impl DatagramBatch {
-    /// An empty batch for sending on `sock` (which it makes non-blocking).
-    pub fn new(sock: &UdpSocket) -> io::Result<Self> {
-        Ok(DatagramBatch {
-            state: UdpSocketState::new(sock.into())?,
-            buf: vec![0; BATCH * SLOT],
-            end: 0,
-            pending: ArrayVec::new(),
-            drops: 0,
-        })
-    }
-
-    /// The next free slot, to write a datagram of at most `SLOT` bytes
-    /// into before [`commit`](Self::commit).
-    pub fn slot(&mut self) -> &mut [u8] {
-        &mut self.buf[self.end..self.end + SLOT]
-    }
-
-    /// Queues the `len` bytes written into [`slot`](Self::slot) for
-    /// `dest`; returns whether the batch is now full and must be sent.
-    pub fn commit(&mut self, dest: SocketAddr, len: usize) -> bool {
-        let len = len.min(SLOT);
-        self.pending.push((dest, self.end, len));
-        self.end += len;
-        self.pending.is_full()
-    }
-
-    /// Queues a copy of `datagram` (at most `SLOT` bytes) for `dest`,
-    /// sending the batch first if it is full.
-    pub fn push(&mut self, sock: &UdpSocket, dest: SocketAddr, datagram: &[u8]) -> io::Result<()> {
-        if self.pending.is_full() {
-            self.send(sock)?;
-        }
-        let len = datagram.len().min(SLOT);
-        self.slot()[..len].copy_from_slice(&datagram[..len]);
-        self.commit(dest, len);
-        Ok(())
-    }
-
-    /// Hands the queued datagrams to the kernel, one system call per run
-    /// of equal size and destination.
-    pub fn send(&mut self, sock: &UdpSocket) -> io::Result<()> {
-        let max_run = self.state.max_gso_segments().max(1);
-        let mut first = 0;
-        let result = loop {
-            let Some(&(dest, start, len)) = self.pending.get(first) else {
-                break Ok(());
-            };
-            let run = self.pending[first..]
-                .iter()
-                .take(max_run.min(GSO_BYTES / len.max(1)).max(1))
-                .take_while(|(d, _, l)| *d == dest && *l == len)
-                .count();
-            let transmit = Transmit {
-                destination: dest,
-                ecn: None,
-                contents: &self.buf[start..start + run * len],
-                segment_size: (run > 1).then_some(len),
-                src_ip: None,
-            };
-            match self.state.try_send(sock.into(), &transmit) {
-                Ok(()) => {}
-                // Full socket buffer or an unreachable peer: drop the run,
-                // as a lossy network would.
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock
-                            | io::ErrorKind::ConnectionRefused
-                            | io::ErrorKind::NetworkUnreachable
-                            | io::ErrorKind::HostUnreachable
-                    ) =>
-                {
-                    self.drops += run as u64;
-                }
-                Err(e) => break Err(e),
-            }
-            first += run;
-        };
-        self.pending.clear();
-        self.end = 0;
-        result
-    }
-}
-
-/// Reads datagrams in batches: several buffers per system call
-/// (`recvmmsg`), each possibly holding a run of datagrams the kernel
-/// coalesced (GRO), handed out one datagram at a time.
-#[derive(Debug)]
-pub struct DatagramReader {
-    /// The socket's receive state.
-    state: UdpSocketState,
-    /// `RECV_BUFS` buffers of `RECV_BUF` bytes.
-    buf: Vec<u8>,
-    /// What the kernel said about each buffer.
-    meta: [RecvMeta; RECV_BUFS],
-    /// How many buffers the last read filled.
-    filled: usize,
-    /// The buffer handed out from, and the offset of its next datagram.
-    at: (usize, usize),
-}
-
-impl DatagramReader {
-    /// A reader for `sock` (which it makes non-blocking).
-    pub fn new(sock: &UdpSocket) -> io::Result<Self> {
-        Ok(DatagramReader {
-            state: UdpSocketState::new(sock.into())?,
-            buf: vec![0; RECV_BUFS * RECV_BUF],
-            meta: [RecvMeta::default(); RECV_BUFS],
-            filled: 0,
-            at: (0, 0),
-        })
-    }
-
-    /// Whether datagrams already read wait to be handed out (the socket
-    /// may not be readable then).
-    pub fn has_buffered(&self) -> bool {
-        let (k, offset) = self.at;
-        k < self.filled && (offset < self.meta[k].len || k + 1 < self.filled)
-    }
-
-    /// The next datagram and its sender, or `None` when nothing is queued
-    /// (or an ICMP error says a peer is not listening yet).
-    pub fn next(&mut self, sock: &UdpSocket) -> io::Result<Option<(SocketAddr, &[u8])>> {
-        loop {
-            let (k, offset) = self.at;
-            if k < self.filled {
-                let meta = &self.meta[k];
-                if offset < meta.len {
-                    let stride = if meta.stride == 0 {
-                        meta.len
-                    } else {
-                        meta.stride
-                    };
-                    let end = (offset + stride).min(meta.len);
-                    self.at.1 = end;
-                    let base = k * RECV_BUF;
-                    return Ok(Some((meta.addr, &self.buf[base + offset..base + end])));
-                }
-                self.at = (k + 1, 0);
-                continue;
-            }
-            self.filled = 0;
-            self.at = (0, 0);
-            let mut slices: ArrayVec<IoSliceMut<'_>, RECV_BUFS> =
-                self.buf.chunks_mut(RECV_BUF).map(IoSliceMut::new).collect();
-            match self.state.recv(sock.into(), &mut slices, &mut self.meta) {
-                Ok(n) => self.filled = n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::ConnectionRefused
-                    ) =>
-                {
-                    return Ok(None)
-                }
-                Err(e) => return Err(e),
-            }
-        }
     }
 }

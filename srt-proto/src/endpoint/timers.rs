@@ -1,0 +1,219 @@
+//! The endpoint's schedule: when each connection's timers are next due, and
+//! which connections may have something to transmit, so that a driver turn
+//! costs in proportion to the connections with something to do rather than
+//! to all of them.
+//!
+//! The schedule mirrors what [`Connection::poll_timeout`],
+//! [`Connection::has_transmit`] and [`Connection::send_due_at`] say; the
+//! endpoint calls [`Schedule::refresh`] after every change to a connection.
+//! Queues are binary heaps with lazy deletion (an entry whose time is no
+//! longer the connection's is dropped when it surfaces), so steady traffic
+//! allocates nothing once they have grown.
+
+use crate::connection::Connection;
+use crate::packet::SocketId;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+use std::time::Instant;
+
+/// What the schedule last saw of one connection.
+#[derive(Clone, Copy, Debug, Default)]
+struct Slot {
+    /// Its `poll_timeout`; an entry with this time is in `timers`.
+    deadline: Option<Instant>,
+    /// When its data waiting for pacing may go; an entry is in `paced`.
+    send_due: Option<Instant>,
+    /// Whether it is in one of the transmit rounds.
+    queued: bool,
+}
+
+/// A min-queue of (time, connection) with lazy deletion.
+type TimeQueue = BinaryHeap<Reverse<(Instant, SocketId)>>;
+
+/// Timers and transmit candidates of an endpoint's connections.
+#[derive(Debug, Default)]
+pub(super) struct Schedule {
+    slots: BTreeMap<SocketId, Slot>,
+    /// Deadlines; the top entry is always current (see [`Schedule::tidy`]).
+    timers: TimeQueue,
+    /// Pacing times of connections whose data waits only for the clock.
+    paced: TimeQueue,
+    /// Transmit candidates.
+    rounds: Rounds,
+}
+
+/// Transmit candidates in round-robin order by socket ID.
+#[derive(Debug, Default)]
+struct Rounds {
+    /// Candidates after the cursor, smallest ID first.
+    this: BinaryHeap<Reverse<SocketId>>,
+    /// Candidates at or before the cursor.
+    next: BinaryHeap<Reverse<SocketId>>,
+    /// The connection [`Schedule::served`] last.
+    cursor: SocketId,
+}
+
+impl Rounds {
+    /// Makes `id` (whose slot is `slot`) a candidate, unless it is one.
+    fn enter(&mut self, id: SocketId, slot: &mut Slot) {
+        if slot.queued {
+            return;
+        }
+        slot.queued = true;
+        let round = if id > self.cursor {
+            &mut self.this
+        } else {
+            &mut self.next
+        };
+        round.push(Reverse(id));
+    }
+}
+
+impl Schedule {
+    /// Takes in what `conn` (socket `id`) now says about its timers and
+    /// transmissions at `now`.
+    pub(super) fn refresh(&mut self, id: SocketId, conn: &Connection, now: Instant) {
+        let slot = self.slots.entry(id).or_default();
+        let deadline = conn.poll_timeout();
+        if deadline != slot.deadline {
+            slot.deadline = deadline;
+            if let Some(t) = deadline {
+                self.timers.push(Reverse((t, id)));
+            }
+        }
+        if conn.has_transmit(now) {
+            slot.send_due = None;
+            self.rounds.enter(id, slot);
+        } else {
+            let send_due = conn.send_due_at();
+            if send_due != slot.send_due {
+                slot.send_due = send_due;
+                if let Some(t) = send_due {
+                    self.paced.push(Reverse((t, id)));
+                }
+            }
+        }
+        self.tidy();
+    }
+
+    /// Forgets a connection.
+    pub(super) fn remove(&mut self, id: SocketId) {
+        if self.slots.remove(&id).is_some_and(|s| s.queued) {
+            // So that a later socket with this ID is not served twice.
+            self.rounds.this.retain(|r| r.0 != id);
+            self.rounds.next.retain(|r| r.0 != id);
+        }
+        self.tidy();
+    }
+
+    /// The earliest deadline of any connection.
+    pub(super) fn next_deadline(&self) -> Option<Instant> {
+        self.timers.peek().map(|r| r.0 .0)
+    }
+
+    /// Moves the connections due at `now` into `due`, in ascending ID order;
+    /// each must be refreshed after its timers are handled.
+    pub(super) fn take_due(&mut self, now: Instant, due: &mut Vec<SocketId>) {
+        while let Some(id) = pop_due(&mut self.timers, now, &self.slots, |s| s.deadline) {
+            if let Some(slot) = self.slots.get_mut(&id) {
+                slot.deadline = None;
+            }
+            due.push(id);
+        }
+        due.sort_unstable();
+        self.tidy();
+    }
+
+    /// Makes the connections whose pacing time has come by `now` transmit
+    /// candidates.
+    pub(super) fn release_paced(&mut self, now: Instant) {
+        while let Some(id) = pop_due(&mut self.paced, now, &self.slots, |s| s.send_due) {
+            let Some(slot) = self.slots.get_mut(&id) else {
+                continue;
+            };
+            slot.send_due = None;
+            self.rounds.enter(id, slot);
+        }
+    }
+
+    /// The next transmit candidate in round-robin order: the smallest ID
+    /// after the one served last, else the smallest. A candidate may turn
+    /// out to have nothing to send; refresh it then.
+    pub(super) fn next_candidate(&mut self) -> Option<SocketId> {
+        loop {
+            let Some(Reverse(id)) = self.rounds.this.pop() else {
+                if self.rounds.next.is_empty() {
+                    return None;
+                }
+                // A new round, from the smallest ID.
+                std::mem::swap(&mut self.rounds.this, &mut self.rounds.next);
+                continue;
+            };
+            if let Some(slot) = self.slots.get_mut(&id) {
+                if slot.queued {
+                    slot.queued = false;
+                    return Some(id);
+                }
+            }
+        }
+    }
+
+    /// Records that `id` was given its turn to transmit.
+    pub(super) fn served(&mut self, id: SocketId) {
+        self.rounds.cursor = id;
+    }
+
+    /// Drops stale entries from the top of the timer queue (so that
+    /// [`Schedule::next_deadline`] can peek), and rebuilds a queue that
+    /// has become mostly stale.
+    fn tidy(&mut self) {
+        while let Some(Reverse((t, id))) = self.timers.peek() {
+            if self.slots.get(id).is_some_and(|s| s.deadline == Some(*t)) {
+                break;
+            }
+            self.timers.pop();
+        }
+        let limit = 2 * self.slots.len() + 64;
+        if self.timers.len() > limit {
+            rebuild(&mut self.timers, &self.slots, |s| s.deadline);
+        }
+        if self.paced.len() > limit {
+            rebuild(&mut self.paced, &self.slots, |s| s.send_due);
+        }
+    }
+}
+
+/// Pops the earliest current entry of `queue` if it is due at `now`
+/// (`time` says which time of a slot the queue holds); drops stale ones.
+fn pop_due(
+    queue: &mut TimeQueue,
+    now: Instant,
+    slots: &BTreeMap<SocketId, Slot>,
+    time: impl Fn(&Slot) -> Option<Instant>,
+) -> Option<SocketId> {
+    while let Some(&Reverse((t, id))) = queue.peek() {
+        let current = slots.get(&id).and_then(&time) == Some(t);
+        if current && t > now {
+            return None;
+        }
+        queue.pop();
+        if current {
+            return Some(id);
+        }
+    }
+    None
+}
+
+/// Refills `queue` with the current entries only, in its own storage.
+fn rebuild(
+    queue: &mut TimeQueue,
+    slots: &BTreeMap<SocketId, Slot>,
+    time: impl Fn(&Slot) -> Option<Instant>,
+) {
+    queue.clear();
+    queue.extend(
+        slots
+            .iter()
+            .filter_map(|(id, s)| time(s).map(|t| Reverse((t, *id)))),
+    );
+}

@@ -217,3 +217,6 @@ fn rebuild(
             .filter_map(|(id, s)| time(s).map(|t| Reverse((t, *id)))),
     );
 }
+
+#[cfg(test)]
+mod tests;

@@ -82,7 +82,8 @@ impl Harness {
             ..EndpointConfig::default()
         };
         let mut listener = Endpoint::new(cfg(seed + 1), addr(2), now);
-        listener.listen(&SocketOptions::live(), 1000).unwrap();
+        let paced = SocketOptions::live().max_bw(250_000).unwrap();
+        listener.listen(&paced, 1000).unwrap();
         let mut h = Harness {
             scan,
             now,
@@ -163,12 +164,16 @@ impl Harness {
         }
     }
 
-    /// A new caller on endpoint 0, up to 80.
+    /// A new caller on endpoint 0, up to 80; every other one paced at
+    /// 1 Mbit/s, so that its packets wait for their sending time.
     fn connect(&mut self) {
-        if self.sockets[0].len() < 80 {
-            let id = self.eps[0]
-                .connect(self.now, addr(2), &SocketOptions::live())
-                .unwrap();
+        let n = self.sockets[0].len();
+        if n < 80 {
+            let mut opts = SocketOptions::live();
+            if n % 2 == 1 {
+                opts = opts.max_bw(125_000).unwrap();
+            }
+            let id = self.eps[0].connect(self.now, addr(2), &opts).unwrap();
             self.sockets[0].push(id);
         }
     }
@@ -215,6 +220,9 @@ impl Harness {
                     conn.close(now, CloseMode::Abort);
                 }
             }
+            // Time passes, and the transmissions are polled without
+            // handle_timeout (a driver may do so).
+            60 => self.now += Duration::from_micros(u64::from(pick as u16) / 8),
             _ => {
                 if let Some(conn) = ep.connection_mut(id) {
                     conn.reseed([op as u8; 32]);

@@ -8,7 +8,9 @@
 //! endpoint calls [`Schedule::refresh`] after every change to a connection.
 //! Queues are binary heaps with lazy deletion (an entry whose time is no
 //! longer the connection's is dropped when it surfaces), so steady traffic
-//! allocates nothing once they have grown.
+//! allocates nothing once they have grown. A deadline that moves later (a
+//! keepalive after each packet sent) keeps its entry, which is moved to the
+//! new time only when it reaches the top: most changes cost no heap work.
 
 use crate::connection::Connection;
 use crate::packet::SocketId;
@@ -19,8 +21,11 @@ use std::time::Instant;
 /// What the schedule last saw of one connection.
 #[derive(Clone, Copy, Debug, Default)]
 struct Slot {
-    /// Its `poll_timeout`; an entry with this time is in `timers`.
+    /// Its `poll_timeout`.
     deadline: Option<Instant>,
+    /// The time of its entry in `timers`, at or before `deadline` (`None`
+    /// only without a deadline, or while `handle_timeout` handles it).
+    queued_at: Option<Instant>,
     /// When its data waiting for pacing may go; an entry is in `paced`.
     send_due: Option<Instant>,
     /// Whether it is in one of the transmit rounds.
@@ -34,7 +39,7 @@ type TimeQueue = BinaryHeap<Reverse<(Instant, SocketId)>>;
 #[derive(Debug, Default)]
 pub(super) struct Schedule {
     slots: BTreeMap<SocketId, Slot>,
-    /// Deadlines; the top entry is always current (see [`Schedule::tidy`]).
+    /// Deadlines; the top entry is always exact (see [`Schedule::tidy`]).
     timers: TimeQueue,
     /// Pacing times of connections whose data waits only for the clock.
     paced: TimeQueue,
@@ -74,10 +79,10 @@ impl Schedule {
     /// transmissions at `now`.
     pub(super) fn refresh(&mut self, id: SocketId, conn: &Connection, now: Instant) {
         let slot = self.slots.entry(id).or_default();
-        let deadline = conn.poll_timeout();
-        if deadline != slot.deadline {
-            slot.deadline = deadline;
-            if let Some(t) = deadline {
+        slot.deadline = conn.poll_timeout();
+        if let Some(t) = slot.deadline {
+            if slot.queued_at.is_none_or(|q| t < q) {
+                slot.queued_at = Some(t);
                 self.timers.push(Reverse((t, id)));
             }
         }
@@ -114,11 +119,26 @@ impl Schedule {
     /// Moves the connections due at `now` into `due`, in ascending ID order;
     /// each must be refreshed after its timers are handled.
     pub(super) fn take_due(&mut self, now: Instant, due: &mut Vec<SocketId>) {
-        while let Some(id) = pop_due(&mut self.timers, now, &self.slots, |s| s.deadline) {
-            if let Some(slot) = self.slots.get_mut(&id) {
-                slot.deadline = None;
+        while let Some(&Reverse((t, id))) = self.timers.peek() {
+            if t > now {
+                break;
             }
-            due.push(id);
+            self.timers.pop();
+            let Some(slot) = self.slots.get_mut(&id) else {
+                continue;
+            };
+            if slot.queued_at != Some(t) {
+                continue;
+            }
+            slot.queued_at = None;
+            match slot.deadline {
+                Some(d) if d <= now => due.push(id),
+                Some(d) => {
+                    slot.queued_at = Some(d);
+                    self.timers.push(Reverse((d, id)));
+                }
+                None => {}
+            }
         }
         due.sort_unstable();
         self.tidy();
@@ -127,12 +147,18 @@ impl Schedule {
     /// Makes the connections whose pacing time has come by `now` transmit
     /// candidates.
     pub(super) fn release_paced(&mut self, now: Instant) {
-        while let Some(id) = pop_due(&mut self.paced, now, &self.slots, |s| s.send_due) {
+        while let Some(&Reverse((t, id))) = self.paced.peek() {
+            if t > now {
+                break;
+            }
+            self.paced.pop();
             let Some(slot) = self.slots.get_mut(&id) else {
                 continue;
             };
-            slot.send_due = None;
-            self.rounds.enter(id, slot);
+            if slot.send_due == Some(t) {
+                slot.send_due = None;
+                self.rounds.enter(id, slot);
+            }
         }
     }
 
@@ -163,59 +189,45 @@ impl Schedule {
         self.rounds.cursor = id;
     }
 
-    /// Drops stale entries from the top of the timer queue (so that
-    /// [`Schedule::next_deadline`] can peek), and rebuilds a queue that
-    /// has become mostly stale.
+    /// Makes the top of the timer queue exact (so that
+    /// [`Schedule::next_deadline`] can peek): drops stale entries, moves a
+    /// deadline that moved later; rebuilds a queue that is mostly stale.
     fn tidy(&mut self) {
-        while let Some(Reverse((t, id))) = self.timers.peek() {
-            if self.slots.get(id).is_some_and(|s| s.deadline == Some(*t)) {
+        let limit = 2 * self.slots.len() + 64;
+        if self.timers.len() > limit {
+            self.timers.clear();
+            for (id, slot) in &mut self.slots {
+                slot.queued_at = slot.deadline;
+                if let Some(t) = slot.deadline {
+                    self.timers.push(Reverse((t, *id)));
+                }
+            }
+        }
+        if self.paced.len() > limit {
+            self.paced.clear();
+            for (id, slot) in &self.slots {
+                if let Some(t) = slot.send_due {
+                    self.paced.push(Reverse((t, *id)));
+                }
+            }
+        }
+        while let Some(&Reverse((t, id))) = self.timers.peek() {
+            let Some(slot) = self.slots.get_mut(&id) else {
+                self.timers.pop();
+                continue;
+            };
+            if slot.queued_at == Some(t) && slot.deadline == Some(t) {
                 break;
             }
             self.timers.pop();
-        }
-        let limit = 2 * self.slots.len() + 64;
-        if self.timers.len() > limit {
-            rebuild(&mut self.timers, &self.slots, |s| s.deadline);
-        }
-        if self.paced.len() > limit {
-            rebuild(&mut self.paced, &self.slots, |s| s.send_due);
-        }
-    }
-}
-
-/// Pops the earliest current entry of `queue` if it is due at `now`
-/// (`time` says which time of a slot the queue holds); drops stale ones.
-fn pop_due(
-    queue: &mut TimeQueue,
-    now: Instant,
-    slots: &BTreeMap<SocketId, Slot>,
-    time: impl Fn(&Slot) -> Option<Instant>,
-) -> Option<SocketId> {
-    while let Some(&Reverse((t, id))) = queue.peek() {
-        let current = slots.get(&id).and_then(&time) == Some(t);
-        if current && t > now {
-            return None;
-        }
-        queue.pop();
-        if current {
-            return Some(id);
+            if slot.queued_at == Some(t) {
+                slot.queued_at = slot.deadline;
+                if let Some(d) = slot.deadline {
+                    self.timers.push(Reverse((d, id)));
+                }
+            }
         }
     }
-    None
-}
-
-/// Refills `queue` with the current entries only, in its own storage.
-fn rebuild(
-    queue: &mut TimeQueue,
-    slots: &BTreeMap<SocketId, Slot>,
-    time: impl Fn(&Slot) -> Option<Instant>,
-) {
-    queue.clear();
-    queue.extend(
-        slots
-            .iter()
-            .filter_map(|(id, s)| time(s).map(|t| Reverse((t, *id)))),
-    );
 }
 
 #[cfg(test)]

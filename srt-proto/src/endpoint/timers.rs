@@ -29,7 +29,7 @@ struct Slot {
     /// When its data waiting for pacing may go; an entry is in `paced`.
     send_due: Option<Instant>,
     /// Whether it is in one of the transmit rounds.
-    queued: bool,
+    in_round: bool,
 }
 
 /// A min-queue of (time, connection) with lazy deletion.
@@ -61,10 +61,10 @@ struct Rounds {
 impl Rounds {
     /// Makes `id` (whose slot is `slot`) a candidate, unless it is one.
     fn enter(&mut self, id: SocketId, slot: &mut Slot) {
-        if slot.queued {
+        if slot.in_round {
             return;
         }
-        slot.queued = true;
+        slot.in_round = true;
         let round = if id > self.cursor {
             &mut self.this
         } else {
@@ -103,7 +103,7 @@ impl Schedule {
 
     /// Forgets a connection.
     pub(super) fn remove(&mut self, id: SocketId) {
-        if self.slots.remove(&id).is_some_and(|s| s.queued) {
+        if self.slots.remove(&id).is_some_and(|s| s.in_round) {
             // So that a later socket with this ID is not served twice.
             self.rounds.this.retain(|r| r.0 != id);
             self.rounds.next.retain(|r| r.0 != id);
@@ -119,11 +119,7 @@ impl Schedule {
     /// Moves the connections due at `now` into `due`, in ascending ID order;
     /// each must be refreshed after its timers are handled.
     pub(super) fn take_due(&mut self, now: Instant, due: &mut Vec<SocketId>) {
-        while let Some(&Reverse((t, id))) = self.timers.peek() {
-            if t > now {
-                break;
-            }
-            self.timers.pop();
+        while let Some((t, id)) = pop_due(&mut self.timers, now) {
             let Some(slot) = self.slots.get_mut(&id) else {
                 continue;
             };
@@ -147,17 +143,13 @@ impl Schedule {
     /// Makes the connections whose pacing time has come by `now` transmit
     /// candidates.
     pub(super) fn release_paced(&mut self, now: Instant) {
-        while let Some(&Reverse((t, id))) = self.paced.peek() {
-            if t > now {
-                break;
-            }
-            self.paced.pop();
-            let Some(slot) = self.slots.get_mut(&id) else {
-                continue;
-            };
-            if slot.send_due == Some(t) {
-                slot.send_due = None;
-                self.rounds.enter(id, slot);
+        while let Some((t, id)) = pop_due(&mut self.paced, now) {
+            match self.slots.get_mut(&id) {
+                Some(slot) if slot.send_due == Some(t) => {
+                    slot.send_due = None;
+                    self.rounds.enter(id, slot);
+                }
+                _ => {}
             }
         }
     }
@@ -176,8 +168,8 @@ impl Schedule {
                 continue;
             };
             if let Some(slot) = self.slots.get_mut(&id) {
-                if slot.queued {
-                    slot.queued = false;
+                if slot.in_round {
+                    slot.in_round = false;
                     return Some(id);
                 }
             }
@@ -228,6 +220,16 @@ impl Schedule {
             }
         }
     }
+}
+
+/// Pops the earliest entry of `queue` if it is due at `now`.
+fn pop_due(queue: &mut TimeQueue, now: Instant) -> Option<(Instant, SocketId)> {
+    let &Reverse((t, id)) = queue.peek()?;
+    if t > now {
+        return None;
+    }
+    queue.pop();
+    Some((t, id))
 }
 
 #[cfg(test)]

@@ -39,7 +39,7 @@ type TimeQueue = BinaryHeap<Reverse<(Instant, SocketId)>>;
 #[derive(Debug, Default)]
 pub(super) struct Schedule {
     slots: BTreeMap<SocketId, Slot>,
-    /// Deadlines; the top entry is always exact (see [`Schedule::tidy`]).
+    /// Deadlines; the top entry is always exact (see [`Schedule::fix_top`]).
     timers: TimeQueue,
     /// Pacing times of connections whose data waits only for the clock.
     paced: TimeQueue,
@@ -79,11 +79,13 @@ impl Schedule {
     /// transmissions at `now`.
     pub(super) fn refresh(&mut self, id: SocketId, conn: &Connection, now: Instant) {
         let slot = self.slots.entry(id).or_default();
+        let mut pushed = false;
         slot.deadline = conn.poll_timeout();
         if let Some(t) = slot.deadline {
             if slot.queued_at.is_none_or(|q| t < q) {
                 slot.queued_at = Some(t);
                 self.timers.push(Reverse((t, id)));
+                pushed = true;
             }
         }
         if conn.has_transmit(now) {
@@ -95,10 +97,17 @@ impl Schedule {
                 slot.send_due = send_due;
                 if let Some(t) = send_due {
                     self.paced.push(Reverse((t, id)));
+                    pushed = true;
                 }
             }
         }
-        self.tidy();
+        if pushed {
+            self.compact();
+        }
+        // Only this connection's entry on top can have become inexact.
+        if self.timers.peek().is_some_and(|top| top.0 .1 == id) {
+            self.fix_top();
+        }
     }
 
     /// Forgets a connection.
@@ -108,7 +117,7 @@ impl Schedule {
             self.rounds.this.retain(|r| r.0 != id);
             self.rounds.next.retain(|r| r.0 != id);
         }
-        self.tidy();
+        self.fix_top();
     }
 
     /// The earliest deadline of any connection.
@@ -137,7 +146,7 @@ impl Schedule {
             }
         }
         due.sort_unstable();
-        self.tidy();
+        self.fix_top();
     }
 
     /// Makes the connections whose pacing time has come by `now` transmit
@@ -181,10 +190,8 @@ impl Schedule {
         self.rounds.cursor = id;
     }
 
-    /// Makes the top of the timer queue exact (so that
-    /// [`Schedule::next_deadline`] can peek): drops stale entries, moves a
-    /// deadline that moved later; rebuilds a queue that is mostly stale.
-    fn tidy(&mut self) {
+    /// Rebuilds a time queue that is mostly stale, in its own storage.
+    fn compact(&mut self) {
         let limit = 2 * self.slots.len() + 64;
         if self.timers.len() > limit {
             self.timers.clear();
@@ -203,6 +210,12 @@ impl Schedule {
                 }
             }
         }
+    }
+
+    /// Makes the top of the timer queue exact (so that
+    /// [`Schedule::next_deadline`] can peek): drops stale entries, and
+    /// moves an entry whose deadline moved later to its real time.
+    fn fix_top(&mut self) {
         while let Some(&Reverse((t, id))) = self.timers.peek() {
             let Some(slot) = self.slots.get_mut(&id) else {
                 self.timers.pop();

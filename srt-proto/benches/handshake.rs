@@ -11,7 +11,7 @@ use srt_proto::{CloseMode, Event, SocketOptions};
 use std::time::Duration;
 
 fn bench(c: &mut Criterion) {
-    let (start, mut listener, mut caller) = listener_and_caller(16);
+    let (start, mut listener, mut caller) = listener_and_caller(16, &SocketOptions::default());
     let listener_addr = listener.local_addr();
     let mut buf = vec![0u8; 1500];
     let mut now = start;

@@ -24,14 +24,18 @@ pub(crate) fn shuttle(now: Instant, a: &mut Endpoint, b: &mut Endpoint, buf: &mu
     }
 }
 
-/// A listener endpoint (at 127.0.0.1:9000, with `backlog`) and a caller
-/// endpoint (at 127.0.0.1:5000), both starting at the returned instant.
-pub(crate) fn listener_and_caller(backlog: usize) -> (Instant, Endpoint, Endpoint) {
+/// A listener endpoint (at 127.0.0.1:9000, with `backlog` and `options`)
+/// and a caller endpoint (at 127.0.0.1:5000), both starting at the
+/// returned instant.
+pub(crate) fn listener_and_caller(
+    backlog: usize,
+    options: &SocketOptions,
+) -> (Instant, Endpoint, Endpoint) {
     let listener_addr: SocketAddr = "127.0.0.1:9000".parse().unwrap();
     let caller_addr: SocketAddr = "127.0.0.1:5000".parse().unwrap();
     let start = Instant::now();
     let mut listener = Endpoint::new(EndpointConfig::default(), listener_addr, start);
-    listener.listen(&SocketOptions::default(), backlog).unwrap();
+    listener.listen(options, backlog).unwrap();
     let caller = Endpoint::new(
         EndpointConfig {
             seed: 1,

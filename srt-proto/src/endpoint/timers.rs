@@ -15,6 +15,7 @@
 use crate::connection::Connection;
 use crate::packet::SocketId;
 use std::cmp::Reverse;
+use std::collections::binary_heap::PeekMut;
 use std::collections::{BTreeMap, BinaryHeap};
 use std::time::Instant;
 
@@ -216,19 +217,24 @@ impl Schedule {
     /// [`Schedule::next_deadline`] can peek): drops stale entries, and
     /// moves an entry whose deadline moved later to its real time.
     fn fix_top(&mut self) {
-        while let Some(&Reverse((t, id))) = self.timers.peek() {
-            let Some(slot) = self.slots.get_mut(&id) else {
-                self.timers.pop();
-                continue;
-            };
-            if slot.queued_at == Some(t) && slot.deadline == Some(t) {
-                break;
-            }
-            self.timers.pop();
-            if slot.queued_at == Some(t) {
-                slot.queued_at = slot.deadline;
-                if let Some(d) = slot.deadline {
-                    self.timers.push(Reverse((d, id)));
+        while let Some(mut top) = self.timers.peek_mut() {
+            let Reverse((t, id)) = *top;
+            let slot = self.slots.get_mut(&id);
+            match slot {
+                Some(slot) if slot.queued_at == Some(t) => match slot.deadline {
+                    Some(d) if d == t => break,
+                    // Moved later: in place, one sift down.
+                    Some(d) => {
+                        slot.queued_at = Some(d);
+                        *top = Reverse((d, id));
+                    }
+                    None => {
+                        slot.queued_at = None;
+                        PeekMut::pop(top);
+                    }
+                },
+                _ => {
+                    PeekMut::pop(top);
                 }
             }
         }

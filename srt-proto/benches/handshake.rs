@@ -3,45 +3,16 @@
 //! conclusion, accepts, and both close. Datagrams are handed over directly,
 //! so this measures the engine alone.
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use srt_proto::{CloseMode, Endpoint, EndpointConfig, Event, SocketOptions};
-use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+mod common;
 
-/// Moves every queued datagram between the two endpoints until both are quiet.
-fn shuttle(now: Instant, a: &mut Endpoint, b: &mut Endpoint, buf: &mut [u8]) {
-    loop {
-        let mut moved = false;
-        while let Some(t) = a.poll_transmit(now, buf) {
-            let from = a.local_addr();
-            b.handle_datagram(now, from, &buf[..t.size]);
-            moved = true;
-        }
-        while let Some(t) = b.poll_transmit(now, buf) {
-            let from = b.local_addr();
-            a.handle_datagram(now, from, &buf[..t.size]);
-            moved = true;
-        }
-        if !moved {
-            return;
-        }
-    }
-}
+use common::{listener_and_caller, shuttle};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use srt_proto::{CloseMode, Event, SocketOptions};
+use std::time::Duration;
 
 fn bench(c: &mut Criterion) {
-    let listener_addr: SocketAddr = "127.0.0.1:9000".parse().unwrap();
-    let caller_addr: SocketAddr = "127.0.0.1:5000".parse().unwrap();
-    let start = Instant::now();
-    let mut listener = Endpoint::new(EndpointConfig::default(), listener_addr, start);
-    listener.listen(&SocketOptions::default(), 16).unwrap();
-    let mut caller = Endpoint::new(
-        EndpointConfig {
-            seed: 1,
-            ..EndpointConfig::default()
-        },
-        caller_addr,
-        start,
-    );
+    let (start, mut listener, mut caller) = listener_and_caller(16, &SocketOptions::default());
+    let listener_addr = listener.local_addr();
     let mut buf = vec![0u8; 1500];
     let mut now = start;
 

@@ -1153,6 +1153,15 @@ impl Connection {
                     .is_some_and(|t| t.wants_transmit(now)))
     }
 
+    /// When [`Connection::has_transmit`] turns true by time alone (data
+    /// waiting for its pacing time); `None` if only a new input can make it.
+    pub(crate) fn send_due_at(&self) -> Option<Instant> {
+        match self.phase {
+            Phase::Connected => self.transfer.as_ref().and_then(Transfer::send_due_at),
+            _ => None,
+        }
+    }
+
     /// The next event for the application.
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()

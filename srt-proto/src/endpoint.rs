@@ -21,6 +21,9 @@ use sha1::Sha1;
 use std::collections::{BTreeMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
+use timers::Schedule;
+
+mod timers;
 
 /// The largest socket ID libsrt hands out (bit 30 marks groups).
 const MAX_SOCKET_ID: u32 = (1 << 30) - 2;
@@ -145,9 +148,16 @@ pub struct Endpoint {
     listener: Option<Listener>,
     stateless: VecDeque<(SocketAddr, [u8; STATELESS_LEN])>,
     events: VecDeque<Event>,
-    transmit_cursor: SocketId,
     stats: EndpointStats,
+    /// When each connection is due, and which may transmit.
+    schedule: Schedule,
+    /// Connections handed out by [`Endpoint::connection_mut`], not yet
+    /// refreshed in the schedule.
+    dirty: Vec<SocketId>,
+    /// Connections due in the current [`Endpoint::handle_timeout`] (reused).
     due: Vec<SocketId>,
+    /// Connections visited by `handle_timeout` and `poll_transmit`.
+    visits: u64,
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -190,9 +200,11 @@ impl Endpoint {
             listener: None,
             stateless,
             events: VecDeque::new(),
-            transmit_cursor: SocketId(0),
             stats: EndpointStats::default(),
+            schedule: Schedule::default(),
+            dirty: Vec::new(),
             due: Vec::new(),
+            visits: 0,
         }
     }
 
@@ -216,9 +228,34 @@ impl Endpoint {
         self.connections.get(&id)
     }
 
-    /// Mutable access to a connection.
+    /// Mutable access to a connection. Its timers are taken in again at
+    /// the next `handle_timeout` or `poll_transmit`.
     pub fn connection_mut(&mut self, id: SocketId) -> Option<&mut Connection> {
-        self.connections.get_mut(&id)
+        let conn = self.connections.get_mut(&id)?;
+        if !self.dirty.contains(&id) {
+            self.dirty.push(id);
+        }
+        Some(conn)
+    }
+
+    /// How many times `handle_timeout` and `poll_transmit` have visited a
+    /// connection: the work of driver turns, for tests and benchmarks.
+    pub fn connection_visits(&self) -> u64 {
+        self.visits
+    }
+
+    /// Takes a connection's timers and transmissions into the schedule.
+    fn refresh(&mut self, id: SocketId, now: Instant) {
+        if let Some(conn) = self.connections.get(&id) {
+            self.schedule.refresh(id, conn, now);
+        }
+    }
+
+    /// Refreshes the connections handed out by `connection_mut`.
+    fn refresh_dirty(&mut self, now: Instant) {
+        while let Some(id) = self.dirty.pop() {
+            self.refresh(id, now);
+        }
     }
 
     /// A fresh socket ID: libsrt starts at a random value and counts down.
@@ -254,6 +291,7 @@ impl Endpoint {
         let isn = self.new_isn();
         let conn = Connection::connect(now, id, remote, isn, SocketConfig::from(options));
         self.connections.insert(id, conn);
+        self.refresh(id, now);
         Ok(id)
     }
 
@@ -274,6 +312,7 @@ impl Endpoint {
             Connection::rendezvous(now, id, remote, isn, cookie, SocketConfig::from(options));
         self.connections.insert(id, conn);
         self.rendezvous.insert(remote, id);
+        self.refresh(id, now);
         Ok(id)
     }
 
@@ -380,7 +419,9 @@ impl Endpoint {
 
     /// A socket's statistics (`srt_bstats`); `clear` starts a new interval.
     pub fn socket_stats(&mut self, now: Instant, id: SocketId, clear: bool) -> Option<TraceBStats> {
-        self.connections.get_mut(&id)?.stats(now, clear)
+        let stats = self.connections.get_mut(&id)?.stats(now, clear);
+        self.refresh(id, now);
+        stats
     }
 
     /// Handles one datagram that arrived from `remote`.
@@ -524,6 +565,7 @@ impl Endpoint {
             if let Some(conn) = self.connections.get_mut(&id) {
                 if conn.is_same_request(remote, hs) && conn.state() == ConnState::Connected {
                     conn.handle_repeated_conclusion(now);
+                    self.refresh(id, now);
                     return;
                 }
             }
@@ -568,6 +610,7 @@ impl Endpoint {
         match Connection::accept(now, id, remote, hs, ts, config) {
             Ok(conn) => {
                 self.connections.insert(id, conn);
+                self.refresh(id, now);
                 self.accepted.insert((remote, hs.socket_id), id);
                 if let Some(l) = &mut self.listener {
                     l.accept_queue.push_back(id);
@@ -579,7 +622,7 @@ impl Endpoint {
     }
 
     /// Moves a connection's events to the endpoint's queue, and forgets it
-    /// once it is closed and has nothing left to send.
+    /// once it is closed and has nothing left to send; else refreshes it.
     fn collect_events(&mut self, id: SocketId, now: Instant) {
         let Some(conn) = self.connections.get_mut(&id) else {
             return;
@@ -589,10 +632,13 @@ impl Endpoint {
         }
         if conn.state() == ConnState::Closed && !conn.has_transmit(now) {
             self.forget(id);
+        } else {
+            self.schedule.refresh(id, conn, now);
         }
     }
 
     fn forget(&mut self, id: SocketId) {
+        self.schedule.remove(id);
         if let Some(conn) = self.connections.remove(&id) {
             if self.rendezvous.get(&conn.remote()) == Some(&id) {
                 self.rendezvous.remove(&conn.remote());
@@ -604,18 +650,16 @@ impl Endpoint {
         }
     }
 
-    /// Advances every timer to `now`.
+    /// Advances every timer to `now`: visits only the connections due, in
+    /// ascending ID order.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.refresh_dirty(now);
         // A reused list, so that timers allocate nothing in steady state.
         let mut due = std::mem::take(&mut self.due);
         due.clear();
-        due.extend(
-            self.connections
-                .iter()
-                .filter(|(_, c)| c.poll_timeout().is_some_and(|t| t <= now))
-                .map(|(id, _)| *id),
-        );
+        self.schedule.take_due(now, &mut due);
         for id in &due {
+            self.visits += 1;
             if let Some(conn) = self.connections.get_mut(id) {
                 conn.handle_timeout(now);
             }
@@ -626,6 +670,15 @@ impl Endpoint {
 
     /// When [`Endpoint::handle_timeout`] should next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.dirty.is_empty() {
+            self.schedule.next_deadline()
+        } else {
+            self.scan_timeout()
+        }
+    }
+
+    /// The earliest deadline, asked of every connection.
+    fn scan_timeout(&self) -> Option<Instant> {
         self.connections
             .values()
             .filter_map(Connection::poll_timeout)
@@ -639,17 +692,21 @@ impl Endpoint {
             buf[..size].copy_from_slice(&bytes[..size]);
             return Some(Transmit { destination, size });
         }
-        // Round-robin over the connections, starting after the last served.
+        // Round-robin over the connections that may transmit, starting
+        // after the last served.
+        self.refresh_dirty(now);
+        self.schedule.release_paced(now);
         loop {
-            let start = self.transmit_cursor;
-            let next = self
-                .connections
-                .range(SocketId(start.0.wrapping_add(1))..)
-                .chain(self.connections.range(..=start))
-                .find(|(_, c)| c.has_transmit(now))
-                .map(|(id, _)| *id)?;
-            self.transmit_cursor = next;
-            let conn = self.connections.get_mut(&next)?;
+            let next = self.schedule.next_candidate()?;
+            self.visits += 1;
+            let Some(conn) = self.connections.get_mut(&next) else {
+                continue;
+            };
+            if !conn.has_transmit(now) {
+                self.schedule.refresh(next, conn, now);
+                continue;
+            }
+            self.schedule.served(next);
             let result = conn.poll_transmit(now, buf);
             self.collect_events(next, now);
             if let Ok(Some(t)) = result {

@@ -1021,7 +1021,7 @@ impl Transfer {
         if self.nakreport && self.rcv.loss_ranges().next().is_some() {
             at(self.next_nak_at);
         }
-        if self.rexmit_pending() || (self.snd.unsent() > 0 && self.window_open()) {
+        if self.data_waiting() {
             at(self.next_send_at);
         }
         if let (Some(threshold), Some(oldest)) = (self.snd_drop_threshold, self.snd.oldest_origin())
@@ -1054,9 +1054,18 @@ impl Transfer {
 
     /// Whether a control or data packet can be sent at `now`.
     pub(crate) fn wants_transmit(&self, now: Instant) -> bool {
-        !self.ctrl.is_empty()
-            || (now >= self.next_send_at
-                && (self.rexmit_pending() || (self.snd.unsent() > 0 && self.window_open())))
+        !self.ctrl.is_empty() || (now >= self.next_send_at && self.data_waiting())
+    }
+
+    /// When a data packet waiting for its pacing time may be sent: from
+    /// then on [`Transfer::wants_transmit`] holds without any other change.
+    pub(crate) fn send_due_at(&self) -> Option<Instant> {
+        self.data_waiting().then_some(self.next_send_at)
+    }
+
+    /// Whether a retransmission or a new packet the window admits waits.
+    fn data_waiting(&self) -> bool {
+        self.rexmit_pending() || (self.snd.unsent() > 0 && self.window_open())
     }
 
     /// Whether a packet waits for retransmission (reported or timed out).

@@ -1,6 +1,8 @@
 //! A live stream in steady state allocates nothing: sending, pacing,
 //! ACK/ACKACK, NAK and retransmission, TSBPD delivery, timers and events
-//! all reuse their storage. Counted with a counting allocator.
+//! all reuse their storage; so do many streams on one endpoint (the
+//! endpoint's timer queue and transmit rounds). Counted with a counting
+//! allocator.
 
 use srt_proto::{Endpoint, EndpointConfig, Event, MsgCtrl, SocketOptions};
 use std::net::SocketAddr;
@@ -47,6 +49,17 @@ impl Pair {
 
 #[test]
 fn live_stream_steady_state_allocates_nothing() {
+    steady_state_allocates_nothing(1);
+}
+
+#[test]
+fn sixteen_streams_on_one_endpoint_allocate_nothing() {
+    steady_state_allocates_nothing(16);
+}
+
+/// `streams` connections between the two endpoints, each sending 1 packet
+/// per ms; after a warm-up, 5 s of it allocate nothing.
+fn steady_state_allocates_nothing(streams: usize) {
     let now = Instant::now();
     let a_addr: SocketAddr = "127.0.0.1:5000".parse().unwrap();
     let b_addr: SocketAddr = "127.0.0.1:9000".parse().unwrap();
@@ -72,14 +85,22 @@ fn live_stream_steady_state_allocates_nothing() {
         rcvbuf_pkts: 1024,
         ..SocketOptions::live()
     };
-    p.b.listen(&opts, 1).unwrap();
-    let caller = p.a.connect(now, b_addr, &opts).unwrap();
-    for _ in 0..100 {
+    p.b.listen(&opts, streams).unwrap();
+    let callers: Vec<_> = (0..streams)
+        .map(|_| p.a.connect(now, b_addr, &opts).unwrap())
+        .collect();
+    // Long enough for a lost handshake packet to be sent again.
+    for _ in 0..1000 {
         p.now += Duration::from_millis(1);
         p.pump();
     }
-    assert!(matches!(p.a.poll_event(), Some(Event::Connected { .. })));
-    let accepted = p.b.accept().unwrap();
+    let events: Vec<_> = std::iter::from_fn(|| p.a.poll_event()).collect();
+    let connected = events
+        .iter()
+        .filter(|e| matches!(e, Event::Connected { .. }));
+    assert_eq!(connected.count(), streams, "{events:?}");
+    let accepted: Vec<_> = std::iter::from_fn(|| p.b.accept()).collect();
+    assert_eq!(accepted.len(), streams);
     let payload = [7u8; 1316];
     let mut out = [0u8; 1500];
     // 1 packet per ms (10.5 Mbit/s) for `ms` milliseconds; returns deliveries.
@@ -87,11 +108,15 @@ fn live_stream_steady_state_allocates_nothing() {
         let mut delivered = 0u64;
         for _ in 0..ms {
             p.now += Duration::from_millis(1);
-            p.a.send(p.now, caller, &payload, &MsgCtrl::default())
-                .unwrap();
+            for &caller in &callers {
+                p.a.send(p.now, caller, &payload, &MsgCtrl::default())
+                    .unwrap();
+            }
             p.pump();
-            while p.b.recv(p.now, accepted, &mut out).unwrap().is_some() {
-                delivered += 1;
+            for &socket in &accepted {
+                while p.b.recv(p.now, socket, &mut out).unwrap().is_some() {
+                    delivered += 1;
+                }
             }
             while p.a.poll_event().is_some() {}
             while p.b.poll_event().is_some() {}
@@ -102,8 +127,11 @@ fn live_stream_steady_state_allocates_nothing() {
     run(&mut p, 3000);
     let mut delivered = 0;
     let counts = allocation_counter::measure(|| delivered = run(&mut p, 5000));
-    assert!(delivered > 4900, "only {delivered} delivered");
-    let stats = p.b.socket_stats(p.now, accepted, false).unwrap();
+    assert!(
+        delivered > 4900 * streams as u64,
+        "only {delivered} delivered"
+    );
+    let stats = p.b.socket_stats(p.now, accepted[0], false).unwrap();
     assert!(stats.pkt_rcv_loss_total > 100, "the link lost nothing");
     assert_eq!(stats.pkt_rcv_drop_total, 0);
     assert_eq!(

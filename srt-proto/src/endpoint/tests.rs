@@ -10,10 +10,10 @@ fn addr(port: u16) -> SocketAddr {
 }
 
 /// Two endpoints joined by a lossless link with 1 ms one-way delay.
-struct Pair {
-    now: Instant,
-    a: Endpoint,
-    b: Endpoint,
+pub(super) struct Pair {
+    pub(super) now: Instant,
+    pub(super) a: Endpoint,
+    pub(super) b: Endpoint,
     in_flight: Vec<(Instant, SocketAddr, SocketAddr, Vec<u8>)>,
     events: Vec<(char, Event)>,
     /// Drop every datagram from A whose index is in this list.
@@ -22,7 +22,7 @@ struct Pair {
 }
 
 impl Pair {
-    fn new(seed: u64) -> Self {
+    pub(super) fn new(seed: u64) -> Self {
         let now = Instant::now();
         let cfg = |s| EndpointConfig {
             seed: s,
@@ -64,21 +64,15 @@ impl Pair {
     }
 
     /// Runs for `d` of virtual time.
-    fn run(&mut self, d: Duration) {
+    pub(super) fn run(&mut self, d: Duration) {
         let end = self.now + d;
         loop {
             self.flush();
             let next_packet = self.in_flight.iter().map(|p| p.0).min();
-            let next = [next_packet, self.a.poll_timeout(), self.b.poll_timeout()]
-                .into_iter()
-                .flatten()
-                .min();
-            let Some(next) = next.filter(|t| *t <= end) else {
-                self.now = end;
+            let due = [next_packet, self.a.poll_timeout(), self.b.poll_timeout()];
+            let Some(now) = advance(&mut self.now, end, due) else {
                 return;
             };
-            self.now = self.now.max(next);
-            let now = self.now;
             let (due, later): (Vec<_>, Vec<_>) = self.in_flight.drain(..).partition(|p| p.0 <= now);
             self.in_flight = later;
             for (_, from, to, bytes) in due {
@@ -96,6 +90,18 @@ impl Pair {
     fn take_events(&mut self) -> Vec<(char, Event)> {
         std::mem::take(&mut self.events)
     }
+}
+
+/// Moves `now` to the earliest of `due` and returns it if that comes by
+/// `end`; else moves `now` to `end` and returns `None`.
+pub(super) fn advance(
+    now: &mut Instant,
+    end: Instant,
+    due: [Option<Instant>; 3],
+) -> Option<Instant> {
+    let next = due.into_iter().flatten().min().filter(|t| *t <= end);
+    *now = next.map_or(end, |t| (*now).max(t));
+    next.map(|_| *now)
 }
 
 fn live() -> SocketOptions {

@@ -1,0 +1,255 @@
+//! The endpoint's schedule: when each connection's timers are next due, and
+//! which connections may have something to transmit, so that a driver turn
+//! costs in proportion to the connections with something to do rather than
+//! to all of them.
+//!
+//! The schedule mirrors what [`Connection::poll_timeout`],
+//! [`Connection::has_transmit`] and [`Connection::send_due_at`] say; the
+//! endpoint calls [`Schedule::refresh`] after every change to a connection.
+//! Queues are binary heaps with lazy deletion (an entry whose time is no
+//! longer the connection's is dropped when it surfaces), so steady traffic
+//! allocates nothing once they have grown. A deadline that moves later (a
+//! keepalive after each packet sent) keeps its entry, which is moved to the
+//! new time only when it reaches the top: most changes cost no heap work.
+
+use crate::connection::Connection;
+use crate::packet::SocketId;
+use std::cmp::Reverse;
+use std::collections::binary_heap::PeekMut;
+use std::collections::{BTreeMap, BinaryHeap};
+use std::time::Instant;
+
+/// What the schedule last saw of one connection.
+#[derive(Clone, Copy, Debug, Default)]
+struct Slot {
+    /// Its `poll_timeout`.
+    deadline: Option<Instant>,
+    /// The time of its entry in `timers`, at or before `deadline` (`None`
+    /// only without a deadline, or while `handle_timeout` handles it).
+    queued_at: Option<Instant>,
+    /// When its data waiting for pacing may go; an entry is in `paced`.
+    send_due: Option<Instant>,
+    /// Whether it is in one of the transmit rounds.
+    in_round: bool,
+}
+
+/// A min-queue of (time, connection) with lazy deletion.
+type TimeQueue = BinaryHeap<Reverse<(Instant, SocketId)>>;
+
+/// Timers and transmit candidates of an endpoint's connections.
+#[derive(Debug, Default)]
+pub(super) struct Schedule {
+    slots: BTreeMap<SocketId, Slot>,
+    /// Deadlines; the top entry is always exact (see [`Schedule::fix_top`]).
+    timers: TimeQueue,
+    /// Pacing times of connections whose data waits only for the clock.
+    paced: TimeQueue,
+    /// Transmit candidates.
+    rounds: Rounds,
+}
+
+/// Transmit candidates in round-robin order by socket ID.
+#[derive(Debug, Default)]
+struct Rounds {
+    /// Candidates after the cursor, smallest ID first.
+    this: BinaryHeap<Reverse<SocketId>>,
+    /// Candidates at or before the cursor.
+    next: BinaryHeap<Reverse<SocketId>>,
+    /// The connection [`Schedule::served`] last.
+    cursor: SocketId,
+}
+
+impl Rounds {
+    /// Makes `id` (whose slot is `slot`) a candidate, unless it is one.
+    fn enter(&mut self, id: SocketId, slot: &mut Slot) {
+        if slot.in_round {
+            return;
+        }
+        slot.in_round = true;
+        let round = if id > self.cursor {
+            &mut self.this
+        } else {
+            &mut self.next
+        };
+        round.push(Reverse(id));
+    }
+}
+
+impl Schedule {
+    /// Takes in what `conn` (socket `id`) now says about its timers and
+    /// transmissions at `now`.
+    pub(super) fn refresh(&mut self, id: SocketId, conn: &Connection, now: Instant) {
+        let slot = self.slots.entry(id).or_default();
+        let mut pushed = false;
+        slot.deadline = conn.poll_timeout();
+        if let Some(t) = slot.deadline {
+            if slot.queued_at.is_none_or(|q| t < q) {
+                slot.queued_at = Some(t);
+                self.timers.push(Reverse((t, id)));
+                pushed = true;
+            }
+        }
+        if conn.has_transmit(now) {
+            slot.send_due = None;
+            self.rounds.enter(id, slot);
+        } else {
+            let send_due = conn.send_due_at();
+            if send_due != slot.send_due {
+                slot.send_due = send_due;
+                if let Some(t) = send_due {
+                    self.paced.push(Reverse((t, id)));
+                    pushed = true;
+                }
+            }
+        }
+        if pushed {
+            self.compact();
+        }
+        // Only this connection's entry on top can have become inexact.
+        if self.timers.peek().is_some_and(|top| top.0 .1 == id) {
+            self.fix_top();
+        }
+    }
+
+    /// Forgets a connection.
+    pub(super) fn remove(&mut self, id: SocketId) {
+        if self.slots.remove(&id).is_some_and(|s| s.in_round) {
+            // So that a later socket with this ID is not served twice.
+            self.rounds.this.retain(|r| r.0 != id);
+            self.rounds.next.retain(|r| r.0 != id);
+        }
+        self.fix_top();
+    }
+
+    /// The earliest deadline of any connection.
+    pub(super) fn next_deadline(&self) -> Option<Instant> {
+        self.timers.peek().map(|r| r.0 .0)
+    }
+
+    /// Moves the connections due at `now` into `due`, in ascending ID order;
+    /// each must be refreshed after its timers are handled.
+    pub(super) fn take_due(&mut self, now: Instant, due: &mut Vec<SocketId>) {
+        while let Some((t, id)) = pop_due(&mut self.timers, now) {
+            let Some(slot) = self.slots.get_mut(&id) else {
+                continue;
+            };
+            if slot.queued_at != Some(t) {
+                continue;
+            }
+            slot.queued_at = None;
+            match slot.deadline {
+                Some(d) if d <= now => due.push(id),
+                Some(d) => {
+                    slot.queued_at = Some(d);
+                    self.timers.push(Reverse((d, id)));
+                }
+                None => {}
+            }
+        }
+        due.sort_unstable();
+        self.fix_top();
+    }
+
+    /// Makes the connections whose pacing time has come by `now` transmit
+    /// candidates.
+    pub(super) fn release_paced(&mut self, now: Instant) {
+        while let Some((t, id)) = pop_due(&mut self.paced, now) {
+            match self.slots.get_mut(&id) {
+                Some(slot) if slot.send_due == Some(t) => {
+                    slot.send_due = None;
+                    self.rounds.enter(id, slot);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The next transmit candidate in round-robin order: the smallest ID
+    /// after the one served last, else the smallest. A candidate may turn
+    /// out to have nothing to send; refresh it then.
+    pub(super) fn next_candidate(&mut self) -> Option<SocketId> {
+        loop {
+            let Some(Reverse(id)) = self.rounds.this.pop() else {
+                if self.rounds.next.is_empty() {
+                    return None;
+                }
+                // A new round, from the smallest ID.
+                std::mem::swap(&mut self.rounds.this, &mut self.rounds.next);
+                continue;
+            };
+            if let Some(slot) = self.slots.get_mut(&id) {
+                if slot.in_round {
+                    slot.in_round = false;
+                    return Some(id);
+                }
+            }
+        }
+    }
+
+    /// Records that `id` was given its turn to transmit.
+    pub(super) fn served(&mut self, id: SocketId) {
+        self.rounds.cursor = id;
+    }
+
+    /// Rebuilds a time queue that is mostly stale, in its own storage.
+    fn compact(&mut self) {
+        let limit = 2 * self.slots.len() + 64;
+        if self.timers.len() > limit {
+            self.timers.clear();
+            for (id, slot) in &mut self.slots {
+                slot.queued_at = slot.deadline;
+                if let Some(t) = slot.deadline {
+                    self.timers.push(Reverse((t, *id)));
+                }
+            }
+        }
+        if self.paced.len() > limit {
+            self.paced.clear();
+            for (id, slot) in &self.slots {
+                if let Some(t) = slot.send_due {
+                    self.paced.push(Reverse((t, *id)));
+                }
+            }
+        }
+    }
+
+    /// Makes the top of the timer queue exact (so that
+    /// [`Schedule::next_deadline`] can peek): drops stale entries, and
+    /// moves an entry whose deadline moved later to its real time.
+    fn fix_top(&mut self) {
+        while let Some(mut top) = self.timers.peek_mut() {
+            let Reverse((t, id)) = *top;
+            let slot = self.slots.get_mut(&id);
+            match slot {
+                Some(slot) if slot.queued_at == Some(t) => match slot.deadline {
+                    Some(d) if d == t => break,
+                    // Moved later: in place, one sift down.
+                    Some(d) => {
+                        slot.queued_at = Some(d);
+                        *top = Reverse((d, id));
+                    }
+                    None => {
+                        slot.queued_at = None;
+                        PeekMut::pop(top);
+                    }
+                },
+                _ => {
+                    PeekMut::pop(top);
+                }
+            }
+        }
+    }
+}
+
+/// Pops the earliest entry of `queue` if it is due at `now`.
+fn pop_due(queue: &mut TimeQueue, now: Instant) -> Option<(Instant, SocketId)> {
+    let &Reverse((t, id)) = queue.peek()?;
+    if t > now {
+        return None;
+    }
+    queue.pop();
+    Some((t, id))
+}
+
+#[cfg(test)]
+mod tests;

@@ -412,9 +412,13 @@ impl Endpoint {
     /// Whether [`recv`](Self::recv) on a socket would deliver now (see
     /// [`Connection::recv_ready`]); false for an unknown socket.
     pub fn recv_ready(&mut self, now: Instant, id: SocketId) -> bool {
-        self.connections
+        let ready = self
+            .connections
             .get_mut(&id)
-            .is_some_and(|c| c.recv_ready(now))
+            .is_some_and(|c| c.recv_ready(now));
+        // Re-arming the readable signal can bring a delivery timer back.
+        self.refresh(id, now);
+        ready
     }
 
     /// A socket's statistics (`srt_bstats`); `clear` starts a new interval.

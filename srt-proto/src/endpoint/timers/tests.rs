@@ -206,8 +206,12 @@ impl Harness {
                 let mode = [CloseMode::Linger, CloseMode::Abort][pick % 2];
                 let _ = ep.close(now, id, mode);
             }
-            53..=55 => {
+            53..=54 => {
                 let _ = ep.socket_stats(now, id, pick % 2 == 0);
+            }
+            // Re-arms the readable signal when nothing is ready (srt-mio).
+            55 => {
+                let _ = ep.recv_ready(now, id);
             }
             // Changes behind the endpoint's back.
             56..=58 => {

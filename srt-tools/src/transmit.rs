@@ -8,8 +8,9 @@
 //! - live mode (the default, as in srt-live-transmit): UDP datagrams, a
 //!   file or stdin to SRT, each datagram or chunk one live message
 //!   ([`send_live`]); SRT to UDP (one datagram per message), a file or
-//!   stdout ([`receive_live`]). No automatic reconnection: the program
-//!   ends when the input ends or the peer closes.
+//!   stdout ([`receive_live`]). The program ends when the input ends or
+//!   the peer closes, unless [`Settings::reconnect`] (`-a:yes`) asks it to
+//!   connect again or accept the next caller.
 //!
 //! Either way the SRT side is a caller, a listener (one connection) or a
 //! rendezvous party, and runs on one [`UdpDriver`] whose waits also wake
@@ -36,10 +37,20 @@ const TURN: Duration = Duration::from_millis(10);
 /// The most input datagrams or chunks taken in one turn, so that the
 /// engine gets to send (and ACK) in time under a flood.
 const MAX_INPUT_PER_TURN: usize = 256;
-/// A live transfer's driver wakes at most this often and handles what
+/// A live transfer's driver wakes at most once per tick and handles what
 /// arrived and fell due in between together (libsrt's tools read their
-/// input in batches too); the receiver's latency absorbs the jitter.
-const LIVE_TICK: Duration = Duration::from_millis(1);
+/// input in batches too): a 64th of the TSBPD latency, so that the jitter
+/// it adds stays small beside what the receiver absorbs, between these
+/// bounds. The upper one stays below the engine's 2 ms pacing catch-up
+/// window, so a sender woken a tick late still sends at its full rate.
+const LIVE_TICK_MIN: Duration = Duration::from_micros(500);
+/// See [`LIVE_TICK_MIN`].
+const LIVE_TICK_MAX: Duration = Duration::from_micros(1875);
+
+/// The wake-up tick of a live transfer with `latency_ms` of TSBPD delay.
+fn live_tick(latency_ms: i32) -> Duration {
+    (Duration::from_millis(latency_ms.max(0) as u64) / 64).clamp(LIVE_TICK_MIN, LIVE_TICK_MAX)
+}
 /// Room for any UDP datagram.
 const DATAGRAM: usize = 65_536;
 /// How long a file sender keeps the connection once everything is
@@ -142,6 +153,11 @@ pub struct Settings {
     /// Set (by a signal handler) to stop: the connection is closed and the
     /// run ends successfully.
     pub stop: Option<Arc<AtomicBool>>,
+    /// Live mode: when the connection breaks, connect again (caller,
+    /// rendezvous: retrying until it succeeds) or accept the next caller
+    /// (listener), as srt-live-transmit's `-a:yes`; input that arrives
+    /// meanwhile is dropped. File mode ignores it.
+    pub reconnect: bool,
 }
 
 impl Settings {
@@ -268,6 +284,42 @@ fn establish(
     };
     d.events.clear();
     Ok(Some(id))
+}
+
+/// After connection `id` broke: closes it and connects again, retrying a
+/// caller or rendezvous party whose peer does not answer yet every second
+/// until it does, or a listener waits for the next caller. `None` if the
+/// run was stopped meanwhile.
+fn reestablish(
+    d: &mut UdpDriver,
+    id: SocketId,
+    target: &SrtTarget,
+    settings: &Settings,
+) -> Result<Option<SocketId>, TransmitError> {
+    let _ = d.endpoint.close(Instant::now(), id, CloseMode::Abort);
+    d.turn(Duration::ZERO)?;
+    d.events.clear();
+    if target.mode == Mode::Listener {
+        d.disconnect_peer()?;
+    }
+    loop {
+        match establish(d, target, settings) {
+            Err(TransmitError::ConnectFailed { reason, .. }) => {
+                if settings.verbose {
+                    eprintln!("srt-transmit: reconnecting failed ({reason:?}); trying again");
+                }
+                let retry = Instant::now() + Duration::from_secs(1);
+                while Instant::now() < retry {
+                    if settings.stopped() {
+                        return Ok(None);
+                    }
+                    d.turn(TURN)?;
+                    d.events.clear();
+                }
+            }
+            other => return other,
+        }
+    }
 }
 
 fn file_error(path: &Path) -> impl FnOnce(std::io::Error) -> TransmitError + '_ {
@@ -716,6 +768,22 @@ enum Input {
 }
 
 impl Source {
+    /// Drops the datagrams queued on a UDP input (a file or stdin keeps
+    /// its place).
+    fn discard_queued(&mut self) -> Result<(), TransmitError> {
+        if let Source::Udp(sock, addr, reader) = self {
+            while reader
+                .recv(sock)
+                .map_err(|source| TransmitError::Udp {
+                    addr: *addr,
+                    source,
+                })?
+                .is_some()
+            {}
+        }
+        Ok(())
+    }
+
     fn open(medium: &Medium) -> Result<Source, TransmitError> {
         match medium {
             Medium::Udp(t) => {
@@ -862,10 +930,14 @@ pub fn send_live(
     let payload = payload_size(target);
     let chunk = settings.chunk.unwrap_or(payload).clamp(1, payload);
     let mut d = bind(target, settings)?;
-    let Some(id) = establish(&mut d, target, settings)? else {
+    let Some(mut id) = establish(&mut d, target, settings)? else {
         return Ok(nothing(true));
     };
-    d.set_tick(LIVE_TICK);
+    let latency = d
+        .endpoint
+        .socket_stats(Instant::now(), id, false)
+        .map_or(0, |s| s.ms_snd_tsb_pd_delay);
+    d.set_tick(live_tick(latency));
     let start = Instant::now();
     let ctrl = MsgCtrl::default();
     let mut buf = vec![0u8; DATAGRAM];
@@ -945,6 +1017,19 @@ pub fn send_live(
         };
         d.turn_with(wait, also)?;
         if let Some(cause) = broken(&d, id) {
+            if settings.reconnect && !settings.stopped() {
+                if settings.verbose {
+                    eprintln!("srt-transmit: connection lost ({cause:?}); connecting again");
+                }
+                pending = None;
+                let Some(new) = reestablish(&mut d, id, target, settings)? else {
+                    return Ok(summary(bytes, messages, true));
+                };
+                id = new;
+                // What arrived while disconnected is stale for a live stream.
+                source.discard_queued()?;
+                continue;
+            }
             return match cause {
                 BreakCause::PeerShutdown => {
                     if settings.verbose {
@@ -1007,10 +1092,14 @@ pub fn receive_live(
     let mut sink = Sink::open(output)?;
     let payload = payload_size(target);
     let mut d = bind(target, settings)?;
-    let Some(id) = establish(&mut d, target, settings)? else {
+    let Some(mut id) = establish(&mut d, target, settings)? else {
         return Ok(nothing(true));
     };
-    d.set_tick(LIVE_TICK);
+    let latency = d
+        .endpoint
+        .socket_stats(Instant::now(), id, false)
+        .map_or(0, |s| s.ms_rcv_tsb_pd_delay);
+    d.set_tick(live_tick(latency));
     let start = Instant::now();
     let mut buf = vec![0u8; DATAGRAM];
     let (mut bytes, mut messages) = (0u64, 0u64);
@@ -1052,6 +1141,17 @@ pub fn receive_live(
                 .map_or(0, |s| s.pkt_rcv_buf);
             if left == 0 || Instant::now() >= until {
                 sink.flush()?;
+                if settings.reconnect && !settings.stopped() {
+                    if settings.verbose {
+                        eprintln!("srt-transmit: connection lost ({cause:?}); connecting again");
+                    }
+                    let Some(new) = reestablish(&mut d, id, target, settings)? else {
+                        return Ok(summary(bytes, messages, true));
+                    };
+                    id = new;
+                    end = None;
+                    continue;
+                }
                 return match cause {
                     BreakCause::PeerShutdown => {
                         if settings.verbose {
@@ -1084,4 +1184,20 @@ pub fn receive_live(
 /// Whether stderr is a terminal (the default for the progress line).
 pub fn stderr_is_terminal() -> bool {
     std::io::stderr().is_terminal()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn live_tick_follows_the_latency_within_its_bounds() {
+        assert_eq!(live_tick(0), LIVE_TICK_MIN);
+        assert_eq!(live_tick(-1), LIVE_TICK_MIN);
+        assert_eq!(live_tick(64), Duration::from_millis(1));
+        // libsrt's default latency, 120 ms.
+        assert_eq!(live_tick(120), LIVE_TICK_MAX);
+        assert_eq!(live_tick(8000), LIVE_TICK_MAX);
+        assert!(LIVE_TICK_MAX < Duration::from_millis(2));
+    }
 }

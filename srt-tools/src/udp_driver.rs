@@ -104,6 +104,13 @@ impl UdpDriver {
         self.tick = tick;
     }
 
+    /// Undoes [`connect_peer`](Self::connect_peer): datagrams from anyone
+    /// reach the endpoint again (a listener waiting for a new caller).
+    pub fn disconnect_peer(&mut self) -> io::Result<()> {
+        rustix::net::connect_unspec(&self.sock)?;
+        Ok(())
+    }
+
     /// Datagrams the kernel refused to send so far.
     pub fn send_drops(&self) -> u64 {
         self.io.drops

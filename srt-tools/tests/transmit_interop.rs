@@ -8,6 +8,9 @@
 //!   with and without a passphrase;
 //! - ffmpeg (issue 7): ffmpeg's SRT caller sends 10 s of MPEG-TS test video
 //!   to srt-transmit listening, ffprobe reads the file back.
+//! - `-a:yes`: srt-live-transmit as the peer stops and a new one starts on
+//!   the same ports; srt-transmit, caller or listener, connects again and
+//!   the stream resumes.
 
 mod common;
 
@@ -686,4 +689,147 @@ fn ffmpeg_sends_mpegts_to_srt_transmit() {
     assert_eq!(video["width"], 640);
     assert_eq!(video["height"], 360);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+impl Ours {
+    /// Waits up to `limit` until `n` stderr lines contain `text`.
+    fn wait_count(&mut self, text: &str, n: usize, limit: Duration) -> bool {
+        let end = Instant::now() + limit;
+        loop {
+            if self.seen.iter().filter(|l| l.contains(text)).count() >= n {
+                return true;
+            }
+            let left = end.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(l) => self.seen.push(l),
+                Err(_) => return false,
+            }
+        }
+    }
+}
+
+/// A UDP source sending a datagram every 2 ms to `port` until `stop`.
+fn steady_source(
+    port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let mut i = 0;
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            let _ = sock.send_to(&datagram(i), ("127.0.0.1", port));
+            i += 1;
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    })
+}
+
+/// A UDP sink counting what arrives, until `stop`.
+fn counting_sink(
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> (
+    u16,
+    std::sync::Arc<std::sync::atomic::AtomicU64>,
+    std::thread::JoinHandle<()>,
+) {
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
+    let port = sock.local_addr().unwrap().port();
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counter = std::sync::Arc::clone(&count);
+    let handle = std::thread::spawn(move || {
+        let mut buf = vec![0u8; 2048];
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            if sock.recv(&mut buf).is_ok_and(|n| n == SIZE) {
+                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+    });
+    (port, count, handle)
+}
+
+/// Waits up to `limit` until `count` exceeds `above`.
+fn grows_past(count: &std::sync::atomic::AtomicU64, above: u64, limit: Duration) -> bool {
+    let end = Instant::now() + limit;
+    while Instant::now() < end {
+        if count.load(std::sync::atomic::Ordering::Relaxed) > above {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+/// `-a:yes`: srt-live-transmit, the peer, goes away and a new one takes
+/// its place on the same ports; srt-transmit (the caller if `ours_calls`,
+/// else the listener) connects again or accepts the new caller, and the
+/// stream resumes.
+fn autoreconnect(ours_calls: bool) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let stop = Arc::new(AtomicBool::new(false));
+    let (sink_port, count, sink) = counting_sink(Arc::clone(&stop));
+    let port = free_port();
+    let input = free_port();
+    let listen = format!("srt://127.0.0.1:{port}?mode=listener");
+    let call = format!("srt://127.0.0.1:{port}");
+    let udp_in = format!("udp://127.0.0.1:{input}");
+    let udp_out = format!("udp://127.0.0.1:{sink_port}");
+    let (our_args, peer_args, ready, made) = if ours_calls {
+        ([&udp_in, &call], [&listen, &udp_out], "", "connected to")
+    } else {
+        (
+            [&listen, &udp_out],
+            [&udp_in, &call],
+            "listening on",
+            "accepted connection",
+        )
+    };
+    let peer = || Proc::spawn("srt-live-transmit", &["-a:no", peer_args[0], peer_args[1]]);
+    let first = ours_calls.then(peer);
+    let mut ours = Ours::spawn(&["-v", "-a:yes", our_args[0], our_args[1]]);
+    if !ready.is_empty() {
+        assert!(ours.wait_line(ready, Duration::from_secs(5)).is_some());
+    }
+    let first = first.unwrap_or_else(peer);
+    assert!(ours.wait_line(made, Duration::from_secs(10)).is_some());
+    let source = steady_source(input, Arc::clone(&stop));
+    assert!(
+        grows_past(&count, 100, Duration::from_secs(10)),
+        "no data from the first peer"
+    );
+    let first_out = first.stop();
+    assert!(
+        ours.wait_line("connection lost", Duration::from_secs(10))
+            .is_some(),
+        "srt-live-transmit: {first_out}"
+    );
+    let before = count.load(Ordering::Relaxed);
+    let second = peer();
+    let again = ours.wait_count(made, 2, Duration::from_secs(20));
+    let resumed = again && grows_past(&count, before + 100, Duration::from_secs(10));
+    stop.store(true, Ordering::Relaxed);
+    source.join().unwrap();
+    sink.join().unwrap();
+    ours.interrupt();
+    let (status, _, err) = ours.finish(Duration::from_secs(5));
+    let second_out = second.stop();
+    println!("srt-transmit: {err}\nsrt-live-transmit: {second_out}");
+    assert!(again, "srt-transmit did not connect again");
+    assert!(
+        resumed,
+        "the stream did not resume: {before} then {count:?}"
+    );
+    assert!(status.is_some_and(|s| s.success()), "{status:?}");
+}
+
+#[test]
+fn live_caller_with_autoreconnect_resumes_after_the_listener_restarts() {
+    autoreconnect(true);
+}
+
+#[test]
+fn live_listener_with_autoreconnect_accepts_the_next_caller() {
+    autoreconnect(false);
 }

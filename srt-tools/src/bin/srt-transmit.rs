@@ -81,8 +81,8 @@ struct Args {
     /// Show a progress line on stderr during file transfers (default: when stderr is a terminal).
     #[arg(long)]
     progress: bool,
-    /// Automatic reconnection: only "no" (srt-transmit never reconnects).
-    #[arg(short = 'a', long = "autoreconnect", value_name = "yes|no", value_parser = no_only)]
+    /// Live mode: connect again (or accept the next caller) when the connection breaks (default: no).
+    #[arg(short = 'a', long = "autoreconnect", value_name = "yes|no", value_parser = yes_no)]
     autoreconnect: Option<bool>,
     /// Print nothing when the transfer succeeds.
     #[arg(short, long)]
@@ -96,12 +96,11 @@ fn colon_u64(s: &str) -> Result<u64, String> {
         .map_err(|_| format!("expected a number of packets, got {s:?}"))
 }
 
-fn no_only(s: &str) -> Result<bool, String> {
+fn yes_no(s: &str) -> Result<bool, String> {
     match s.trim_start_matches(':') {
+        "yes" | "1" | "true" | "on" => Ok(true),
         "no" | "0" | "false" | "off" => Ok(false),
-        other => Err(format!(
-            "{other:?}: srt-transmit does not reconnect automatically; only \"no\" is accepted"
-        )),
+        other => Err(format!("{other:?}: expected yes or no")),
     }
 }
 
@@ -188,6 +187,7 @@ fn main() -> ExitCode {
         verbose: args.verbose,
         progress: args.progress || (!args.quiet && transmit::stderr_is_terminal()),
         stop: Some(stop),
+        reconnect: args.autoreconnect.unwrap_or(false),
     };
     match transmit::run(&input, &output, &settings) {
         Ok(s) => {

@@ -44,6 +44,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+mod addr;
 pub mod api;
 pub mod error;
 mod guard;

@@ -130,6 +130,16 @@ fn no_socket_valgrind() {
     valgrind_clean("no_socket");
 }
 
+#[test]
+fn socket_lifecycle() {
+    differential("socket_lifecycle");
+}
+
+#[test]
+fn socket_lifecycle_valgrind() {
+    valgrind_clean("socket_lifecycle");
+}
+
 /// The programs run from a statically linked `libsrt.a`, not a shared
 /// library found at run time: the comparison is between the two libraries
 /// we think it is.

@@ -8,6 +8,21 @@ use crate::types::{SRTSOCKET, SRT_ERROR};
 use libc::{c_int, c_void};
 use srt_mio::{OptionValue, SockOpt};
 
+/// The option with libsrt 1.5.1's code `code`, as Debian's build knows
+/// it: without bonding (`SRTO_GROUPCONNECT`, `SRTO_GROUPMINSTABLETIMEO`)
+/// and without the options of later versions (codes above
+/// `SRTO_RETRANSMITALGO`, 61), which the engine has.
+fn option_of(code: c_int) -> Option<SockOpt> {
+    match code {
+        57 | 58 | 62.. => None,
+        _ => SockOpt::from_code(code),
+    }
+}
+
+/// What `SRTO_VERSION` reads: the version `srt_getversion` gives (the
+/// engine's handshake carries its own).
+const SRTO_VERSION_VALUE: i32 = 0x01_05_01;
+
 /// `srt_getsockopt` (`level` ignored): writes the value as libsrt's
 /// `getOpt` does: `int` and `bool` (one byte) values without looking at
 /// `*optlen`; `int64_t` and `struct linger` need `*optlen` to hold them,
@@ -61,13 +76,12 @@ pub unsafe extern "C" fn srt_getsockflag(
         if optval.is_null() || optlen.is_null() {
             return Err(SrtErrno::EINVPARAM.into());
         }
-        let value = match with_pending_options(u, |o| SockOpt::from_code(opt).map(|opt| o.get(opt)))
-        {
+        let value = match with_pending_options(u, |o| option_of(opt).map(|opt| o.get(opt))) {
             Some(Some(v)) => v.map_err(srt_mio::Error::from)?,
             Some(None) => return Err(SrtErrno::EINVOP.into()),
             None => {
                 let ctx = context()?;
-                let Some(opt) = SockOpt::from_code(opt) else {
+                let Some(opt) = option_of(opt) else {
                     if ctx.state(u) == srt_mio::SockStatus::NonExist {
                         return Err(SrtErrno::EINVSOCK.into());
                     }
@@ -75,6 +89,10 @@ pub unsafe extern "C" fn srt_getsockflag(
                 };
                 ctx.get_option(u, opt)?
             }
+        };
+        let value = match (option_of(opt), value) {
+            (Some(SockOpt::Version), OptionValue::Int(_)) => OptionValue::Int(SRTO_VERSION_VALUE),
+            (_, v) => v,
         };
         // SAFETY: the caller passes a valid `optlen`.
         let room = unsafe { optlen.read() };
@@ -125,7 +143,7 @@ pub unsafe extern "C" fn srt_setsockflag(
         let bytes = unsafe { std::slice::from_raw_parts(optval.cast::<u8>(), len) };
         let decode = |opt: SockOpt| opt.decode_c(bytes).map_err(srt_mio::Error::from);
         if let Some(r) = with_pending_options(u, |o| {
-            let opt = SockOpt::from_code(opt).ok_or(SrtError::new(SrtErrno::EINVPARAM))?;
+            let opt = option_of(opt).ok_or(SrtError::new(SrtErrno::EINVPARAM))?;
             o.set(opt, decode(opt)?).map_err(srt_mio::Error::from)?;
             Ok::<_, SrtError>(())
         }) {
@@ -136,7 +154,7 @@ pub unsafe extern "C" fn srt_setsockflag(
         if ctx.state(u) == srt_mio::SockStatus::NonExist {
             return Err(SrtErrno::EINVSOCK.into());
         }
-        let opt = SockOpt::from_code(opt).ok_or(SrtError::new(SrtErrno::EINVPARAM))?;
+        let opt = option_of(opt).ok_or(SrtError::new(SrtErrno::EINVPARAM))?;
         ctx.set_option(u, opt, decode(opt)?)?;
         Ok(0)
     })

@@ -140,6 +140,11 @@ fn socket_lifecycle_valgrind() {
     valgrind_clean("socket_lifecycle");
 }
 
+#[test]
+fn socket_misuse() {
+    differential("socket_misuse");
+}
+
 /// The programs run from a statically linked `libsrt.a`, not a shared
 /// library found at run time: the comparison is between the two libraries
 /// we think it is.

@@ -113,7 +113,9 @@ pub unsafe extern "C" fn srt_accept(
 }
 
 /// `srt_accept_bond`: accepts on whichever listener has a connection
-/// first, waiting up to `ms_timeout` ms (-1: forever).
+/// first, waiting up to `ms_timeout` ms (-1: forever). As libsrt's, which
+/// subscribes the listeners to an epoll container, IDs that do not exist
+/// are skipped, and none left is `SRT_EPOLLEMPTY`.
 ///
 /// # Safety
 /// `listeners` is NULL or points to `lsize` sockets.
@@ -124,12 +126,27 @@ pub unsafe extern "C" fn srt_accept_bond(
     ms_timeout: i64,
 ) -> SRTSOCKET {
     api_call(SRT_INVALID_SOCK, || {
-        if listeners.is_null() || lsize <= 0 {
+        // As libsrt, which waits on an epoll container of the listeners:
+        // no listener, or none that exists, leaves it empty.
+        let empty = || SrtError::new(SrtErrno::EPOLLEMPTY);
+        let Ok(size @ 1..) = usize::try_from(lsize) else {
+            return Err(empty());
+        };
+        if listeners.is_null() {
             return Err(SrtErrno::EINVPARAM.into());
         }
         // SAFETY: the caller passes `lsize` sockets.
-        let list = unsafe { std::slice::from_raw_parts(listeners, lsize as usize) };
-        let (s, _) = context()?.accept_bond(list, timeout_ms(ms_timeout))?;
+        let list = unsafe { std::slice::from_raw_parts(listeners, size) };
+        let ctx = context().map_err(|_| empty())?;
+        let existing: Vec<SRTSOCKET> = list
+            .iter()
+            .copied()
+            .filter(|&l| ctx.state(l) != SockStatus::NonExist)
+            .collect();
+        if existing.is_empty() {
+            return Err(empty());
+        }
+        let (s, _) = ctx.accept_bond(&existing, timeout_ms(ms_timeout))?;
         Ok(s)
     })
 }
@@ -191,12 +208,15 @@ pub unsafe extern "C" fn srt_connect_bind(
             (source, target_len),
             (target, target_len),
             Context::connect_bind,
+            false,
         )
     }
 }
 
 /// Binds `u` to `local` and connects it to `remote` with `connect`
-/// (after checking both addresses).
+/// (after checking both addresses); with `bind_first` an unknown socket
+/// is `SRT_EINVPARAM`, as `srt_bind` reports it (libsrt's
+/// `srt_rendezvous` is `srt_bind` then `srt_connect`).
 ///
 /// # Safety
 /// Each address is NULL or points to its length in readable bytes.
@@ -205,6 +225,7 @@ unsafe fn connect_from(
     (local, local_len): (*const sockaddr, c_int),
     (remote, remote_len): (*const sockaddr, c_int),
     connect: fn(&Context, SRTSOCKET, SocketAddr, SocketAddr) -> Result<(), srt_mio::Error>,
+    bind_first: bool,
 ) -> c_int {
     api_call(SRT_ERROR, || {
         // SAFETY: the caller's contract.
@@ -215,6 +236,10 @@ unsafe fn connect_from(
             )
         };
         let ctx = context()?;
+        if bind_first && ctx.state(u) == SockStatus::NonExist {
+            // libsrt's srt_bind answers first.
+            return Err(SrtErrno::EINVPARAM.into());
+        }
         forget_reject_reason(u);
         connect(&ctx, u, local, remote)?;
         Ok(0)
@@ -242,6 +267,7 @@ pub unsafe extern "C" fn srt_rendezvous(
             (local_name, local_namelen),
             (remote_name, remote_namelen),
             Context::rendezvous,
+            true,
         )
     }
 }
@@ -346,16 +372,21 @@ fn forget_reject_reason(u: SRTSOCKET) {
 
 /// `srt_getrejectreason`: why the socket's connection failed
 /// (`SRT_REJ_*`), or the reason set with [`srt_setrejectreason`];
-/// `SRT_REJ_UNKNOWN` (0) if none, `SRT_ERROR` for an unknown socket.
+/// `SRT_REJ_UNKNOWN` (0) if none or for an unknown socket, as libsrt.
 #[no_mangle]
 pub extern "C" fn srt_getrejectreason(u: SRTSOCKET) -> c_int {
     api_call(SRT_ERROR, || {
         if let Some(reason) = callback_reject_reason(u) {
             return Ok(reason);
         }
-        let ctx = context()?;
-        if let Some(r) = ctx.reject_reason(u)? {
-            return Ok(r.code() as c_int);
+        let Some(ctx) = running_context() else {
+            return Ok(0);
+        };
+        match ctx.reject_reason(u) {
+            Ok(Some(r)) => return Ok(r.code() as c_int),
+            Ok(None) => {}
+            // libsrt: an unknown socket has no reason (and no error).
+            Err(_) => return Ok(0),
         }
         let set = SET_REASONS.lock().unwrap_or_else(PoisonError::into_inner);
         Ok(set.as_ref().and_then(|m| m.get(&u)).copied().unwrap_or(0))

@@ -339,7 +339,7 @@ pub unsafe extern "C" fn srt_sendfile(
 /// `srt_recvfile`: receives `size` bytes into the file at `path`
 /// (created or truncated) from `*offset`, advancing `*offset`; returns the
 /// bytes received. NULL `path` or `offset` is `SRT_EINVPARAM`, a file that
-/// cannot be opened `SRT_EWRPERM`.
+/// cannot be created `SRT_EINVRDOFF` (libsrt's code for it).
 ///
 /// # Safety
 /// As [`srt_sendfile`].
@@ -351,7 +351,13 @@ pub unsafe extern "C" fn srt_recvfile(
     size: i64,
     block: c_int,
 ) -> i64 {
-    let how: FileOpen = (|p| File::create(p), SrtErrno::EWRPERM, SrtErrno::EINVWROFF);
+    // libsrt reports a file it cannot create as MJ_FILESYSTEM with
+    // MN_WRAVAIL, which is minor 1: SRT_EINVRDOFF.
+    let how: FileOpen = (
+        |p| File::create(p),
+        SrtErrno::EINVRDOFF,
+        SrtErrno::EINVWROFF,
+    );
     // SAFETY: the caller's contract.
     unsafe {
         file_call(u, path, offset, block, how, |ctx, file, buf, advance| {

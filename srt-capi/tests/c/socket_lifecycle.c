@@ -7,31 +7,11 @@
  * only (no IDs, ports or times); tests/differential.rs requires the same
  * output from Debian's libsrt and ours.
  */
-#include <srt/srt.h>
+#include "show.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
-
-/* Prints a call's int result, with the last error when it failed. */
-#define SHOW(call)                                                               \
-    do {                                                                         \
-        int result_ = (call);                                                    \
-        if (result_ == SRT_ERROR)                                                \
-            printf("%s -1 error %d\n", #call, srt_getlasterror(NULL));           \
-        else                                                                     \
-            printf("%s %d\n", #call, result_);                                   \
-    } while (0)
-
-/* For calls returning a socket or container ID: "ok" or the error. */
-#define SHOW_ID(var, call)                                                       \
-    do {                                                                         \
-        var = (call);                                                            \
-        if (var == SRT_ERROR)                                                    \
-            printf("%s -1 error %d\n", #call, srt_getlasterror(NULL));           \
-        else                                                                     \
-            printf("%s ok\n", #call);                                            \
-    } while (0)
 
 static void show_option(SRTSOCKET s, int opt)
 {

@@ -145,6 +145,11 @@ fn socket_misuse() {
     differential("socket_misuse");
 }
 
+#[test]
+fn epoll() {
+    differential("epoll");
+}
+
 /// The programs run from a statically linked `libsrt.a`, not a shared
 /// library found at run time: the comparison is between the two libraries
 /// we think it is.

@@ -155,21 +155,26 @@ unsafe fn wait_array<'a, T>(fds: *mut T, num: *mut c_int) -> Option<&'a mut [T]>
     Some(unsafe { std::slice::from_raw_parts_mut(fds, room) })
 }
 
-/// Writes a count back to a non-NULL `num` of a given array.
+/// Writes back to a given array's `num` how many sockets were written
+/// (the found ones, at most its room), as libsrt's `set_result`.
 ///
 /// # Safety
 /// `num` is NULL or a valid `int`.
 unsafe fn put_count<T>(fds: *mut T, num: *mut c_int, count: usize) {
     if !fds.is_null() && !num.is_null() {
         // SAFETY: the caller's contract.
-        unsafe { num.write(count as c_int) };
+        unsafe {
+            let room = num.read();
+            num.write(room.min(count as c_int));
+        }
     }
 }
 
 /// `srt_epoll_wait`: waits up to `ms_timeout` ms (-1: forever) for a
 /// subscribed socket to be ready; ready sockets go into the arrays given
-/// (array and count not NULL), each count becomes the number found.
-/// Returns the total (`SRT_ETIMEOUT` if none in time).
+/// (array and count not NULL), each count becomes the number written
+/// (found, at most its room; untouched when nothing was found). Returns
+/// the total found (`SRT_ETIMEOUT` if none in time).
 ///
 /// # Safety
 /// Each array, if it and its count are not NULL, has `*count` writable
@@ -201,6 +206,9 @@ pub unsafe extern "C" fn srt_epoll_wait(
         let counts = ctx.epoll_wait(eid, sets, timeout_ms(ms_timeout))?;
         // SAFETY: the caller's contract.
         unsafe {
+            if counts.total() == 0 {
+                return Ok(0);
+            }
             put_count(readfds, rnum, counts.read);
             put_count(writefds, wnum, counts.write);
             put_count(lrfds, lrnum, counts.sys_read);

@@ -164,6 +164,11 @@ fn epoll() {
     differential("epoll");
 }
 
+#[test]
+fn callbacks() {
+    differential("callbacks");
+}
+
 /// `tests/c/epoll_thousand.c`'s output when everything held.
 fn epoll_thousand_expected() -> String {
     std::fs::read_to_string(c_source("epoll_thousand.expected")).unwrap()

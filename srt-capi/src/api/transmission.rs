@@ -1,6 +1,7 @@
 //! Data transmission: `srt_send`, `srt_sendmsg`, `srt_sendmsg2`,
 //! `srt_recv`, `srt_recvmsg`, `srt_recvmsg2`, `srt_sendfile`,
-//! `srt_recvfile`, and the statistics `srt_bstats` and `srt_bistats`.
+//! `srt_recvfile`, the statistics `srt_bstats` and `srt_bistats`, and
+//! `srt_getsndbuffer`.
 
 use crate::api::library::monotonic_us;
 use crate::api::msgctrl::srt_msgctrl_default;
@@ -381,6 +382,39 @@ pub unsafe extern "C" fn srt_recvfile(
             Ok(got)
         })
     }
+}
+
+/// `srt_getsndbuffer`: what the send buffer holds: packets to `*blocks`
+/// and payload bytes to `*bytes` (each if not NULL); returns the time
+/// span of the buffered data in ms. -1 without setting an error for an
+/// unknown socket or one with no connection (no send buffer), as libsrt.
+///
+/// # Safety
+/// `blocks` and `bytes` are NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn srt_getsndbuffer(
+    u: SRTSOCKET,
+    blocks: *mut libc::size_t,
+    bytes: *mut libc::size_t,
+) -> c_int {
+    crate::guard::api_call_infallible(-1, || {
+        let Ok(stats) = context().and_then(|ctx| Ok(ctx.stats(u, false)?)) else {
+            return -1;
+        };
+        let packets = stats.pkt_snd_buf.max(0);
+        // byteSndBuf counts each packet's 44 header bytes too.
+        let payload = i64::from(stats.byte_snd_buf) - 44 * i64::from(packets);
+        // SAFETY: the caller passes NULL or valid pointers.
+        unsafe {
+            if let Some(b) = blocks.as_mut() {
+                *b = packets as usize;
+            }
+            if let Some(b) = bytes.as_mut() {
+                *b = payload.max(0) as usize;
+            }
+        }
+        stats.ms_snd_buf.abs()
+    })
 }
 
 /// `srt_bstats`: the socket's statistics; `clear` starts a new interval.

@@ -18,10 +18,7 @@ static SRTSOCKET lsn, caller, acc;
 
 static void connected_pair(void)
 {
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    struct sockaddr_in sa = loopback();
     SHOW_ID(lsn, srt_create_socket());
     SHOW(srt_bind(lsn, (struct sockaddr*)&sa, sizeof sa));
     SHOW(srt_listen(lsn, 5));

@@ -86,10 +86,7 @@ int main(void)
         count = atoi(env);
     SHOW(srt_startup());
 
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    struct sockaddr_in sa = loopback();
     SRTSOCKET lsn;
     SHOW_ID(lsn, srt_create_socket());
     int no = 0;

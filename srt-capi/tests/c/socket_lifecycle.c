@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static void show_option(SRTSOCKET s, int opt)
 {
@@ -144,11 +145,8 @@ static int wait_for(int eid, SRTSOCKET want, int events)
 
 static void connection(SRTSOCKET lsn)
 {
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
+    struct sockaddr_in sa = loopback();
     sa.sin_port = 0;
-    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
     SHOW(srt_listen(lsn, 5));
     SHOW(srt_bind(lsn, (struct sockaddr*)&sa, sizeof sa - 1));
     SHOW(srt_bind(lsn, (struct sockaddr*)&sa, sizeof sa));
@@ -252,6 +250,14 @@ static void connection(SRTSOCKET lsn)
     SHOW(srt_bistats(acc, &st, 1, 1));
     printf("accepted received unique %lld\n", (long long)st.pktRecvUniqueTotal);
     SHOW(srt_bstats(lsn, &st, 0));
+    size_t blocks = 99, bytes = 99;
+    SHOW(srt_getsndbuffer(lsn, &blocks, &bytes));
+    SHOW(srt_getsndbuffer(12345, &blocks, &bytes));
+    printf("untouched %d\n", blocks == 99 && bytes == 99);
+    usleep(300 * 1000); /* everything acknowledged */
+    SHOW(srt_getsndbuffer(caller, &blocks, &bytes));
+    printf("send buffer %zu blocks %zu bytes\n", blocks, bytes);
+    SHOW(srt_getsndbuffer(caller, NULL, NULL));
     SHOW(srt_getrejectreason(caller));
 
     /* The caller closes: the accepted side breaks. */

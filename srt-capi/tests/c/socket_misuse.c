@@ -14,15 +14,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static struct sockaddr_in loopback(void)
-{
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sin_family = AF_INET;
-    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-    return sa;
-}
-
 static int hook(void* opaque, SRTSOCKET ns, int hsversion, const struct sockaddr* peer,
                 const char* streamid)
 {

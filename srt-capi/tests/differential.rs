@@ -169,6 +169,11 @@ fn callbacks() {
     differential("callbacks");
 }
 
+#[test]
+fn file_transfer() {
+    differential("file_transfer");
+}
+
 /// `tests/c/epoll_thousand.c`'s output when everything held.
 fn epoll_thousand_expected() -> String {
     std::fs::read_to_string(c_source("epoll_thousand.expected")).unwrap()

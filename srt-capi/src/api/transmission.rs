@@ -313,6 +313,10 @@ pub unsafe extern "C" fn srt_sendfile(
                 .metadata()
                 .map_err(|_| SrtError::new(SrtErrno::EINVRDOFF))?
                 .len();
+            if size == -1 && pos > len {
+                // libsrt: an offset past the end of the file.
+                return Err(SrtErrno::EINVRDOFF.into());
+            }
             let mut left = if size == -1 {
                 len.saturating_sub(pos)
             } else {

@@ -91,6 +91,11 @@ int main(void)
     SHOW_ID(lsn, srt_create_socket());
     int no = 0;
     SHOW(srt_setsockflag(lsn, SRTO_RCVSYN, &no, sizeof no));
+    /* Connections and messages survive a slow run (valgrind on a loaded
+     * machine): no idle timeout, no too-late drop. */
+    int idle = 60000;
+    SHOW(srt_setsockflag(lsn, SRTO_PEERIDLETIMEO, &idle, sizeof idle));
+    SHOW(srt_setsockflag(lsn, SRTO_TLPKTDROP, &no, sizeof no));
     SHOW(srt_bind(lsn, (struct sockaddr*)&sa, sizeof sa));
     SHOW(srt_listen(lsn, MAX_SOCKETS));
     struct sockaddr_in at;
@@ -109,6 +114,8 @@ int main(void)
         srt_setsockflag(callers[i], SRTO_RCVSYN, &no, sizeof no);
         srt_setsockflag(callers[i], SRTO_SNDSYN, &no, sizeof no);
         srt_setsockflag(callers[i], SRTO_CONNTIMEO, &conntimeo, sizeof conntimeo);
+        srt_setsockflag(callers[i], SRTO_PEERIDLETIMEO, &idle, sizeof idle);
+        srt_setsockflag(callers[i], SRTO_TLPKTDROP, &no, sizeof no);
         bound += srt_bind(callers[i], (struct sockaddr*)&from, sizeof from) == 0;
         if (i == 0) {
             len = sizeof from;

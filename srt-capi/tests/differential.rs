@@ -1,9 +1,12 @@
 //! Differential tests: each C program of `tests/c/` (other than
-//! header_check.c) is built twice, against Debian's libsrt 1.5.1 (its
-//! headers and static `libsrt.a`) and against ours (our headers and our
-//! `libsrt.a`), each linked with the flags its `srt.pc` gives; both runs
-//! must print the same, compiled as C and as C++. To add a program: put `tests/c/NAME.c` there and
-//! a `#[test]` calling `differential("NAME")` here.
+//! header_check.c and epoll_thousand.c) is built twice, against Debian's
+//! libsrt 1.5.1 (its headers and static `libsrt.a`) and against ours (our
+//! headers and our `libsrt.a`), each linked with the flags its `srt.pc`
+//! gives; both runs must print the same, compiled as C and as C++. To add
+//! a program: put `tests/c/NAME.c` there (`show.h` has the printing
+//! helpers) and a `#[test]` calling `differential("NAME")` here.
+//! `epoll_thousand.c` runs with ours only, against its expected output
+//! (Debian's libsrt does not connect 1,000 callers sharing a port).
 
 mod common;
 

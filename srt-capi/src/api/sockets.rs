@@ -612,3 +612,32 @@ pub unsafe extern "C" fn srt_connect_callback(
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::transmission::{srt_bstats, srt_send};
+    use crate::error::last_error;
+
+    /// NULL pointers that libsrt 1.5.1 dereferences (and so the
+    /// differential tests cannot pass) are `SRT_EINVPARAM` here.
+    #[test]
+    fn null_pointers_libsrt_crashes_on_are_errors() {
+        let s = srt_create_socket();
+        assert!(s > 0);
+        // SAFETY: NULL pointers are what is tested; they are checked first.
+        unsafe {
+            assert_eq!(srt_bind(s, std::ptr::null(), 16), SRT_ERROR);
+            assert_eq!(last_error().code, SrtErrno::EINVPARAM);
+            assert_eq!(srt_connect(s, std::ptr::null(), 16), SRT_ERROR);
+            assert_eq!(last_error().code, SrtErrno::EINVPARAM);
+            assert_eq!(srt_bstats(s, std::ptr::null_mut(), 0), SRT_ERROR);
+            assert_eq!(last_error().code, SrtErrno::EINVPARAM);
+            assert_eq!(srt_send(s, std::ptr::null(), 10), SRT_ERROR);
+            assert_eq!(last_error().code, SrtErrno::EINVPARAM);
+            assert_eq!(srt_accept_bond(std::ptr::null(), 1, 0), SRT_INVALID_SOCK);
+            assert_eq!(last_error().code, SrtErrno::EINVPARAM);
+        }
+        assert_eq!(srt_close(s), 0);
+    }
+}

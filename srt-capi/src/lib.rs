@@ -58,7 +58,7 @@
 //!   `no_socket` (the socket-free functions), `socket_lifecycle`,
 //!   `socket_misuse` (unknown IDs, NULL pointers, wrong states,
 //!   timeouts), `epoll`, `callbacks`, `file_transfer` (and rendezvous);
-//!   `no_socket` and `socket_lifecycle` also run clean under valgrind.
+//!   each also runs clean under valgrind with ours.
 //!   `epoll_thousand` (1,000 accepted sockets in one container, level-
 //!   and edge-triggered) is checked against its expected output, and under
 //!   valgrind with 100 sockets.

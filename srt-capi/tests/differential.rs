@@ -163,8 +163,18 @@ fn socket_misuse() {
 }
 
 #[test]
+fn socket_misuse_valgrind() {
+    valgrind_clean("socket_misuse");
+}
+
+#[test]
 fn epoll() {
     differential("epoll");
+}
+
+#[test]
+fn epoll_valgrind() {
+    valgrind_clean("epoll");
 }
 
 #[test]
@@ -173,8 +183,18 @@ fn callbacks() {
 }
 
 #[test]
+fn callbacks_valgrind() {
+    valgrind_clean("callbacks");
+}
+
+#[test]
 fn file_transfer() {
     differential("file_transfer");
+}
+
+#[test]
+fn file_transfer_valgrind() {
+    valgrind_clean("file_transfer");
 }
 
 /// `tests/c/epoll_thousand.c`'s output when everything held.

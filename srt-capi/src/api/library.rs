@@ -49,8 +49,15 @@ fn startup(inst: &mut Instances) -> Result<c_int, SrtError> {
 extern "C" fn stop_at_exit() {
     let stopped = api_call_infallible(None, || instances().context.take());
     if let Some(ctx) = stopped {
-        api_call_infallible((), || ctx.shutdown());
+        api_call_infallible((), || stop(&ctx));
     }
+}
+
+/// Closes everything of a context taken out of [`INSTANCES`] and stops
+/// its worker.
+fn stop(ctx: &Context) {
+    ctx.shutdown();
+    crate::api::sockets::forget_all_reject_reasons();
 }
 
 /// The running context, started (as one `srt_startup` would) if the
@@ -94,7 +101,7 @@ pub extern "C" fn srt_cleanup() -> c_int {
         };
         // Outside the lock: shutting down waits for the worker.
         if let Some(ctx) = stopped {
-            ctx.shutdown();
+            stop(&ctx);
         }
         0
     })

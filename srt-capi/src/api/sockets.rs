@@ -360,6 +360,12 @@ pub unsafe extern "C" fn srt_getsockname(
 /// only those of failed connections).
 static SET_REASONS: Mutex<Option<HashMap<SRTSOCKET, c_int>>> = Mutex::new(None);
 
+/// Forgets every set rejection reason: the library stopped and its
+/// sockets are gone.
+pub(crate) fn forget_all_reject_reasons() {
+    *SET_REASONS.lock().unwrap_or_else(PoisonError::into_inner) = None;
+}
+
 fn forget_reject_reason(u: SRTSOCKET) {
     if let Some(map) = SET_REASONS
         .lock()

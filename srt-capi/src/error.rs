@@ -191,6 +191,17 @@ impl SrtError {
     }
 }
 
+/// An `srt-mio` error as libsrt's last error: its code and system errno.
+pub fn mio_error(e: srt_mio::Error) -> SrtError {
+    SrtError::with_errno(SrtErrno(e.code()), e.sys_errno())
+}
+
+impl From<srt_mio::Error> for SrtError {
+    fn from(e: srt_mio::Error) -> SrtError {
+        mio_error(e)
+    }
+}
+
 impl From<SrtErrno> for SrtError {
     fn from(code: SrtErrno) -> SrtError {
         SrtError::new(code)

@@ -82,6 +82,112 @@ pub struct SRT_SOCKGROUPCONFIG {
     pub token: c_int,
 }
 
+/// Declares [`SRT_TRACEBSTATS`] with `TraceBStats`' fields (the same
+/// names, types and order) and the conversion.
+macro_rules! trace_bstats {
+    ($($field:ident: $ty:ty),* $(,)?) => {
+        /// `SRT_TRACEBSTATS` (`struct CBytePerfMon`): the fields of
+        /// [`srt_mio::TraceBStats`], documented there, in srt.h's layout.
+        #[repr(C)]
+        #[derive(Debug, Clone, Copy, Default)]
+        #[allow(missing_docs)]
+        pub struct SRT_TRACEBSTATS {
+            $(pub $field: $ty),*
+        }
+
+        impl From<&srt_mio::TraceBStats> for SRT_TRACEBSTATS {
+            fn from(s: &srt_mio::TraceBStats) -> SRT_TRACEBSTATS {
+                SRT_TRACEBSTATS { $($field: s.$field),* }
+            }
+        }
+    };
+}
+
+trace_bstats! {
+    ms_time_stamp: i64,
+    pkt_sent_total: i64,
+    pkt_recv_total: i64,
+    pkt_snd_loss_total: i32,
+    pkt_rcv_loss_total: i32,
+    pkt_retrans_total: i32,
+    pkt_sent_ack_total: i32,
+    pkt_recv_ack_total: i32,
+    pkt_sent_nak_total: i32,
+    pkt_recv_nak_total: i32,
+    us_snd_duration_total: i64,
+    pkt_snd_drop_total: i32,
+    pkt_rcv_drop_total: i32,
+    pkt_rcv_undecrypt_total: i32,
+    byte_sent_total: u64,
+    byte_recv_total: u64,
+    byte_rcv_loss_total: u64,
+    byte_retrans_total: u64,
+    byte_snd_drop_total: u64,
+    byte_rcv_drop_total: u64,
+    byte_rcv_undecrypt_total: u64,
+    pkt_sent: i64,
+    pkt_recv: i64,
+    pkt_snd_loss: i32,
+    pkt_rcv_loss: i32,
+    pkt_retrans: i32,
+    pkt_rcv_retrans: i32,
+    pkt_sent_ack: i32,
+    pkt_recv_ack: i32,
+    pkt_sent_nak: i32,
+    pkt_recv_nak: i32,
+    mbps_send_rate: f64,
+    mbps_recv_rate: f64,
+    us_snd_duration: i64,
+    pkt_reorder_distance: i32,
+    pkt_rcv_avg_belated_time: f64,
+    pkt_rcv_belated: i64,
+    pkt_snd_drop: i32,
+    pkt_rcv_drop: i32,
+    pkt_rcv_undecrypt: i32,
+    byte_sent: u64,
+    byte_recv: u64,
+    byte_rcv_loss: u64,
+    byte_retrans: u64,
+    byte_snd_drop: u64,
+    byte_rcv_drop: u64,
+    byte_rcv_undecrypt: u64,
+    us_pkt_snd_period: f64,
+    pkt_flow_window: i32,
+    pkt_congestion_window: i32,
+    pkt_flight_size: i32,
+    ms_rtt: f64,
+    mbps_bandwidth: f64,
+    byte_avail_snd_buf: i32,
+    byte_avail_rcv_buf: i32,
+    mbps_max_bw: f64,
+    byte_mss: i32,
+    pkt_snd_buf: i32,
+    byte_snd_buf: i32,
+    ms_snd_buf: i32,
+    ms_snd_tsb_pd_delay: i32,
+    pkt_rcv_buf: i32,
+    byte_rcv_buf: i32,
+    ms_rcv_buf: i32,
+    ms_rcv_tsb_pd_delay: i32,
+    pkt_snd_filter_extra_total: i32,
+    pkt_rcv_filter_extra_total: i32,
+    pkt_rcv_filter_supply_total: i32,
+    pkt_rcv_filter_loss_total: i32,
+    pkt_snd_filter_extra: i32,
+    pkt_rcv_filter_extra: i32,
+    pkt_rcv_filter_supply: i32,
+    pkt_rcv_filter_loss: i32,
+    pkt_reorder_tolerance: i32,
+    pkt_sent_unique_total: i64,
+    pkt_recv_unique_total: i64,
+    byte_sent_unique_total: u64,
+    byte_recv_unique_total: u64,
+    pkt_sent_unique: i64,
+    pkt_recv_unique: i64,
+    byte_sent_unique: u64,
+    byte_recv_unique: u64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,5 +205,7 @@ mod tests {
         assert_eq!(offset_of!(SRT_SOCKGROUPCONFIG, weight), 264);
         assert_eq!(offset_of!(SRT_SOCKGROUPCONFIG, config), 272);
         assert_eq!(offset_of!(SRT_SOCKGROUPCONFIG, errorcode), 280);
+        assert_eq!(size_of::<SRT_TRACEBSTATS>(), 496);
+        assert_eq!(offset_of!(SRT_TRACEBSTATS, byte_recv_unique), 488);
     }
 }

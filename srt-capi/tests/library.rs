@@ -64,6 +64,13 @@ fn exports_are_libsrt_symbols() {
         "srt_strerror",
         "srt_msgctrl_default",
         "srt_rejectreason_msg",
+        "srt_create_socket",
+        "srt_setsockflag",
+        "srt_sendmsg2",
+        "srt_recvmsg2",
+        "srt_bstats",
+        "srt_epoll_uwait",
+        "srt_listen_callback",
     ] {
         assert!(ours.contains_key(name), "{name} is not exported");
     }

@@ -612,6 +612,10 @@ impl Context {
         remote: SocketAddr,
     ) -> Result<(), Error> {
         self.set_option(u, SockOpt::Rendezvous, OptionValue::Bool(true))?;
+        // libsrt's srt_rendezvous checks the families before binding.
+        if local.is_ipv4() != remote.is_ipv4() {
+            return Err(Error::Srt(SRT_EINVPARAM));
+        }
         self.connect_from(u, Some(local), remote)
     }
 
@@ -623,9 +627,8 @@ impl Context {
     ) -> Result<(), Error> {
         let mut st = self.lock();
         if let Some(src) = source {
-            if src.is_ipv4() != target.is_ipv4() {
-                return Err(Error::Srt(SRT_EINVPARAM));
-            }
+            // As libsrt's connect(u, source, target): bind, then connect,
+            // whose family check refuses a mixed pair (the socket stays bound).
             self.bind_locked(&mut st, u, src)?;
         }
         let s = st.sockets.get(&u).ok_or_else(einvsock)?;

@@ -307,13 +307,14 @@ impl Context {
     /// Subscribes a system socket (`srt_epoll_add_ssock`); level-triggered
     /// only (`SRT_EPOLL_ET` is ignored, as libsrt does not support it
     /// there). As libsrt's `epoll_ctl`, a closed descriptor (`EBADF`) or
-    /// one already subscribed (`EEXIST`) fails, with `SRT_ECONNSETUP`.
+    /// one already subscribed (`EEXIST`) fails, with code 0 (libsrt 1.5.1's
+    /// default exception) and the errno.
     pub fn epoll_add_ssock(&self, eid: i32, fd: RawFd, events: Option<i32>) -> Result<(), Error> {
         self.ssock_ctl(eid, fd, Some(events), false)
     }
 
     /// Changes a system socket's subscription (`srt_epoll_update_ssock`);
-    /// one not subscribed fails (`ENOENT`, `SRT_ECONNSETUP`).
+    /// one not subscribed fails (`ENOENT`, code 0).
     pub fn epoll_update_ssock(
         &self,
         eid: i32,
@@ -324,7 +325,7 @@ impl Context {
     }
 
     /// Unsubscribes a system socket (`srt_epoll_remove_ssock`); one not
-    /// subscribed fails (`ENOENT`, `SRT_ECONNSETUP`).
+    /// subscribed fails (`ENOENT`, code 0).
     pub fn epoll_remove_ssock(&self, eid: i32, fd: RawFd) -> Result<(), Error> {
         self.ssock_ctl(eid, fd, None, true)
     }
@@ -341,13 +342,10 @@ impl Context {
     ) -> Result<(), Error> {
         let mut st = self.lock();
         let set = st.epolls.get_mut(&eid).ok_or_else(einvpollid)?;
-        let ctl_error = |errno| {
-            Error::system(
-                SRT_ECONNSETUP,
-                "epoll_ctl",
-                std::io::Error::from_raw_os_error(errno),
-            )
-        };
+        // libsrt 1.5.1 throws a default CUDTException here: code
+        // SRT_SUCCESS (0) with the errno, and returns SRT_ERROR.
+        let ctl_error =
+            |errno| Error::system(0, "epoll_ctl", std::io::Error::from_raw_os_error(errno));
         if set.ssocks.contains_key(&fd) != existing {
             return Err(ctl_error(if existing {
                 libc::ENOENT

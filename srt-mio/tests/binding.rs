@@ -108,10 +108,16 @@ fn connect_bind_uses_the_source_address() {
     ctx.bind(again, addr("127.0.0.1:0")).unwrap();
     let err = ctx.connect_bind(again, source, at).unwrap_err();
     assert_eq!(err.code(), SRT_EINVOP);
-    // Mixed families are refused.
+    // Mixed families are refused, after binding, as libsrt 1.5.1 does.
     let mixed = ctx.create_socket().unwrap();
     let err = ctx.connect_bind(mixed, addr("[::1]:0"), at).unwrap_err();
     assert_eq!(err.code(), SRT_EINVPARAM);
+    assert_eq!(ctx.state(mixed), SockStatus::Opened);
+    // srt_rendezvous checks the families first and binds nothing.
+    let rdv = ctx.create_socket().unwrap();
+    let err = ctx.rendezvous(rdv, addr("[::1]:0"), at).unwrap_err();
+    assert_eq!(err.code(), SRT_EINVPARAM);
+    assert_eq!(ctx.state(rdv), SockStatus::Init);
 }
 
 #[test]

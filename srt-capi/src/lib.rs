@@ -41,9 +41,9 @@
 //! `srt_getsockflag` and `srt_setrejectreason` act for the pending
 //! connection; other socket calls from a callback would deadlock.
 //!
-//! Not exported: `srt_connection_time` (srt-mio keeps no socket start
-//! time) and, as before, nothing Debian's libsrt does not export.
-//! `srt_sendmsg2` does not report the sent message's sequence and
+//! `srt_connection_time` is the time the socket was bound or accepted
+//! (libsrt's start time) on `srt_time_now`'s clock. Nothing Debian's
+//! libsrt does not export is exported. `srt_sendmsg2` does not report the sent message's sequence and
 //! message numbers back (srt-mio does not give them); `srt_connect_debug`
 //! ignores the forced ISN; `srt_bistats` ignores `instantaneous`.
 //!

@@ -231,6 +231,7 @@ impl Context {
         let s = st.sockets.get_mut(&u).expect("checked above");
         s.mux = Some(idx);
         s.status = SockStatus::Opened;
+        s.opened_at = Some(Instant::now());
         Ok(())
     }
 
@@ -253,6 +254,7 @@ impl Context {
         let s = st.sockets.get_mut(&u).expect("checked above");
         s.mux = Some(idx);
         s.status = SockStatus::Opened;
+        s.opened_at = Some(Instant::now());
         Ok(())
     }
 
@@ -361,6 +363,13 @@ impl Context {
             SockStatus::Connected | SockStatus::Broken => s.peer.ok_or(Error::Srt(SRT_ENOCONN)),
             _ => Err(Error::Srt(SRT_ENOCONN)),
         }
+    }
+
+    /// When the socket was bound, or accepted (`srt_connection_time`, as
+    /// libsrt's start time); `None` before.
+    pub fn opened_at(&self, u: SrtSocket) -> Result<Option<Instant>, Error> {
+        let st = self.lock();
+        Ok(st.sockets.get(&u).ok_or_else(einvsock)?.opened_at)
     }
 
     /// Why the socket's connection attempt failed (`srt_getrejectreason`).

@@ -61,6 +61,8 @@ pub(crate) struct Sock {
     pub(crate) engine_closed: bool,
     /// The connection broke because the peer closed it (SHUTDOWN).
     pub(crate) peer_closed: bool,
+    /// When it was bound or accepted (libsrt's start time, `srt_connection_time`).
+    pub(crate) opened_at: Option<Instant>,
 }
 
 impl Sock {
@@ -82,6 +84,7 @@ impl Sock {
             epolls: Vec::new(),
             engine_closed: false,
             peer_closed: false,
+            opened_at: None,
         }
     }
 
@@ -343,6 +346,7 @@ impl State {
         s.writable = true;
         s.mux = Some(idx);
         s.conn = Some(conn);
+        s.opened_at = Some(Instant::now());
         s.peer = peer;
         self.sockets.insert(id, s);
         self.refresh(id);

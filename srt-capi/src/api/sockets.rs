@@ -300,6 +300,20 @@ pub extern "C" fn srt_getsockstate(u: SRTSOCKET) -> c_int {
     })
 }
 
+/// `srt_connection_time`: when the socket was bound or accepted, on the
+/// clock of `srt_time_now` (µs); 0 before; `SRT_EINVSOCK` for an unknown
+/// socket, as libsrt.
+#[no_mangle]
+pub extern "C" fn srt_connection_time(u: SRTSOCKET) -> i64 {
+    api_call(i64::from(SRT_ERROR), || {
+        let Some(at) = context()?.opened_at(u)? else {
+            return Ok(0);
+        };
+        let ago = i64::try_from(at.elapsed().as_micros()).unwrap_or(i64::MAX);
+        Ok(crate::api::library::monotonic_us().saturating_sub(ago))
+    })
+}
+
 /// `srt_getpeername`: the connected peer's address (`SRT_ENOCONN` when
 /// not connected, `SRT_EINVPARAM` for NULL pointers or too little room).
 ///

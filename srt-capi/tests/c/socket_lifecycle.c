@@ -149,7 +149,14 @@ static void connection(SRTSOCKET lsn)
     sa.sin_port = 0;
     SHOW(srt_listen(lsn, 5));
     SHOW(srt_bind(lsn, (struct sockaddr*)&sa, sizeof sa - 1));
+    printf("connection_time before bind is 0: %d\n", srt_connection_time(lsn) == 0);
+    int64_t before_bind = srt_time_now();
     SHOW(srt_bind(lsn, (struct sockaddr*)&sa, sizeof sa));
+    int64_t started = srt_connection_time(lsn);
+    printf("connection_time from bind: %d\n", started >= before_bind && started <= srt_time_now());
+    long long unknown_time = (long long)srt_connection_time(12345);
+    printf("connection_time of an unknown socket: %lld error %d\n", unknown_time,
+           srt_getlasterror(NULL));
     SHOW(srt_getsockstate(lsn));
     SHOW(srt_bind(lsn, (struct sockaddr*)&sa, sizeof sa));
     int mss = 1400;

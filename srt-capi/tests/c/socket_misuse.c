@@ -162,46 +162,6 @@ static void wrong_states(void)
     SHOW(srt_close(r));
 }
 
-/* srt_bind_acquire with good and bad UDP sockets, srt_connect_debug. */
-static void acquire_and_debug_connect(void)
-{
-    printf("-- bind_acquire, connect_debug\n");
-    struct sockaddr_in sa = loopback();
-    struct sockaddr* a = (struct sockaddr*)&sa;
-    int udp = socket(AF_INET, SOCK_DGRAM, 0);
-    printf("udp socket %d\n", udp >= 0);
-    printf("udp bind %d\n", bind(udp, a, sizeof sa));
-    struct sockaddr_in udp_at;
-    socklen_t udp_len = sizeof udp_at;
-    getsockname(udp, (struct sockaddr*)&udp_at, &udp_len);
-    SRTSOCKET s, t;
-    SHOW(srt_bind_acquire(12345, udp));
-    SHOW_ID(s, srt_create_socket());
-    SHOW(srt_bind_acquire(s, udp));
-    SHOW(srt_getsockstate(s));
-    struct sockaddr_in srt_at;
-    int srt_len = sizeof srt_at;
-    SHOW(srt_getsockname(s, (struct sockaddr*)&srt_at, &srt_len));
-    printf("same port as the UDP socket %d\n", srt_at.sin_port == udp_at.sin_port);
-    SHOW(srt_bind_acquire(s, udp));
-    SHOW_ID(t, srt_create_socket());
-    SHOW(srt_bind_acquire(t, -1));
-    SHOW(srt_getsockstate(t));
-
-    /* connect_debug: unknown socket, then a silent port with a forced
-     * initial sequence number (blocking, a short CONNTIMEO). */
-    sa.sin_port = htons(9);
-    SHOW(srt_connect_debug(12345, a, sizeof sa, 1000));
-    SHOW(srt_close(t));
-    SHOW_ID(t, srt_create_socket());
-    int ms = 500;
-    SHOW(srt_setsockflag(t, SRTO_CONNTIMEO, &ms, sizeof ms));
-    SHOW(srt_connect_debug(t, a, sizeof sa, 1000));
-    SHOW(srt_getsockstate(t));
-    SHOW(srt_close(t));
-    SHOW(srt_close(s));
-}
-
 static void timeouts(void)
 {
     printf("-- timeouts\n");
@@ -237,7 +197,7 @@ static void timeouts(void)
     SHOW(srt_getsockstate(c));
     SHOW(srt_close(c));
     SHOW(srt_epoll_release(eid));
-
+    close(udp);
 
     /* Nothing to accept, nothing to receive. */
     SRTSOCKET lsn, caller, acc;
@@ -273,7 +233,6 @@ int main(void)
     unknown_sockets(12345);
     null_pointers();
     wrong_states();
-    acquire_and_debug_connect();
     timeouts();
     SHOW(srt_cleanup());
     return 0;

@@ -47,6 +47,16 @@ const LIVE_TICK_MIN: Duration = Duration::from_micros(500);
 /// See [`LIVE_TICK_MIN`].
 const LIVE_TICK_MAX: Duration = Duration::from_micros(1875);
 
+/// Sets the driver's wake-up tick for live connection `id` from the larger
+/// of its two TSBPD delays (the direction not in use has the peer's).
+fn set_live_tick(d: &mut UdpDriver, id: SocketId) {
+    let latency = d
+        .endpoint
+        .socket_stats(Instant::now(), id, false)
+        .map_or(0, |s| s.ms_rcv_tsb_pd_delay.max(s.ms_snd_tsb_pd_delay));
+    d.set_tick(live_tick(latency));
+}
+
 /// The wake-up tick of a live transfer with `latency_ms` of TSBPD delay.
 fn live_tick(latency_ms: i32) -> Duration {
     (Duration::from_millis(latency_ms.max(0) as u64) / 64).clamp(LIVE_TICK_MIN, LIVE_TICK_MAX)
@@ -286,16 +296,20 @@ fn establish(
     Ok(Some(id))
 }
 
-/// After connection `id` broke: closes it and connects again, retrying a
+/// After connection `id` broke (`cause`, logged with `-v`): closes it and connects again, retrying a
 /// caller or rendezvous party whose peer does not answer yet every second
 /// until it does, or a listener waits for the next caller. `None` if the
 /// run was stopped meanwhile.
 fn reestablish(
     d: &mut UdpDriver,
     id: SocketId,
+    cause: BreakCause,
     target: &SrtTarget,
     settings: &Settings,
 ) -> Result<Option<SocketId>, TransmitError> {
+    if settings.verbose {
+        eprintln!("srt-transmit: connection lost ({cause:?}); connecting again");
+    }
     let _ = d.endpoint.close(Instant::now(), id, CloseMode::Abort);
     d.turn(Duration::ZERO)?;
     d.events.clear();
@@ -933,11 +947,7 @@ pub fn send_live(
     let Some(mut id) = establish(&mut d, target, settings)? else {
         return Ok(nothing(true));
     };
-    let latency = d
-        .endpoint
-        .socket_stats(Instant::now(), id, false)
-        .map_or(0, |s| s.ms_snd_tsb_pd_delay);
-    d.set_tick(live_tick(latency));
+    set_live_tick(&mut d, id);
     let start = Instant::now();
     let ctrl = MsgCtrl::default();
     let mut buf = vec![0u8; DATAGRAM];
@@ -1018,11 +1028,8 @@ pub fn send_live(
         d.turn_with(wait, also)?;
         if let Some(cause) = broken(&d, id) {
             if settings.reconnect && !settings.stopped() {
-                if settings.verbose {
-                    eprintln!("srt-transmit: connection lost ({cause:?}); connecting again");
-                }
                 pending = None;
-                let Some(new) = reestablish(&mut d, id, target, settings)? else {
+                let Some(new) = reestablish(&mut d, id, cause, target, settings)? else {
                     return Ok(summary(bytes, messages, true));
                 };
                 id = new;
@@ -1095,11 +1102,7 @@ pub fn receive_live(
     let Some(mut id) = establish(&mut d, target, settings)? else {
         return Ok(nothing(true));
     };
-    let latency = d
-        .endpoint
-        .socket_stats(Instant::now(), id, false)
-        .map_or(0, |s| s.ms_rcv_tsb_pd_delay);
-    d.set_tick(live_tick(latency));
+    set_live_tick(&mut d, id);
     let start = Instant::now();
     let mut buf = vec![0u8; DATAGRAM];
     let (mut bytes, mut messages) = (0u64, 0u64);
@@ -1142,10 +1145,7 @@ pub fn receive_live(
             if left == 0 || Instant::now() >= until {
                 sink.flush()?;
                 if settings.reconnect && !settings.stopped() {
-                    if settings.verbose {
-                        eprintln!("srt-transmit: connection lost ({cause:?}); connecting again");
-                    }
-                    let Some(new) = reestablish(&mut d, id, target, settings)? else {
+                    let Some(new) = reestablish(&mut d, id, cause, target, settings)? else {
                         return Ok(summary(bytes, messages, true));
                     };
                     id = new;

@@ -44,8 +44,9 @@
 //! `srt_connection_time` is the time the socket was bound or accepted
 //! (libsrt's start time) on `srt_time_now`'s clock. Nothing Debian's
 //! libsrt does not export is exported. `srt_sendmsg2` does not report the sent message's sequence and
-//! message numbers back (srt-mio does not give them); `srt_connect_debug`
-//! ignores the forced ISN; `srt_bistats` ignores `instantaneous`.
+//! message numbers back (srt-mio does not give them); `srt_bistats`
+//! ignores `instantaneous`. `srt_bind_acquire` takes the descriptor only
+//! when it succeeds (a refused one stays open, as with libsrt).
 //!
 //! # Tests
 //!
@@ -57,8 +58,10 @@
 //!   linked with Debian's `libsrt.a` and with ours (as C and C++):
 //!   `no_socket` (the socket-free functions), `socket_lifecycle`,
 //!   `socket_misuse` (unknown IDs, NULL pointers, wrong states,
-//!   timeouts), `epoll`, `callbacks`, `file_transfer` (and rendezvous);
-//!   each also runs clean under valgrind with ours.
+//!   timeouts, `srt_bind_acquire`, `srt_connect_debug`'s forced ISN),
+//!   `epoll`, `callbacks`, `file_transfer` (and rendezvous); each also
+//!   runs clean under valgrind with ours. A test checks that every
+//!   exported function is called by one of them.
 //!   `epoll_thousand` (1,000 accepted sockets in one container, level-
 //!   and edge-triggered) is checked against its expected output, and under
 //!   valgrind with 100 sockets.

@@ -239,3 +239,50 @@ fn links_libsrt_statically() {
         );
     }
 }
+
+/// Every function our library exports is called by at least one of the
+/// differential C programs (so each is compared with Debian's libsrt).
+#[test]
+fn every_exported_function_is_compared() {
+    let exported = run_command(
+        Command::new("nm")
+            .args(["-D", "--defined-only"])
+            .arg(our_lib_dir().join("libsrt.so")),
+    );
+    let functions: Vec<&str> = exported
+        .lines()
+        .filter_map(
+            |line| match line.split_whitespace().collect::<Vec<_>>()[..] {
+                [_, "T", name] => Some(name),
+                _ => None,
+            },
+        )
+        .collect();
+    assert!(functions.len() >= 70, "only {} functions", functions.len());
+    let dir = c_source("");
+    let mut programs = String::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap();
+        // Not differential: the header dump, and the ours-only 1,000 sockets.
+        if name.ends_with(".c") && name != "header_check.c" && name != "epoll_thousand.c" {
+            programs += &std::fs::read_to_string(&path).unwrap();
+        }
+    }
+    let uncalled: Vec<&&str> = functions
+        .iter()
+        .filter(|f| {
+            programs.match_indices(&format!("{f}(")).all(|(i, _)| {
+                // A longer name that ends in this one does not count.
+                programs[..i]
+                    .chars()
+                    .next_back()
+                    .is_some_and(|c| c.is_alphanumeric() || c == '_')
+            })
+        })
+        .collect();
+    assert!(
+        uncalled.is_empty(),
+        "exported but called by no differential program: {uncalled:?}"
+    );
+}

@@ -2,12 +2,13 @@
 //! socket calls of libsrt's API.
 
 use crate::bind::{open_udp, overlap, Overlap, UdpSettings};
-use crate::error::{code::*, Error};
+use crate::error::{code::*, AcquireError, Error};
 use crate::state::{recording_hook, ConnectCallback, Mux, Sock, SrtSocket, State};
 use crate::worker;
 use mio::{Interest, Poll, Registry, Token, Waker};
 use srt_proto::options::{Congestion, OptionError, OptionValue, SockOpt, SocketPhase};
 use srt_proto::packet::{PacketPosition, RejectReason, SocketId};
+use srt_proto::seq::SeqNumber;
 use srt_proto::stats::TraceBStats;
 use srt_proto::{
     AcceptHook, CloseMode, Endpoint, EndpointConfig, EndpointError, MsgCtrl, RecvError, RecvInfo,
@@ -235,22 +236,30 @@ impl Context {
         Ok(())
     }
 
-    /// Binds a socket to an existing UDP socket (`srt_bind_acquire`); a
-    /// connected UDP socket is refused (`SRT_EINVPARAM`).
-    pub fn bind_acquire(&self, u: SrtSocket, udp: UdpSocket) -> Result<(), Error> {
+    /// Binds a socket to an existing UDP socket (`srt_bind_acquire`), which
+    /// the context then owns and closes with its last SRT socket; a connected
+    /// UDP socket is refused (`SRT_EINVPARAM`). On failure the UDP socket is
+    /// given back in the error.
+    pub fn bind_acquire(&self, u: SrtSocket, udp: UdpSocket) -> Result<(), AcquireError> {
         let mut st = self.lock();
-        let s = st.sockets.get(&u).ok_or_else(einvsock)?;
+        let refuse = |error, socket| Err(AcquireError { error, socket });
+        let Some(s) = st.sockets.get(&u) else {
+            return refuse(einvsock(), udp);
+        };
         if s.status != SockStatus::Init {
-            return Err(Error::Srt(SRT_EINVOP));
+            return refuse(Error::Srt(SRT_EINVOP), udp);
         }
         let opts = s.opts.clone();
         if udp.peer_addr().is_ok() {
             // SRT must choose each datagram's destination itself.
-            return Err(Error::Srt(SRT_EINVPARAM));
+            return refuse(Error::Srt(SRT_EINVPARAM), udp);
         }
-        udp.set_nonblocking(true)
-            .map_err(|e| Error::system(SRT_ESOCKFAIL, "O_NONBLOCK", e))?;
-        let idx = self.add_mux(&mut st, udp, &opts)?;
+        if let Err(e) = udp.set_nonblocking(true) {
+            return refuse(Error::system(SRT_ESOCKFAIL, "O_NONBLOCK", e), udp);
+        }
+        let idx = self
+            .add_mux(&mut st, udp, &opts)
+            .map_err(|(error, socket)| AcquireError { error, socket })?;
         let s = st.sockets.get_mut(&u).expect("checked above");
         s.mux = Some(idx);
         s.status = SockStatus::Opened;
@@ -294,7 +303,7 @@ impl Context {
             }
         }
         let udp = open_udp(addr, opts)?;
-        self.add_mux(st, udp, opts)
+        self.add_mux(st, udp, opts).map_err(|(e, _)| e)
     }
 
     /// A new multiplexer on `udp` (non-blocking), registered with the worker.
@@ -303,11 +312,17 @@ impl Context {
         st: &mut State,
         udp: UdpSocket,
         opts: &SocketOptions,
-    ) -> Result<usize, Error> {
-        let local = udp
-            .local_addr()
-            .map_err(|e| Error::system(SRT_ESOCKFAIL, "getsockname", e))?;
-        let mut udp = mio::net::UdpSocket::from_std(udp);
+    ) -> Result<usize, (Error, UdpSocket)> {
+        let local = match udp.local_addr() {
+            Ok(local) => local,
+            Err(e) => return Err((Error::system(SRT_ESOCKFAIL, "getsockname", e), udp)),
+        };
+        // Keys and SYN cookies need secret randomness, not just a seed.
+        let mut entropy = [0u8; 32];
+        if let Err(e) = getrandom::fill(&mut entropy) {
+            let e = std::io::Error::other(e);
+            return Err((Error::system(SRT_ECONNSETUP, "getrandom", e), udp));
+        }
         let idx = match st.muxes.iter().position(Option::is_none) {
             Some(i) => i,
             None => {
@@ -315,14 +330,15 @@ impl Context {
                 st.muxes.len() - 1
             }
         };
-        self.shared
+        let mut udp = mio::net::UdpSocket::from_std(udp);
+        if let Err(e) = self
+            .shared
             .registry
             .register(&mut udp, Token(idx), Interest::READABLE)
-            .map_err(|e| Error::system(SRT_ECONNSETUP, "epoll_ctl", e))?;
-        // Keys and SYN cookies need secret randomness, not just a seed.
-        let mut entropy = [0u8; 32];
-        getrandom::fill(&mut entropy)
-            .map_err(|e| Error::system(SRT_ECONNSETUP, "getrandom", std::io::Error::other(e)))?;
+        {
+            let udp = UdpSocket::from(std::os::fd::OwnedFd::from(udp));
+            return Err((Error::system(SRT_ECONNSETUP, "epoll_ctl", e), udp));
+        }
         let config = EndpointConfig {
             seed: u64::from(random_u32()),
             entropy: Some(entropy),
@@ -600,7 +616,15 @@ impl Context {
     /// connect anew, after a non-blocking one it is `SRTS_BROKEN` (as
     /// libsrt 1.5.1) and its epoll subscriptions see `SRT_EPOLL_ERR`.
     pub fn connect(&self, u: SrtSocket, target: SocketAddr) -> Result<(), Error> {
-        self.connect_from(u, None, target)
+        self.connect_from(u, None, target, None)
+    }
+
+    /// [`Context::connect`] with a chosen initial sequence number, at most
+    /// `0x7FFF_FFFF` (`srt_connect_debug`'s forced ISN); a larger one is
+    /// `SRT_EINVPARAM`.
+    pub fn connect_debug(&self, u: SrtSocket, target: SocketAddr, isn: u32) -> Result<(), Error> {
+        let isn = SeqNumber::new(isn).ok_or(Error::Srt(SRT_EINVPARAM))?;
+        self.connect_from(u, None, target, Some(isn))
     }
 
     /// Binds to `source`, then connects to `target` (`srt_connect_bind`).
@@ -610,7 +634,7 @@ impl Context {
         source: SocketAddr,
         target: SocketAddr,
     ) -> Result<(), Error> {
-        self.connect_from(u, Some(source), target)
+        self.connect_from(u, Some(source), target, None)
     }
 
     /// Sets `SRTO_RENDEZVOUS`, binds to `local` and connects to `remote` (`srt_rendezvous`).
@@ -625,7 +649,7 @@ impl Context {
         if local.is_ipv4() != remote.is_ipv4() {
             return Err(Error::Srt(SRT_EINVPARAM));
         }
-        self.connect_from(u, Some(local), remote)
+        self.connect_from(u, Some(local), remote, None)
     }
 
     fn connect_from(
@@ -633,6 +657,7 @@ impl Context {
         u: SrtSocket,
         source: Option<SocketAddr>,
         target: SocketAddr,
+        isn: Option<SeqNumber>,
     ) -> Result<(), Error> {
         let mut st = self.lock();
         if let Some(src) = source {
@@ -664,9 +689,9 @@ impl Context {
         }
         let now = Instant::now();
         let conn = if opts.rendezvous {
-            mux.endpoint.rendezvous(now, target, &opts)
+            mux.endpoint.rendezvous_with_isn(now, target, &opts, isn)
         } else {
-            mux.endpoint.connect(now, target, &opts)
+            mux.endpoint.connect_with_isn(now, target, &opts, isn)
         }
         .map_err(|e| match e {
             EndpointError::TooManyConnections => Error::Srt(SRT_ERESOURCE),

@@ -92,6 +92,31 @@ pub enum Error {
     Srt(i32),
 }
 
+/// A failed [`Context::bind_acquire`](crate::Context::bind_acquire): the
+/// error, and the UDP socket, which stays the caller's.
+#[derive(Debug, thiserror::Error)]
+#[error("{error}")]
+pub struct AcquireError {
+    /// Why the socket could not be bound.
+    #[source]
+    pub error: Error,
+    /// The UDP socket that was offered, unchanged but for `O_NONBLOCK`.
+    pub socket: std::net::UdpSocket,
+}
+
+impl AcquireError {
+    /// libsrt's `SRT_ERRNO` value of the error.
+    pub fn code(&self) -> i32 {
+        self.error.code()
+    }
+}
+
+impl From<AcquireError> for Error {
+    fn from(e: AcquireError) -> Self {
+        e.error
+    }
+}
+
 impl Error {
     /// libsrt's `SRT_ERRNO` value (`srt_getlasterror`).
     pub fn code(&self) -> i32 {

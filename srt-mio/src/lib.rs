@@ -84,7 +84,7 @@ mod worker;
 
 pub use context::{Context, SockStatus};
 pub use epoll::{EpollEvent, WaitCounts, WaitSets};
-pub use error::{code, describe, Error};
+pub use error::{code, describe, AcquireError, Error};
 /// The engine's types that this API takes and gives.
 pub use srt_proto::{
     options::{OptionValue, SockOpt},

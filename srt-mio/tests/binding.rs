@@ -135,14 +135,27 @@ fn bind_to_an_existing_udp_socket() {
     let (a, _) = ctx.accept(l).unwrap();
     carries(&ctx, c, a, b"through an acquired socket");
     let twice = UdpSocket::bind(addr("127.0.0.1:0")).unwrap();
-    assert_eq!(ctx.bind_acquire(l, twice).unwrap_err().code(), SRT_EINVOP);
+    let twice_at = twice.local_addr().unwrap();
+    let refused = ctx.bind_acquire(l, twice).unwrap_err();
+    assert_eq!(refused.code(), SRT_EINVOP);
+    // A refused socket comes back open and unchanged (it was once closed
+    // on the way out, and the descriptor's next owner lost it).
+    assert_eq!(refused.socket.local_addr().unwrap(), twice_at);
     let connected = UdpSocket::bind(addr("127.0.0.1:0")).unwrap();
     connected.connect(at).unwrap();
     let u = ctx.create_socket().unwrap();
-    assert_eq!(
-        ctx.bind_acquire(u, connected).unwrap_err().code(),
-        SRT_EINVPARAM
-    );
+    let refused = ctx.bind_acquire(u, connected).unwrap_err();
+    assert_eq!(refused.code(), SRT_EINVPARAM);
+    assert_eq!(refused.socket.peer_addr().unwrap(), at);
+    let unknown = UdpSocket::bind(addr("127.0.0.1:0")).unwrap();
+    let refused = ctx.bind_acquire(12345, unknown).unwrap_err();
+    assert_eq!(refused.code(), SRT_EINVSOCK);
+    refused.socket.local_addr().unwrap();
+    // The acquired socket still works after all those refusals.
+    let c2 = ctx.create_socket().unwrap();
+    ctx.connect(c2, at).unwrap();
+    let (a2, _) = ctx.accept(l).unwrap();
+    carries(&ctx, c2, a2, b"after refusals");
 }
 
 #[test]

@@ -287,8 +287,20 @@ impl Endpoint {
         remote: SocketAddr,
         options: &SocketOptions,
     ) -> Result<SocketId, EndpointError> {
+        self.connect_with_isn(now, remote, options, None)
+    }
+
+    /// [`Endpoint::connect`] with a chosen initial sequence number
+    /// (`srt_connect_debug`'s forced ISN); `None` draws one at random.
+    pub fn connect_with_isn(
+        &mut self,
+        now: Instant,
+        remote: SocketAddr,
+        options: &SocketOptions,
+        isn: Option<SeqNumber>,
+    ) -> Result<SocketId, EndpointError> {
         let id = self.new_socket_id()?;
-        let isn = self.new_isn();
+        let isn = isn.unwrap_or_else(|| self.new_isn());
         let conn = Connection::connect(now, id, remote, isn, SocketConfig::from(options));
         self.connections.insert(id, conn);
         self.refresh(id, now);
@@ -302,11 +314,23 @@ impl Endpoint {
         remote: SocketAddr,
         options: &SocketOptions,
     ) -> Result<SocketId, EndpointError> {
+        self.rendezvous_with_isn(now, remote, options, None)
+    }
+
+    /// [`Endpoint::rendezvous`] with a chosen initial sequence number;
+    /// `None` draws one at random.
+    pub fn rendezvous_with_isn(
+        &mut self,
+        now: Instant,
+        remote: SocketAddr,
+        options: &SocketOptions,
+        isn: Option<SeqNumber>,
+    ) -> Result<SocketId, EndpointError> {
         if self.rendezvous.contains_key(&remote) {
             return Err(EndpointError::RendezvousInProgress(remote));
         }
         let id = self.new_socket_id()?;
-        let isn = self.new_isn();
+        let isn = isn.unwrap_or_else(|| self.new_isn());
         let cookie = self.rng.next_u32();
         let conn =
             Connection::rendezvous(now, id, remote, isn, cookie, SocketConfig::from(options));

@@ -11,7 +11,7 @@ use srt_mio::{ConnectionRequest, Context, RejectReason, SockStatus, SocketOption
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::os::fd::FromRawFd;
+use std::os::fd::{FromRawFd, IntoRawFd};
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// The running context for a call on an existing socket: with the
@@ -59,7 +59,8 @@ pub unsafe extern "C" fn srt_bind(u: SRTSOCKET, name: *const sockaddr, namelen: 
 
 /// `srt_bind_acquire`: binds to an existing UDP socket, which the SRT
 /// socket then owns (and closes); an unknown SRT socket is
-/// `SRT_EINVPARAM`, as libsrt.
+/// `SRT_EINVPARAM`, as libsrt. When the call fails the descriptor stays
+/// the caller's, open.
 #[no_mangle]
 pub extern "C" fn srt_bind_acquire(u: SRTSOCKET, udpsock: c_int) -> c_int {
     api_call(SRT_ERROR, || {
@@ -72,8 +73,14 @@ pub extern "C" fn srt_bind_acquire(u: SRTSOCKET, udpsock: c_int) -> c_int {
         }
         // SAFETY: libsrt's contract: the caller hands the descriptor over.
         let udp = unsafe { std::net::UdpSocket::from_raw_fd(udpsock) };
-        ctx.bind_acquire(u, udp)?;
-        Ok(0)
+        match ctx.bind_acquire(u, udp) {
+            Ok(()) => Ok(0),
+            Err(e) => {
+                // Not ours after all: hand it back without closing it.
+                let _ = e.socket.into_raw_fd();
+                Err(e.error.into())
+            }
+        }
     })
 }
 
@@ -173,8 +180,9 @@ pub unsafe extern "C" fn srt_connect(u: SRTSOCKET, name: *const sockaddr, namele
     })
 }
 
-/// `srt_connect_debug`: [`srt_connect`]; the forced ISN is not supported
-/// and ignored (the engine chooses it).
+/// `srt_connect_debug`: [`srt_connect`] with `forced_isn` as the initial
+/// sequence number (`SRT_SEQNO_NONE`, -1, draws one as `srt_connect`);
+/// another negative value is `SRT_EINVPARAM`.
 ///
 /// # Safety
 /// As [`srt_connect`].
@@ -183,10 +191,21 @@ pub unsafe extern "C" fn srt_connect_debug(
     u: SRTSOCKET,
     name: *const sockaddr,
     namelen: c_int,
-    _forced_isn: c_int,
+    forced_isn: c_int,
 ) -> c_int {
-    // SAFETY: the caller's contract is srt_connect's.
-    unsafe { srt_connect(u, name, namelen) }
+    if forced_isn == -1 {
+        // SAFETY: the caller's contract is srt_connect's.
+        return unsafe { srt_connect(u, name, namelen) };
+    }
+    api_call(SRT_ERROR, || {
+        // SAFETY: the caller's contract.
+        let target = unsafe { addr::from_c(name, namelen) }?;
+        let isn = u32::try_from(forced_isn).map_err(|_| SrtError::new(SrtErrno::EINVPARAM))?;
+        let ctx = context()?;
+        forget_reject_reason(u);
+        ctx.connect_debug(u, target, isn)?;
+        Ok(0)
+    })
 }
 
 /// `srt_connect_bind`: binds to `source`, then connects to `target`;

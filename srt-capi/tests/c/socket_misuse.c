@@ -9,6 +9,7 @@
 #include "show.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -162,6 +163,62 @@ static void wrong_states(void)
     SHOW(srt_close(r));
 }
 
+/* srt_bind_acquire with good and bad UDP sockets, srt_connect_debug. */
+static void acquire_and_debug_connect(void)
+{
+    printf("-- bind_acquire, connect_debug\n");
+    struct sockaddr_in sa = loopback();
+    struct sockaddr* a = (struct sockaddr*)&sa;
+    int udp = socket(AF_INET, SOCK_DGRAM, 0);
+    printf("udp socket %d\n", udp >= 0);
+    printf("udp bind %d\n", bind(udp, a, sizeof sa));
+    struct sockaddr_in udp_at;
+    socklen_t udp_len = sizeof udp_at;
+    getsockname(udp, (struct sockaddr*)&udp_at, &udp_len);
+    SRTSOCKET s, t;
+    SHOW(srt_bind_acquire(12345, udp));
+    printf("still open after a refusal %d\n", fcntl(udp, F_GETFD) != -1);
+    SHOW_ID(s, srt_create_socket());
+    SHOW(srt_bind_acquire(s, udp));
+    SHOW(srt_getsockstate(s));
+    struct sockaddr_in srt_at;
+    int srt_len = sizeof srt_at;
+    SHOW(srt_getsockname(s, (struct sockaddr*)&srt_at, &srt_len));
+    printf("same port as the UDP socket %d\n", srt_at.sin_port == udp_at.sin_port);
+    SHOW(srt_bind_acquire(s, udp));
+    printf("still open after a second bind %d\n", fcntl(udp, F_GETFD) != -1);
+    SHOW_ID(t, srt_create_socket());
+    SHOW(srt_bind_acquire(t, -1));
+    SHOW(srt_getsockstate(t));
+
+    /* connect_debug: unknown socket, then a silent port with a forced
+     * initial sequence number (blocking, a short CONNTIMEO). */
+    sa.sin_port = htons(9);
+    SHOW(srt_connect_debug(12345, a, sizeof sa, 1000));
+    int ms = 500;
+    SHOW(srt_setsockflag(t, SRTO_CONNTIMEO, &ms, sizeof ms));
+    SHOW(srt_connect_debug(t, a, sizeof sa, 1000));
+    SHOW(srt_getsockstate(t));
+    SHOW(srt_close(t));
+
+    /* The acquired socket listens; a caller forces its initial sequence
+     * number, which the first message's packet then carries. */
+    SRTSOCKET caller, acc;
+    SHOW(srt_listen(s, 1));
+    SHOW_ID(caller, srt_create_socket());
+    SHOW(srt_connect_debug(caller, (struct sockaddr*)&srt_at, sizeof srt_at, 1000));
+    SHOW_ID(acc, srt_accept(s, NULL, NULL));
+    SHOW(srt_sendmsg(caller, "first", 5, -1, 1));
+    char buf[1500]; /* live mode: at least SRTO_PAYLOADSIZE */
+    SRT_MSGCTRL mc;
+    srt_msgctrl_init(&mc);
+    SHOW(srt_recvmsg2(acc, buf, sizeof buf, &mc));
+    printf("pktseq %d msgno %d\n", mc.pktseq, mc.msgno);
+    SHOW(srt_close(caller));
+    SHOW(srt_close(acc));
+    SHOW(srt_close(s));
+}
+
 static void timeouts(void)
 {
     printf("-- timeouts\n");
@@ -233,6 +290,7 @@ int main(void)
     unknown_sockets(12345);
     null_pointers();
     wrong_states();
+    acquire_and_debug_connect();
     timeouts();
     SHOW(srt_cleanup());
     return 0;

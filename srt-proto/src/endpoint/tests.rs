@@ -137,6 +137,37 @@ fn caller_listener_connects_with_stream_id() {
     assert_eq!(p.b.connection_count(), 1);
 }
 
+/// A chosen initial sequence number (`srt_connect_debug`) is the first
+/// data packet's, on both ends, for a caller and for a rendezvous.
+#[test]
+fn forced_isn_numbers_the_first_packet() {
+    let isn = SeqNumber::new(1000).unwrap();
+    for rendezvous in [false, true] {
+        let mut p = Pair::new(3);
+        let opts = live();
+        let (sender, receiver) = if rendezvous {
+            let r = p.b.rendezvous(p.now, addr(1000), &opts).unwrap();
+            let s = p.a.rendezvous_with_isn(p.now, addr(2000), &opts, Some(isn));
+            (s.unwrap(), r)
+        } else {
+            p.b.listen(&opts, 5).unwrap();
+            let s = p.a.connect_with_isn(p.now, addr(2000), &opts, Some(isn));
+            p.run(Duration::from_millis(50));
+            (s.unwrap(), p.b.accept().expect("accepted"))
+        };
+        p.run(Duration::from_millis(50));
+        let now = p.now;
+        let conn = p.a.connection_mut(sender).unwrap();
+        conn.send(now, b"first", &MsgCtrl::default()).unwrap();
+        p.run(Duration::from_millis(300));
+        let mut out = [0u8; 64];
+        let now = p.now;
+        let got = p.b.connection_mut(receiver).unwrap().recv(now, &mut out);
+        let info = got.unwrap().expect("delivered");
+        assert_eq!(info.seq, isn, "rendezvous {rendezvous}");
+    }
+}
+
 #[test]
 fn lost_conclusion_answer_is_repeated() {
     let mut p = Pair::new(2);

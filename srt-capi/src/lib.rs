@@ -43,9 +43,10 @@
 //!
 //! `srt_connection_time` is the time the socket was bound or accepted
 //! (libsrt's start time) on `srt_time_now`'s clock. Nothing Debian's
-//! libsrt does not export is exported. `srt_sendmsg2` does not report the sent message's sequence and
-//! message numbers back (srt-mio does not give them); `srt_bistats`
-//! ignores `instantaneous`. `srt_bind_acquire` takes the descriptor only
+//! libsrt does not export is exported. `srt_sendmsg2` writes back the
+//! source time, first sequence number and message number, and takes a
+//! forced message number, as libsrt; `srt_bistats` ignores
+//! `instantaneous`. `srt_bind_acquire` takes the descriptor only
 //! when it succeeds (a refused one stays open, as with libsrt).
 //!
 //! # Tests

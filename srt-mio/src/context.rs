@@ -12,7 +12,7 @@ use srt_proto::seq::SeqNumber;
 use srt_proto::stats::TraceBStats;
 use srt_proto::{
     AcceptHook, CloseMode, Endpoint, EndpointConfig, EndpointError, MsgCtrl, RecvError, RecvInfo,
-    SendError, SocketOptions,
+    SendError, Sent, SocketOptions,
 };
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -776,31 +776,40 @@ impl Context {
 
     /// Sends one message or a run of bytes (`srt_send`); see [`sendmsg`](Self::sendmsg).
     pub fn send(&self, u: SrtSocket, buf: &[u8]) -> Result<usize, Error> {
-        self.sendmsg(u, buf, &MsgCtrl::default())
+        self.sendmsg(u, buf, &MsgCtrl::default()).map(|s| s.len)
     }
 
     /// Sends with message controls (`srt_sendmsg2`). Blocks (up to
     /// `SRTO_SNDTIMEO`) while the send buffer is full if `SRTO_SNDSYN`;
     /// otherwise `SRT_EASYNCSND`. In live mode a message is at most
     /// `SRTO_PAYLOADSIZE` bytes (`SRT_EINVALMSGAPI`); a message larger than
-    /// the send buffer is `SRT_ELARGEMSG`.
-    pub fn sendmsg(&self, u: SrtSocket, buf: &[u8], ctrl: &MsgCtrl) -> Result<usize, Error> {
+    /// the send buffer is `SRT_ELARGEMSG`. Tells the length taken and how
+    /// the message was numbered (what `srt_sendmsg2` writes back).
+    pub fn sendmsg(&self, u: SrtSocket, buf: &[u8], ctrl: &MsgCtrl) -> Result<Sent, Error> {
         let mut st = self.lock();
         let mut deadline = None;
         loop {
             let (idx, conn) = Self::transfer_target(&st, u, false)?;
+            let now = Instant::now();
             if buf.is_empty() {
                 // libsrt sends nothing and returns 0.
-                return Ok(0);
+                let origin = ctrl.srctime.unwrap_or(now);
+                let (first_seq, msgno) = (None, None);
+                return Ok(Sent {
+                    len: 0,
+                    first_seq,
+                    msgno,
+                    origin,
+                });
             }
             check_live_call(&st.sockets[&u].opts, buf.len(), true)?;
             let mux = st.muxes[idx].as_mut().expect("checked by transfer_target");
-            let result = mux.endpoint.send(Instant::now(), conn, buf, ctrl);
+            let result = mux.endpoint.send_msg(now, conn, buf, ctrl);
             st.drain_events(idx);
             match result {
-                Ok(n) => {
+                Ok(sent) => {
                     self.shared.wake();
-                    return Ok(n);
+                    return Ok(sent);
                 }
                 Err(SendError::WouldBlock) => {}
                 Err(SendError::MessageTooLarge { .. }) => return Err(Error::Srt(SRT_ELARGEMSG)),

@@ -89,7 +89,8 @@ pub use error::{code, describe, AcquireError, Error};
 pub use srt_proto::{
     options::{OptionValue, SockOpt},
     packet::RejectReason,
+    seq::{MsgNumber, SeqNumber},
     stats::TraceBStats,
-    AcceptHook, ConnectionRequest, MsgCtrl, RecvInfo, SocketOptions,
+    AcceptHook, ConnectionRequest, MsgCtrl, RecvInfo, Sent, SocketOptions,
 };
 pub use state::{ConnectCallback, SrtSocket};

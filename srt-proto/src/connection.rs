@@ -23,7 +23,9 @@ use crate::packet::{
 };
 use crate::seq::{SeqNumber, Timestamp};
 use crate::stats::TraceBStats;
-use crate::transfer::{MsgCtrl, RecvError, SendError, Transfer, TransferConfig, TransferSetup};
+use crate::transfer::{
+    MsgCtrl, RecvError, SendError, Sent, Transfer, TransferConfig, TransferSetup,
+};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -654,13 +656,23 @@ impl Connection {
         }
     }
 
-    /// Queues a message for sending (see [`MsgCtrl`]).
+    /// Queues a message for sending (see [`MsgCtrl`]); returns the bytes taken.
     pub fn send(
         &mut self,
         now: Instant,
         payload: &[u8],
         ctrl: &MsgCtrl,
     ) -> Result<usize, SendError> {
+        self.send_msg(now, payload, ctrl).map(|s| s.len)
+    }
+
+    /// [`Connection::send`], telling how the message was numbered.
+    pub fn send_msg(
+        &mut self,
+        now: Instant,
+        payload: &[u8],
+        ctrl: &MsgCtrl,
+    ) -> Result<Sent, SendError> {
         if self.closing_deadline.is_some() {
             return Err(SendError::NotConnected);
         }

@@ -13,7 +13,7 @@ use crate::packet::{
 };
 use crate::seq::{SeqNumber, Timestamp};
 use crate::stats::TraceBStats;
-use crate::transfer::{MsgCtrl, RecvError, SendError};
+use crate::transfer::{MsgCtrl, RecvError, SendError, Sent};
 use hmac::{Hmac, Mac};
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
@@ -400,7 +400,7 @@ impl Endpoint {
         Ok(())
     }
 
-    /// Queues a message on a connected socket.
+    /// Queues a message on a connected socket; returns the bytes taken.
     pub fn send(
         &mut self,
         now: Instant,
@@ -408,11 +408,22 @@ impl Endpoint {
         payload: &[u8],
         ctrl: &MsgCtrl,
     ) -> Result<usize, SendError> {
+        self.send_msg(now, id, payload, ctrl).map(|s| s.len)
+    }
+
+    /// [`Endpoint::send`], telling how the message was numbered.
+    pub fn send_msg(
+        &mut self,
+        now: Instant,
+        id: SocketId,
+        payload: &[u8],
+        ctrl: &MsgCtrl,
+    ) -> Result<Sent, SendError> {
         let conn = self
             .connections
             .get_mut(&id)
             .ok_or(SendError::NotConnected)?;
-        let result = conn.send(now, payload, ctrl);
+        let result = conn.send_msg(now, payload, ctrl);
         self.collect_events(id, now);
         result
     }

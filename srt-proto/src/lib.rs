@@ -35,4 +35,4 @@ pub use endpoint::{
     AcceptHook, ConnectionRequest, Endpoint, EndpointConfig, EndpointError, EndpointStats,
 };
 pub use options::SocketOptions;
-pub use transfer::{MsgCtrl, RecvError, SendError, TransferConfig};
+pub use transfer::{MsgCtrl, RecvError, SendError, Sent, TransferConfig};

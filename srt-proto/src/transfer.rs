@@ -91,6 +91,23 @@ pub struct MsgCtrl {
     pub ttl: Option<Duration>,
     /// Deliver in order (the O flag).
     pub in_order: bool,
+    /// The message's number, from which later messages count on (libsrt's
+    /// forced `msgno`); `None` = the next one.
+    pub msgno: Option<MsgNumber>,
+}
+
+/// What a send queued (what libsrt's `srt_sendmsg2` writes back into its
+/// `SRT_MSGCTRL`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sent {
+    /// Bytes taken (0 for an empty message, which queues nothing).
+    pub len: usize,
+    /// The sequence number of the first packet queued; `None` if none was.
+    pub first_seq: Option<SeqNumber>,
+    /// The message number of the first packet queued; `None` if none was.
+    pub msgno: Option<MsgNumber>,
+    /// The source time the packets carry.
+    pub origin: Instant,
 }
 
 /// Why a send failed.
@@ -378,10 +395,17 @@ impl Transfer {
         now: Instant,
         payload: &[u8],
         ctrl: &MsgCtrl,
-    ) -> Result<usize, SendError> {
+    ) -> Result<Sent, SendError> {
+        let origin = ctrl.srctime.unwrap_or(now);
+        let mut sent = Sent {
+            len: 0,
+            first_seq: None,
+            msgno: None,
+            origin,
+        };
         if payload.is_empty() {
             // libsrt's sendmsg2 queues nothing for an empty message.
-            return Ok(0);
+            return Ok(sent);
         }
         if self.live && payload.len() > self.payload_size {
             return Err(SendError::MessageTooLarge {
@@ -389,8 +413,13 @@ impl Transfer {
                 max: self.payload_size,
             });
         }
-        let origin = ctrl.srctime.unwrap_or(now);
         let was_empty = self.snd.is_empty();
+        let numbered_from = self.snd.next_msgno();
+        if let Some(msgno) = ctrl.msgno {
+            self.snd.set_next_msgno(msgno);
+        }
+        let first_seq = self.snd.next_seq();
+        let first_msgno = self.snd.next_msgno();
         let result = if self.live || self.message_api {
             // One send is one message, queued whole or not at all.
             match self.snd.push(payload, origin, ctrl.ttl, ctrl.in_order) {
@@ -423,6 +452,9 @@ impl Transfer {
         };
         match result {
             Ok(n) => {
+                sent.len = n;
+                sent.first_seq = Some(first_seq);
+                sent.msgno = Some(first_msgno);
                 if self.cc.wants_input_rate() {
                     self.cc.update_input_rate(self.input_rate.rate());
                 }
@@ -430,7 +462,15 @@ impl Transfer {
                     self.stats.on_sending_started(now);
                     self.last_ack_rx = now;
                 }
-                Ok(n)
+                Ok(sent)
+            }
+            Err(e) if ctrl.msgno.is_some() => {
+                // Nothing queued: the forced number is not taken either.
+                self.snd.set_next_msgno(numbered_from);
+                if e == SendError::WouldBlock {
+                    self.want_writable = true;
+                }
+                Err(e)
             }
             Err(SendError::WouldBlock) => {
                 self.want_writable = true;

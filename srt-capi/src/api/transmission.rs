@@ -10,7 +10,7 @@ use crate::error::{SrtErrno, SrtError};
 use crate::guard::api_call;
 use crate::types::{SRTSOCKET, SRT_ERROR, SRT_MSGCTRL, SRT_TRACEBSTATS};
 use libc::{c_char, c_int};
-use srt_mio::{Context, MsgCtrl, OptionValue, SockOpt};
+use srt_mio::{Context, MsgCtrl, MsgNumber, OptionValue, SockOpt};
 use std::ffi::CStr;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -66,14 +66,35 @@ fn us_of(t: Instant) -> i64 {
     }
 }
 
-/// Sends `data` with libsrt's message controls.
-fn send(u: SRTSOCKET, data: &[u8], m: &SRT_MSGCTRL) -> Result<c_int, SrtError> {
+/// Sends `data` with libsrt's message controls and writes back into `m`
+/// what libsrt's `sendmsg2` does: the source time, the first packet's
+/// sequence number and the message number (untouched if nothing was
+/// queued). A forced `msgno` other than -1 must be 1 ..= 2²⁶−1
+/// (`SRT_EINVPARAM`).
+fn send(u: SRTSOCKET, data: &[u8], m: &mut SRT_MSGCTRL) -> Result<c_int, SrtError> {
+    let msgno = match m.msgno {
+        -1 => None,
+        n => Some(
+            u32::try_from(n)
+                .ok()
+                .filter(|&n| n >= 1)
+                .and_then(MsgNumber::new)
+                .ok_or_else(|| SrtError::new(SrtErrno::EINVPARAM))?,
+        ),
+    };
     let ctrl = MsgCtrl {
         srctime: (m.srctime != 0).then(|| instant_of(m.srctime)),
         ttl: u64::try_from(m.msgttl).ok().map(Duration::from_millis),
         in_order: m.inorder != 0,
+        msgno,
     };
-    Ok(context()?.sendmsg(u, data, &ctrl)? as c_int)
+    let sent = context()?.sendmsg(u, data, &ctrl)?;
+    if let (Some(seq), Some(msgno)) = (sent.first_seq, sent.msgno) {
+        m.srctime = us_of(sent.origin);
+        m.pktseq = seq.as_u32() as i32;
+        m.msgno = msgno.as_u32() as i32;
+    }
+    Ok(sent.len as c_int)
 }
 
 /// Receives into `buf` and fills `m` as libsrt's `recvmsg2`: source time,
@@ -96,8 +117,9 @@ fn recv(u: SRTSOCKET, buf: &mut [u8], m: &mut SRT_MSGCTRL) -> Result<c_int, SrtE
 #[no_mangle]
 pub unsafe extern "C" fn srt_send(u: SRTSOCKET, buf: *const c_char, len: c_int) -> c_int {
     api_call(SRT_ERROR, || {
+        let mut m = srt_msgctrl_default.0;
         // SAFETY: the caller's contract.
-        send(u, unsafe { in_buf(buf, len) }?, &srt_msgctrl_default.0)
+        send(u, unsafe { in_buf(buf, len) }?, &mut m)
     })
 }
 
@@ -115,19 +137,19 @@ pub unsafe extern "C" fn srt_sendmsg(
     inorder: c_int,
 ) -> c_int {
     api_call(SRT_ERROR, || {
-        let m = SRT_MSGCTRL {
+        let mut m = SRT_MSGCTRL {
             msgttl: ttl,
             inorder: c_int::from(inorder != 0),
             ..srt_msgctrl_default.0
         };
         // SAFETY: the caller's contract.
-        send(u, unsafe { in_buf(buf, len) }?, &m)
+        send(u, unsafe { in_buf(buf, len) }?, &mut m)
     })
 }
 
-/// `srt_sendmsg2`: sends with the controls of `*mctrl` (NULL: defaults).
-/// The sequence and message numbers of the sent message are not reported
-/// back (srt-mio does not give them).
+/// `srt_sendmsg2`: sends with the controls of `*mctrl` (NULL: defaults)
+/// and writes back the source time, the first packet's sequence number
+/// and the message number, as libsrt.
 ///
 /// # Safety
 /// As [`srt_send`]; `mctrl` is NULL or a valid `SRT_MSGCTRL`.
@@ -139,12 +161,11 @@ pub unsafe extern "C" fn srt_sendmsg2(
     mctrl: *mut SRT_MSGCTRL,
 ) -> c_int {
     api_call(SRT_ERROR, || {
-        // SAFETY: the caller passes NULL or a valid SRT_MSGCTRL.
-        let m = unsafe { mctrl.as_ref() }
-            .copied()
-            .unwrap_or(srt_msgctrl_default.0);
+        let mut default = srt_msgctrl_default.0;
+        // SAFETY: the caller passes NULL or a valid, writable SRT_MSGCTRL.
+        let m = unsafe { mctrl.as_mut() }.unwrap_or(&mut default);
         // SAFETY: the caller's contract.
-        send(u, unsafe { in_buf(buf, len) }?, &m)
+        send(u, unsafe { in_buf(buf, len) }?, m)
     })
 }
 

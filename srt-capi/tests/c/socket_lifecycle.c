@@ -229,6 +229,8 @@ static void connection(SRTSOCKET lsn)
     SRT_MSGCTRL mc;
     srt_msgctrl_init(&mc);
     SHOW(srt_sendmsg2(caller, "hello", 5, &mc));
+    printf("sent msgno %d seq set %d srctime set %d\n", mc.msgno, mc.pktseq != SRT_SEQNO_NONE,
+           mc.srctime != 0);
     SHOW(srt_sendmsg(caller, "world", 5, -1, 1));
     SHOW(srt_send(caller, "third", 5));
     SHOW(srt_send(caller, "", 0));

@@ -208,12 +208,30 @@ static void acquire_and_debug_connect(void)
     SHOW_ID(caller, srt_create_socket());
     SHOW(srt_connect_debug(caller, (struct sockaddr*)&srt_at, sizeof srt_at, 1000));
     SHOW_ID(acc, srt_accept(s, NULL, NULL));
-    SHOW(srt_sendmsg(caller, "first", 5, -1, 1));
+    /* srt_sendmsg2 tells the numbers it gave; a forced message number
+     * must be 1 ..= 2^26-1, and later messages count on from it. */
+    SRT_MSGCTRL sc;
+    srt_msgctrl_init(&sc);
+    SHOW(srt_sendmsg2(caller, "first", 5, &sc));
+    printf("sent pktseq %d msgno %d srctime set %d\n", sc.pktseq, sc.msgno, sc.srctime != 0);
+    sc.msgno = 0;
+    SHOW(srt_sendmsg2(caller, "bad", 3, &sc));
+    sc.msgno = 1 << 26;
+    SHOW(srt_sendmsg2(caller, "bad", 3, &sc));
+    sc.msgno = 100;
+    SHOW(srt_sendmsg2(caller, "forced", 6, &sc));
+    printf("sent pktseq %d msgno %d\n", sc.pktseq, sc.msgno);
+    sc.msgno = -1;
+    sc.srctime = 0;
+    SHOW(srt_sendmsg2(caller, "after", 5, &sc));
+    printf("sent pktseq %d msgno %d\n", sc.pktseq, sc.msgno);
     char buf[1500]; /* live mode: at least SRTO_PAYLOADSIZE */
     SRT_MSGCTRL mc;
-    srt_msgctrl_init(&mc);
-    SHOW(srt_recvmsg2(acc, buf, sizeof buf, &mc));
-    printf("pktseq %d msgno %d\n", mc.pktseq, mc.msgno);
+    for (int i = 0; i < 3; i++) {
+        srt_msgctrl_init(&mc);
+        SHOW(srt_recvmsg2(acc, buf, sizeof buf, &mc));
+        printf("pktseq %d msgno %d\n", mc.pktseq, mc.msgno);
+    }
     SHOW(srt_close(caller));
     SHOW(srt_close(acc));
     SHOW(srt_close(s));

@@ -261,6 +261,12 @@ impl SendBuffer {
         self.next_msgno
     }
 
+    /// Numbers the next pushed message `msgno` and those after it from
+    /// there (libsrt's forced message number).
+    pub fn set_next_msgno(&mut self, msgno: MsgNumber) {
+        self.next_msgno = msgno;
+    }
+
     /// The origin time of the oldest packet held (for the too-late check).
     pub fn oldest_origin(&self) -> Option<Instant> {
         self.slots.front().map(|s| s.origin)

@@ -81,6 +81,9 @@ impl WaitCounts {
     }
 }
 
+/// What a broken connection is ready for (libsrt's `updateBrokenConnection`).
+const BROKEN: i32 = SRT_EPOLL_IN | SRT_EPOLL_OUT | SRT_EPOLL_ERR;
+
 /// One SRT socket's subscription.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Sub {
@@ -90,6 +93,9 @@ pub(crate) struct Sub {
     edge: i32,
     /// Edges raised and not yet reported.
     pending: i32,
+    /// Events not watched that are reported anyway since the socket broke
+    /// (libsrt 1.5.1's quirk, see [`Sub::readiness_changed`]).
+    spill: i32,
 }
 
 impl Sub {
@@ -105,18 +111,34 @@ impl Sub {
             watch,
             edge,
             pending: ready & watch,
+            spill: 0,
         }
     }
 
     /// The socket's readiness went from `old` to `new`.
+    ///
+    /// A connection that breaks raises IN, OUT and ERR at once. libsrt
+    /// 1.5.1 (`CEPoll::update_events`) then reports all three to a
+    /// subscription that watches any one of those that rose, watched or
+    /// not (13 to an IN-only subscription), and keeps the unwatched ones
+    /// in every later report, edge-triggered or not, until a watched event
+    /// falls with them. Programs that look for `SRT_EPOLL_ERR` without
+    /// subscribing it see it as with libsrt.
     pub(crate) fn readiness_changed(&mut self, old: i32, new: i32) {
-        self.pending |= new & !old & self.watch;
-        self.pending &= !(old & !new);
+        let (rose, fell) = (new & !old, old & !new);
+        self.pending |= rose & self.watch;
+        self.pending &= !fell;
+        if rose & SRT_EPOLL_ERR != 0 && rose & self.watch & BROKEN != 0 {
+            self.spill |= BROKEN & !self.watch;
+        }
+        if fell & self.watch != 0 {
+            self.spill &= !fell;
+        }
     }
 
     /// What a wait reports now, given the socket's readiness.
     fn report(&self, ready: i32) -> i32 {
-        (ready & self.watch & !self.edge) | (self.pending & self.edge)
+        (ready & self.watch & !self.edge) | (self.pending & self.edge) | self.spill
     }
 
     /// Clears the edge-triggered events just reported.
@@ -630,6 +652,33 @@ mod tests {
         et2.readiness_changed(0, SRT_EPOLL_IN);
         et2.readiness_changed(SRT_EPOLL_IN, 0);
         assert_eq!(et2.report(0), 0);
+    }
+
+    #[test]
+    fn a_break_reports_unwatched_events_as_libsrt() {
+        const OUT: i32 = SRT_EPOLL_OUT;
+        let mut lt = Sub::new(SRT_EPOLL_IN, OUT);
+        let mut et = Sub::new(SRT_EPOLL_IN | SRT_EPOLL_ET, OUT);
+        let mut out = Sub::new(OUT, OUT);
+        for sub in [&mut lt, &mut et, &mut out] {
+            sub.readiness_changed(OUT, BROKEN);
+        }
+        for _ in 0..2 {
+            assert_eq!(lt.report(BROKEN), BROKEN);
+            lt.consume(BROKEN);
+        }
+        assert_eq!(et.report(BROKEN), BROKEN);
+        et.consume(BROKEN);
+        assert_eq!(et.report(BROKEN), OUT | SRT_EPOLL_ERR, "the unwatched stay");
+        // OUT was already up and nothing it watches rose: as before.
+        assert_eq!(out.report(BROKEN), OUT);
+        // A readable socket (IN already up) that breaks: nothing watched rose.
+        let mut readable = Sub::new(SRT_EPOLL_IN, SRT_EPOLL_IN | OUT);
+        readable.readiness_changed(SRT_EPOLL_IN | OUT, BROKEN);
+        assert_eq!(readable.report(BROKEN), SRT_EPOLL_IN);
+        // A watched event falling takes the spilled ones that fall with it.
+        lt.readiness_changed(BROKEN, 0);
+        assert_eq!(lt.report(0), 0);
     }
 
     #[test]

@@ -18,8 +18,12 @@
 //!
 //! Where libsrt 1.5.1 and its API reference disagree, this follows
 //! libsrt (a failed non-blocking connect is `SRTS_BROKEN`; a blocking
-//! `accept` has no timeout); accept and connect callbacks run on the
-//! worker with the context locked and must not call it.
+//! `accept` has no timeout; a socket that breaks reports IN, OUT and ERR
+//! to an epoll subscription watching any of them); accept and connect
+//! callbacks run on the worker with the context locked and must not call
+//! it. Unlike libsrt, a socket added to an epoll container reports what it
+//! is ready for at once even when it is listening or broken (libsrt 1.5.1
+//! reports those only from their next change).
 //!
 //! Limits, as built: one worker thread and one lock for the whole context
 //! (engines, handle table, containers; each socket and container has its

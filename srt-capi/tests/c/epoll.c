@@ -2,9 +2,9 @@
  * The epoll API: containers and their flags (SRT_EPOLL_ENABLE_EMPTY,
  * SRT_EPOLL_ENABLE_OUTPUTCHECK), level- and edge-triggered subscriptions
  * of a connected pair, srt_epoll_wait's arrays and counts, srt_epoll_uwait,
- * updates and removals, a system socket, and misuse. Prints codes and
- * counts only; tests/differential.rs requires the same output from
- * Debian's libsrt and ours.
+ * updates and removals, a system socket, a broken connection, and misuse.
+ * Prints codes and counts only; tests/differential.rs requires the same
+ * output from Debian's libsrt and ours.
  */
 #include "show.h"
 
@@ -201,6 +201,32 @@ static void system_sockets(void)
     close(fds[1]);
 }
 
+/* The caller closes: the accepted socket breaks. libsrt 1.5.1 then also
+ * reports the unsubscribed OUT and ERR to an IN-only subscription, and
+ * keeps them after an edge-triggered IN was reported. */
+static void broken(void)
+{
+    printf("-- broken\n");
+    int lt, et, in = SRT_EPOLL_IN, in_et = SRT_EPOLL_IN | SRT_EPOLL_ET;
+    SHOW_ID(lt, srt_epoll_create());
+    SHOW_ID(et, srt_epoll_create());
+    SHOW(srt_epoll_add_usock(lt, acc, &in));
+    SHOW(srt_epoll_add_usock(et, acc, &in_et));
+    show_uwait(lt, acc, 100);
+    SHOW(srt_close(caller));
+    show_uwait(lt, acc, 3000);
+    show_uwait(lt, acc, 100);
+    show_uwait(et, acc, 100);
+    show_uwait(et, acc, 100);
+    SRTSOCKET r[2], w[2];
+    int rn = 2, wn = 2;
+    SHOW(srt_epoll_wait(lt, r, &rn, w, &wn, 100, NULL, NULL, NULL, NULL));
+    printf("read %d write %d\n", rn, wn);
+    SHOW(srt_getsockstate(acc));
+    SHOW(srt_epoll_release(lt));
+    SHOW(srt_epoll_release(et));
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -210,7 +236,7 @@ int main(void)
     level_triggered();
     edge_triggered();
     system_sockets();
-    SHOW(srt_close(caller));
+    broken();
     SHOW(srt_close(acc));
     SHOW(srt_close(lsn));
     SHOW(srt_cleanup());

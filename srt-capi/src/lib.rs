@@ -35,11 +35,11 @@
 //! 1.5.1 does not know are unknown, `srt_epoll_wait` writes back the
 //! number it wrote...); each is said where it is done.
 //!
-//! A listen callback runs on the worker thread while the engine decides:
-//! the new socket does not exist yet, so the callback sees
-//! [`api::sockets::PENDING_SOCKET`] as its ID, on which `srt_setsockflag`,
-//! `srt_getsockflag` and `srt_setrejectreason` act for the pending
-//! connection; other socket calls from a callback would deadlock.
+//! A listen callback runs on the worker thread while the engine decides.
+//! As with libsrt, its `ns` is the ID `srt_accept` will return for the
+//! connection; until then `srt_setsockflag`, `srt_getsockflag` and
+//! `srt_setrejectreason` on that ID act on the pending connection; other
+//! socket calls from a callback would deadlock.
 //!
 //! `srt_connection_time` is the time the socket was bound or accepted
 //! (libsrt's start time) on `srt_time_now`'s clock. Nothing Debian's

@@ -3,7 +3,7 @@
 
 use crate::bind::{open_udp, overlap, Overlap, UdpSettings};
 use crate::error::{code::*, AcquireError, Error};
-use crate::state::{recording_hook, ConnectCallback, Mux, Sock, SrtSocket, State};
+use crate::state::{recording_hook, ConnectCallback, ListenCallback, Mux, Sock, SrtSocket, State};
 use crate::worker;
 use mio::{Interest, Poll, Registry, Token, Waker};
 use srt_proto::options::{Congestion, OptionError, OptionValue, SockOpt, SocketPhase};
@@ -11,8 +11,8 @@ use srt_proto::packet::{PacketPosition, RejectReason, SocketId};
 use srt_proto::seq::SeqNumber;
 use srt_proto::stats::TraceBStats;
 use srt_proto::{
-    AcceptHook, CloseMode, Endpoint, EndpointConfig, EndpointError, MsgCtrl, RecvError, RecvInfo,
-    SendError, Sent, SocketOptions,
+    CloseMode, Endpoint, EndpointConfig, EndpointError, MsgCtrl, RecvError, RecvInfo, SendError,
+    Sent, SocketOptions,
 };
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -502,14 +502,15 @@ impl Context {
 
     // ----- listening -----
 
-    /// Installs the accept hook (`srt_listen_callback`): it sees every
-    /// connection request, may change the new socket's options (the
-    /// accepted socket then has them), and accepts or rejects with a
-    /// reason. It takes effect when (or if) the socket listens.
+    /// Installs the listen callback (`srt_listen_callback`): it sees every
+    /// connection request with the ID the accepted socket will have, may
+    /// change the new socket's options (the accepted socket then has
+    /// them), and accepts or rejects with a reason. It takes effect when
+    /// (or if) the socket listens.
     ///
-    /// The hook runs on the worker thread while the context is locked: it
-    /// must not call this `Context` (that would deadlock).
-    pub fn set_listen_callback(&self, u: SrtSocket, hook: AcceptHook) -> Result<(), Error> {
+    /// The callback runs on the worker thread while the context is locked:
+    /// it must not call this `Context` (that would deadlock).
+    pub fn set_listen_callback(&self, u: SrtSocket, hook: ListenCallback) -> Result<(), Error> {
         let mut st = self.lock();
         let s = st.sockets.get_mut(&u).ok_or_else(einvsock)?;
         if s.status != SockStatus::Listening {
@@ -517,8 +518,9 @@ impl Context {
             return Ok(());
         }
         let idx = s.mux.ok_or(Error::Srt(SRT_EINVOP))?;
+        let ids = st.ids.clone();
         let mux = st.muxes[idx].as_mut().ok_or(Error::Srt(SRT_EINVOP))?;
-        let hook = recording_hook(hook, mux.hook_choices.clone());
+        let hook = recording_hook(hook, mux.hook_choices.clone(), ids);
         mux.endpoint
             .set_accept_hook(Some(hook))
             .map_err(|_| Error::Srt(SRT_EINVOP))
@@ -555,6 +557,7 @@ impl Context {
         let idx = s.mux.ok_or(Error::Srt(SRT_EUNBOUNDSOCK))?;
         let hook = s.hook.take();
         let opts = s.opts.clone();
+        let ids = st.ids.clone();
         let mux = st.muxes[idx].as_mut().ok_or(Error::Srt(SRT_EINVOP))?;
         if mux.listener.is_some() {
             return Err(Error::Srt(SRT_EDUPLISTEN));
@@ -563,7 +566,7 @@ impl Context {
             .listen(&opts, backlog as usize)
             .map_err(|_| Error::Srt(SRT_EDUPLISTEN))?;
         if let Some(hook) = hook {
-            let hook = recording_hook(hook, mux.hook_choices.clone());
+            let hook = recording_hook(hook, mux.hook_choices.clone(), ids);
             let _ = mux.endpoint.set_accept_hook(Some(hook));
         }
         mux.listener = Some(u);

@@ -97,4 +97,4 @@ pub use srt_proto::{
     stats::TraceBStats,
     AcceptHook, ConnectionRequest, MsgCtrl, RecvInfo, Sent, SocketOptions,
 };
-pub use state::{ConnectCallback, SrtSocket};
+pub use state::{ConnectCallback, ListenCallback, SrtSocket};

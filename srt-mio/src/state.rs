@@ -7,9 +7,13 @@ use crate::epoll::{EpollSet, SRT_EPOLL_ERR, SRT_EPOLL_IN, SRT_EPOLL_OUT};
 use crate::{Error, SockStatus};
 use srt_proto::options::StreamId;
 use srt_proto::packet::{RejectReason, SocketId};
-use srt_proto::{AcceptHook, BreakCause, CloseMode, Connection, Endpoint, Event, SocketOptions};
+use srt_proto::{
+    AcceptHook, BreakCause, CloseMode, Connection, ConnectionRequest, Endpoint, Event,
+    SocketOptions,
+};
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Instant;
 
@@ -22,8 +26,37 @@ pub type SrtSocket = i32;
 /// thread with the context locked: it must not call the context.
 pub type ConnectCallback = Box<dyn FnMut(SrtSocket, &Error, SocketAddr) + Send>;
 
+/// Decides on a connection request to a listener (libsrt's
+/// `srt_listen_callback`): it gets the ID the accepted socket will have
+/// (what `accept` returns for it), the request, and the new socket's
+/// options, which it may change; an error refuses the caller with that
+/// reason. It runs on the worker thread with the context locked: it must
+/// not call the context.
+pub type ListenCallback = Box<
+    dyn FnMut(SrtSocket, &ConnectionRequest<'_>, &mut SocketOptions) -> Result<(), RejectReason>
+        + Send,
+>;
+
 /// The largest socket ID (libsrt's IDs stay below 2^30; bit 30 marks groups).
 const MAX_ID: i32 = (1 << 30) - 1;
+
+/// Socket IDs, counting down from a random start as libsrt's do; shared
+/// with the listen callbacks, which name a socket before it exists.
+#[derive(Debug)]
+pub(crate) struct Ids(AtomicI32);
+
+impl Ids {
+    /// The next ID (it may belong to a live socket after a wrap-around).
+    fn next(&self) -> SrtSocket {
+        let step = |id: i32| Some(if id <= 1 { MAX_ID } else { id - 1 });
+        match self
+            .0
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, step)
+        {
+            Ok(id) | Err(id) => id,
+        }
+    }
+}
 
 /// A condition variable (used with the context's one lock) that wakes
 /// the threads blocked on one socket or one epoll container.
@@ -49,8 +82,8 @@ pub(crate) struct Sock {
     pub(crate) failed: Option<RejectReason>,
     /// Accepted sockets not yet returned by `accept`, for a listener.
     pub(crate) accept_queue: Option<VecDeque<SrtSocket>>,
-    /// The accept hook to install when it listens (`srt_listen_callback`).
-    pub(crate) hook: Option<AcceptHook>,
+    /// The listen callback to install when it listens (`srt_listen_callback`).
+    pub(crate) hook: Option<ListenCallback>,
     /// Told when a connection attempt fails (`srt_connect_callback`).
     pub(crate) connect_callback: Option<ConnectCallback>,
     /// The readiness last computed (`SRT_EPOLL_*` bits).
@@ -146,27 +179,34 @@ pub(crate) struct Mux {
     pub(crate) hook_choices: HookChoices,
 }
 
-/// The options an accept hook chose for each request it accepted, by
-/// caller address, until the engine's `Accepted` event claims them.
-pub(crate) type HookChoices = Arc<Mutex<VecDeque<(SocketAddr, SocketOptions)>>>;
+/// The options and socket ID a listen callback chose for each request it
+/// accepted, by caller address, until the engine's `Accepted` event
+/// claims them.
+pub(crate) type HookChoices = Arc<Mutex<VecDeque<(SocketAddr, SocketOptions, SrtSocket)>>>;
 
 /// At most this many hook choices wait (requests the hook accepted but the
 /// engine refused are never claimed).
 const MAX_HOOK_CHOICES: usize = 1024;
 
-/// Wraps an application's accept hook so that the options it chose reach
-/// the accepted socket, and a hook that panics refuses the caller
-/// (`SRT_REJ_PEER`) instead of stopping the worker.
-pub(crate) fn recording_hook(mut hook: AcceptHook, choices: HookChoices) -> AcceptHook {
+/// Wraps an application's listen callback into the engine's accept hook:
+/// the callback names the socket by the ID it will have, the options it
+/// chose and that ID reach the accepted socket, and a callback that panics
+/// refuses the caller (`SRT_REJ_PEER`) instead of stopping the worker.
+pub(crate) fn recording_hook(
+    mut hook: ListenCallback,
+    choices: HookChoices,
+    ids: Arc<Ids>,
+) -> AcceptHook {
     Box::new(move |request, options| {
+        let id = ids.next();
         let decision =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook(request, options)));
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook(id, request, options)));
         decision.unwrap_or(Err(RejectReason::Peer))?;
         let mut q = choices.lock().unwrap_or_else(PoisonError::into_inner);
         if q.len() == MAX_HOOK_CHOICES {
             q.pop_front();
         }
-        q.push_back((request.peer, options.clone()));
+        q.push_back((request.peer, options.clone(), id));
         Ok(())
     })
 }
@@ -174,7 +214,7 @@ pub(crate) fn recording_hook(mut hook: AcceptHook, choices: HookChoices) -> Acce
 /// The state shared by the application's threads and the worker.
 pub(crate) struct State {
     pub(crate) sockets: HashMap<SrtSocket, Sock>,
-    next_id: i32,
+    pub(crate) ids: Arc<Ids>,
     pub(crate) muxes: Vec<Option<Mux>>,
     pub(crate) epolls: HashMap<i32, EpollSet>,
     pub(crate) next_eid: i32,
@@ -187,7 +227,7 @@ impl State {
     pub(crate) fn new(first_id: i32) -> Self {
         State {
             sockets: HashMap::new(),
-            next_id: first_id.clamp(1, MAX_ID),
+            ids: Arc::new(Ids(AtomicI32::new(first_id.clamp(1, MAX_ID)))),
             muxes: Vec::new(),
             epolls: HashMap::new(),
             next_eid: 1,
@@ -199,8 +239,7 @@ impl State {
     /// A fresh socket ID: libsrt's count down from a random start, never a live one.
     pub(crate) fn new_id(&mut self) -> SrtSocket {
         loop {
-            let id = self.next_id;
-            self.next_id = if id <= 1 { MAX_ID } else { id - 1 };
+            let id = self.ids.next();
             if !self.sockets.contains_key(&id) {
                 return id;
             }
@@ -314,24 +353,29 @@ impl State {
             return;
         };
         let peer = mux.endpoint.connection(conn).map(|c| c.remote());
-        let id = self.new_id();
-        let mux = self.muxes[idx].as_mut().expect("checked by apply");
-        mux.users += 1;
-        mux.by_conn.insert(conn, id);
         let chosen = {
             let mut q = mux
                 .hook_choices
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
             let mut found = None;
-            while let Some((p, o)) = q.pop_front() {
+            while let Some((p, o, id)) = q.pop_front() {
                 if Some(p) == peer {
-                    found = Some(o);
+                    found = Some((o, id));
                     break;
                 }
             }
             found
         };
+        // The ID the listen callback was told, unless a wrap-around gave it
+        // to a live socket meanwhile.
+        let (chosen, id) = match chosen {
+            Some((o, id)) if !self.sockets.contains_key(&id) => (Some(o), id),
+            other => (other.map(|(o, _)| o), self.new_id()),
+        };
+        let mux = self.muxes[idx].as_mut().expect("checked by apply");
+        mux.users += 1;
+        mux.by_conn.insert(conn, id);
         let lsock = self.sockets.get_mut(&l).expect("checked above");
         let mut s = Sock::new(chosen.unwrap_or_else(|| lsock.opts.for_accepted()));
         lsock

@@ -6,6 +6,7 @@ use srt_mio::{Context, SockStatus, SrtSocket};
 use srt_proto::options::{OptionValue, SockOpt};
 use srt_proto::packet::RejectReason;
 use std::net::{SocketAddr, UdpSocket};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 fn lo() -> SocketAddr {
@@ -229,10 +230,13 @@ fn rejected_connection_reports_the_reason() {
     let ctx = Context::new().unwrap();
     let l = ctx.create_socket().unwrap();
     ctx.bind(l, lo()).unwrap();
+    let named = Arc::new(Mutex::new(Vec::new()));
+    let told = named.clone();
     ctx.set_listen_callback(
         l,
-        Box::new(|req, opts| {
+        Box::new(move |id, req, opts| {
             assert!(req.stream_id != b"panic", "a hook that panics");
+            told.lock().unwrap().push(id);
             if req.stream_id == b"welcome" {
                 // A latency for this stream only.
                 opts.rcvlatency = Duration::from_millis(321);
@@ -259,6 +263,13 @@ fn rejected_connection_reports_the_reason() {
         .unwrap();
     ctx.connect(ok, addr).unwrap();
     let (a, _) = ctx.accept(l).unwrap();
+    // The callback was told the accepted socket's ID (as libsrt's `ns`),
+    // and a refused request's ID was not reused.
+    let named = named.lock().unwrap().clone();
+    let (last, refused) = named.split_last().expect("the callback ran");
+    assert_eq!(*last, a, "{named:?}");
+    assert!(!refused.is_empty() && !refused.contains(&a), "{named:?}");
+    assert_eq!(ctx.state(refused[0]), SockStatus::NonExist);
     assert_eq!(
         ctx.options(a).unwrap().rcvlatency,
         Duration::from_millis(321)

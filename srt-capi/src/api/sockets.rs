@@ -460,15 +460,13 @@ pub extern "C" fn srt_setrejectreason(u: SRTSOCKET, value: c_int) -> c_int {
 
 // ----- listen callback -----
 
-/// The ID a listen callback sees for the socket being accepted: the
-/// accepted socket does not exist yet while the engine decides (its ID
-/// comes later from `srt_accept`). Option calls and
-/// `srt_setrejectreason` on this ID inside the callback act on the
-/// pending socket's options and answer.
-pub const PENDING_SOCKET: SRTSOCKET = (1 << 30) - 1;
-
 /// The connection request a listen callback is deciding on, in its thread.
+/// The socket it names (`ns`) is the ID `srt_accept` will return; until
+/// then option calls and `srt_setrejectreason` on that ID inside the
+/// callback act on the pending socket's options and answer.
 struct Pending {
+    /// The ID the accepted socket will have.
+    id: SRTSOCKET,
     /// The new socket's options, as the callback changes them.
     options: *mut SocketOptions,
     /// A reason set with `srt_setrejectreason`.
@@ -479,35 +477,34 @@ thread_local! {
     static PENDING: Cell<Option<*mut Pending>> = const { Cell::new(None) };
 }
 
-/// Runs `f` on the pending socket's options if `u` is [`PENDING_SOCKET`]
-/// inside a listen callback; `None` otherwise.
+/// The pending connection request of this thread's listen callback if
+/// `u` names its socket.
+fn pending(u: SRTSOCKET) -> Option<*mut Pending> {
+    let p = PENDING.with(Cell::get)?;
+    // SAFETY: PENDING is set only while `run_listen_callback` holds the
+    // `Pending` and the options it points to, on this thread.
+    (unsafe { (*p).id } == u).then_some(p)
+}
+
+/// Runs `f` on the pending socket's options if `u` names it inside a
+/// listen callback; `None` otherwise.
 pub(crate) fn with_pending_options<T>(
     u: SRTSOCKET,
     f: impl FnOnce(&mut SocketOptions) -> T,
 ) -> Option<T> {
-    if u != PENDING_SOCKET {
-        return None;
-    }
-    let p = PENDING.with(Cell::get)?;
-    // SAFETY: PENDING is set only while `run_listen_callback` holds the
-    // `Pending` and the options it points to, on this thread.
+    let p = pending(u)?;
+    // SAFETY: as in `pending`.
     Some(f(unsafe { &mut *(*p).options }))
 }
 
 fn callback_reject_reason(u: SRTSOCKET) -> Option<c_int> {
-    if u != PENDING_SOCKET {
-        return None;
-    }
-    let p = PENDING.with(Cell::get)?;
-    // SAFETY: as in `with_pending_options`.
+    let p = pending(u)?;
+    // SAFETY: as in `pending`.
     Some(unsafe { (*p).reject }.unwrap_or(0))
 }
 
 fn set_callback_reject_reason(u: SRTSOCKET, value: c_int) -> Result<bool, SrtError> {
-    if u != PENDING_SOCKET {
-        return Ok(false);
-    }
-    let Some(p) = PENDING.with(Cell::get) else {
+    let Some(p) = pending(u) else {
         return Ok(false);
     };
     if value < 1000 {
@@ -538,10 +535,11 @@ impl CCallback<ConnectCallbackFn> {
     }
 }
 
-/// Calls the C listen callback for `req`; -1 refuses (with the reason the
-/// callback set, else `SRT_REJ_PEER`).
+/// Calls the C listen callback for `req` on the socket to be `id`; -1
+/// refuses (with the reason the callback set, else `SRT_REJ_PEER`).
 fn run_listen_callback(
     cb: &CCallback<ListenCallbackFn>,
+    id: SRTSOCKET,
     req: &ConnectionRequest<'_>,
     options: &mut SocketOptions,
 ) -> Result<(), RejectReason> {
@@ -549,6 +547,7 @@ fn run_listen_callback(
     let mut sid = req.stream_id.to_vec();
     sid.push(0);
     let mut pending = Pending {
+        id,
         options,
         reject: None,
     };
@@ -558,7 +557,7 @@ fn run_listen_callback(
     let result = unsafe {
         (cb.hook)(
             cb.opaque,
-            PENDING_SOCKET,
+            id,
             req.hs_version as c_int,
             (&raw const peer).cast(),
             sid.as_ptr().cast(),
@@ -607,10 +606,11 @@ fn install_callback<F>(
 }
 
 /// `srt_listen_callback`: `hook_fn` sees each connection request on the
-/// worker thread before it is accepted; it may set options of the new
-/// socket (ID [`PENDING_SOCKET`]) with `srt_setsockflag` and refuse it by
-/// returning -1 (with `srt_setrejectreason`). It must not call other
-/// socket functions. A NULL `hook_fn` is `SRT_EINVPARAM`.
+/// worker thread before it is accepted, with the ID `srt_accept` will
+/// return for it; it may set options of that new socket with
+/// `srt_setsockflag` and refuse it by returning -1 (with
+/// `srt_setrejectreason`). It must not call other socket functions. A
+/// NULL `hook_fn` is `SRT_EINVPARAM`.
 ///
 /// # Safety
 /// `hook_fn` is NULL or a function of that type, callable from another
@@ -624,7 +624,7 @@ pub unsafe extern "C" fn srt_listen_callback(
     install_callback(hook_fn, hook_opaque, |ctx, cb| {
         ctx.set_listen_callback(
             lsn,
-            Box::new(move |req, opts| run_listen_callback(&cb, req, opts)),
+            Box::new(move |id, req, opts| run_listen_callback(&cb, id, req, opts)),
         )
     })
 }

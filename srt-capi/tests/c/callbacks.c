@@ -2,7 +2,8 @@
  * The listen and connect callbacks: a listen callback that sees each
  * caller's handshake version, address family and stream ID, refuses one
  * with its own reason (srt_setrejectreason), and gives another the
- * passphrase it must use (srt_setsockflag on the new socket); a connect
+ * passphrase it must use (srt_setsockflag on the new socket, whose ID
+ * srt_accept then returns); a connect
  * callback told of a failed non-blocking connection. Prints codes only;
  * tests/differential.rs requires the same output from Debian's libsrt and
  * ours.
@@ -17,11 +18,13 @@
 static const char secret[] = "0123456789abcdef";
 
 static int hook_calls;
+static SRTSOCKET hook_socket; /* the last `ns` the listen callback saw */
 
 static int listen_hook(void* opaque, SRTSOCKET ns, int hsversion, const struct sockaddr* peer,
                        const char* streamid)
 {
     ++hook_calls;
+    hook_socket = ns;
     printf("listen callback: opaque %d hsversion %d family %d streamid \"%s\"\n",
            *(int*)opaque, hsversion, peer->sa_family, streamid);
     if (strcmp(streamid, "reject") == 0) {
@@ -60,6 +63,7 @@ static void call(struct sockaddr_in* at, const char* sid, const char* pass, SRTS
     if (srt_getsockstate(c) == SRTS_CONNECTED) {
         SRTSOCKET a;
         SHOW_ID(a, srt_accept(lsn, NULL, NULL));
+        printf("accepted the socket the callback saw %d\n", a == hook_socket);
         char got[600];
         int len = sizeof got;
         SHOW(srt_getsockflag(a, SRTO_STREAMID, got, &len));

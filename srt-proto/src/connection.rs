@@ -716,6 +716,7 @@ impl Connection {
             snd_isn: self.header.isn,
             rcv_isn: self.rcv_isn,
             mss: self.header.mss,
+            rcv_mss: self.settings.mss,
             peer_flow_window: self.peer_flow_window,
             peer_start: self.peer_start.unwrap_or(self.start),
             negotiated,

@@ -256,7 +256,13 @@ pub(crate) struct TransferSetup<'a> {
     pub(crate) peer_id: u32,
     pub(crate) snd_isn: SeqNumber,
     pub(crate) rcv_isn: SeqNumber,
+    /// The negotiated MSS (the smaller of the two sides').
     pub(crate) mss: u32,
+    /// This side's own MSS: the largest packet it takes in. libsrt sizes
+    /// its receive units by it, not by the negotiated MSS, so a peer that
+    /// advertises a smaller MSS than it sends (srt-rs puts its payload
+    /// size there) is still received whole.
+    pub(crate) rcv_mss: u32,
     pub(crate) peer_flow_window: u32,
     /// The peer's clock origin: arrival of its HSREQ/HSRSP minus its timestamp.
     pub(crate) peer_start: Instant,
@@ -284,6 +290,8 @@ impl Transfer {
             _ => 0,
         };
         let max_payload = (s.mss.saturating_sub(HEADERS) as usize).saturating_sub(tag);
+        let max_rcv_payload =
+            (s.rcv_mss.max(s.mss).saturating_sub(HEADERS) as usize).saturating_sub(tag);
         let payload_size = if c.payload_size == 0 {
             max_payload
         } else {
@@ -364,7 +372,7 @@ impl Transfer {
             snd_latency: s.negotiated.snd_latency,
             peer_bandwidth: 0,
             want_writable: false,
-            rcv: RecvBuffer::new(c.rcv_buf_packets, max_payload, s.rcv_isn),
+            rcv: RecvBuffer::new(c.rcv_buf_packets, max_rcv_payload, s.rcv_isn),
             tsbpd,
             arrival: ArrivalWindow::with_mss(s.mss),
             ack_number: 1,

@@ -428,6 +428,23 @@ impl Endpoint {
         result
     }
 
+    /// Applies the options that may change on a connected socket (see
+    /// [`Connection::apply_options`]) and takes the connection's new
+    /// timing into the schedule.
+    pub fn apply_options(
+        &mut self,
+        now: Instant,
+        id: SocketId,
+        options: &SocketOptions,
+    ) -> Result<(), EndpointError> {
+        self.connections
+            .get_mut(&id)
+            .ok_or(EndpointError::UnknownSocket(id))?
+            .apply_options(options);
+        self.refresh(id, now);
+        Ok(())
+    }
+
     /// The next message due on a socket, copied into `out`.
     pub fn recv(
         &mut self,

@@ -135,6 +135,12 @@ impl Tsbpd {
         self.drift_tracer_enabled
     }
 
+    /// Switches drift tracking (SRTO_DRIFTTRACER set on a connected socket;
+    /// libsrt reads the option at each sample). The drift so far is kept.
+    pub fn set_drift_tracer(&mut self, on: bool) {
+        self.drift_tracer_enabled = on;
+    }
+
     /// Carryover for `ts`: 2³² µs in the wrap period for timestamps up to 60 s.
     fn carryover(&self, ts: Timestamp) -> i64 {
         // libsrt tracks the whole [0, 2·WRAP_PERIOD] range so that an event in

@@ -97,8 +97,12 @@ impl LiveCc {
 
     /// Applies changed bandwidth options on a connected socket (libsrt
     /// `updateCC(TEV_INIT, ..)` after SRTO_MAXBW, SRTO_INPUTBW, SRTO_MININPUTBW
-    /// or SRTO_OHEADBW changes). Afterwards [`LiveCc::wants_input_rate`] tells
-    /// whether the input rate estimator should run.
+    /// or SRTO_OHEADBW changes): a new SRTO_MAXBW, or any change while
+    /// SRTO_MAXBW is 0, recomputes the bandwidth and the period at once;
+    /// while SRTO_MAXBW is set, the others are only remembered (libsrt's
+    /// TEV_INIT_INPUTBW and TEV_INIT_OHEADBW change nothing then).
+    /// Afterwards [`LiveCc::wants_input_rate`] tells whether the input rate
+    /// estimator should run.
     pub fn reconfigure(
         &mut self,
         max_bw: i64,
@@ -106,11 +110,14 @@ impl LiveCc {
         min_input_bw: i64,
         overhead_pct: u32,
     ) {
+        let reset = max_bw != self.cfg.max_bw;
         self.cfg.max_bw = max_bw;
         self.cfg.input_bw = input_bw;
         self.cfg.min_input_bw = min_input_bw;
         self.cfg.overhead_pct = overhead_pct;
-        self.init_bandwidth();
+        if reset || max_bw == 0 {
+            self.init_bandwidth();
+        }
     }
 
     /// The TEV_INIT part of `CUDT::updateCC`.
@@ -428,6 +435,29 @@ mod tests {
         cc.reconfigure(-1, 0, 0, 25);
         assert!(!cc.wants_input_rate());
         assert_eq!(cc.max_bw_bytes_per_sec(), BW_INFINITE);
+    }
+
+    #[test]
+    fn reconfigure_follows_libsrt_tev_init() {
+        let mut cc = LiveCc::new(cfg(1_000_000));
+        // SRTO_MAXBW changed: new bandwidth and period at once.
+        cc.reconfigure(250_000, 0, 0, 25);
+        assert_eq!(cc.max_bw_bytes_per_sec(), 250_000);
+        assert_eq!(cc.send_period(), Duration::from_micros(5440));
+        // SRTO_INPUTBW and SRTO_OHEADBW while SRTO_MAXBW is set: remembered only.
+        cc.reconfigure(250_000, 800_000, 0, 50);
+        assert_eq!(cc.max_bw_bytes_per_sec(), 250_000);
+        assert_eq!(cc.config().input_bw, 800_000);
+        // SRTO_MAXBW 0: SRTO_INPUTBW with SRTO_OHEADBW.
+        cc.reconfigure(0, 800_000, 0, 50);
+        assert_eq!(cc.max_bw_bytes_per_sec(), 1_200_000);
+        cc.reconfigure(0, 800_000, 0, 25);
+        assert_eq!(cc.max_bw_bytes_per_sec(), 1_000_000);
+        assert!(!cc.wants_input_rate());
+        // SRTO_INPUTBW 0 too: the bandwidth stays until the input rate is measured.
+        cc.reconfigure(0, 0, 0, 25);
+        assert_eq!(cc.max_bw_bytes_per_sec(), 1_000_000);
+        assert!(cc.wants_input_rate());
     }
 
     #[test]

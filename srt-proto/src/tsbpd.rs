@@ -441,6 +441,12 @@ mod tests {
             assert!(!t.add_drift_sample(ts(0), base + us(50 * MS), None));
         }
         assert_eq!((t.base(), t.drift()), (base, 0));
+        // Switched on later (SRTO_DRIFTTRACER on a connected socket).
+        t.set_drift_tracer(true);
+        for _ in 0..1000 {
+            t.add_drift_sample(ts(0), base + us(1000), None);
+        }
+        assert_eq!(t.drift(), 1000);
     }
 
     #[test]

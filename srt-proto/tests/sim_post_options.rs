@@ -243,3 +243,29 @@ fn snddropdelay_minus_one_on_a_live_sender_stops_sender_drops() {
     assert_eq!(st.pkt_snd_drop, 0);
     assert!(st.pkt_snd_buf > 200, "{}", st.pkt_snd_buf);
 }
+
+#[test]
+fn lowering_maxbw_caps_a_file_transfer_from_the_next_ack() {
+    // A 20 Mbit/s bottleneck; the application offers more.
+    let link = LinkConfig {
+        rate_bps: Some(20_000_000),
+        queue_bytes: 200_000,
+        ..link()
+    };
+    let opts = SocketOptions::file();
+    let mut s = Stream::connect(4, link, &opts);
+    s.run(Duration::from_secs(1), 40_000_000);
+    s.sender_interval();
+    s.run(Duration::from_secs(1), 40_000_000);
+    let rate = wire_rate(&s.sender_interval(), 1.0);
+    assert!(rate > 1_500_000.0, "{rate} B/s before");
+
+    // FileCC's period floor: one MSS (1500 bytes) per 6 ms.
+    s.apply_to_caller(&opts.clone().max_bw(250_000).unwrap());
+    assert_eq!(s.sender_interval().mbps_max_bw, 2.0);
+    s.run(Duration::from_millis(200), 40_000_000);
+    s.sender_interval();
+    s.run(Duration::from_secs(1), 40_000_000);
+    let rate = wire_rate(&s.sender_interval(), 1.0);
+    assert!((200_000.0..=250_000.0).contains(&rate), "{rate} B/s after");
+}

@@ -15,7 +15,7 @@ use crate::handshake::{
     CryptoSettings, HsHeader, HsSettings, KmAgreement, Negotiated, RendezvousRole,
     HANDSHAKE_RESEND, HS_SOCKTYPE_DGRAM, HS_VERSION_4, HS_VERSION_5,
 };
-use crate::options::{Congestion, SocketOptions};
+use crate::options::{Congestion, SockOpt, SocketOptions};
 use crate::packet::SrtVersion;
 use crate::packet::{
     ControlBody, ControlPacket, EncodeError, Handshake, HandshakeType, HsExtension, Packet,
@@ -692,22 +692,25 @@ impl Connection {
     /// (`SRTO_MAXBW`, `SRTO_INPUTBW`, `SRTO_MININPUTBW`, `SRTO_OHEADBW`,
     /// `SRTO_SNDDROPDELAY`, `SRTO_DRIFTTRACER`, `SRTO_LOSSMAXTTL`,
     /// `SRTO_LINGER`) at once, as libsrt's `srt_setsockopt` does; the others
-    /// in `options` are ignored. Before the connection is established, the
-    /// values are kept for its transfer.
-    pub fn apply_options(&mut self, options: &SocketOptions) {
-        let set = TransferConfig::from(options);
+    /// in `options` are ignored. What changed takes effect, and the post
+    /// action of `set` (the option just set) also when its value is the
+    /// same (libsrt: SRTO_MAXBW restarts the input rate sampling,
+    /// SRTO_LOSSMAXTTL the reorder tolerance). Before the connection is
+    /// established, the values are kept for its transfer.
+    pub fn apply_options(&mut self, options: &SocketOptions, set: Option<SockOpt>) {
+        let given = TransferConfig::from(options);
         let new = TransferConfig {
-            max_bw: set.max_bw,
-            input_bw: set.input_bw,
-            min_input_bw: set.min_input_bw,
-            overhead_pct: set.overhead_pct,
-            snd_drop_delay: set.snd_drop_delay,
-            drift_tracer: set.drift_tracer,
-            loss_max_ttl: set.loss_max_ttl,
+            max_bw: given.max_bw,
+            input_bw: given.input_bw,
+            min_input_bw: given.min_input_bw,
+            overhead_pct: given.overhead_pct,
+            snd_drop_delay: given.snd_drop_delay,
+            drift_tracer: given.drift_tracer,
+            loss_max_ttl: given.loss_max_ttl,
             ..self.transfer_config.clone()
         };
         if let Some(t) = &mut self.transfer {
-            t.reconfigure(&self.transfer_config, &new);
+            t.reconfigure(&self.transfer_config, &new, set);
         }
         self.transfer_config = new;
         self.linger = options.linger;

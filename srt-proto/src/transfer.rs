@@ -14,6 +14,7 @@ use crate::cc::live::{InputRateEstimator, LiveCc, LiveCcConfig};
 use crate::crypto::{CryptoContext, KeyIndex, RefreshAction};
 use crate::estimate::ArrivalWindow;
 use crate::handshake::Negotiated;
+use crate::options::SockOpt;
 use crate::packet::{
     Ack, AckInfo, ControlBody, ControlPacket, DataKeyFlags, DataPacket, EncodeError,
     LossList as WireLossList, SocketId,
@@ -390,26 +391,39 @@ impl Transfer {
     /// SRTO_LOSSMAXTTL resets the reorder tolerance to its new maximum,
     /// SRTO_SNDDROPDELAY moves the sender's drop threshold and
     /// SRTO_DRIFTTRACER switches drift tracking. Other fields are ignored.
-    pub(crate) fn reconfigure(&mut self, old: &TransferConfig, new: &TransferConfig) {
-        let max_bw_changed = new.max_bw != old.max_bw;
-        let input_changed = new.input_bw != old.input_bw || new.min_input_bw != old.min_input_bw;
-        let overhead_changed = new.overhead_pct != old.overhead_pct;
-        if max_bw_changed || input_changed || overhead_changed {
+    /// The post action of `set` runs even if its value did not change.
+    pub(crate) fn reconfigure(
+        &mut self,
+        old: &TransferConfig,
+        new: &TransferConfig,
+        set: Option<SockOpt>,
+    ) {
+        let is_set = |opts: &[SockOpt]| set.is_some_and(|o| opts.contains(&o));
+        let max_bw_set = new.max_bw != old.max_bw || is_set(&[SockOpt::MaxBw]);
+        let input_set = new.input_bw != old.input_bw
+            || new.min_input_bw != old.min_input_bw
+            || is_set(&[SockOpt::InputBw, SockOpt::MinInputBw]);
+        let overhead_set = new.overhead_pct != old.overhead_pct || is_set(&[SockOpt::OheadBw]);
+        if max_bw_set || input_set || overhead_set {
             match &mut self.cc {
-                Cc::Live(cc) => {
-                    cc.reconfigure(new.max_bw, new.input_bw, new.min_input_bw, new.overhead_pct);
-                }
+                Cc::Live(cc) => cc.reconfigure(
+                    new.max_bw,
+                    new.input_bw,
+                    new.min_input_bw,
+                    new.overhead_pct,
+                    max_bw_set,
+                ),
                 // libsrt `FileCC::updateBandwidth`: only SRTO_MAXBW counts.
                 Cc::File(cc) => cc.set_max_bw(new.max_bw),
             }
             // libsrt restarts (or stops) the input rate sampling for
             // SRTO_MAXBW, and for SRTO_INPUTBW and SRTO_MININPUTBW while
             // SRTO_MAXBW is 0; not for SRTO_OHEADBW.
-            if max_bw_changed || (input_changed && new.max_bw == 0) {
+            if max_bw_set || (input_set && new.max_bw == 0) {
                 self.input_rate.reset(!self.cc.wants_input_rate());
             }
         }
-        if new.loss_max_ttl != old.loss_max_ttl {
+        if new.loss_max_ttl != old.loss_max_ttl || is_set(&[SockOpt::LossMaxTtl]) {
             self.reorder.set_max(new.loss_max_ttl);
         }
         self.snd_drop_threshold =

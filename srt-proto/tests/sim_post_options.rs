@@ -2,6 +2,7 @@
 //! effect in the engine at once: `Endpoint::apply_options` through the
 //! simulator.
 
+use srt_proto::options::SockOpt;
 use srt_proto::packet::SocketId;
 use srt_proto::sim::link::LinkConfig;
 use srt_proto::sim::{Network, NodeId};
@@ -85,7 +86,7 @@ impl Stream {
         let now = self.net.now();
         self.net
             .endpoint(self.p.client)
-            .apply_options(now, self.p.caller, opts)
+            .apply_options(now, self.p.caller, opts, None)
             .unwrap();
     }
 }
@@ -195,13 +196,16 @@ fn lossmaxttl_on_a_live_receiver_stops_nak_for_reordering() {
 
     let mut tolerant = opts.clone();
     tolerant.lossmaxttl = 10;
-    let now = s.net.now();
-    s.net
-        .endpoint(s.p.server)
-        .apply_options(now, s.p.accepted, &tolerant)
-        .unwrap();
+    let apply = |s: &mut Stream, set| {
+        let now = s.net.now();
+        s.net
+            .endpoint(s.p.server)
+            .apply_options(now, s.p.accepted, &tolerant, set)
+            .unwrap();
+        s.receiver_interval().pkt_reorder_tolerance
+    };
     // libsrt starts the tolerance at the new maximum.
-    assert_eq!(s.receiver_interval().pkt_reorder_tolerance, 10);
+    assert_eq!(apply(&mut s, None), 10);
     s.run(Duration::from_secs(2), 10_000_000);
     let waited = s.receiver_interval();
     assert!(
@@ -210,6 +214,12 @@ fn lossmaxttl_on_a_live_receiver_stops_nak_for_reordering() {
         waited.pkt_sent_nak,
         eager.pkt_sent_nak
     );
+    // The tolerance adapted down meanwhile; only setting SRTO_LOSSMAXTTL
+    // again (even to the same value) restarts it at the maximum, as in libsrt.
+    let adapted = waited.pkt_reorder_tolerance;
+    assert!(adapted < 10, "{adapted}");
+    assert_eq!(apply(&mut s, None), adapted);
+    assert_eq!(apply(&mut s, Some(SockOpt::LossMaxTtl)), 10);
 }
 
 #[test]

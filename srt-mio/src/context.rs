@@ -402,6 +402,7 @@ impl Context {
         let mut st = self.lock();
         let s = st.sockets.get_mut(&u).ok_or_else(einvsock)?;
         s.opts.set_in_phase(s.status.phase(), opt, value)?;
+        self.apply_to_engine(&mut st, u, Some(opt));
         Ok(())
     }
 
@@ -431,7 +432,33 @@ impl Context {
         }
         new.validate()?;
         s.opts = new;
+        self.apply_to_engine(&mut st, u, None);
         Ok(())
+    }
+
+    /// Hands a socket's options to its engine connection, so that those
+    /// libsrt lets change after connecting (`SRTO_MAXBW` and the like, see
+    /// [`srt_proto::Connection::apply_options`]) take effect at once, and
+    /// wakes the worker for the connection's new timing. `set`: the option
+    /// `srt_setsockopt` set, whose post action runs even for the same value.
+    fn apply_to_engine(&self, st: &mut State, u: SrtSocket, set: Option<SockOpt>) {
+        let Some(s) = st.sockets.get(&u) else {
+            return;
+        };
+        let (Some(idx), Some(conn)) = (s.mux, s.conn) else {
+            return;
+        };
+        let Some(mux) = st.muxes.get_mut(idx).and_then(Option::as_mut) else {
+            return;
+        };
+        if mux
+            .endpoint
+            .apply_options(Instant::now(), conn, &s.opts, set)
+            .is_ok()
+        {
+            st.drain_events(idx);
+            self.shared.wake();
+        }
     }
 
     /// Reads an option (`srt_getsockopt`). The read-only ones that report

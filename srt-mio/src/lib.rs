@@ -31,9 +31,15 @@
 //! what it changed); the worker's sleep is rounded up to whole milliseconds by
 //! `epoll_wait`; system sockets in an epoll container are polled every
 //! [`epoll::SYS_POLL_INTERVAL`] while a wait also watches SRT sockets;
-//! options set after connecting reach the engine only where `srt-mio`
-//! itself uses them (blocking modes, timeouts, linger), not `SRTO_MAXBW`
-//! and the like; no socket groups (`SRT_EPOLL_UPDATE` is never raised).
+//! no socket groups (`SRT_EPOLL_UPDATE` is never raised).
+//!
+//! Options libsrt lets change on a connected socket take effect at once:
+//! [`Context::set_option`] and [`Context::configure`] hand `SRTO_MAXBW`,
+//! `SRTO_INPUTBW`, `SRTO_MININPUTBW`, `SRTO_OHEADBW`, `SRTO_SNDDROPDELAY`,
+//! `SRTO_DRIFTTRACER`, `SRTO_LOSSMAXTTL` and `SRTO_LINGER` to the engine
+//! ([`srt_proto::Connection::apply_options`]), of a caller or an accepted
+//! socket alike; the blocking modes and timeouts are read by `srt-mio`
+//! itself at each call. `SRTO_MAXREXMITBW` is stored but not used.
 //!
 //! ```no_run
 //! use srt_mio::Context;

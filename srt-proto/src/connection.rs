@@ -15,7 +15,7 @@ use crate::handshake::{
     CryptoSettings, HsHeader, HsSettings, KmAgreement, Negotiated, RendezvousRole,
     HANDSHAKE_RESEND, HS_SOCKTYPE_DGRAM, HS_VERSION_4, HS_VERSION_5,
 };
-use crate::options::{Congestion, SocketOptions};
+use crate::options::{Congestion, SockOpt, SocketOptions};
 use crate::packet::SrtVersion;
 use crate::packet::{
     ControlBody, ControlPacket, EncodeError, Handshake, HandshakeType, HsExtension, Packet,
@@ -93,18 +93,7 @@ impl From<&SocketOptions> for SocketConfig {
                 connect_timeout: o.conntimeo,
                 peer_idle_timeout: o.peeridletimeo,
             },
-            transfer: TransferConfig {
-                payload_size: o.effective_payload_size() as usize,
-                snd_buf_packets: o.sndbuf_pkts.max(2) as usize,
-                rcv_buf_packets: o.rcvbuf_pkts.max(2) as usize,
-                max_bw: o.maxbw,
-                input_bw: o.inputbw,
-                min_input_bw: o.mininputbw,
-                overhead_pct: u32::from(o.oheadbw),
-                snd_drop_delay: o.snddropdelay,
-                drift_tracer: o.drifttracer,
-                loss_max_ttl: o.lossmaxttl.max(0) as u32,
-            },
+            transfer: TransferConfig::from(o),
             linger: o.linger,
             crypto: o.passphrase.as_ref().map(|p| CryptoSettings {
                 passphrase: zeroize::Zeroizing::new(p.as_bytes().to_vec()),
@@ -115,6 +104,23 @@ impl From<&SocketOptions> for SocketConfig {
                 },
                 refresh: RefreshConfig::from_options(o.kmrefreshrate, o.kmpreannounce),
             }),
+        }
+    }
+}
+
+impl From<&SocketOptions> for TransferConfig {
+    fn from(o: &SocketOptions) -> Self {
+        TransferConfig {
+            payload_size: o.effective_payload_size() as usize,
+            snd_buf_packets: o.sndbuf_pkts.max(2) as usize,
+            rcv_buf_packets: o.rcvbuf_pkts.max(2) as usize,
+            max_bw: o.maxbw,
+            input_bw: o.inputbw,
+            min_input_bw: o.mininputbw,
+            overhead_pct: u32::from(o.oheadbw),
+            snd_drop_delay: o.snddropdelay,
+            drift_tracer: o.drifttracer,
+            loss_max_ttl: o.lossmaxttl.max(0) as u32,
         }
     }
 }
@@ -680,6 +686,34 @@ impl Connection {
             Some(t) if matches!(self.phase, Phase::Connected) => t.send(now, payload, ctrl),
             _ => Err(SendError::NotConnected),
         }
+    }
+
+    /// Applies the options libsrt lets change on a connected socket
+    /// (`SRTO_MAXBW`, `SRTO_INPUTBW`, `SRTO_MININPUTBW`, `SRTO_OHEADBW`,
+    /// `SRTO_SNDDROPDELAY`, `SRTO_DRIFTTRACER`, `SRTO_LOSSMAXTTL`,
+    /// `SRTO_LINGER`) at once, as libsrt's `srt_setsockopt` does; the others
+    /// in `options` are ignored. What changed takes effect, and the post
+    /// action of `set` (the option just set) also when its value is the
+    /// same (libsrt: SRTO_MAXBW restarts the input rate sampling,
+    /// SRTO_LOSSMAXTTL the reorder tolerance). Before the connection is
+    /// established, the values are kept for its transfer.
+    pub fn apply_options(&mut self, options: &SocketOptions, set: Option<SockOpt>) {
+        let given = TransferConfig::from(options);
+        let new = TransferConfig {
+            max_bw: given.max_bw,
+            input_bw: given.input_bw,
+            min_input_bw: given.min_input_bw,
+            overhead_pct: given.overhead_pct,
+            snd_drop_delay: given.snd_drop_delay,
+            drift_tracer: given.drift_tracer,
+            loss_max_ttl: given.loss_max_ttl,
+            ..self.transfer_config.clone()
+        };
+        if let Some(t) = &mut self.transfer {
+            t.reconfigure(&self.transfer_config, &new, set);
+        }
+        self.transfer_config = new;
+        self.linger = options.linger;
     }
 
     /// The next message due for delivery, copied into `out`; `Ok(None)` if

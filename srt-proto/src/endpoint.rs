@@ -6,7 +6,7 @@ use crate::connection::{
     CloseMode, ConnState, Connection, Event, RecvInfo, SocketConfig, Transmit,
 };
 use crate::handshake::HS_VERSION_5;
-use crate::options::SocketOptions;
+use crate::options::{SockOpt, SocketOptions};
 use crate::packet::{
     ControlBody, ControlPacket, Handshake, HandshakeType, Packet, RejectReason, SocketId,
     SrtVersion, HANDSHAKE_LEN, HEADER_LEN, HS_MAGIC,
@@ -426,6 +426,24 @@ impl Endpoint {
         let result = conn.send_msg(now, payload, ctrl);
         self.collect_events(id, now);
         result
+    }
+
+    /// Applies the options that may change on a connected socket (see
+    /// [`Connection::apply_options`]; `set`: the option just set, if one
+    /// was) and takes the connection's new timing into the schedule.
+    pub fn apply_options(
+        &mut self,
+        now: Instant,
+        id: SocketId,
+        options: &SocketOptions,
+        set: Option<SockOpt>,
+    ) -> Result<(), EndpointError> {
+        self.connections
+            .get_mut(&id)
+            .ok_or(EndpointError::UnknownSocket(id))?
+            .apply_options(options, set);
+        self.refresh(id, now);
+        Ok(())
     }
 
     /// The next message due on a socket, copied into `out`.

@@ -14,6 +14,7 @@ use crate::cc::live::{InputRateEstimator, LiveCc, LiveCcConfig};
 use crate::crypto::{CryptoContext, KeyIndex, RefreshAction};
 use crate::estimate::ArrivalWindow;
 use crate::handshake::Negotiated;
+use crate::options::SockOpt;
 use crate::packet::{
     Ack, AckInfo, ControlBody, ControlPacket, DataKeyFlags, DataPacket, EncodeError,
     LossList as WireLossList, SocketId,
@@ -223,6 +224,8 @@ pub(crate) struct Transfer {
     next_send_at: Instant,
     peer_flow_window: u32,
     snd_drop_threshold: Option<Duration>,
+    /// Both sides agreed to drop packets too late (`SRTO_TLPKTDROP`).
+    tlpktdrop: bool,
     snd_latency: Option<Duration>,
     peer_bandwidth: u32,
     want_writable: bool,
@@ -326,14 +329,11 @@ impl Transfer {
             .negotiated
             .rcv_latency
             .map(|latency| Tsbpd::new(s.peer_start, latency, c.drift_tracer));
-        // libsrt drops on the sender only if the peer drops too late too
-        // (core.cpp sndDropTooLate).
-        let snd_drop_threshold = match (s.negotiated.tlpktdrop, s.negotiated.snd_latency) {
-            (true, Some(latency)) => c
-                .snd_drop_delay
-                .map(|extra| (latency + extra).max(SND_DROP_MIN) + 2 * ACK_INTERVAL),
-            _ => None,
-        };
+        let snd_drop_threshold = snd_drop_threshold(
+            s.negotiated.tlpktdrop,
+            s.negotiated.snd_latency,
+            c.snd_drop_delay,
+        );
         use rand_core::SeedableRng;
         Transfer {
             peer_id: s.peer_id,
@@ -369,6 +369,7 @@ impl Transfer {
             next_send_at: s.now,
             peer_flow_window: s.peer_flow_window.max(2),
             snd_drop_threshold,
+            tlpktdrop: s.negotiated.tlpktdrop,
             snd_latency: s.negotiated.snd_latency,
             peer_bandwidth: 0,
             want_writable: false,
@@ -388,6 +389,55 @@ impl Transfer {
             nak_interval: FIRST_NAK_INTERVAL,
             next_nak_at: s.now + FIRST_NAK_INTERVAL,
             readable_signaled: false,
+        }
+    }
+
+    /// Applies the options libsrt lets change on a connected socket, from
+    /// `old` (what the transfer runs with) to `new` (libsrt `CUDT::setOpt`'s
+    /// post actions): SRTO_MAXBW, SRTO_INPUTBW, SRTO_MININPUTBW and
+    /// SRTO_OHEADBW reconfigure the congestion control (`updateCC(TEV_INIT)`),
+    /// SRTO_LOSSMAXTTL resets the reorder tolerance to its new maximum,
+    /// SRTO_SNDDROPDELAY moves the sender's drop threshold and
+    /// SRTO_DRIFTTRACER switches drift tracking. Other fields are ignored.
+    /// The post action of `set` runs even if its value did not change.
+    pub(crate) fn reconfigure(
+        &mut self,
+        old: &TransferConfig,
+        new: &TransferConfig,
+        set: Option<SockOpt>,
+    ) {
+        let is_set = |opts: &[SockOpt]| set.is_some_and(|o| opts.contains(&o));
+        let max_bw_set = new.max_bw != old.max_bw || is_set(&[SockOpt::MaxBw]);
+        let input_set = new.input_bw != old.input_bw
+            || new.min_input_bw != old.min_input_bw
+            || is_set(&[SockOpt::InputBw, SockOpt::MinInputBw]);
+        let overhead_set = new.overhead_pct != old.overhead_pct || is_set(&[SockOpt::OheadBw]);
+        if max_bw_set || input_set || overhead_set {
+            match &mut self.cc {
+                Cc::Live(cc) => cc.reconfigure(
+                    new.max_bw,
+                    new.input_bw,
+                    new.min_input_bw,
+                    new.overhead_pct,
+                    max_bw_set,
+                ),
+                // libsrt `FileCC::updateBandwidth`: only SRTO_MAXBW counts.
+                Cc::File(cc) => cc.set_max_bw(new.max_bw),
+            }
+            // libsrt restarts (or stops) the input rate sampling for
+            // SRTO_MAXBW, and for SRTO_INPUTBW and SRTO_MININPUTBW while
+            // SRTO_MAXBW is 0; not for SRTO_OHEADBW.
+            if max_bw_set || (input_set && new.max_bw == 0) {
+                self.input_rate.reset(!self.cc.wants_input_rate());
+            }
+        }
+        if new.loss_max_ttl != old.loss_max_ttl || is_set(&[SockOpt::LossMaxTtl]) {
+            self.reorder.set_max(new.loss_max_ttl);
+        }
+        self.snd_drop_threshold =
+            snd_drop_threshold(self.tlpktdrop, self.snd_latency, new.snd_drop_delay);
+        if let Some(tsbpd) = &mut self.tsbpd {
+            tsbpd.set_drift_tracer(new.drift_tracer);
         }
     }
 
@@ -1410,7 +1460,7 @@ impl Transfer {
                 .tsbpd
                 .as_ref()
                 .map_or(0, |t| t.latency().as_millis() as i32),
-            reorder_tolerance: 0,
+            reorder_tolerance: i32::try_from(self.reorder.tolerance).unwrap_or(i32::MAX),
         };
         self.stats.snapshot(now, clear, instant)
     }
@@ -1444,6 +1494,16 @@ impl Reorder {
             fresh: VecDeque::with_capacity(if max > 0 { MAX_FRESH_LOSSES } else { 0 }),
             consec_ordered: 0,
             consec_early: 0,
+        }
+    }
+
+    /// SRTO_LOSSMAXTTL changed on a connected socket: the tolerance starts
+    /// again at the new maximum (libsrt `setOpt`).
+    fn set_max(&mut self, max: u32) {
+        self.max = max;
+        self.tolerance = max;
+        if max > 0 {
+            self.fresh.reserve(MAX_FRESH_LOSSES);
         }
     }
 
@@ -1537,6 +1597,24 @@ impl Reorder {
             }
         }
         false
+    }
+}
+
+/// The age of the oldest unacknowledged message beyond which the sender
+/// drops it: the peer's latency plus SRTO_SNDDROPDELAY (at least 1 s), plus
+/// two ACK intervals; `None` when the sender does not drop. libsrt drops on
+/// the sender only if the peer drops too late too (core.cpp `sndDropTooLate`,
+/// which reads SRTO_SNDDROPDELAY each time).
+fn snd_drop_threshold(
+    tlpktdrop: bool,
+    snd_latency: Option<Duration>,
+    snd_drop_delay: Option<Duration>,
+) -> Option<Duration> {
+    match (tlpktdrop, snd_latency) {
+        (true, Some(latency)) => {
+            snd_drop_delay.map(|extra| (latency + extra).max(SND_DROP_MIN) + 2 * ACK_INTERVAL)
+        }
+        _ => None,
     }
 }
 

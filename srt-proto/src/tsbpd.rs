@@ -135,6 +135,12 @@ impl Tsbpd {
         self.drift_tracer_enabled
     }
 
+    /// Switches drift tracking (SRTO_DRIFTTRACER set on a connected socket;
+    /// libsrt reads the option at each sample). The drift so far is kept.
+    pub fn set_drift_tracer(&mut self, on: bool) {
+        self.drift_tracer_enabled = on;
+    }
+
     /// Carryover for `ts`: 2³² µs in the wrap period for timestamps up to 60 s.
     fn carryover(&self, ts: Timestamp) -> i64 {
         // libsrt tracks the whole [0, 2·WRAP_PERIOD] range so that an event in
@@ -435,6 +441,12 @@ mod tests {
             assert!(!t.add_drift_sample(ts(0), base + us(50 * MS), None));
         }
         assert_eq!((t.base(), t.drift()), (base, 0));
+        // Switched on later (SRTO_DRIFTTRACER on a connected socket).
+        t.set_drift_tracer(true);
+        for _ in 0..1000 {
+            t.add_drift_sample(ts(0), base + us(1000), None);
+        }
+        assert_eq!(t.drift(), 1000);
     }
 
     #[test]

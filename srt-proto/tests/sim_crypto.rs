@@ -8,16 +8,12 @@ use srt_proto::sim::Network;
 use srt_proto::stats::TraceBStats;
 use srt_proto::{Event, MsgCtrl, SocketOptions};
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-const SERVER: &str = "127.0.0.1:9000";
-const CLIENT: &str = "127.0.0.2:5000";
-const PAYLOAD: usize = 1316;
+mod common;
+use common::{addr, connect, Pair, CLIENT, SERVER};
 
-fn addr(s: &str) -> SocketAddr {
-    s.parse().unwrap()
-}
+const PAYLOAD: usize = 1316;
 
 /// The payload of packet `i`: its index, then a pattern derived from it.
 fn payload(i: u64) -> [u8; PAYLOAD] {
@@ -67,20 +63,12 @@ fn stream_dir(
     opts: &SocketOptions,
     reverse: bool,
 ) -> Outcome {
-    let server = net.add_endpoint(addr(SERVER));
-    let client = net.add_endpoint(addr(CLIENT));
-    net.endpoint(server).listen(opts, 5).unwrap();
-    let now = net.now();
-    let caller = net
-        .endpoint(client)
-        .connect(now, addr(SERVER), opts)
-        .unwrap();
-    let connected = net.run_until(Duration::from_secs(3), |n| {
-        n.events(client)
-            .contains(&Event::Connected { socket: caller })
-    });
-    assert!(connected, "no connection");
-    let accepted = net.endpoint(server).accept().expect("accepted");
+    let Pair {
+        server,
+        client,
+        caller,
+        accepted,
+    } = connect(net, opts);
     let ((tx, tx_sock, tx_addr), (rx, rx_sock, rx_addr)) = if reverse {
         ((server, accepted, SERVER), (client, caller, CLIENT))
     } else {

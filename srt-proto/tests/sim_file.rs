@@ -3,19 +3,13 @@
 //! delivers unordered messages early.
 
 use sha1::{Digest, Sha1};
-use srt_proto::packet::SocketId;
 use srt_proto::sim::link::LinkConfig;
-use srt_proto::sim::{run_seeds, Network, NodeId};
-use srt_proto::{CloseMode, Event, MsgCtrl, SocketOptions};
-use std::net::SocketAddr;
+use srt_proto::sim::{run_seeds, Network};
+use srt_proto::{CloseMode, MsgCtrl, SocketOptions};
 use std::time::Duration;
 
-const SERVER: &str = "127.0.0.1:9000";
-const CLIENT: &str = "127.0.0.2:5000";
-
-fn addr(s: &str) -> SocketAddr {
-    s.parse().unwrap()
-}
+mod common;
+use common::{addr, connect, Pair, CLIENT, SERVER};
 
 /// A 50 Mbit/s link with 10 ms one-way delay (20 ms RTT) and `loss`.
 fn link(loss: f64) -> LinkConfig {
@@ -25,37 +19,6 @@ fn link(loss: f64) -> LinkConfig {
         rate_bps: Some(50_000_000),
         queue_bytes: 1_000_000,
         ..LinkConfig::default()
-    }
-}
-
-/// The two endpoints of a connection made in a simulation, and its sockets.
-struct Pair {
-    server: NodeId,
-    client: NodeId,
-    caller: SocketId,
-    accepted: SocketId,
-}
-
-/// Adds SERVER (listening with `opts`) and CLIENT to `net` and connects
-/// CLIENT to SERVER.
-fn connect(net: &mut Network, opts: &SocketOptions) -> Pair {
-    let server = net.add_endpoint(addr(SERVER));
-    let client = net.add_endpoint(addr(CLIENT));
-    net.endpoint(server).listen(opts, 5).unwrap();
-    let now = net.now();
-    let caller = net
-        .endpoint(client)
-        .connect(now, addr(SERVER), opts)
-        .unwrap();
-    assert!(net.run_until(Duration::from_secs(3), |n| n
-        .events(client)
-        .contains(&Event::Connected { socket: caller })));
-    let accepted = net.endpoint(server).accept().unwrap();
-    Pair {
-        server,
-        client,
-        caller,
-        accepted,
     }
 }
 

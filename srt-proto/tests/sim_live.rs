@@ -5,17 +5,13 @@
 use srt_proto::packet::SocketId;
 use srt_proto::sim::link::LinkConfig;
 use srt_proto::sim::{run_seeds, Network, NodeId};
-use srt_proto::{Event, MsgCtrl, SocketOptions};
-use std::net::SocketAddr;
+use srt_proto::{MsgCtrl, SocketOptions};
 use std::time::{Duration, Instant};
 
-const SERVER: &str = "127.0.0.1:9000";
-const CLIENT: &str = "127.0.0.2:5000";
-const PAYLOAD: usize = 1316;
+mod common;
+use common::{addr, connect, reordering_link, Pair, CLIENT, SERVER};
 
-fn addr(s: &str) -> SocketAddr {
-    s.parse().unwrap()
-}
+const PAYLOAD: usize = 1316;
 
 /// The payload of packet `i`: its index, then a pattern derived from it.
 fn payload(i: u64) -> [u8; PAYLOAD] {
@@ -63,20 +59,12 @@ fn stream_with(
     keep_streaming: bool,
 ) -> Outcome {
     let mut net = Network::new(seed, link);
-    let server = net.add_endpoint(addr(SERVER));
-    let client = net.add_endpoint(addr(CLIENT));
-    net.endpoint(server).listen(opts, 5).unwrap();
-    let now = net.now();
-    let caller = net
-        .endpoint(client)
-        .connect(now, addr(SERVER), opts)
-        .unwrap();
-    let connected = net.run_until(Duration::from_secs(3), |n| {
-        n.events(client)
-            .contains(&Event::Connected { socket: caller })
-    });
-    assert!(connected, "seed {seed}: no connection");
-    let accepted = net.endpoint(server).accept().expect("accepted");
+    let Pair {
+        server,
+        client,
+        caller,
+        accepted,
+    } = connect(&mut net, opts);
 
     let period = Duration::from_nanos(PAYLOAD as u64 * 8 * 1_000_000_000 / rate_bps);
     let start = net.now();
@@ -258,14 +246,7 @@ fn live_30pct_loss_in_order_on_time_and_drops_counted() {
 
 #[test]
 fn reorder_tolerance_avoids_needless_retransmissions() {
-    // No loss, but one packet in twenty is overtaken by the next few.
-    let link = LinkConfig {
-        delay: Duration::from_millis(10),
-        reorder: true,
-        reorder_prob: 0.05,
-        reorder_delay: Duration::from_millis(3),
-        ..LinkConfig::default()
-    };
+    let link = reordering_link();
     let latency = Duration::from_millis(120);
     let eager = stream(5, link.clone(), 10_000_000, 10, latency, true);
     let mut opts = SocketOptions::live().latency(latency).unwrap();

@@ -95,22 +95,30 @@ impl LiveCc {
         cc
     }
 
-    /// Applies changed bandwidth options on a connected socket (libsrt
+    /// Applies bandwidth options set on a connected socket (libsrt
     /// `updateCC(TEV_INIT, ..)` after SRTO_MAXBW, SRTO_INPUTBW, SRTO_MININPUTBW
-    /// or SRTO_OHEADBW changes). Afterwards [`LiveCc::wants_input_rate`] tells
-    /// whether the input rate estimator should run.
+    /// or SRTO_OHEADBW is set): with `max_bw_set` (SRTO_MAXBW was set, even
+    /// to the same value: libsrt's TEV_INIT_RESET), or while SRTO_MAXBW is 0,
+    /// the bandwidth and the period are recomputed at once; otherwise the
+    /// values are only remembered (libsrt's TEV_INIT_INPUTBW and
+    /// TEV_INIT_OHEADBW change nothing while SRTO_MAXBW is set).
+    /// Afterwards [`LiveCc::wants_input_rate`] tells whether the input rate
+    /// estimator should run.
     pub fn reconfigure(
         &mut self,
         max_bw: i64,
         input_bw: i64,
         min_input_bw: i64,
         overhead_pct: u32,
+        max_bw_set: bool,
     ) {
         self.cfg.max_bw = max_bw;
         self.cfg.input_bw = input_bw;
         self.cfg.min_input_bw = min_input_bw;
         self.cfg.overhead_pct = overhead_pct;
-        self.init_bandwidth();
+        if max_bw_set || max_bw == 0 {
+            self.init_bandwidth();
+        }
     }
 
     /// The TEV_INIT part of `CUDT::updateCC`.
@@ -425,9 +433,32 @@ mod tests {
         cc.update_input_rate(0);
         assert_eq!(cc.max_bw_bytes_per_sec(), 1_000_000);
         // Reconfiguring to MAXBW −1 goes back to 1 Gbit/s and stops sampling.
-        cc.reconfigure(-1, 0, 0, 25);
+        cc.reconfigure(-1, 0, 0, 25, true);
         assert!(!cc.wants_input_rate());
         assert_eq!(cc.max_bw_bytes_per_sec(), BW_INFINITE);
+    }
+
+    #[test]
+    fn reconfigure_follows_libsrt_tev_init() {
+        let mut cc = LiveCc::new(cfg(1_000_000));
+        // SRTO_MAXBW changed: new bandwidth and period at once.
+        cc.reconfigure(250_000, 0, 0, 25, true);
+        assert_eq!(cc.max_bw_bytes_per_sec(), 250_000);
+        assert_eq!(cc.send_period(), Duration::from_micros(5440));
+        // SRTO_INPUTBW and SRTO_OHEADBW while SRTO_MAXBW is set: remembered only.
+        cc.reconfigure(250_000, 800_000, 0, 50, false);
+        assert_eq!(cc.max_bw_bytes_per_sec(), 250_000);
+        assert_eq!(cc.config().input_bw, 800_000);
+        // SRTO_MAXBW 0: SRTO_INPUTBW with SRTO_OHEADBW.
+        cc.reconfigure(0, 800_000, 0, 50, true);
+        assert_eq!(cc.max_bw_bytes_per_sec(), 1_200_000);
+        cc.reconfigure(0, 800_000, 0, 25, false);
+        assert_eq!(cc.max_bw_bytes_per_sec(), 1_000_000);
+        assert!(!cc.wants_input_rate());
+        // SRTO_INPUTBW 0 too: the bandwidth stays until the input rate is measured.
+        cc.reconfigure(0, 0, 0, 25, false);
+        assert_eq!(cc.max_bw_bytes_per_sec(), 1_000_000);
+        assert!(cc.wants_input_rate());
     }
 
     #[test]
@@ -457,7 +488,7 @@ mod tests {
         cc.on_packet_sent(usize::MAX);
         cc.on_ack();
         let _ = cc.send_period();
-        cc.reconfigure(0, 0, i64::MIN, u32::MAX);
+        cc.reconfigure(0, 0, i64::MIN, u32::MAX, true);
         cc.update_input_rate(u64::MAX);
         let _ = cc.send_period();
     }

@@ -219,6 +219,7 @@ static void acquire_and_debug_connect(void)
     sc.msgno = 1 << 26;
     SHOW(srt_sendmsg2(caller, "bad", 3, &sc));
     sc.msgno = 100;
+    sc.srctime = 0; /* not the first message's, written back: it may be too old */
     SHOW(srt_sendmsg2(caller, "forced", 6, &sc));
     printf("sent pktseq %d msgno %d\n", sc.pktseq, sc.msgno);
     sc.msgno = -1;
@@ -227,6 +228,8 @@ static void acquire_and_debug_connect(void)
     printf("sent pktseq %d msgno %d\n", sc.pktseq, sc.msgno);
     char buf[1500]; /* live mode: at least SRTO_PAYLOADSIZE */
     SRT_MSGCTRL mc;
+    int wait_ms = 5000; /* a lost message fails the comparison, not hangs */
+    SHOW(srt_setsockflag(acc, SRTO_RCVTIMEO, &wait_ms, sizeof wait_ms));
     for (int i = 0; i < 3; i++) {
         srt_msgctrl_init(&mc);
         SHOW(srt_recvmsg2(acc, buf, sizeof buf, &mc));

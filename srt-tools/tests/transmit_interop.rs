@@ -11,10 +11,11 @@
 //! - `-a:yes`: srt-live-transmit as the peer stops and a new one starts on
 //!   the same ports; srt-transmit, caller or listener, connects again and
 //!   the stream resumes.
-//! - relay (srt:// to srt://): srt-live-transmit publishing → srt-transmit
-//!   → srt-live-transmit receiving, ≥ 99% of the datagrams intact and in
-//!   order, statistics of both connections; and with the relay's output
-//!   connected 7 s before its input gets a publisher.
+//! - relay (srt:// to srt://): srt-live-transmit publishing (listener or
+//!   rendezvous) → srt-transmit → srt-live-transmit receiving, ≥ 99% of
+//!   the datagrams intact and in order, statistics of both connections;
+//!   with the relay's output connected 7 s before its input gets a
+//!   publisher; with `-a:yes`, either side's peer restarting.
 
 mod common;
 
@@ -771,8 +772,10 @@ fn grows_past(count: &std::sync::atomic::AtomicU64, above: u64, limit: Duration)
 /// `-a:yes`: srt-live-transmit, the peer, goes away and a new one takes
 /// its place on the same ports; srt-transmit (the caller if `ours_calls`,
 /// else the listener) connects again or accepts the new caller, and the
-/// stream resumes.
-fn autoreconnect(ours_calls: bool) {
+/// stream resumes. With `relay`, srt-transmit's other medium is not UDP
+/// but an SRT connection (a caller) to another srt-live-transmit that
+/// stays: the relay reconnects the side that broke only.
+fn autoreconnect(ours_calls: bool, relay: bool) {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
     let stop = Arc::new(AtomicBool::new(false));
@@ -783,18 +786,42 @@ fn autoreconnect(ours_calls: bool) {
     let call = format!("srt://127.0.0.1:{port}");
     let udp_in = format!("udp://127.0.0.1:{input}");
     let udp_out = format!("udp://127.0.0.1:{sink_port}");
+    // The relay's other side: srt-live-transmit listening, between it and
+    // the UDP medium.
+    let other = free_port();
+    let other_listen = format!("srt://127.0.0.1:{other}?mode=listener");
+    let other_call = format!("srt://127.0.0.1:{other}");
+    let _stays = relay.then(|| {
+        if ours_calls {
+            slt(&udp_in, &other_listen)
+        } else {
+            slt(&other_listen, &udp_out)
+        }
+    });
+    let ours_other = if relay {
+        &other_call
+    } else if ours_calls {
+        &udp_in
+    } else {
+        &udp_out
+    };
     let (our_args, peer_args, ready, made) = if ours_calls {
-        ([&udp_in, &call], [&listen, &udp_out], "", "connected to")
+        ([ours_other, &call], [&listen, &udp_out], "", "connected to")
     } else {
         (
-            [&listen, &udp_out],
+            [&listen, ours_other],
             [&udp_in, &call],
             "listening on",
             "accepted connection",
         )
     };
-    let peer = || Proc::spawn("srt-live-transmit", &["-a:no", peer_args[0], peer_args[1]]);
+    // A relay calling on both sides says "connected to" once more.
+    let extra = usize::from(relay && ours_calls);
+    let peer = || slt(peer_args[0], peer_args[1]);
     let first = ours_calls.then(peer);
+    if relay {
+        std::thread::sleep(Duration::from_millis(300));
+    }
     let mut ours = Ours::spawn(&["-v", "-a:yes", our_args[0], our_args[1]]);
     if !ready.is_empty() {
         assert!(ours.wait_line(ready, Duration::from_secs(5)).is_some());
@@ -814,7 +841,7 @@ fn autoreconnect(ours_calls: bool) {
     );
     let before = count.load(Ordering::Relaxed);
     let second = peer();
-    let again = ours.wait_count(made, 2, Duration::from_secs(20));
+    let again = ours.wait_count(made, 2 + extra, Duration::from_secs(20));
     let resumed = again && grows_past(&count, before + 100, Duration::from_secs(10));
     stop.store(true, Ordering::Relaxed);
     source.join().unwrap();
@@ -833,12 +860,26 @@ fn autoreconnect(ours_calls: bool) {
 
 #[test]
 fn live_caller_with_autoreconnect_resumes_after_the_listener_restarts() {
-    autoreconnect(true);
+    autoreconnect(true, false);
 }
 
 #[test]
 fn live_listener_with_autoreconnect_accepts_the_next_caller() {
-    autoreconnect(false);
+    autoreconnect(false, false);
+}
+
+/// The relay's output (a caller) reconnects to a restarted receiver while
+/// its input stays connected to the publisher.
+#[test]
+fn relay_output_with_autoreconnect_resumes_after_the_receiver_restarts() {
+    autoreconnect(true, true);
+}
+
+/// The relay's input (a listener) accepts the next publisher while its
+/// output stays connected to the receiver.
+#[test]
+fn relay_input_with_autoreconnect_accepts_the_next_publisher() {
+    autoreconnect(false, true);
 }
 
 // ---------------------------------------------------------------- relay
@@ -911,18 +952,30 @@ fn relay_stream(
     String::from_utf8(stdout).unwrap()
 }
 
-/// srt-live-transmit (UDP in, SRT listener) → srt-transmit relaying
-/// srt://caller → srt://listener → srt-live-transmit (SRT caller, UDP
-/// out). The relay reports JSON statistics for both connections, each
-/// every 500 packets it moved, as srt-live-transmit does.
-#[test]
-fn relay_libsrt_publisher_through_srt_transmit_to_libsrt_receiver() {
+/// srt-live-transmit (UDP in, SRT listener, or with `rendezvous` a
+/// rendezvous party) → srt-transmit relaying srt://caller (or rendezvous)
+/// → srt://listener → srt-live-transmit (SRT caller, UDP out). The relay
+/// reports JSON statistics for both connections, each every 500 packets
+/// it moved, as srt-live-transmit does.
+fn relay_libsrt_to_libsrt(rendezvous: bool) {
     let (a, b) = (free_port(), free_port());
     let publisher_input = free_port();
     let (sink_port, sink) = udp_sink(Duration::from_secs(2));
+    let (publisher_uri, our_input) = if rendezvous {
+        let mine = free_port();
+        let rdv = |remote, local| {
+            format!("srt://127.0.0.1:{remote}?mode=rendezvous&adapter=127.0.0.1&port={local}")
+        };
+        (rdv(mine, a), rdv(a, mine))
+    } else {
+        (
+            format!("srt://127.0.0.1:{a}?mode=listener"),
+            format!("srt://127.0.0.1:{a}"),
+        )
+    };
     let publisher = slt(
         &format!("udp://127.0.0.1:{publisher_input}"),
-        &format!("srt://127.0.0.1:{a}?mode=listener"),
+        &publisher_uri,
     );
     std::thread::sleep(Duration::from_millis(300));
     let mut ours = Ours::spawn(&[
@@ -930,7 +983,7 @@ fn relay_libsrt_publisher_through_srt_transmit_to_libsrt_receiver() {
         "-s:500",
         "-pf",
         "json",
-        &format!("srt://127.0.0.1:{a}"),
+        &our_input,
         &format!("srt://127.0.0.1:{b}?mode=listener"),
     ]);
     ours.expect_line("listening on", Duration::from_secs(5));
@@ -979,6 +1032,16 @@ fn relay_libsrt_publisher_through_srt_transmit_to_libsrt_receiver() {
             "{sid}: {received} received, {sent} sent: {stdout}"
         );
     }
+}
+
+#[test]
+fn relay_libsrt_publisher_through_srt_transmit_to_libsrt_receiver() {
+    relay_libsrt_to_libsrt(false);
+}
+
+#[test]
+fn relay_from_a_rendezvous_with_libsrt() {
+    relay_libsrt_to_libsrt(true);
 }
 
 /// The relay's output (a caller) connects at once, its input (a listener)

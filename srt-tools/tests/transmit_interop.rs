@@ -586,7 +586,13 @@ fn file_libsrt_to_ours(name: &str, extra: &str) {
         "srt-file-transmit",
         &[
             &format!("file://{}", input.display()),
-            &format!("srt://127.0.0.1:{port}{}", with("", extra)),
+            // srt-file-transmit sets the file's name as stream ID only
+            // after it has started to connect, so its handshake carries it
+            // or not by chance; given in the URI, it is set before.
+            &format!(
+                "srt://127.0.0.1:{port}{}",
+                with("?streamid=upload.bin", extra)
+            ),
         ],
     );
     let (status, _, err) = ours.finish(Duration::from_secs(30));

@@ -232,6 +232,27 @@ fn bind(target: &SrtTarget, settings: &Settings) -> Result<UdpDriver, TransmitEr
 /// How long a reconnection waits after a failed attempt before the next.
 const RETRY: Duration = Duration::from_secs(1);
 
+/// What a connection is made for, as [`Pending`] needs it: the target,
+/// the run's settings, and the side of a relay it is (`"input: "` or
+/// `"output: "`, empty otherwise) to tell the two apart in the log.
+#[derive(Clone, Copy)]
+struct Role<'a> {
+    target: &'a SrtTarget,
+    settings: &'a Settings,
+    side: &'static str,
+}
+
+impl<'a> Role<'a> {
+    /// The one SRT connection of a run that has one.
+    fn single(target: &'a SrtTarget, settings: &'a Settings) -> Self {
+        Role {
+            target,
+            settings,
+            side: "",
+        }
+    }
+}
+
 /// A connection being made without blocking: [`Pending::start`] begins it
 /// and [`Pending::poll`], after each turn of the driver, finishes it. The
 /// blocking [`establish`] and [`reestablish`] drive one; the relay
@@ -248,24 +269,22 @@ enum Pending {
 
 impl Pending {
     /// Connects (caller, rendezvous) or listens for one caller (listener).
-    fn start(
-        d: &mut UdpDriver,
-        target: &SrtTarget,
-        settings: &Settings,
-    ) -> Result<Pending, TransmitError> {
-        if target.mode == Mode::Listener {
-            d.endpoint.listen(&target.options, 1)?;
-            if settings.verbose {
-                eprintln!("srt-transmit: listening on {}", d.local_addr());
+    fn start(d: &mut UdpDriver, role: Role<'_>) -> Result<Pending, TransmitError> {
+        if role.target.mode == Mode::Listener {
+            d.endpoint.listen(&role.target.options, 1)?;
+            if role.settings.verbose {
+                eprintln!("srt-transmit: {}listening on {}", role.side, d.local_addr());
             }
             return Ok(Pending::Listening);
         }
-        d.connect_peer(target.addr)?;
+        d.connect_peer(role.target.addr)?;
         let now = Instant::now();
-        Ok(Pending::Calling(if target.mode == Mode::Caller {
-            d.endpoint.connect(now, target.addr, &target.options)?
+        Ok(Pending::Calling(if role.target.mode == Mode::Caller {
+            d.endpoint
+                .connect(now, role.target.addr, &role.target.options)?
         } else {
-            d.endpoint.rendezvous(now, target.addr, &target.options)?
+            d.endpoint
+                .rendezvous(now, role.target.addr, &role.target.options)?
         }))
     }
 
@@ -276,8 +295,7 @@ impl Pending {
     fn poll(
         &mut self,
         d: &mut UdpDriver,
-        target: &SrtTarget,
-        settings: &Settings,
+        role: Role<'_>,
         retry: bool,
     ) -> Result<Option<SocketId>, TransmitError> {
         match *self {
@@ -290,27 +308,29 @@ impl Pending {
                 match outcome {
                     None => Ok(None),
                     Some(Ok(id)) => {
-                        if settings.verbose {
+                        if role.settings.verbose {
                             eprintln!(
-                                "srt-transmit: connected to {} ({}, local {})",
-                                target.addr,
-                                target.mode,
+                                "srt-transmit: {}connected to {} ({}, local {})",
+                                role.side,
+                                role.target.addr,
+                                role.target.mode,
                                 d.local_addr()
                             );
                         }
                         Ok(Some(id))
                     }
                     Some(Err(reason)) if retry => {
-                        if settings.verbose {
+                        if role.settings.verbose {
                             eprintln!(
-                                "srt-transmit: reconnecting failed ({reason:?}); trying again"
+                                "srt-transmit: {}reconnecting failed ({reason:?}); trying again",
+                                role.side
                             );
                         }
                         *self = Pending::Retry(Instant::now() + RETRY);
                         Ok(None)
                     }
                     Some(Err(reason)) => Err(TransmitError::ConnectFailed {
-                        addr: target.addr,
+                        addr: role.target.addr,
                         reason,
                     }),
                 }
@@ -323,9 +343,10 @@ impl Pending {
                 d.endpoint.stop_listening(Instant::now());
                 if let Some(conn) = d.endpoint.connection(id) {
                     let peer = conn.remote();
-                    if settings.verbose {
+                    if role.settings.verbose {
                         eprintln!(
-                            "srt-transmit: accepted connection from {peer}, stream ID {:?}",
+                            "srt-transmit: {}accepted connection from {peer}, stream ID {:?}",
+                            role.side,
                             String::from_utf8_lossy(conn.stream_id())
                         );
                     }
@@ -335,7 +356,7 @@ impl Pending {
             }
             Pending::Retry(at) => {
                 if Instant::now() >= at {
-                    *self = Pending::start(d, target, settings)?;
+                    *self = Pending::start(d, role)?;
                 }
                 Ok(None)
             }
@@ -347,16 +368,15 @@ impl Pending {
     fn wait(
         mut self,
         d: &mut UdpDriver,
-        target: &SrtTarget,
-        settings: &Settings,
+        role: Role<'_>,
         retry: bool,
     ) -> Result<Option<SocketId>, TransmitError> {
         loop {
-            if settings.stopped() {
+            if role.settings.stopped() {
                 return Ok(None);
             }
             d.turn(TURN)?;
-            let made = self.poll(d, target, settings, retry);
+            let made = self.poll(d, role, retry);
             d.events.clear();
             if let Some(id) = made? {
                 return Ok(Some(id));
@@ -372,19 +392,21 @@ impl Pending {
         d: &mut UdpDriver,
         id: SocketId,
         cause: BreakCause,
-        target: &SrtTarget,
-        settings: &Settings,
+        role: Role<'_>,
     ) -> Result<Pending, TransmitError> {
-        if settings.verbose {
-            eprintln!("srt-transmit: connection lost ({cause:?}); connecting again");
+        if role.settings.verbose {
+            eprintln!(
+                "srt-transmit: {}connection lost ({cause:?}); connecting again",
+                role.side
+            );
         }
         let _ = d.endpoint.close(Instant::now(), id, CloseMode::Abort);
         d.turn(Duration::ZERO)?;
         d.events.clear();
-        if target.mode == Mode::Listener {
+        if role.target.mode == Mode::Listener {
             d.disconnect_peer()?;
         }
-        Pending::start(d, target, settings)
+        Pending::start(d, role)
     }
 }
 
@@ -395,7 +417,8 @@ fn establish(
     target: &SrtTarget,
     settings: &Settings,
 ) -> Result<Option<SocketId>, TransmitError> {
-    Pending::start(d, target, settings)?.wait(d, target, settings, false)
+    let role = Role::single(target, settings);
+    Pending::start(d, role)?.wait(d, role, false)
 }
 
 /// After connection `id` broke: connects again ([`Pending::restart`]) and
@@ -407,7 +430,8 @@ fn reestablish(
     target: &SrtTarget,
     settings: &Settings,
 ) -> Result<Option<SocketId>, TransmitError> {
-    Pending::restart(d, id, cause, target, settings)?.wait(d, target, settings, true)
+    let role = Role::single(target, settings);
+    Pending::restart(d, id, cause, role)?.wait(d, role, true)
 }
 
 /// The error of a live function given two srt:// media.
@@ -1099,7 +1123,7 @@ pub fn send_live(
             return peer_left(
                 cause,
                 summary(sender.bytes, sender.messages, false),
-                settings,
+                Role::single(target, settings),
             );
         }
         d.events.clear();
@@ -1246,17 +1270,18 @@ impl Draining {
     }
 }
 
-/// How a live run ends when its peer has gone (`cause`): a success if the
-/// peer closed the connection (logged with `-v`), else the break.
+/// How a live run ends when the peer of `role`'s connection has gone
+/// (`cause`): a success if it closed the connection (logged with `-v`),
+/// else the break.
 fn peer_left(
     cause: BreakCause,
     summary: Summary,
-    settings: &Settings,
+    role: Role<'_>,
 ) -> Result<Summary, TransmitError> {
     match cause {
         BreakCause::PeerShutdown => {
-            if settings.verbose {
-                eprintln!("srt-transmit: the peer closed the connection");
+            if role.settings.verbose {
+                eprintln!("srt-transmit: {}the peer closed the connection", role.side);
             }
             Ok(summary)
         }
@@ -1326,7 +1351,11 @@ pub fn receive_live(
                 end = None;
                 continue;
             }
-            return peer_left(cause, summary(bytes, messages, false), settings);
+            return peer_left(
+                cause,
+                summary(bytes, messages, false),
+                Role::single(target, settings),
+            );
         }
         d.turn(if end.is_some() {
             Duration::from_millis(1)
@@ -1345,7 +1374,7 @@ pub fn receive_live(
 /// One SRT side of a relay: its driver and its connection, made or being
 /// made.
 struct Side<'t> {
-    target: &'t SrtTarget,
+    role: Role<'t>,
     d: UdpDriver,
     link: Link,
 }
@@ -1360,11 +1389,11 @@ enum Link {
 
 impl<'t> Side<'t> {
     /// Binds the side's driver (engine seed `seed`) and starts connecting.
-    fn open(target: &'t SrtTarget, settings: &Settings, seed: u64) -> Result<Self, TransmitError> {
-        let mut d = UdpDriver::bind(target.local_addr(), seed)?;
-        let pending = Pending::start(&mut d, target, settings)?;
+    fn open(role: Role<'t>, seed: u64) -> Result<Self, TransmitError> {
+        let mut d = UdpDriver::bind(role.target.local_addr(), seed)?;
+        let pending = Pending::start(&mut d, role)?;
         Ok(Side {
-            target,
+            role,
             d,
             link: Link::Making(pending, false),
         })
@@ -1380,11 +1409,11 @@ impl<'t> Side<'t> {
 
     /// After a turn: advances a connection being made; `true` when it was
     /// made just now.
-    fn poll(&mut self, settings: &Settings) -> Result<bool, TransmitError> {
+    fn poll(&mut self) -> Result<bool, TransmitError> {
         let Link::Making(pending, retry) = &mut self.link else {
             return Ok(false);
         };
-        let Some(id) = pending.poll(&mut self.d, self.target, settings, *retry)? else {
+        let Some(id) = pending.poll(&mut self.d, self.role, *retry)? else {
             return Ok(false);
         };
         self.link = Link::Up(id);
@@ -1398,9 +1427,9 @@ impl<'t> Side<'t> {
     }
 
     /// After the connection broke (`cause`): starts connecting again.
-    fn restart(&mut self, cause: BreakCause, settings: &Settings) -> Result<(), TransmitError> {
+    fn restart(&mut self, cause: BreakCause) -> Result<(), TransmitError> {
         if let Link::Up(id) = self.link {
-            let pending = Pending::restart(&mut self.d, id, cause, self.target, settings)?;
+            let pending = Pending::restart(&mut self.d, id, cause, self.role)?;
             self.link = Link::Making(pending, true);
         }
         Ok(())
@@ -1441,8 +1470,13 @@ pub fn relay_live(
     output: &SrtTarget,
     settings: &Settings,
 ) -> Result<Summary, TransmitError> {
-    let mut inp = Side::open(input, settings, settings.seed)?;
-    let mut out = Side::open(output, settings, settings.seed.rotate_left(32) ^ 1)?;
+    let role = |target, side| Role {
+        target,
+        settings,
+        side,
+    };
+    let mut inp = Side::open(role(input, "input: "), settings.seed)?;
+    let mut out = Side::open(role(output, "output: "), settings.seed.rotate_left(32) ^ 1)?;
     let start = Instant::now();
     let mut buf = vec![0u8; DATAGRAM];
     // The length of the message in `buf` waiting for room on the output.
@@ -1506,8 +1540,8 @@ pub fn relay_live(
             }
         }
         out.d.turn(Duration::ZERO)?;
-        inp.poll(settings)?;
-        if out.poll(settings)? && dropped > 0 {
+        inp.poll()?;
+        if out.poll()? && dropped > 0 {
             if settings.verbose {
                 eprintln!(
                     "srt-transmit: {dropped} input messages dropped while the output was down"
@@ -1518,10 +1552,10 @@ pub fn relay_live(
         if let Some(cause) = out.broken() {
             pending = None;
             if settings.reconnect && !settings.stopped() {
-                out.restart(cause, settings)?;
+                out.restart(cause)?;
             } else {
                 inp.abort()?;
-                return peer_left(cause, summary(&sender, false), settings);
+                return peer_left(cause, summary(&sender, false), out.role);
             }
         }
         if let (Some(iid), None) = (inp.id(), &end) {
@@ -1539,13 +1573,13 @@ pub fn relay_live(
         if let Some(cause) = over {
             end = None;
             if settings.reconnect && !settings.stopped() {
-                inp.restart(cause, settings)?;
+                inp.restart(cause)?;
                 continue;
             }
             if let Some(oid) = out.id() {
                 finish_live_send(&mut out.d, oid, output)?;
             }
-            return peer_left(cause, summary(&sender, false), settings);
+            return peer_left(cause, summary(&sender, false), inp.role);
         }
     }
 }

@@ -1485,6 +1485,9 @@ pub fn relay_live(
     let mut stats = StatsReporter::new(&settings.stats, payload_size(input));
     let mut end: Option<Draining> = None;
     let mut dropped = 0u64;
+    // Whether the input may have more to deliver now (the last turn took
+    // as many messages as one turn takes): then the next does not wait.
+    let mut more = false;
     let summary = |sender: &LiveSender, interrupted| Summary {
         bytes: sender.bytes,
         messages: sender.messages,
@@ -1515,10 +1518,15 @@ pub fn relay_live(
         if end.is_some() {
             wait = wait.min(Duration::from_millis(1));
         }
+        if more {
+            wait = Duration::ZERO;
+        }
         inp.d.turn_with(wait, Some(out.d.as_fd()))?;
         // Input to output, in the order and at the time the input delivers.
+        more = false;
         if let Some(iid) = inp.id() {
-            for _ in 0..MAX_INPUT_PER_TURN {
+            for taken in 1..=MAX_INPUT_PER_TURN {
+                more = taken == MAX_INPUT_PER_TURN;
                 let len = match pending.take() {
                     Some(len) => len,
                     None => match inp.d.endpoint.recv(Instant::now(), iid, &mut buf) {

@@ -57,8 +57,10 @@ pub struct StatsReporter {
     config: StatsConfig,
     out: Option<Box<dyn Write>>,
     payload: usize,
-    packets: u64,
-    next_packets: u64,
+    /// Packets moved on each of (at most) two connections.
+    packets: [u64; 2],
+    /// The count at which each connection's next report is due.
+    next_packets: [u64; 2],
     next_time: Option<Instant>,
     csv_header: bool,
 }
@@ -87,8 +89,8 @@ impl StatsReporter {
             config: config.clone(),
             out,
             payload: payload.max(1),
-            packets: 0,
-            next_packets: every_packets.unwrap_or(u64::MAX),
+            packets: [0; 2],
+            next_packets: [every_packets.unwrap_or(u64::MAX); 2],
             next_time: config.every.map(|e| Instant::now() + e),
             csv_header: false,
         }
@@ -97,30 +99,48 @@ impl StatsReporter {
     /// Counts `len` payload bytes moved by the application (as packets of
     /// the payload size) and reports if a multiple of N was crossed.
     pub fn bytes(&mut self, d: &mut UdpDriver, id: SocketId, len: usize) {
+        self.bytes_on(0, d, id, len);
+    }
+
+    /// [`bytes`](Self::bytes) for connection `conn` (0 or 1) of a program
+    /// with two, such as a relay between two SRT connections: each is
+    /// counted and reported on its own, into the same output, as
+    /// srt-live-transmit reports its SRT source and its SRT target.
+    pub fn bytes_on(&mut self, conn: usize, d: &mut UdpDriver, id: SocketId, len: usize) {
         if self.out.is_none() {
             return;
         }
-        self.packets += len.div_ceil(self.payload).max(1) as u64;
-        if self.packets >= self.next_packets {
+        let conn = conn.min(1);
+        self.packets[conn] += len.div_ceil(self.payload).max(1) as u64;
+        if self.packets[conn] >= self.next_packets[conn] {
             let n = self.config.every_packets.unwrap_or(u64::MAX).max(1);
-            self.next_packets = (self.packets / n + 1) * n;
+            self.next_packets[conn] = (self.packets[conn] / n + 1) * n;
             self.report(d, id);
         }
     }
 
     /// Reports if the time-based period has passed.
     pub fn tick(&mut self, d: &mut UdpDriver, id: SocketId) {
-        let (Some(next), Some(every)) = (self.next_time, self.config.every) else {
-            return;
-        };
-        let now = Instant::now();
-        if now >= next {
-            self.next_time = Some(now + every);
+        if self.due() {
             self.report(d, id);
         }
     }
 
-    fn report(&mut self, d: &mut UdpDriver, id: SocketId) {
+    /// Whether the time-based period has passed (it then starts again):
+    /// a program with two connections then [`report`](Self::report)s each.
+    pub fn due(&mut self) -> bool {
+        let (Some(next), Some(every)) = (self.next_time, self.config.every) else {
+            return false;
+        };
+        let now = Instant::now();
+        if now >= next {
+            self.next_time = Some(now + every);
+        }
+        now >= next
+    }
+
+    /// Prints connection `id`'s statistics now.
+    pub fn report(&mut self, d: &mut UdpDriver, id: SocketId) {
         let Some(s) = d
             .endpoint
             .socket_stats(Instant::now(), id, !self.config.full)

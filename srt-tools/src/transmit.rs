@@ -8,13 +8,16 @@
 //! - live mode (the default, as in srt-live-transmit): UDP datagrams, a
 //!   file or stdin to SRT, each datagram or chunk one live message
 //!   ([`send_live`]); SRT to UDP (one datagram per message), a file or
-//!   stdout ([`receive_live`]). The program ends when the input ends or
-//!   the peer closes, unless [`Settings::reconnect`] (`-a:yes`) asks it to
-//!   connect again or accept the next caller.
+//!   stdout ([`receive_live`]); SRT to SRT, each message the input
+//!   connection delivers one message on the output connection
+//!   ([`relay_live`], an ingest relay). The program ends when the input
+//!   ends or the peer closes, unless [`Settings::reconnect`] (`-a:yes`)
+//!   asks it to connect again or accept the next caller. SRT to SRT in
+//!   file mode is refused.
 //!
-//! Either way the SRT side is a caller, a listener (one connection) or a
-//! rendezvous party, and runs on one [`UdpDriver`] whose waits also wake
-//! for the input.
+//! Either way an SRT side is a caller, a listener (one connection) or a
+//! rendezvous party, and runs on its own [`UdpDriver`] whose waits also
+//! wake for the input (the relay's input driver: for the output's socket).
 
 use crate::stats::{StatsConfig, StatsReporter};
 use crate::udp_driver::UdpDriver;
@@ -181,9 +184,17 @@ impl Settings {
 /// Moves `input` to `output`.
 pub fn run(input: &Medium, output: &Medium, settings: &Settings) -> Result<Summary, TransmitError> {
     match (input, output) {
-        (Medium::Srt(_), Medium::Srt(_)) => Err(TransmitError::Unsupported(
-            "srt:// to srt:// is not supported yet".into(),
-        )),
+        (Medium::Srt(from), Medium::Srt(to)) => {
+            if from.options.transtype == TransType::File || to.options.transtype == TransType::File
+            {
+                return Err(TransmitError::Unsupported(
+                    "srt:// to srt:// relays live streams only; transtype=file is not supported \
+                     between two srt:// media"
+                        .into(),
+                ));
+            }
+            relay_live(from, to, settings)
+        }
         (Medium::Srt(target), sink) if target.options.transtype == TransType::File => match sink {
             Medium::File(path) => receive_file(target, path, settings),
             Medium::Console => receive_file(target, Path::new("-"), settings),
@@ -218,6 +229,187 @@ fn bind(target: &SrtTarget, settings: &Settings) -> Result<UdpDriver, TransmitEr
     Ok(UdpDriver::bind(target.local_addr(), settings.seed)?)
 }
 
+/// How long a reconnection waits after a failed attempt before the next.
+const RETRY: Duration = Duration::from_secs(1);
+
+/// What a connection is made for, as [`Pending`] needs it: the target,
+/// the run's settings, and the side of a relay it is (`"input: "` or
+/// `"output: "`, empty otherwise) to tell the two apart in the log.
+#[derive(Clone, Copy)]
+struct Role<'a> {
+    target: &'a SrtTarget,
+    settings: &'a Settings,
+    side: &'static str,
+}
+
+impl<'a> Role<'a> {
+    /// The one SRT connection of a run that has one.
+    fn single(target: &'a SrtTarget, settings: &'a Settings) -> Self {
+        Role {
+            target,
+            settings,
+            side: "",
+        }
+    }
+}
+
+/// A connection being made without blocking: [`Pending::start`] begins it
+/// and [`Pending::poll`], after each turn of the driver, finishes it. The
+/// blocking [`establish`] and [`reestablish`] drive one; the relay
+/// ([`relay_live`]) drives one for each side while the other runs.
+#[derive(Debug)]
+enum Pending {
+    /// A caller or rendezvous party waiting for this socket's handshake.
+    Calling(SocketId),
+    /// A listener waiting for its one caller.
+    Listening,
+    /// A reconnection waiting to try again at this time.
+    Retry(Instant),
+}
+
+impl Pending {
+    /// Connects (caller, rendezvous) or listens for one caller (listener).
+    fn start(d: &mut UdpDriver, role: Role<'_>) -> Result<Pending, TransmitError> {
+        if role.target.mode == Mode::Listener {
+            d.endpoint.listen(&role.target.options, 1)?;
+            if role.settings.verbose {
+                eprintln!("srt-transmit: {}listening on {}", role.side, d.local_addr());
+            }
+            return Ok(Pending::Listening);
+        }
+        d.connect_peer(role.target.addr)?;
+        let now = Instant::now();
+        Ok(Pending::Calling(if role.target.mode == Mode::Caller {
+            d.endpoint
+                .connect(now, role.target.addr, &role.target.options)?
+        } else {
+            d.endpoint
+                .rendezvous(now, role.target.addr, &role.target.options)?
+        }))
+    }
+
+    /// Looks at the driver's new events (a listener: at its accept queue)
+    /// and returns the socket once it is connected. A failed attempt is an
+    /// error, unless `retry` (a reconnection): then it starts again a
+    /// second later.
+    fn poll(
+        &mut self,
+        d: &mut UdpDriver,
+        role: Role<'_>,
+        retry: bool,
+    ) -> Result<Option<SocketId>, TransmitError> {
+        match *self {
+            Pending::Calling(id) => {
+                let outcome = d.events.iter().find_map(|e| match e {
+                    Event::Connected { socket } if *socket == id => Some(Ok(id)),
+                    Event::ConnectFailed { socket, reason } if *socket == id => Some(Err(*reason)),
+                    _ => None,
+                });
+                match outcome {
+                    None => Ok(None),
+                    Some(Ok(id)) => {
+                        if role.settings.verbose {
+                            eprintln!(
+                                "srt-transmit: {}connected to {} ({}, local {})",
+                                role.side,
+                                role.target.addr,
+                                role.target.mode,
+                                d.local_addr()
+                            );
+                        }
+                        Ok(Some(id))
+                    }
+                    Some(Err(reason)) if retry => {
+                        if role.settings.verbose {
+                            eprintln!(
+                                "srt-transmit: {}reconnecting failed ({reason:?}); trying again",
+                                role.side
+                            );
+                        }
+                        *self = Pending::Retry(Instant::now() + RETRY);
+                        Ok(None)
+                    }
+                    Some(Err(reason)) => Err(TransmitError::ConnectFailed {
+                        addr: role.target.addr,
+                        reason,
+                    }),
+                }
+            }
+            Pending::Listening => {
+                let Some(id) = d.endpoint.accept() else {
+                    return Ok(None);
+                };
+                // One connection only: later callers are not accepted.
+                d.endpoint.stop_listening(Instant::now());
+                if let Some(conn) = d.endpoint.connection(id) {
+                    let peer = conn.remote();
+                    if role.settings.verbose {
+                        eprintln!(
+                            "srt-transmit: {}accepted connection from {peer}, stream ID {:?}",
+                            role.side,
+                            String::from_utf8_lossy(conn.stream_id())
+                        );
+                    }
+                    d.connect_peer(peer)?;
+                }
+                Ok(Some(id))
+            }
+            Pending::Retry(at) => {
+                if Instant::now() >= at {
+                    *self = Pending::start(d, role)?;
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    /// Turns the driver until the connection is made; `None` if the run
+    /// is stopped meanwhile.
+    fn wait(
+        mut self,
+        d: &mut UdpDriver,
+        role: Role<'_>,
+        retry: bool,
+    ) -> Result<Option<SocketId>, TransmitError> {
+        loop {
+            if role.settings.stopped() {
+                return Ok(None);
+            }
+            d.turn(TURN)?;
+            let made = self.poll(d, role, retry);
+            d.events.clear();
+            if let Some(id) = made? {
+                return Ok(Some(id));
+            }
+        }
+    }
+
+    /// After connection `id` broke (`cause`, logged with `-v`): closes it
+    /// and starts again, retrying a caller or rendezvous party whose peer
+    /// does not answer yet every second (poll with `retry`), or listens
+    /// for the next caller.
+    fn restart(
+        d: &mut UdpDriver,
+        id: SocketId,
+        cause: BreakCause,
+        role: Role<'_>,
+    ) -> Result<Pending, TransmitError> {
+        if role.settings.verbose {
+            eprintln!(
+                "srt-transmit: {}connection lost ({cause:?}); connecting again",
+                role.side
+            );
+        }
+        let _ = d.endpoint.close(Instant::now(), id, CloseMode::Abort);
+        d.turn(Duration::ZERO)?;
+        d.events.clear();
+        if role.target.mode == Mode::Listener {
+            d.disconnect_peer()?;
+        }
+        Pending::start(d, role)
+    }
+}
+
 /// Connects (caller, rendezvous) or waits for one caller (listener);
 /// returns the socket. Stops early (None) if the run is stopped.
 fn establish(
@@ -225,81 +417,12 @@ fn establish(
     target: &SrtTarget,
     settings: &Settings,
 ) -> Result<Option<SocketId>, TransmitError> {
-    let id = match target.mode {
-        Mode::Caller | Mode::Rendezvous => {
-            d.connect_peer(target.addr)?;
-            let id = if target.mode == Mode::Caller {
-                d.endpoint
-                    .connect(Instant::now(), target.addr, &target.options)?
-            } else {
-                d.endpoint
-                    .rendezvous(Instant::now(), target.addr, &target.options)?
-            };
-            'wait: loop {
-                if settings.stopped() {
-                    return Ok(None);
-                }
-                for e in d.turn(TURN)? {
-                    match e {
-                        Event::Connected { socket } if *socket == id => break 'wait,
-                        Event::ConnectFailed { socket, reason } if *socket == id => {
-                            return Err(TransmitError::ConnectFailed {
-                                addr: target.addr,
-                                reason: *reason,
-                            })
-                        }
-                        _ => {}
-                    }
-                }
-                d.events.clear();
-            }
-            if settings.verbose {
-                eprintln!(
-                    "srt-transmit: connected to {} ({}, local {})",
-                    target.addr,
-                    target.mode,
-                    d.local_addr()
-                );
-            }
-            id
-        }
-        Mode::Listener => {
-            d.endpoint.listen(&target.options, 1)?;
-            if settings.verbose {
-                eprintln!("srt-transmit: listening on {}", d.local_addr());
-            }
-            loop {
-                if settings.stopped() {
-                    return Ok(None);
-                }
-                d.turn(TURN)?;
-                d.events.clear();
-                if let Some(id) = d.endpoint.accept() {
-                    // One connection only: later callers are not accepted.
-                    d.endpoint.stop_listening(Instant::now());
-                    if let Some(conn) = d.endpoint.connection(id) {
-                        let peer = conn.remote();
-                        if settings.verbose {
-                            eprintln!(
-                                "srt-transmit: accepted connection from {peer}, stream ID {:?}",
-                                String::from_utf8_lossy(conn.stream_id())
-                            );
-                        }
-                        d.connect_peer(peer)?;
-                    }
-                    break id;
-                }
-            }
-        }
-    };
-    d.events.clear();
-    Ok(Some(id))
+    let role = Role::single(target, settings);
+    Pending::start(d, role)?.wait(d, role, false)
 }
 
-/// After connection `id` broke (`cause`, logged with `-v`): closes it and connects again, retrying a
-/// caller or rendezvous party whose peer does not answer yet every second
-/// until it does, or a listener waits for the next caller. `None` if the
-/// run was stopped meanwhile.
+/// After connection `id` broke: connects again ([`Pending::restart`]) and
+/// waits until it is made. `None` if the run was stopped meanwhile.
 fn reestablish(
     d: &mut UdpDriver,
     id: SocketId,
@@ -307,33 +430,13 @@ fn reestablish(
     target: &SrtTarget,
     settings: &Settings,
 ) -> Result<Option<SocketId>, TransmitError> {
-    if settings.verbose {
-        eprintln!("srt-transmit: connection lost ({cause:?}); connecting again");
-    }
-    let _ = d.endpoint.close(Instant::now(), id, CloseMode::Abort);
-    d.turn(Duration::ZERO)?;
-    d.events.clear();
-    if target.mode == Mode::Listener {
-        d.disconnect_peer()?;
-    }
-    loop {
-        match establish(d, target, settings) {
-            Err(TransmitError::ConnectFailed { reason, .. }) => {
-                if settings.verbose {
-                    eprintln!("srt-transmit: reconnecting failed ({reason:?}); trying again");
-                }
-                let retry = Instant::now() + Duration::from_secs(1);
-                while Instant::now() < retry {
-                    if settings.stopped() {
-                        return Ok(None);
-                    }
-                    d.turn(TURN)?;
-                    d.events.clear();
-                }
-            }
-            other => return other,
-        }
-    }
+    let role = Role::single(target, settings);
+    Pending::restart(d, id, cause, role)?.wait(d, role, true)
+}
+
+/// The error of a live function given two srt:// media.
+fn srt_to_srt() -> TransmitError {
+    TransmitError::Unsupported("srt:// to srt:// goes through relay_live".into())
 }
 
 fn file_error(path: &Path) -> impl FnOnce(std::io::Error) -> TransmitError + '_ {
@@ -813,7 +916,7 @@ impl Source {
                 path.clone(),
             )),
             Medium::Console => Ok(Source::Stdin(std::io::stdin())),
-            Medium::Srt(_) => unreachable!("srt:// to srt:// is refused in run"),
+            Medium::Srt(_) => Err(srt_to_srt()),
         }
     }
 
@@ -900,7 +1003,7 @@ impl Sink {
             }
             Medium::File(path) => Ok(Sink::Writer(open_writer(path)?, path.clone())),
             Medium::Console => Ok(Sink::Writer(open_writer(Path::new("-"))?, "stdout".into())),
-            Medium::Srt(_) => unreachable!("srt:// to srt:// is refused in run"),
+            Medium::Srt(_) => Err(srt_to_srt()),
         }
     }
 
@@ -949,11 +1052,10 @@ pub fn send_live(
     };
     set_live_tick(&mut d, id);
     let start = Instant::now();
-    let ctrl = MsgCtrl::default();
     let mut buf = vec![0u8; DATAGRAM];
     let mut pending: Option<usize> = None;
     let mut ended = false;
-    let (mut bytes, mut messages, mut oversized) = (0u64, 0u64, 0u64);
+    let mut sender = LiveSender::new(payload);
     let mut stats = StatsReporter::new(&settings.stats, payload);
     let summary = |bytes, messages, interrupted| Summary {
         bytes,
@@ -966,7 +1068,7 @@ pub fn send_live(
         if settings.stopped() {
             d.endpoint.close(Instant::now(), id, CloseMode::Abort)?;
             d.turn(Duration::ZERO)?;
-            return Ok(summary(bytes, messages, true));
+            return Ok(summary(sender.bytes, sender.messages, true));
         }
         // Move input to the send buffer while it takes it.
         let mut blocked = false;
@@ -983,29 +1085,10 @@ pub fn send_live(
                     }
                 },
             };
-            if len > payload {
-                // libsrt refuses such a message too (SRT_ELARGEMSG).
-                oversized += 1;
-                if oversized == 1 {
-                    eprintln!(
-                        "srt-transmit: dropping input datagrams larger than the payload size \
-                         ({len} > {payload} bytes; set payloadsize on the srt:// URI)"
-                    );
-                }
-                continue;
-            }
-            match d.endpoint.send(Instant::now(), id, &buf[..len], &ctrl) {
-                Ok(_) => {
-                    bytes += len as u64;
-                    messages += 1;
-                    stats.bytes(&mut d, id, len);
-                }
-                Err(SendError::WouldBlock) => {
-                    pending = Some(len);
-                    blocked = true;
-                    break;
-                }
-                Err(source) => return Err(TransmitError::Send { source, bytes }),
+            if !sender.offer(&mut d, id, &buf[..len], (&mut stats, 0))? {
+                pending = Some(len);
+                blocked = true;
+                break;
             }
         }
         if ended && pending.is_none() {
@@ -1030,28 +1113,97 @@ pub fn send_live(
             if settings.reconnect && !settings.stopped() {
                 pending = None;
                 let Some(new) = reestablish(&mut d, id, cause, target, settings)? else {
-                    return Ok(summary(bytes, messages, true));
+                    return Ok(summary(sender.bytes, sender.messages, true));
                 };
                 id = new;
                 // What arrived while disconnected is stale for a live stream.
                 source.discard_queued()?;
                 continue;
             }
-            return match cause {
-                BreakCause::PeerShutdown => {
-                    if settings.verbose {
-                        eprintln!("srt-transmit: the peer closed the connection");
-                    }
-                    Ok(summary(bytes, messages, false))
-                }
-                cause => Err(TransmitError::Broken { cause, bytes }),
-            };
+            return peer_left(
+                cause,
+                summary(sender.bytes, sender.messages, false),
+                Role::single(target, settings),
+            );
         }
         d.events.clear();
     }
-    // The input ended: let what is queued go out and be acknowledged (for
-    // at most the latency plus a second), wait out the peer's TSBPD delay,
-    // then close without linger.
+    finish_live_send(&mut d, id, target)?;
+    Ok(summary(sender.bytes, sender.messages, false))
+}
+
+/// Live messages offered to an SRT connection: counts what was queued and
+/// drops, with one warning, what is larger than the payload size.
+struct LiveSender {
+    payload: usize,
+    ctrl: MsgCtrl,
+    /// Bytes queued.
+    bytes: u64,
+    /// Messages queued.
+    messages: u64,
+    /// Messages dropped for their size.
+    oversized: u64,
+}
+
+impl LiveSender {
+    fn new(payload: usize) -> Self {
+        LiveSender {
+            payload,
+            ctrl: MsgCtrl::default(),
+            bytes: 0,
+            messages: 0,
+            oversized: 0,
+        }
+    }
+
+    /// Queues `msg` on connection `id` as one message (counted by the
+    /// reporter as its connection `conn`), or drops it if it is too large.
+    /// `false` when the send buffer is full: offer it again later.
+    fn offer(
+        &mut self,
+        d: &mut UdpDriver,
+        id: SocketId,
+        msg: &[u8],
+        (stats, conn): (&mut StatsReporter, usize),
+    ) -> Result<bool, TransmitError> {
+        let len = msg.len();
+        if len > self.payload {
+            // libsrt refuses such a message too (SRT_ELARGEMSG).
+            self.oversized += 1;
+            if self.oversized == 1 {
+                eprintln!(
+                    "srt-transmit: dropping input messages larger than the payload size \
+                     ({len} > {} bytes; set payloadsize on the srt:// URI)",
+                    self.payload
+                );
+            }
+            return Ok(true);
+        }
+        match d.endpoint.send(Instant::now(), id, msg, &self.ctrl) {
+            Ok(_) => {
+                self.bytes += len as u64;
+                self.messages += 1;
+                stats.bytes_on(conn, d, id, len);
+                Ok(true)
+            }
+            Err(SendError::WouldBlock) => Ok(false),
+            Err(source) => Err(TransmitError::Send {
+                source,
+                bytes: self.bytes,
+            }),
+        }
+    }
+}
+
+/// The end of a live sender whose input ended: lets what is queued go out
+/// and be acknowledged (for at most the latency plus a second), waits out
+/// the peer's TSBPD delay, then closes without linger. A break meanwhile
+/// ends it too.
+fn finish_live_send(
+    d: &mut UdpDriver,
+    id: SocketId,
+    target: &SrtTarget,
+) -> Result<(), TransmitError> {
     let limit = Instant::now() + target.options.peerlatency + Duration::from_secs(1);
     while Instant::now() < limit {
         let queued = d
@@ -1062,8 +1214,8 @@ pub fn send_live(
             break;
         }
         d.turn(TURN)?;
-        if broken(&d, id).is_some() {
-            return Ok(summary(bytes, messages, false));
+        if broken(d, id).is_some() {
+            return Ok(());
         }
         d.events.clear();
     }
@@ -1077,14 +1229,67 @@ pub fn send_live(
     let until = Instant::now() + Duration::from_millis(hold + 50);
     while Instant::now() < until {
         d.turn(until.saturating_duration_since(Instant::now()).min(TURN))?;
-        if broken(&d, id).is_some() {
-            return Ok(summary(bytes, messages, false));
+        if broken(d, id).is_some() {
+            return Ok(());
         }
         d.events.clear();
     }
     d.endpoint.close(Instant::now(), id, CloseMode::Abort)?;
     d.turn(Duration::ZERO)?;
-    Ok(summary(bytes, messages, false))
+    Ok(())
+}
+
+/// A live receiver whose connection broke: it still delivers what its
+/// receive buffer holds, each message at its time, for at most the
+/// latency plus 100 ms.
+struct Draining {
+    cause: BreakCause,
+    until: Instant,
+}
+
+impl Draining {
+    fn new(d: &mut UdpDriver, id: SocketId, cause: BreakCause) -> Self {
+        let latency = d
+            .endpoint
+            .socket_stats(Instant::now(), id, false)
+            .map_or(0, |s| s.ms_rcv_tsb_pd_delay.max(0) as u64);
+        Draining {
+            cause,
+            until: Instant::now() + Duration::from_millis(latency + 100),
+        }
+    }
+
+    /// The cause of the break once nothing is left to deliver or the time
+    /// is up.
+    fn over(&self, d: &mut UdpDriver, id: SocketId) -> Option<BreakCause> {
+        let left = d
+            .endpoint
+            .socket_stats(Instant::now(), id, false)
+            .map_or(0, |s| s.pkt_rcv_buf);
+        (left == 0 || Instant::now() >= self.until).then_some(self.cause)
+    }
+}
+
+/// How a live run ends when the peer of `role`'s connection has gone
+/// (`cause`): a success if it closed the connection (logged with `-v`),
+/// else the break.
+fn peer_left(
+    cause: BreakCause,
+    summary: Summary,
+    role: Role<'_>,
+) -> Result<Summary, TransmitError> {
+    match cause {
+        BreakCause::PeerShutdown => {
+            if role.settings.verbose {
+                eprintln!("srt-transmit: {}the peer closed the connection", role.side);
+            }
+            Ok(summary)
+        }
+        cause => Err(TransmitError::Broken {
+            cause,
+            bytes: summary.bytes,
+        }),
+    }
 }
 
 /// Live mode, SRT to output: each message delivered (at its TSBPD time)
@@ -1107,7 +1312,7 @@ pub fn receive_live(
     let mut buf = vec![0u8; DATAGRAM];
     let (mut bytes, mut messages) = (0u64, 0u64);
     let mut stats = StatsReporter::new(&settings.stats, payload);
-    let mut end: Option<(BreakCause, Instant)> = None;
+    let mut end: Option<Draining> = None;
     let summary = |bytes, messages, interrupted| Summary {
         bytes,
         messages,
@@ -1136,32 +1341,21 @@ pub fn receive_live(
         if wrote {
             sink.flush()?;
         }
-        if let Some((cause, until)) = end {
-            // After the peer's SHUTDOWN, deliver what is left at its time.
-            let left = d
-                .endpoint
-                .socket_stats(Instant::now(), id, false)
-                .map_or(0, |s| s.pkt_rcv_buf);
-            if left == 0 || Instant::now() >= until {
-                sink.flush()?;
-                if settings.reconnect && !settings.stopped() {
-                    let Some(new) = reestablish(&mut d, id, cause, target, settings)? else {
-                        return Ok(summary(bytes, messages, true));
-                    };
-                    id = new;
-                    end = None;
-                    continue;
-                }
-                return match cause {
-                    BreakCause::PeerShutdown => {
-                        if settings.verbose {
-                            eprintln!("srt-transmit: the peer closed the connection");
-                        }
-                        Ok(summary(bytes, messages, false))
-                    }
-                    cause => Err(TransmitError::Broken { cause, bytes }),
+        if let Some(cause) = end.as_ref().and_then(|e| e.over(&mut d, id)) {
+            sink.flush()?;
+            if settings.reconnect && !settings.stopped() {
+                let Some(new) = reestablish(&mut d, id, cause, target, settings)? else {
+                    return Ok(summary(bytes, messages, true));
                 };
+                id = new;
+                end = None;
+                continue;
             }
+            return peer_left(
+                cause,
+                summary(bytes, messages, false),
+                Role::single(target, settings),
+            );
         }
         d.turn(if end.is_some() {
             Duration::from_millis(1)
@@ -1170,14 +1364,231 @@ pub fn receive_live(
         })?;
         if end.is_none() {
             if let Some(cause) = broken(&d, id) {
-                let latency = d
-                    .endpoint
-                    .socket_stats(Instant::now(), id, false)
-                    .map_or(0, |s| s.ms_rcv_tsb_pd_delay.max(0) as u64);
-                end = Some((cause, Instant::now() + Duration::from_millis(latency + 100)));
+                end = Some(Draining::new(&mut d, id, cause));
             }
         }
         d.events.clear();
+    }
+}
+
+/// One SRT side of a relay: its driver and its connection, made or being
+/// made.
+struct Side<'t> {
+    role: Role<'t>,
+    d: UdpDriver,
+    link: Link,
+}
+
+/// The state of a relay side's connection.
+enum Link {
+    /// Being made; `true` if it is a reconnection (failures are retried).
+    Making(Pending, bool),
+    /// Connected.
+    Up(SocketId),
+}
+
+impl<'t> Side<'t> {
+    /// Binds the side's driver (engine seed `seed`) and starts connecting.
+    fn open(role: Role<'t>, seed: u64) -> Result<Self, TransmitError> {
+        let mut d = UdpDriver::bind(role.target.local_addr(), seed)?;
+        let pending = Pending::start(&mut d, role)?;
+        Ok(Side {
+            role,
+            d,
+            link: Link::Making(pending, false),
+        })
+    }
+
+    /// The connection, if it is up.
+    fn id(&self) -> Option<SocketId> {
+        match self.link {
+            Link::Up(id) => Some(id),
+            Link::Making(..) => None,
+        }
+    }
+
+    /// After a turn: advances a connection being made; `true` when it was
+    /// made just now.
+    fn poll(&mut self) -> Result<bool, TransmitError> {
+        let Link::Making(pending, retry) = &mut self.link else {
+            return Ok(false);
+        };
+        let Some(id) = pending.poll(&mut self.d, self.role, *retry)? else {
+            return Ok(false);
+        };
+        self.link = Link::Up(id);
+        set_live_tick(&mut self.d, id);
+        Ok(true)
+    }
+
+    /// The connection's break among the new events, if it is up.
+    fn broken(&self) -> Option<BreakCause> {
+        broken(&self.d, self.id()?)
+    }
+
+    /// After the connection broke (`cause`): starts connecting again.
+    fn restart(&mut self, cause: BreakCause) -> Result<(), TransmitError> {
+        if let Link::Up(id) = self.link {
+            let pending = Pending::restart(&mut self.d, id, cause, self.role)?;
+            self.link = Link::Making(pending, true);
+        }
+        Ok(())
+    }
+
+    /// Closes the connection, if it is up, without linger.
+    fn abort(&mut self) -> Result<(), TransmitError> {
+        if let Some(id) = self.id() {
+            self.d
+                .endpoint
+                .close(Instant::now(), id, CloseMode::Abort)?;
+            self.d.turn(Duration::ZERO)?;
+        }
+        Ok(())
+    }
+}
+
+/// Live mode, SRT to SRT (an ingest relay): each message the input
+/// connection delivers (at its TSBPD time) is sent as one message on the
+/// output connection. Each side has its own [`UdpDriver`] and is a caller,
+/// a listener or a rendezvous party; both are driven together by this
+/// thread (one `ppoll` waits for both sockets and both engines' timers),
+/// so that a side already connected keeps answering its peer while the
+/// other still waits for its own.
+///
+/// While the output is not connected, input messages are dropped; while
+/// its send buffer is full, the one message in hand waits and the input is
+/// not read. When the input's peer closes, what is left in its receive
+/// buffer is relayed, the output's queue is let go and be acknowledged,
+/// the output is closed and the run succeeds. When the output's peer
+/// closes, the run succeeds; another break of either side fails it. With
+/// [`Settings::reconnect`], a side that breaks connects again instead
+/// (the other stays connected). Statistics report both connections, each
+/// every N packets it moved, as srt-live-transmit does between two SRT
+/// media.
+pub fn relay_live(
+    input: &SrtTarget,
+    output: &SrtTarget,
+    settings: &Settings,
+) -> Result<Summary, TransmitError> {
+    let role = |target, side| Role {
+        target,
+        settings,
+        side,
+    };
+    let mut inp = Side::open(role(input, "input: "), settings.seed)?;
+    let mut out = Side::open(role(output, "output: "), settings.seed.rotate_left(32) ^ 1)?;
+    let start = Instant::now();
+    let mut buf = vec![0u8; DATAGRAM];
+    // The length of the message in `buf` waiting for room on the output.
+    let mut pending: Option<usize> = None;
+    let mut sender = LiveSender::new(payload_size(output));
+    let mut stats = StatsReporter::new(&settings.stats, payload_size(input));
+    let mut end: Option<Draining> = None;
+    let mut dropped = 0u64;
+    // Whether the input may have more to deliver now (the last turn took
+    // as many messages as one turn takes): then the next does not wait.
+    let mut more = false;
+    let summary = |sender: &LiveSender, interrupted| Summary {
+        bytes: sender.bytes,
+        messages: sender.messages,
+        elapsed: start.elapsed(),
+        interrupted,
+    };
+    loop {
+        if stats.due() {
+            for side in [&mut inp, &mut out] {
+                if let Some(id) = side.id() {
+                    stats.report(&mut side.d, id);
+                }
+            }
+        }
+        if settings.stopped() {
+            inp.abort()?;
+            out.abort()?;
+            return Ok(summary(&sender, true));
+        }
+        // One wait for both: the input's socket and timers, the output's
+        // socket and (passed as the longest wait) its timers.
+        let now = Instant::now();
+        let mut wait = out
+            .d
+            .endpoint
+            .poll_timeout()
+            .map_or(TURN, |t| t.saturating_duration_since(now).min(TURN));
+        if end.is_some() {
+            wait = wait.min(Duration::from_millis(1));
+        }
+        if more {
+            wait = Duration::ZERO;
+        }
+        inp.d.turn_with(wait, Some(out.d.as_fd()))?;
+        // Input to output, in the order and at the time the input delivers.
+        more = false;
+        if let Some(iid) = inp.id() {
+            for taken in 1..=MAX_INPUT_PER_TURN {
+                more = taken == MAX_INPUT_PER_TURN;
+                let len = match pending.take() {
+                    Some(len) => len,
+                    None => match inp.d.endpoint.recv(Instant::now(), iid, &mut buf) {
+                        Ok(Some(info)) if info.len > 0 => {
+                            stats.bytes_on(0, &mut inp.d, iid, info.len);
+                            info.len
+                        }
+                        _ => break,
+                    },
+                };
+                let Some(oid) = out.id() else {
+                    dropped += 1;
+                    continue;
+                };
+                if !sender.offer(&mut out.d, oid, &buf[..len], (&mut stats, 1))? {
+                    pending = Some(len);
+                    break;
+                }
+            }
+        }
+        out.d.turn(Duration::ZERO)?;
+        inp.poll()?;
+        if out.poll()? && dropped > 0 {
+            if settings.verbose {
+                eprintln!(
+                    "srt-transmit: {dropped} input messages dropped while the output was down"
+                );
+            }
+            dropped = 0;
+        }
+        if let Some(cause) = out.broken() {
+            pending = None;
+            if settings.reconnect && !settings.stopped() {
+                out.restart(cause)?;
+            } else {
+                inp.abort()?;
+                return peer_left(cause, summary(&sender, false), out.role);
+            }
+        }
+        if let (Some(iid), None) = (inp.id(), &end) {
+            if let Some(cause) = inp.broken() {
+                end = Some(Draining::new(&mut inp.d, iid, cause));
+            }
+        }
+        inp.d.events.clear();
+        out.d.events.clear();
+        // The input's peer left and what it sent is relayed.
+        let over = match (inp.id(), &end) {
+            (Some(iid), Some(e)) if pending.is_none() => e.over(&mut inp.d, iid),
+            _ => None,
+        };
+        if let Some(cause) = over {
+            end = None;
+            if settings.reconnect && !settings.stopped() {
+                inp.restart(cause)?;
+                continue;
+            }
+            if let Some(oid) = out.id() {
+                finish_live_send(&mut out.d, oid, output)?;
+            }
+            return peer_left(cause, summary(&sender, false), inp.role);
+        }
     }
 }
 

@@ -16,7 +16,7 @@ use srt_proto::{Endpoint, EndpointConfig, Event};
 use srt_udp::SyncUdp;
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
-use std::os::fd::BorrowedFd;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::time::{Duration, Instant};
 
 /// The longest the driver sleeps waiting for a datagram.
@@ -41,6 +41,15 @@ pub struct UdpDriver {
     tick: Duration,
     /// When the last wait ended.
     last_wake: Instant,
+}
+
+/// The UDP socket's descriptor, for a program that drives two endpoints
+/// in one thread: it passes one driver's descriptor to the other's
+/// [`turn_with`](UdpDriver::turn_with), so that one wait wakes for both.
+impl AsFd for UdpDriver {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.sock.as_fd()
+    }
 }
 
 impl UdpDriver {
@@ -176,10 +185,7 @@ impl UdpDriver {
     fn wait_readable(&self, wait: Duration, also: Option<BorrowedFd<'_>>) -> io::Result<()> {
         let mut fds = [
             PollFd::new(&self.sock, PollFlags::IN),
-            PollFd::from_borrowed_fd(
-                also.unwrap_or(std::os::fd::AsFd::as_fd(&self.sock)),
-                PollFlags::IN,
-            ),
+            PollFd::from_borrowed_fd(also.unwrap_or(self.sock.as_fd()), PollFlags::IN),
         ];
         let n = if also.is_some() { 2 } else { 1 };
         let timeout = Timespec {

@@ -209,3 +209,29 @@ fn missing_input_file_fails() {
     ]);
     assert!(e.contains("/nonexistent/in.bin"), "{e}");
 }
+
+/// srt:// to srt:// relays live streams; file mode, on either side, is
+/// refused at once (nothing is bound or sent) with a message that says so.
+#[test]
+fn srt_to_srt_in_file_mode_is_refused() {
+    let (a, b) = (free_port(), free_port());
+    for (input, output) in [
+        (
+            format!("srt://:{a}?mode=listener&transtype=file"),
+            format!("srt://127.0.0.1:{b}"),
+        ),
+        (
+            format!("srt://:{a}?mode=listener"),
+            format!("srt://127.0.0.1:{b}?transtype=file"),
+        ),
+    ] {
+        let t = Instant::now();
+        let e = refused(&[&input, &output]);
+        assert!(
+            e.contains("srt:// to srt:// relays live streams only")
+                && e.contains("transtype=file is not supported"),
+            "{input} {output}: {e}"
+        );
+        assert!(t.elapsed() < Duration::from_secs(2), "{input} {output}");
+    }
+}

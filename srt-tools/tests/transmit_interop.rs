@@ -11,6 +11,11 @@
 //! - `-a:yes`: srt-live-transmit as the peer stops and a new one starts on
 //!   the same ports; srt-transmit, caller or listener, connects again and
 //!   the stream resumes.
+//! - relay (srt:// to srt://): srt-live-transmit publishing (listener or
+//!   rendezvous) → srt-transmit → srt-live-transmit receiving, ≥ 99% of
+//!   the datagrams intact and in order, statistics of both connections;
+//!   with the relay's output connected 7 s before its input gets a
+//!   publisher; with `-a:yes`, either side's peer restarting.
 
 mod common;
 
@@ -75,6 +80,25 @@ fn paced_source(port: u16) -> std::thread::JoinHandle<Duration> {
         }
         start.elapsed()
     })
+}
+
+/// After `settle`, sends the datagrams to `input` at `RATE` and returns
+/// what `sink` collected.
+fn stream(
+    settle: Duration,
+    input: u16,
+    sink: std::thread::JoinHandle<Vec<Vec<u8>>>,
+) -> Vec<Vec<u8>> {
+    std::thread::sleep(settle);
+    let t = Instant::now();
+    let sent_in = paced_source(input).join().unwrap();
+    let got = sink.join().unwrap();
+    println!(
+        "{DATAGRAMS} datagrams sent in {sent_in:.2?}, {} received in {:.2?}",
+        got.len(),
+        t.elapsed()
+    );
+    got
 }
 
 /// What a sink saw.
@@ -294,15 +318,7 @@ fn ours_to_libsrt(extra: &str) {
         slt.stop()
     );
     // srt-live-transmit starts reading the SRT socket a moment after accepting.
-    std::thread::sleep(Duration::from_millis(300));
-    let t = Instant::now();
-    let sent_in = paced_source(input).join().unwrap();
-    let got = sink.join().unwrap();
-    println!(
-        "{DATAGRAMS} datagrams sent in {sent_in:.2?}, {} received in {:.2?}",
-        got.len(),
-        t.elapsed()
-    );
+    let got = stream(Duration::from_millis(300), input, sink);
     ours.interrupt();
     let (status, _, err) = ours.finish(Duration::from_secs(5));
     let slt_out = slt.stop();
@@ -355,15 +371,7 @@ fn libsrt_to_ours(extra: &str) {
         "{accepted}"
     );
     // srt-live-transmit reads its UDP input a moment after it connects.
-    std::thread::sleep(Duration::from_millis(500));
-    let t = Instant::now();
-    let sent_in = paced_source(input).join().unwrap();
-    let got = sink.join().unwrap();
-    println!(
-        "{DATAGRAMS} datagrams sent in {sent_in:.2?}, {} received in {:.2?}",
-        got.len(),
-        t.elapsed()
-    );
+    let got = stream(Duration::from_millis(500), input, sink);
     // srt-live-transmit closes on SIGINT; srt-transmit then ends by itself.
     let slt_out = slt.stop();
     let (status, stdout, err) = ours.finish(Duration::from_secs(5));
@@ -578,7 +586,13 @@ fn file_libsrt_to_ours(name: &str, extra: &str) {
         "srt-file-transmit",
         &[
             &format!("file://{}", input.display()),
-            &format!("srt://127.0.0.1:{port}{}", with("", extra)),
+            // srt-file-transmit sets the file's name as stream ID only
+            // after it has started to connect, so its handshake carries it
+            // or not by chance; given in the URI, it is set before.
+            &format!(
+                "srt://127.0.0.1:{port}{}",
+                with("?streamid=upload.bin", extra)
+            ),
         ],
     );
     let (status, _, err) = ours.finish(Duration::from_secs(30));
@@ -764,8 +778,10 @@ fn grows_past(count: &std::sync::atomic::AtomicU64, above: u64, limit: Duration)
 /// `-a:yes`: srt-live-transmit, the peer, goes away and a new one takes
 /// its place on the same ports; srt-transmit (the caller if `ours_calls`,
 /// else the listener) connects again or accepts the new caller, and the
-/// stream resumes.
-fn autoreconnect(ours_calls: bool) {
+/// stream resumes. With `relay`, srt-transmit's other medium is not UDP
+/// but an SRT connection (a caller) to another srt-live-transmit that
+/// stays: the relay reconnects the side that broke only.
+fn autoreconnect(ours_calls: bool, relay: bool) {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
     let stop = Arc::new(AtomicBool::new(false));
@@ -776,18 +792,42 @@ fn autoreconnect(ours_calls: bool) {
     let call = format!("srt://127.0.0.1:{port}");
     let udp_in = format!("udp://127.0.0.1:{input}");
     let udp_out = format!("udp://127.0.0.1:{sink_port}");
+    // The relay's other side: srt-live-transmit listening, between it and
+    // the UDP medium.
+    let other = free_port();
+    let other_listen = format!("srt://127.0.0.1:{other}?mode=listener");
+    let other_call = format!("srt://127.0.0.1:{other}");
+    let _stays = relay.then(|| {
+        if ours_calls {
+            slt(&udp_in, &other_listen)
+        } else {
+            slt(&other_listen, &udp_out)
+        }
+    });
+    let ours_other = if relay {
+        &other_call
+    } else if ours_calls {
+        &udp_in
+    } else {
+        &udp_out
+    };
     let (our_args, peer_args, ready, made) = if ours_calls {
-        ([&udp_in, &call], [&listen, &udp_out], "", "connected to")
+        ([ours_other, &call], [&listen, &udp_out], "", "connected to")
     } else {
         (
-            [&listen, &udp_out],
+            [&listen, ours_other],
             [&udp_in, &call],
             "listening on",
             "accepted connection",
         )
     };
-    let peer = || Proc::spawn("srt-live-transmit", &["-a:no", peer_args[0], peer_args[1]]);
+    // A relay calling on both sides says "connected to" once more.
+    let extra = usize::from(relay && ours_calls);
+    let peer = || slt(peer_args[0], peer_args[1]);
     let first = ours_calls.then(peer);
+    if relay {
+        std::thread::sleep(Duration::from_millis(300));
+    }
     let mut ours = Ours::spawn(&["-v", "-a:yes", our_args[0], our_args[1]]);
     if !ready.is_empty() {
         assert!(ours.wait_line(ready, Duration::from_secs(5)).is_some());
@@ -807,7 +847,7 @@ fn autoreconnect(ours_calls: bool) {
     );
     let before = count.load(Ordering::Relaxed);
     let second = peer();
-    let again = ours.wait_count(made, 2, Duration::from_secs(20));
+    let again = ours.wait_count(made, 2 + extra, Duration::from_secs(20));
     let resumed = again && grows_past(&count, before + 100, Duration::from_secs(10));
     stop.store(true, Ordering::Relaxed);
     source.join().unwrap();
@@ -826,10 +866,229 @@ fn autoreconnect(ours_calls: bool) {
 
 #[test]
 fn live_caller_with_autoreconnect_resumes_after_the_listener_restarts() {
-    autoreconnect(true);
+    autoreconnect(true, false);
 }
 
 #[test]
 fn live_listener_with_autoreconnect_accepts_the_next_caller() {
-    autoreconnect(false);
+    autoreconnect(false, false);
+}
+
+/// The relay's output (a caller) reconnects to a restarted receiver while
+/// its input stays connected to the publisher.
+#[test]
+fn relay_output_with_autoreconnect_resumes_after_the_receiver_restarts() {
+    autoreconnect(true, true);
+}
+
+/// The relay's input (a listener) accepts the next publisher while its
+/// output stays connected to the receiver.
+#[test]
+fn relay_input_with_autoreconnect_accepts_the_next_publisher() {
+    autoreconnect(false, true);
+}
+
+// ---------------------------------------------------------------- relay
+
+/// libsrt's srt-live-transmit from `from` to `to`, without reconnection.
+fn slt(from: &str, to: &str) -> Proc {
+    Proc::spawn("srt-live-transmit", &["-a:no", from, to])
+}
+
+impl Ours {
+    /// Waits up to `limit` for a stderr line containing `text`; fails the
+    /// test with what srt-transmit said otherwise.
+    fn expect_line(&mut self, text: &str, limit: Duration) {
+        if self.wait_line(text, limit).is_none() {
+            panic!(
+                "srt-transmit did not say {text:?}: {}",
+                self.seen.join("\n")
+            );
+        }
+    }
+}
+
+impl Tally {
+    /// Every datagram intact, none twice, in order, at most `max_lost` of
+    /// `DATAGRAMS` missing.
+    fn assert_nearly_complete(&self, what: &str, max_lost: u64) {
+        println!(
+            "{what}: {} of {DATAGRAMS} relayed, {} lost, {self:?}",
+            self.unique,
+            self.missing.len()
+        );
+        assert_eq!(self.corrupt, 0, "{what}: corrupt datagrams");
+        assert_eq!(self.duplicates, 0, "{what}: duplicates");
+        assert_eq!(self.out_of_order, 0, "{what}: out of order");
+        assert!(
+            self.missing.len() as u64 <= max_lost,
+            "{what}: {} of {DATAGRAMS} lost: {:?}",
+            self.missing.len(),
+            &self.missing[..self.missing.len().min(20)]
+        );
+    }
+}
+
+/// Sends the numbered datagrams into `publisher_input`, stops the
+/// publisher, and checks what reached the sink: ≥ 99% of the datagrams,
+/// each intact, in order. srt-transmit must end by itself, successfully,
+/// once its input's peer has closed. Returns srt-transmit's stdout.
+fn relay_stream(
+    ours: Ours,
+    publisher: Proc,
+    receiver: Proc,
+    publisher_input: u16,
+    sink: std::thread::JoinHandle<Vec<Vec<u8>>>,
+    what: &str,
+) -> String {
+    // srt-live-transmit reads its UDP input a moment after it connects.
+    let got = stream(Duration::from_millis(500), publisher_input, sink);
+    // The publisher closes on SIGINT; the relay then relays what is left,
+    // closes its output and exits 0.
+    let publisher_out = publisher.stop();
+    let (status, stdout, err) = ours.finish(Duration::from_secs(5));
+    let receiver_out = receiver.stop();
+    println!("srt-transmit: {err}\npublisher: {publisher_out}\nreceiver: {receiver_out}");
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "srt-transmit did not exit 0 after its input's peer closed: {status:?}"
+    );
+    assert!(err.contains("the peer closed the connection"), "{err}");
+    Tally::of(&got).assert_nearly_complete(what, DATAGRAMS / 100);
+    String::from_utf8(stdout).unwrap()
+}
+
+/// srt-live-transmit (UDP in, SRT listener, or with `rendezvous` a
+/// rendezvous party) → srt-transmit relaying srt://caller (or rendezvous)
+/// → srt://listener → srt-live-transmit (SRT caller, UDP out). The relay
+/// reports JSON statistics for both connections, each every 500 packets
+/// it moved, as srt-live-transmit does.
+fn relay_libsrt_to_libsrt(rendezvous: bool) {
+    let (a, b) = (free_port(), free_port());
+    let publisher_input = free_port();
+    let (sink_port, sink) = udp_sink(Duration::from_secs(2));
+    let (publisher_uri, our_input) = if rendezvous {
+        let mine = free_port();
+        let rdv = |remote, local| {
+            format!("srt://127.0.0.1:{remote}?mode=rendezvous&adapter=127.0.0.1&port={local}")
+        };
+        (rdv(mine, a), rdv(a, mine))
+    } else {
+        (
+            format!("srt://127.0.0.1:{a}?mode=listener"),
+            format!("srt://127.0.0.1:{a}"),
+        )
+    };
+    let publisher = slt(
+        &format!("udp://127.0.0.1:{publisher_input}"),
+        &publisher_uri,
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let mut ours = Ours::spawn(&[
+        "-v",
+        "-s:500",
+        "-pf",
+        "json",
+        &our_input,
+        &format!("srt://127.0.0.1:{b}?mode=listener"),
+    ]);
+    ours.expect_line("listening on", Duration::from_secs(5));
+    let receiver = slt(
+        &format!("srt://127.0.0.1:{b}?streamid=relay-out"),
+        &format!("udp://127.0.0.1:{sink_port}"),
+    );
+    ours.expect_line("connected to", Duration::from_secs(10));
+    ours.expect_line("accepted connection", Duration::from_secs(10));
+    let stdout = relay_stream(
+        ours,
+        publisher,
+        receiver,
+        publisher_input,
+        sink,
+        "srt-live-transmit -> srt-transmit relay -> srt-live-transmit",
+    );
+    // Statistics: one JSON line per report, the input's (packets
+    // received) and the output's (packets sent) under their own IDs.
+    let reports: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let mut sids: Vec<u64> = reports.iter().map(|r| r["sid"].as_u64().unwrap()).collect();
+    sids.sort_unstable();
+    sids.dedup();
+    assert_eq!(sids.len(), 2, "reports of two connections: {stdout}");
+    for sid in sids {
+        let of: Vec<_> = reports.iter().filter(|r| r["sid"] == sid).collect();
+        assert!(
+            (3..=4).contains(&of.len()),
+            "{} reports of {sid}: {stdout}",
+            of.len()
+        );
+        let received: i64 = of
+            .iter()
+            .map(|r| r["recv"]["packetsUnique"].as_i64().unwrap())
+            .sum();
+        let sent: i64 = of
+            .iter()
+            .map(|r| r["send"]["packetsUnique"].as_i64().unwrap())
+            .sum();
+        // One side only receives, the other only sends.
+        assert!(
+            (received >= 1400 && sent == 0) || (sent >= 1400 && received == 0),
+            "{sid}: {received} received, {sent} sent: {stdout}"
+        );
+    }
+}
+
+#[test]
+fn relay_libsrt_publisher_through_srt_transmit_to_libsrt_receiver() {
+    relay_libsrt_to_libsrt(false);
+}
+
+#[test]
+fn relay_from_a_rendezvous_with_libsrt() {
+    relay_libsrt_to_libsrt(true);
+}
+
+/// The relay's output (a caller) connects at once, its input (a listener)
+/// waits 7 s for a publisher: the output must stay connected meanwhile
+/// (libsrt's peer idle timeout is 5 s), then carry the stream.
+#[test]
+fn relay_output_stays_connected_while_the_input_waits_for_a_publisher() {
+    let (a, b) = (free_port(), free_port());
+    let (sink_port, sink) = udp_sink(Duration::from_secs(2));
+    let receiver = slt(
+        &format!("srt://127.0.0.1:{b}?mode=listener"),
+        &format!("udp://127.0.0.1:{sink_port}"),
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let mut ours = Ours::spawn(&[
+        "-v",
+        &format!("srt://127.0.0.1:{a}?mode=listener"),
+        &format!("srt://127.0.0.1:{b}"),
+    ]);
+    ours.expect_line("connected to", Duration::from_secs(5));
+    std::thread::sleep(Duration::from_secs(7));
+    assert!(
+        ours.child.try_wait().unwrap().is_none(),
+        "srt-transmit ended while waiting for its input: {}",
+        ours.finish(Duration::ZERO).2
+    );
+    // Nothing lost, broken or accepted meanwhile.
+    let said = ours.wait_line("connection", Duration::from_millis(100));
+    assert!(said.is_none(), "{said:?}");
+    let publisher_input = free_port();
+    let publisher = slt(
+        &format!("udp://127.0.0.1:{publisher_input}"),
+        &format!("srt://127.0.0.1:{a}"),
+    );
+    ours.expect_line("accepted connection", Duration::from_secs(10));
+    relay_stream(
+        ours,
+        publisher,
+        receiver,
+        publisher_input,
+        sink,
+        "relay with its output connected 7 s before its input",
+    );
 }

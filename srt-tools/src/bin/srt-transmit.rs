@@ -7,6 +7,7 @@
 //! srt-transmit "srt://:9000?mode=listener" file://con > out.ts
 //! srt-transmit file:///path/in.bin "srt://127.0.0.1:9000?transtype=file"
 //! srt-transmit "srt://:9000?mode=listener&transtype=file" file:///path/out.bin
+//! srt-transmit "srt://:5000?mode=listener" "srt://127.0.0.1:6000"      # live relay
 //! ```
 //!
 //! srt-live-transmit's single-dash spellings work too: `-v`, `-q`,
@@ -43,7 +44,7 @@ enum Pf {
     version,
     about = "Transmit live streams and files over SRT (srt-live-transmit syntax)",
     after_help = "Media: srt://host:port?key=value&..., udp://host:port (udp://:port, udp://@group:port), \
-                  file:///path, file://con (stdin/stdout).\n\
+                  file:///path, file://con (stdin/stdout); srt:// to srt:// relays a live stream.\n\
                   srt:// keys: mode=caller|listener|rendezvous, adapter, port, transtype=live|file, \
                   messageapi, latency, rcvlatency, peerlatency (ms), passphrase, pbkeylen, cryptomode, \
                   enforcedencryption, kmrefreshrate, kmpreannounce, payloadsize, mss, fc, sndbuf, rcvbuf, \

@@ -255,6 +255,85 @@ fn micros(d: Duration) -> i64 {
     i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
 }
 
+/// How full a buffer is, as `srt_bstats` reports it: packets, payload bytes
+/// and the timespan of its content in ms (libsrt's `getCurrBufSize` /
+/// `getRcvDataSize` triple).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BufSize {
+    /// Packets held.
+    pub pkts: i32,
+    /// Payload bytes held.
+    pub bytes: i32,
+    /// Timespan of the content, ms (0 if empty).
+    pub ms: i32,
+}
+
+/// How often [`AvgBufSize`] takes a sample: 1000 ms / `SRT_MAVG_SAMPLING_RATE` (40).
+pub const AVG_SAMPLING_PERIOD_MS: u128 = 1000 / 40;
+
+/// The moving average of a buffer's [`BufSize`] (libsrt's `AvgBufSize`, buffer.cpp).
+///
+/// A sample is taken at most every [`AVG_SAMPLING_PERIOD_MS`]; it weighs
+/// the new value by the whole milliseconds elapsed since the previous
+/// sample, out of 1000 (`avg_iir_w<1000>`). The first sample, and one
+/// more than a second after the previous (or with time going back), sets
+/// the average to the current value.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct AvgBufSize {
+    last_sample: Option<Instant>,
+    pkts: f64,
+    bytes: f64,
+    ms: f64,
+}
+
+impl AvgBufSize {
+    /// Milliseconds since the last sample; `None` if there was none or `now` is before it.
+    fn elapsed_ms(&self, now: Instant) -> Option<u128> {
+        self.last_sample
+            .and_then(|t| now.checked_duration_since(t))
+            .map(|d| d.as_millis())
+    }
+
+    /// Whether a sample is due at `now` (libsrt's `isTimeToUpdate`).
+    pub fn is_time_to_update(&self, now: Instant) -> bool {
+        self.elapsed_ms(now)
+            .is_none_or(|ms| ms >= AVG_SAMPLING_PERIOD_MS)
+    }
+
+    /// Takes the sample `current` at `now`, due or not (libsrt's `update`).
+    pub fn update(&mut self, now: Instant, current: BufSize) {
+        let elapsed = self.elapsed_ms(now).filter(|&ms| ms <= 1000);
+        self.last_sample = Some(now);
+        let Some(w) = elapsed else {
+            self.pkts = f64::from(current.pkts);
+            self.bytes = f64::from(current.bytes);
+            self.ms = f64::from(current.ms);
+            return;
+        };
+        let w = w as f64;
+        let iir = |old: f64, new: i32| (old * (1000.0 - w) + f64::from(new) * w) / 1000.0;
+        self.pkts = iir(self.pkts, current.pkts);
+        self.bytes = iir(self.bytes, current.bytes);
+        self.ms = iir(self.ms, current.ms);
+    }
+
+    /// Takes a sample at `now` if one is due; `current` is asked only then.
+    pub fn sample(&mut self, now: Instant, current: impl FnOnce() -> BufSize) {
+        if self.is_time_to_update(now) {
+            self.update(now, current());
+        }
+    }
+
+    /// The averages, each rounded half away from zero (libsrt's `round_val`).
+    pub fn get(&self) -> BufSize {
+        BufSize {
+            pkts: self.pkts.round() as i32,
+            bytes: self.bytes.round() as i32,
+            ms: self.ms.round() as i32,
+        }
+    }
+}
+
 /// The gauges the engine knows at snapshot time (the non-counter half of `CUDT::bstats`).
 ///
 /// Buffer figures are current or averaged values as the caller chooses

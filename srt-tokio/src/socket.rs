@@ -543,7 +543,7 @@ impl SrtSocket {
                     // comes due at its TSBPD time, with no more events.
                     let buffered = st
                         .endpoint
-                        .socket_stats(Instant::now(), self.id, false)
+                        .socket_stats_instant(Instant::now(), self.id, false, true)
                         .is_some_and(|s| s.pkt_rcv_buf > 0);
                     if buffered {
                         if let (Some(cx), Ok(rt)) = (cx, tokio::runtime::Handle::try_current()) {

@@ -528,7 +528,7 @@ pub fn send_file(
         let now = Instant::now();
         let queued_pkts = d
             .endpoint
-            .socket_stats(now, id, false)
+            .socket_stats_instant(now, id, false, true)
             .map_or(0, |s| s.pkt_snd_buf);
         if queued_pkts == 0 {
             let at = *acked_at.get_or_insert(now);
@@ -1056,7 +1056,7 @@ pub fn send_live(
     while Instant::now() < limit {
         let queued = d
             .endpoint
-            .socket_stats(Instant::now(), id, false)
+            .socket_stats_instant(Instant::now(), id, false, true)
             .map_or(0, |s| s.pkt_snd_buf);
         if queued == 0 {
             break;
@@ -1140,7 +1140,7 @@ pub fn receive_live(
             // After the peer's SHUTDOWN, deliver what is left at its time.
             let left = d
                 .endpoint
-                .socket_stats(Instant::now(), id, false)
+                .socket_stats_instant(Instant::now(), id, false, true)
                 .map_or(0, |s| s.pkt_rcv_buf);
             if left == 0 || Instant::now() >= until {
                 sink.flush()?;

@@ -423,7 +423,8 @@ pub unsafe extern "C" fn srt_getsndbuffer(
     bytes: *mut libc::size_t,
 ) -> c_int {
     crate::guard::api_call_infallible(-1, || {
-        let Ok(stats) = context().and_then(|ctx| Ok(ctx.stats(u, false)?)) else {
+        // libsrt's getCurrBufSize: the current values, not the averages.
+        let Ok(stats) = context().and_then(|ctx| Ok(ctx.stats_instant(u, false, true)?)) else {
             return -1;
         };
         let packets = stats.pkt_snd_buf.max(0);
@@ -456,9 +457,10 @@ pub unsafe extern "C" fn srt_bstats(
     unsafe { srt_bistats(u, perf, clear, 0) }
 }
 
-/// `srt_bistats`: as [`srt_bstats`]; `instantaneous` is ignored (the
-/// engine's buffer and rate fields are always its current values).
-/// A NULL `perf` is `SRT_EINVPARAM`.
+/// `srt_bistats`: as [`srt_bstats`]; with `instantaneous` non-zero the
+/// buffer fields (`pktSndBuf`, `byteSndBuf`, `msSndBuf` and the receive
+/// side's) are the current values, otherwise their moving averages, as
+/// libsrt. A NULL `perf` is `SRT_EINVPARAM`.
 ///
 /// # Safety
 /// As [`srt_bstats`].
@@ -467,13 +469,13 @@ pub unsafe extern "C" fn srt_bistats(
     u: SRTSOCKET,
     perf: *mut SRT_TRACEBSTATS,
     clear: c_int,
-    _instantaneous: c_int,
+    instantaneous: c_int,
 ) -> c_int {
     api_call(SRT_ERROR, || {
         if perf.is_null() {
             return Err(SrtErrno::EINVPARAM.into());
         }
-        let stats = context()?.stats(u, clear != 0)?;
+        let stats = context()?.stats_instant(u, clear != 0, instantaneous != 0)?;
         // SAFETY: `perf` is a writable SRT_TRACEBSTATS (checked not NULL).
         unsafe { perf.write(SRT_TRACEBSTATS::from(&stats)) };
         Ok(0)

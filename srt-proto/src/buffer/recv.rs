@@ -32,6 +32,7 @@ use std::time::Instant;
 
 use crate::packet::{DataPacket, PacketPosition};
 use crate::seq::{MsgNumber, SeqNumber, SeqRange, Timestamp};
+use crate::stats::{AvgBufSize, BufSize};
 use crate::tsbpd::Tsbpd;
 
 /// Largest accepted capacity: keeps every offset inside the window well
@@ -139,6 +140,10 @@ pub struct RecvBuffer {
     ack_off: usize,
     /// Number of present packets.
     present: usize,
+    /// Payload bytes of the present packets not yet read.
+    bytes: usize,
+    /// The moving average of [`RecvBuffer::size`] (sampled by the owner).
+    avg: AvgBufSize,
     /// Whether anything was received (or given up beyond the ISN).
     started: bool,
     /// Bytes of the head packet already read (stream API).
@@ -162,6 +167,8 @@ impl RecvBuffer {
             end: 0,
             ack_off: 0,
             present: 0,
+            bytes: 0,
+            avg: AvgBufSize::default(),
             started: false,
             head_offset: 0,
         }
@@ -213,6 +220,57 @@ impl RecvBuffer {
     /// Whether no packet waits to be read.
     pub fn is_empty(&self) -> bool {
         self.present == 0
+    }
+
+    /// Payload bytes received and not yet read.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// The timespan of the content with TSBPD, ms, as libsrt's
+    /// `getTimespan_ms`: the delivery time of the highest received packet −
+    /// that of the first present one + 1 ms; 0 without TSBPD, when empty,
+    /// or when the highest received was given up or is due earlier.
+    pub fn timespan_ms(&self, tsbpd: Option<&Tsbpd>) -> i32 {
+        let (Some(tsbpd), Some(first)) = (tsbpd, self.first_present()) else {
+            return 0;
+        };
+        let last = self.slots[self.idx(self.end - 1)];
+        if last.state != SlotState::Present {
+            return 0;
+        }
+        let start = tsbpd.delivery_time(self.slots[self.idx(first)].timestamp);
+        let end = tsbpd.delivery_time(last.timestamp);
+        match end.checked_duration_since(start) {
+            Some(span) => span.as_millis() as i32 + 1,
+            None => 0,
+        }
+    }
+
+    /// Packets and payload bytes held and their [`timespan_ms`](Self::timespan_ms)
+    /// (libsrt's `getRcvDataSize`: what `srt_bistats(.., instantaneous = 1)` reports).
+    pub fn size(&self, tsbpd: Option<&Tsbpd>) -> BufSize {
+        BufSize {
+            pkts: self.present as i32,
+            bytes: self.bytes as i32,
+            ms: self.timespan_ms(tsbpd),
+        }
+    }
+
+    /// Samples [`size`](Self::size) into the moving average at `now`, if due
+    /// (libsrt's `updRcvAvgDataSize`, which only its TSBPD thread calls: without
+    /// TSBPD the average stays 0).
+    pub fn sample_avg(&mut self, now: Instant, tsbpd: &Tsbpd) {
+        if self.avg.is_time_to_update(now) {
+            let size = self.size(Some(tsbpd));
+            self.avg.update(now, size);
+        }
+    }
+
+    /// The moving average of [`size`](Self::size) as last sampled (libsrt's
+    /// `getRcvAvgDataSize`, which does not sample: what `srt_bstats` reports).
+    pub fn avg_size(&self) -> BufSize {
+        self.avg.get()
     }
 
     /// Slot index of offset `off` (≤ window) from the read position.
@@ -273,6 +331,7 @@ impl RecvBuffer {
             in_order: packet.in_order,
         };
         self.present += 1;
+        self.bytes += len;
         self.update_ack();
         InsertOutcome::Inserted {
             newly_lost,
@@ -340,6 +399,9 @@ impl RecvBuffer {
         };
         self.slots[i].state = SlotState::Empty;
         self.present -= 1;
+        // A stream read may have taken the start of the packet already.
+        self.bytes -= slot.len - self.head_offset;
+        self.head_offset = 0;
         self.advance(1);
         self.release_fillers();
         info
@@ -472,6 +534,7 @@ impl RecvBuffer {
                 SlotState::Dropped
             };
             self.present -= 1;
+            self.bytes -= slot.len;
         }
         let info = RecvInfo {
             len,
@@ -527,6 +590,7 @@ impl RecvBuffer {
                 let i = self.idx(k);
                 if self.slots[i].state == SlotState::Present {
                     self.present -= 1;
+                    self.bytes -= self.slots[i].len;
                 }
                 self.slots[i].state = SlotState::Dropped;
             }
@@ -546,6 +610,7 @@ impl RecvBuffer {
             let src = self.payload(i, start + take);
             out[len..len + take].copy_from_slice(&src[start..start + take]);
             len += take;
+            self.bytes -= take;
             if start + take == slot.len {
                 self.head_offset = 0;
                 self.slots[i].state = SlotState::Empty;
@@ -632,6 +697,7 @@ impl RecvBuffer {
                 SlotState::Present if slot.position != PacketPosition::Solo => {
                     slot.state = SlotState::Dropped;
                     self.present -= 1;
+                    self.bytes -= slot.len;
                     count += 1;
                 }
                 SlotState::Present | SlotState::Dropped => {}

@@ -37,6 +37,7 @@ use std::time::{Duration, Instant};
 
 use crate::packet::PacketPosition;
 use crate::seq::{MsgNumber, SeqNumber, SeqRange};
+use crate::stats::{AvgBufSize, BufSize};
 
 /// The most packets a buffer may hold: its sequence numbers must stay
 /// comparable (less than 2³⁰ apart).
@@ -171,6 +172,8 @@ pub struct SendBuffer {
     cursor: usize,
     /// Payload bytes held.
     bytes: usize,
+    /// The moving average of [`SendBuffer::size`], sampled on push, ACK and drop.
+    avg: AvgBufSize,
 }
 
 impl SendBuffer {
@@ -201,6 +204,7 @@ impl SendBuffer {
             },
             cursor: 0,
             bytes: 0,
+            avg: AvgBufSize::default(),
         }
     }
 
@@ -267,6 +271,43 @@ impl SendBuffer {
         self.next_msgno = msgno;
     }
 
+    /// Packets, payload bytes and timespan held, as libsrt's
+    /// `CSndBuffer::getCurrBufSize`: the timespan is the last packet's
+    /// origin time − the first's + 1 ms (0 if empty).
+    pub fn size(&self) -> BufSize {
+        let ms = match (self.slots.front(), self.slots.back()) {
+            (Some(first), Some(last)) => {
+                last.origin
+                    .saturating_duration_since(first.origin)
+                    .as_millis() as i32
+                    + 1
+            }
+            _ => 0,
+        };
+        BufSize {
+            pkts: self.slots.len() as i32,
+            bytes: self.bytes as i32,
+            ms,
+        }
+    }
+
+    /// Samples [`size`](Self::size) into the moving average at `now`, if
+    /// due (libsrt's `updAvgBufSize`, called when packets are queued,
+    /// acknowledged or dropped). [`push`](Self::push) and a too-late
+    /// [`drop_expired`](Self::drop_expired) do it themselves; the owner
+    /// calls it after [`ack`](Self::ack).
+    pub fn sample_avg(&mut self, now: Instant) {
+        let size = self.size();
+        self.avg.sample(now, || size);
+    }
+
+    /// The moving average of [`size`](Self::size), sampled at `now` first
+    /// if due, as libsrt's `getAvgBufSize` (what `srt_bstats` reports).
+    pub fn avg_size(&mut self, now: Instant) -> BufSize {
+        self.sample_avg(now);
+        self.avg.get()
+    }
+
     /// The origin time of the oldest packet held (for the too-late check).
     pub fn oldest_origin(&self) -> Option<Instant> {
         self.slots.front().map(|s| s.origin)
@@ -328,6 +369,8 @@ impl SendBuffer {
         }
         self.bytes += payload.len();
         self.next_msgno = msgno.next();
+        // libsrt samples at the message's origin time (`m_tsLastOriginTime`).
+        self.sample_avg(origin);
         Ok(PushedMessage {
             first,
             last: first + (packets as i32 - 1),
@@ -407,6 +450,7 @@ impl SendBuffer {
                 let first_msgno = self.slots[0].msgno;
                 let last_msgno = self.slots[count - 1].msgno;
                 let (_, _, (packets, bytes)) = self.release(count);
+                self.sample_avg(now);
                 return Some(DroppedMessages {
                     range,
                     first_msgno,

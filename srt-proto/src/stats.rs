@@ -1061,6 +1061,57 @@ mod tests {
         assert_eq!(s.byte_avail_snd_buf, 0);
     }
 
+    fn size(pkts: i32, bytes: i32, ms: i32) -> BufSize {
+        BufSize { pkts, bytes, ms }
+    }
+
+    #[test]
+    fn average_starts_at_the_first_sample() {
+        let t0 = Instant::now();
+        let mut avg = AvgBufSize::default();
+        assert_eq!(avg.get(), BufSize::default());
+        assert!(avg.is_time_to_update(t0));
+        avg.sample(t0, || size(10, 13_160, 42));
+        assert_eq!(avg.get(), size(10, 13_160, 42));
+    }
+
+    #[test]
+    fn average_samples_every_25_ms_weighted_by_elapsed_ms() {
+        let t0 = Instant::now();
+        let mut avg = AvgBufSize::default();
+        avg.update(t0, size(100, 100_000, 100));
+        // Within 25 ms no sample is taken, whatever the buffer holds.
+        assert!(!avg.is_time_to_update(at(t0, 24)));
+        avg.sample(at(t0, 24), || panic!("sampled too early"));
+        assert_eq!(avg.get(), size(100, 100_000, 100));
+        // After 25 ms the new value weighs 25/1000:
+        // (100·975 + 200·25) / 1000 = 102.5, rounded half away from zero.
+        assert!(avg.is_time_to_update(at(t0, 25)));
+        avg.sample(at(t0, 25), || size(200, 200_000, 300));
+        assert_eq!(avg.get(), size(103, 102_500, 105));
+        // Whole milliseconds only: 25.9 ms weigh 25 (the second value is
+        // (102.5·975 + 0·25) / 1000 = 99.9375).
+        let t1 = at(t0, 25) + Duration::from_micros(25_900);
+        avg.sample(t1, || size(0, 0, 0));
+        assert_eq!(avg.get(), size(100, 99_938, 102));
+        // Exactly 1 s later still weighs (the whole weight on the new value).
+        avg.sample(t1 + Duration::from_secs(1), || size(7, 70, 1));
+        assert_eq!(avg.get(), size(7, 70, 1));
+    }
+
+    #[test]
+    fn average_resets_after_more_than_a_second_without_sample() {
+        let t0 = Instant::now();
+        let mut avg = AvgBufSize::default();
+        avg.update(t0, size(1000, 1_000_000, 1000));
+        avg.sample(at(t0, 1001), || size(3, 30, 2));
+        assert_eq!(avg.get(), size(3, 30, 2));
+        // A time before the last sample also starts over (libsrt's
+        // unsigned elapsed time is then huge).
+        avg.sample(at(t0, 500), || size(5, 50, 4));
+        assert_eq!(avg.get(), size(5, 50, 4));
+    }
+
     #[test]
     fn int_fields_truncate_like_c() {
         let mut st = Stats::new(Instant::now());

@@ -829,6 +829,129 @@ mod tests {
     }
 
     #[test]
+    fn size_counts_real_payload_bytes_and_the_tsbpd_span() {
+        let mut l = Live::new(64, seq(10));
+        let size = |l: &Live| l.buf.size(Some(&l.tsbpd));
+        assert_eq!(size(&l), BufSize::default());
+        let (a, b, c) = ([1u8; 100], [2u8; 1316], [3u8; 7]);
+        l.buf.insert(&pkt(seq(10), 1_000, &a), l.at(1_000));
+        // One packet: 1 ms, the duration libsrt gives a packet.
+        assert_eq!(
+            size(&l),
+            BufSize {
+                pkts: 1,
+                bytes: 100,
+                ms: 1
+            }
+        );
+        // 11 and 12 missing: a gap holds no bytes.
+        l.buf.insert(&pkt(seq(13), 31_700, &b), l.at(31_700));
+        assert_eq!(
+            size(&l),
+            BufSize {
+                pkts: 2,
+                bytes: 1416,
+                ms: 31
+            }
+        );
+        l.buf.insert(&pkt(seq(12), 20_000, &c), l.at(31_800));
+        assert_eq!(
+            size(&l),
+            BufSize {
+                pkts: 3,
+                bytes: 1423,
+                ms: 31
+            }
+        );
+        // Without TSBPD there is no timespan.
+        assert_eq!(
+            l.buf.size(None),
+            BufSize {
+                pkts: 3,
+                bytes: 1423,
+                ms: 0
+            }
+        );
+        // Delivering 10 leaves the gap at 11 first: the span starts at 12.
+        let delivered = |l: &mut Live, now_us: u64| match l.pop(now_us) {
+            PopOutcome::Delivered(info) => info.seq,
+            other => panic!("expected a delivery at {now_us} µs, got {other:?}"),
+        };
+        assert_eq!(delivered(&mut l, 1_000 + LATENCY_MS * 1000), seq(10));
+        assert_eq!(
+            size(&l),
+            BufSize {
+                pkts: 2,
+                bytes: 1323,
+                ms: 12
+            }
+        );
+        // The too-late drop of 11 releases nothing held; 12 and 13 go.
+        let due = 31_700 + LATENCY_MS * 1000;
+        assert!(matches!(l.pop(due), PopOutcome::Dropped { packets: 1, .. }));
+        assert_eq!(delivered(&mut l, due), seq(12));
+        assert_eq!(delivered(&mut l, due), seq(13));
+        assert_eq!(size(&l), BufSize::default());
+    }
+
+    #[test]
+    fn average_is_sampled_by_the_owner_and_lags() {
+        let mut l = Live::new(64, seq(0));
+        let payload = [0u8; 1000];
+        l.buf.insert(&pkt(seq(0), 0, &payload), l.t0);
+        l.buf.sample_avg(l.t0, &l.tsbpd);
+        for i in 1..50u32 {
+            let ts = u64::from(i) * 400;
+            l.buf.insert(&pkt(seq(i), ts, &payload), l.at(ts));
+            l.buf.sample_avg(l.at(ts), &l.tsbpd);
+        }
+        // 50 packets within 20 ms: no new sample since the first.
+        assert_eq!(
+            l.buf.size(Some(&l.tsbpd)),
+            BufSize {
+                pkts: 50,
+                bytes: 50_000,
+                ms: 20
+            }
+        );
+        assert_eq!(
+            l.buf.avg_size(),
+            BufSize {
+                pkts: 1,
+                bytes: 1000,
+                ms: 1
+            }
+        );
+        // At 25 ms: (1·975 + 50·25) / 1000 = 2.225.
+        l.buf.sample_avg(l.at(25_000), &l.tsbpd);
+        assert_eq!(
+            l.buf.avg_size(),
+            BufSize {
+                pkts: 2,
+                bytes: 2225,
+                ms: 1
+            }
+        );
+    }
+
+    #[test]
+    fn stream_reads_release_bytes_as_they_are_read() {
+        let mut b = RecvBuffer::new(8, 16, seq(0));
+        let now = Instant::now();
+        b.insert(&pkt(seq(0), 0, b"0123456789"), now);
+        b.insert(&pkt(seq(1), 0, b"abc"), now);
+        assert_eq!((b.len(), b.bytes()), (2, 13));
+        let mut out = [0u8; 4];
+        assert_eq!(b.pop_bytes(&mut out), 4);
+        assert_eq!((b.len(), b.bytes()), (2, 9));
+        let mut out = [0u8; 8];
+        assert_eq!(b.pop_bytes(&mut out), 8);
+        assert_eq!((b.len(), b.bytes()), (1, 1));
+        assert_eq!(b.pop_bytes(&mut out), 1);
+        assert_eq!((b.len(), b.bytes()), (0, 0));
+    }
+
+    #[test]
     fn delivers_in_order_exactly_at_delivery_time() {
         let mut l = Live::new(64, seq(100));
         assert_eq!(l.buf.ack_seq(), seq(100));

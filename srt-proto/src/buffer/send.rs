@@ -609,6 +609,78 @@ mod tests {
     }
 
     #[test]
+    fn size_spans_first_to_last_origin_and_the_average_lags() {
+        let t0 = Instant::now();
+        let mut b = SendBuffer::new(64, 4, seq(0), MsgNumber::FIRST);
+        assert_eq!(b.size(), BufSize::default());
+        // The first push samples at its origin time: the average starts there.
+        b.push(b"abcdef", t0, None, true).unwrap();
+        assert_eq!(
+            b.size(),
+            BufSize {
+                pkts: 2,
+                bytes: 6,
+                ms: 1
+            }
+        );
+        assert_eq!(
+            b.avg_size(t0),
+            BufSize {
+                pkts: 2,
+                bytes: 6,
+                ms: 1
+            }
+        );
+        // Quickly filled: 20 more packets within 20 ms, no sample is due.
+        for i in 1..=20 {
+            b.push(b"wxyz", t0 + ms(i), None, true).unwrap();
+        }
+        assert_eq!(
+            b.size(),
+            BufSize {
+                pkts: 22,
+                bytes: 86,
+                ms: 21
+            }
+        );
+        assert_eq!(
+            b.avg_size(t0 + ms(24)),
+            BufSize {
+                pkts: 2,
+                bytes: 6,
+                ms: 1
+            }
+        );
+        // A query samples when due (libsrt's getAvgBufSize): at 25 ms,
+        // (2·975 + 22·25) / 1000 = 2.5 → 3, (6·975 + 86·25) / 1000 = 8,
+        // (1·975 + 21·25) / 1000 = 1.5 → 2.
+        assert_eq!(
+            b.avg_size(t0 + ms(25)),
+            BufSize {
+                pkts: 3,
+                bytes: 8,
+                ms: 2
+            }
+        );
+        // Acknowledged: the current values drop at once, the average does not.
+        for _ in 0..22 {
+            b.next_unsent().unwrap();
+        }
+        b.ack(seq(22)).unwrap();
+        b.sample_avg(t0 + ms(50));
+        assert_eq!(b.size(), BufSize::default());
+        // (2.5·975 + 0·25) / 1000 = 2.4375, 7.8, 1.4625.
+        assert_eq!(
+            b.avg_size(t0 + ms(50)),
+            BufSize {
+                pkts: 2,
+                bytes: 8,
+                ms: 1
+            }
+        );
+    }
+
+    #[test]
     fn splits_messages_into_packets() {
         let t0 = Instant::now();
         let mut b = SendBuffer::new(8, 4, seq(100), MsgNumber::FIRST);

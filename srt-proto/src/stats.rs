@@ -19,6 +19,12 @@
 //!
 //! Lost and dropped byte counts on the receiver are estimates the engine
 //! makes as libsrt does (lost packets × the receive buffer's average payload).
+//!
+//! The buffer fields (`pkt/byte/ms_snd_buf`, `pkt/byte/ms_rcv_buf`) are, as
+//! in libsrt, moving averages ([`AvgBufSize`], sampled by the buffers'
+//! owner) for `srt_bstats`, and the buffers' current [`BufSize`] for
+//! `srt_bistats(.., instantaneous = 1)`; `byte_avail_snd_buf` follows the
+//! chosen `pkt_snd_buf`.
 
 use core::time::Duration;
 use std::time::Instant;

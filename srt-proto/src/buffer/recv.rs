@@ -1207,6 +1207,7 @@ mod tests {
         let read: Vec<_> = std::iter::from_fn(|| b.pop_in_order(&mut out).map(|i| i.seq)).collect();
         assert_eq!(read, [seq(0), seq(1), seq(4)]);
         assert_eq!(b.read_pos(), seq(5));
+        assert_eq!((b.len(), b.bytes()), (1, 1));
         // Given up at the read position: the read position moves at once.
         assert_eq!(b.drop_range(seq(5), seq(5)), 1);
         assert_eq!(b.read_pos(), seq(6));
@@ -1276,6 +1277,8 @@ mod tests {
         // Seq 1 is the first packet of a message: discarded and counted.
         assert_eq!(l.buf.drop_range(seq(1), seq(2)), 2);
         assert_eq!(l.buf.len(), 2);
+        // Its byte is no longer held (libsrt's counter keeps it: a leak).
+        assert_eq!(l.buf.bytes(), 8);
         assert!(l.buf.loss_ranges().eq([range(3, 4)]));
         assert_eq!(l.delivered(LATENCY_MS * 1000), seq(0));
         // 1 and 2 were released; only 3 and 4 count as too-late drops.
@@ -1501,7 +1504,10 @@ mod tests {
                         k += 1;
                     }
                 }
+                // Every held packet's 4 payload bytes are counted, no more.
+                prop_assert_eq!(l.buf.bytes(), 4 * l.buf.len());
             }
+            prop_assert_eq!(l.buf.size(Some(&l.tsbpd)), BufSize::default());
 
             // Strictly increasing, never early.
             for w in delivered.windows(2) {

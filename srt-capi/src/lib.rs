@@ -45,8 +45,9 @@
 //! (libsrt's start time) on `srt_time_now`'s clock. Nothing Debian's
 //! libsrt does not export is exported. `srt_sendmsg2` writes back the
 //! source time, first sequence number and message number, and takes a
-//! forced message number, as libsrt; `srt_bistats` ignores
-//! `instantaneous`. `srt_bind_acquire` takes the descriptor only
+//! forced message number, as libsrt; `srt_bstats` reports the buffer
+//! fields as moving averages and `srt_bistats(.., instantaneous = 1)` their
+//! current values, as libsrt. `srt_bind_acquire` takes the descriptor only
 //! when it succeeds (a refused one stays open, as with libsrt).
 //!
 //! # Tests

@@ -489,7 +489,8 @@ impl Context {
                 .map_or(0, |n| n.peer_version.0 as i32)),
             SockOpt::SndData | SockOpt::RcvData => {
                 let stats = match (engine.as_mut(), conn) {
-                    (Some(e), Some(c)) => e.socket_stats(Instant::now(), c, false),
+                    // libsrt reads the buffers' current sizes.
+                    (Some(e), Some(c)) => e.socket_stats_instant(Instant::now(), c, false, true),
                     _ => None,
                 };
                 int(stats.map_or(0, |t| match opt {
@@ -510,8 +511,18 @@ impl Context {
         Ok(st.sockets.get(&u).ok_or_else(einvsock)?.opts.clone())
     }
 
-    /// The socket's statistics (`srt_bstats`); `clear` starts a new interval.
+    /// The socket's statistics (`srt_bstats`: buffer fields are moving averages); `clear` starts a new interval.
     pub fn stats(&self, u: SrtSocket, clear: bool) -> Result<TraceBStats, Error> {
+        self.stats_instant(u, clear, false)
+    }
+
+    /// The socket's statistics (`srt_bistats`): with `instantaneous`, the buffer fields are current values, else moving averages.
+    pub fn stats_instant(
+        &self,
+        u: SrtSocket,
+        clear: bool,
+        instantaneous: bool,
+    ) -> Result<TraceBStats, Error> {
         let mut st = self.lock();
         let (idx, conn) = {
             let s = st.sockets.get(&u).ok_or_else(einvsock)?;
@@ -521,7 +532,7 @@ impl Context {
         match (mux, conn) {
             (Some(m), Some(c)) => m
                 .endpoint
-                .socket_stats(Instant::now(), c, clear)
+                .socket_stats_instant(Instant::now(), c, clear, instantaneous)
                 .ok_or(Error::Srt(SRT_ENOCONN)),
             _ => Err(Error::Srt(SRT_ENOCONN)),
         }

@@ -352,7 +352,7 @@ fn receive_exactly(ctx: &Context, a: SrtSocket, want: &[u8]) {
 fn close_with_linger_delivers_everything() {
     let ctx = Context::new().unwrap();
     let (c, a, data) = file_pair_with_data(&ctx, 2_000_000);
-    let unacked = ctx.stats(c, false).unwrap().pkt_snd_buf;
+    let unacked = ctx.stats_instant(c, false, true).unwrap().pkt_snd_buf;
     // Everything will be in the receiver when close returns: no wait needed.
     set(&ctx, a, SockOpt::RcvSyn, 0);
     // Blocks until the peer acknowledged everything, then the ID is gone.
@@ -531,7 +531,7 @@ fn non_blocking_close_lingers_in_the_background() {
     let ctx = Context::new().unwrap();
     let (c, a, data) = file_pair_with_data(&ctx, 1_000_000);
     set(&ctx, c, SockOpt::SndSyn, 0);
-    let unacked = ctx.stats(c, false).unwrap().pkt_snd_buf;
+    let unacked = ctx.stats_instant(c, false, true).unwrap().pkt_snd_buf;
     let start = Instant::now();
     ctx.close(c).unwrap();
     assert!(

@@ -733,9 +733,21 @@ impl Connection {
         self.transfer.as_mut().is_some_and(|t| t.recv_ready(now))
     }
 
-    /// The statistics (`srt_bstats`); `clear` starts a new interval.
+    /// The statistics (`srt_bstats`: buffer fields are moving averages); `clear` starts a new interval.
     pub fn stats(&mut self, now: Instant, clear: bool) -> Option<TraceBStats> {
-        self.transfer.as_mut().map(|t| t.stats(now, clear))
+        self.stats_instant(now, clear, false)
+    }
+
+    /// The statistics (`srt_bistats`): with `instantaneous`, the buffer fields are current values, else moving averages.
+    pub fn stats_instant(
+        &mut self,
+        now: Instant,
+        clear: bool,
+        instantaneous: bool,
+    ) -> Option<TraceBStats> {
+        self.transfer
+            .as_mut()
+            .map(|t| t.stats(now, clear, instantaneous))
     }
 
     fn start_transfer(&mut self, now: Instant) {

@@ -474,9 +474,23 @@ impl Endpoint {
         ready
     }
 
-    /// A socket's statistics (`srt_bstats`); `clear` starts a new interval.
+    /// A socket's statistics (`srt_bstats`: buffer fields are moving averages); `clear` starts a new interval.
     pub fn socket_stats(&mut self, now: Instant, id: SocketId, clear: bool) -> Option<TraceBStats> {
-        let stats = self.connections.get_mut(&id)?.stats(now, clear);
+        self.socket_stats_instant(now, id, clear, false)
+    }
+
+    /// A socket's statistics (`srt_bistats`): with `instantaneous`, the buffer fields are current values, else moving averages.
+    pub fn socket_stats_instant(
+        &mut self,
+        now: Instant,
+        id: SocketId,
+        clear: bool,
+        instantaneous: bool,
+    ) -> Option<TraceBStats> {
+        let stats = self
+            .connections
+            .get_mut(&id)?
+            .stats_instant(now, clear, instantaneous);
         self.refresh(id, now);
         stats
     }

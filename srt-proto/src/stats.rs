@@ -19,6 +19,12 @@
 //!
 //! Lost and dropped byte counts on the receiver are estimates the engine
 //! makes as libsrt does (lost packets × the receive buffer's average payload).
+//!
+//! The buffer fields (`pkt/byte/ms_snd_buf`, `pkt/byte/ms_rcv_buf`) are, as
+//! in libsrt, moving averages ([`AvgBufSize`], sampled by the buffers'
+//! owner) for `srt_bstats`, and the buffers' current [`BufSize`] for
+//! `srt_bistats(.., instantaneous = 1)`; `byte_avail_snd_buf` follows the
+//! chosen `pkt_snd_buf`.
 
 use core::time::Duration;
 use std::time::Instant;
@@ -253,6 +259,85 @@ fn i64_of(v: u64) -> i64 {
 /// `count_microseconds` / `count_milliseconds` of a non-negative duration, as `i64`.
 fn micros(d: Duration) -> i64 {
     i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
+}
+
+/// How full a buffer is, as `srt_bstats` reports it: packets, payload bytes
+/// and the timespan of its content in ms (libsrt's `getCurrBufSize` /
+/// `getRcvDataSize` triple).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BufSize {
+    /// Packets held.
+    pub pkts: i32,
+    /// Payload bytes held.
+    pub bytes: i32,
+    /// Timespan of the content, ms (0 if empty).
+    pub ms: i32,
+}
+
+/// How often [`AvgBufSize`] takes a sample: 1000 ms / `SRT_MAVG_SAMPLING_RATE` (40).
+pub const AVG_SAMPLING_PERIOD_MS: u128 = 1000 / 40;
+
+/// The moving average of a buffer's [`BufSize`] (libsrt's `AvgBufSize`, buffer.cpp).
+///
+/// A sample is taken at most every [`AVG_SAMPLING_PERIOD_MS`]; it weighs
+/// the new value by the whole milliseconds elapsed since the previous
+/// sample, out of 1000 (`avg_iir_w<1000>`). The first sample, and one
+/// more than a second after the previous (or with time going back), sets
+/// the average to the current value.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct AvgBufSize {
+    last_sample: Option<Instant>,
+    pkts: f64,
+    bytes: f64,
+    ms: f64,
+}
+
+impl AvgBufSize {
+    /// Milliseconds since the last sample; `None` if there was none or `now` is before it.
+    fn elapsed_ms(&self, now: Instant) -> Option<u128> {
+        self.last_sample
+            .and_then(|t| now.checked_duration_since(t))
+            .map(|d| d.as_millis())
+    }
+
+    /// Whether a sample is due at `now` (libsrt's `isTimeToUpdate`).
+    pub fn is_time_to_update(&self, now: Instant) -> bool {
+        self.elapsed_ms(now)
+            .is_none_or(|ms| ms >= AVG_SAMPLING_PERIOD_MS)
+    }
+
+    /// Takes the sample `current` at `now`, due or not (libsrt's `update`).
+    pub fn update(&mut self, now: Instant, current: BufSize) {
+        let elapsed = self.elapsed_ms(now).filter(|&ms| ms <= 1000);
+        self.last_sample = Some(now);
+        let Some(w) = elapsed else {
+            self.pkts = f64::from(current.pkts);
+            self.bytes = f64::from(current.bytes);
+            self.ms = f64::from(current.ms);
+            return;
+        };
+        let w = w as f64;
+        let iir = |old: f64, new: i32| (old * (1000.0 - w) + f64::from(new) * w) / 1000.0;
+        self.pkts = iir(self.pkts, current.pkts);
+        self.bytes = iir(self.bytes, current.bytes);
+        self.ms = iir(self.ms, current.ms);
+    }
+
+    /// Takes a sample at `now` if one is due; `current` is asked only then.
+    pub fn sample(&mut self, now: Instant, current: impl FnOnce() -> BufSize) {
+        if self.is_time_to_update(now) {
+            self.update(now, current());
+        }
+    }
+
+    /// The averages, each rounded half away from zero (libsrt's `round_val`).
+    pub fn get(&self) -> BufSize {
+        BufSize {
+            pkts: self.pkts.round() as i32,
+            bytes: self.bytes.round() as i32,
+            ms: self.ms.round() as i32,
+        }
+    }
 }
 
 /// The gauges the engine knows at snapshot time (the non-counter half of `CUDT::bstats`).
@@ -980,6 +1065,57 @@ mod tests {
         // No send buffer: nothing available.
         let s = st.snapshot(at(t0, 2), false, Instantaneous::default());
         assert_eq!(s.byte_avail_snd_buf, 0);
+    }
+
+    fn size(pkts: i32, bytes: i32, ms: i32) -> BufSize {
+        BufSize { pkts, bytes, ms }
+    }
+
+    #[test]
+    fn average_starts_at_the_first_sample() {
+        let t0 = Instant::now();
+        let mut avg = AvgBufSize::default();
+        assert_eq!(avg.get(), BufSize::default());
+        assert!(avg.is_time_to_update(t0));
+        avg.sample(t0, || size(10, 13_160, 42));
+        assert_eq!(avg.get(), size(10, 13_160, 42));
+    }
+
+    #[test]
+    fn average_samples_every_25_ms_weighted_by_elapsed_ms() {
+        let t0 = Instant::now();
+        let mut avg = AvgBufSize::default();
+        avg.update(t0, size(100, 100_000, 100));
+        // Within 25 ms no sample is taken, whatever the buffer holds.
+        assert!(!avg.is_time_to_update(at(t0, 24)));
+        avg.sample(at(t0, 24), || panic!("sampled too early"));
+        assert_eq!(avg.get(), size(100, 100_000, 100));
+        // After 25 ms the new value weighs 25/1000:
+        // (100·975 + 200·25) / 1000 = 102.5, rounded half away from zero.
+        assert!(avg.is_time_to_update(at(t0, 25)));
+        avg.sample(at(t0, 25), || size(200, 200_000, 300));
+        assert_eq!(avg.get(), size(103, 102_500, 105));
+        // Whole milliseconds only: 25.9 ms weigh 25 (the second value is
+        // (102.5·975 + 0·25) / 1000 = 99.9375).
+        let t1 = at(t0, 25) + Duration::from_micros(25_900);
+        avg.sample(t1, || size(0, 0, 0));
+        assert_eq!(avg.get(), size(100, 99_938, 102));
+        // Exactly 1 s later still weighs (the whole weight on the new value).
+        avg.sample(t1 + Duration::from_secs(1), || size(7, 70, 1));
+        assert_eq!(avg.get(), size(7, 70, 1));
+    }
+
+    #[test]
+    fn average_resets_after_more_than_a_second_without_sample() {
+        let t0 = Instant::now();
+        let mut avg = AvgBufSize::default();
+        avg.update(t0, size(1000, 1_000_000, 1000));
+        avg.sample(at(t0, 1001), || size(3, 30, 2));
+        assert_eq!(avg.get(), size(3, 30, 2));
+        // A time before the last sample also starts over (libsrt's
+        // unsigned elapsed time is then huge).
+        avg.sample(at(t0, 500), || size(5, 50, 4));
+        assert_eq!(avg.get(), size(5, 50, 4));
     }
 
     #[test]

@@ -542,6 +542,8 @@ impl Transfer {
     pub(crate) fn recv(&mut self, now: Instant, out: &mut [u8]) -> Option<RecvInfo> {
         let info = match &mut self.tsbpd {
             Some(tsbpd) => loop {
+                // libsrt's TSBPD thread samples before each delivery.
+                self.rcv.sample_avg(now, tsbpd);
                 match self.rcv.pop_ready(now, tsbpd, out) {
                     PopOutcome::Delivered(info) => break Some(info),
                     PopOutcome::Dropped { packets, .. } => {
@@ -794,6 +796,7 @@ impl Transfer {
         self.exp_count = 1;
         match self.snd.ack(ack.ack_seq) {
             Ok(acked) => {
+                self.snd.sample_avg(now);
                 if acked.packets > 0 {
                     self.stats.on_send_acked(now);
                 }
@@ -1026,6 +1029,8 @@ impl Transfer {
         }
         // Receiver too-late drop, even when the application does not read.
         if let Some(tsbpd) = &self.tsbpd {
+            // Where libsrt's TSBPD thread wakes up: sample the buffer average.
+            self.rcv.sample_avg(now, tsbpd);
             while let Some((_, packets)) = self.rcv.drop_too_late(now, tsbpd) {
                 count_rcv_drop(&mut self.stats, self.payload_size, packets);
             }
@@ -1430,8 +1435,15 @@ impl Transfer {
         .encode(buf)
     }
 
-    /// The statistics, as `srt_bstats` reports them.
-    pub(crate) fn stats(&mut self, now: Instant, clear: bool) -> TraceBStats {
+    /// The statistics, as `srt_bistats` reports them: the buffer fields are
+    /// the current values with `instantaneous`, else their moving averages
+    /// (`srt_bstats`).
+    pub(crate) fn stats(&mut self, now: Instant, clear: bool, instantaneous: bool) -> TraceBStats {
+        let (snd_buf, rcv_buf) = if instantaneous {
+            (self.snd.size(), self.rcv.size(self.tsbpd.as_ref()))
+        } else {
+            (self.snd.avg_size(now), self.rcv.avg_size())
+        };
         let instant = Instantaneous {
             send_period: self.cc.send_period(),
             flow_window: self.peer_flow_window as i32,
@@ -1445,16 +1457,13 @@ impl Transfer {
             max_bw_bytes_per_sec: self.cc.max_bw_bytes_per_sec(),
             mss: self.mss as i32,
             snd_buf_capacity_pkts: self.snd.capacity() as i32,
-            snd_buf_pkts: self.snd.len() as i32,
-            snd_buf_bytes: self.snd.bytes() as i32,
-            snd_buf_ms: self
-                .snd
-                .oldest_origin()
-                .map_or(0, |t| now.saturating_duration_since(t).as_millis() as i32),
+            snd_buf_pkts: snd_buf.pkts,
+            snd_buf_bytes: snd_buf.bytes,
+            snd_buf_ms: snd_buf.ms,
             rcv_buf_avail_pkts: self.rcv.free_packets() as i32,
-            rcv_buf_pkts: self.rcv.len() as i32,
-            rcv_buf_bytes: (self.rcv.len() * self.payload_size) as i32,
-            rcv_buf_ms: 0,
+            rcv_buf_pkts: rcv_buf.pkts,
+            rcv_buf_bytes: rcv_buf.bytes,
+            rcv_buf_ms: rcv_buf.ms,
             snd_tsbpd_delay_ms: self.snd_latency.map_or(0, |d| d.as_millis() as i32),
             rcv_tsbpd_delay_ms: self
                 .tsbpd

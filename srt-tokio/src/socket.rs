@@ -415,11 +415,16 @@ impl SrtSocket {
         self.try_recv_inner(buf, None)
     }
 
-    /// The connection's statistics (`srt_bstats`); `clear` starts a new interval.
+    /// The connection's statistics (`srt_bstats`: buffer fields are moving averages); `clear` starts a new interval.
     pub fn stats(&self, clear: bool) -> Result<TraceBStats, Error> {
+        self.stats_instant(clear, false)
+    }
+
+    /// The connection's statistics (`srt_bistats`): with `instantaneous`, the buffer fields are current values, else moving averages.
+    pub fn stats_instant(&self, clear: bool, instantaneous: bool) -> Result<TraceBStats, Error> {
         let mut st = self.shared.lock();
         st.endpoint
-            .socket_stats(Instant::now(), self.id, clear)
+            .socket_stats_instant(Instant::now(), self.id, clear, instantaneous)
             .ok_or(Error::Closed)
     }
 
@@ -543,7 +548,7 @@ impl SrtSocket {
                     // comes due at its TSBPD time, with no more events.
                     let buffered = st
                         .endpoint
-                        .socket_stats(Instant::now(), self.id, false)
+                        .socket_stats_instant(Instant::now(), self.id, false, true)
                         .is_some_and(|s| s.pkt_rcv_buf > 0);
                     if buffered {
                         if let (Some(cx), Ok(rt)) = (cx, tokio::runtime::Handle::try_current()) {

@@ -631,7 +631,7 @@ pub fn send_file(
         let now = Instant::now();
         let queued_pkts = d
             .endpoint
-            .socket_stats(now, id, false)
+            .socket_stats_instant(now, id, false, true)
             .map_or(0, |s| s.pkt_snd_buf);
         if queued_pkts == 0 {
             let at = *acked_at.get_or_insert(now);
@@ -1208,7 +1208,7 @@ fn finish_live_send(
     while Instant::now() < limit {
         let queued = d
             .endpoint
-            .socket_stats(Instant::now(), id, false)
+            .socket_stats_instant(Instant::now(), id, false, true)
             .map_or(0, |s| s.pkt_snd_buf);
         if queued == 0 {
             break;
@@ -1264,7 +1264,7 @@ impl Draining {
     fn over(&self, d: &mut UdpDriver, id: SocketId) -> Option<BreakCause> {
         let left = d
             .endpoint
-            .socket_stats(Instant::now(), id, false)
+            .socket_stats_instant(Instant::now(), id, false, true)
             .map_or(0, |s| s.pkt_rcv_buf);
         (left == 0 || Instant::now() >= self.until).then_some(self.cause)
     }

@@ -423,7 +423,8 @@ pub unsafe extern "C" fn srt_getsndbuffer(
     bytes: *mut libc::size_t,
 ) -> c_int {
     crate::guard::api_call_infallible(-1, || {
-        let Ok(stats) = context().and_then(|ctx| Ok(ctx.stats(u, false)?)) else {
+        // libsrt's getCurrBufSize: the current values, not the averages.
+        let Ok(stats) = context().and_then(|ctx| Ok(ctx.stats_instant(u, false, true)?)) else {
             return -1;
         };
         let packets = stats.pkt_snd_buf.max(0);
@@ -456,9 +457,10 @@ pub unsafe extern "C" fn srt_bstats(
     unsafe { srt_bistats(u, perf, clear, 0) }
 }
 
-/// `srt_bistats`: as [`srt_bstats`]; `instantaneous` is ignored (the
-/// engine's buffer and rate fields are always its current values).
-/// A NULL `perf` is `SRT_EINVPARAM`.
+/// `srt_bistats`: as [`srt_bstats`]; with `instantaneous` non-zero the
+/// buffer fields (`pktSndBuf`, `byteSndBuf`, `msSndBuf` and the receive
+/// side's) are the current values, otherwise their moving averages, as
+/// libsrt. A NULL `perf` is `SRT_EINVPARAM`.
 ///
 /// # Safety
 /// As [`srt_bstats`].
@@ -467,15 +469,65 @@ pub unsafe extern "C" fn srt_bistats(
     u: SRTSOCKET,
     perf: *mut SRT_TRACEBSTATS,
     clear: c_int,
-    _instantaneous: c_int,
+    instantaneous: c_int,
 ) -> c_int {
     api_call(SRT_ERROR, || {
         if perf.is_null() {
             return Err(SrtErrno::EINVPARAM.into());
         }
-        let stats = context()?.stats(u, clear != 0)?;
+        let stats = context()?.stats_instant(u, clear != 0, instantaneous != 0)?;
         // SAFETY: `perf` is a writable SRT_TRACEBSTATS (checked not NULL).
         unsafe { perf.write(SRT_TRACEBSTATS::from(&stats)) };
         Ok(0)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::sockets::srt_create_socket;
+
+    /// `srt_bistats(.., instantaneous = 1)` reports what the receive buffer
+    /// holds exactly; `srt_bstats` its moving average, which never runs
+    /// ahead of a buffer being filled.
+    #[test]
+    fn bistats_passes_instantaneous_through() {
+        let (l, c) = (srt_create_socket(), srt_create_socket());
+        let ctx = context().unwrap();
+        // Nothing is delivered for 5 s and nothing is read.
+        let latency = OptionValue::Int(5000);
+        ctx.set_option(l, SockOpt::Latency, latency).unwrap();
+        ctx.bind(l, "127.0.0.1:0".parse().unwrap()).unwrap();
+        ctx.listen(l, 4).unwrap();
+        ctx.connect(c, ctx.local_addr(l).unwrap()).unwrap();
+        let (a, _) = ctx.accept(l).unwrap();
+        let mut bytes = 0;
+        for i in 0..20 {
+            let msg = vec![i as u8; 100 + i];
+            ctx.sendmsg(c, &msg, &MsgCtrl::default()).unwrap();
+            bytes += msg.len() as i32;
+        }
+        let bistats = |instantaneous| {
+            let mut perf = SRT_TRACEBSTATS::default();
+            // SAFETY: `perf` is a writable SRT_TRACEBSTATS.
+            assert_eq!(unsafe { srt_bistats(a, &mut perf, 0, instantaneous) }, 0);
+            perf
+        };
+        let start = Instant::now();
+        while bistats(1).pkt_rcv_buf < 20 {
+            assert!(start.elapsed() < Duration::from_secs(3), "not received");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let (now, avg) = (bistats(1), bistats(0));
+        assert_eq!((now.pkt_rcv_buf, now.byte_rcv_buf), (20, bytes));
+        assert!(now.ms_rcv_buf >= 1);
+        assert!(avg.pkt_rcv_buf <= 20 && avg.byte_rcv_buf <= bytes);
+        let mut perf = SRT_TRACEBSTATS::default();
+        // SAFETY: as above.
+        assert_eq!(unsafe { srt_bstats(a, &mut perf, 0) }, 0);
+        assert!(perf.pkt_rcv_buf <= 20);
+        for u in [a, c, l] {
+            ctx.close(u).unwrap();
+        }
+    }
 }

@@ -32,6 +32,7 @@ use std::time::Instant;
 
 use crate::packet::{DataPacket, PacketPosition};
 use crate::seq::{MsgNumber, SeqNumber, SeqRange, Timestamp};
+use crate::stats::{AvgBufSize, BufSize};
 use crate::tsbpd::Tsbpd;
 
 /// Largest accepted capacity: keeps every offset inside the window well
@@ -139,6 +140,10 @@ pub struct RecvBuffer {
     ack_off: usize,
     /// Number of present packets.
     present: usize,
+    /// Payload bytes of the present packets not yet read.
+    bytes: usize,
+    /// The moving average of [`RecvBuffer::size`] (sampled by the owner).
+    avg: AvgBufSize,
     /// Whether anything was received (or given up beyond the ISN).
     started: bool,
     /// Bytes of the head packet already read (stream API).
@@ -162,6 +167,8 @@ impl RecvBuffer {
             end: 0,
             ack_off: 0,
             present: 0,
+            bytes: 0,
+            avg: AvgBufSize::default(),
             started: false,
             head_offset: 0,
         }
@@ -213,6 +220,57 @@ impl RecvBuffer {
     /// Whether no packet waits to be read.
     pub fn is_empty(&self) -> bool {
         self.present == 0
+    }
+
+    /// Payload bytes received and not yet read.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// The timespan of the content with TSBPD, ms, as libsrt's
+    /// `getTimespan_ms`: the delivery time of the highest received packet −
+    /// that of the first present one + 1 ms; 0 without TSBPD, when empty,
+    /// or when the highest received was given up or is due earlier.
+    pub fn timespan_ms(&self, tsbpd: Option<&Tsbpd>) -> i32 {
+        let (Some(tsbpd), Some(first)) = (tsbpd, self.first_present()) else {
+            return 0;
+        };
+        let last = self.slots[self.idx(self.end - 1)];
+        if last.state != SlotState::Present {
+            return 0;
+        }
+        let start = tsbpd.delivery_time(self.slots[self.idx(first)].timestamp);
+        let end = tsbpd.delivery_time(last.timestamp);
+        match end.checked_duration_since(start) {
+            Some(span) => span.as_millis() as i32 + 1,
+            None => 0,
+        }
+    }
+
+    /// Packets and payload bytes held and their [`timespan_ms`](Self::timespan_ms)
+    /// (libsrt's `getRcvDataSize`: what `srt_bistats(.., instantaneous = 1)` reports).
+    pub fn size(&self, tsbpd: Option<&Tsbpd>) -> BufSize {
+        BufSize {
+            pkts: self.present as i32,
+            bytes: self.bytes as i32,
+            ms: self.timespan_ms(tsbpd),
+        }
+    }
+
+    /// Samples [`size`](Self::size) into the moving average at `now`, if due
+    /// (libsrt's `updRcvAvgDataSize`, which only its TSBPD thread calls: without
+    /// TSBPD the average stays 0).
+    pub fn sample_avg(&mut self, now: Instant, tsbpd: &Tsbpd) {
+        if self.avg.is_time_to_update(now) {
+            let size = self.size(Some(tsbpd));
+            self.avg.update(now, size);
+        }
+    }
+
+    /// The moving average of [`size`](Self::size) as last sampled (libsrt's
+    /// `getRcvAvgDataSize`, which does not sample: what `srt_bstats` reports).
+    pub fn avg_size(&self) -> BufSize {
+        self.avg.get()
     }
 
     /// Slot index of offset `off` (≤ window) from the read position.
@@ -273,6 +331,7 @@ impl RecvBuffer {
             in_order: packet.in_order,
         };
         self.present += 1;
+        self.bytes += len;
         self.update_ack();
         InsertOutcome::Inserted {
             newly_lost,
@@ -340,6 +399,9 @@ impl RecvBuffer {
         };
         self.slots[i].state = SlotState::Empty;
         self.present -= 1;
+        // A stream read may have taken the start of the packet already.
+        self.bytes -= slot.len - self.head_offset;
+        self.head_offset = 0;
         self.advance(1);
         self.release_fillers();
         info
@@ -472,6 +534,7 @@ impl RecvBuffer {
                 SlotState::Dropped
             };
             self.present -= 1;
+            self.bytes -= slot.len;
         }
         let info = RecvInfo {
             len,
@@ -527,6 +590,7 @@ impl RecvBuffer {
                 let i = self.idx(k);
                 if self.slots[i].state == SlotState::Present {
                     self.present -= 1;
+                    self.bytes -= self.slots[i].len;
                 }
                 self.slots[i].state = SlotState::Dropped;
             }
@@ -546,6 +610,7 @@ impl RecvBuffer {
             let src = self.payload(i, start + take);
             out[len..len + take].copy_from_slice(&src[start..start + take]);
             len += take;
+            self.bytes -= take;
             if start + take == slot.len {
                 self.head_offset = 0;
                 self.slots[i].state = SlotState::Empty;
@@ -632,6 +697,7 @@ impl RecvBuffer {
                 SlotState::Present if slot.position != PacketPosition::Solo => {
                     slot.state = SlotState::Dropped;
                     self.present -= 1;
+                    self.bytes -= slot.len;
                     count += 1;
                 }
                 SlotState::Present | SlotState::Dropped => {}
@@ -760,6 +826,129 @@ mod tests {
             newly_lost,
             filled_loss,
         }
+    }
+
+    #[test]
+    fn size_counts_real_payload_bytes_and_the_tsbpd_span() {
+        let mut l = Live::new(64, seq(10));
+        let size = |l: &Live| l.buf.size(Some(&l.tsbpd));
+        assert_eq!(size(&l), BufSize::default());
+        let (a, b, c) = ([1u8; 100], [2u8; 1316], [3u8; 7]);
+        l.buf.insert(&pkt(seq(10), 1_000, &a), l.at(1_000));
+        // One packet: 1 ms, the duration libsrt gives a packet.
+        assert_eq!(
+            size(&l),
+            BufSize {
+                pkts: 1,
+                bytes: 100,
+                ms: 1
+            }
+        );
+        // 11 and 12 missing: a gap holds no bytes.
+        l.buf.insert(&pkt(seq(13), 31_700, &b), l.at(31_700));
+        assert_eq!(
+            size(&l),
+            BufSize {
+                pkts: 2,
+                bytes: 1416,
+                ms: 31
+            }
+        );
+        l.buf.insert(&pkt(seq(12), 20_000, &c), l.at(31_800));
+        assert_eq!(
+            size(&l),
+            BufSize {
+                pkts: 3,
+                bytes: 1423,
+                ms: 31
+            }
+        );
+        // Without TSBPD there is no timespan.
+        assert_eq!(
+            l.buf.size(None),
+            BufSize {
+                pkts: 3,
+                bytes: 1423,
+                ms: 0
+            }
+        );
+        // Delivering 10 leaves the gap at 11 first: the span starts at 12.
+        let delivered = |l: &mut Live, now_us: u64| match l.pop(now_us) {
+            PopOutcome::Delivered(info) => info.seq,
+            other => panic!("expected a delivery at {now_us} µs, got {other:?}"),
+        };
+        assert_eq!(delivered(&mut l, 1_000 + LATENCY_MS * 1000), seq(10));
+        assert_eq!(
+            size(&l),
+            BufSize {
+                pkts: 2,
+                bytes: 1323,
+                ms: 12
+            }
+        );
+        // The too-late drop of 11 releases nothing held; 12 and 13 go.
+        let due = 31_700 + LATENCY_MS * 1000;
+        assert!(matches!(l.pop(due), PopOutcome::Dropped { packets: 1, .. }));
+        assert_eq!(delivered(&mut l, due), seq(12));
+        assert_eq!(delivered(&mut l, due), seq(13));
+        assert_eq!(size(&l), BufSize::default());
+    }
+
+    #[test]
+    fn average_is_sampled_by_the_owner_and_lags() {
+        let mut l = Live::new(64, seq(0));
+        let payload = [0u8; 1000];
+        l.buf.insert(&pkt(seq(0), 0, &payload), l.t0);
+        l.buf.sample_avg(l.t0, &l.tsbpd);
+        for i in 1..50u32 {
+            let ts = u64::from(i) * 400;
+            l.buf.insert(&pkt(seq(i), ts, &payload), l.at(ts));
+            l.buf.sample_avg(l.at(ts), &l.tsbpd);
+        }
+        // 50 packets within 20 ms: no new sample since the first.
+        assert_eq!(
+            l.buf.size(Some(&l.tsbpd)),
+            BufSize {
+                pkts: 50,
+                bytes: 50_000,
+                ms: 20
+            }
+        );
+        assert_eq!(
+            l.buf.avg_size(),
+            BufSize {
+                pkts: 1,
+                bytes: 1000,
+                ms: 1
+            }
+        );
+        // At 25 ms: (1·975 + 50·25) / 1000 = 2.225.
+        l.buf.sample_avg(l.at(25_000), &l.tsbpd);
+        assert_eq!(
+            l.buf.avg_size(),
+            BufSize {
+                pkts: 2,
+                bytes: 2225,
+                ms: 1
+            }
+        );
+    }
+
+    #[test]
+    fn stream_reads_release_bytes_as_they_are_read() {
+        let mut b = RecvBuffer::new(8, 16, seq(0));
+        let now = Instant::now();
+        b.insert(&pkt(seq(0), 0, b"0123456789"), now);
+        b.insert(&pkt(seq(1), 0, b"abc"), now);
+        assert_eq!((b.len(), b.bytes()), (2, 13));
+        let mut out = [0u8; 4];
+        assert_eq!(b.pop_bytes(&mut out), 4);
+        assert_eq!((b.len(), b.bytes()), (2, 9));
+        let mut out = [0u8; 8];
+        assert_eq!(b.pop_bytes(&mut out), 8);
+        assert_eq!((b.len(), b.bytes()), (1, 1));
+        assert_eq!(b.pop_bytes(&mut out), 1);
+        assert_eq!((b.len(), b.bytes()), (0, 0));
     }
 
     #[test]
@@ -1018,6 +1207,7 @@ mod tests {
         let read: Vec<_> = std::iter::from_fn(|| b.pop_in_order(&mut out).map(|i| i.seq)).collect();
         assert_eq!(read, [seq(0), seq(1), seq(4)]);
         assert_eq!(b.read_pos(), seq(5));
+        assert_eq!((b.len(), b.bytes()), (1, 1));
         // Given up at the read position: the read position moves at once.
         assert_eq!(b.drop_range(seq(5), seq(5)), 1);
         assert_eq!(b.read_pos(), seq(6));
@@ -1087,6 +1277,8 @@ mod tests {
         // Seq 1 is the first packet of a message: discarded and counted.
         assert_eq!(l.buf.drop_range(seq(1), seq(2)), 2);
         assert_eq!(l.buf.len(), 2);
+        // Its byte is no longer held (libsrt's counter keeps it: a leak).
+        assert_eq!(l.buf.bytes(), 8);
         assert!(l.buf.loss_ranges().eq([range(3, 4)]));
         assert_eq!(l.delivered(LATENCY_MS * 1000), seq(0));
         // 1 and 2 were released; only 3 and 4 count as too-late drops.
@@ -1312,7 +1504,10 @@ mod tests {
                         k += 1;
                     }
                 }
+                // Every held packet's 4 payload bytes are counted, no more.
+                prop_assert_eq!(l.buf.bytes(), 4 * l.buf.len());
             }
+            prop_assert_eq!(l.buf.size(Some(&l.tsbpd)), BufSize::default());
 
             // Strictly increasing, never early.
             for w in delivered.windows(2) {

@@ -37,6 +37,7 @@ use std::time::{Duration, Instant};
 
 use crate::packet::PacketPosition;
 use crate::seq::{MsgNumber, SeqNumber, SeqRange};
+use crate::stats::{AvgBufSize, BufSize};
 
 /// The most packets a buffer may hold: its sequence numbers must stay
 /// comparable (less than 2³⁰ apart).
@@ -171,6 +172,8 @@ pub struct SendBuffer {
     cursor: usize,
     /// Payload bytes held.
     bytes: usize,
+    /// The moving average of [`SendBuffer::size`], sampled on push, ACK and drop.
+    avg: AvgBufSize,
 }
 
 impl SendBuffer {
@@ -201,6 +204,7 @@ impl SendBuffer {
             },
             cursor: 0,
             bytes: 0,
+            avg: AvgBufSize::default(),
         }
     }
 
@@ -267,6 +271,43 @@ impl SendBuffer {
         self.next_msgno = msgno;
     }
 
+    /// Packets, payload bytes and timespan held, as libsrt's
+    /// `CSndBuffer::getCurrBufSize`: the timespan is the last packet's
+    /// origin time − the first's + 1 ms (0 if empty).
+    pub fn size(&self) -> BufSize {
+        let ms = match (self.slots.front(), self.slots.back()) {
+            (Some(first), Some(last)) => {
+                last.origin
+                    .saturating_duration_since(first.origin)
+                    .as_millis() as i32
+                    + 1
+            }
+            _ => 0,
+        };
+        BufSize {
+            pkts: self.slots.len() as i32,
+            bytes: self.bytes as i32,
+            ms,
+        }
+    }
+
+    /// Samples [`size`](Self::size) into the moving average at `now`, if
+    /// due (libsrt's `updAvgBufSize`, called when packets are queued,
+    /// acknowledged or dropped). [`push`](Self::push) and a too-late
+    /// [`drop_expired`](Self::drop_expired) do it themselves; the owner
+    /// calls it after [`ack`](Self::ack).
+    pub fn sample_avg(&mut self, now: Instant) {
+        let size = self.size();
+        self.avg.sample(now, || size);
+    }
+
+    /// The moving average of [`size`](Self::size), sampled at `now` first
+    /// if due, as libsrt's `getAvgBufSize` (what `srt_bstats` reports).
+    pub fn avg_size(&mut self, now: Instant) -> BufSize {
+        self.sample_avg(now);
+        self.avg.get()
+    }
+
     /// The origin time of the oldest packet held (for the too-late check).
     pub fn oldest_origin(&self) -> Option<Instant> {
         self.slots.front().map(|s| s.origin)
@@ -328,6 +369,8 @@ impl SendBuffer {
         }
         self.bytes += payload.len();
         self.next_msgno = msgno.next();
+        // libsrt samples at the message's origin time (`m_tsLastOriginTime`).
+        self.sample_avg(origin);
         Ok(PushedMessage {
             first,
             last: first + (packets as i32 - 1),
@@ -407,6 +450,7 @@ impl SendBuffer {
                 let first_msgno = self.slots[0].msgno;
                 let last_msgno = self.slots[count - 1].msgno;
                 let (_, _, (packets, bytes)) = self.release(count);
+                self.sample_avg(now);
                 return Some(DroppedMessages {
                     range,
                     first_msgno,
@@ -562,6 +606,78 @@ mod tests {
     fn sent_one(b: &mut SendBuffer) -> (SeqNumber, Vec<u8>) {
         let s = b.next_unsent().expect("a packet to send");
         (s.seq, s.payload.to_vec())
+    }
+
+    #[test]
+    fn size_spans_first_to_last_origin_and_the_average_lags() {
+        let t0 = Instant::now();
+        let mut b = SendBuffer::new(64, 4, seq(0), MsgNumber::FIRST);
+        assert_eq!(b.size(), BufSize::default());
+        // The first push samples at its origin time: the average starts there.
+        b.push(b"abcdef", t0, None, true).unwrap();
+        assert_eq!(
+            b.size(),
+            BufSize {
+                pkts: 2,
+                bytes: 6,
+                ms: 1
+            }
+        );
+        assert_eq!(
+            b.avg_size(t0),
+            BufSize {
+                pkts: 2,
+                bytes: 6,
+                ms: 1
+            }
+        );
+        // Quickly filled: 20 more packets within 20 ms, no sample is due.
+        for i in 1..=20 {
+            b.push(b"wxyz", t0 + ms(i), None, true).unwrap();
+        }
+        assert_eq!(
+            b.size(),
+            BufSize {
+                pkts: 22,
+                bytes: 86,
+                ms: 21
+            }
+        );
+        assert_eq!(
+            b.avg_size(t0 + ms(24)),
+            BufSize {
+                pkts: 2,
+                bytes: 6,
+                ms: 1
+            }
+        );
+        // A query samples when due (libsrt's getAvgBufSize): at 25 ms,
+        // (2·975 + 22·25) / 1000 = 2.5 → 3, (6·975 + 86·25) / 1000 = 8,
+        // (1·975 + 21·25) / 1000 = 1.5 → 2.
+        assert_eq!(
+            b.avg_size(t0 + ms(25)),
+            BufSize {
+                pkts: 3,
+                bytes: 8,
+                ms: 2
+            }
+        );
+        // Acknowledged: the current values drop at once, the average does not.
+        for _ in 0..22 {
+            b.next_unsent().unwrap();
+        }
+        b.ack(seq(22)).unwrap();
+        b.sample_avg(t0 + ms(50));
+        assert_eq!(b.size(), BufSize::default());
+        // (2.5·975 + 0·25) / 1000 = 2.4375, 7.8, 1.4625.
+        assert_eq!(
+            b.avg_size(t0 + ms(50)),
+            BufSize {
+                pkts: 2,
+                bytes: 8,
+                ms: 1
+            }
+        );
     }
 
     #[test]

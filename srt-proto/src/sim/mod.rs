@@ -5,4 +5,4 @@
 pub mod link;
 pub mod network;
 
-pub use network::{run_seeds, Network, NodeId};
+pub use network::{run_seeds, ConnectedPair, Network, NodeId};

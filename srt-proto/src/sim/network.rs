@@ -298,6 +298,33 @@ impl Network {
         true
     }
 
+    /// Adds endpoints at `client` and `server`, the server listening and
+    /// the client calling it with `opts`; `None` if the caller is not
+    /// connected within 3 s of virtual time or nothing was accepted.
+    pub fn connect_pair(
+        &mut self,
+        client: SocketAddr,
+        server: SocketAddr,
+        opts: &crate::SocketOptions,
+    ) -> Option<ConnectedPair> {
+        let server_node = self.add_endpoint(server);
+        let client_node = self.add_endpoint(client);
+        self.endpoint(server_node).listen(opts, 5).ok()?;
+        let now = self.now;
+        let caller = self.endpoint(client_node).connect(now, server, opts).ok()?;
+        let connected = self.run_until(Duration::from_secs(3), |n| {
+            n.events(client_node)
+                .contains(&Event::Connected { socket: caller })
+        });
+        let accepted = self.endpoint(server_node).accept();
+        Some(ConnectedPair {
+            client: client_node,
+            caller,
+            server: server_node,
+            accepted: accepted.filter(|_| connected)?,
+        })
+    }
+
     /// Runs for `duration` of virtual time.
     pub fn run_for(&mut self, duration: Duration) {
         let limit = self.now + duration;
@@ -318,6 +345,19 @@ impl Network {
             }
         }
     }
+}
+
+/// A connection made by [`Network::connect_pair`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnectedPair {
+    /// The caller's node.
+    pub client: NodeId,
+    /// The caller's socket.
+    pub caller: crate::packet::SocketId,
+    /// The listener's node.
+    pub server: NodeId,
+    /// The socket the listener accepted.
+    pub accepted: crate::packet::SocketId,
 }
 
 /// Runs `test` once per seed; a failure panics with the seed that failed,

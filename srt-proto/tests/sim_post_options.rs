@@ -74,11 +74,12 @@ impl Stream {
         self.interval(self.p.server, self.p.accepted)
     }
 
+    /// Buffer fields are the current values (`srt_bistats(.., 1)`).
     fn interval(&mut self, node: NodeId, socket: SocketId) -> TraceBStats {
         let now = self.net.now();
         self.net
             .endpoint(node)
-            .socket_stats(now, socket, true)
+            .socket_stats_instant(now, socket, true, true)
             .unwrap()
     }
 

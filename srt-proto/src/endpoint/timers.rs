@@ -79,7 +79,11 @@ impl Schedule {
     /// Takes in what `conn` (socket `id`) now says about its timers and
     /// transmissions at `now`.
     pub(super) fn refresh(&mut self, id: SocketId, conn: &Connection, now: Instant) {
-        let slot = self.slots.entry(id).or_default();
+        if let std::collections::btree_map::Entry::Vacant(e) = self.slots.entry(id) {
+            e.insert(Slot::default());
+            self.reserve();
+        }
+        let slot = self.slots.get_mut(&id).expect("inserted above");
         let mut pushed = false;
         slot.deadline = conn.poll_timeout();
         if let Some(t) = slot.deadline {
@@ -192,8 +196,29 @@ impl Schedule {
     }
 
     /// Rebuilds a time queue that is mostly stale, in its own storage.
+    /// The most entries a time queue holds before [`Schedule::compact`]
+    /// rebuilds it.
+    fn queue_limit(&self) -> usize {
+        2 * self.slots.len() + 64
+    }
+
+    /// Room for as many entries as the queues can hold with the current
+    /// connections, taken when one is added: stale entries that pile up
+    /// while a driver is late (a loaded machine) then never make a queue
+    /// grow in steady state.
+    fn reserve(&mut self) {
+        let most = self.queue_limit() + 1;
+        for q in [&mut self.timers, &mut self.paced] {
+            q.reserve(most.saturating_sub(q.len()));
+        }
+        let ids = self.slots.len();
+        for r in [&mut self.rounds.this, &mut self.rounds.next] {
+            r.reserve(ids.saturating_sub(r.len()));
+        }
+    }
+
     fn compact(&mut self) {
-        let limit = 2 * self.slots.len() + 64;
+        let limit = self.queue_limit();
         if self.timers.len() > limit {
             self.timers.clear();
             for (id, slot) in &mut self.slots {

@@ -834,13 +834,11 @@ impl Context {
             let now = Instant::now();
             if buf.is_empty() {
                 // libsrt sends nothing and returns 0.
-                let origin = ctrl.srctime.unwrap_or(now);
-                let (first_seq, msgno) = (None, None);
                 return Ok(Sent {
                     len: 0,
-                    first_seq,
-                    msgno,
-                    origin,
+                    first_seq: None,
+                    msgno: None,
+                    origin: ctrl.srctime.unwrap_or(now),
                 });
             }
             check_live_call(&st.sockets[&u].opts, buf.len(), true)?;

@@ -323,13 +323,6 @@ impl AvgBufSize {
         self.ms = iir(self.ms, current.ms);
     }
 
-    /// Takes a sample at `now` if one is due; `current` is asked only then.
-    pub fn sample(&mut self, now: Instant, current: impl FnOnce() -> BufSize) {
-        if self.is_time_to_update(now) {
-            self.update(now, current());
-        }
-    }
-
     /// The averages, each rounded half away from zero (libsrt's `round_val`).
     pub fn get(&self) -> BufSize {
         BufSize {
@@ -1069,6 +1062,20 @@ mod tests {
 
     fn size(pkts: i32, bytes: i32, ms: i32) -> BufSize {
         BufSize { pkts, bytes, ms }
+    }
+
+    /// What the buffers do: a sample at `now` if one is due; `current` is
+    /// asked only then.
+    trait Sample {
+        fn sample(&mut self, now: Instant, current: impl FnOnce() -> BufSize);
+    }
+
+    impl Sample for AvgBufSize {
+        fn sample(&mut self, now: Instant, current: impl FnOnce() -> BufSize) {
+            if self.is_time_to_update(now) {
+                self.update(now, current());
+            }
+        }
     }
 
     #[test]

@@ -522,19 +522,14 @@ impl Transfer {
                 }
                 Ok(sent)
             }
-            Err(e) if ctrl.msgno.is_some() => {
-                // Nothing queued: the forced number is not taken either.
+            Err(e) => {
+                // Nothing queued: a forced number is not taken either.
                 self.snd.set_next_msgno(numbered_from);
                 if e == SendError::WouldBlock {
                     self.want_writable = true;
                 }
                 Err(e)
             }
-            Err(SendError::WouldBlock) => {
-                self.want_writable = true;
-                Err(SendError::WouldBlock)
-            }
-            Err(e) => Err(e),
         }
     }
 

@@ -297,8 +297,10 @@ impl SendBuffer {
     /// [`drop_expired`](Self::drop_expired) do it themselves; the owner
     /// calls it after [`ack`](Self::ack).
     pub fn sample_avg(&mut self, now: Instant) {
-        let size = self.size();
-        self.avg.sample(now, || size);
+        if self.avg.is_time_to_update(now) {
+            let size = self.size();
+            self.avg.update(now, size);
+        }
     }
 
     /// The moving average of [`size`](Self::size), sampled at `now` first

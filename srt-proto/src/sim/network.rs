@@ -23,6 +23,7 @@
 //! assert!(ok);
 //! ```
 
+use super::hostile::{Observed, PathView};
 use super::link::{Link, LinkConfig, LinkStats};
 use crate::connection::Event;
 use crate::endpoint::{Endpoint, EndpointConfig};
@@ -53,6 +54,24 @@ pub struct Network {
     datagrams: u64,
     buf: Vec<u8>,
     tamper: Option<Box<Tamper>>,
+    /// Crafted datagrams waiting for their time ([`Network::inject`]), in
+    /// the order they were scheduled.
+    injections: Vec<Injection>,
+    /// What went by on each path (from, to), recorded once anything was
+    /// injected.
+    observed: BTreeMap<(SocketAddr, SocketAddr), Observed>,
+    /// Crafted datagrams delivered so far.
+    injected: u64,
+}
+
+/// A crafting function of [`Network::inject`].
+pub type Craft = dyn FnOnce(&PathView) -> Option<Vec<u8>>;
+
+struct Injection {
+    at: Instant,
+    from: SocketAddr,
+    to: SocketAddr,
+    craft: Box<Craft>,
 }
 
 /// A function that may alter a datagram in flight, given its source and
@@ -110,6 +129,9 @@ impl Network {
             datagrams: 0,
             buf: vec![0; 65_536],
             tamper: None,
+            injections: Vec::new(),
+            observed: BTreeMap::new(),
+            injected: 0,
         }
     }
 
@@ -183,6 +205,42 @@ impl Network {
         self.tamper = None;
     }
 
+    /// The hostile-peer mode: at `after` from now, `craft` builds a datagram
+    /// that `to` then receives as if `from` had sent it (the peer's own
+    /// address: a forged source, or a peer gone bad), past every link.
+    /// `craft` sees what went by between the two so far ([`PathView`]: the
+    /// victim's socket ID, the sequence numbers it sent...) and may decline
+    /// (`None`). The [`hostile`](super::hostile) module crafts the packets.
+    /// From the first call on, the network records each path's traffic.
+    pub fn inject(
+        &mut self,
+        after: Duration,
+        from: SocketAddr,
+        to: SocketAddr,
+        craft: impl FnOnce(&PathView) -> Option<Vec<u8>> + 'static,
+    ) {
+        self.injections.push(Injection {
+            at: self.now + after,
+            from,
+            to,
+            craft: Box::new(craft),
+        });
+    }
+
+    /// What the network saw go by between `from` and `to` (both
+    /// directions) since the first [`Network::inject`].
+    pub fn path_view(&self, from: SocketAddr, to: SocketAddr) -> PathView {
+        PathView {
+            forward: self.observed.get(&(from, to)).copied().unwrap_or_default(),
+            reverse: self.observed.get(&(to, from)).copied().unwrap_or_default(),
+        }
+    }
+
+    /// How many crafted datagrams [`Network::inject`] delivered so far.
+    pub fn injected(&self) -> u64 {
+        self.injected
+    }
+
     /// What the link from `from` to `to` did so far.
     pub fn link_stats(&self, from: SocketAddr, to: SocketAddr) -> Option<LinkStats> {
         self.links.get(&(from, to)).map(Link::stats)
@@ -238,6 +296,12 @@ impl Network {
                     self.digest.update((bytes.len() as u32).to_be_bytes());
                     self.digest.update(bytes);
                     self.datagrams += 1;
+                    if !self.injections.is_empty() || !self.observed.is_empty() {
+                        self.observed
+                            .entry((from, t.destination))
+                            .or_default()
+                            .record(bytes);
+                    }
                     self.link(from, t.destination).send(now, bytes);
                 }
                 self.buf = buf;
@@ -256,7 +320,8 @@ impl Network {
     fn next_due(&self) -> Option<Instant> {
         let timers = self.nodes.iter().filter_map(|n| n.endpoint.poll_timeout());
         let arrivals = self.links.values().filter_map(Link::next_delivery);
-        timers.chain(arrivals).min()
+        let injections = self.injections.iter().map(|i| i.at);
+        timers.chain(arrivals).chain(injections).min()
     }
 
     /// Advances to the next due moment (not past `limit`) and processes it;
@@ -289,6 +354,7 @@ impl Network {
                 }
             }
         }
+        self.deliver_injections(now);
         for node in &mut self.nodes {
             if node.endpoint.poll_timeout().is_some_and(|t| t <= now) {
                 node.endpoint.handle_timeout(now);
@@ -296,6 +362,23 @@ impl Network {
         }
         self.flush();
         true
+    }
+
+    /// Delivers the crafted datagrams due at `now`, in the order scheduled.
+    fn deliver_injections(&mut self, now: Instant) {
+        while let Some(i) = self.injections.iter().position(|i| i.at <= now) {
+            let injection = self.injections.remove(i);
+            let view = self.path_view(injection.from, injection.to);
+            let Some(datagram) = (injection.craft)(&view) else {
+                continue;
+            };
+            self.injected += 1;
+            if let Some(&node) = self.by_addr.get(&injection.to) {
+                self.nodes[node]
+                    .endpoint
+                    .handle_datagram(now, injection.from, &datagram);
+            }
+        }
     }
 
     /// Adds endpoints at `client` and `server`, the server listening and

@@ -649,6 +649,40 @@ impl Connection {
         }
     }
 
+    /// A datagram for this connection from `remote` that did not decode as
+    /// a packet, whose header says it is a control packet of
+    /// `control_type`/`subtype`: counted against the connection (see
+    /// [`RejectedControl`](crate::stats::RejectedControl)), nothing else.
+    pub fn handle_undecodable_control(
+        &mut self,
+        remote: SocketAddr,
+        control_type: u16,
+        subtype: u16,
+    ) {
+        if remote != self.remote {
+            return;
+        }
+        if let Some(t) = &mut self.transfer {
+            t.on_undecodable_control(control_type, subtype);
+        }
+    }
+
+    /// The peer's control packets this connection checked and ignored so
+    /// far (zero before the connection is established).
+    pub fn rejected_control(&self) -> crate::stats::RejectedControl {
+        self.transfer
+            .as_ref()
+            .map(Transfer::rejected)
+            .unwrap_or_default()
+    }
+
+    /// Steps taken on the peer's control packets and on retransmission
+    /// (tests of the per-packet work bound).
+    #[cfg(test)]
+    pub(crate) fn control_work(&self) -> u64 {
+        self.transfer.as_ref().map_or(0, Transfer::work)
+    }
+
     /// Turns the transfer's state changes into events.
     fn transfer_events(&mut self, now: Instant) {
         let Some(t) = &mut self.transfer else {

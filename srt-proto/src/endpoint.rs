@@ -501,6 +501,7 @@ impl Endpoint {
             Ok(p) => p,
             Err(_) => {
                 self.stats.malformed += 1;
+                self.undecodable(remote, datagram);
                 return;
             }
         };
@@ -542,6 +543,30 @@ impl Endpoint {
             HandshakeType::Conclusion => self.handle_conclusion(now, remote, *ts, hs),
             _ => self.stats.unexpected_handshake += 1,
         }
+    }
+
+    /// A datagram that did not decode: if its header is that of a control
+    /// packet for one of our connections, that connection counts it.
+    fn undecodable(&mut self, remote: SocketAddr, datagram: &[u8]) {
+        let Some(header) = datagram.get(..crate::packet::HEADER_LEN) else {
+            return;
+        };
+        let word =
+            |i: usize| u32::from_be_bytes([header[i], header[i + 1], header[i + 2], header[i + 3]]);
+        let w0 = word(0);
+        let dest = SocketId(word(12));
+        if w0 & 0x8000_0000 == 0 || dest.0 == 0 {
+            return;
+        }
+        if let Some(conn) = self.connections.get_mut(&dest) {
+            conn.handle_undecodable_control(remote, ((w0 >> 16) & 0x7FFF) as u16, w0 as u16);
+        }
+    }
+
+    /// The control packets from its peer that a socket checked and ignored
+    /// so far (see [`RejectedControl`](crate::stats::RejectedControl)).
+    pub fn socket_rejected_control(&self, id: SocketId) -> Option<crate::stats::RejectedControl> {
+        self.connections.get(&id).map(Connection::rejected_control)
     }
 
     /// The SYN cookie of `remote` in cookie period `period`.

@@ -380,6 +380,33 @@ pub struct Instantaneous {
     pub reorder_tolerance: i32,
 }
 
+/// Control packets from the peer that the engine checked against the
+/// connection's state, found impossible and ignored (the connection goes
+/// on). libsrt has no such counters: it breaks the connection on some of
+/// these (a NAK or ACK beyond what was sent) and acts on others. Totals
+/// since the connection started; not part of `SRT_TRACEBSTATS`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RejectedControl {
+    /// NAKs (LOSSREPORT) with a range that reaches past the last sequence
+    /// number sent (libsrt's "out-of-band LOSSREPORT"); the whole NAK is
+    /// ignored.
+    pub nak: u64,
+    /// ACKs acknowledging past the last sequence number sent.
+    pub ack: u64,
+    /// DROPREQs whose range is reversed, longer than the receive buffer, or
+    /// not within the receive window (entirely before the first packet not
+    /// yet delivered: stale or forged; or reaching a buffer's length or
+    /// more past it).
+    pub dropreq: u64,
+    /// ACKACKs of no ACK this side sent, or of one already acknowledged
+    /// (a repeat): no RTT sample is taken from them.
+    pub ackack: u64,
+    /// In-band KMREQ/KMRSP (SRT EXT) messages that did not decode (a length
+    /// that does not match their key material, a bad header), and KMREQs
+    /// whose key length differs from the one agreed.
+    pub km: u64,
+}
+
 /// The counters of one connection (libsrt `CUDT::m_stats`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Stats {
@@ -415,6 +442,7 @@ pub struct Stats {
     snd_duration_mark: Option<Instant>,
     reorder_distance: i32,
     belated_time_ms: f64,
+    rejected: RejectedControl,
 }
 
 impl Stats {
@@ -449,6 +477,7 @@ impl Stats {
             snd_duration_mark: None,
             reorder_distance: 0,
             belated_time_ms: 0.0,
+            rejected: RejectedControl::default(),
         }
     }
 
@@ -605,6 +634,18 @@ impl Stats {
     /// `packets` lost packets were beyond the packet filter's repair.
     pub fn on_filter_loss(&mut self, packets: u32) {
         self.loss_filter.pkts(u64::from(packets));
+    }
+
+    // ---- control packets rejected ----
+
+    /// The control packets rejected so far (see [`RejectedControl`]).
+    pub fn rejected(&self) -> RejectedControl {
+        self.rejected
+    }
+
+    /// The counters of rejected control packets, to count one.
+    pub fn rejected_mut(&mut self) -> &mut RejectedControl {
+        &mut self.rejected
     }
 
     // ---- queries the engine needs ----

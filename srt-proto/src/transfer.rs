@@ -250,6 +250,10 @@ pub(crate) struct Transfer {
     nak_interval: Duration,
     next_nak_at: Instant,
     readable_signaled: bool,
+    /// Steps taken on the peer's control packets and on retransmission:
+    /// NAK ranges examined, loss-list operations, retransmission loop turns
+    /// (what the per-packet bound is measured by in tests).
+    work: u64,
 }
 
 /// What the connection needs to set up a transfer.
@@ -389,6 +393,7 @@ impl Transfer {
             nak_interval: FIRST_NAK_INTERVAL,
             next_nak_at: s.now + FIRST_NAK_INTERVAL,
             readable_signaled: false,
+            work: 0,
         }
     }
 
@@ -786,7 +791,21 @@ impl Transfer {
     }
 
     /// An ACK from the peer (we are the sender).
+    ///
+    /// An ACK beyond the next packet to send (libsrt `processCtrlAck`
+    /// breaks the connection on it), or more than a send buffer behind the
+    /// first unacknowledged packet (no reordering delays an ACK that much),
+    /// changes nothing and is counted in
+    /// [`RejectedControl::ack`](crate::stats::RejectedControl::ack). One a
+    /// little behind (reordered) acknowledges nothing new, as in libsrt.
     pub(crate) fn on_ack(&mut self, now: Instant, ack: &Ack) {
+        let pos = i64::from(ack.ack_seq.offset_from(self.snd.first_seq()));
+        let in_flight = i64::from(self.snd.next_unsent_seq().offset_from(self.snd.first_seq()));
+        let behind = i64::try_from(self.snd.capacity()).unwrap_or(i64::MAX);
+        if pos > in_flight || pos < -behind {
+            self.stats.rejected_mut().ack += 1;
+            return;
+        }
         self.last_ack_rx = now;
         self.exp_count = 1;
         match self.snd.ack(ack.ack_seq) {
@@ -796,9 +815,11 @@ impl Transfer {
                     self.stats.on_send_acked(now);
                 }
             }
-            // libsrt breaks the connection on an ACK beyond what was sent;
-            // we ignore the ACK.
-            Err(_) => return,
+            // Checked above.
+            Err(_) => {
+                self.stats.rejected_mut().ack += 1;
+                return;
+            }
         }
         self.snd_loss.remove_before(self.snd.first_seq());
         self.snd_timed_out.remove_before(self.snd.first_seq());
@@ -852,13 +873,42 @@ impl Transfer {
     }
 
     /// A NAK from the peer: queue the losses for retransmission.
+    ///
+    /// Every range is checked before anything changes (libsrt's
+    /// `processCtrlLossReport`): a range must end before the next packet to
+    /// send, counting forward from the first packet not yet acknowledged
+    /// (never the short way round the ring, where a range of 2³⁰ numbers
+    /// would wrap to look "before" it). A NAK with any range that does not
+    /// is ignored whole and counted in
+    /// [`RejectedControl::nak`](crate::stats::RejectedControl::nak); libsrt
+    /// breaks the connection. The parts of ranges before the first
+    /// unacknowledged packet are answered with a DROPREQ, as libsrt does.
+    /// The work is a few steps per range, whatever a range spans.
     pub(crate) fn on_nak(&mut self, list: &WireLossList<'_>) {
         self.stats.on_nak_received();
         let first = self.snd.first_seq();
         let end = self.snd.next_unsent_seq();
+        // How far the next packet to send is from the first unacknowledged.
+        let in_flight = i64::from(end.offset_from(first));
+        for range in list.iter() {
+            self.work += 1;
+            let Ok(r) = range else {
+                // The decoder already refused such a list.
+                self.stats.rejected_mut().nak += 1;
+                return;
+            };
+            // `last` counted forward from `first` (the decoder guarantees
+            // 0 <= span <= 2^30), so nothing wraps.
+            let span = i64::from(r.last.offset_from(r.first));
+            let last = i64::from(r.first.offset_from(first)) + span;
+            if span < 0 || last >= in_flight {
+                self.stats.rejected_mut().nak += 1;
+                return;
+            }
+        }
         let mut first_lost = None;
-        for range in list.iter().flatten() {
-            let mut r = range;
+        for mut r in list.iter().flatten() {
+            self.work += 1;
             // Losses before what we still hold were dropped: tell the peer.
             if r.first.offset_from(first) < 0 {
                 let last_gone = if r.last.offset_from(first) < 0 {
@@ -876,13 +926,6 @@ impl Transfer {
                 }
                 r.first = first;
             }
-            // Losses beyond what we sent are nonsense (libsrt breaks): skip.
-            if r.last.offset_from(end) >= 0 {
-                if r.first.offset_from(end) >= 0 {
-                    continue;
-                }
-                r.last = end - 1;
-            }
             let added = self.snd_loss.insert(r);
             self.stats.on_send_loss(added);
             first_lost.get_or_insert(r.first);
@@ -892,8 +935,41 @@ impl Transfer {
         }
     }
 
+    /// Steps taken on control packets and retransmission so far (see the
+    /// field): tests compare them to show the work per packet is bounded.
+    #[cfg(test)]
+    pub(crate) fn work(&self) -> u64 {
+        self.work
+    }
+
+    /// The control packets rejected so far.
+    pub(crate) fn rejected(&self) -> crate::stats::RejectedControl {
+        self.stats.rejected()
+    }
+
+    /// A control packet for this connection that did not decode: counted
+    /// by kind (only in-band key material has a counter, see
+    /// [`RejectedControl::km`](crate::stats::RejectedControl::km)).
+    pub(crate) fn on_undecodable_control(&mut self, control_type: u16, subtype: u16) {
+        if control_type == crate::packet::control_type::EXT && matches!(subtype, 3 | 4) {
+            self.stats.rejected_mut().km += 1;
+        }
+    }
+
     /// An in-band KMREQ (key refresh): take the new key and echo the KM.
+    ///
+    /// Once keys are agreed, key material of another key length (or
+    /// cipher) than the one agreed is refused before any key derivation
+    /// and counted in
+    /// [`RejectedControl::km`](crate::stats::RejectedControl::km): a key
+    /// refresh keeps the key length, and each derivation costs a PBKDF2.
     pub(crate) fn on_km_request(&mut self, km: &crate::packet::KeyMaterial) {
+        if let Some(rx) = &self.rx {
+            if usize::from(km.key_len) != rx.key_len() || km.cipher != rx.cipher() {
+                self.stats.rejected_mut().km += 1;
+                return;
+            }
+        }
         let rsp = match (&mut self.rx, &self.passphrase) {
             (Some(rx), Some(pass)) => match rx.apply_key_material(pass, km) {
                 Ok(()) => crate::packet::KmResponse::Material(km.clone()),
@@ -923,14 +999,20 @@ impl Transfer {
     }
 
     /// An ACKACK from the peer: an RTT sample (we are the receiver).
+    ///
+    /// Only an ACK this side sent and that is still remembered is taken,
+    /// once: an ACKACK of no such ACK, or a repeat, gives no RTT sample and
+    /// is counted in
+    /// [`RejectedControl::ackack`](crate::stats::RejectedControl::ackack).
     pub(crate) fn on_ackack(&mut self, now: Instant, ack_number: u32, ts: Timestamp) {
-        let Some(&(_, seq, sent)) = self
-            .ack_history
-            .iter()
-            .find(|(n, _, _)| *n == ack_number && ack_number != 0)
-        else {
+        let entry = &mut self.ack_history[ack_number as usize % ACK_HISTORY];
+        if ack_number == 0 || entry.0 != ack_number {
+            self.stats.rejected_mut().ackack += 1;
             return;
-        };
+        }
+        let (_, seq, sent) = *entry;
+        // Taken: a repeat no longer matches.
+        entry.0 = 0;
         let r = now.saturating_duration_since(sent);
         self.rtt.sample(r.as_micros() as i64);
         if seq.offset_from(self.last_ackacked_seq) > 0 {
@@ -951,7 +1033,28 @@ impl Transfer {
 
     /// A DROPREQ from the peer: stop waiting for those packets. In live
     /// mode with too-late drop libsrt only forgets the loss (core.cpp:9334).
+    ///
+    /// The range must lie within the receive window: from the first packet
+    /// not yet delivered, less than a buffer's length on. A reversed range,
+    /// one entirely before that packet (stale or forged: nothing left to
+    /// drop) or one reaching a buffer's length past it (the peer cannot
+    /// have sent that far) changes nothing and is counted in
+    /// [`RejectedControl::dropreq`](crate::stats::RejectedControl::dropreq);
+    /// a range that starts before the window is cut to it.
     pub(crate) fn on_dropreq(&mut self, first: SeqNumber, last: SeqNumber) {
+        let start = self.rcv.read_pos();
+        let window = i64::try_from(self.rcv.capacity()).unwrap_or(i64::MAX);
+        let span = i64::from(last.offset_from(first));
+        let last_pos = i64::from(first.offset_from(start)) + span;
+        if span < 0 || span >= window || last_pos < 0 || last_pos >= window {
+            self.stats.rejected_mut().dropreq += 1;
+            return;
+        }
+        let first = if first.offset_from(start) < 0 {
+            start
+        } else {
+            first
+        };
         if self.tsbpd.is_none() {
             let dropped = self.rcv.drop_range(first, last);
             count_rcv_drop(&mut self.stats, self.max_payload, dropped);
@@ -1171,6 +1274,24 @@ impl Transfer {
         !self.snd_loss.is_empty() || !self.snd_timed_out.is_empty()
     }
 
+    /// Removes from the loss lists what is not in the send buffer's sent
+    /// part: before the first unacknowledged packet, or from the next
+    /// packet to send on (a few steps per list).
+    fn trim_rexmit(&mut self) {
+        let first = self.snd.first_seq();
+        let end = self.snd.next_unsent_seq();
+        for list in [&mut self.snd_loss, &mut self.snd_timed_out] {
+            if list.is_empty() {
+                continue;
+            }
+            self.work += 1;
+            list.remove_before(first);
+            if list.last().is_some_and(|l| l.offset_from(end) >= 0) {
+                list.remove_from(end);
+            }
+        }
+    }
+
     /// The next packet to retransmit: reported losses first, then those the
     /// retransmission timeout queued.
     fn pop_rexmit(&mut self) -> Option<SeqNumber> {
@@ -1227,7 +1348,13 @@ impl Transfer {
         // libsrt's reduced retransmission (RETRANSMITALGO 1): a loss that
         // was resent less than SRTT − 4·RTTVar ago is not resent again.
         let holdoff = Duration::from_micros((self.rtt.srtt - 4 * self.rtt.rttvar).max(0) as u64);
+        // The loss lists hold only what is in the send buffer, sent and not
+        // acknowledged (NAKs are checked, ACKs and drops trim the lists);
+        // trimmed here too, range by range, so that the loop below never
+        // walks over sequence numbers of packets that are not there.
+        self.trim_rexmit();
         while let Some(seq) = self.pop_rexmit() {
+            self.work += 1;
             if seq.offset_from(self.snd.first_seq()) < 0 {
                 continue;
             }

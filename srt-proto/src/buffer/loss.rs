@@ -11,9 +11,9 @@
 //! members of a list lie within less than 2³⁰ of each other (libsrt's
 //! comparison threshold). The list orders everything relative to its first
 //! member; a range that would stretch the list over 2³⁰ or more is refused
-//! (`insert` returns 0). Such a range can only come from a malformed or
-//! hostile peer: the engine validates NAK ranges against its send buffer
-//! first, as libsrt does.
+//! (`insert` returns 0), the first range of an empty list included. Such a
+//! range can only come from a malformed or hostile peer: the engine checks
+//! NAK ranges against its send buffer first, as libsrt does.
 //!
 //! # Capacity
 //!
@@ -168,6 +168,10 @@ impl LossList {
     pub fn insert(&mut self, range: SeqRange) -> u32 {
         let span = range.last.offset_from(range.first);
         if span < 0 {
+            return 0;
+        }
+        // The window holds for the first range too.
+        if i64::from(span) >= WINDOW {
             return 0;
         }
         let Some(front) = self.ranges.front().copied() else {
@@ -337,6 +341,27 @@ impl LossList {
         })
     }
 
+    /// Removes every sequence number from `seq` on (at or after it, up to
+    /// the last member); returns how many were removed. A `seq` at or
+    /// before the first member empties the list.
+    pub fn remove_from(&mut self, seq: SeqNumber) -> u32 {
+        let Some(back) = self.ranges.back().copied() else {
+            return 0;
+        };
+        if self.rel(seq) <= 0 {
+            let removed = self.len;
+            self.clear();
+            return removed;
+        }
+        if seq.offset_from(back.last) > 0 {
+            return 0;
+        }
+        self.remove_range(SeqRange {
+            first: seq,
+            last: back.last,
+        })
+    }
+
     /// Removes and returns the first (oldest) sequence number.
     pub fn pop_first(&mut self) -> Option<SeqNumber> {
         let front = self.ranges.front_mut()?;
@@ -436,6 +461,36 @@ mod tests {
         assert_eq!(l.remove_before(s(100)), 6);
         assert!(l.is_empty());
         assert_eq!(l.first(), None);
+        check_invariants(&l);
+    }
+
+    #[test]
+    fn remove_from_trims_the_tail() {
+        let mut l = LossList::new(8);
+        l.insert(r(10, 20));
+        l.insert(r(30, 40));
+        assert_eq!(l.remove_from(s(50)), 0);
+        assert_eq!(l.remove_from(s(35)), 6);
+        assert_eq!(ranges(&l), vec![(10, 20), (30, 34)]);
+        assert_eq!(l.remove_from(s(25)), 5);
+        assert_eq!(ranges(&l), vec![(10, 20)]);
+        assert_eq!(l.remove_from(s(5)), 11);
+        assert!(l.is_empty());
+        assert_eq!(l.remove_from(s(5)), 0);
+        check_invariants(&l);
+    }
+
+    /// An empty list refuses a range of 2^30 numbers or more as a non-empty
+    /// one does (the bound used to be skipped for the first range).
+    #[test]
+    fn empty_list_keeps_the_window() {
+        let mut l = LossList::new(8);
+        assert_eq!(l.insert(r(10, 10 + (1 << 30))), 0);
+        assert!(l.is_empty());
+        let max = SeqNumber::MAX.as_u32();
+        assert_eq!(l.insert(r(max - 5, (1 << 30) - 6)), 0);
+        assert!(l.is_empty());
+        assert_eq!(l.insert(r(10, 9 + (1 << 30))), 1 << 30);
         check_invariants(&l);
     }
 

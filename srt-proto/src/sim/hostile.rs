@@ -26,9 +26,7 @@
 //! });
 //! ```
 
-use crate::packet::{
-    control_type, Ack, AckInfo, ControlBody, ControlPacket, LossList, SocketId,
-};
+use crate::packet::{control_type, Ack, AckInfo, ControlBody, ControlPacket, LossList, SocketId};
 use crate::seq::{MsgNumber, SeqNumber, SeqRange, Timestamp};
 
 /// The SRT EXT subtype of an in-band KMREQ (`SRT_CMD_KMREQ`).

@@ -441,3 +441,5 @@ fn recv_ready_tells_whether_a_receive_delivers_and_rearms_readable() {
     assert!(p.b.recv_ready(p.now, server));
     assert!(!p.b.recv_ready(p.now, SocketId(12345)));
 }
+
+mod hostile;

@@ -99,14 +99,14 @@ impl Live {
     }
 
     /// A control packet to A's socket "from B".
-    fn to_sender(&mut self, body: ControlBody<'_>) {
+    fn inject_at_sender(&mut self, body: ControlBody<'_>) {
         let bytes = encode(self.snd, body);
         let now = self.p.now;
         self.p.a.handle_datagram(now, addr(2000), &bytes);
     }
 
     /// A control packet to B's socket "from A".
-    fn to_receiver(&mut self, body: ControlBody<'_>) {
+    fn inject_at_receiver(&mut self, body: ControlBody<'_>) {
         let bytes = encode(self.rcv, body);
         let now = self.p.now;
         self.p.b.handle_datagram(now, addr(1000), &bytes);
@@ -162,7 +162,7 @@ fn nak(l: &mut Live, ranges: &[SeqRange]) -> (u64, usize) {
     let mut scratch = [0u8; 1456];
     let list = LossList::encode_ranges(ranges, &mut scratch).unwrap();
     let before = l.sender_work();
-    l.to_sender(ControlBody::LossReport(list));
+    l.inject_at_sender(ControlBody::LossReport(list));
     let sent = l.drain_sender();
     (l.sender_work() - before, sent)
 }
@@ -271,7 +271,7 @@ fn ack_beyond_what_was_sent_is_rejected() {
         (1001, next + 1_000_000),
         (1002, next + (1 << 30)),
     ] {
-        l.to_sender(ControlBody::Ack(Ack {
+        l.inject_at_sender(ControlBody::Ack(Ack {
             ack_number: n,
             ack_seq: seq,
             info: AckInfo::Full {
@@ -283,14 +283,14 @@ fn ack_beyond_what_was_sent_is_rejected() {
                 recv_rate: 1,
             },
         }));
-        l.to_sender(ControlBody::Ack(Ack {
+        l.inject_at_sender(ControlBody::Ack(Ack {
             ack_number: 0,
             ack_seq: seq,
             info: AckInfo::Light,
         }));
     }
     // Far behind the first unacknowledged packet.
-    l.to_sender(ControlBody::Ack(Ack {
+    l.inject_at_sender(ControlBody::Ack(Ack {
         ack_number: 0,
         ack_seq: next - 100_000,
         info: AckInfo::Light,
@@ -317,14 +317,14 @@ fn dropreq_outside_the_receive_window_is_rejected() {
             last,
         };
         // Future: past the receive buffer (8192 packets).
-        l.to_receiver(drop(next + 9000, next + 9010));
-        l.to_receiver(drop(next + 100, next + 100 + (1 << 29)));
-        l.to_receiver(drop(next + (1 << 30), next + (1 << 30)));
+        l.inject_at_receiver(drop(next + 9000, next + 9010));
+        l.inject_at_receiver(drop(next + 100, next + 100 + (1 << 29)));
+        l.inject_at_receiver(drop(next + (1 << 30), next + (1 << 30)));
         // Past: before everything not yet delivered.
-        l.to_receiver(drop(next - 100_000, next - 99_990));
-        l.to_receiver(drop(Live::seq(0), Live::seq(5)));
+        l.inject_at_receiver(drop(next - 100_000, next - 99_990));
+        l.inject_at_receiver(drop(Live::seq(0), Live::seq(5)));
         // Reversed.
-        l.to_receiver(drop(next + 5, next + 1));
+        l.inject_at_receiver(drop(next + 5, next + 1));
         assert_eq!(l.receiver_rejected().dropreq, 6);
         l.check_stream_goes_on();
         assert_eq!(l.receiver_rejected().dropreq, 6);
@@ -341,11 +341,11 @@ fn repeated_and_unknown_ackacks_are_rejected() {
     let rtt = l.p.b.socket_stats(now, l.rcv, false).unwrap().ms_rtt;
     // B's ACKs so far were acknowledged by A: their numbers are used up.
     for n in 1..=5 {
-        l.to_receiver(ControlBody::AckAck { ack_number: n });
-        l.to_receiver(ControlBody::AckAck { ack_number: n });
+        l.inject_at_receiver(ControlBody::AckAck { ack_number: n });
+        l.inject_at_receiver(ControlBody::AckAck { ack_number: n });
     }
-    l.to_receiver(ControlBody::AckAck { ack_number: 0 });
-    l.to_receiver(ControlBody::AckAck {
+    l.inject_at_receiver(ControlBody::AckAck { ack_number: 0 });
+    l.inject_at_receiver(ControlBody::AckAck {
         ack_number: 0x7FFF_0000,
     });
     assert_eq!(l.receiver_rejected().ackack, 12);
@@ -427,7 +427,7 @@ fn key_material_of_another_key_length_is_rejected() {
     l.stream(10);
     for words in [6u8, 8] {
         let km = crate::packet::KeyMaterial::decode(&km_bytes(words)).unwrap();
-        l.to_receiver(ControlBody::ExtKmReq(km));
+        l.inject_at_receiver(ControlBody::ExtKmReq(km));
     }
     assert_eq!(l.receiver_rejected().km, 2);
     l.check_stream_goes_on();

@@ -393,10 +393,11 @@ pub struct RejectedControl {
     pub nak: u64,
     /// ACKs acknowledging past the last sequence number sent.
     pub ack: u64,
-    /// DROPREQs whose range is reversed, longer than the receive buffer, or
-    /// not within the receive window (entirely before the first packet not
-    /// yet delivered: stale or forged; or reaching a buffer's length or
-    /// more past it).
+    /// DROPREQs whose range is reversed, longer than the receive buffer,
+    /// ends more than a buffer's length before the first packet not yet
+    /// delivered, or reaches a buffer's length or more past it. (A stale
+    /// one, entirely before that packet but within a buffer's length, is
+    /// ignored without counting: honest senders send those.)
     pub dropreq: u64,
     /// ACKACKs of no ACK this side sent, or of one already acknowledged
     /// (a repeat): no RTT sample is taken from them.

@@ -1036,18 +1036,24 @@ impl Transfer {
     ///
     /// The range must lie within the receive window: from the first packet
     /// not yet delivered, less than a buffer's length on. A reversed range,
-    /// one entirely before that packet (stale or forged: nothing left to
-    /// drop) or one reaching a buffer's length past it (the peer cannot
-    /// have sent that far) changes nothing and is counted in
-    /// [`RejectedControl::dropreq`](crate::stats::RejectedControl::dropreq);
-    /// a range that starts before the window is cut to it.
+    /// one longer than the buffer, one ending more than a buffer's length
+    /// before that packet, or one reaching a buffer's length past it (the
+    /// peer cannot have sent that far) changes nothing and is counted in
+    /// [`RejectedControl::dropreq`](crate::stats::RejectedControl::dropreq).
+    /// One entirely before the window but less than a buffer's length back
+    /// is stale, not impossible (an honest sender answers a NAK that came
+    /// after its ACK with a DROPREQ): nothing is left to drop, nothing is
+    /// counted. A range that starts before the window is cut to it.
     pub(crate) fn on_dropreq(&mut self, first: SeqNumber, last: SeqNumber) {
         let start = self.rcv.read_pos();
         let window = i64::try_from(self.rcv.capacity()).unwrap_or(i64::MAX);
         let span = i64::from(last.offset_from(first));
         let last_pos = i64::from(first.offset_from(start)) + span;
-        if span < 0 || span >= window || last_pos < 0 || last_pos >= window {
+        if span < 0 || span >= window || last_pos < -window || last_pos >= window {
             self.stats.rejected_mut().dropreq += 1;
+            return;
+        }
+        if last_pos < 0 {
             return;
         }
         let first = if first.offset_from(start) < 0 {

@@ -215,8 +215,18 @@ fn dropreq_for_future_and_past_ranges() {
                     next + 9100,
                 ))
             });
-            // Past: long delivered.
+            // Past: more than a receive buffer (8192) before what is
+            // still to be delivered.
             at_times(net, [1200, 1700], CLIENT, SERVER, |v| {
+                let next = v.forward.last_data_seq?.next();
+                Some(hostile::dropreq(
+                    v.forward.dest_socket?,
+                    next - 100_000,
+                    next - 99_000,
+                ))
+            });
+            // Stale (delivered, within a buffer): ignored, not counted.
+            at_times(net, [1300], CLIENT, SERVER, |v| {
                 let next = v.forward.last_data_seq?.next();
                 Some(hostile::dropreq(
                     v.forward.dest_socket?,
@@ -279,4 +289,54 @@ fn key_material_of_wrong_lengths() {
     assert_eq!(o.got, o.sent);
     assert_eq!(o.receiver.km, lengths.len() as u64);
     assert_eq!(o.sender.km, lengths.len() as u64);
+}
+
+/// No false alarms: an honest peer over a lossy, reordering link, in live
+/// mode (with too-late drops at a short latency), without TSBPD and in
+/// file mode, never has a control packet rejected.
+#[test]
+fn honest_traffic_is_never_rejected() {
+    let bad_link = LinkConfig {
+        loss: 0.05,
+        delay: Duration::from_millis(20),
+        jitter: Duration::from_millis(2),
+        reorder: true,
+        reorder_prob: 0.05,
+        reorder_delay: Duration::from_millis(5),
+        ..LinkConfig::default()
+    };
+    let short = SocketOptions::live()
+        .latency(Duration::from_millis(60))
+        .unwrap();
+    let no_tsbpd = opts().tsbpd_mode(false).unwrap();
+    let file = SocketOptions::file();
+    run_seeds(1..=3, |seed| {
+        for opts in [&short, &no_tsbpd, &file] {
+            let mut net = Network::new(seed, bad_link.clone());
+            let p = connect(&mut net, opts);
+            let mut buf = [0u8; 1500];
+            for i in 0..3000u32 {
+                let now = net.now();
+                let mut payload = [0u8; PAYLOAD];
+                payload[..4].copy_from_slice(&i.to_be_bytes());
+                net.endpoint(p.client)
+                    .send(now, p.caller, &payload, &MsgCtrl::default())
+                    .unwrap();
+                net.run_for(Duration::from_millis(1));
+                let now = net.now();
+                while let Ok(Some(_)) = net.endpoint(p.server).recv(now, p.accepted, &mut buf) {}
+            }
+            net.run_for(Duration::from_secs(1));
+            let now = net.now();
+            let rs = net
+                .endpoint(p.server)
+                .socket_stats(now, p.accepted, false)
+                .unwrap();
+            assert!(rs.pkt_rcv_loss_total > 0);
+            for (node, socket) in [(p.client, p.caller), (p.server, p.accepted)] {
+                let rejected = net.endpoint(node).socket_rejected_control(socket).unwrap();
+                assert_eq!(rejected, RejectedControl::default(), "{opts:?}");
+            }
+        }
+    });
 }

@@ -320,11 +320,14 @@ fn dropreq_outside_the_receive_window_is_rejected() {
         l.inject_at_receiver(drop(next + 9000, next + 9010));
         l.inject_at_receiver(drop(next + 100, next + 100 + (1 << 29)));
         l.inject_at_receiver(drop(next + (1 << 30), next + (1 << 30)));
-        // Past: before everything not yet delivered.
+        // Past: more than a buffer before everything not yet delivered.
         l.inject_at_receiver(drop(next - 100_000, next - 99_990));
-        l.inject_at_receiver(drop(Live::seq(0), Live::seq(5)));
+        l.inject_at_receiver(drop(next - 8193 - 10, next - 8193));
         // Reversed.
         l.inject_at_receiver(drop(next + 5, next + 1));
+        assert_eq!(l.receiver_rejected().dropreq, 6);
+        // Stale (already delivered, within a buffer): ignored, not counted.
+        l.inject_at_receiver(drop(Live::seq(0), Live::seq(5)));
         assert_eq!(l.receiver_rejected().dropreq, 6);
         l.check_stream_goes_on();
         assert_eq!(l.receiver_rejected().dropreq, 6);

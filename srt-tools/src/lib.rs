@@ -5,9 +5,11 @@
 //! SRT in the syntax of libsrt's `srt-live-transmit`;
 //! `srt-relay` ([`relay`]), a UDP relay between loopback ports that impairs
 //! traffic (loss, delay, jitter, reordering, duplication, rate limit) for
-//! tests without netem; and [`udp_driver`], the smallest blocking driver of
+//! tests without netem, and can forge hostile control packets into a
+//! connection it carries ([`hostile`]); and [`udp_driver`], the smallest blocking driver of
 //! the engine on a std UDP socket.
 
+pub mod hostile;
 pub mod relay;
 pub mod stats;
 pub mod transmit;

@@ -8,6 +8,11 @@
 //! [`Link`] (loss, burst loss, delay, jitter, reordering, duplication, rate
 //! limit), seeded so that runs are repeatable given the same arrival times.
 //!
+//! With `--inject KIND` the relay also forges hostile control packets
+//! ([`crate::hostile`]) into the connection it carries, addressed to the
+//! side named by `--inject-to` and sent from the relay's socket that side
+//! takes for its peer: a test of how an endpoint treats a hostile peer.
+//!
 //! Only loopback addresses (127.0.0.0/8, `::1`) are accepted, both on the
 //! command line and as the source of client datagrams.
 //!
@@ -21,6 +26,7 @@ use std::net::{SocketAddr, UdpSocket as StdUdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::hostile::{HostileKind, Observer, Target};
 use clap::Parser;
 use mio::net::UdpSocket;
 use mio::{Events, Interest, Poll, Token};
@@ -236,9 +242,52 @@ pub struct RelayArgs {
     /// Stop after this many seconds (fractions allowed) and print the counters.
     #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
     pub duration_s: Option<Duration>,
+
+    /// Forge hostile control packets of this kind into the connection
+    /// (repeatable: the kinds take turns).
+    #[arg(long, value_name = "KIND", value_enum)]
+    pub inject: Vec<HostileKind>,
+    /// The side the forged packets go to (as if from its peer).
+    #[arg(long, value_name = "SIDE", value_enum, default_value = "server")]
+    pub inject_to: Target,
+    /// Start forging this long after the first data packet was relayed.
+    #[arg(long, value_name = "MS", default_value = "500", value_parser = parse_millis)]
+    pub inject_after_ms: Duration,
+    /// How many packets to forge in all.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub inject_count: u32,
+    /// Time between forged packets.
+    #[arg(long, value_name = "MS", default_value = "50", value_parser = parse_millis)]
+    pub inject_every_ms: Duration,
+}
+
+/// What `--inject` asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InjectPlan {
+    /// The kinds, taking turns.
+    pub kinds: Vec<HostileKind>,
+    /// The side they go to.
+    pub target: Target,
+    /// Delay after the first relayed data packet.
+    pub after: Duration,
+    /// Packets in all.
+    pub count: u32,
+    /// Time between packets.
+    pub every: Duration,
 }
 
 impl RelayArgs {
+    /// The injection `--inject` asks for, if any.
+    pub fn inject_plan(&self) -> Option<InjectPlan> {
+        (!self.inject.is_empty()).then(|| InjectPlan {
+            kinds: self.inject.clone(),
+            target: self.inject_to,
+            after: self.inject_after_ms,
+            count: self.inject_count,
+            every: self.inject_every_ms,
+        })
+    }
+
     /// The link configurations of the forward and reverse directions.
     pub fn link_configs(&self) -> Result<(LinkConfig, LinkConfig), String> {
         let make = |loss: Option<f64>,
@@ -318,6 +367,8 @@ pub struct DirectionReport {
     pub in_flight: u64,
     /// Datagrams from unexpected (non-loopback or foreign) sources, ignored.
     pub ignored: u64,
+    /// Forged hostile packets sent in this direction (`--inject`).
+    pub injected: u64,
 }
 
 impl fmt::Display for DirectionReport {
@@ -328,7 +379,7 @@ impl fmt::Display for DirectionReport {
             "dir={} received={} forwarded={} lost_random={} lost_burst={} \
              dropped_queue={} dropped_overflow={} duplicated={} reordered={} \
              send_failed={} no_client={} in_flight={} ignored={} \
-             bytes_received={} bytes_forwarded={}",
+             injected={} bytes_received={} bytes_forwarded={}",
             self.direction,
             self.received,
             self.forwarded,
@@ -342,6 +393,7 @@ impl fmt::Display for DirectionReport {
             self.no_client,
             self.in_flight,
             self.ignored,
+            self.injected,
             self.bytes_received,
             self.bytes_forwarded,
         )
@@ -360,6 +412,7 @@ struct Direction {
     send_failed: u64,
     no_client: u64,
     ignored: u64,
+    injected: u64,
 }
 
 impl Direction {
@@ -373,6 +426,7 @@ impl Direction {
             send_failed: 0,
             no_client: 0,
             ignored: 0,
+            injected: 0,
         }
     }
 
@@ -426,6 +480,7 @@ impl Direction {
             no_client: self.no_client,
             in_flight: s.in_flight + u64::from(self.pending.is_some()),
             ignored: self.ignored,
+            injected: self.injected,
         }
     }
 }
@@ -465,6 +520,47 @@ pub struct Relay {
     buf: Vec<u8>,
     /// Sockets that may still hold datagrams (mio is edge-triggered).
     readable: [bool; 2],
+    /// Forging hostile packets, when asked to.
+    injector: Option<Injector>,
+}
+
+/// The state of `--inject`: what the traffic showed and what is due.
+#[derive(Debug)]
+struct Injector {
+    plan: InjectPlan,
+    observer: Observer,
+    /// When the first data packet was relayed.
+    first_data: Option<Instant>,
+    /// Packets forged so far.
+    sent: u32,
+}
+
+impl Injector {
+    fn observe(&mut self, from: Target, datagram: &[u8], now: Instant) {
+        self.observer.observe(from, datagram);
+        if self.first_data.is_none() && datagram.first().is_some_and(|b| b & 0x80 == 0) {
+            self.first_data = Some(now);
+        }
+    }
+
+    /// When the next forged packet is due, if any is left.
+    fn next_due(&self) -> Option<Instant> {
+        let first = self.first_data?;
+        (self.sent < self.plan.count).then(|| first + self.plan.after + self.plan.every * self.sent)
+    }
+
+    /// The next forged packet, if one is due at `now` and the target can be
+    /// aimed at.
+    fn poll(&mut self, now: Instant) -> Option<Vec<u8>> {
+        if self.next_due()? > now {
+            return None;
+        }
+        let kind = self.plan.kinds[self.sent as usize % self.plan.kinds.len()];
+        let round = self.sent / self.plan.kinds.len() as u32;
+        let packet = self.observer.forge(kind, self.plan.target, round)?;
+        self.sent += 1;
+        Some(packet)
+    }
 }
 
 impl Relay {
@@ -507,7 +603,40 @@ impl Relay {
             rev: Direction::new("rev", rev),
             buf: vec![0; 65_536],
             readable: [true, true],
+            injector: None,
         })
+    }
+
+    /// Forges hostile packets as `plan` says, from now on.
+    pub fn set_injection(&mut self, plan: InjectPlan) {
+        if plan.kinds.is_empty() {
+            return;
+        }
+        self.injector = Some(Injector {
+            plan,
+            observer: Observer::default(),
+            first_data: None,
+            sent: 0,
+        });
+    }
+
+    /// Sends the forged packets that are due.
+    fn inject(&mut self) {
+        let Some(injector) = &mut self.injector else {
+            return;
+        };
+        let now = Instant::now();
+        while let Some(packet) = injector.poll(now) {
+            let (socket, dest, dir) = match injector.plan.target {
+                Target::Server => (&self.upstream, Some(self.forward), &mut self.fwd),
+                Target::Client => (&self.listen, self.client, &mut self.rev),
+            };
+            if let Some(dest) = dest {
+                if socket.send_to(&packet, dest).is_ok() {
+                    dir.injected += 1;
+                }
+            }
+        }
     }
 
     /// The address clients send to.
@@ -547,6 +676,9 @@ impl Relay {
                     timeout = timeout.min(Duration::from_millis(1));
                 }
             }
+            if let Some(due) = self.injector.as_ref().and_then(Injector::next_due) {
+                timeout = timeout.min(due.saturating_duration_since(now));
+            }
             if self.readable.contains(&true) {
                 timeout = Duration::ZERO;
             }
@@ -572,6 +704,7 @@ impl Relay {
             }
             self.fwd.flush(&self.upstream, Some(self.forward));
             self.rev.flush(&self.listen, self.client);
+            self.inject();
         }
     }
 
@@ -586,7 +719,11 @@ impl Relay {
                         continue;
                     }
                     self.client = Some(from);
-                    self.fwd.link.send(Instant::now(), &self.buf[..len]);
+                    let now = Instant::now();
+                    if let Some(injector) = &mut self.injector {
+                        injector.observe(Target::Client, &self.buf[..len], now);
+                    }
+                    self.fwd.link.send(now, &self.buf[..len]);
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(false),
                 Err(e) if transient(&e) => {}
@@ -606,7 +743,11 @@ impl Relay {
                         self.rev.ignored += 1;
                         continue;
                     }
-                    self.rev.link.send(Instant::now(), &self.buf[..len]);
+                    let now = Instant::now();
+                    if let Some(injector) = &mut self.injector {
+                        injector.observe(Target::Server, &self.buf[..len], now);
+                    }
+                    self.rev.link.send(now, &self.buf[..len]);
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(false),
                 Err(e) if transient(&e) => {}

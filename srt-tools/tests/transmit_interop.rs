@@ -16,6 +16,13 @@
 //!   the datagrams intact and in order, statistics of both connections;
 //!   with the relay's output connected 7 s before its input gets a
 //!   publisher; with `-a:yes`, either side's peer restarting.
+//! - hostile peer (issue 14): srt-live-transmit as the honest peer,
+//!   srt-transmit sending or receiving, through `srt-relay --inject`, which
+//!   forges each hostile control packet (NAK of 2^30 sequence numbers, NAK
+//!   and ACK beyond what was sent, DROPREQ ahead and behind, repeated
+//!   ACKACKs, KM messages of wrong lengths) 20 times into srt-transmit's
+//!   side from its peer's address: ≥ 99.9% of the 10 Mbit/s stream
+//!   delivered intact and in order.
 
 mod common;
 
@@ -1091,4 +1098,182 @@ fn relay_output_stays_connected_while_the_input_waits_for_a_publisher() {
         sink,
         "relay with its output connected 7 s before its input",
     );
+}
+
+// ------------------------------------------------------------ hostile peer
+
+/// Forged packets per hostile run.
+const FORGED: u64 = 20;
+
+/// The `injected=` counter of the relay's report line for `dir`.
+fn injected(relay_out: &str, dir: &str) -> u64 {
+    relay_out
+        .lines()
+        .find(|l| l.starts_with(&format!("dir={dir} ")))
+        .and_then(|l| l.split(' ').find_map(|kv| kv.strip_prefix("injected=")))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no injected= for {dir} in {relay_out:?}"))
+}
+
+/// The relay's arguments forging `FORGED` packets of `kind` into `side`
+/// from 300 ms after the first data packet, one every 50 ms.
+fn inject_args<'a>(kind: &'a str, side: &'a str) -> [&'a str; 8] {
+    [
+        "--inject",
+        kind,
+        "--inject-to",
+        side,
+        "--inject-after-ms",
+        "300",
+        "--inject-every-ms",
+        "50",
+    ]
+}
+
+/// UDP source → srt-transmit (caller) → srt-relay forging `kind` into
+/// srt-transmit's side → srt-live-transmit (listener) → UDP sink.
+fn hostile_to_sender(kind: &str) {
+    let port = free_port();
+    let (sink_port, sink) = udp_sink(Duration::from_secs(2));
+    let slt = slt(
+        &format!("srt://127.0.0.1:{port}?mode=listener"),
+        &format!("udp://127.0.0.1:{sink_port}"),
+    );
+    let (relay, relay_addr) = common::relay(
+        format!("127.0.0.1:{port}").parse().unwrap(),
+        1,
+        &inject_args(kind, "client"),
+    );
+    let input = free_port();
+    let mut ours = Ours::spawn(&[
+        "-v",
+        &format!("udp://127.0.0.1:{input}"),
+        &format!("srt://{relay_addr}"),
+    ]);
+    ours.expect_line("connected to", Duration::from_secs(10));
+    let got = stream(Duration::from_millis(300), input, sink);
+    ours.interrupt();
+    let (status, _, err) = ours.finish(Duration::from_secs(5));
+    let relay_out = relay.stop();
+    println!(
+        "srt-transmit: {err}\nsrt-live-transmit: {}\nsrt-relay: {relay_out}",
+        slt.stop()
+    );
+    assert_eq!(injected(&relay_out, "rev"), FORGED, "{relay_out}");
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "srt-transmit {status:?}"
+    );
+    Tally::of(&got).assert_nearly_complete(
+        &format!("{kind} into srt-transmit sending"),
+        DATAGRAMS / 1000,
+    );
+}
+
+/// UDP source → srt-live-transmit (caller) → srt-relay forging `kind` into
+/// srt-transmit's side → srt-transmit (listener) → UDP sink.
+fn hostile_to_receiver(kind: &str) {
+    let port = free_port();
+    let (sink_port, sink) = udp_sink(Duration::from_secs(2));
+    let mut ours = Ours::spawn(&[
+        "-v",
+        &format!("srt://127.0.0.1:{port}?mode=listener"),
+        &format!("udp://127.0.0.1:{sink_port}"),
+    ]);
+    ours.expect_line("listening on", Duration::from_secs(5));
+    let (relay, relay_addr) = common::relay(
+        format!("127.0.0.1:{port}").parse().unwrap(),
+        1,
+        &inject_args(kind, "server"),
+    );
+    let input = free_port();
+    let publisher = slt(
+        &format!("udp://127.0.0.1:{input}"),
+        &format!("srt://{relay_addr}"),
+    );
+    ours.expect_line("accepted connection", Duration::from_secs(10));
+    let got = stream(Duration::from_millis(500), input, sink);
+    let publisher_out = publisher.stop();
+    let (status, _, err) = ours.finish(Duration::from_secs(5));
+    let relay_out = relay.stop();
+    println!("srt-transmit: {err}\nsrt-live-transmit: {publisher_out}\nsrt-relay: {relay_out}");
+    assert_eq!(injected(&relay_out, "fwd"), FORGED, "{relay_out}");
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "srt-transmit did not exit 0 after the peer closed: {status:?}"
+    );
+    Tally::of(&got).assert_nearly_complete(
+        &format!("{kind} into srt-transmit receiving"),
+        DATAGRAMS / 1000,
+    );
+}
+
+#[test]
+fn hostile_nak_huge_into_sender() {
+    hostile_to_sender("nak-huge");
+}
+
+#[test]
+fn hostile_nak_huge_into_receiver() {
+    hostile_to_receiver("nak-huge");
+}
+
+#[test]
+fn hostile_nak_beyond_into_sender() {
+    hostile_to_sender("nak-beyond");
+}
+
+#[test]
+fn hostile_nak_beyond_into_receiver() {
+    hostile_to_receiver("nak-beyond");
+}
+
+#[test]
+fn hostile_ack_beyond_into_sender() {
+    hostile_to_sender("ack-beyond");
+}
+
+#[test]
+fn hostile_ack_beyond_into_receiver() {
+    hostile_to_receiver("ack-beyond");
+}
+
+#[test]
+fn hostile_dropreq_future_into_sender() {
+    hostile_to_sender("dropreq-future");
+}
+
+#[test]
+fn hostile_dropreq_future_into_receiver() {
+    hostile_to_receiver("dropreq-future");
+}
+
+#[test]
+fn hostile_dropreq_past_into_sender() {
+    hostile_to_sender("dropreq-past");
+}
+
+#[test]
+fn hostile_dropreq_past_into_receiver() {
+    hostile_to_receiver("dropreq-past");
+}
+
+#[test]
+fn hostile_ackack_repeat_into_sender() {
+    hostile_to_sender("ackack-repeat");
+}
+
+#[test]
+fn hostile_ackack_repeat_into_receiver() {
+    hostile_to_receiver("ackack-repeat");
+}
+
+#[test]
+fn hostile_km_bad_length_into_sender() {
+    hostile_to_sender("km-bad-length");
+}
+
+#[test]
+fn hostile_km_bad_length_into_receiver() {
+    hostile_to_receiver("km-bad-length");
 }

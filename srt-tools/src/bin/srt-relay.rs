@@ -24,6 +24,9 @@ fn run(args: &RelayArgs) -> Result<(), String> {
     }
     let mut relay =
         Relay::new(args.listen, args.forward, fwd, rev, args.seed).map_err(|e| e.to_string())?;
+    if let Some(plan) = args.inject_plan() {
+        relay.set_injection(plan);
+    }
     let deadline = args.duration_s.map(|d| Instant::now() + d);
     {
         let mut out = std::io::stdout().lock();

@@ -197,6 +197,11 @@ fn file_transfer_valgrind() {
     valgrind_clean("file_transfer");
 }
 
+#[test]
+fn encryption_policy() {
+    differential("encryption_policy");
+}
+
 /// `tests/c/epoll_thousand.c`'s output when everything held.
 fn epoll_thousand_expected() -> String {
     std::fs::read_to_string(c_source("epoll_thousand.expected")).unwrap()

@@ -62,6 +62,25 @@ impl Ids {
 /// the threads blocked on one socket or one epoll container.
 pub(crate) type Signal = Arc<Condvar>;
 
+/// What `SRTO_RCVKMSTATE`, `SRTO_SNDKMSTATE` and `SRTO_PBKEYLEN` read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Security {
+    pub(crate) rcv: i32,
+    pub(crate) snd: i32,
+    pub(crate) key_len: i32,
+}
+
+impl Security {
+    /// A connection's.
+    pub(crate) fn of(c: &srt_proto::Connection) -> Self {
+        Security {
+            rcv: c.rcv_km_state() as i32,
+            snd: c.snd_km_state() as i32,
+            key_len: i32::from(c.key_len()),
+        }
+    }
+}
+
 /// One SRT socket of the handle table.
 pub(crate) struct Sock {
     /// Signalled when its readiness changes, its engine connection is
@@ -80,6 +99,10 @@ pub(crate) struct Sock {
     pub(crate) writable: bool,
     /// Why connecting failed.
     pub(crate) failed: Option<RejectReason>,
+    /// The KM states and key length its connection was left with when
+    /// connecting failed, read after the engine forgets it (libsrt keeps
+    /// its crypto control until the socket is closed).
+    pub(crate) failed_security: Option<Security>,
     /// Accepted sockets not yet returned by `accept`, for a listener.
     pub(crate) accept_queue: Option<VecDeque<SrtSocket>>,
     /// The listen callback to install when it listens (`srt_listen_callback`).
@@ -110,6 +133,7 @@ impl Sock {
             readable: false,
             writable: false,
             failed: None,
+            failed_security: None,
             accept_queue: None,
             hook: None,
             connect_callback: None,
@@ -283,6 +307,7 @@ impl State {
                     .and_then(|h| self.sockets.get_mut(h))
                 {
                     s.failed = Some(reason);
+                    s.failed_security = mux.endpoint.connection(socket).map(Security::of);
                     if let (Some(callback), Some(peer)) = (s.connect_callback.as_mut(), s.peer) {
                         let failure = Error::Rejected(reason);
                         let h = mux.by_conn[&socket];

@@ -473,7 +473,7 @@ impl Context {
         let mut st = self.lock();
         let s = st.sockets.get(&u).ok_or_else(einvsock)?;
         let (status, ready, idx, conn) = (s.status, s.ready, s.mux, s.conn);
-        let failed_security = s.failed_security;
+        let (failed_security, cryptomode) = (s.failed_security, s.opts.cryptomode);
         let int = |v: i32| Ok(OptionValue::Int(v));
         let mut engine = idx
             .and_then(|i| st.muxes[i].as_mut())
@@ -485,14 +485,19 @@ impl Context {
         match opt {
             SockOpt::State => int(status as i32),
             SockOpt::Event => int(ready),
-            SockOpt::KmState | SockOpt::RcvKmState | SockOpt::SndKmState | SockOpt::PbKeyLen
+            SockOpt::KmState
+            | SockOpt::RcvKmState
+            | SockOpt::SndKmState
+            | SockOpt::PbKeyLen
+            | SockOpt::CryptoMode
                 if connection.is_some() || failed_security.is_some() =>
             {
-                let sec = connection.map_or(failed_security, |c| Some(Security::of(c)));
+                let sec = connection.map_or(failed_security, |c| Some(Security::of(c, cryptomode)));
                 let sec = sec.expect("checked above");
                 int(match opt {
                     SockOpt::SndKmState => sec.snd,
                     SockOpt::PbKeyLen => sec.key_len,
+                    SockOpt::CryptoMode => sec.crypto_mode,
                     _ => sec.rcv,
                 })
             }

@@ -62,21 +62,35 @@ impl Ids {
 /// the threads blocked on one socket or one epoll container.
 pub(crate) type Signal = Arc<Condvar>;
 
-/// What `SRTO_RCVKMSTATE`, `SRTO_SNDKMSTATE` and `SRTO_PBKEYLEN` read.
+/// What `SRTO_RCVKMSTATE`, `SRTO_SNDKMSTATE`, `SRTO_PBKEYLEN` and
+/// `SRTO_CRYPTOMODE` read once a socket connects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Security {
     pub(crate) rcv: i32,
     pub(crate) snd: i32,
     pub(crate) key_len: i32,
+    pub(crate) crypto_mode: i32,
 }
 
 impl Security {
-    /// A connection's.
-    pub(crate) fn of(c: &srt_proto::Connection) -> Self {
+    /// A connection's, for a socket whose `SRTO_CRYPTOMODE` is `option`.
+    pub(crate) fn of(c: &srt_proto::Connection, option: srt_proto::options::CryptoMode) -> Self {
+        use srt_proto::options::CryptoMode;
+        use srt_proto::packet::Cipher;
+        // libsrt ≥ 1.5.2: the cipher in use; a caller's "auto" becomes
+        // AES-CTR when it connects (core.cpp `startConnect`); an accepted
+        // socket without a key exchange keeps its option.
+        let crypto_mode = match c.cipher() {
+            Some(Cipher::AesGcm) => CryptoMode::AesGcm,
+            Some(Cipher::AesCtr) => CryptoMode::AesCtr,
+            None if !c.is_accepted() && option == CryptoMode::Auto => CryptoMode::AesCtr,
+            None => option,
+        };
         Security {
             rcv: c.rcv_km_state() as i32,
             snd: c.snd_km_state() as i32,
             key_len: i32::from(c.key_len()),
+            crypto_mode: crypto_mode as i32,
         }
     }
 }
@@ -307,7 +321,10 @@ impl State {
                     .and_then(|h| self.sockets.get_mut(h))
                 {
                     s.failed = Some(reason);
-                    s.failed_security = mux.endpoint.connection(socket).map(Security::of);
+                    s.failed_security = mux
+                        .endpoint
+                        .connection(socket)
+                        .map(|c| Security::of(c, s.opts.cryptomode));
                     if let (Some(callback), Some(peer)) = (s.connect_callback.as_mut(), s.peer) {
                         let failure = Error::Rejected(reason);
                         let h = mux.by_conn[&socket];

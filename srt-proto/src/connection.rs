@@ -426,9 +426,26 @@ impl Connection {
         })
     }
 
-    /// The cipher of the key this side sends with, once one is in use.
+    /// The cipher of this side's key: the one in use once keys are
+    /// agreed (a responder's follows the initiator's when its
+    /// `SRTO_CRYPTOMODE` is "auto"), and an initiator's own before (its
+    /// "auto" is AES-CTR); `None` without a passphrase.
     pub fn cipher(&self) -> Option<crate::packet::Cipher> {
-        self.km.tx.as_ref().map(CryptoContext::cipher).or(self.cipher)
+        let own = || match self.kind {
+            ConnKind::Accepted => None,
+            _ => self.crypto.as_ref().map(|c| c.cipher),
+        };
+        self.km
+            .tx
+            .as_ref()
+            .map(CryptoContext::cipher)
+            .or(self.cipher)
+            .or_else(own)
+    }
+
+    /// Whether a listener made this connection for a caller.
+    pub fn is_accepted(&self) -> bool {
+        self.kind == ConnKind::Accepted
     }
 
     /// The key length in use, in bytes (`SRTO_PBKEYLEN` of a connection,

@@ -200,11 +200,7 @@ pub fn adopt_km(
         // enforced encryption libsrt refuses before reading the KMRSP.
         (None, Some(_)) => {
             if enforced {
-                return Err(KmRefusal::new(
-                    RejectReason::Unsecure,
-                    Unsecured,
-                    Unsecured,
-                ));
+                return Err(KmRefusal::new(RejectReason::Unsecure, Unsecured, Unsecured));
             }
             Ok(KmAgreement::failed(NoSecret, Unsecured))
         }

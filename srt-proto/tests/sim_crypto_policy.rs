@@ -38,7 +38,11 @@ struct Outcome {
 impl Outcome {
     /// The caller's (receiving, sending) KM states and key length.
     fn caller_security(&mut self) -> (KmState, KmState, u8) {
-        let c = self.net.endpoint(self.client).connection(self.caller).unwrap();
+        let c = self
+            .net
+            .endpoint(self.client)
+            .connection(self.caller)
+            .unwrap();
         (c.rcv_km_state(), c.snd_km_state(), c.key_len())
     }
 
@@ -106,17 +110,26 @@ fn enforcing_caller_without_passphrase_refuses_a_secured_listener() {
     );
     // The listener's socket learns of it.
     assert!(o.accepted_shut_down());
-    assert_eq!(o.accepted_security(), (KmState::Unsecured, KmState::NoSecret, 16));
+    assert_eq!(
+        o.accepted_security(),
+        (KmState::Unsecured, KmState::NoSecret, 16)
+    );
     // Not enforcing, the same caller connects (it cannot decrypt).
     let mut o = attempt(&opts(Some(SECRET), false), &opts(None, false));
     assert_eq!(o.result, Ok(()));
-    assert_eq!(o.caller_security(), (KmState::NoSecret, KmState::Unsecured, 0));
+    assert_eq!(
+        o.caller_security(),
+        (KmState::NoSecret, KmState::Unsecured, 0)
+    );
     assert!(!o.accepted_shut_down());
 }
 
 #[test]
 fn caller_with_wrong_passphrase_refuses_and_shuts_the_accepted_socket() {
-    let mut o = attempt(&opts(Some(SECRET), false), &opts(Some("caller-wrong-2"), true));
+    let mut o = attempt(
+        &opts(Some(SECRET), false),
+        &opts(Some("caller-wrong-2"), true),
+    );
     // libsrt 1.5.1 says UNSECURE for its own refusal of a BADSECRET KMRSP.
     assert_eq!(o.result, Err(RejectReason::Unsecure));
     assert_eq!(
@@ -136,7 +149,10 @@ fn caller_with_wrong_passphrase_refuses_and_shuts_the_accepted_socket() {
         (KmState::Unsecured, KmState::NoSecret, 16)
     );
     assert!(o.accepted_shut_down());
-    assert_eq!(o.accepted_security(), (KmState::NoSecret, KmState::Unsecured, 16));
+    assert_eq!(
+        o.accepted_security(),
+        (KmState::NoSecret, KmState::Unsecured, 16)
+    );
 }
 
 #[test]
@@ -144,7 +160,10 @@ fn refused_by_the_listener_leaves_what_was_sent() {
     // An enforcing listener refuses a wrong passphrase (BADSECRET) or a
     // caller without one (UNSECURE); the caller's KMREQ was never
     // answered: receiving unsecured, sending securing, as libsrt.
-    let mut o = attempt(&opts(Some(SECRET), true), &opts(Some("caller-wrong-2"), false));
+    let mut o = attempt(
+        &opts(Some(SECRET), true),
+        &opts(Some("caller-wrong-2"), false),
+    );
     assert_eq!(o.result, Err(RejectReason::BadSecret));
     assert_eq!(
         o.caller_security(),
@@ -153,7 +172,10 @@ fn refused_by_the_listener_leaves_what_was_sent() {
     assert_eq!(o.accepted, None);
     let mut o = attempt(&opts(Some(SECRET), true), &opts(None, false));
     assert_eq!(o.result, Err(RejectReason::Unsecure));
-    assert_eq!(o.caller_security(), (KmState::Unsecured, KmState::Unsecured, 0));
+    assert_eq!(
+        o.caller_security(),
+        (KmState::Unsecured, KmState::Unsecured, 0)
+    );
 }
 
 #[test]
@@ -161,8 +183,14 @@ fn key_length_in_use_is_reported() {
     // Default (0): 16 negotiated, both sides read 16.
     let mut o = attempt(&opts(Some(SECRET), true), &opts(Some(SECRET), true));
     assert_eq!(o.result, Ok(()));
-    assert_eq!(o.caller_security(), (KmState::Secured, KmState::Secured, 16));
-    assert_eq!(o.accepted_security(), (KmState::Secured, KmState::Secured, 16));
+    assert_eq!(
+        o.caller_security(),
+        (KmState::Secured, KmState::Secured, 16)
+    );
+    assert_eq!(
+        o.accepted_security(),
+        (KmState::Secured, KmState::Secured, 16)
+    );
     // The caller's 32 is adopted by the listener.
     let caller = opts(Some(SECRET), true).pbkeylen(32).unwrap();
     let mut o = attempt(&opts(Some(SECRET), true), &caller);
@@ -214,5 +242,8 @@ fn listener_cipher_policy_is_libsrts() {
     // Not enforcing changes nothing: the mismatch is still refused.
     let listener = with_mode(AesCtr).enforced_encryption(false);
     let caller = with_mode(AesGcm).enforced_encryption(false);
-    assert_eq!(attempt(&listener, &caller).result, Err(RejectReason::Crypto));
+    assert_eq!(
+        attempt(&listener, &caller).result,
+        Err(RejectReason::Crypto)
+    );
 }

@@ -61,8 +61,20 @@ impl Lang {
 /// `link` (library arguments), into `out`; panics with the compiler's
 /// message on failure.
 pub(crate) fn compile(lang: Lang, source: &Path, include: &Path, link: &[String], out: &Path) {
+    compile_with(lang, source, include, &[], link, out);
+}
+
+/// [`compile`] with extra compiler flags (`-D...`) before the source.
+pub(crate) fn compile_with(
+    lang: Lang,
+    source: &Path,
+    include: &Path,
+    cflags: &[&str],
+    link: &[String],
+    out: &Path,
+) {
     let mut cmd = Command::new(if lang.cxx { "c++" } else { "cc" });
-    cmd.arg(format!("-std={}", lang.std));
+    cmd.arg(format!("-std={}", lang.std)).args(cflags);
     if lang.cxx {
         cmd.args(["-x", "c++"]);
     }

@@ -778,6 +778,97 @@ mod tests {
     }
 
     #[test]
+    fn initiator_refusals_leave_libsrts_states() {
+        let sender = || {
+            CryptoContext::sender(
+                b"0123456789abcdef",
+                Cipher::AesCtr,
+                &[7u8; 16],
+                &[9u8; 16],
+                RefreshConfig::default(),
+            )
+            .unwrap()
+        };
+        fn refusal(tx: Option<CryptoContext>, rsp: Option<&KmResponse>) -> KmRefusal {
+            adopt_km(tx, true, rsp).unwrap_err()
+        }
+        let state = KmResponse::State;
+        // No passphrase, any KM block, enforced: refused before reading it.
+        assert_eq!(
+            refusal(None, Some(&state(KmState::Unsecured))),
+            KmRefusal::new(
+                RejectReason::Unsecure,
+                KmState::Unsecured,
+                KmState::Unsecured
+            )
+        );
+        // Not enforced: connected, cannot decrypt.
+        let agreed = adopt_km(None, false, Some(&state(KmState::Unsecured))).unwrap();
+        assert_eq!(
+            (agreed.state, agreed.snd_state),
+            (Some(KmState::NoSecret), Some(KmState::Unsecured))
+        );
+        // processSrtMsg_KMRSP's pairs; libsrt 1.5.1's reason is UNSECURE.
+        assert_eq!(
+            refusal(Some(sender()), Some(&state(KmState::BadSecret))),
+            KmRefusal::new(
+                RejectReason::Unsecure,
+                KmState::BadSecret,
+                KmState::BadSecret
+            )
+        );
+        assert_eq!(
+            refusal(Some(sender()), Some(&state(KmState::NoSecret))),
+            KmRefusal::new(
+                RejectReason::Unsecure,
+                KmState::Unsecured,
+                KmState::NoSecret
+            )
+        );
+        assert_eq!(
+            refusal(Some(sender()), Some(&state(KmState::BadCryptoMode))),
+            KmRefusal::new(
+                RejectReason::Crypto,
+                KmState::BadCryptoMode,
+                KmState::BadCryptoMode
+            )
+        );
+        // No KM block from the peer at all.
+        assert_eq!(
+            refusal(Some(sender()), None),
+            KmRefusal::new(
+                RejectReason::Unsecure,
+                KmState::Unsecured,
+                KmState::Securing
+            )
+        );
+    }
+
+    #[test]
+    fn responder_with_explicit_cipher_refuses_the_other() {
+        let settings = |cipher, fixed| CryptoSettings {
+            passphrase: Zeroizing::new(b"0123456789abcdef".to_vec()),
+            key_len: 0,
+            cipher,
+            cipher_fixed: fixed,
+            refresh: RefreshConfig::default(),
+        };
+        let ctr = test_km();
+        assert_eq!(
+            respond_km(Some(&settings(Cipher::AesGcm, true)), false, Some(&ctr)).unwrap_err(),
+            RejectReason::Crypto
+        );
+        let (_, agreed) =
+            respond_km(Some(&settings(Cipher::AesCtr, true)), true, Some(&ctr)).unwrap();
+        assert_eq!(agreed.state, Some(KmState::Secured));
+        assert_eq!(agreed.peer_key_len, Some(16));
+        // "auto" (not fixed) adopts what the initiator sends.
+        let (_, agreed) =
+            respond_km(Some(&settings(Cipher::AesCtr, false)), true, Some(&ctr)).unwrap();
+        assert_eq!(agreed.rx.unwrap().cipher(), Cipher::AesCtr);
+    }
+
+    #[test]
     fn cookie_contest_matches_libsrt() {
         // Seen: 0xd87a142b beat 0x7248b947; 0x9081af21 beat 0x27f5c99b.
         assert_eq!(

@@ -252,6 +252,11 @@ fn encryption_refused() {
     differential("encryption_refused");
 }
 
+#[test]
+fn encryption_refused_valgrind() {
+    valgrind_clean("encryption_refused");
+}
+
 /// `SRTO_CRYPTOMODE` against libsrt 1.5.5 (AES-GCM needs libsrt ≥ 1.5.2).
 #[test]
 fn cryptomode() {

@@ -48,7 +48,11 @@ impl PeerKit {
     /// The kit for a workspace, or the path looked at and what is missing
     /// there.
     pub fn locate(workspace_root: &Path) -> Result<PeerKit, String> {
-        let root = expected_path(workspace_root);
+        PeerKit::at(expected_path(workspace_root))
+    }
+
+    /// The kit at `root`, if it has what the tests use.
+    pub fn at(root: PathBuf) -> Result<PeerKit, String> {
         let kit = PeerKit { root };
         for needed in [
             kit.bin("srt-live-transmit"),
@@ -148,5 +152,43 @@ impl PeerKit {
             value.push(old);
         }
         value
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_a_kit_and_links_its_library() {
+        let root = std::env::temp_dir().join(format!("peer-kit-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        assert!(PeerKit::at(root.clone())
+            .unwrap_err()
+            .contains("srt-live-transmit"));
+        for dir in ["bin", "include/srt", "lib"] {
+            std::fs::create_dir_all(root.join(dir)).unwrap();
+        }
+        std::fs::write(root.join("bin/srt-live-transmit"), "").unwrap();
+        std::fs::write(root.join("include/srt/srt.h"), "").unwrap();
+        // A copied kit: its links became text files.
+        std::fs::write(root.join("lib/libsrt.so"), "libsrt.so.1.5").unwrap();
+        std::fs::write(root.join("lib/libsrt.so.1.5"), "libsrt.so.1.5.5").unwrap();
+        assert!(PeerKit::at(root.clone())
+            .unwrap_err()
+            .contains("shared object"));
+        std::fs::write(root.join("lib/libsrt.so.1.5.5"), b"\x7fELF rest").unwrap();
+        let kit = PeerKit::at(root.clone()).unwrap();
+        assert_eq!(kit.library(), Some(root.join("lib/libsrt.so.1.5.5")));
+        let dir = kit.lib_dir(&root.join("scratch")).unwrap();
+        for name in ["libsrt.so", "libsrt.so.1.5"] {
+            assert_eq!(
+                std::fs::read_link(dir.join(name)).unwrap(),
+                root.join("lib/libsrt.so.1.5.5")
+            );
+        }
+        let path = PeerKit::ld_library_path(&dir);
+        assert!(path.to_str().unwrap().starts_with(dir.to_str().unwrap()));
+        std::fs::remove_dir_all(&root).unwrap();
     }
 }

@@ -11,11 +11,12 @@
 mod common;
 
 use common::{
-    assert_same_output, c_source, compile, debian_include, our_include, our_lib_dir, run,
-    run_command, scratch, Lang,
+    assert_same_output, c_source, compile, compile_with, debian_include, our_include, our_lib_dir,
+    run, run_command, scratch, Lang,
 };
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use testvectors::peer_kit::PeerKit;
 
 /// Which library a program is built against.
 #[derive(Debug, Clone, Copy)]
@@ -100,6 +101,50 @@ fn differential(program: &str) {
             .collect();
         assert!(!outputs[0].is_empty(), "{program} printed nothing");
         assert_same_output(&format!("{program}_{tag}"), &outputs[0], &outputs[1]);
+    }
+}
+
+/// Builds `tests/c/{program}.c` with `-DENABLE_AEAD_API_PREVIEW` against
+/// the libsrt 1.5.5 peer kit (its headers first, its `libsrt.so` loaded
+/// from a directory put first on `LD_LIBRARY_PATH`, since Debian's has the
+/// same SONAME) and against ours (static), as C and C++, and compares the
+/// outputs. Without the kit: fails under `CI=true`, else says it was not
+/// run (see `testvectors::peer_kit`).
+fn differential_with_peer_kit(program: &str) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let what = format!("{program}: differential against libsrt 1.5.5");
+    let Some(kit) = PeerKit::for_test(&root, &what) else {
+        return;
+    };
+    let lib_dir = kit.lib_dir(&scratch("")).expect("peer kit library links");
+    let ld_path = PeerKit::ld_library_path(&lib_dir);
+    let source = c_source(&format!("{program}.c"));
+    let aead = ["-DENABLE_AEAD_API_PREVIEW"];
+    for (lang, tag) in [(Lang::C, "c"), (Lang::CXX, "cxx")] {
+        let kit_exe = scratch(&format!("{program}_{tag}_kit"));
+        let kit_link = vec![
+            format!("-L{}", lib_dir.display()),
+            format!("-Wl,-rpath,{}", lib_dir.display()),
+            "-lsrt".to_string(),
+            "-pthread".to_string(),
+        ];
+        compile_with(lang, &source, &kit.include(), &aead, &kit_link, &kit_exe);
+        let loaded = run_command(
+            Command::new("ldd")
+                .arg(&kit_exe)
+                .env("LD_LIBRARY_PATH", &ld_path),
+        );
+        assert!(
+            loaded.contains(lib_dir.to_str().unwrap()),
+            "{program} does not load the kit's libsrt:\n{loaded}"
+        );
+        let kit_out = run_command(Command::new(&kit_exe).env("LD_LIBRARY_PATH", &ld_path));
+        let (include, link) = Build::Ours.flags();
+        let our_exe = scratch(&format!("{program}_{tag}_ours_aead"));
+        compile_with(lang, &source, &include, &aead, &link, &our_exe);
+        let ours = run(&our_exe);
+        assert!(!kit_out.is_empty(), "{program} printed nothing");
+        assert_same_output(&format!("{program}_{tag}_kit"), &kit_out, &ours);
     }
 }
 
@@ -195,6 +240,27 @@ fn file_transfer() {
 #[test]
 fn file_transfer_valgrind() {
     valgrind_clean("file_transfer");
+}
+
+#[test]
+fn encryption_policy() {
+    differential("encryption_policy");
+}
+
+#[test]
+fn encryption_refused() {
+    differential("encryption_refused");
+}
+
+#[test]
+fn encryption_refused_valgrind() {
+    valgrind_clean("encryption_refused");
+}
+
+/// `SRTO_CRYPTOMODE` against libsrt 1.5.5 (AES-GCM needs libsrt ≥ 1.5.2).
+#[test]
+fn cryptomode() {
+    differential_with_peer_kit("cryptomode");
 }
 
 /// `tests/c/epoll_thousand.c`'s output when everything held.

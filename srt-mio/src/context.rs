@@ -3,7 +3,9 @@
 
 use crate::bind::{open_udp, overlap, Overlap, UdpSettings};
 use crate::error::{code::*, AcquireError, Error};
-use crate::state::{recording_hook, ConnectCallback, ListenCallback, Mux, Sock, SrtSocket, State};
+use crate::state::{
+    recording_hook, ConnectCallback, ListenCallback, Mux, Security, Sock, SrtSocket, State,
+};
 use crate::worker;
 use mio::{Interest, Poll, Registry, Token, Waker};
 use srt_proto::options::{Congestion, OptionError, OptionValue, SockOpt, SocketPhase};
@@ -464,11 +466,14 @@ impl Context {
     /// Reads an option (`srt_getsockopt`). The read-only ones that report
     /// the connection are answered from it: `SRTO_STATE`, `SRTO_EVENT`,
     /// `SRTO_SNDDATA`, `SRTO_RCVDATA`, `SRTO_KMSTATE`, `SRTO_SNDKMSTATE`,
-    /// `SRTO_RCVKMSTATE`, `SRTO_PEERVERSION` (0 before connecting).
+    /// `SRTO_RCVKMSTATE`, `SRTO_PEERVERSION` (0 before connecting), and
+    /// `SRTO_PBKEYLEN` (the key length in use, as libsrt). After a failed
+    /// attempt the KM states and key length are those it was left with.
     pub fn get_option(&self, u: SrtSocket, opt: SockOpt) -> Result<OptionValue, Error> {
         let mut st = self.lock();
         let s = st.sockets.get(&u).ok_or_else(einvsock)?;
         let (status, ready, idx, conn) = (s.status, s.ready, s.mux, s.conn);
+        let (failed_security, cryptomode) = (s.failed_security, s.opts.cryptomode);
         let int = |v: i32| Ok(OptionValue::Int(v));
         let mut engine = idx
             .and_then(|i| st.muxes[i].as_mut())
@@ -480,10 +485,24 @@ impl Context {
         match opt {
             SockOpt::State => int(status as i32),
             SockOpt::Event => int(ready),
-            SockOpt::KmState | SockOpt::RcvKmState => {
-                int(connection.map_or(0, |c| c.rcv_km_state() as i32))
+            SockOpt::KmState
+            | SockOpt::RcvKmState
+            | SockOpt::SndKmState
+            | SockOpt::PbKeyLen
+            | SockOpt::CryptoMode
+                if connection.is_some() || failed_security.is_some() =>
+            {
+                let sec = connection.map_or(failed_security, |c| Some(Security::of(c, cryptomode)));
+                let sec = sec.expect("checked above");
+                int(match opt {
+                    SockOpt::SndKmState => sec.snd,
+                    SockOpt::PbKeyLen => sec.key_len,
+                    SockOpt::CryptoMode => sec.crypto_mode,
+                    _ => sec.rcv,
+                })
             }
-            SockOpt::SndKmState => int(connection.map_or(0, |c| c.snd_km_state() as i32)),
+            // Before connecting: unsecured, and the option's value.
+            SockOpt::KmState | SockOpt::RcvKmState | SockOpt::SndKmState => int(0),
             SockOpt::PeerVersion => int(connection
                 .and_then(|c| c.negotiated())
                 .map_or(0, |n| n.peer_version.0 as i32)),
@@ -743,6 +762,7 @@ impl Context {
         s.conn = Some(conn);
         s.peer = Some(target);
         s.failed = None;
+        s.failed_security = None;
         s.status = SockStatus::Connecting;
         let blocking = s.opts.rcvsyn;
         st.drain_events(idx);

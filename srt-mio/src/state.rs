@@ -62,6 +62,39 @@ impl Ids {
 /// the threads blocked on one socket or one epoll container.
 pub(crate) type Signal = Arc<Condvar>;
 
+/// What `SRTO_RCVKMSTATE`, `SRTO_SNDKMSTATE`, `SRTO_PBKEYLEN` and
+/// `SRTO_CRYPTOMODE` read once a socket connects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Security {
+    pub(crate) rcv: i32,
+    pub(crate) snd: i32,
+    pub(crate) key_len: i32,
+    pub(crate) crypto_mode: i32,
+}
+
+impl Security {
+    /// A connection's, for a socket whose `SRTO_CRYPTOMODE` is `option`.
+    pub(crate) fn of(c: &srt_proto::Connection, option: srt_proto::options::CryptoMode) -> Self {
+        use srt_proto::options::CryptoMode;
+        use srt_proto::packet::Cipher;
+        // libsrt ≥ 1.5.2: the cipher in use; a caller's "auto" becomes
+        // AES-CTR when it connects (core.cpp `startConnect`); an accepted
+        // socket without a key exchange keeps its option.
+        let crypto_mode = match c.cipher() {
+            Some(Cipher::AesGcm) => CryptoMode::AesGcm,
+            Some(Cipher::AesCtr) => CryptoMode::AesCtr,
+            None if !c.is_accepted() && option == CryptoMode::Auto => CryptoMode::AesCtr,
+            None => option,
+        };
+        Security {
+            rcv: c.rcv_km_state() as i32,
+            snd: c.snd_km_state() as i32,
+            key_len: i32::from(c.key_len()),
+            crypto_mode: crypto_mode as i32,
+        }
+    }
+}
+
 /// One SRT socket of the handle table.
 pub(crate) struct Sock {
     /// Signalled when its readiness changes, its engine connection is
@@ -80,6 +113,10 @@ pub(crate) struct Sock {
     pub(crate) writable: bool,
     /// Why connecting failed.
     pub(crate) failed: Option<RejectReason>,
+    /// The KM states and key length its connection was left with when
+    /// connecting failed, read after the engine forgets it (libsrt keeps
+    /// its crypto control until the socket is closed).
+    pub(crate) failed_security: Option<Security>,
     /// Accepted sockets not yet returned by `accept`, for a listener.
     pub(crate) accept_queue: Option<VecDeque<SrtSocket>>,
     /// The listen callback to install when it listens (`srt_listen_callback`).
@@ -110,6 +147,7 @@ impl Sock {
             readable: false,
             writable: false,
             failed: None,
+            failed_security: None,
             accept_queue: None,
             hook: None,
             connect_callback: None,
@@ -283,6 +321,10 @@ impl State {
                     .and_then(|h| self.sockets.get_mut(h))
                 {
                     s.failed = Some(reason);
+                    s.failed_security = mux
+                        .endpoint
+                        .connection(socket)
+                        .map(|c| Security::of(c, s.opts.cryptomode));
                     if let (Some(callback), Some(peer)) = (s.connect_callback.as_mut(), s.peer) {
                         let failure = Error::Rejected(reason);
                         let h = mux.by_conn[&socket];

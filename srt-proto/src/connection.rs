@@ -102,6 +102,8 @@ impl From<&SocketOptions> for SocketConfig {
                     crate::options::CryptoMode::AesGcm => crate::packet::Cipher::AesGcm,
                     _ => crate::packet::Cipher::AesCtr,
                 },
+                // libsrt's "auto" is AES-CTR without TSBPD (crypto.cpp `init`).
+                cipher_fixed: o.cryptomode != crate::options::CryptoMode::Auto || !o.tsbpdmode,
                 refresh: RefreshConfig::from_options(o.kmrefreshrate, o.kmpreannounce),
             }),
         }
@@ -282,6 +284,8 @@ pub struct Connection {
     crypto: Option<CryptoSettings>,
     /// The initiator's sending context, announced in its KMREQ.
     km_tx: Option<CryptoContext>,
+    /// The cipher of the sending key handed to the transfer.
+    cipher: Option<crate::packet::Cipher>,
     /// What the key material exchange agreed.
     km: KmAgreement,
     /// Salts and keys come from here (seeded by the endpoint).
@@ -349,6 +353,7 @@ impl Connection {
             closing_deadline: None,
             crypto,
             km_tx: None,
+            cipher: None,
             km: KmAgreement::default(),
             rng,
         }
@@ -403,22 +408,59 @@ impl Connection {
     }
 
     /// Whether what the peer sends can be decrypted (`SRTO_RCVKMSTATE`):
-    /// unsecured without encryption, securing until keys are exchanged.
+    /// unsecured until the peer's answer is read (as libsrt's
+    /// `CCryptoControl::init`), then what the key exchange agreed, or what
+    /// a refused one left (libsrt's states at the refusal).
     pub fn rcv_km_state(&self) -> crate::packet::KmState {
-        self.km.state.unwrap_or(self.pending_km_state())
+        self.km.state.unwrap_or(crate::packet::KmState::Unsecured)
     }
 
     /// Whether what this side sends can be decrypted by the peer
-    /// (`SRTO_SNDKMSTATE`).
+    /// (`SRTO_SNDKMSTATE`): securing while a side with a passphrase waits
+    /// for the answer, else as [`Connection::rcv_km_state`].
     pub fn snd_km_state(&self) -> crate::packet::KmState {
-        self.km.snd_state.unwrap_or(self.pending_km_state())
-    }
-
-    fn pending_km_state(&self) -> crate::packet::KmState {
-        if self.crypto.is_some() {
+        self.km.snd_state.unwrap_or(if self.crypto.is_some() {
             crate::packet::KmState::Securing
         } else {
             crate::packet::KmState::Unsecured
+        })
+    }
+
+    /// The cipher of this side's key: the one in use once keys are
+    /// agreed (a responder's follows the initiator's when its
+    /// `SRTO_CRYPTOMODE` is "auto"), and an initiator's own before (its
+    /// "auto" is AES-CTR); `None` without a passphrase.
+    pub fn cipher(&self) -> Option<crate::packet::Cipher> {
+        let own = || match self.kind {
+            ConnKind::Accepted => None,
+            _ => self.crypto.as_ref().map(|c| c.cipher),
+        };
+        self.km
+            .tx
+            .as_ref()
+            .map(CryptoContext::cipher)
+            .or(self.cipher)
+            .or_else(own)
+    }
+
+    /// Whether a listener made this connection for a caller.
+    pub fn is_accepted(&self) -> bool {
+        self.kind == ConnKind::Accepted
+    }
+
+    /// The key length in use, in bytes (`SRTO_PBKEYLEN` of a connection,
+    /// libsrt's `CCryptoControl::KeyLen`): the peer's KMREQ's for a
+    /// responder that received one (with or without a passphrase of its
+    /// own), else this side's (`SRTO_PBKEYLEN`, or the listener's that a
+    /// caller adopted, 16 by default) when it has a passphrase, else 0.
+    pub fn key_len(&self) -> u8 {
+        if let Some(len) = self.km.peer_key_len {
+            return len;
+        }
+        match &self.crypto {
+            Some(c) if c.key_len != 0 => c.key_len,
+            Some(_) => 16,
+            None => 0,
         }
     }
 
@@ -801,7 +843,10 @@ impl Connection {
             peer_start: self.peer_start.unwrap_or(self.start),
             negotiated,
             nakreport: self.settings.nakreport,
-            tx: self.km.tx.take(),
+            tx: {
+                self.cipher = self.km.tx.as_ref().map(CryptoContext::cipher);
+                self.km.tx.take()
+            },
             rx: self.km.rx.take(),
             passphrase: self.crypto.as_ref().map(|c| c.passphrase.clone()),
             live: self.settings.transtype == crate::handshake::TransType::Live,
@@ -890,10 +935,16 @@ impl Connection {
             HsExtension::KmRsp(r) => Some(r),
             _ => None,
         });
+        // The listener has made its socket: a refusal from here on tells
+        // it with a SHUTDOWN (libsrt `startConnect` and the async
+        // connector send one on CONN_REJECT), or it would stay connected.
+        self.peer_id = hs.socket_id;
         let km = match adopt_km(self.km_tx.take(), self.settings.enforced_encryption, kmrsp) {
             Ok(km) => km,
-            Err(reason) => {
-                self.fail(reason);
+            Err(refusal) => {
+                self.km.state = Some(refusal.rcv);
+                self.km.snd_state = Some(refusal.snd);
+                self.refuse_answer(refusal.reason);
                 return;
             }
         };
@@ -909,8 +960,17 @@ impl Connection {
                 self.rcv_isn = self.header.isn;
                 self.set_connected(now);
             }
-            Err(reason) => self.fail(reason),
+            Err(reason) => self.refuse_answer(reason),
         }
+    }
+
+    /// A caller refuses the listener's accepting CONCLUSION: SHUTDOWN to
+    /// the socket the listener made, then fails with `reason`.
+    fn refuse_answer(&mut self, reason: RejectReason) {
+        if self.peer_id != 0 {
+            self.queue(self.peer_id, ControlBody::Shutdown);
+        }
+        self.fail(reason);
     }
 
     fn on_rendezvous(&mut self, now: Instant, ts: Timestamp, hs: &Handshake) {
@@ -1042,7 +1102,11 @@ impl Connection {
                 if self.km.state.is_none() {
                     match adopt_km(self.km_tx.take(), self.settings.enforced_encryption, kmrsp) {
                         Ok(km) => self.km = km,
-                        Err(reason) => connect_with = Some(Err(reason)),
+                        Err(refusal) => {
+                            self.km.state = Some(refusal.rcv);
+                            self.km.snd_state = Some(refusal.snd);
+                            connect_with = Some(Err(refusal.reason));
+                        }
                     }
                 }
             }

@@ -20,8 +20,13 @@ pub struct CryptoSettings {
     pub passphrase: Zeroizing<Vec<u8>>,
     /// `SRTO_PBKEYLEN` in bytes; 0 = follow the peer (16 if it says nothing).
     pub key_len: u8,
-    /// The cipher (`SRTO_CRYPTOMODE`).
+    /// The cipher an initiator uses (`SRTO_CRYPTOMODE`; "auto" is AES-CTR).
     pub cipher: Cipher,
+    /// Whether a responder insists on `cipher` (`SRTO_CRYPTOMODE` 1 or 2,
+    /// or "auto" without TSBPD) and refuses a peer using the other one;
+    /// else ("auto") it adopts the initiator's (libsrt ≥ 1.5.2,
+    /// crypto.cpp `processSrtMsg_KMREQ`).
+    pub cipher_fixed: bool,
     /// `SRTO_KMREFRESHRATE` / `SRTO_KMPREANNOUNCE`.
     pub refresh: RefreshConfig,
 }
@@ -32,6 +37,7 @@ impl std::fmt::Debug for CryptoSettings {
             .field("passphrase", &"<redacted>")
             .field("key_len", &self.key_len)
             .field("cipher", &self.cipher)
+            .field("cipher_fixed", &self.cipher_fixed)
             .finish()
     }
 }
@@ -49,6 +55,28 @@ pub struct KmAgreement {
     pub state: Option<KmState>,
     /// The sending direction's state (`SRTO_SNDKMSTATE`).
     pub snd_state: Option<KmState>,
+    /// The key length of the peer's KMREQ, which a responder adopts
+    /// (libsrt's `SRTO_PBKEYLEN` then reads it, even without a passphrase).
+    pub peer_key_len: Option<u8>,
+}
+
+/// An initiator's refusal of the responder's answer: the reason, and the
+/// KM states libsrt's caller is left with (`SRTO_RCVKMSTATE`,
+/// `SRTO_SNDKMSTATE`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KmRefusal {
+    /// The rejection reason (`srt_getrejectreason`).
+    pub reason: RejectReason,
+    /// The receiving direction's state after the refusal.
+    pub rcv: KmState,
+    /// The sending direction's state after the refusal.
+    pub snd: KmState,
+}
+
+impl KmRefusal {
+    fn new(reason: RejectReason, rcv: KmState, snd: KmState) -> Self {
+        KmRefusal { reason, rcv, snd }
+    }
 }
 
 impl KmAgreement {
@@ -70,6 +98,7 @@ impl std::fmt::Debug for KmAgreement {
             .field("rx", &self.rx.is_some())
             .field("state", &self.state)
             .field("snd_state", &self.snd_state)
+            .field("peer_key_len", &self.peer_key_len)
             .finish()
     }
 }
@@ -78,6 +107,16 @@ impl std::fmt::Debug for KmAgreement {
 /// `processSrtMsg_KMREQ`): the KMRSP to send back, the agreement, or the
 /// rejection an enforced encryption policy demands.
 pub fn respond_km(
+    crypto: Option<&CryptoSettings>,
+    enforced: bool,
+    kmreq: Option<&KeyMaterial>,
+) -> Result<(Option<KmResponse>, KmAgreement), RejectReason> {
+    let (rsp, mut agreement) = respond_km_states(crypto, enforced, kmreq)?;
+    agreement.peer_key_len = kmreq.map(|km| km.key_len);
+    Ok((rsp, agreement))
+}
+
+fn respond_km_states(
     crypto: Option<&CryptoSettings>,
     enforced: bool,
     kmreq: Option<&KeyMaterial>,
@@ -106,8 +145,10 @@ pub fn respond_km(
             Ok((Some(KmResponse::State(KmState::Unsecured)), agreement))
         }
         (Some(c), Some(km)) => {
-            if km.cipher != c.cipher && c.cipher == Cipher::AesGcm {
-                // A GCM responder refuses a CTR initiator (SRT_REJ_CRYPTO).
+            if c.cipher_fixed && km.cipher != c.cipher {
+                // libsrt ≥ 1.5.2 (AEAD API): a responder with an explicit
+                // cipher refuses the other one (BADCRYPTOMODE), enforced
+                // encryption or not (core.cpp `interpretSrtHandshake`).
                 return Err(RejectReason::Crypto);
             }
             match CryptoContext::receiver(&c.passphrase, km) {
@@ -118,6 +159,7 @@ pub fn respond_km(
                         rx: Some(rx),
                         state: Some(KmState::Secured),
                         snd_state: Some(KmState::Secured),
+                        peer_key_len: None,
                     };
                     Ok((Some(KmResponse::Material(km.clone())), agreement))
                 }
@@ -137,30 +179,51 @@ pub fn respond_km(
     }
 }
 
-/// The initiator's side: checks the responder's KMRSP against the KMREQ it
-/// sent with `tx`, and returns the agreement or the reason to give up.
+/// The initiator's side (libsrt `interpretSrtHandshake` and
+/// `processSrtMsg_KMRSP`): checks the responder's KMRSP against the KMREQ
+/// it sent with `tx`, and returns the agreement, or the refusal with the
+/// KM states libsrt is left with.
+///
+/// As libsrt 1.5.1, a refusal under enforced encryption gives
+/// `SRT_REJ_UNSECURE` even for a BADSECRET answer (libsrt 1.5.5 says
+/// `SRT_REJ_BADSECRET` there); a BADCRYPTOMODE answer gives
+/// `SRT_REJ_CRYPTO`, as libsrt ≥ 1.5.2 with the AEAD API.
 pub fn adopt_km(
     tx: Option<CryptoContext>,
     enforced: bool,
     kmrsp: Option<&KmResponse>,
-) -> Result<KmAgreement, RejectReason> {
+) -> Result<KmAgreement, KmRefusal> {
+    use KmState::{BadSecret, NoSecret, Securing, Unsecured};
     match (tx, kmrsp) {
         (None, None) => Ok(KmAgreement::default()),
-        // The peer encrypts, we cannot decrypt (KMRSP "UNSECURED").
-        (None, Some(_)) => Ok(KmAgreement::failed(KmState::NoSecret, KmState::Unsecured)),
+        // The peer encrypts, we cannot decrypt (KMRSP "UNSECURED"). With
+        // enforced encryption libsrt refuses before reading the KMRSP.
+        (None, Some(_)) => {
+            if enforced {
+                return Err(KmRefusal::new(RejectReason::Unsecure, Unsecured, Unsecured));
+            }
+            Ok(KmAgreement::failed(NoSecret, Unsecured))
+        }
         (Some(tx), None) => {
             if enforced {
-                return Err(RejectReason::Unsecure);
+                return Err(KmRefusal::new(RejectReason::Unsecure, Unsecured, Securing));
             }
             Ok(KmAgreement {
                 tx: Some(tx),
-                ..KmAgreement::failed(KmState::Unsecured, KmState::NoSecret)
+                ..KmAgreement::failed(Unsecured, NoSecret)
             })
         }
         (Some(tx), Some(KmResponse::Material(km))) => {
             let sent = tx.key_material().ok();
             if sent.as_ref() != Some(km) {
-                return Err(RejectReason::BadSecret);
+                // "KM response matches no key": BADSECRET both ways.
+                if enforced {
+                    return Err(KmRefusal::new(RejectReason::Unsecure, BadSecret, BadSecret));
+                }
+                return Ok(KmAgreement {
+                    tx: Some(tx),
+                    ..KmAgreement::failed(BadSecret, BadSecret)
+                });
             }
             let rx = tx.mirror_for_receiving().ok();
             Ok(KmAgreement {
@@ -168,22 +231,29 @@ pub fn adopt_km(
                 rx,
                 state: Some(KmState::Secured),
                 snd_state: Some(KmState::Secured),
+                peer_key_len: None,
             })
         }
         (Some(tx), Some(KmResponse::State(state))) => {
-            if enforced {
-                return Err(match state {
-                    KmState::NoSecret => RejectReason::Unsecure,
-                    KmState::BadCryptoMode => RejectReason::Crypto,
-                    _ => RejectReason::BadSecret,
-                });
-            }
-            // processSrtMsg_KMRSP: we keep encrypting what we send.
+            // processSrtMsg_KMRSP's pair of states for each report.
             let (rcv, snd) = match state {
-                KmState::NoSecret => (KmState::Unsecured, KmState::NoSecret),
-                KmState::Unsecured => (KmState::NoSecret, KmState::Unsecured),
+                NoSecret => (Unsecured, NoSecret),
+                Unsecured => (NoSecret, Unsecured),
+                Securing | KmState::Secured => (NoSecret, NoSecret),
                 s => (*s, *s),
             };
+            // Only UNSECURED is not a failure (the peer has a passphrase,
+            // we sent no KMREQ); the others are refused when enforced.
+            let refused = match state {
+                Unsecured => None,
+                _ if !enforced => None,
+                KmState::BadCryptoMode => Some(RejectReason::Crypto),
+                _ => Some(RejectReason::Unsecure),
+            };
+            if let Some(reason) = refused {
+                return Err(KmRefusal::new(reason, rcv, snd));
+            }
+            // We keep encrypting what we send.
             Ok(KmAgreement {
                 tx: Some(tx),
                 ..KmAgreement::failed(rcv, snd)
@@ -677,6 +747,7 @@ mod tests {
             passphrase: Zeroizing::new(pass.to_vec()),
             key_len: 0,
             cipher: Cipher::AesCtr,
+            cipher_fixed: false,
             refresh: RefreshConfig::default(),
         };
         let good = settings(b"0123456789abcdef");
@@ -704,6 +775,97 @@ mod tests {
             respond_km(None, false, Some(&km)).unwrap().0,
             Some(KmResponse::State(KmState::NoSecret))
         );
+    }
+
+    #[test]
+    fn initiator_refusals_leave_libsrts_states() {
+        let sender = || {
+            CryptoContext::sender(
+                b"0123456789abcdef",
+                Cipher::AesCtr,
+                &[7u8; 16],
+                &[9u8; 16],
+                RefreshConfig::default(),
+            )
+            .unwrap()
+        };
+        fn refusal(tx: Option<CryptoContext>, rsp: Option<&KmResponse>) -> KmRefusal {
+            adopt_km(tx, true, rsp).unwrap_err()
+        }
+        let state = KmResponse::State;
+        // No passphrase, any KM block, enforced: refused before reading it.
+        assert_eq!(
+            refusal(None, Some(&state(KmState::Unsecured))),
+            KmRefusal::new(
+                RejectReason::Unsecure,
+                KmState::Unsecured,
+                KmState::Unsecured
+            )
+        );
+        // Not enforced: connected, cannot decrypt.
+        let agreed = adopt_km(None, false, Some(&state(KmState::Unsecured))).unwrap();
+        assert_eq!(
+            (agreed.state, agreed.snd_state),
+            (Some(KmState::NoSecret), Some(KmState::Unsecured))
+        );
+        // processSrtMsg_KMRSP's pairs; libsrt 1.5.1's reason is UNSECURE.
+        assert_eq!(
+            refusal(Some(sender()), Some(&state(KmState::BadSecret))),
+            KmRefusal::new(
+                RejectReason::Unsecure,
+                KmState::BadSecret,
+                KmState::BadSecret
+            )
+        );
+        assert_eq!(
+            refusal(Some(sender()), Some(&state(KmState::NoSecret))),
+            KmRefusal::new(
+                RejectReason::Unsecure,
+                KmState::Unsecured,
+                KmState::NoSecret
+            )
+        );
+        assert_eq!(
+            refusal(Some(sender()), Some(&state(KmState::BadCryptoMode))),
+            KmRefusal::new(
+                RejectReason::Crypto,
+                KmState::BadCryptoMode,
+                KmState::BadCryptoMode
+            )
+        );
+        // No KM block from the peer at all.
+        assert_eq!(
+            refusal(Some(sender()), None),
+            KmRefusal::new(
+                RejectReason::Unsecure,
+                KmState::Unsecured,
+                KmState::Securing
+            )
+        );
+    }
+
+    #[test]
+    fn responder_with_explicit_cipher_refuses_the_other() {
+        let settings = |cipher, fixed| CryptoSettings {
+            passphrase: Zeroizing::new(b"0123456789abcdef".to_vec()),
+            key_len: 0,
+            cipher,
+            cipher_fixed: fixed,
+            refresh: RefreshConfig::default(),
+        };
+        let ctr = test_km();
+        assert_eq!(
+            respond_km(Some(&settings(Cipher::AesGcm, true)), false, Some(&ctr)).unwrap_err(),
+            RejectReason::Crypto
+        );
+        let (_, agreed) =
+            respond_km(Some(&settings(Cipher::AesCtr, true)), true, Some(&ctr)).unwrap();
+        assert_eq!(agreed.state, Some(KmState::Secured));
+        assert_eq!(agreed.peer_key_len, Some(16));
+        // "auto" (not fixed) adopts what the initiator sends.
+        let (_, agreed) =
+            respond_km(Some(&settings(Cipher::AesCtr, false)), true, Some(&ctr)).unwrap();
+        assert_eq!(agreed.rx.unwrap().cipher(), Cipher::AesCtr);
     }
 
     #[test]

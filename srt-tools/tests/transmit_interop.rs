@@ -11,6 +11,8 @@
 //! - `-a:yes`: srt-live-transmit as the peer stops and a new one starts on
 //!   the same ports; srt-transmit, caller or listener, connects again and
 //!   the stream resumes.
+//! - AES-GCM 128/256 (`cryptomode=2`) both ways with libsrt 1.5.5's
+//!   srt-live-transmit (the peer kit, `testvectors::peer_kit`);
 //! - relay (srt:// to srt://): srt-live-transmit publishing (listener or
 //!   rendezvous) → srt-transmit → srt-live-transmit receiving, ≥ 99% of
 //!   the datagrams intact and in order, statistics of both connections;
@@ -37,6 +39,8 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_srt-transmit");
 const PASS: &str = "passphrase=0123456789abcdef&pbkeylen=16";
+/// The passphrase alone (for the AES-GCM runs, which choose the key length).
+const PASS_ONLY: &str = "passphrase=0123456789abcdef";
 /// Datagrams in a live run.
 const DATAGRAMS: u64 = 2000;
 /// Bytes per datagram (the live payload size).
@@ -301,10 +305,15 @@ fn with(query: &str, extra: &str) -> String {
 
 /// UDP source → srt-transmit (caller) → srt-live-transmit (listener) → UDP sink.
 fn ours_to_libsrt(extra: &str) {
+    ours_to_libsrt_with("srt-live-transmit", extra);
+}
+
+/// [`ours_to_libsrt`] with the srt-live-transmit at `slt_program`.
+fn ours_to_libsrt_with(slt_program: &str, extra: &str) {
     let port = free_port();
     let (sink_port, sink) = udp_sink(Duration::from_secs(2));
     let slt = Proc::spawn(
-        "srt-live-transmit",
+        slt_program,
         &[
             "-a:no",
             &format!("srt://127.0.0.1:{port}{}", with("?mode=listener", extra)),
@@ -340,6 +349,11 @@ fn ours_to_libsrt(extra: &str) {
 /// UDP source → srt-live-transmit (caller) → srt-transmit (listener) → UDP
 /// sink; srt-transmit reports JSON statistics every 500 packets on stdout.
 fn libsrt_to_ours(extra: &str) {
+    libsrt_to_ours_with("srt-live-transmit", extra);
+}
+
+/// [`libsrt_to_ours`] with the srt-live-transmit at `slt_program`.
+fn libsrt_to_ours_with(slt_program: &str, extra: &str) {
     let port = free_port();
     let (sink_port, sink) = udp_sink(Duration::from_secs(2));
     let mut ours = Ours::spawn(&[
@@ -355,7 +369,7 @@ fn libsrt_to_ours(extra: &str) {
         .is_some());
     let input = free_port();
     let slt = Proc::spawn(
-        "srt-live-transmit",
+        slt_program,
         &[
             "-a:no",
             &format!("udp://127.0.0.1:{input}"),
@@ -433,6 +447,45 @@ fn live_libsrt_caller_to_srt_transmit_listener_encrypted() {
 
 /// srt-live-transmit → srt-transmit listening, writing `file://con`: the
 /// bytes on stdout are the datagrams, in order.
+/// The libsrt 1.5.5 peer kit's srt-live-transmit (AES-GCM needs libsrt
+/// ≥ 1.5.2), or `None` after saying that `what` was not run (a failure
+/// under `CI=true`; see `testvectors::peer_kit`).
+fn peer_kit_slt(what: &str) -> Option<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let kit = testvectors::peer_kit::PeerKit::for_test(&root, what)?;
+    Some(kit.bin("srt-live-transmit").to_str().unwrap().to_owned())
+}
+
+/// AES-GCM 128 and 256 (`cryptomode=2` on both sides): srt-transmit calls
+/// libsrt 1.5.5's srt-live-transmit, every datagram arrives intact.
+#[test]
+fn live_gcm_srt_transmit_caller_to_libsrt_1_5_5_listener() {
+    let Some(slt) = peer_kit_slt("AES-GCM, srt-transmit -> srt-live-transmit 1.5.5") else {
+        return;
+    };
+    for key_len in [16, 32] {
+        ours_to_libsrt_with(
+            &slt,
+            &format!("{PASS_ONLY}&pbkeylen={key_len}&cryptomode=2"),
+        );
+    }
+}
+
+/// AES-GCM 128 and 256 (`cryptomode=2` on both sides): libsrt 1.5.5's
+/// srt-live-transmit calls srt-transmit, every datagram arrives intact.
+#[test]
+fn live_gcm_libsrt_1_5_5_caller_to_srt_transmit_listener() {
+    let Some(slt) = peer_kit_slt("AES-GCM, srt-live-transmit 1.5.5 -> srt-transmit") else {
+        return;
+    };
+    for key_len in [16, 32] {
+        libsrt_to_ours_with(
+            &slt,
+            &format!("{PASS_ONLY}&pbkeylen={key_len}&cryptomode=2"),
+        );
+    }
+}
+
 #[test]
 fn live_libsrt_to_srt_transmit_stdout() {
     let port = free_port();

@@ -12,6 +12,8 @@
 //! This is a test-support crate: loaders panic with a clear message on any
 //! problem instead of returning errors.
 
+pub mod peer_kit;
+
 use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};

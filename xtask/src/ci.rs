@@ -1,6 +1,7 @@
 //! `cargo xtask ci`: the CI pipeline, step by step, stopping at the first
 //! failure.
 
+use crate::peer_kit::{self, PeerKit};
 use crate::util::{self, cargo, run, succeeds_quietly, Failure};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -34,6 +35,10 @@ const STEPS: &[Step] = &[
     Step {
         name: "Debian packages",
         run: debian_packages,
+    },
+    Step {
+        name: "libsrt 1.5.5 peer kit",
+        run: peer_kit,
     },
     Step {
         name: "rustfmt",
@@ -157,6 +162,27 @@ fn debian_packages() -> Result<(), Failure> {
             "apt-get succeeded but these packages are still not installed: {}",
             still_missing.join(" ")
         )))
+    }
+}
+
+/// Says whether the libsrt 1.5.5 peer kit (AES-GCM, bonding) was found
+/// (`SRT_PEER_KIT`, else `../shared/peers/libsrt-1.5.5` beside the
+/// workspace); under `CI=true` its absence fails the run, elsewhere the
+/// tests that need it say they were not run.
+fn peer_kit() -> Result<(), Failure> {
+    match PeerKit::locate(&util::root()) {
+        Ok(kit) => {
+            println!("peer kit found: {}", kit.root.display());
+            Ok(())
+        }
+        Err(e) if peer_kit::under_ci() => Err(Failure::Failed(format!(
+            "{e}; CI=true requires it (the libsrt 1.5.5 interop and differential tests)"
+        ))),
+        Err(e) => {
+            println!("peer kit NOT found: {e}");
+            println!("the tests that need it will say NOT RUN (CI=true makes this a failure)");
+            Ok(())
+        }
     }
 }
 

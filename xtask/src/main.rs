@@ -19,6 +19,11 @@ mod bench_live;
 mod capi;
 mod ci;
 mod fuzz;
+// The peer kit's location, shared with the tests (testvectors), by path so
+// that xtask builds without the rest of the workspace.
+#[path = "../../testvectors/src/peer_kit.rs"]
+#[allow(unreachable_pub, dead_code)]
+mod peer_kit;
 mod util;
 
 use std::process::ExitCode;

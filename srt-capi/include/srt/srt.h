@@ -150,6 +150,9 @@ typedef enum SRT_SOCKOPT {
     SRTO_GROUPTYPE = 59,
     SRTO_PACKETFILTER = 60,
     SRTO_RETRANSMITALGO = 61,
+#ifdef ENABLE_AEAD_API_PREVIEW
+    SRTO_CRYPTOMODE = 62, /* cipher: 0 auto, 1 AES-CTR, 2 AES-GCM (libsrt >= 1.5.2) */
+#endif
 
     SRTO_E_SIZE /* one past the last option */
 } SRT_SOCKOPT;
@@ -421,8 +424,14 @@ enum SRT_REJECT_REASON
     SRT_REJ_FILTER = 14,     /* packet filter mismatch */
     SRT_REJ_GROUP = 15,      /* group settings mismatch */
     SRT_REJ_TIMEOUT = 16,    /* connection timed out */
+#ifdef ENABLE_AEAD_API_PREVIEW
+    SRT_REJ_CRYPTO = 17,     /* conflicting cryptographic configurations */
+
+    SRT_REJ_E_SIZE = 18
+#else
 
     SRT_REJ_E_SIZE = 17
+#endif
 };
 
 /* Old name of SRT_REJ_E_SIZE. */
@@ -478,6 +487,9 @@ enum SRT_KM_STATE
     SRT_KM_S_SECURED = 2,   /* encrypted, keys agreed */
     SRT_KM_S_NOSECRET = 3,  /* encrypted, but no passphrase here */
     SRT_KM_S_BADSECRET = 4  /* encrypted, wrong passphrase */
+#ifdef ENABLE_AEAD_API_PREVIEW
+    ,SRT_KM_S_BADCRYPTOMODE = 5 /* encrypted, the other cipher (libsrt >= 1.5.2) */
+#endif
 };
 
 /* ---- Epoll --------------------------------------------------------------- */

@@ -11,10 +11,12 @@ use srt_mio::{OptionValue, SockOpt};
 /// The option with libsrt 1.5.1's code `code`, as Debian's build knows
 /// it: without bonding (`SRTO_GROUPCONNECT`, `SRTO_GROUPMINSTABLETIMEO`)
 /// and without the options of later versions (codes above
-/// `SRTO_RETRANSMITALGO`, 61), which the engine has.
+/// `SRTO_CRYPTOMODE`, 62), which the engine has. `SRTO_CRYPTOMODE` is
+/// there as in libsrt ≥ 1.5.2 built with `ENABLE_AEAD_API_PREVIEW`, so
+/// that C programs can choose AES-GCM.
 fn option_of(code: c_int) -> Option<SockOpt> {
     match code {
-        57 | 58 | 62.. => None,
+        57 | 58 | 63.. => None,
         _ => SockOpt::from_code(code),
     }
 }

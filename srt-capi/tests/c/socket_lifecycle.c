@@ -47,6 +47,9 @@ static void options_of_a_new_socket(SRTSOCKET s)
         if (opt == SRTO_ISN || opt == SRTO_EVENT || opt == SRTO_UDP_SNDBUF ||
             opt == SRTO_UDP_RCVBUF)
             continue; /* random, or the system's defaults */
+        if (opt == 62)
+            continue; /* SRTO_CRYPTOMODE: not in Debian's 1.5.1, ours as
+                         libsrt >= 1.5.2 (cryptomode.c compares with 1.5.5) */
         show_option(s, opt);
     }
     int len = 4;

@@ -61,8 +61,20 @@ impl Lang {
 /// `link` (library arguments), into `out`; panics with the compiler's
 /// message on failure.
 pub(crate) fn compile(lang: Lang, source: &Path, include: &Path, link: &[String], out: &Path) {
+    compile_with(lang, source, include, &[], link, out);
+}
+
+/// [`compile`] with extra compiler flags (`-D...`) before the source.
+pub(crate) fn compile_with(
+    lang: Lang,
+    source: &Path,
+    include: &Path,
+    cflags: &[&str],
+    link: &[String],
+    out: &Path,
+) {
     let mut cmd = Command::new(if lang.cxx { "c++" } else { "cc" });
-    cmd.arg(format!("-std={}", lang.std));
+    cmd.arg(format!("-std={}", lang.std)).args(cflags);
     if lang.cxx {
         cmd.args(["-x", "c++"]);
     }
@@ -112,7 +124,7 @@ pub(crate) fn assert_same_output(what: &str, debian: &str, ours: &str) {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
         .unwrap_or_else(|e| format!("(diff failed: {e})"));
-    panic!("{what}: our output differs from Debian's libsrt 1.5.1 (- Debian, + ours):\n{diff}");
+    panic!("{what}: our output differs from libsrt's (Debian's 1.5.1, or the 1.5.5 peer kit for a `_kit` program; - libsrt, + ours):\n{diff}");
 }
 
 /// Cargo's output directory of this build (`target/debug`: two levels

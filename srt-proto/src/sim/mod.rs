@@ -1,7 +1,9 @@
 //! Deterministic network simulation (feature `sim`): seeded, sans-IO models
 //! of network links, shared by the in-process simulator and the `srt-relay`
-//! tool.
+//! tool; and [`capture`], what an observer of the wire learns (with a
+//! recording UDP forwarder for driver tests).
 
+pub mod capture;
 pub mod link;
 pub mod network;
 

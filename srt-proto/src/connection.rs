@@ -433,7 +433,7 @@ impl Connection {
 
     /// Starts a caller connection to a listener at `remote`: sends the
     /// induction request at once. `rng` is its own generator.
-    pub(crate) fn connect(
+    pub fn connect(
         now: Instant,
         id: SocketId,
         remote: SocketAddr,
@@ -463,7 +463,7 @@ impl Connection {
     /// Starts a rendezvous connection with `remote`, whose cookie for the
     /// contest is `cookie`: sends WAVEAHAND at once. `rng` is its own
     /// generator.
-    pub(crate) fn rendezvous(
+    pub fn rendezvous(
         now: Instant,
         id: SocketId,
         remote: SocketAddr,
@@ -499,7 +499,7 @@ impl Connection {
     /// (`request`, with a valid cookie) arrived from `remote`: negotiates,
     /// queues the answer, and is connected at once; or returns the reason
     /// to refuse. `rng` is its own generator.
-    pub(crate) fn accept(
+    pub fn accept(
         now: Instant,
         id: SocketId,
         remote: SocketAddr,

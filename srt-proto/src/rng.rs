@@ -10,7 +10,7 @@
 //! that travels on the wire (ISN, socket ID, cookie, timestamp).
 //!
 //! Only with feature `sim` (or in this crate's tests) can a generator be
-//! made from a 64-bit seed alone ([`SecretRng::seed_only`]): runs are
+//! made from a 64-bit seed alone (`EndpointConfig::seeded`): runs are
 //! then reproducible, and predictable. This file is the only place in the
 //! engine where a generator is constructed from a seed; the guard test
 //! `tests/rng_guard.rs` keeps it so.
@@ -20,7 +20,11 @@ use rand_core::{RngCore, SeedableRng};
 use zeroize::Zeroizing;
 
 /// A ChaCha20 generator whose output may be secret (salts, keys).
-pub(crate) struct SecretRng(ChaCha20Rng);
+///
+/// [`Endpoint`](crate::Endpoint) makes its own; a user driving a
+/// [`Connection`](crate::Connection) alone gives each one a generator made
+/// with [`SecretRng::new`] or forked from one.
+pub struct SecretRng(ChaCha20Rng);
 
 impl std::fmt::Debug for SecretRng {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -29,6 +33,12 @@ impl std::fmt::Debug for SecretRng {
 }
 
 impl SecretRng {
+    /// A generator keyed with 32 bytes of operating-system entropy.
+    pub fn new(entropy: [u8; 32]) -> Self {
+        let entropy = Zeroizing::new(entropy);
+        Self::keyed(&entropy, 0)
+    }
+
     /// An endpoint's generator: the driver's 32 bytes of entropy, with
     /// `seed` (public, possibly zero) folded into the first 8 bytes.
     pub(crate) fn keyed(entropy: &[u8; 32], seed: u64) -> Self {
@@ -48,7 +58,7 @@ impl SecretRng {
 
     /// A generator of its own for a connection (or its transfer): keyed
     /// with 32 bytes of this one's output, which nobody else sees.
-    pub(crate) fn fork(&mut self) -> Self {
+    pub fn fork(&mut self) -> Self {
         let mut key = Zeroizing::new([0u8; 32]);
         self.0.fill_bytes(&mut key[..]);
         SecretRng(ChaCha20Rng::from_seed(*key))

@@ -101,11 +101,11 @@ impl std::fmt::Debug for Context {
     }
 }
 
-fn random_u32() -> u32 {
+/// 32 random bits from the operating system.
+fn random_u32() -> Result<u32, std::io::Error> {
     let mut b = [0u8; 4];
-    // Without OS randomness the IDs are merely predictable, not wrong.
-    let _ = getrandom::fill(&mut b);
-    u32::from_le_bytes(b)
+    getrandom::fill(&mut b).map_err(std::io::Error::other)?;
+    Ok(u32::from_le_bytes(b))
 }
 
 fn einvsock() -> Error {
@@ -119,7 +119,8 @@ impl Context {
         let poll = Poll::new().map_err(|e| setup("epoll_create", e))?;
         let waker = Waker::new(poll.registry(), worker::WAKER).map_err(|e| setup("eventfd", e))?;
         let registry = poll.registry().try_clone().map_err(|e| setup("dup", e))?;
-        let first_id = 1 + (random_u32() % ((1 << 30) - 1)) as i32;
+        let first_id =
+            1 + (random_u32().map_err(|e| setup("getrandom", e))? % ((1 << 30) - 1)) as i32;
         let shared = Arc::new(Shared {
             state: Mutex::new(State::new(first_id)),
             waker,
@@ -319,7 +320,8 @@ impl Context {
             Ok(local) => local,
             Err(e) => return Err((Error::system(SRT_ESOCKFAIL, "getsockname", e), udp)),
         };
-        // Keys and SYN cookies need secret randomness, not just a seed.
+        // Every random value of the endpoint (socket IDs, ISNs, cookies,
+        // salts, keys) comes from this.
         let mut entropy = [0u8; 32];
         if let Err(e) = getrandom::fill(&mut entropy) {
             let e = std::io::Error::other(e);
@@ -341,11 +343,7 @@ impl Context {
             let udp = UdpSocket::from(std::os::fd::OwnedFd::from(udp));
             return Err((Error::system(SRT_ECONNSETUP, "epoll_ctl", e), udp));
         }
-        let config = EndpointConfig {
-            seed: u64::from(random_u32()),
-            entropy: Some(entropy),
-            ..EndpointConfig::default()
-        };
+        let config = EndpointConfig::new(entropy);
         st.muxes[idx] = Some(Mux {
             udp,
             endpoint: Endpoint::new(config, local, Instant::now()),

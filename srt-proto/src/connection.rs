@@ -21,6 +21,7 @@ use crate::packet::{
     ControlBody, ControlPacket, EncodeError, Handshake, HandshakeType, HsExtension, Packet,
     PeerAddress, RejectReason, SocketId, HS_MAGIC,
 };
+use crate::rng::SecretRng;
 use crate::seq::{SeqNumber, Timestamp};
 use crate::stats::TraceBStats;
 use crate::transfer::{
@@ -288,11 +289,12 @@ pub struct Connection {
     cipher: Option<crate::packet::Cipher>,
     /// What the key material exchange agreed.
     km: KmAgreement,
-    /// Salts and keys come from here (seeded by the endpoint).
-    rng: rand_chacha::ChaCha8Rng,
+    /// Salts and keys come from here (forked from the endpoint's).
+    rng: SecretRng,
 }
 
 impl Connection {
+    #[allow(clippy::too_many_arguments)] // `rng`: each connection's own generator
     fn new(
         now: Instant,
         id: SocketId,
@@ -301,6 +303,7 @@ impl Connection {
         config: SocketConfig,
         kind: ConnKind,
         phase: Phase,
+        rng: SecretRng,
     ) -> Self {
         let SocketConfig {
             handshake: settings,
@@ -309,13 +312,6 @@ impl Connection {
             linger,
             crypto,
         } = config;
-        use rand_core::SeedableRng;
-        // Each connection's randomness derives from its ISN and ID and the
-        // endpoint's seeded generator (see `Endpoint`), so runs stay
-        // reproducible.
-        let rng = rand_chacha::ChaCha8Rng::seed_from_u64(
-            (u64::from(isn.as_u32()) << 32) ^ u64::from(id.0) ^ 0x5EC2_E7D5_A17E_0000,
-        );
         let header = HsHeader {
             version: HS_VERSION_5,
             isn,
@@ -359,12 +355,6 @@ impl Connection {
         }
     }
 
-    /// Reseeds this connection's generator (salts, keys) from the endpoint's.
-    pub fn reseed(&mut self, seed: [u8; 32]) {
-        use rand_core::SeedableRng;
-        self.rng = rand_chacha::ChaCha8Rng::from_seed(seed);
-    }
-
     /// The initiator's CONCLUSION blocks with its KMREQ, and the
     /// encryption field; the sending context is made once.
     fn initiator_conclusion(&mut self) -> (u16, u16, Vec<HsExtension>) {
@@ -373,7 +363,6 @@ impl Connection {
             return (ext, 0, blocks);
         };
         if self.km_tx.is_none() {
-            use rand_core::RngCore;
             let key_len = usize::from(if c.key_len == 0 { 16 } else { c.key_len });
             let mut salt = [0u8; 16];
             let mut sek = zeroize::Zeroizing::new([0u8; 32]);
@@ -475,7 +464,6 @@ impl Connection {
         let Some(c) = &self.crypto else {
             return;
         };
-        use rand_core::RngCore;
         let key_len = usize::from(if c.key_len == 0 { 16 } else { c.key_len });
         let mut salt = [0u8; 16];
         let mut sek = zeroize::Zeroizing::new([0u8; 32]);
@@ -486,13 +474,14 @@ impl Connection {
     }
 
     /// Starts a caller connection to a listener at `remote`: sends the
-    /// induction request at once.
+    /// induction request at once. `rng` is its own generator.
     pub fn connect(
         now: Instant,
         id: SocketId,
         remote: SocketAddr,
         isn: SeqNumber,
         config: SocketConfig,
+        rng: SecretRng,
     ) -> Self {
         let mut c = Self::new(
             now,
@@ -502,6 +491,7 @@ impl Connection {
             config,
             ConnKind::Caller,
             Phase::Induction,
+            rng,
         );
         c.connect_deadline = Some(now + c.timers.connect_timeout);
         // An HSv5 caller still sends version 4 in its induction (core.cpp:3758).
@@ -513,7 +503,8 @@ impl Connection {
     }
 
     /// Starts a rendezvous connection with `remote`, whose cookie for the
-    /// contest is `cookie`: sends WAVEAHAND at once.
+    /// contest is `cookie`: sends WAVEAHAND at once. `rng` is its own
+    /// generator.
     pub fn rendezvous(
         now: Instant,
         id: SocketId,
@@ -521,13 +512,23 @@ impl Connection {
         isn: SeqNumber,
         cookie: u32,
         config: SocketConfig,
+        rng: SecretRng,
     ) -> Self {
         let phase = Phase::Rendezvous {
             phase: RdvPhase::Waving,
             role: None,
             hsrsp: None,
         };
-        let mut c = Self::new(now, id, remote, isn, config, ConnKind::Rendezvous, phase);
+        let mut c = Self::new(
+            now,
+            id,
+            remote,
+            isn,
+            config,
+            ConnKind::Rendezvous,
+            phase,
+            rng,
+        );
         c.header.cookie = cookie;
         // libsrt waits ten times the connect timeout in rendezvous (core.cpp:3715).
         c.connect_deadline = Some(now + c.timers.connect_timeout * 10);
@@ -539,7 +540,7 @@ impl Connection {
     /// The connection a listener makes for a caller whose CONCLUSION
     /// (`request`, with a valid cookie) arrived from `remote`: negotiates,
     /// queues the answer, and is connected at once; or returns the reason
-    /// to refuse.
+    /// to refuse. `rng` is its own generator.
     pub fn accept(
         now: Instant,
         id: SocketId,
@@ -547,6 +548,7 @@ impl Connection {
         request: &Handshake,
         request_ts: Timestamp,
         config: SocketConfig,
+        rng: SecretRng,
     ) -> Result<Self, RejectReason> {
         let (agreed, mut ext, mut blocks) = respond(&config.handshake, &request.extensions)?;
         let kmreq = request.extensions.iter().find_map(|e| match e {
@@ -570,6 +572,7 @@ impl Connection {
             config,
             ConnKind::Accepted,
             Phase::Connected,
+            rng,
         );
         c.peer_id = request.socket_id;
         c.header.mss = c.header.mss.min(request.mss);
@@ -852,6 +855,7 @@ impl Connection {
             live: self.settings.transtype == crate::handshake::TransType::Live,
             message_api: self.settings.message_api,
             config: &self.transfer_config,
+            rng: self.rng.fork(),
         }));
     }
 

@@ -11,12 +11,11 @@ use crate::packet::{
     ControlBody, ControlPacket, Handshake, HandshakeType, Packet, RejectReason, SocketId,
     SrtVersion, HANDSHAKE_LEN, HEADER_LEN, HS_MAGIC,
 };
+use crate::rng::SecretRng;
 use crate::seq::{SeqNumber, Timestamp};
 use crate::stats::TraceBStats;
 use crate::transfer::{MsgCtrl, RecvError, SendError, Sent};
 use hmac::{Hmac, Mac};
-use rand_chacha::ChaCha8Rng;
-use rand_core::{RngCore, SeedableRng};
 use sha1::Sha1;
 use std::collections::{BTreeMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
@@ -33,16 +32,18 @@ const COOKIE_PERIOD: Duration = Duration::from_secs(60);
 const STATELESS_LEN: usize = HEADER_LEN + HANDSHAKE_LEN;
 
 /// The settings of an [`Endpoint`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// Made with [`EndpointConfig::new`] from 32 bytes of operating-system
+/// entropy: every random value of the endpoint (socket IDs, ISNs, SYN
+/// cookie secret, rendezvous cookies, salts, session keys and refreshed
+/// session keys) comes from a ChaCha20 generator keyed with it. Only the
+/// simulator and tests (feature `sim`) may make one from a seed alone.
+#[derive(Clone)]
 pub struct EndpointConfig {
-    /// The seed of every random choice (socket IDs, ISNs, cookies, salts
-    /// and keys); alone it makes a run reproducible (simulation).
-    pub seed: u64,
-    /// Secret randomness mixed into the seed. A driver on a real network
-    /// must set it from the operating system: SYN cookies and encryption
-    /// keys are only as unpredictable as this (a 64-bit `seed` alone is
-    /// not enough for a key).
-    pub entropy: Option<[u8; 32]>,
+    /// Public, reproducible part of the generator's key (simulation).
+    seed: u64,
+    /// Secret part of the generator's key.
+    entropy: Entropy,
     /// At most this many connections at once; more are refused with
     /// [`RejectReason::Resource`].
     pub max_connections: usize,
@@ -52,13 +53,74 @@ pub struct EndpointConfig {
     pub max_stateless_replies: usize,
 }
 
-impl Default for EndpointConfig {
-    fn default() -> Self {
+impl std::fmt::Debug for EndpointConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EndpointConfig")
+            .field("seed", &self.seed)
+            .field("entropy", &self.entropy)
+            .field("max_connections", &self.max_connections)
+            .field("max_stateless_replies", &self.max_stateless_replies)
+            .finish()
+    }
+}
+
+/// The secret part of an endpoint generator's key.
+#[derive(Clone)]
+enum Entropy {
+    /// 32 bytes from the operating system.
+    Os(zeroize::Zeroizing<[u8; 32]>),
+    /// None: the seed alone (simulation and tests).
+    #[cfg(any(test, feature = "sim"))]
+    SeedOnly,
+}
+
+impl std::fmt::Debug for Entropy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Entropy::Os(_) => f.write_str("Os(..)"),
+            #[cfg(any(test, feature = "sim"))]
+            Entropy::SeedOnly => f.write_str("SeedOnly"),
+        }
+    }
+}
+
+impl EndpointConfig {
+    /// The settings of an endpoint on a real network: `entropy` must be
+    /// 32 bytes from the operating system (e.g. `getrandom`), fresh for
+    /// each endpoint; the keys are only as unpredictable as it is.
+    pub fn new(entropy: [u8; 32]) -> Self {
+        Self::with_entropy(0, Entropy::Os(zeroize::Zeroizing::new(entropy)))
+    }
+
+    /// Settings whose randomness comes from `seed` alone: a run is
+    /// reproducible, and its keys predictable (simulation and tests only).
+    #[cfg(any(test, feature = "sim"))]
+    pub fn seeded(seed: u64) -> Self {
+        Self::with_entropy(seed, Entropy::SeedOnly)
+    }
+
+    /// Settings whose randomness comes from `seed` and `entropy` (for
+    /// tests showing that the entropy, not the seed, makes the keys).
+    #[cfg(any(test, feature = "sim"))]
+    pub fn seeded_with_entropy(seed: u64, entropy: [u8; 32]) -> Self {
+        Self::with_entropy(seed, Entropy::Os(zeroize::Zeroizing::new(entropy)))
+    }
+
+    fn with_entropy(seed: u64, entropy: Entropy) -> Self {
         EndpointConfig {
-            seed: 0,
-            entropy: None,
+            seed,
+            entropy,
             max_connections: 65_536,
             max_stateless_replies: 1024,
+        }
+    }
+
+    /// The endpoint's generator.
+    fn rng(&self) -> SecretRng {
+        match &self.entropy {
+            Entropy::Os(entropy) => SecretRng::keyed(entropy, self.seed),
+            #[cfg(any(test, feature = "sim"))]
+            Entropy::SeedOnly => SecretRng::seed_only(self.seed),
         }
     }
 }
@@ -137,7 +199,8 @@ pub struct Endpoint {
     config: EndpointConfig,
     local: SocketAddr,
     epoch: Instant,
-    rng: ChaCha8Rng,
+    /// The endpoint's generator: every random value comes from it.
+    rng: SecretRng,
     cookie_key: [u8; 32],
     next_socket_id: u32,
     connections: BTreeMap<SocketId, Connection>,
@@ -174,15 +237,7 @@ impl std::fmt::Debug for Endpoint {
 impl Endpoint {
     /// An endpoint for the UDP socket bound at `local`, starting at `now`.
     pub fn new(config: EndpointConfig, local: SocketAddr, now: Instant) -> Self {
-        let mut rng = match config.entropy {
-            Some(mut key) => {
-                for (k, s) in key.iter_mut().zip(config.seed.to_le_bytes()) {
-                    *k ^= s;
-                }
-                ChaCha8Rng::from_seed(key)
-            }
-            None => ChaCha8Rng::seed_from_u64(config.seed),
-        };
+        let mut rng = config.rng();
         let mut cookie_key = [0u8; 32];
         rng.fill_bytes(&mut cookie_key);
         let next_socket_id = 1 + rng.next_u32() % MAX_SOCKET_ID;
@@ -301,7 +356,8 @@ impl Endpoint {
     ) -> Result<SocketId, EndpointError> {
         let id = self.new_socket_id()?;
         let isn = isn.unwrap_or_else(|| self.new_isn());
-        let conn = Connection::connect(now, id, remote, isn, SocketConfig::from(options));
+        let rng = self.rng.fork();
+        let conn = Connection::connect(now, id, remote, isn, SocketConfig::from(options), rng);
         self.connections.insert(id, conn);
         self.refresh(id, now);
         Ok(id)
@@ -332,8 +388,9 @@ impl Endpoint {
         let id = self.new_socket_id()?;
         let isn = isn.unwrap_or_else(|| self.new_isn());
         let cookie = self.rng.next_u32();
-        let conn =
-            Connection::rendezvous(now, id, remote, isn, cookie, SocketConfig::from(options));
+        let rng = self.rng.fork();
+        let config = SocketConfig::from(options);
+        let conn = Connection::rendezvous(now, id, remote, isn, cookie, config, rng);
         self.connections.insert(id, conn);
         self.rendezvous.insert(remote, id);
         self.refresh(id, now);
@@ -703,7 +760,8 @@ impl Endpoint {
                 return;
             }
         };
-        match Connection::accept(now, id, remote, hs, ts, config) {
+        let rng = self.rng.fork();
+        match Connection::accept(now, id, remote, hs, ts, config, rng) {
             Ok(conn) => {
                 self.connections.insert(id, conn);
                 self.refresh(id, now);

@@ -20,6 +20,7 @@ pub mod estimate;
 pub mod handshake;
 pub mod options;
 pub mod packet;
+pub mod rng;
 pub mod seq;
 #[cfg(feature = "sim")]
 pub mod sim;

@@ -19,6 +19,7 @@ use crate::packet::{
     Ack, AckInfo, ControlBody, ControlPacket, DataKeyFlags, DataPacket, EncodeError,
     LossList as WireLossList, SocketId,
 };
+use crate::rng::SecretRng;
 use crate::seq::{MsgNumber, SeqNumber, SeqRange, Timestamp};
 use crate::stats::{Instantaneous, Stats, TraceBStats};
 use crate::tsbpd::Tsbpd;
@@ -193,7 +194,8 @@ pub(crate) struct Transfer {
     key_switch: Option<(SeqNumber, KeyIndex)>,
     /// A KMREQ announcing a new key, repeated until the peer echoes it.
     pending_kmreq: Option<(crate::packet::KeyMaterial, Instant, u32)>,
-    rng: rand_chacha::ChaCha8Rng,
+    /// Refreshed session keys come from here (forked from the connection's).
+    rng: SecretRng,
     live: bool,
     message_api: bool,
     /// The last time an ACK came (the sender's retransmission timer).
@@ -286,11 +288,14 @@ pub(crate) struct TransferSetup<'a> {
     /// The passphrase, for key material that arrives later (key refresh).
     pub(crate) passphrase: Option<zeroize::Zeroizing<Vec<u8>>>,
     pub(crate) config: &'a TransferConfig,
+    /// The transfer's own generator (refreshed keys, FileCC's randomness).
+    pub(crate) rng: SecretRng,
 }
 
 impl Transfer {
     pub(crate) fn new(s: TransferSetup<'_>) -> Self {
         let c = s.config;
+        let mut rng = s.rng;
         // AES-GCM appends a 16-byte tag: the payload shrinks to make room.
         let tag = match &s.tx {
             Some(tx) if tx.cipher() == crate::packet::Cipher::AesGcm => crate::crypto::GCM_TAG_LEN,
@@ -321,7 +326,7 @@ impl Transfer {
                     max_payload,
                     max_bw: c.max_bw,
                     flow_window: s.peer_flow_window.max(2),
-                    seed: u64::from(s.snd_isn.as_u32()) ^ u64::from(s.peer_id) << 32,
+                    seed: rng.next_u64(),
                 },
                 s.snd_isn,
                 s.now,
@@ -338,12 +343,9 @@ impl Transfer {
             s.negotiated.snd_latency,
             c.snd_drop_delay,
         );
-        use rand_core::SeedableRng;
         Transfer {
             peer_id: s.peer_id,
-            rng: rand_chacha::ChaCha8Rng::seed_from_u64(
-                u64::from(s.snd_isn.as_u32()) << 32 | u64::from(s.peer_id),
-            ),
+            rng,
             tx: s.tx,
             rx: s.rx,
             passphrase: s.passphrase,
@@ -1494,7 +1496,6 @@ impl Transfer {
         };
         match tx.on_packet_encrypted() {
             RefreshAction::PreAnnounce { .. } => {
-                use rand_core::RngCore;
                 let mut sek = zeroize::Zeroizing::new([0u8; 32]);
                 self.rng.fill_bytes(&mut sek[..]);
                 let len = tx.key_len();

@@ -36,7 +36,7 @@ fn induction(socket_id: u32) -> Vec<u8> {
 fn induction_flood_leaves_listener_memory_unchanged() {
     let start = Instant::now();
     let local: SocketAddr = "127.0.0.1:9000".parse().unwrap();
-    let mut ep = Endpoint::new(EndpointConfig::default(), local, start);
+    let mut ep = Endpoint::new(EndpointConfig::seeded(0), local, start);
     ep.listen(&SocketOptions::default(), 16).unwrap();
     // 10,000 distinct sources (127.0.x.y, varying ports), 10 inductions each.
     let sources: Vec<SocketAddr> = (0..10_000u32)
@@ -82,10 +82,8 @@ fn induction_flood_leaves_listener_memory_unchanged() {
 fn undrained_replies_are_bounded() {
     let start = Instant::now();
     let local: SocketAddr = "127.0.0.1:9000".parse().unwrap();
-    let config = EndpointConfig {
-        max_stateless_replies: 64,
-        ..EndpointConfig::default()
-    };
+    let mut config = EndpointConfig::seeded(0);
+    config.max_stateless_replies = 64;
     let mut ep = Endpoint::new(config, local, start);
     ep.listen(&SocketOptions::default(), 16).unwrap();
     let packet = induction(7);

@@ -65,15 +65,8 @@ fn steady_state_allocates_nothing(streams: usize) {
     let b_addr: SocketAddr = "127.0.0.1:9000".parse().unwrap();
     let mut p = Pair {
         now,
-        a: Endpoint::new(EndpointConfig::default(), a_addr, now),
-        b: Endpoint::new(
-            EndpointConfig {
-                seed: 1,
-                ..EndpointConfig::default()
-            },
-            b_addr,
-            now,
-        ),
+        a: Endpoint::new(EndpointConfig::seeded(0), a_addr, now),
+        b: Endpoint::new(EndpointConfig::seeded(1), b_addr, now),
         in_flight: std::collections::VecDeque::with_capacity(100_000),
         count: 0,
     };

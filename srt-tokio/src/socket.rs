@@ -12,7 +12,6 @@ use srt_proto::{
     CloseMode, Endpoint, EndpointConfig, MsgCtrl, RecvError, RecvInfo, SendError, SocketOptions,
 };
 use std::future::poll_fn;
-use std::hash::{BuildHasher, Hasher};
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::pin::Pin;
@@ -176,7 +175,6 @@ impl SrtSocketBuilder {
         let local = self.local.unwrap_or_else(|| unspecified(remote));
         let (socket, mut endpoint) = bind(local, &options).await?;
         let id = endpoint.connect(Instant::now(), remote, &options)?;
-        reseed(&mut endpoint, id);
         let shared = driver::start(socket, endpoint, None, Some(id));
         SrtSocket::connected(shared, id, max_message).await
     }
@@ -191,7 +189,6 @@ impl SrtSocketBuilder {
         let max_message = self.message_capacity(&options);
         let (socket, mut endpoint) = bind(local, &options).await?;
         let id = endpoint.rendezvous(Instant::now(), remote, &options)?;
-        reseed(&mut endpoint, id);
         let shared = driver::start(socket, endpoint, None, Some(id));
         SrtSocket::connected(shared, id, max_message).await
     }
@@ -210,13 +207,6 @@ impl SrtSocketBuilder {
     }
 }
 
-/// Gives connection `id` a generator (salts, keys) of its own from fresh entropy.
-fn reseed(endpoint: &mut Endpoint, id: SocketId) {
-    if let Some(conn) = endpoint.connection_mut(id) {
-        conn.reseed(entropy32());
-    }
-}
-
 /// The unspecified address of `remote`'s family, any port.
 fn unspecified(remote: SocketAddr) -> SocketAddr {
     match remote {
@@ -227,7 +217,8 @@ fn unspecified(remote: SocketAddr) -> SocketAddr {
 
 /// Binds a UDP socket at `local` with the buffer sizes of `options`
 /// (`SRTO_UDP_RCVBUF`/`SRTO_UDP_SNDBUF`; the kernel may grant less, as for
-/// libsrt) and makes its engine, seeded at random.
+/// libsrt) and makes its engine, whose every random value (socket IDs,
+/// ISNs, cookies, salts, keys) comes from 32 bytes of OS entropy.
 async fn bind(local: SocketAddr, options: &SocketOptions) -> Result<(UdpSocket, Endpoint), Error> {
     let socket = UdpSocket::bind(local).await?;
     let sock = socket2::SockRef::from(&socket);
@@ -236,32 +227,8 @@ async fn bind(local: SocketAddr, options: &SocketOptions) -> Result<(UdpSocket, 
     let local = socket.local_addr()?;
     let mut entropy = [0u8; 32];
     getrandom::fill(&mut entropy).map_err(std::io::Error::other)?;
-    let config = EndpointConfig {
-        seed: entropy64(),
-        entropy: Some(entropy),
-        ..EndpointConfig::default()
-    };
+    let config = EndpointConfig::new(entropy);
     Ok((socket, Endpoint::new(config, local, Instant::now())))
-}
-
-/// 64 random bits from std's per-process hash keys (seeded by the OS).
-fn entropy64() -> u64 {
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos()),
-    );
-    h.finish()
-}
-
-/// 256 random bits for a connection's generator (salts and keys).
-fn entropy32() -> [u8; 32] {
-    let mut seed = [0u8; 32];
-    for chunk in seed.chunks_mut(8) {
-        chunk.copy_from_slice(&entropy64().to_le_bytes());
-    }
-    seed
 }
 
 /// A received message: its bytes and what the engine knows of it.

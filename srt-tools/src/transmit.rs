@@ -155,8 +155,6 @@ pub struct Settings {
     /// the size of each message read from a file or stdin (default: the
     /// payload size). `None`: the default.
     pub chunk: Option<usize>,
-    /// Seed of the engine's random numbers (socket IDs, ISN, keys).
-    pub seed: u64,
     /// When and how to print the connection's statistics.
     pub stats: StatsConfig,
     /// Log each connection as it is made (to stderr).
@@ -225,8 +223,8 @@ pub fn run(input: &Medium, output: &Medium, settings: &Settings) -> Result<Summa
 /// address of the peer's family and an ephemeral port by default), a
 /// listener on its address, a rendezvous party on `adapter:port` (the
 /// peer's port by default, as libsrt).
-fn bind(target: &SrtTarget, settings: &Settings) -> Result<UdpDriver, TransmitError> {
-    Ok(UdpDriver::bind(target.local_addr(), settings.seed)?)
+fn bind(target: &SrtTarget) -> Result<UdpDriver, TransmitError> {
+    Ok(UdpDriver::bind(target.local_addr())?)
 }
 
 /// How long a reconnection waits after a failed attempt before the next.
@@ -542,7 +540,7 @@ pub fn send_file(
 ) -> Result<Summary, TransmitError> {
     let mut file = open_reader(path)?;
     let total = std::fs::metadata(path).ok().map(|m| m.len());
-    let mut d = bind(target, settings)?;
+    let mut d = bind(target)?;
     let Some(id) = establish(&mut d, target, settings)? else {
         return Ok(nothing(true));
     };
@@ -710,7 +708,7 @@ pub fn receive_file(
     settings: &Settings,
 ) -> Result<Summary, TransmitError> {
     let mut file = open_writer(path)?;
-    let mut d = bind(target, settings)?;
+    let mut d = bind(target)?;
     let Some(id) = establish(&mut d, target, settings)? else {
         return Ok(nothing(true));
     };
@@ -1046,7 +1044,7 @@ pub fn send_live(
     let mut source = Source::open(input)?;
     let payload = payload_size(target);
     let chunk = settings.chunk.unwrap_or(payload).clamp(1, payload);
-    let mut d = bind(target, settings)?;
+    let mut d = bind(target)?;
     let Some(mut id) = establish(&mut d, target, settings)? else {
         return Ok(nothing(true));
     };
@@ -1303,7 +1301,7 @@ pub fn receive_live(
 ) -> Result<Summary, TransmitError> {
     let mut sink = Sink::open(output)?;
     let payload = payload_size(target);
-    let mut d = bind(target, settings)?;
+    let mut d = bind(target)?;
     let Some(mut id) = establish(&mut d, target, settings)? else {
         return Ok(nothing(true));
     };
@@ -1388,9 +1386,9 @@ enum Link {
 }
 
 impl<'t> Side<'t> {
-    /// Binds the side's driver (engine seed `seed`) and starts connecting.
-    fn open(role: Role<'t>, seed: u64) -> Result<Self, TransmitError> {
-        let mut d = UdpDriver::bind(role.target.local_addr(), seed)?;
+    /// Binds the side's driver and starts connecting.
+    fn open(role: Role<'t>) -> Result<Self, TransmitError> {
+        let mut d = UdpDriver::bind(role.target.local_addr())?;
         let pending = Pending::start(&mut d, role)?;
         Ok(Side {
             role,
@@ -1475,8 +1473,8 @@ pub fn relay_live(
         settings,
         side,
     };
-    let mut inp = Side::open(role(input, "input: "), settings.seed)?;
-    let mut out = Side::open(role(output, "output: "), settings.seed.rotate_left(32) ^ 1)?;
+    let mut inp = Side::open(role(input, "input: "))?;
+    let mut out = Side::open(role(output, "output: "))?;
     let start = Instant::now();
     let mut buf = vec![0u8; DATAGRAM];
     // The length of the message in `buf` waiting for room on the output.

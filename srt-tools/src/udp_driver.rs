@@ -53,8 +53,10 @@ impl AsFd for UdpDriver {
 }
 
 impl UdpDriver {
-    /// Binds `local` (use port 0 for any) and starts an endpoint with `seed`.
-    pub fn bind(local: SocketAddr, seed: u64) -> io::Result<Self> {
+    /// Binds `local` (use port 0 for any) and starts an endpoint whose
+    /// every random value (socket IDs, ISNs, cookies, salts, keys) comes
+    /// from 32 bytes of OS entropy.
+    pub fn bind(local: SocketAddr) -> io::Result<Self> {
         let sock = UdpSocket::bind(local)?;
         // Large buffers, as libsrt asks for (8192 × 1500 bytes). The kernel
         // caps a plain request at net.core.{r,w}mem_max (often 4 MiB or
@@ -70,14 +72,9 @@ impl UdpDriver {
         }
         sock.set_nonblocking(true)?;
         let local = sock.local_addr()?;
-        // Keys and SYN cookies need secret randomness, not just the seed.
         let mut entropy = [0u8; 32];
         getrandom::fill(&mut entropy).map_err(io::Error::other)?;
-        let config = EndpointConfig {
-            seed,
-            entropy: Some(entropy),
-            ..EndpointConfig::default()
-        };
+        let config = EndpointConfig::new(entropy);
         let io = SyncUdp::new(&sock)?;
         Ok(UdpDriver {
             endpoint: Endpoint::new(config, local, Instant::now()),

@@ -52,8 +52,7 @@ fn options(pass: Option<&str>, key_len: u8) -> SocketOptions {
 #[test]
 fn libsrt_encrypts_to_us_with_every_key_length() {
     for key_len in [16u8, 24, 32] {
-        let mut d =
-            UdpDriver::bind("127.0.0.1:0".parse().unwrap(), 40 + u64::from(key_len)).unwrap();
+        let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap()).unwrap();
         d.endpoint.listen(&options(Some(PASS), key_len), 5).unwrap();
         let udp_in = free_port();
         let src = format!("udp://127.0.0.1:{udp_in}");
@@ -126,8 +125,7 @@ fn we_encrypt_to_libsrt_with_every_key_length() {
             format!("srt://127.0.0.1:{port}?mode=listener&passphrase={PASS}&pbkeylen={key_len}");
         let dst = format!("udp://127.0.0.1:{}", sink.local_addr().unwrap().port());
         let _slt = slt(&["-a:no", &src, &dst]);
-        let mut d =
-            UdpDriver::bind("127.0.0.1:0".parse().unwrap(), 50 + u64::from(key_len)).unwrap();
+        let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap()).unwrap();
         let remote: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
         let id = common::connect(&mut d, remote, &options(Some(PASS), key_len));
         for i in 0..PACKETS {
@@ -175,7 +173,7 @@ fn wrong_or_one_sided_passphrase_is_refused_like_libsrt() {
             src.push_str(&format!("&passphrase={p}"));
         }
         let listener = slt(&["-a:no", &src, "file://con"]);
-        let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap(), 60).unwrap();
+        let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap()).unwrap();
         let remote: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
         let id = common::start_connect(&mut d, remote, &options(ours, 16));
         assert!(
@@ -256,7 +254,7 @@ fn libsrt_encrypts_a_file_to_us(key_len: u8) {
     let input = dir.join("in").join("upload.bin");
     std::fs::write(&input, &data).unwrap();
 
-    let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap(), 71).unwrap();
+    let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     d.endpoint.listen(&file_options(key_len), 5).unwrap();
     let (relay, relay_addr) = lossy_relay(d.local_addr(), 21);
     let src = format!("file://{}", input.display());
@@ -351,7 +349,7 @@ fn we_encrypt_a_file_to_libsrt(key_len: u8) {
     let sft = Proc::spawn("srt-file-transmit", &[&src, &dst]);
     let (relay, relay_addr) = lossy_relay(format!("127.0.0.1:{port}").parse().unwrap(), 22);
 
-    let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap(), 72).unwrap();
+    let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let opts = file_options(key_len).stream_id("download.bin").unwrap();
     let id = common::connect(&mut d, relay_addr, &opts);
     assert_eq!(
@@ -440,7 +438,6 @@ fn unenforced(
     theirs: Option<&str>,
     we_listen: bool,
     we_send: bool,
-    seed: u64,
 ) -> Unenforced {
     const N: u64 = 200;
     let mut opts = SocketOptions::live();
@@ -453,7 +450,7 @@ fn unenforced(
     if let Some(p) = theirs {
         query.push_str(&format!("&passphrase={p}"));
     }
-    let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap(), seed).unwrap();
+    let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let port = free_port();
     let uri = if we_listen {
         d.endpoint.listen(&opts, 5).unwrap();
@@ -555,7 +552,7 @@ fn unenforced_wrong_passphrase_connects_and_delivers_nothing_undecryptable() {
     // libsrt does). libsrt 1.5.1 cannot decrypt and passes the ciphertext
     // on to its output as is (its receive buffer keeps undecryptable
     // packets; libsrt >= 1.5.2 drops them, as we do).
-    let o = unenforced(Some(PASS), Some(OTHER_PASS), false, true, 81);
+    let o = unenforced(Some(PASS), Some(OTHER_PASS), false, true);
     assert_eq!((o.rcv, o.snd), (KmState::BadSecret, KmState::BadSecret));
     assert_eq!(o.plain, 0, "clear text sent under a passphrase");
     assert!(o.other > 150, "{}", o.other);
@@ -563,17 +560,17 @@ fn unenforced_wrong_passphrase_connects_and_delivers_nothing_undecryptable() {
     // libsrt sends: its key material exchange failed, so it encrypts with
     // a key of its own that we never get (`createFakeSndContext`): nothing
     // delivered, every packet counted as undecrypted.
-    let o = unenforced(Some(PASS), Some(OTHER_PASS), false, false, 82);
+    let o = unenforced(Some(PASS), Some(OTHER_PASS), false, false);
     assert_eq!((o.plain, o.other), (0, 0));
     assert!(o.stats.pkt_rcv_undecrypt_total > 150, "{:?}", o.stats);
     // We are the listener and libsrt sends: the same.
-    let o = unenforced(Some(PASS), Some(OTHER_PASS), true, false, 83);
+    let o = unenforced(Some(PASS), Some(OTHER_PASS), true, false);
     assert_eq!((o.rcv, o.snd), (KmState::BadSecret, KmState::BadSecret));
     assert_eq!((o.plain, o.other), (0, 0));
     assert!(o.stats.pkt_rcv_undecrypt_total > 150, "{:?}", o.stats);
     // We are the listener and send: as libsrt, we encrypt with a key of
     // our own, never in clear; libsrt 1.5.1 passes the ciphertext on.
-    let o = unenforced(Some(PASS), Some(OTHER_PASS), true, true, 84);
+    let o = unenforced(Some(PASS), Some(OTHER_PASS), true, true);
     assert_eq!(o.plain, 0, "clear text sent under a passphrase");
     assert!(o.other > 150, "{}", o.other);
 }
@@ -581,18 +578,18 @@ fn unenforced_wrong_passphrase_connects_and_delivers_nothing_undecryptable() {
 #[test]
 fn unenforced_passphrase_on_our_side_only() {
     // We encrypt; libsrt (no passphrase: NOSECRET) passes ciphertext on.
-    let o = unenforced(Some(PASS), None, false, true, 85);
+    let o = unenforced(Some(PASS), None, false, true);
     assert_eq!((o.rcv, o.snd), (KmState::Unsecured, KmState::NoSecret));
     assert_eq!(o.plain, 0, "clear text sent under a passphrase");
     assert!(o.other > 150, "{}", o.other);
     // libsrt sends in clear, and we take it (our receiving side is
     // unsecured, as libsrt's is in the same place).
-    let o = unenforced(Some(PASS), None, false, false, 86);
+    let o = unenforced(Some(PASS), None, false, false);
     assert!(o.plain > 190, "{} {}", o.plain, o.other);
     assert_eq!(o.other, 0);
     // As listener, with a caller that sent no key material, we still
     // encrypt, with a key nobody has (libsrt's `createFakeSndContext`).
-    let o = unenforced(Some(PASS), None, true, true, 87);
+    let o = unenforced(Some(PASS), None, true, true);
     assert_eq!((o.rcv, o.snd), (KmState::Unsecured, KmState::NoSecret));
     assert_eq!(o.plain, 0, "clear text sent under a passphrase");
     assert!(o.other > 150, "{}", o.other);
@@ -601,17 +598,17 @@ fn unenforced_passphrase_on_our_side_only() {
 #[test]
 fn unenforced_passphrase_on_libsrt_side_only() {
     // We send in clear; libsrt (its receiving side unsecured) takes it.
-    let o = unenforced(None, Some(PASS), false, true, 88);
+    let o = unenforced(None, Some(PASS), false, true);
     assert_eq!((o.rcv, o.snd), (KmState::NoSecret, KmState::Unsecured));
     assert!(o.plain > 190, "{} {}", o.plain, o.other);
     assert_eq!(o.other, 0);
     // libsrt encrypts with a key we cannot have: nothing delivered, every
     // packet counted as undecrypted.
-    let o = unenforced(None, Some(PASS), false, false, 89);
+    let o = unenforced(None, Some(PASS), false, false);
     assert_eq!((o.plain, o.other), (0, 0));
     assert!(o.stats.pkt_rcv_undecrypt_total > 150, "{:?}", o.stats);
     // We are the listener: the same, the other way round.
-    let o = unenforced(None, Some(PASS), true, false, 90);
+    let o = unenforced(None, Some(PASS), true, false);
     assert_eq!((o.rcv, o.snd), (KmState::NoSecret, KmState::Unsecured));
     assert_eq!((o.plain, o.other), (0, 0));
     assert!(o.stats.pkt_rcv_undecrypt_total > 150, "{:?}", o.stats);

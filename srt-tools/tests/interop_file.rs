@@ -160,8 +160,8 @@ fn relay(forward: SocketAddr, seed: u64) -> (Proc, SocketAddr) {
 }
 
 /// A listener that records the stream ID of each caller.
-fn listening_driver(opts: &SocketOptions, seed: u64) -> (UdpDriver, Arc<Mutex<Vec<String>>>) {
-    let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap(), seed).unwrap();
+fn listening_driver(opts: &SocketOptions) -> (UdpDriver, Arc<Mutex<Vec<String>>>) {
+    let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     d.endpoint.listen(opts, 5).unwrap();
     let ids = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::clone(&ids);
@@ -244,7 +244,7 @@ fn libsrt_file_transmit_sends_file_to_us() {
         hex(&want)
     );
 
-    let (mut d, stream_ids) = listening_driver(&SocketOptions::file(), 41);
+    let (mut d, stream_ids) = listening_driver(&SocketOptions::file());
     let (relay, relay_addr) = relay(d.local_addr(), 11);
     let src = format!("file://{}", input.display());
     let dst = format!("srt://{relay_addr}?streamid=upload.bin");
@@ -357,7 +357,7 @@ fn we_send_file_to_libsrt_file_transmit() {
     let sft = Proc::spawn("srt-file-transmit", &[&src, &dst]);
     let (relay, relay_addr) = relay(format!("127.0.0.1:{port}").parse().unwrap(), 12);
 
-    let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap(), 42).unwrap();
+    let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let mut opts = SocketOptions::file().stream_id("download.bin").unwrap();
     opts.conntimeo = Duration::from_secs(10);
     let id = common::connect(&mut d, relay_addr, &opts);
@@ -555,7 +555,7 @@ fn we_send_messages_to_libsrt_live_transmit_in_file_mode() {
         arrivals
     });
 
-    let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap(), 43).unwrap();
+    let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let mut opts = SocketOptions::file()
         .message_api(true)
         .stream_id("messages")
@@ -622,7 +622,7 @@ fn we_send_messages_to_libsrt_live_transmit_in_file_mode() {
 #[test]
 fn libsrt_live_transmit_sends_messages_to_us_in_file_mode() {
     let _turn = serial();
-    let (mut d, stream_ids) = listening_driver(&SocketOptions::file().message_api(true), 44);
+    let (mut d, stream_ids) = listening_driver(&SocketOptions::file().message_api(true));
     let (relay, relay_addr) = relay(d.local_addr(), 14);
     let udp_in = free_port();
     let src = format!("udp://127.0.0.1:{udp_in}?rcvbuf=4194304");

@@ -138,7 +138,7 @@ fn our_caller_to_srt_live_transmit_listener() {
         "srt-live-transmit",
         &["-a:no", "-v", &url, "file://con"],
     );
-    let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap(), 11).unwrap();
+    let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let remote: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let id = d
         .endpoint
@@ -170,7 +170,7 @@ fn libsrt_listener_sees_our_stream_id() {
         &["listen", &port.to_string()],
     );
     p.wait_for_line("listening");
-    let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap(), 12).unwrap();
+    let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let remote: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let sid = "#!::r=live/feed,m=publish";
     let id = d
@@ -186,7 +186,7 @@ fn libsrt_listener_sees_our_stream_id() {
 
 #[test]
 fn srt_live_transmit_caller_to_our_listener() {
-    let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap(), 13).unwrap();
+    let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     d.endpoint.listen(&SocketOptions::default(), 5).unwrap();
     let udp_in = free_port();
     let src = format!("udp://127.0.0.1:{udp_in}");
@@ -221,7 +221,7 @@ fn srt_live_transmit_caller_to_our_listener() {
 
 #[test]
 fn rendezvous_with_srt_live_transmit() {
-    let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap(), 14).unwrap();
+    let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let slt_port = free_port();
     let url = format!(
         "srt://127.0.0.1:{}?mode=rendezvous&adapter=127.0.0.1&port={slt_port}&streamid=rdv-libsrt",
@@ -258,7 +258,7 @@ fn rendezvous_with_srt_live_transmit() {
 
 #[test]
 fn rendezvous_stream_id_agrees_with_libsrt() {
-    let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap(), 15).unwrap();
+    let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let probe_port = free_port();
     let mut p = Peer::spawn(
         "srt_probe",
@@ -298,7 +298,7 @@ fn libsrt_rejection_reason_is_reported() {
         "srt-live-transmit",
         &["-a:no", &url, "file://con"],
     );
-    let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap(), 16).unwrap();
+    let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let remote: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let id = d
         .endpoint
@@ -327,7 +327,7 @@ fn libsrt_rejection_reason_is_reported() {
 #[test]
 fn our_rejection_reaches_libsrt() {
     // Our listener is in file mode; libsrt's live caller gets 12 (MESSAGEAPI).
-    let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap(), 17).unwrap();
+    let mut d = UdpDriver::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let file = SocketOptions::file();
     d.endpoint.listen(&file, 5).unwrap();
     let port = d.local_addr().port();

@@ -81,7 +81,7 @@ pub(crate) fn run() -> Result<(), String> {
         .map_err(|e| format!("latency: {e}"))?;
 
     // Listener, relay in front of it, caller through the relay.
-    let mut rx = UdpDriver::bind(loopback, 1).map_err(err("bind the listener"))?;
+    let mut rx = UdpDriver::bind(loopback).map_err(err("bind the listener"))?;
     rx.endpoint
         .listen(&opts, 1)
         .map_err(|e| format!("listen: {e}"))?;
@@ -102,7 +102,7 @@ pub(crate) fn run() -> Result<(), String> {
     let start = Instant::now();
     let caller_opts = opts.clone();
     let caller = std::thread::spawn(move || -> Result<(u64, u64, TraceBStats), String> {
-        let mut tx = UdpDriver::bind(loopback, 2).map_err(err("bind the caller"))?;
+        let mut tx = UdpDriver::bind(loopback).map_err(err("bind the caller"))?;
         let id = tx
             .endpoint
             .connect(Instant::now(), relay_addr, &caller_opts)

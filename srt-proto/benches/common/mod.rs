@@ -34,15 +34,8 @@ pub(crate) fn listener_and_caller(
     let listener_addr: SocketAddr = "127.0.0.1:9000".parse().unwrap();
     let caller_addr: SocketAddr = "127.0.0.1:5000".parse().unwrap();
     let start = Instant::now();
-    let mut listener = Endpoint::new(EndpointConfig::default(), listener_addr, start);
+    let mut listener = Endpoint::new(EndpointConfig::seeded(0), listener_addr, start);
     listener.listen(options, backlog).unwrap();
-    let caller = Endpoint::new(
-        EndpointConfig {
-            seed: 1,
-            ..EndpointConfig::default()
-        },
-        caller_addr,
-        start,
-    );
+    let caller = Endpoint::new(EndpointConfig::seeded(1), caller_addr, start);
     (start, listener, caller)
 }

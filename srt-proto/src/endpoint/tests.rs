@@ -24,10 +24,7 @@ pub(super) struct Pair {
 impl Pair {
     pub(super) fn new(seed: u64) -> Self {
         let now = Instant::now();
-        let cfg = |s| EndpointConfig {
-            seed: s,
-            ..EndpointConfig::default()
-        };
+        let cfg = EndpointConfig::seeded;
         Pair {
             now,
             a: Endpoint::new(cfg(seed), addr(1000), now),
@@ -390,10 +387,9 @@ fn entropy_makes_endpoints_with_the_same_seed_differ() {
     let now = std::time::Instant::now();
     let local: std::net::SocketAddr = "127.0.0.1:9000".parse().unwrap();
     let first_id = |entropy| {
-        let config = EndpointConfig {
-            seed: 7,
-            entropy,
-            ..EndpointConfig::default()
+        let config = match entropy {
+            Some(entropy) => EndpointConfig::seeded_with_entropy(7, entropy),
+            None => EndpointConfig::seeded(7),
         };
         let mut ep = Endpoint::new(config, local, now);
         let opts = crate::SocketOptions::default();

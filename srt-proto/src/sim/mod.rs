@@ -1,8 +1,10 @@
 //! Deterministic network simulation (feature `sim`): seeded, sans-IO models
 //! of network links, shared by the in-process simulator and the `srt-relay`
-//! tool, and a hostile peer ([`hostile`], [`Network::inject`]) that
-//! injects crafted control packets.
+//! tool; a hostile peer ([`hostile`], [`Network::inject`]) that injects
+//! crafted control packets; and [`capture`], what an observer of the wire
+//! learns (with a recording UDP forwarder for driver tests).
 
+pub mod capture;
 pub mod hostile;
 pub mod link;
 pub mod network;

@@ -152,10 +152,7 @@ impl Network {
 
     /// Adds an endpoint at `addr`, seeded from the network's seed.
     pub fn add_endpoint(&mut self, addr: SocketAddr) -> NodeId {
-        let config = EndpointConfig {
-            seed: mix(self.seed ^ mix(addr_key(addr))),
-            ..EndpointConfig::default()
-        };
+        let config = EndpointConfig::seeded(mix(self.seed ^ mix(addr_key(addr))));
         self.add_endpoint_with(addr, config)
     }
 

@@ -173,7 +173,6 @@ fn main() -> ExitCode {
     };
     let settings = Settings {
         chunk: args.chunk.map(|c| c as usize),
-        seed: seed(),
         stats: StatsConfig {
             every_packets: args.stats,
             every: args.stats_ms.map(std::time::Duration::from_millis),
@@ -209,12 +208,4 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// A seed that differs between runs (socket IDs, ISNs, keys).
-fn seed() -> u64 {
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64);
-    t ^ u64::from(std::process::id()).rotate_left(32)
 }

@@ -26,9 +26,7 @@ const SALT: [u8; SALT_LEN] = [7; SALT_LEN];
 /// The KEKs for 16-, 24- and 32-byte keys (PBKDF2 once per process).
 fn keks() -> &'static [Key; 3] {
     static KEKS: OnceLock<[Key; 3]> = OnceLock::new();
-    KEKS.get_or_init(|| {
-        [16, 24, 32].map(|n| derive_kek(PASSPHRASE, &SALT, n).expect("derive"))
-    })
+    KEKS.get_or_init(|| [16, 24, 32].map(|n| derive_kek(PASSPHRASE, &SALT, n).expect("derive")))
 }
 
 #[derive(Arbitrary, Debug)]
@@ -91,7 +89,9 @@ fuzz_target!(|input: Input| {
             .expect("sender");
     let mut sender = sender;
     if input.odd_too {
-        sender.install_next_key(&vec![0x22; key_len]).expect("odd key");
+        sender
+            .install_next_key(&vec![0x22; key_len])
+            .expect("odd key");
     }
     let km = sender.key_material().expect("km");
     let mut receiver = CryptoContext::receiver_with_kek(kek.clone(), &km).expect("receiver");
@@ -175,7 +175,10 @@ fuzz_target!(|input: Input| {
                     Ok(len) => {
                         assert!(len <= n);
                         if input.gcm {
-                            assert!(only_r_flag, "AES-GCM accepted a packet changed at byte {pos}");
+                            assert!(
+                                only_r_flag,
+                                "AES-GCM accepted a packet changed at byte {pos}"
+                            );
                         }
                         if only_r_flag {
                             assert_eq!(&buf[..len], plain, "decryption changed the payload");

@@ -116,15 +116,27 @@ fuzz_target!(|input: Input| {
     match input.role {
         Role::Listener => {
             h.eps[0].listen(&my_opts, 2).expect("listen");
-            h.eps[1].connect(start, addrs[0], &peer_opts).expect("connect");
+            h.eps[1]
+                .connect(start, addrs[0], &peer_opts)
+                .expect("connect");
         }
         Role::Caller => {
             h.eps[1].listen(&peer_opts, 2).expect("listen");
-            mine_ids.push(h.eps[0].connect(start, addrs[1], &my_opts).expect("connect"));
+            mine_ids.push(
+                h.eps[0]
+                    .connect(start, addrs[1], &my_opts)
+                    .expect("connect"),
+            );
         }
         Role::Rendezvous => {
-            h.eps[1].rendezvous(start, addrs[0], &peer_opts).expect("rendezvous");
-            mine_ids.push(h.eps[0].rendezvous(start, addrs[1], &my_opts).expect("rendezvous"));
+            h.eps[1]
+                .rendezvous(start, addrs[0], &peer_opts)
+                .expect("rendezvous");
+            mine_ids.push(
+                h.eps[0]
+                    .rendezvous(start, addrs[1], &my_opts)
+                    .expect("rendezvous"),
+            );
         }
     }
     h.flush();

@@ -32,14 +32,24 @@ fuzz_target!(|pairs: Vec<(u16, u16)>| {
         assert!(count <= RECV_BUF * 8, "more datagrams than bytes");
         // Buffers before k must be used up exactly.
         while expect.0 < k {
-            assert_eq!(expect.1, runs[expect.0].0, "buffer {} not used up", expect.0);
+            assert_eq!(
+                expect.1, runs[expect.0].0,
+                "buffer {} not used up",
+                expect.0
+            );
             expect = (expect.0 + 1, 0);
         }
         assert_eq!((k, range.start), expect, "a gap or an overlap");
         let (len, stride) = runs[k];
-        assert!(range.start < range.end && range.end <= len, "{range:?} in {len}");
+        assert!(
+            range.start < range.end && range.end <= len,
+            "{range:?} in {len}"
+        );
         if stride > 0 {
-            assert!(range.len() <= stride, "{range:?} longer than stride {stride}");
+            assert!(
+                range.len() <= stride,
+                "{range:?} longer than stride {stride}"
+            );
             if range.end < len {
                 assert_eq!(range.len(), stride, "only the last datagram may be short");
             }
@@ -48,7 +58,11 @@ fuzz_target!(|pairs: Vec<(u16, u16)>| {
     }
     // Every remaining buffer is used up.
     while expect.0 < runs.len() {
-        assert_eq!(expect.1, runs[expect.0].0, "buffer {} not used up", expect.0);
+        assert_eq!(
+            expect.1, runs[expect.0].0,
+            "buffer {} not used up",
+            expect.0
+        );
         expect = (expect.0 + 1, 0);
     }
 });

@@ -148,7 +148,10 @@ fuzz_target!(|input: Input| {
     let opts = options(&input);
     let live = matches!(input.mode, Mode::Live);
     let start = Instant::now();
-    let addrs: [SocketAddr; 2] = ["127.0.0.1:4000".parse().unwrap(), "127.0.0.2:5000".parse().unwrap()];
+    let addrs: [SocketAddr; 2] = [
+        "127.0.0.1:4000".parse().unwrap(),
+        "127.0.0.2:5000".parse().unwrap(),
+    ];
     let config = |seed: u64| EndpointConfig {
         seed,
         max_connections: 4,

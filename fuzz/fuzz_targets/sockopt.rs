@@ -25,7 +25,12 @@ const SRT_EUNKNOWN: c_int = -1;
 enum Op {
     /// Set option `code` from `bytes`, declaring `optlen` = their length
     /// or a negative length; `optval` may be NULL.
-    Set { code: i16, bytes: Vec<u8>, negative: bool, null: bool },
+    Set {
+        code: i16,
+        bytes: Vec<u8>,
+        negative: bool,
+        null: bool,
+    },
     /// Read option `code` declaring `room` bytes.
     Get { code: i16, room: u16 },
 }
@@ -69,7 +74,10 @@ fuzz_target!(|ops: Vec<Op>| {
                     if let Ok(v) = opt.decode_c(bytes) {
                         let again = opt.decode_c(&v.to_c_bytes());
                         // A bool reads one byte; a string its bytes.
-                        if !matches!(v, OptionValue::Bool(_)) || bytes.len() == 1 || bytes.len() == 4 {
+                        if !matches!(v, OptionValue::Bool(_))
+                            || bytes.len() == 1
+                            || bytes.len() == 4
+                        {
                             assert_eq!(again.as_ref(), Ok(&v), "{opt:?} value does not round-trip");
                         }
                         let _ = opts.set(opt, v);

@@ -310,10 +310,7 @@ impl Aim {
 
     /// The target's own last data sequence (what an ACK or NAK refers to).
     fn own_seq(&self) -> SeqNumber {
-        self.target
-            .data_seq
-            .or(self.target.isn)
-            .unwrap_or_default()
+        self.target.data_seq.or(self.target.isn).unwrap_or_default()
     }
 
     /// The last sequence the target received from its peer.
@@ -470,10 +467,9 @@ impl Hostile {
                 ControlBody::ExtKmRsp(KmResponse::Material(km.material())),
                 out,
             ),
-            Hostile::KmRspState(s) => control(
-                ControlBody::ExtKmRsp(KmResponse::State(km_state(*s))),
-                out,
-            ),
+            Hostile::KmRspState(s) => {
+                control(ControlBody::ExtKmRsp(KmResponse::State(km_state(*s))), out)
+            }
             Hostile::ExtHs(rsp, v, f, r, s) => {
                 let hs = SrtHandshake {
                     version: SrtVersion(*v),

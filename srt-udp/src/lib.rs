@@ -227,7 +227,9 @@ impl RecvBatch {
         self.at = GroCursor::default();
         let mut slices: ArrayVec<IoSliceMut<'_>, RECV_BUFS> =
             self.buf.chunks_mut(RECV_BUF).map(IoSliceMut::new).collect();
-        let n = state.recv(sock, &mut slices, &mut self.meta)?.min(RECV_BUFS);
+        let n = state
+            .recv(sock, &mut slices, &mut self.meta)?
+            .min(RECV_BUFS);
         for (run, meta) in self.runs.iter_mut().zip(&self.meta).take(n) {
             *run = (meta.len.min(RECV_BUF), meta.stride);
         }

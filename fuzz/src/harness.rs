@@ -65,11 +65,11 @@ impl Seen {
                     self.ack_number = Some(a.ack_number);
                     self.ack_seq = Some(a.ack_seq);
                 }
-                ControlBody::Handshake(h) => {
-                    if h.socket_id != 0 && !matches!(h.req_type, HandshakeType::Rejection(_)) {
-                        self.own = Some(SocketId(h.socket_id));
-                        self.isn = Some(h.isn);
-                    }
+                ControlBody::Handshake(h)
+                    if h.socket_id != 0 && !matches!(h.req_type, HandshakeType::Rejection(_)) =>
+                {
+                    self.own = Some(SocketId(h.socket_id));
+                    self.isn = Some(h.isn);
                 }
                 _ => {}
             },
@@ -162,10 +162,7 @@ impl Harness {
     pub fn flush(&mut self) {
         for i in 0..2 {
             let mut burst = 0;
-            loop {
-                let Some(t) = self.eps[i].poll_transmit(self.now, &mut self.buf) else {
-                    break;
-                };
+            while let Some(t) = self.eps[i].poll_transmit(self.now, &mut self.buf) {
                 burst += 1;
                 assert!(
                     burst <= MAX_BURST,

@@ -35,7 +35,7 @@ impl Rel {
     }
 
     /// The offset as an unsigned length (absolute value).
-    pub fn len(self) -> u32 {
+    pub fn magnitude(self) -> u32 {
         self.get().unsigned_abs()
     }
 }
@@ -398,7 +398,7 @@ impl Hostile {
                     .take(64)
                     .map(|(first, len)| {
                         let first = base + first.get();
-                        let last = first + (len.len() & 0x3FFF_FFFF) as i32;
+                        let last = first + (len.magnitude() & 0x3FFF_FFFF) as i32;
                         SeqRange { first, last }
                     })
                     .collect();
@@ -422,7 +422,7 @@ impl Hostile {
                     ControlBody::DropRequest {
                         msg_number: msg_base + msg.get(),
                         first,
-                        last: first + (len.len() & 0x3FFF_FFFF) as i32,
+                        last: first + (len.magnitude() & 0x3FFF_FFFF) as i32,
                     },
                     out,
                 )

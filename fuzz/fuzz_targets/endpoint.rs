@@ -2,9 +2,9 @@
 //! datagrams chosen by the input: the honest peer's own datagrams
 //! (delivered, replayed, dropped, bit-flipped, or handshakes with changed
 //! fields and extensions), hostile packets aimed at its sockets, packets
-//! from other addresses, application calls and time steps. The peer's
-//! datagrams are held for the input to deliver, so handshakes progress as
-//! far as the input lets them. Checks: no panic; no driver turn emits more
+//! from other addresses, application calls, time steps and stretches of
+//! honest network. The peer's datagrams are held for the input to
+//! deliver, so handshakes progress as far as the input lets them. Checks: no panic; no driver turn emits more
 //! than `MAX_BURST` datagrams; the heap stays within `MAX_HEAP_GROWTH`;
 //! bounded steps per second of virtual time; at most `max_connections`
 //! connections.
@@ -55,6 +55,9 @@ enum Op {
     Elsewhere(u16, Hostile),
     /// Let virtual time pass (ms).
     Advance(u16),
+    /// Deliver everything held, and the peer's datagrams as they come,
+    /// for this many ms (a stretch of honest network).
+    Honest(u8),
     /// An application call on the endpoint under test.
     App(App),
 }
@@ -218,6 +221,14 @@ fuzz_target!(|input: Input| {
                 }
             }
             Op::Advance(ms) => h.run_for(Duration::from_millis(u64::from(*ms))),
+            Op::Honest(ms) => {
+                for d in std::mem::take(&mut h.held) {
+                    h.deliver(0, addrs[1], &d);
+                }
+                h.hold_from_peer = false;
+                h.run_for(Duration::from_millis(u64::from(*ms)));
+                h.hold_from_peer = true;
+            }
             Op::App(app) => {
                 let now = h.now;
                 let id = mine_ids.last().copied();

@@ -1,7 +1,8 @@
 //! A connected pair (live, file message or file stream mode; clear,
 //! AES-CTR or AES-GCM, optionally with fast key refresh) into which
 //! hostile control and data packets are injected from the peer's address,
-//! numbered relative to the live state. Checks: no panic; no driver turn
+//! numbered relative to the live state. Checks: no panic; send and receive
+//! buffers within their configured sizes; no driver turn
 //! emits more than `MAX_BURST` datagrams; the heap stays within
 //! `MAX_HEAP_GROWTH` of what the connected pair held; virtual time keeps
 //! moving (bounded steps per second); and once the hostile packets stop,
@@ -58,6 +59,8 @@ const HONEST: u8 = 0xA5;
 /// Payload byte of the messages sent during the hostile phase.
 const EARLY: u8 = 0x5A;
 const MSG_LEN: usize = 200;
+/// Flow window, send and receive buffer sizes, packets.
+const BUF_PKTS: i32 = 256;
 
 fn options(input: &Input) -> SocketOptions {
     let mut o = match input.mode {
@@ -65,9 +68,9 @@ fn options(input: &Input) -> SocketOptions {
         Mode::FileMessage | Mode::FileStream => SocketOptions::file(),
     };
     let set = |o: &mut SocketOptions, opt, v| o.set(opt, v).expect("valid option");
-    set(&mut o, SockOpt::Fc, OptionValue::Int(256));
-    set(&mut o, SockOpt::SndBuf, OptionValue::Int(256 * 1456));
-    set(&mut o, SockOpt::RcvBuf, OptionValue::Int(256 * 1456));
+    set(&mut o, SockOpt::Fc, OptionValue::Int(BUF_PKTS));
+    set(&mut o, SockOpt::SndBuf, OptionValue::Int(BUF_PKTS * 1456));
+    set(&mut o, SockOpt::RcvBuf, OptionValue::Int(BUF_PKTS * 1456));
     if let Mode::FileMessage = input.mode {
         set(&mut o, SockOpt::MessageApi, OptionValue::Bool(true));
     }
@@ -111,6 +114,19 @@ impl Pair {
             self.next_send += Duration::from_millis(10);
         }
         for (side, id) in [(1, self.receiver), (0, self.sender)] {
+            // The buffers stay within their configured sizes.
+            if let Some(st) = self.h.eps[side].socket_stats_instant(now, id, false, true) {
+                assert!(
+                    (0..=BUF_PKTS).contains(&st.pkt_snd_buf),
+                    "side {side}: {} packets in a send buffer of {BUF_PKTS}",
+                    st.pkt_snd_buf
+                );
+                assert!(
+                    (0..=BUF_PKTS).contains(&st.pkt_rcv_buf),
+                    "side {side}: {} packets in a receive buffer of {BUF_PKTS}",
+                    st.pkt_rcv_buf
+                );
+            }
             for _ in 0..10_000 {
                 match self.h.eps[side].recv(now, id, &mut self.buf) {
                     Ok(Some(info)) => {

@@ -4,10 +4,10 @@
 //! fields and extensions), hostile packets aimed at its sockets, packets
 //! from other addresses, application calls, time steps and stretches of
 //! honest network. The peer's datagrams are held for the input to
-//! deliver, so handshakes progress as far as the input lets them. Checks: no panic; no driver turn emits more
-//! than `MAX_BURST` datagrams; the heap stays within `MAX_HEAP_GROWTH`;
-//! bounded steps per second of virtual time; at most `max_connections`
-//! connections.
+//! deliver, so handshakes progress as far as the input lets them.
+//! Checks: no panic; no driver turn emits more than `MAX_BURST`
+//! datagrams; the heap stays within `MAX_HEAP_GROWTH`; bounded steps per
+//! second of virtual time; at most `max_connections` connections.
 
 #![no_main]
 

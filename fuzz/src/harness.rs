@@ -34,9 +34,9 @@ pub struct Seen {
     pub own: Option<SocketId>,
     /// The ISN of its handshakes.
     pub isn: Option<SeqNumber>,
-    /// The last data packet's sequence number.
+    /// The highest data sequence number sent.
     pub data_seq: Option<SeqNumber>,
-    /// The last data packet's message number.
+    /// That data packet's message number.
     pub msg: Option<MsgNumber>,
     /// The last packet's timestamp.
     pub ts: Option<Timestamp>,
@@ -56,9 +56,12 @@ impl Seen {
         }
         self.ts = Some(packet.timestamp());
         match packet {
+            // The highest sequence sent (a retransmission is older).
             Packet::Data(d) => {
-                self.data_seq = Some(d.seq);
-                self.msg = Some(d.msg_number);
+                if self.data_seq.is_none_or(|s| d.seq.offset_from(s) > 0) {
+                    self.data_seq = Some(d.seq);
+                    self.msg = Some(d.msg_number);
+                }
             }
             Packet::Control(c) => match c.body {
                 ControlBody::Ack(a) => {

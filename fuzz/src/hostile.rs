@@ -326,10 +326,20 @@ impl Hostile {
     /// still holds): a SHUTDOWN from the peer's address is
     /// indistinguishable from the peer's own, and in live mode a data
     /// packet whose timestamp lies more than a second from the stream's
-    /// holds TSBPD delivery until its time (libsrt does the same).
+    /// holds TSBPD delivery until its time (libsrt does the same). A
+    /// DROPREQ that reaches past the last sequence the peer sent makes the
+    /// receiver skip data not sent yet and acknowledge past what the
+    /// sender sent: libsrt's sender breaks the connection on such an ACK
+    /// (`processCtrlAck`: "attack or bug"); an honest sender only drops
+    /// what it sent, but the receiver cannot tell a lost packet from one
+    /// never sent.
     pub fn may_disrupt(bytes: &[u8], live: bool, aim: &Aim) -> bool {
         match Packet::decode(bytes) {
-            Ok(Packet::Control(c)) => matches!(c.body, ControlBody::Shutdown),
+            Ok(Packet::Control(c)) => match c.body {
+                ControlBody::Shutdown => true,
+                ControlBody::DropRequest { last, .. } => last.offset_from(aim.peer_seq()) > 0,
+                _ => false,
+            },
             Ok(Packet::Data(d)) => {
                 live && d.timestamp.offset_from(aim.ts()).unsigned_abs() > 1_000_000
             }

@@ -153,10 +153,53 @@ pub struct RecvBatch {
     buf: Vec<u8>,
     /// What the kernel said about each buffer.
     meta: [RecvMeta; RECV_BUFS],
+    /// Each filled buffer's received length (at most `RECV_BUF`) and GRO
+    /// stride.
+    runs: [(usize, usize); RECV_BUFS],
     /// How many buffers the last read filled.
     filled: usize,
-    /// The buffer handed out from, and the offset of its next datagram.
-    at: (usize, usize),
+    /// The next datagram to hand out.
+    at: GroCursor,
+}
+
+/// A position in a batch of received buffers, each holding `len` bytes that
+/// the kernel may have coalesced (GRO) from datagrams of `stride` bytes
+/// (the last one may be shorter; a stride of 0 means one datagram). The
+/// splitting is a pure function of the `(len, stride)` pairs, so that it
+/// can be tested and fuzzed without a socket.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GroCursor {
+    /// The buffer handed out from.
+    buf: usize,
+    /// The offset of its next datagram.
+    offset: usize,
+}
+
+impl GroCursor {
+    /// The next datagram in `runs` (`(len, stride)` per buffer) as its
+    /// buffer index and byte range, advancing past it; `None` when every
+    /// buffer is used up. Empty buffers (a zero-length datagram) are
+    /// skipped.
+    pub fn next(&mut self, runs: &[(usize, usize)]) -> Option<(usize, std::ops::Range<usize>)> {
+        loop {
+            let &(len, stride) = runs.get(self.buf)?;
+            if self.offset < len {
+                let stride = if stride == 0 { len } else { stride };
+                let start = self.offset;
+                let end = start.saturating_add(stride).min(len);
+                self.offset = end;
+                return Some((self.buf, start..end));
+            }
+            self.buf += 1;
+            self.offset = 0;
+        }
+    }
+
+    /// Whether [`next`](Self::next) would find a datagram.
+    pub fn has_next(&self, runs: &[(usize, usize)]) -> bool {
+        let mut probe = *self;
+        probe.next(runs).is_some()
+    }
 }
 
 impl Default for RecvBatch {
@@ -171,8 +214,9 @@ impl RecvBatch {
         RecvBatch {
             buf: vec![0; RECV_BUFS * RECV_BUF],
             meta: [RecvMeta::default(); RECV_BUFS],
+            runs: [(0, 0); RECV_BUFS],
             filled: 0,
-            at: (0, 0),
+            at: GroCursor::default(),
         }
     }
 
@@ -180,41 +224,32 @@ impl RecvBatch {
     /// before is forgotten); returns how many buffers were filled.
     pub fn read(&mut self, state: &UdpSocketState, sock: UdpSockRef<'_>) -> io::Result<usize> {
         self.filled = 0;
-        self.at = (0, 0);
+        self.at = GroCursor::default();
         let mut slices: ArrayVec<IoSliceMut<'_>, RECV_BUFS> =
             self.buf.chunks_mut(RECV_BUF).map(IoSliceMut::new).collect();
-        let n = state.recv(sock, &mut slices, &mut self.meta)?;
+        let n = state
+            .recv(sock, &mut slices, &mut self.meta)?
+            .min(RECV_BUFS);
+        for (run, meta) in self.runs.iter_mut().zip(&self.meta).take(n) {
+            *run = (meta.len.min(RECV_BUF), meta.stride);
+        }
         self.filled = n;
         Ok(n)
     }
 
     /// Whether datagrams already read wait to be handed out.
     pub fn has_buffered(&self) -> bool {
-        let (k, offset) = self.at;
-        k < self.filled && (offset < self.meta[k].len || k + 1 < self.filled)
+        self.at.has_next(&self.runs[..self.filled])
     }
 
     /// The next datagram read and its sender, if any is left.
     pub fn next_datagram(&mut self) -> Option<(SocketAddr, &[u8])> {
-        loop {
-            let (k, offset) = self.at;
-            if k >= self.filled {
-                return None;
-            }
-            let meta = &self.meta[k];
-            if offset < meta.len {
-                let stride = if meta.stride == 0 {
-                    meta.len
-                } else {
-                    meta.stride
-                };
-                let end = (offset + stride).min(meta.len);
-                self.at.1 = end;
-                let base = k * RECV_BUF;
-                return Some((meta.addr, &self.buf[base + offset..base + end]));
-            }
-            self.at = (k + 1, 0);
-        }
+        let (k, range) = self.at.next(&self.runs[..self.filled])?;
+        let base = k * RECV_BUF;
+        Some((
+            self.meta[k].addr,
+            &self.buf[base + range.start..base + range.end],
+        ))
     }
 }
 
@@ -348,6 +383,39 @@ mod tests {
         assert_eq!(b.runs(1).count(), 7);
         b.clear();
         assert!(b.is_empty() && b.runs(64).next().is_none());
+    }
+
+    /// Every datagram of `runs`, as (buffer, start, end).
+    fn split(runs: &[(usize, usize)]) -> Vec<(usize, usize, usize)> {
+        let mut at = GroCursor::default();
+        std::iter::from_fn(|| at.next(runs).map(|(k, r)| (k, r.start, r.end))).collect()
+    }
+
+    #[test]
+    fn gro_buffers_split_at_their_stride() {
+        assert_eq!(
+            split(&[(3000, 1316), (20, 0), (1316, 1316)]),
+            vec![
+                (0, 0, 1316),
+                (0, 1316, 2632),
+                (0, 2632, 3000),
+                (1, 0, 20),
+                (2, 0, 1316)
+            ]
+        );
+    }
+
+    #[test]
+    fn only_empty_buffers_left_means_nothing_buffered() {
+        // A zero-length datagram fills a buffer with nothing: has_next said
+        // "buffered" while next_datagram found nothing, so SyncUdp::recv
+        // reported an empty socket instead of reading it.
+        let runs = [(100, 0), (0, 0), (0, 0)];
+        let mut at = GroCursor::default();
+        assert!(at.has_next(&runs));
+        assert_eq!(at.next(&runs), Some((0, 0..100)));
+        assert!(!at.has_next(&runs));
+        assert_eq!(at.next(&runs), None);
     }
 
     #[test]

@@ -65,6 +65,10 @@ const STEPS: &[Step] = &[
         run: fuzz_build,
     },
     Step {
+        name: "fuzz targets run (30 s each)",
+        run: fuzz_run,
+    },
+    Step {
         name: "benches build",
         run: bench_build,
     },
@@ -252,6 +256,32 @@ fn fuzz_build() -> Result<(), Failure> {
     util::ensure_cargo_tool("fuzz", "cargo-fuzz", CARGO_FUZZ_VERSION)?;
     // The same build `cargo xtask fuzz` runs, so a later fuzz run reuses it.
     run(cargo().args(crate::fuzz::cargo_fuzz_args("build", false)))
+}
+
+/// Runs every fuzz target for `fuzz::CI_SECONDS`, reusing the build of the
+/// step before; its committed seeds (crash regressions among them) run
+/// first. A crash, hang or memory blow-up fails CI.
+fn fuzz_run() -> Result<(), Failure> {
+    let targets = crate::fuzz::targets();
+    let mut failed = Vec::new();
+    for target in &targets {
+        println!("--> fuzz {target} for {} s", crate::fuzz::CI_SECONDS);
+        if let Err(e) = crate::fuzz::run_target(target, crate::fuzz::CI_SECONDS, false, &[]) {
+            let msg = match e {
+                Failure::Usage(m) | Failure::Failed(m) => m,
+            };
+            println!("--> fuzz {target} FAILED: {msg}");
+            failed.push(target.as_str());
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Failed(format!(
+            "fuzz targets failed: {} (inputs under fuzz/artifacts/<target>/)",
+            failed.join(", ")
+        )))
+    }
 }
 
 fn bench_build() -> Result<(), Failure> {

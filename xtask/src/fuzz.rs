@@ -15,6 +15,13 @@ use std::process::Stdio;
 use std::time::Instant;
 
 const DEFAULT_SECONDS: u64 = 60;
+/// libFuzzer's per-input time limit: an input that runs longer is a hang,
+/// reported and saved like a crash. The targets bound their work with
+/// counters; this catches a loop that never returns to them (the slowest
+/// honest input takes well under a second).
+const INPUT_TIMEOUT_SECONDS: u64 = 10;
+/// CI's run of each target, after the build.
+pub(crate) const CI_SECONDS: u64 = 30;
 
 /// The cargo-fuzz arguments for `build` or `run` in the sanitizer mode.
 pub(crate) fn cargo_fuzz_args(action: &str, asan: bool) -> Vec<String> {
@@ -78,7 +85,7 @@ fn parse(args: &[String]) -> Result<Options, Failure> {
 }
 
 /// The fuzz targets: the files in `fuzz/fuzz_targets`.
-fn targets() -> Vec<String> {
+pub(crate) fn targets() -> Vec<String> {
     let dir = util::root().join("fuzz/fuzz_targets");
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .into_iter()
@@ -95,6 +102,24 @@ fn targets() -> Vec<String> {
 
 pub(crate) fn main(args: &[String]) -> Result<(), Failure> {
     let opts = parse(args)?;
+    run_target(&opts.target, opts.seconds, opts.asan, &opts.libfuzzer_args)
+}
+
+/// Runs one target for `seconds` (its committed seeds first, then the
+/// corpus it grows); fails if libFuzzer reports a crash, a hang or
+/// running out of memory.
+pub(crate) fn run_target(
+    target: &str,
+    seconds: u64,
+    asan: bool,
+    libfuzzer_args: &[String],
+) -> Result<(), Failure> {
+    let opts = Options {
+        target: target.to_owned(),
+        seconds,
+        asan,
+        libfuzzer_args: libfuzzer_args.to_vec(),
+    };
     if !targets().contains(&opts.target) {
         return Err(Failure::Usage(format!(
             "no fuzz target {:?}; targets: {}",
@@ -123,6 +148,10 @@ pub(crate) fn main(args: &[String]) -> Result<(), Failure> {
     }
     cmd.arg("--")
         .arg(format!("-max_total_time={}", opts.seconds))
+        .arg(format!("-timeout={INPUT_TIMEOUT_SECONDS}"))
+        // Inputs may be long from the start: the structured targets need
+        // room for a sequence of packets.
+        .arg("-len_control=0")
         .arg("-print_final_stats=1")
         .args(&opts.libfuzzer_args);
 
@@ -258,7 +287,12 @@ mod tests {
     }
 
     #[test]
-    fn the_decode_target_exists() {
-        assert!(targets().contains(&"decode".to_owned()));
+    fn every_target_exists() {
+        let have = targets();
+        for t in [
+            "crypto", "decode", "endpoint", "gro", "pair", "sockopt", "uri",
+        ] {
+            assert!(have.contains(&t.to_owned()), "{t} missing from {have:?}");
+        }
     }
 }

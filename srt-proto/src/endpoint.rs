@@ -850,7 +850,15 @@ impl Endpoint {
         // after the last served.
         self.refresh_dirty(now);
         self.schedule.release_paced(now);
+        // A connection that said it had something to send but gave nothing
+        // stays a candidate; each may let us down once per call, so that
+        // one inconsistent connection cannot hold the others (or the
+        // caller) in this loop.
+        let mut empty_turns = 0;
         loop {
+            if empty_turns > self.connections.len() {
+                return None;
+            }
             let next = self.schedule.next_candidate()?;
             self.visits += 1;
             let Some(conn) = self.connections.get_mut(&next) else {
@@ -866,6 +874,7 @@ impl Endpoint {
             if let Ok(Some(t)) = result {
                 return Some(t);
             }
+            empty_turns += 1;
         }
     }
 

@@ -1046,6 +1046,12 @@ impl Transfer {
     /// is stale, not impossible (an honest sender answers a NAK that came
     /// after its ACK with a DROPREQ): nothing is left to drop, nothing is
     /// counted. A range that starts before the window is cut to it.
+    ///
+    /// Without TSBPD the receiver drops what the range names, except in a
+    /// file stream (no message API): no part of a stream is ever given up,
+    /// so such a DROPREQ is counted as rejected (a spoofed one would make
+    /// the receiver ACK what was never sent, and the stream stall; found by
+    /// the `pair` fuzz target).
     pub(crate) fn on_dropreq(&mut self, first: SeqNumber, last: SeqNumber) {
         let start = self.rcv.read_pos();
         let window = i64::try_from(self.rcv.capacity()).unwrap_or(i64::MAX);
@@ -1064,6 +1070,12 @@ impl Transfer {
             first
         };
         if self.tsbpd.is_none() {
+            // A file stream has no message to give up: only the stale
+            // ranges above come from an honest sender.
+            if !self.live && !self.message_api {
+                self.stats.rejected_mut().dropreq += 1;
+                return;
+            }
             let dropped = self.rcv.drop_range(first, last);
             count_rcv_drop(&mut self.stats, self.max_payload, dropped);
         }
@@ -1274,7 +1286,15 @@ impl Transfer {
 
     /// Whether a retransmission or a new packet the window admits waits.
     fn data_waiting(&self) -> bool {
-        self.rexmit_pending() || (self.snd.unsent() > 0 && self.window_open())
+        self.rexmit_pending() || (self.snd.unsent() > 0 && self.may_send_new())
+    }
+
+    /// Whether a new packet may go out: the flow window is open, and there
+    /// is a key to send with if a passphrase is set (without one libsrt's
+    /// `CSndBuffer::readData` gets crypto flags -1: "NOT SENDING"; never
+    /// clear text).
+    fn may_send_new(&self) -> bool {
+        self.window_open() && !(self.tx.is_none() && self.passphrase.is_some())
     }
 
     /// Whether a packet waits for retransmission (reported or timed out).
@@ -1417,10 +1437,7 @@ impl Transfer {
     }
 
     fn next_new(&mut self, now: Instant, buf: &mut [u8]) -> Result<Option<usize>, EncodeError> {
-        // A passphrase but no key to send with (the peer's key material
-        // failed to open): nothing goes out, never clear text (libsrt
-        // `CSndBuffer::readData` with crypto flags -1: "NOT SENDING").
-        if !self.window_open() || (self.tx.is_none() && self.passphrase.is_some()) {
+        if !self.may_send_new() {
             return Ok(None);
         }
         let start = self.start;

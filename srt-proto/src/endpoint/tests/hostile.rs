@@ -456,3 +456,51 @@ fn undecodable_packets_from_elsewhere_are_not_counted() {
     assert_eq!(l.receiver_rejected().km, 0);
     assert_eq!(l.p.b.stats().malformed, 1);
 }
+
+/// In a file stream (no message API) nothing is ever given up: a DROPREQ
+/// within the window used to make the receiver skip ahead and ACK what the
+/// sender had not sent, which the sender refuses, and the stream stalled
+/// (found by the `pair` fuzz target). Now it is rejected, and every byte
+/// arrives.
+#[test]
+fn dropreq_in_a_file_stream_is_rejected() {
+    let opts = SocketOptions::file();
+    let mut l = Live::new(46, &opts);
+    let mut sent = Vec::new();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1500];
+    let mut send = |l: &mut Live, sent: &mut Vec<u8>, n: u32| {
+        for _ in 0..n {
+            let now = l.p.now;
+            let chunk = l.sent.to_be_bytes();
+            l.p.a.send(now, l.snd, &chunk, &MsgCtrl::default()).unwrap();
+            sent.extend_from_slice(&chunk);
+            l.sent += 1;
+            l.p.run(Duration::from_millis(1));
+        }
+    };
+    send(&mut l, &mut sent, 20);
+    l.p.run(Duration::from_millis(200));
+    let next = l.next();
+    for (first, last) in [
+        (next, next + 10),
+        (next + 3, next + 3),
+        (next - 2, next + 5),
+    ] {
+        l.inject_at_receiver(ControlBody::DropRequest {
+            msg_number: MsgNumber::FILTER,
+            first,
+            last,
+        });
+    }
+    assert_eq!(l.receiver_rejected().dropreq, 3);
+    send(&mut l, &mut sent, 50);
+    l.p.run(Duration::from_millis(1000));
+    let now = l.p.now;
+    while let Ok(Some(info)) = l.p.b.recv(now, l.rcv, &mut buf) {
+        got.extend_from_slice(&buf[..info.len]);
+    }
+    assert_eq!(got, sent, "every byte, in order");
+    let rs = l.p.b.socket_stats(now, l.rcv, false).unwrap();
+    assert_eq!(rs.pkt_rcv_drop_total, 0);
+}

@@ -469,7 +469,7 @@ fn dropreq_in_a_file_stream_is_rejected() {
     let mut sent = Vec::new();
     let mut got = Vec::new();
     let mut buf = [0u8; 1500];
-    let mut send = |l: &mut Live, sent: &mut Vec<u8>, n: u32| {
+    let send = |l: &mut Live, sent: &mut Vec<u8>, n: u32| {
         for _ in 0..n {
             let now = l.p.now;
             let chunk = l.sent.to_be_bytes();

@@ -115,7 +115,10 @@ fn differential(program: &str) {
 /// outputs. Without the kit: fails under `CI=true`, else says it was not
 /// run (see `testvectors::peer_kit`).
 fn differential_with_peer_kit(program: &str) {
-    peer_kit_compare(&format!("{program}.c"), &[(Lang::C, "c"), (Lang::CXX, "cxx")]);
+    peer_kit_compare(
+        &format!("{program}.c"),
+        &[(Lang::C, "c"), (Lang::CXX, "cxx")],
+    );
 }
 
 /// [`differential_with_peer_kit`] for a source file (`NAME.c` or

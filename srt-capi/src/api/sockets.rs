@@ -538,7 +538,14 @@ impl CCallback<ConnectCallbackFn> {
         // SAFETY: the application's callback (through the trampoline), with
         // its opaque pointer and an address that outlive the call.
         let _threw = unsafe {
-            srt_capi_call_connect_hook(self.hook, self.opaque, s, code, (&raw const peer).cast(), -1)
+            srt_capi_call_connect_hook(
+                self.hook,
+                self.opaque,
+                s,
+                code,
+                (&raw const peer).cast(),
+                -1,
+            )
         };
     }
 }

@@ -18,15 +18,15 @@ int main(void)
     SHOW(srt_listen(lsn, 5));
     int len = sizeof sa;
     srt_getsockname(lsn, (struct sockaddr*)&sa, &len);
-    SRTSOCKET caller = srt_create_socket();
-    SHOW(srt_connect(caller, (struct sockaddr*)&sa, sizeof sa));
-    /* Wait until the listener has the connection queued. */
+    /* Subscribed first, to wait until the listener has the connection queued. */
     int eid = srt_epoll_create();
     int events = SRT_EPOLL_IN;
     srt_epoll_add_usock(eid, lsn, &events);
+    SRTSOCKET caller = srt_create_socket();
+    SHOW(srt_connect(caller, (struct sockaddr*)&sa, sizeof sa));
     SRTSOCKET ready[1];
     int nready = 1;
-    SHOW(srt_epoll_wait(eid, ready, &nready, NULL, NULL, 3000, NULL, NULL, NULL, NULL));
+    SHOW(srt_epoll_wait(eid, ready, &nready, NULL, NULL, 5000, NULL, NULL, NULL, NULL));
     struct sockaddr_in peer;
     SRTSOCKET acc;
     len = 0;

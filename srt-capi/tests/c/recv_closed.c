@@ -7,15 +7,16 @@
 #include <pthread.h>
 #include <unistd.h>
 
+static SRTSOCKET target;
+static int received, error;
+
+/* Printed by main after the join, so that the output's order is fixed. */
 static void* receiver(void* arg)
 {
-    SRTSOCKET s = *(SRTSOCKET*)arg;
+    (void)arg;
     char buf[1500];
-    int n = srt_recvmsg(s, buf, sizeof buf);
-    if (n == SRT_ERROR)
-        printf("blocked srt_recvmsg -1 error %d\n", srt_getlasterror(NULL));
-    else
-        printf("blocked srt_recvmsg %d\n", n);
+    received = srt_recvmsg(target, buf, sizeof buf);
+    error = received == SRT_ERROR ? srt_getlasterror(NULL) : 0;
     return NULL;
 }
 
@@ -34,10 +35,12 @@ int main(void)
     SRTSOCKET acc;
     SHOW_ID(acc, srt_accept(lsn, NULL, NULL));
     pthread_t thread;
-    pthread_create(&thread, NULL, receiver, &acc);
+    target = acc;
+    pthread_create(&thread, NULL, receiver, NULL);
     usleep(300 * 1000);
     SHOW(srt_close(acc));
     pthread_join(thread, NULL);
+    printf("blocked srt_recvmsg %d error %d\n", received, error);
     srt_close(caller);
     srt_close(lsn);
     srt_cleanup();

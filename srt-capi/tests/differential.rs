@@ -130,7 +130,10 @@ fn peer_kit_compare(file: &str, langs: &[(Lang, &str)]) {
     let Some(kit) = PeerKit::for_test(&root, &what) else {
         return;
     };
-    let lib_dir = kit.lib_dir(&scratch("")).expect("peer kit library links");
+    // One directory per program: tests run in parallel and each remakes its links.
+    let lib_dir = kit
+        .lib_dir(&scratch(&format!("{program}_kitlib")))
+        .expect("peer kit library links");
     let ld_path = PeerKit::ld_library_path(&lib_dir);
     let source = c_source(file);
     let aead = ["-DENABLE_AEAD_API_PREVIEW"];

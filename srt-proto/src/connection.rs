@@ -721,6 +721,33 @@ impl Connection {
             .unwrap_or_default()
     }
 
+    /// Whether the transfer's timer table holds what its state arms
+    /// (tests of the timer table).
+    #[cfg(test)]
+    pub(crate) fn timers_in_sync(&self) -> bool {
+        self.transfer.as_ref().is_none_or(Transfer::timers_in_sync)
+    }
+
+    /// [`Connection::poll_timeout`] computed afresh from the state, each
+    /// of the transfer's timers from its state, not from its table.
+    #[cfg(test)]
+    pub(crate) fn earliest_timer(&self) -> Option<Instant> {
+        match self.phase {
+            Phase::Connected => {
+                let mut t = (self.last_rx + self.timers.peer_idle_timeout)
+                    .min(self.last_tx + KEEPALIVE_PERIOD);
+                if let Some(x) = self.transfer.as_ref().and_then(Transfer::earliest_deadline) {
+                    t = t.min(x);
+                }
+                if let Some(d) = self.closing_deadline {
+                    t = t.min(d);
+                }
+                Some(t)
+            }
+            _ => self.poll_timeout(),
+        }
+    }
+
     /// Steps taken on the peer's control packets and on retransmission
     /// (tests of the per-packet work bound).
     #[cfg(test)]

@@ -25,6 +25,11 @@ use crate::stats::{Instantaneous, Stats, TraceBStats};
 use crate::tsbpd::Tsbpd;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
+use timer::{Timer, TimerTable};
+
+#[cfg(test)]
+mod tests;
+mod timer;
 
 /// The full ACK period (libsrt's `COMM_SYN_INTERVAL`).
 pub const ACK_INTERVAL: Duration = Duration::from_millis(10);
@@ -256,6 +261,8 @@ pub(crate) struct Transfer {
     /// NAK ranges examined, loss-list operations, retransmission loop turns
     /// (what the per-packet bound is measured by in tests).
     work: u64,
+    /// Every timer's deadline, armed from the state after each entry point.
+    timers: TimerTable,
 }
 
 /// What the connection needs to set up a transfer.
@@ -343,7 +350,7 @@ impl Transfer {
             s.negotiated.snd_latency,
             c.snd_drop_delay,
         );
-        Transfer {
+        let mut t = Transfer {
             peer_id: s.peer_id,
             rng,
             tx: s.tx,
@@ -396,7 +403,10 @@ impl Transfer {
             next_nak_at: s.now + FIRST_NAK_INTERVAL,
             readable_signaled: false,
             work: 0,
-        }
+            timers: TimerTable::default(),
+        };
+        t.arm_timers();
+        t
     }
 
     /// Applies the options libsrt lets change on a connected socket, from
@@ -407,7 +417,7 @@ impl Transfer {
     /// SRTO_SNDDROPDELAY moves the sender's drop threshold and
     /// SRTO_DRIFTTRACER switches drift tracking. Other fields are ignored.
     /// The post action of `set` runs even if its value did not change.
-    pub(crate) fn reconfigure(
+    fn reconfigure_inner(
         &mut self,
         old: &TransferConfig,
         new: &TransferConfig,
@@ -455,7 +465,7 @@ impl Transfer {
     // ----- application side -----
 
     /// Queues one message (one packet in live mode).
-    pub(crate) fn send(
+    fn send_inner(
         &mut self,
         now: Instant,
         payload: &[u8],
@@ -541,7 +551,7 @@ impl Transfer {
     }
 
     /// The next message due for delivery, if any.
-    pub(crate) fn recv(&mut self, now: Instant, out: &mut [u8]) -> Option<RecvInfo> {
+    fn recv_inner(&mut self, now: Instant, out: &mut [u8]) -> Option<RecvInfo> {
         let info = match &mut self.tsbpd {
             Some(tsbpd) => loop {
                 // libsrt's TSBPD thread samples before each delivery.
@@ -578,7 +588,7 @@ impl Transfer {
     }
 
     /// Whether a message is ready now, and the readable event should fire.
-    pub(crate) fn take_readable(&mut self, now: Instant) -> bool {
+    fn take_readable_inner(&mut self, now: Instant) -> bool {
         if self.readable_signaled {
             return false;
         }
@@ -592,7 +602,7 @@ impl Transfer {
     /// Whether [`recv`](Self::recv) would deliver now; if not, the next
     /// message raises the readable event again, as after a receive that
     /// found nothing.
-    pub(crate) fn recv_ready(&mut self, now: Instant) -> bool {
+    fn recv_ready_inner(&mut self, now: Instant) -> bool {
         let ready = self.message_ready(now);
         if !ready {
             self.readable_signaled = false;
@@ -623,7 +633,7 @@ impl Transfer {
     // ----- network side -----
 
     /// A data packet from the peer.
-    pub(crate) fn on_data(&mut self, now: Instant, packet: &DataPacket<'_>) {
+    fn on_data_inner(&mut self, now: Instant, packet: &DataPacket<'_>) {
         let mut plain = [0u8; 1500];
         let decrypted;
         let packet = match (&self.rx, packet.key) {
@@ -800,7 +810,7 @@ impl Transfer {
     /// changes nothing and is counted in
     /// [`RejectedControl::ack`](crate::stats::RejectedControl::ack). One a
     /// little behind (reordered) acknowledges nothing new, as in libsrt.
-    pub(crate) fn on_ack(&mut self, now: Instant, ack: &Ack) {
+    fn on_ack_inner(&mut self, now: Instant, ack: &Ack) {
         let pos = i64::from(ack.ack_seq.offset_from(self.snd.first_seq()));
         let in_flight = i64::from(self.snd.next_unsent_seq().offset_from(self.snd.first_seq()));
         let behind = i64::try_from(self.snd.capacity()).unwrap_or(i64::MAX);
@@ -886,7 +896,7 @@ impl Transfer {
     /// breaks the connection. The parts of ranges before the first
     /// unacknowledged packet are answered with a DROPREQ, as libsrt does.
     /// The work is a few steps per range, whatever a range spans.
-    pub(crate) fn on_nak(&mut self, list: &WireLossList<'_>) {
+    fn on_nak_inner(&mut self, list: &WireLossList<'_>) {
         self.stats.on_nak_received();
         let first = self.snd.first_seq();
         let end = self.snd.next_unsent_seq();
@@ -965,7 +975,7 @@ impl Transfer {
     /// and counted in
     /// [`RejectedControl::km`](crate::stats::RejectedControl::km): a key
     /// refresh keeps the key length, and each derivation costs a PBKDF2.
-    pub(crate) fn on_km_request(&mut self, km: &crate::packet::KeyMaterial) {
+    fn on_km_request_inner(&mut self, km: &crate::packet::KeyMaterial) {
         if let Some(rx) = &self.rx {
             // An honest peer keeps its salt (and so the KEK) across key
             // refreshes (haicrypt's hcryptCtx_Tx_Refresh): key material
@@ -997,7 +1007,7 @@ impl Transfer {
     }
 
     /// An in-band KMRSP: the peer has our announced key.
-    pub(crate) fn on_km_response(&mut self, rsp: &crate::packet::KmResponse) {
+    fn on_km_response_inner(&mut self, rsp: &crate::packet::KmResponse) {
         if let (Some((pending, _, _)), crate::packet::KmResponse::Material(km)) =
             (&self.pending_kmreq, rsp)
         {
@@ -1013,7 +1023,7 @@ impl Transfer {
     /// once: an ACKACK of no such ACK, or a repeat, gives no RTT sample and
     /// is counted in
     /// [`RejectedControl::ackack`](crate::stats::RejectedControl::ackack).
-    pub(crate) fn on_ackack(&mut self, now: Instant, ack_number: u32, ts: Timestamp) {
+    fn on_ackack_inner(&mut self, now: Instant, ack_number: u32, ts: Timestamp) {
         let entry = &mut self.ack_history[ack_number as usize % ACK_HISTORY];
         if ack_number == 0 || entry.0 != ack_number {
             self.stats.rejected_mut().ackack += 1;
@@ -1033,7 +1043,7 @@ impl Transfer {
     }
 
     /// A KEEPALIVE from the peer: its timestamp feeds the TSBPD clock.
-    pub(crate) fn on_keepalive(&mut self, now: Instant, ts: Timestamp) {
+    fn on_keepalive_inner(&mut self, now: Instant, ts: Timestamp) {
         if let Some(tsbpd) = &mut self.tsbpd {
             tsbpd.update_wrap(ts);
             tsbpd.add_drift_sample(ts, now, None);
@@ -1059,7 +1069,7 @@ impl Transfer {
     /// so such a DROPREQ is counted as rejected (a spoofed one would make
     /// the receiver ACK what was never sent, and the stream stall; found by
     /// the `pair` fuzz target).
-    pub(crate) fn on_dropreq(&mut self, first: SeqNumber, last: SeqNumber) {
+    fn on_dropreq_inner(&mut self, first: SeqNumber, last: SeqNumber) {
         let start = self.rcv.read_pos();
         let window = i64::try_from(self.rcv.capacity()).unwrap_or(i64::MAX);
         let span = i64::from(last.offset_from(first));
@@ -1090,11 +1100,13 @@ impl Transfer {
 
     // ----- timers -----
 
-    pub(crate) fn handle_timeout(&mut self, now: Instant) {
+    fn handle_timeout_inner(&mut self, now: Instant) {
+        // Each timer is re-armed from the state just before it is looked
+        // at, so that what an earlier one did (a drop) counts, as it did
+        // when each condition was tested in turn.
         // Sender too-late drop.
-        if let (Some(threshold), Some(oldest)) = (self.snd_drop_threshold, self.snd.oldest_origin())
-        {
-            if now.saturating_duration_since(oldest) > threshold {
+        if self.expired(Timer::SndDrop, now) {
+            if let Some(threshold) = self.snd_drop_threshold {
                 while let Some(dropped) = self.snd.drop_expired(now, Some(threshold)) {
                     self.stats
                         .on_snd_drop(dropped.packets as u32, dropped.bytes as u64);
@@ -1105,9 +1117,8 @@ impl Transfer {
         }
         // An announced key not yet confirmed: KMREQ again every 1.5·SRTT,
         // at most 10 times (crypto.cpp:518).
-        if let Some((km, last, tries)) = &mut self.pending_kmreq {
-            let every = Duration::from_micros((self.rtt.srtt.max(10_000) * 3 / 2) as u64);
-            if now >= *last + every {
+        if self.expired(Timer::KmRefresh, now) {
+            if let Some((km, last, tries)) = &mut self.pending_kmreq {
                 if *tries >= 10 {
                     self.pending_kmreq = None;
                 } else {
@@ -1119,7 +1130,8 @@ impl Transfer {
             }
         }
         // Messages whose time to live passed before they were sent whole:
-        // dropped by the sender, and the receiver is told (DROPREQ).
+        // dropped by the sender, and the receiver is told (DROPREQ). No
+        // timer wakes for them: they go on any visit.
         while let Some(dropped) = self.snd.drop_expired(now, None) {
             self.stats
                 .on_snd_drop(dropped.packets as u32, dropped.bytes as u64);
@@ -1134,12 +1146,7 @@ impl Transfer {
         // time with hundreds of packets the receiver mostly had, the next
         // NAK then counted them all as lost and FileCC slowed down for good
         // (a 200 MiB upload to srt-file-transmit fell to under 20 Mbit/s).
-        if !self.live
-            && self.snd.next_unsent_seq() != self.snd.first_seq()
-            && self.snd_loss.is_empty()
-            && self.snd_timed_out.is_empty()
-            && now >= self.exp_deadline()
-        {
+        if self.expired(Timer::Rexmit, now) {
             let first = self.snd.first_seq();
             let last = self.snd.next_unsent_seq() - 1;
             if let Some(range) = SeqRange::new(first, last) {
@@ -1152,7 +1159,8 @@ impl Transfer {
                 Cc::File(cc) => cc.on_rexmit_timeout(self.rtt.srtt),
             }
         }
-        // Receiver too-late drop, even when the application does not read.
+        // Receiver too-late drop, even when the application does not read:
+        // on any visit, and the TSBPD timer wakes for the next delivery.
         if let Some(tsbpd) = &self.tsbpd {
             // Where libsrt's TSBPD thread wakes up: sample the buffer average.
             self.rcv.sample_avg(now, tsbpd);
@@ -1160,7 +1168,10 @@ impl Transfer {
                 count_rcv_drop(&mut self.stats, self.payload_size, packets);
             }
         }
-        // Full ACK.
+        // Full ACK. The ACK and NAK periods run on whether or not their
+        // timers are armed (as libsrt's timer checks them every turn): a
+        // visit after a period's end starts the next period; the timers
+        // only wake the connection when there is something to send.
         if now >= self.next_ack_at {
             self.next_ack_at = now + ACK_INTERVAL;
             self.full_ack(now);
@@ -1171,6 +1182,56 @@ impl Transfer {
                 self.ctrl.push_back(Ctrl::PeriodicNak);
             }
             self.next_nak_at = now + self.nak_interval;
+        }
+    }
+
+    /// Re-arms `timer` from the current state; whether it has expired at `now`.
+    fn expired(&mut self, timer: Timer, now: Instant) -> bool {
+        let at = self.deadline(timer);
+        self.timers.set_or_stop(timer, at);
+        at.is_some_and(|t| t <= now)
+    }
+
+    /// When `timer` should expire given the current state; `None` when it
+    /// has nothing to do. The one place where each timer is armed.
+    fn deadline(&self, timer: Timer) -> Option<Instant> {
+        match timer {
+            // libsrt drops once the oldest message is strictly older than
+            // the threshold.
+            Timer::SndDrop => match (self.snd_drop_threshold, self.snd.oldest_origin()) {
+                (Some(threshold), Some(oldest)) => {
+                    Some(oldest + threshold + Duration::from_nanos(1))
+                }
+                _ => None,
+            },
+            Timer::KmRefresh => self.pending_kmreq.as_ref().map(|(_, last, _)| {
+                *last + Duration::from_micros((self.rtt.srtt.max(10_000) * 3 / 2) as u64)
+            }),
+            Timer::Rexmit => (!self.live
+                && self.snd.next_unsent_seq() != self.snd.first_seq()
+                && !self.rexmit_pending())
+            .then(|| self.exp_deadline()),
+            Timer::Tsbpd => {
+                let tsbpd = self.tsbpd.as_ref()?;
+                let due = self.rcv.next_delivery(tsbpd)?;
+                // Wake to signal readable, or to drop a gap before a due
+                // packet; an unread packet at the head needs no timer.
+                (!self.readable_signaled || !self.rcv.head_present()).then_some(due)
+            }
+            Timer::Ack => (self.rcv.ack_seq() != self.last_ackacked_seq
+                || self.window_update_due())
+            .then_some(self.next_ack_at),
+            Timer::Nak => (self.nakreport && self.rcv.loss_ranges().next().is_some())
+                .then_some(self.next_nak_at),
+            Timer::Pacing => self.data_waiting().then_some(self.next_send_at),
+            Timer::Flush => (!self.ctrl.is_empty()).then_some(self.start),
+        }
+    }
+
+    /// Arms every timer from the current state (after each entry point).
+    fn arm_timers(&mut self) {
+        for timer in Timer::ALL {
+            self.timers.set_or_stop(timer, self.deadline(timer));
         }
     }
 
@@ -1240,55 +1301,35 @@ impl Transfer {
         self.packets_since_ack = 0;
     }
 
+    /// The earliest armed timer.
     pub(crate) fn poll_timeout(&self) -> Option<Instant> {
-        let mut t: Option<Instant> = None;
-        let mut at = |x: Instant| t = Some(t.map_or(x, |t| t.min(x)));
-        if self.rcv.ack_seq() != self.last_ackacked_seq || self.window_update_due() {
-            at(self.next_ack_at);
-        }
-        if self.nakreport && self.rcv.loss_ranges().next().is_some() {
-            at(self.next_nak_at);
-        }
-        if self.data_waiting() {
-            at(self.next_send_at);
-        }
-        if let (Some(threshold), Some(oldest)) = (self.snd_drop_threshold, self.snd.oldest_origin())
-        {
-            at(oldest + threshold + Duration::from_micros(1));
-        }
-        if let Some(tsbpd) = &self.tsbpd {
-            if let Some(d) = self.rcv.next_delivery(tsbpd) {
-                // Wake to signal readable, or to drop a gap before a due
-                // packet; an unread packet at the head needs no timer.
-                if !self.readable_signaled || !self.rcv.head_present() {
-                    at(d);
-                }
-            }
-        }
-        if !self.live
-            && self.snd.next_unsent_seq() != self.snd.first_seq()
-            && !self.rexmit_pending()
-        {
-            at(self.exp_deadline());
-        }
-        if let Some((_, last, _)) = &self.pending_kmreq {
-            at(*last + Duration::from_micros((self.rtt.srtt.max(10_000) * 3 / 2) as u64));
-        }
-        if !self.ctrl.is_empty() {
-            at(self.start);
-        }
-        t
+        self.timers.next_expiry()
+    }
+
+    /// The earliest deadline the current state arms (tests compare it
+    /// with [`Transfer::poll_timeout`]).
+    #[cfg(test)]
+    pub(crate) fn earliest_deadline(&self) -> Option<Instant> {
+        Timer::ALL.iter().filter_map(|&t| self.deadline(t)).min()
+    }
+
+    /// Whether every timer is armed as the current state says (tests).
+    #[cfg(test)]
+    pub(crate) fn timers_in_sync(&self) -> bool {
+        Timer::ALL
+            .iter()
+            .all(|&t| self.timers.get(t) == self.deadline(t))
     }
 
     /// Whether a control or data packet can be sent at `now`.
     pub(crate) fn wants_transmit(&self, now: Instant) -> bool {
-        !self.ctrl.is_empty() || (now >= self.next_send_at && self.data_waiting())
+        self.timers.get(Timer::Flush).is_some() || self.timers.is_expired(Timer::Pacing, now)
     }
 
     /// When a data packet waiting for its pacing time may be sent: from
     /// then on [`Transfer::wants_transmit`] holds without any other change.
     pub(crate) fn send_due_at(&self) -> Option<Instant> {
-        self.data_waiting().then_some(self.next_send_at)
+        self.timers.get(Timer::Pacing)
     }
 
     /// Whether a retransmission or a new packet the window admits waits.
@@ -1347,7 +1388,7 @@ impl Transfer {
     }
 
     /// Writes the next control or data packet into `buf`.
-    pub(crate) fn poll_transmit(
+    fn poll_transmit_inner(
         &mut self,
         now: Instant,
         buf: &mut [u8],
@@ -1630,6 +1671,119 @@ impl Transfer {
     /// Whether everything sent was acknowledged (for a graceful close).
     pub(crate) fn all_acked(&self) -> bool {
         self.snd.is_empty()
+    }
+}
+
+/// The entry points: each acts, then re-arms the timers from the new state.
+impl Transfer {
+    /// Applies the options libsrt lets change on a connected socket (see
+    /// `reconfigure_inner`).
+    pub(crate) fn reconfigure(
+        &mut self,
+        old: &TransferConfig,
+        new: &TransferConfig,
+        set: Option<SockOpt>,
+    ) {
+        self.reconfigure_inner(old, new, set);
+        self.arm_timers();
+    }
+
+    /// Queues one message (one packet in live mode).
+    pub(crate) fn send(
+        &mut self,
+        now: Instant,
+        payload: &[u8],
+        ctrl: &MsgCtrl,
+    ) -> Result<Sent, SendError> {
+        let r = self.send_inner(now, payload, ctrl);
+        self.arm_timers();
+        r
+    }
+
+    /// The next message due for delivery, if any.
+    pub(crate) fn recv(&mut self, now: Instant, out: &mut [u8]) -> Option<RecvInfo> {
+        let r = self.recv_inner(now, out);
+        self.arm_timers();
+        r
+    }
+
+    /// Whether a message is ready now, and the readable event should fire.
+    pub(crate) fn take_readable(&mut self, now: Instant) -> bool {
+        let r = self.take_readable_inner(now);
+        self.arm_timers();
+        r
+    }
+
+    /// Whether `recv` would deliver now (see `recv_ready_inner`).
+    pub(crate) fn recv_ready(&mut self, now: Instant) -> bool {
+        let r = self.recv_ready_inner(now);
+        self.arm_timers();
+        r
+    }
+
+    /// A data packet from the peer.
+    pub(crate) fn on_data(&mut self, now: Instant, packet: &DataPacket<'_>) {
+        self.on_data_inner(now, packet);
+        self.arm_timers();
+    }
+
+    /// An ACK from the peer (see `on_ack_inner`).
+    pub(crate) fn on_ack(&mut self, now: Instant, ack: &Ack) {
+        self.on_ack_inner(now, ack);
+        self.arm_timers();
+    }
+
+    /// A NAK from the peer (see `on_nak_inner`).
+    pub(crate) fn on_nak(&mut self, list: &WireLossList<'_>) {
+        self.on_nak_inner(list);
+        self.arm_timers();
+    }
+
+    /// An in-band KMREQ (see `on_km_request_inner`).
+    pub(crate) fn on_km_request(&mut self, km: &crate::packet::KeyMaterial) {
+        self.on_km_request_inner(km);
+        self.arm_timers();
+    }
+
+    /// An in-band KMRSP: the peer has our announced key.
+    pub(crate) fn on_km_response(&mut self, rsp: &crate::packet::KmResponse) {
+        self.on_km_response_inner(rsp);
+        self.arm_timers();
+    }
+
+    /// An ACKACK from the peer (see `on_ackack_inner`).
+    pub(crate) fn on_ackack(&mut self, now: Instant, ack_number: u32, ts: Timestamp) {
+        self.on_ackack_inner(now, ack_number, ts);
+        self.arm_timers();
+    }
+
+    /// A KEEPALIVE from the peer: its timestamp feeds the TSBPD clock.
+    pub(crate) fn on_keepalive(&mut self, now: Instant, ts: Timestamp) {
+        self.on_keepalive_inner(now, ts);
+        self.arm_timers();
+    }
+
+    /// A DROPREQ from the peer (see `on_dropreq_inner`).
+    pub(crate) fn on_dropreq(&mut self, first: SeqNumber, last: SeqNumber) {
+        self.on_dropreq_inner(first, last);
+        self.arm_timers();
+    }
+
+    /// Acts on the expired timers.
+    pub(crate) fn handle_timeout(&mut self, now: Instant) {
+        self.handle_timeout_inner(now);
+        self.arm_timers();
+    }
+
+    /// Writes the next control or data packet into `buf`.
+    pub(crate) fn poll_transmit(
+        &mut self,
+        now: Instant,
+        buf: &mut [u8],
+    ) -> Result<Option<usize>, EncodeError> {
+        let r = self.poll_transmit_inner(now, buf);
+        self.arm_timers();
+        r
     }
 }
 

@@ -1,0 +1,146 @@
+//! The timers of a transfer, in one table (after quinn-proto's
+//! `TimerTable`): each timer is armed in one place
+//! ([`Transfer::arm_timers`](super::Transfer)), `poll_timeout` is the
+//! earliest armed one, and `handle_timeout` acts on the expired ones.
+
+use std::time::Instant;
+
+/// One timer of a transfer. The order is the order `handle_timeout` acts
+/// in (it decides the order of the control packets a turn queues).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Timer {
+    /// Sender too-late drop: the oldest unacknowledged message passes the
+    /// drop threshold.
+    SndDrop,
+    /// An announced key not yet echoed: KMREQ again.
+    KmRefresh,
+    /// Retransmission timeout (file mode): nothing acknowledged for too long.
+    Rexmit,
+    /// TSBPD: the next packet is due for delivery (readable, or a gap
+    /// before it to drop).
+    Tsbpd,
+    /// Full ACK, while there is something to acknowledge.
+    Ack,
+    /// Periodic NAK, while there are losses to report.
+    Nak,
+    /// Pacing: a data packet waits for its sending time.
+    Pacing,
+    /// Control packets are queued: send them at once.
+    Flush,
+}
+
+impl Timer {
+    /// Every timer, in the order `handle_timeout` acts on them.
+    pub(crate) const ALL: [Timer; 8] = [
+        Timer::SndDrop,
+        Timer::KmRefresh,
+        Timer::Rexmit,
+        Timer::Tsbpd,
+        Timer::Ack,
+        Timer::Nak,
+        Timer::Pacing,
+        Timer::Flush,
+    ];
+    const COUNT: usize = Self::ALL.len();
+}
+
+/// A deadline per [`Timer`], or none when the timer is stopped.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct TimerTable {
+    data: [Option<Instant>; Timer::COUNT],
+}
+
+impl TimerTable {
+    /// Arms `timer` to expire at `at`.
+    pub(crate) fn set(&mut self, timer: Timer, at: Instant) {
+        self.data[timer as usize] = Some(at);
+    }
+
+    /// Stops `timer`.
+    pub(crate) fn stop(&mut self, timer: Timer) {
+        self.data[timer as usize] = None;
+    }
+
+    /// Arms `timer` at `at`, or stops it with `None`.
+    pub(crate) fn set_or_stop(&mut self, timer: Timer, at: Option<Instant>) {
+        match at {
+            Some(at) => self.set(timer, at),
+            None => self.stop(timer),
+        }
+    }
+
+    /// When `timer` expires, if armed.
+    pub(crate) fn get(&self, timer: Timer) -> Option<Instant> {
+        self.data[timer as usize]
+    }
+
+    /// Whether `timer` is armed and has expired at `now`.
+    pub(crate) fn is_expired(&self, timer: Timer, now: Instant) -> bool {
+        self.get(timer).is_some_and(|t| t <= now)
+    }
+
+    /// The earliest deadline of any armed timer.
+    pub(crate) fn next_expiry(&self) -> Option<Instant> {
+        self.data.iter().flatten().min().copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::time::Duration;
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Set(usize, u64),
+        Stop(usize),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            (0..Timer::COUNT, 0u64..10_000).prop_map(|(t, at)| Op::Set(t, at)),
+            (0..Timer::COUNT).prop_map(Op::Stop),
+        ]
+    }
+
+    proptest! {
+        /// Any schedule of arming and stopping: the next expiry is always
+        /// the earliest armed deadline, and a timer is expired exactly
+        /// when armed at or before `now`.
+        #[test]
+        fn next_expiry_is_the_earliest_armed_timer(
+            ops in proptest::collection::vec(op(), 0..64),
+            probe in 0u64..10_000,
+        ) {
+            let base = Instant::now();
+            let mut table = TimerTable::default();
+            let mut model: [Option<u64>; Timer::COUNT] = [None; Timer::COUNT];
+            for op in ops {
+                match op {
+                    Op::Set(t, at) => {
+                        table.set(Timer::ALL[t], base + Duration::from_micros(at));
+                        model[t] = Some(at);
+                    }
+                    Op::Stop(t) => {
+                        table.stop(Timer::ALL[t]);
+                        model[t] = None;
+                    }
+                }
+                let earliest = model.iter().flatten().min().map(|&m| base + Duration::from_micros(m));
+                prop_assert_eq!(table.next_expiry(), earliest);
+                let now = base + Duration::from_micros(probe);
+                for (i, timer) in Timer::ALL.iter().enumerate() {
+                    prop_assert_eq!(table.is_expired(*timer, now), model[i].is_some_and(|m| m <= probe));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_order_is_the_discriminant_order() {
+        for (i, t) in Timer::ALL.iter().enumerate() {
+            assert_eq!(*t as usize, i);
+        }
+    }
+}

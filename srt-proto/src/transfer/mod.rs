@@ -1,32 +1,60 @@
-//! Data transfer of a connected socket (live mode): sending with pacing,
-//! retransmission on NAK and sender too-late drop; receiving with loss
-//! detection, ACK/NAK/ACKACK, RTT, TSBPD delivery and receiver too-late
-//! drop; and the statistics of both directions.
+//! Data transfer of a connected socket: a [`Sender`](sender::Sender)
+//! (send buffer, pacing and congestion control, retransmission from the
+//! loss lists, the peer's ACKs and NAKs), a [`Receiver`](receiver::Receiver)
+//! (receive buffer, TSBPD delivery, loss detection, ACK and NAK
+//! generation), the [`Keys`](keys::Keys) (crypto contexts, key refresh),
+//! and what they share (the control packets queued, the RTT, the
+//! statistics), with one [`TimerTable`] for all their timers.
+//!
+//! # The packet path
+//!
+//! Every data packet crosses one seam between the transfer and the wire,
+//! where a packet filter (FEC) and socket groups hook in:
+//!
+//! - outgoing: [`Transfer::poll_transmit`] takes data packets from
+//!   [`Sender::poll_data`](sender::Sender::poll_data) only, encoded and
+//!   encrypted: the bytes in `buf` are the datagram as it goes on the wire
+//!   (libsrt's filter, too, works on encrypted payloads);
+//! - incoming: [`Transfer::on_data`] takes every data packet as it came
+//!   off the wire, before decryption, and hands the plain packet to
+//!   [`Receiver::on_packet`](receiver::Receiver::on_packet) (or drops it as
+//!   undecryptable).
+//!
+//! A filter's own packets and timers join the control queue
+//! ([`Shared::ctrl`]) and the [`TimerTable`].
 //!
 //! Nothing here allocates per packet: the buffers are preallocated and the
 //! control packets it queues are small values.
 
 use crate::buffer::loss::LossList;
-use crate::buffer::recv::{InsertOutcome, PopOutcome, RecvBuffer, RecvInfo};
-use crate::buffer::send::{SendBuffer, SendBufferError};
-use crate::cc::file::{AckRates, FileCc, FileCcConfig};
+use crate::buffer::recv::{RecvBuffer, RecvInfo};
+use crate::buffer::send::SendBuffer;
+use crate::cc::file::{FileCc, FileCcConfig};
 use crate::cc::live::{InputRateEstimator, LiveCc, LiveCcConfig};
-use crate::crypto::{CryptoContext, KeyIndex, RefreshAction};
+use crate::crypto::CryptoContext;
 use crate::estimate::ArrivalWindow;
 use crate::handshake::Negotiated;
 use crate::options::SockOpt;
 use crate::packet::{
-    Ack, AckInfo, ControlBody, ControlPacket, DataKeyFlags, DataPacket, EncodeError,
+    Ack, ControlBody, ControlPacket, DataKeyFlags, DataPacket, EncodeError,
     LossList as WireLossList, SocketId,
 };
 use crate::rng::SecretRng;
 use crate::seq::{MsgNumber, SeqNumber, SeqRange, Timestamp};
 use crate::stats::{Instantaneous, Stats, TraceBStats};
 use crate::tsbpd::Tsbpd;
+use keys::Keys;
+use receiver::{Receiver, ACK_HISTORY};
+use reorder::Reorder;
+use sender::{snd_drop_threshold, Cc, Sender};
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 use timer::{Timer, TimerTable};
 
+mod keys;
+mod receiver;
+mod reorder;
+mod sender;
 #[cfg(test)]
 mod tests;
 mod timer;
@@ -41,8 +69,6 @@ const FIRST_NAK_INTERVAL: Duration = Duration::from_millis(300);
 const SND_DROP_MIN: Duration = Duration::from_millis(1000);
 /// How far pacing may fall behind before the schedule restarts from now.
 const MAX_PACING_LAG: Duration = Duration::from_millis(2);
-/// The ACKs remembered for matching ACKACKs (RTT samples).
-const ACK_HISTORY: usize = 64;
 /// Overhead of the IPv4, UDP and SRT headers, as libsrt counts it.
 const HEADERS: u32 = 44;
 
@@ -148,7 +174,7 @@ pub enum RecvError {
 
 /// Control packets the transfer wants to send.
 #[derive(Clone, Debug)]
-enum Ctrl {
+pub(super) enum Ctrl {
     Ack(Ack),
     AckAck(u32),
     Nak(SeqRange),
@@ -164,10 +190,10 @@ enum Ctrl {
 
 /// RTT estimate, µs, as libsrt keeps it.
 #[derive(Clone, Copy, Debug)]
-struct Rtt {
-    srtt: i64,
-    rttvar: i64,
-    sampled: bool,
+pub(super) struct Rtt {
+    pub(super) srtt: i64,
+    pub(super) rttvar: i64,
+    pub(super) sampled: bool,
 }
 
 impl Rtt {
@@ -188,79 +214,36 @@ impl Rtt {
     }
 }
 
-/// The data state of a connected socket.
+/// What the sender, the receiver and the keys share.
 #[derive(Debug)]
-pub(crate) struct Transfer {
-    peer_id: u32,
-    tx: Option<CryptoContext>,
-    rx: Option<CryptoContext>,
-    passphrase: Option<zeroize::Zeroizing<Vec<u8>>>,
-    /// Sequence numbers before this were sent with the other key.
-    key_switch: Option<(SeqNumber, KeyIndex)>,
-    /// A KMREQ announcing a new key, repeated until the peer echoes it.
-    pending_kmreq: Option<(crate::packet::KeyMaterial, Instant, u32)>,
-    /// Refreshed session keys come from here (forked from the connection's).
-    rng: SecretRng,
-    live: bool,
-    message_api: bool,
-    /// The last time an ACK came (the sender's retransmission timer).
-    last_ack_rx: Instant,
-    /// The highest sequence number a full ACK acknowledged (libsrt's
-    /// `m_iSndLastFullAck`).
-    last_full_ack_seq: SeqNumber,
-    /// Consecutive retransmission timeouts without an ACK.
-    exp_count: u32,
-    /// This socket's start: our packet timestamps count from here.
-    start: Instant,
-    mss: u32,
-    max_payload: usize,
-    payload_size: usize,
-    ctrl: VecDeque<Ctrl>,
-    rtt: Rtt,
-    stats: Stats,
-
-    // sender
-    snd: SendBuffer,
-    /// Losses the peer reported (NAK): what FileCC counts as loss.
-    snd_loss: LossList,
-    /// Packets queued again by the retransmission timeout (file mode):
-    /// resent after `snd_loss`, but not loss reports.
-    snd_timed_out: LossList,
-    cc: Cc,
-    input_rate: InputRateEstimator,
-    next_send_at: Instant,
-    peer_flow_window: u32,
-    snd_drop_threshold: Option<Duration>,
-    /// Both sides agreed to drop packets too late (`SRTO_TLPKTDROP`).
-    tlpktdrop: bool,
-    snd_latency: Option<Duration>,
-    peer_bandwidth: u32,
-    want_writable: bool,
-
-    // receiver
-    rcv: RecvBuffer,
-    tsbpd: Option<Tsbpd>,
-    arrival: ArrivalWindow,
-    ack_number: u32,
-    next_ack_at: Instant,
-    last_ack_seq: SeqNumber,
-    /// The last full ACK advertised no free receive buffer.
-    buffer_was_full: bool,
-    last_ack_at: Instant,
-    last_ackacked_seq: SeqNumber,
-    ack_history: [(u32, SeqNumber, Instant); ACK_HISTORY],
-    packets_since_ack: u32,
-    nakreport: bool,
-    /// Reorder tolerance (libsrt's "belated loss report"): fresh losses wait
-    /// this many packets before a NAK; grows on reordering up to the maximum.
-    reorder: Reorder,
-    nak_interval: Duration,
-    next_nak_at: Instant,
-    readable_signaled: bool,
+pub(super) struct Shared {
+    /// Control packets waiting to go out.
+    pub(super) ctrl: VecDeque<Ctrl>,
+    pub(super) rtt: Rtt,
+    pub(super) stats: Stats,
     /// Steps taken on the peer's control packets and on retransmission:
     /// NAK ranges examined, loss-list operations, retransmission loop turns
     /// (what the per-packet bound is measured by in tests).
-    work: u64,
+    pub(super) work: u64,
+}
+
+/// Where data packets go: the peer's socket and our clock's origin.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Wire {
+    pub(super) peer_id: u32,
+    /// This socket's start: our packet timestamps count from here.
+    pub(super) start: Instant,
+}
+
+/// The data state of a connected socket.
+#[derive(Debug)]
+pub(crate) struct Transfer {
+    wire: Wire,
+    mss: u32,
+    sender: Sender,
+    receiver: Receiver,
+    keys: Keys,
+    shared: Shared,
     /// Every timer's deadline, armed from the state after each entry point.
     timers: TimerTable,
 }
@@ -350,30 +333,7 @@ impl Transfer {
             s.negotiated.snd_latency,
             c.snd_drop_delay,
         );
-        let mut t = Transfer {
-            peer_id: s.peer_id,
-            rng,
-            tx: s.tx,
-            rx: s.rx,
-            passphrase: s.passphrase,
-            key_switch: None,
-            pending_kmreq: None,
-            live: s.live,
-            message_api: s.message_api,
-            last_ack_rx: s.now,
-            last_full_ack_seq: s.snd_isn,
-            exp_count: 1,
-            start: s.start,
-            mss: s.mss,
-            max_payload,
-            payload_size,
-            ctrl: VecDeque::with_capacity(64),
-            rtt: Rtt {
-                srtt: 100_000,
-                rttvar: 50_000,
-                sampled: false,
-            },
-            stats: Stats::new(s.now),
+        let sender = Sender {
             snd: SendBuffer::new(c.snd_buf_packets, max_payload, s.snd_isn, MsgNumber::FIRST),
             snd_loss: LossList::for_window(c.snd_buf_packets),
             snd_timed_out: LossList::for_window(c.snd_buf_packets),
@@ -386,6 +346,15 @@ impl Transfer {
             snd_latency: s.negotiated.snd_latency,
             peer_bandwidth: 0,
             want_writable: false,
+            last_ack_rx: s.now,
+            last_full_ack_seq: s.snd_isn,
+            exp_count: 1,
+            live: s.live,
+            message_api: s.message_api,
+            max_payload,
+            payload_size,
+        };
+        let receiver = Receiver {
             rcv: RecvBuffer::new(c.rcv_buf_packets, max_rcv_payload, s.rcv_isn),
             tsbpd,
             arrival: ArrivalWindow::with_mss(s.mss),
@@ -402,7 +371,30 @@ impl Transfer {
             nak_interval: FIRST_NAK_INTERVAL,
             next_nak_at: s.now + FIRST_NAK_INTERVAL,
             readable_signaled: false,
-            work: 0,
+            live: s.live,
+            message_api: s.message_api,
+            max_payload,
+            payload_size,
+        };
+        let mut t = Transfer {
+            wire: Wire {
+                peer_id: s.peer_id,
+                start: s.start,
+            },
+            mss: s.mss,
+            sender,
+            receiver,
+            keys: Keys::new(s.tx, s.rx, s.passphrase, rng),
+            shared: Shared {
+                ctrl: VecDeque::with_capacity(64),
+                rtt: Rtt {
+                    srtt: 100_000,
+                    rttvar: 50_000,
+                    sampled: false,
+                },
+                stats: Stats::new(s.now),
+                work: 0,
+            },
             timers: TimerTable::default(),
         };
         t.arm_timers();
@@ -417,236 +409,78 @@ impl Transfer {
     /// SRTO_SNDDROPDELAY moves the sender's drop threshold and
     /// SRTO_DRIFTTRACER switches drift tracking. Other fields are ignored.
     /// The post action of `set` runs even if its value did not change.
-    fn reconfigure_inner(
+    pub(crate) fn reconfigure(
         &mut self,
         old: &TransferConfig,
         new: &TransferConfig,
         set: Option<SockOpt>,
     ) {
         let is_set = |opts: &[SockOpt]| set.is_some_and(|o| opts.contains(&o));
-        let max_bw_set = new.max_bw != old.max_bw || is_set(&[SockOpt::MaxBw]);
-        let input_set = new.input_bw != old.input_bw
-            || new.min_input_bw != old.min_input_bw
-            || is_set(&[SockOpt::InputBw, SockOpt::MinInputBw]);
-        let overhead_set = new.overhead_pct != old.overhead_pct || is_set(&[SockOpt::OheadBw]);
-        if max_bw_set || input_set || overhead_set {
-            match &mut self.cc {
-                Cc::Live(cc) => cc.reconfigure(
-                    new.max_bw,
-                    new.input_bw,
-                    new.min_input_bw,
-                    new.overhead_pct,
-                    max_bw_set,
-                ),
-                // libsrt `FileCC::updateBandwidth`: only SRTO_MAXBW counts.
-                Cc::File(cc) => cc.set_max_bw(new.max_bw),
-            }
-            // libsrt restarts (or stops) the input rate sampling for
-            // SRTO_MAXBW, and for SRTO_INPUTBW and SRTO_MININPUTBW while
-            // SRTO_MAXBW is 0; not for SRTO_OHEADBW.
-            if max_bw_set || (input_set && new.max_bw == 0) {
-                self.input_rate.reset(!self.cc.wants_input_rate());
-            }
-        }
-        if new.loss_max_ttl != old.loss_max_ttl || is_set(&[SockOpt::LossMaxTtl]) {
-            self.reorder.set_max(new.loss_max_ttl);
-        }
-        self.snd_drop_threshold =
-            snd_drop_threshold(self.tlpktdrop, self.snd_latency, new.snd_drop_delay);
-        if let Some(tsbpd) = &mut self.tsbpd {
-            tsbpd.set_drift_tracer(new.drift_tracer);
-        }
+        self.sender.reconfigure(old, new, is_set);
+        let loss_max_ttl_set =
+            new.loss_max_ttl != old.loss_max_ttl || is_set(&[SockOpt::LossMaxTtl]);
+        self.receiver.reconfigure(new, loss_max_ttl_set);
+        self.arm_timers();
     }
 
     fn timestamp(&self, t: Instant) -> Timestamp {
-        Timestamp::from_micros(t.saturating_duration_since(self.start).as_micros() as u64)
+        Timestamp::from_micros(t.saturating_duration_since(self.wire.start).as_micros() as u64)
     }
 
     // ----- application side -----
 
     /// Queues one message (one packet in live mode).
-    fn send_inner(
+    pub(crate) fn send(
         &mut self,
         now: Instant,
         payload: &[u8],
         ctrl: &MsgCtrl,
     ) -> Result<Sent, SendError> {
-        let origin = ctrl.srctime.unwrap_or(now);
-        let mut sent = Sent {
-            len: 0,
-            first_seq: None,
-            msgno: None,
-            origin,
-        };
-        if payload.is_empty() {
-            // libsrt's sendmsg2 queues nothing for an empty message.
-            return Ok(sent);
-        }
-        if self.live && payload.len() > self.payload_size {
-            return Err(SendError::MessageTooLarge {
-                len: payload.len(),
-                max: self.payload_size,
-            });
-        }
-        let was_empty = self.snd.is_empty();
-        let numbered_from = self.snd.next_msgno();
-        if let Some(msgno) = ctrl.msgno {
-            self.snd.set_next_msgno(msgno);
-        }
-        let first_seq = self.snd.next_seq();
-        let first_msgno = self.snd.next_msgno();
-        let result = if self.live || self.message_api {
-            // One send is one message, queued whole or not at all.
-            match self.snd.push(payload, origin, ctrl.ttl, ctrl.in_order) {
-                Ok(m) => {
-                    let packets = m.last.offset_from(m.first) as u32 + 1;
-                    self.input_rate.on_message(now, packets, payload.len());
-                    Ok(payload.len())
-                }
-                Err(SendBufferError::Full) => Err(SendError::WouldBlock),
-                Err(_) => Err(SendError::MessageTooLarge {
-                    len: payload.len(),
-                    max: self.snd.capacity() * self.max_payload,
-                }),
-            }
-        } else {
-            // Stream API: take what fits, a packet at a time.
-            let room = self.snd.free_packets() * self.max_payload;
-            let take = payload.len().min(room);
-            for chunk in payload[..take].chunks(self.max_payload) {
-                if self.snd.push(chunk, origin, ctrl.ttl, true).is_err() {
-                    break;
-                }
-                self.input_rate.on_message(now, 1, chunk.len());
-            }
-            if take == 0 {
-                Err(SendError::WouldBlock)
-            } else {
-                Ok(take)
-            }
-        };
-        match result {
-            Ok(n) => {
-                sent.len = n;
-                sent.first_seq = Some(first_seq);
-                sent.msgno = Some(first_msgno);
-                if self.cc.wants_input_rate() {
-                    self.cc.update_input_rate(self.input_rate.rate());
-                }
-                if was_empty {
-                    self.stats.on_sending_started(now);
-                    self.last_ack_rx = now;
-                }
-                Ok(sent)
-            }
-            Err(e) => {
-                // Nothing queued: a forced number is not taken either.
-                self.snd.set_next_msgno(numbered_from);
-                if e == SendError::WouldBlock {
-                    self.want_writable = true;
-                }
-                Err(e)
-            }
-        }
+        let r = self.sender.send(now, payload, ctrl, &mut self.shared.stats);
+        self.arm_timers();
+        r
     }
 
     /// The next message due for delivery, if any.
-    fn recv_inner(&mut self, now: Instant, out: &mut [u8]) -> Option<RecvInfo> {
-        let info = match &mut self.tsbpd {
-            Some(tsbpd) => loop {
-                // libsrt's TSBPD thread samples before each delivery.
-                self.rcv.sample_avg(now, tsbpd);
-                match self.rcv.pop_ready(now, tsbpd, out) {
-                    PopOutcome::Delivered(info) => break Some(info),
-                    PopOutcome::Dropped { packets, .. } => {
-                        count_rcv_drop(&mut self.stats, self.payload_size, packets)
-                    }
-                    PopOutcome::NotReady => break None,
-                }
-            },
-            None if self.message_api => self.rcv.pop_message(out, true),
-            None => {
-                let head = self.rcv.read_pos();
-                match self.rcv.pop_bytes(out) {
-                    0 => None,
-                    len => Some(RecvInfo {
-                        len,
-                        truncated: false,
-                        seq: head,
-                        msgno: MsgNumber::FIRST,
-                        timestamp: Timestamp::default(),
-                        origin: None,
-                        position: crate::packet::PacketPosition::Solo,
-                    }),
-                }
-            }
-        };
-        if info.is_none() {
-            self.readable_signaled = false;
-        }
-        info
+    pub(crate) fn recv(&mut self, now: Instant, out: &mut [u8]) -> Option<RecvInfo> {
+        let r = self.receiver.recv(now, out, &mut self.shared.stats);
+        self.arm_timers();
+        r
     }
 
     /// Whether a message is ready now, and the readable event should fire.
-    fn take_readable_inner(&mut self, now: Instant) -> bool {
-        if self.readable_signaled {
-            return false;
-        }
-        let ready = self.message_ready(now);
-        if ready {
-            self.readable_signaled = true;
-        }
-        ready
+    pub(crate) fn take_readable(&mut self, now: Instant) -> bool {
+        let r = self.receiver.take_readable(now);
+        self.arm_timers();
+        r
     }
 
     /// Whether [`recv`](Self::recv) would deliver now; if not, the next
     /// message raises the readable event again, as after a receive that
     /// found nothing.
-    fn recv_ready_inner(&mut self, now: Instant) -> bool {
-        let ready = self.message_ready(now);
-        if !ready {
-            self.readable_signaled = false;
-        }
-        ready
-    }
-
-    fn message_ready(&mut self, now: Instant) -> bool {
-        match &self.tsbpd {
-            Some(tsbpd) => self.rcv.next_delivery(tsbpd).is_some_and(|t| t <= now),
-            None if self.message_api => {
-                self.rcv.discard_broken_head();
-                self.rcv.message_ready()
-            }
-            None => self.rcv.head_present(),
-        }
+    pub(crate) fn recv_ready(&mut self, now: Instant) -> bool {
+        let r = self.receiver.recv_ready(now);
+        self.arm_timers();
+        r
     }
 
     /// Whether the send buffer has room again after a refused send.
     pub(crate) fn take_writable(&mut self) -> bool {
-        if self.want_writable && self.snd.free_packets() > 0 {
-            self.want_writable = false;
-            return true;
-        }
-        false
+        self.sender.take_writable()
     }
 
     // ----- network side -----
 
-    /// A data packet from the peer.
-    fn on_data_inner(&mut self, now: Instant, packet: &DataPacket<'_>) {
+    /// A data packet from the peer, as it came off the wire (the incoming
+    /// side of the packet path's seam, see the module docs): decrypted
+    /// here, then handed to the receiver.
+    pub(crate) fn on_data(&mut self, now: Instant, packet: &DataPacket<'_>) {
         let mut plain = [0u8; 1500];
         let decrypted;
-        let packet = match (&self.rx, packet.key) {
-            (Some(rx), DataKeyFlags::Even | DataKeyFlags::Odd) => {
-                let n = packet.payload.len();
-                let header = packet.header_bytes();
-                let Some(buf) = plain.get_mut(..n) else {
-                    self.on_undecryptable(now, packet);
-                    return;
-                };
-                buf.copy_from_slice(packet.payload);
-                match rx.decrypt(&header, buf) {
-                    Ok(len) => {
+        let packet = match (self.keys.rx.is_some(), packet.key) {
+            (true, DataKeyFlags::Even | DataKeyFlags::Odd) => {
+                match self.keys.decrypt(packet, &mut plain) {
+                    Some(len) => {
                         decrypted = DataPacket {
                             key: DataKeyFlags::Clear,
                             payload: &plain[..len],
@@ -656,307 +490,52 @@ impl Transfer {
                     }
                     // Wrong key, or a GCM packet that fails authentication:
                     // dropped and counted, never delivered.
-                    Err(_) => {
-                        self.on_undecryptable(now, packet);
+                    None => {
+                        self.receiver
+                            .on_undecryptable(now, packet, &mut self.shared);
+                        self.arm_timers();
                         return;
                     }
                 }
             }
             // Encrypted but we have no key; or cleartext once keys are
             // agreed (libsrt drops both, core.cpp:10733-10795).
-            (None, DataKeyFlags::Even | DataKeyFlags::Odd) | (Some(_), DataKeyFlags::Clear) => {
-                self.on_undecryptable(now, packet);
+            (false, DataKeyFlags::Even | DataKeyFlags::Odd) | (true, DataKeyFlags::Clear) => {
+                self.receiver
+                    .on_undecryptable(now, packet, &mut self.shared);
+                self.arm_timers();
                 return;
             }
-            (None, DataKeyFlags::Clear) => packet,
+            (false, DataKeyFlags::Clear) => packet,
         };
-        let len = packet.payload.len();
-        self.stats.on_data_received(len, packet.retransmitted);
-        self.arrival.on_packet_arrival(now, len);
-        self.arrival
-            .on_probe_arrival(now, packet.seq, len, packet.retransmitted);
-        // A packet that arrives after its delivery time is useless to a live
-        // receiver (libsrt would hand it over up to a packet late): it stays
-        // missing and is dropped with its gap, so nothing is delivered late.
-        if let Some(tsbpd) = &self.tsbpd {
-            let due = tsbpd.delivery_time(packet.timestamp);
-            if due < now {
-                self.stats.on_belated(len, now - due);
-                return;
-            }
-        }
-        let highest = self.rcv.highest_received();
-        let mut in_order = true;
-        match self.rcv.insert(packet, now) {
-            InsertOutcome::Inserted {
-                newly_lost,
-                filled_loss,
-            } => {
-                self.stats.on_data_unique(len);
-                if let Some(range) = newly_lost {
-                    let n = range.len();
-                    self.stats
-                        .on_loss_detected(n, u64::from(n) * self.payload_size as u64);
-                    if !self.reorder.hold(range) {
-                        self.ctrl.push_back(Ctrl::Nak(range));
-                    }
-                }
-                if filled_loss && !packet.retransmitted {
-                    // An original packet filling a gap arrived out of order.
-                    in_order = false;
-                    let distance = highest.map_or(0, |h| h.offset_from(packet.seq).max(0));
-                    self.stats.on_reordered(distance);
-                    if self.reorder.on_reordered(packet.seq, distance as u32) {
-                        self.stats.on_reorder_tolerance_decreased();
-                    }
-                } else if filled_loss {
-                    self.reorder.forget(packet.seq);
-                }
-            }
-            InsertOutcome::Belated => {
-                let lateness = self
-                    .tsbpd
-                    .as_ref()
-                    .map(|t| now.saturating_duration_since(t.delivery_time(packet.timestamp)))
-                    .unwrap_or_default();
-                self.stats.on_belated(len, lateness);
-            }
-            InsertOutcome::Duplicate | InsertOutcome::OutOfWindow | InsertOutcome::Oversized => {}
-        }
-        // Fresh losses whose wait is over are reported now.
-        while let Some(range) = self.reorder.expired() {
-            self.ctrl.push_back(Ctrl::Nak(range));
-        }
-        self.reorder.tick();
-        if in_order && self.reorder.on_in_order() {
-            self.stats.on_reorder_tolerance_decreased();
-        }
-        self.packets_since_ack += 1;
-        // As libsrt (core.cpp sendCtrlAck), no light ACK repeats a position
-        // the peer has already confirmed with an ACKACK: a stuck ACK (a lost
-        // NAK in file mode, which has no periodic NAK) must go quiet so that
-        // the sender's retransmission timer fires.
-        if self.packets_since_ack >= LIGHT_ACK_PACKETS {
-            self.packets_since_ack = 0;
-            if self.rcv.ack_seq() == self.last_ackacked_seq {
-                return;
-            }
-            self.ctrl.push_back(Ctrl::Ack(Ack {
-                ack_number: 0,
-                ack_seq: self.rcv.ack_seq(),
-                info: AckInfo::Light,
-            }));
-        }
+        self.receiver.on_packet(now, packet, &mut self.shared);
+        self.arm_timers();
     }
 
-    /// A data packet that cannot be decrypted (no key, wrong key, AES-GCM
-    /// authentication failure) or that comes in clear text once keys are
-    /// agreed: never delivered, counted as undecrypted. As libsrt ≥ 1.5.2
-    /// (core.cpp `handleSocketPacketReception`, "Decryption failed"), with
-    /// TSBPD the packet takes its place in the receive buffer and is
-    /// dropped there at once (`dropMessage(.., DROP_EXISTING)`): it is not
-    /// reported lost, not retransmitted, counts as a receiver drop, and a
-    /// gap before it is reported as for any packet; one already too late
-    /// is only belated (libsrt checks that before decrypting). Without
-    /// TSBPD (libsrt asserts TSBPD there) it is left missing, to be NAKed
-    /// and retransmitted, so that a file stream never skips bytes.
-    fn on_undecryptable(&mut self, now: Instant, packet: &DataPacket<'_>) {
-        let len = packet.payload.len();
-        self.stats.on_data_received(len, packet.retransmitted);
-        let Some(tsbpd) = &self.tsbpd else {
-            self.stats.on_undecrypted(len);
-            return;
-        };
-        let due = tsbpd.delivery_time(packet.timestamp);
-        if due < now {
-            self.stats.on_belated(len, now - due);
-            return;
-        }
-        self.stats.on_undecrypted(len);
-        // An empty stand-in, not a solo packet, so that `drop_range` gives
-        // it up (it keeps whole solo packets, as DROPREQ must).
-        let stand_in = DataPacket {
-            payload: &[],
-            position: crate::packet::PacketPosition::Middle,
-            key: DataKeyFlags::Clear,
-            ..*packet
-        };
-        if let InsertOutcome::Inserted {
-            newly_lost,
-            filled_loss,
-        } = self.rcv.insert(&stand_in, now)
-        {
-            if let Some(range) = newly_lost {
-                let n = range.len();
-                self.stats
-                    .on_loss_detected(n, u64::from(n) * self.payload_size as u64);
-                if !self.reorder.hold(range) {
-                    self.ctrl.push_back(Ctrl::Nak(range));
-                }
-            }
-            if filled_loss {
-                self.reorder.forget(packet.seq);
-            }
-            let dropped = self.rcv.drop_range(packet.seq, packet.seq);
-            count_rcv_drop(&mut self.stats, len, dropped);
-        }
+    /// An ACK from the peer (we are the sender): see
+    /// [`Sender::on_ack`](sender::Sender::on_ack).
+    pub(crate) fn on_ack(&mut self, now: Instant, ack: &Ack) {
+        self.sender.on_ack(now, ack, &mut self.shared);
+        self.arm_timers();
     }
 
-    /// An ACK from the peer (we are the sender).
-    ///
-    /// An ACK beyond the next packet to send (libsrt `processCtrlAck`
-    /// breaks the connection on it), or more than a send buffer behind the
-    /// first unacknowledged packet (no reordering delays an ACK that much),
-    /// changes nothing and is counted in
-    /// [`RejectedControl::ack`](crate::stats::RejectedControl::ack). One a
-    /// little behind (reordered) acknowledges nothing new, as in libsrt.
-    fn on_ack_inner(&mut self, now: Instant, ack: &Ack) {
-        let pos = i64::from(ack.ack_seq.offset_from(self.snd.first_seq()));
-        let in_flight = i64::from(self.snd.next_unsent_seq().offset_from(self.snd.first_seq()));
-        let behind = i64::try_from(self.snd.capacity()).unwrap_or(i64::MAX);
-        if pos > in_flight || pos < -behind {
-            self.stats.rejected_mut().ack += 1;
-            return;
-        }
-        self.last_ack_rx = now;
-        self.exp_count = 1;
-        match self.snd.ack(ack.ack_seq) {
-            Ok(acked) => {
-                self.snd.sample_avg(now);
-                if acked.packets > 0 {
-                    self.stats.on_send_acked(now);
-                }
-            }
-            // Checked above.
-            Err(_) => {
-                self.stats.rejected_mut().ack += 1;
-                return;
-            }
-        }
-        self.snd_loss.remove_before(self.snd.first_seq());
-        self.snd_timed_out.remove_before(self.snd.first_seq());
-        let rates = match ack.info {
-            AckInfo::Full {
-                packet_recv_rate,
-                link_capacity,
-                ..
-            } => Some(AckRates {
-                recv_rate_pkts: packet_recv_rate,
-                link_capacity_pkts: link_capacity,
-            }),
-            _ => None,
-        };
-        if let AckInfo::Full {
-            rtt,
-            rtt_var,
-            buffer_available,
-            link_capacity,
-            ..
-        } = with_capacity(ack.info)
-        {
-            self.stats.on_ack_received();
-            self.peer_flow_window = buffer_available.max(2);
-            self.ctrl.push_back(Ctrl::AckAck(ack.ack_number));
-            // As libsrt (processCtrlAck), a full ACK that does not move past
-            // the last one (a repeat after a lost ACKACK, or one stuck at a
-            // hole) only updates the flow window: no RTT, rate or CC input.
-            if ack.ack_seq.offset_from(self.last_full_ack_seq) <= 0 {
-                return;
-            }
-            self.last_full_ack_seq = ack.ack_seq;
-            self.peer_bandwidth = link_capacity;
-            // libsrt ignores the initial pair; a pure sender copies the
-            // peer's values, a sender that also receives smooths them.
-            if (rtt, rtt_var) != (100_000, 50_000) {
-                if self.rtt.sampled {
-                    self.rtt.rttvar =
-                        (3 * self.rtt.rttvar + (i64::from(rtt) - self.rtt.srtt).abs()) / 4;
-                    self.rtt.srtt = (7 * self.rtt.srtt + i64::from(rtt)) / 8;
-                } else {
-                    self.rtt.srtt = i64::from(rtt);
-                    self.rtt.rttvar = i64::from(rtt_var);
-                }
-            }
-            match &mut self.cc {
-                Cc::Live(cc) => cc.on_ack(),
-                Cc::File(cc) => cc.on_ack(now, ack.ack_seq, rates, self.rtt.srtt),
-            }
-        }
+    /// A NAK from the peer: see [`Sender::on_nak`](sender::Sender::on_nak).
+    pub(crate) fn on_nak(&mut self, list: &WireLossList<'_>) {
+        self.sender.on_nak(list, &mut self.shared);
+        self.arm_timers();
     }
 
-    /// A NAK from the peer: queue the losses for retransmission.
-    ///
-    /// Every range is checked before anything changes (libsrt's
-    /// `processCtrlLossReport`): a range must end before the next packet to
-    /// send, counting forward from the first packet not yet acknowledged
-    /// (never the short way round the ring, where a range of 2³⁰ numbers
-    /// would wrap to look "before" it). A NAK with any range that does not
-    /// is ignored whole and counted in
-    /// [`RejectedControl::nak`](crate::stats::RejectedControl::nak); libsrt
-    /// breaks the connection. The parts of ranges before the first
-    /// unacknowledged packet are answered with a DROPREQ, as libsrt does.
-    /// The work is a few steps per range, whatever a range spans.
-    fn on_nak_inner(&mut self, list: &WireLossList<'_>) {
-        self.stats.on_nak_received();
-        let first = self.snd.first_seq();
-        let end = self.snd.next_unsent_seq();
-        // How far the next packet to send is from the first unacknowledged.
-        let in_flight = i64::from(end.offset_from(first));
-        for range in list.iter() {
-            self.work += 1;
-            let Ok(r) = range else {
-                // The decoder already refused such a list.
-                self.stats.rejected_mut().nak += 1;
-                return;
-            };
-            // `last` counted forward from `first` (the decoder guarantees
-            // 0 <= span <= 2^30), so nothing wraps.
-            let span = i64::from(r.last.offset_from(r.first));
-            let last = i64::from(r.first.offset_from(first)) + span;
-            if span < 0 || last >= in_flight {
-                self.stats.rejected_mut().nak += 1;
-                return;
-            }
-        }
-        let mut first_lost = None;
-        for mut r in list.iter().flatten() {
-            self.work += 1;
-            // Losses before what we still hold were dropped: tell the peer.
-            if r.first.offset_from(first) < 0 {
-                let last_gone = if r.last.offset_from(first) < 0 {
-                    r.last
-                } else {
-                    first - 1
-                };
-                self.ctrl.push_back(Ctrl::DropReq {
-                    msgno: MsgNumber::FILTER,
-                    first: r.first,
-                    last: last_gone,
-                });
-                if r.last.offset_from(first) < 0 {
-                    continue;
-                }
-                r.first = first;
-            }
-            let added = self.snd_loss.insert(r);
-            self.stats.on_send_loss(added);
-            first_lost.get_or_insert(r.first);
-        }
-        if let (Cc::File(cc), Some(first_lost)) = (&mut self.cc, first_lost) {
-            cc.on_loss(first_lost, self.snd_loss.len_seqs(), end - 1, self.rtt.srtt);
-        }
-    }
-
-    /// Steps taken on control packets and retransmission so far (see the
-    /// field): tests compare them to show the work per packet is bounded.
+    /// Steps taken on control packets and retransmission so far (see
+    /// [`Shared::work`]): tests compare them to show the work per packet is
+    /// bounded.
     #[cfg(test)]
     pub(crate) fn work(&self) -> u64 {
-        self.work
+        self.shared.work
     }
 
     /// The control packets rejected so far.
     pub(crate) fn rejected(&self) -> crate::stats::RejectedControl {
-        self.stats.rejected()
+        self.shared.stats.rejected()
     }
 
     /// A control packet for this connection that did not decode: counted
@@ -964,179 +543,60 @@ impl Transfer {
     /// [`RejectedControl::km`](crate::stats::RejectedControl::km)).
     pub(crate) fn on_undecodable_control(&mut self, control_type: u16, subtype: u16) {
         if control_type == crate::packet::control_type::EXT && matches!(subtype, 3 | 4) {
-            self.stats.rejected_mut().km += 1;
+            self.shared.stats.rejected_mut().km += 1;
         }
     }
 
-    /// An in-band KMREQ (key refresh): take the new key and echo the KM.
-    ///
-    /// Once keys are agreed, key material of another key length (or
-    /// cipher) than the one agreed is refused before any key derivation
-    /// and counted in
-    /// [`RejectedControl::km`](crate::stats::RejectedControl::km): a key
-    /// refresh keeps the key length, and each derivation costs a PBKDF2.
-    fn on_km_request_inner(&mut self, km: &crate::packet::KeyMaterial) {
-        if let Some(rx) = &self.rx {
-            // An honest peer keeps its salt (and so the KEK) across key
-            // refreshes (haicrypt's hcryptCtx_Tx_Refresh): key material
-            // with another salt would cost a PBKDF2 derivation per packet
-            // to find out it does not open, so it is refused first.
-            if usize::from(km.key_len) != rx.key_len()
-                || km.cipher != rx.cipher()
-                || km.salt.as_slice() != rx.salt()
-            {
-                self.stats.rejected_mut().km += 1;
-                return;
-            }
-        }
-        let rsp = match (&mut self.rx, &self.passphrase) {
-            (Some(rx), Some(pass)) => match rx.apply_key_material(pass, km) {
-                Ok(()) => crate::packet::KmResponse::Material(km.clone()),
-                Err(e) => crate::packet::KmResponse::State(e.km_state()),
-            },
-            (None, Some(pass)) => match CryptoContext::receiver(pass, km) {
-                Ok(rx) => {
-                    self.rx = Some(rx);
-                    crate::packet::KmResponse::Material(km.clone())
-                }
-                Err(e) => crate::packet::KmResponse::State(e.km_state()),
-            },
-            (_, None) => crate::packet::KmResponse::State(crate::packet::KmState::NoSecret),
-        };
-        self.ctrl.push_back(Ctrl::KmRsp(Box::new(rsp)));
+    /// An in-band KMREQ (key refresh): see
+    /// [`Keys::on_km_request`](keys::Keys::on_km_request).
+    pub(crate) fn on_km_request(&mut self, km: &crate::packet::KeyMaterial) {
+        self.keys.on_km_request(km, &mut self.shared);
+        self.arm_timers();
     }
 
     /// An in-band KMRSP: the peer has our announced key.
-    fn on_km_response_inner(&mut self, rsp: &crate::packet::KmResponse) {
-        if let (Some((pending, _, _)), crate::packet::KmResponse::Material(km)) =
-            (&self.pending_kmreq, rsp)
-        {
-            if pending == km {
-                self.pending_kmreq = None;
-            }
-        }
+    pub(crate) fn on_km_response(&mut self, rsp: &crate::packet::KmResponse) {
+        self.keys.on_km_response(rsp);
+        self.arm_timers();
     }
 
-    /// An ACKACK from the peer: an RTT sample (we are the receiver).
-    ///
-    /// Only an ACK this side sent and that is still remembered is taken,
-    /// once: an ACKACK of no such ACK, or a repeat, gives no RTT sample and
-    /// is counted in
-    /// [`RejectedControl::ackack`](crate::stats::RejectedControl::ackack).
-    fn on_ackack_inner(&mut self, now: Instant, ack_number: u32, ts: Timestamp) {
-        let entry = &mut self.ack_history[ack_number as usize % ACK_HISTORY];
-        if ack_number == 0 || entry.0 != ack_number {
-            self.stats.rejected_mut().ackack += 1;
-            return;
-        }
-        let (_, seq, sent) = *entry;
-        // Taken: a repeat no longer matches.
-        entry.0 = 0;
-        let r = now.saturating_duration_since(sent);
-        self.rtt.sample(r.as_micros() as i64);
-        if seq.offset_from(self.last_ackacked_seq) > 0 {
-            self.last_ackacked_seq = seq;
-        }
-        if let Some(tsbpd) = &mut self.tsbpd {
-            tsbpd.add_drift_sample(ts, now, Some(r));
-        }
+    /// An ACKACK from the peer: see
+    /// [`Receiver::on_ackack`](receiver::Receiver::on_ackack).
+    pub(crate) fn on_ackack(&mut self, now: Instant, ack_number: u32, ts: Timestamp) {
+        self.receiver
+            .on_ackack(now, ack_number, ts, &mut self.shared);
+        self.arm_timers();
     }
 
     /// A KEEPALIVE from the peer: its timestamp feeds the TSBPD clock.
-    fn on_keepalive_inner(&mut self, now: Instant, ts: Timestamp) {
-        if let Some(tsbpd) = &mut self.tsbpd {
-            tsbpd.update_wrap(ts);
-            tsbpd.add_drift_sample(ts, now, None);
-        }
+    pub(crate) fn on_keepalive(&mut self, now: Instant, ts: Timestamp) {
+        self.receiver.on_keepalive(now, ts);
+        self.arm_timers();
     }
 
-    /// A DROPREQ from the peer: stop waiting for those packets. In live
-    /// mode with too-late drop libsrt only forgets the loss (core.cpp:9334).
-    ///
-    /// The range must lie within the receive window: from the first packet
-    /// not yet delivered, less than a buffer's length on. A reversed range,
-    /// one longer than the buffer, one ending more than a buffer's length
-    /// before that packet, or one reaching a buffer's length past it (the
-    /// peer cannot have sent that far) changes nothing and is counted in
-    /// [`RejectedControl::dropreq`](crate::stats::RejectedControl::dropreq).
-    /// One entirely before the window but less than a buffer's length back
-    /// is stale, not impossible (an honest sender answers a NAK that came
-    /// after its ACK with a DROPREQ): nothing is left to drop, nothing is
-    /// counted. A range that starts before the window is cut to it.
-    ///
-    /// Without TSBPD the receiver drops what the range names, except in a
-    /// file stream (no message API): no part of a stream is ever given up,
-    /// so such a DROPREQ is counted as rejected (a spoofed one would make
-    /// the receiver ACK what was never sent, and the stream stall; found by
-    /// the `pair` fuzz target).
-    fn on_dropreq_inner(&mut self, first: SeqNumber, last: SeqNumber) {
-        let start = self.rcv.read_pos();
-        let window = i64::try_from(self.rcv.capacity()).unwrap_or(i64::MAX);
-        let span = i64::from(last.offset_from(first));
-        let last_pos = i64::from(first.offset_from(start)) + span;
-        if span < 0 || span >= window || last_pos < -window || last_pos >= window {
-            self.stats.rejected_mut().dropreq += 1;
-            return;
-        }
-        if last_pos < 0 {
-            return;
-        }
-        let first = if first.offset_from(start) < 0 {
-            start
-        } else {
-            first
-        };
-        if self.tsbpd.is_none() {
-            // A file stream has no message to give up: only the stale
-            // ranges above come from an honest sender.
-            if !self.live && !self.message_api {
-                self.stats.rejected_mut().dropreq += 1;
-                return;
-            }
-            let dropped = self.rcv.drop_range(first, last);
-            count_rcv_drop(&mut self.stats, self.max_payload, dropped);
-        }
+    /// A DROPREQ from the peer: see
+    /// [`Receiver::on_dropreq`](receiver::Receiver::on_dropreq).
+    pub(crate) fn on_dropreq(&mut self, first: SeqNumber, last: SeqNumber) {
+        self.receiver
+            .on_dropreq(first, last, &mut self.shared.stats);
+        self.arm_timers();
     }
 
     // ----- timers -----
 
-    fn handle_timeout_inner(&mut self, now: Instant) {
-        // Each timer is re-armed from the state just before it is looked
-        // at, so that what an earlier one did (a drop) counts, as it did
-        // when each condition was tested in turn.
-        // Sender too-late drop.
+    /// Acts on the expired timers, in [`Timer::ALL`]'s order. Each timer
+    /// is re-armed from the state just before it is looked at, so that
+    /// what an earlier one did (a drop) counts. The drops that no timer
+    /// wakes for (TTL, receiver too late) and the ACK and NAK periods are
+    /// also brought up to date on every call.
+    pub(crate) fn handle_timeout(&mut self, now: Instant) {
         if self.expired(Timer::SndDrop, now) {
-            if let Some(threshold) = self.snd_drop_threshold {
-                while let Some(dropped) = self.snd.drop_expired(now, Some(threshold)) {
-                    self.stats
-                        .on_snd_drop(dropped.packets as u32, dropped.bytes as u64);
-                }
-                self.snd_loss.remove_before(self.snd.first_seq());
-                self.snd_timed_out.remove_before(self.snd.first_seq());
-            }
+            self.sender.drop_too_late(now, &mut self.shared.stats);
         }
-        // An announced key not yet confirmed: KMREQ again every 1.5·SRTT,
-        // at most 10 times (crypto.cpp:518).
         if self.expired(Timer::KmRefresh, now) {
-            if let Some((km, last, tries)) = &mut self.pending_kmreq {
-                if *tries >= 10 {
-                    self.pending_kmreq = None;
-                } else {
-                    *tries += 1;
-                    *last = now;
-                    let km = Box::new(km.clone());
-                    self.ctrl.push_back(Ctrl::KmReq(km));
-                }
-            }
+            self.keys.repeat_kmreq(now, &mut self.shared.ctrl);
         }
-        // Messages whose time to live passed before they were sent whole:
-        // dropped by the sender, and the receiver is told (DROPREQ). No
-        // timer wakes for them: they go on any visit.
-        while let Some(dropped) = self.snd.drop_expired(now, None) {
-            self.stats
-                .on_snd_drop(dropped.packets as u32, dropped.bytes as u64);
-            self.queue_dropreq(&dropped);
-        }
+        self.sender.drop_ttl_expired(now, &mut self.shared);
         // Retransmission timeout: nothing acknowledged for too long (a lost
         // NAK or retransmission; file mode has no periodic NAK). A live
         // sender relies on NAK reports. In file mode, as libsrt's LATEREXMIT
@@ -1147,42 +607,11 @@ impl Transfer {
         // NAK then counted them all as lost and FileCC slowed down for good
         // (a 200 MiB upload to srt-file-transmit fell to under 20 Mbit/s).
         if self.expired(Timer::Rexmit, now) {
-            let first = self.snd.first_seq();
-            let last = self.snd.next_unsent_seq() - 1;
-            if let Some(range) = SeqRange::new(first, last) {
-                self.snd_timed_out.insert(range);
-            }
-            self.exp_count += 1;
-            self.last_ack_rx = now;
-            match &mut self.cc {
-                Cc::Live(cc) => cc.on_rexmit_timeout(),
-                Cc::File(cc) => cc.on_rexmit_timeout(self.rtt.srtt),
-            }
+            self.sender.on_rexmit_timeout(now, &self.shared.rtt);
         }
-        // Receiver too-late drop, even when the application does not read:
-        // on any visit, and the TSBPD timer wakes for the next delivery.
-        if let Some(tsbpd) = &self.tsbpd {
-            // Where libsrt's TSBPD thread wakes up: sample the buffer average.
-            self.rcv.sample_avg(now, tsbpd);
-            while let Some((_, packets)) = self.rcv.drop_too_late(now, tsbpd) {
-                count_rcv_drop(&mut self.stats, self.payload_size, packets);
-            }
-        }
-        // Full ACK. The ACK and NAK periods run on whether or not their
-        // timers are armed (as libsrt's timer checks them every turn): a
-        // visit after a period's end starts the next period; the timers
-        // only wake the connection when there is something to send.
-        if now >= self.next_ack_at {
-            self.next_ack_at = now + ACK_INTERVAL;
-            self.full_ack(now);
-        }
-        // Periodic NAK.
-        if self.nakreport && now >= self.next_nak_at {
-            if self.rcv.loss_ranges().next().is_some() {
-                self.ctrl.push_back(Ctrl::PeriodicNak);
-            }
-            self.next_nak_at = now + self.nak_interval;
-        }
+        self.receiver.drop_too_late(now, &mut self.shared.stats);
+        self.receiver.on_periods(now, &mut self.shared);
+        self.arm_timers();
     }
 
     /// Re-arms `timer` from the current state; whether it has expired at `now`.
@@ -1196,35 +625,14 @@ impl Transfer {
     /// has nothing to do. The one place where each timer is armed.
     fn deadline(&self, timer: Timer) -> Option<Instant> {
         match timer {
-            // libsrt drops once the oldest message is strictly older than
-            // the threshold.
-            Timer::SndDrop => match (self.snd_drop_threshold, self.snd.oldest_origin()) {
-                (Some(threshold), Some(oldest)) => {
-                    Some(oldest + threshold + Duration::from_nanos(1))
-                }
-                _ => None,
-            },
-            Timer::KmRefresh => self.pending_kmreq.as_ref().map(|(_, last, _)| {
-                *last + Duration::from_micros((self.rtt.srtt.max(10_000) * 3 / 2) as u64)
-            }),
-            Timer::Rexmit => (!self.live
-                && self.snd.next_unsent_seq() != self.snd.first_seq()
-                && !self.rexmit_pending())
-            .then(|| self.exp_deadline()),
-            Timer::Tsbpd => {
-                let tsbpd = self.tsbpd.as_ref()?;
-                let due = self.rcv.next_delivery(tsbpd)?;
-                // Wake to signal readable, or to drop a gap before a due
-                // packet; an unread packet at the head needs no timer.
-                (!self.readable_signaled || !self.rcv.head_present()).then_some(due)
-            }
-            Timer::Ack => (self.rcv.ack_seq() != self.last_ackacked_seq
-                || self.window_update_due())
-            .then_some(self.next_ack_at),
-            Timer::Nak => (self.nakreport && self.rcv.loss_ranges().next().is_some())
-                .then_some(self.next_nak_at),
-            Timer::Pacing => self.data_waiting().then_some(self.next_send_at),
-            Timer::Flush => (!self.ctrl.is_empty()).then_some(self.start),
+            Timer::SndDrop => self.sender.drop_deadline(),
+            Timer::KmRefresh => self.keys.kmreq_deadline(&self.shared.rtt),
+            Timer::Rexmit => self.sender.rexmit_deadline(&self.shared.rtt),
+            Timer::Tsbpd => self.receiver.tsbpd_deadline(),
+            Timer::Ack => self.receiver.ack_deadline(),
+            Timer::Nak => self.receiver.nak_deadline(),
+            Timer::Pacing => self.sender.pacing_deadline(&self.keys),
+            Timer::Flush => (!self.shared.ctrl.is_empty()).then_some(self.wire.start),
         }
     }
 
@@ -1233,72 +641,6 @@ impl Transfer {
         for timer in Timer::ALL {
             self.timers.set_or_stop(timer, self.deadline(timer));
         }
-    }
-
-    /// When the sender's retransmission timer fires (libsrt: N·(SRTT +
-    /// 4·RTTVar + 20 ms) + 10 ms after the last ACK).
-    fn exp_deadline(&self) -> Instant {
-        let period = self.rtt.rto() + Duration::from_millis(20);
-        self.last_ack_rx + period * self.exp_count + Duration::from_millis(10)
-    }
-
-    fn queue_dropreq(&mut self, dropped: &crate::buffer::send::DroppedMessages) {
-        let msgno = if dropped.first_msgno == dropped.last_msgno {
-            dropped.first_msgno
-        } else {
-            MsgNumber::FILTER
-        };
-        self.ctrl.push_back(Ctrl::DropReq {
-            msgno,
-            first: dropped.range.first,
-            last: dropped.range.last,
-        });
-    }
-
-    /// Whether the last full ACK advertised no free buffer and the
-    /// application has read since: a window update is due even though no
-    /// new data arrived (libsrt's `bNeedFullAck`), or a sender that obeys
-    /// the window (libsrt's) would wait forever.
-    fn window_update_due(&self) -> bool {
-        self.buffer_was_full && self.rcv.free_packets() > 0
-    }
-
-    fn full_ack(&mut self, now: Instant) {
-        let ack_seq = self.rcv.ack_seq();
-        let window_update = self.window_update_due();
-        if ack_seq == self.last_ackacked_seq && !window_update {
-            return;
-        }
-        if ack_seq == self.last_ack_seq && !window_update && now < self.last_ack_at + self.rtt.rto()
-        {
-            return;
-        }
-        let ack_number = self.ack_number;
-        self.ack_number = if ack_number == 0x7FFF_FFFF {
-            1
-        } else {
-            ack_number + 1
-        };
-        self.ack_history[ack_number as usize % ACK_HISTORY] = (ack_number, ack_seq, now);
-        let (pkt_rate, byte_rate) = self.arrival.recv_rates();
-        let buffer_available = self.rcv.free_packets();
-        self.buffer_was_full = buffer_available == 0;
-        self.ctrl.push_back(Ctrl::Ack(Ack {
-            ack_number,
-            ack_seq,
-            info: AckInfo::Full {
-                rtt: self.rtt.srtt as u32,
-                rtt_var: self.rtt.rttvar as u32,
-                buffer_available,
-                packet_recv_rate: pkt_rate,
-                link_capacity: self.arrival.link_capacity(),
-                recv_rate: byte_rate,
-            },
-        }));
-        self.stats.on_ack_sent();
-        self.last_ack_seq = ack_seq;
-        self.last_ack_at = now;
-        self.packets_since_ack = 0;
     }
 
     /// The earliest armed timer.
@@ -1332,260 +674,22 @@ impl Transfer {
         self.timers.get(Timer::Pacing)
     }
 
-    /// Whether a retransmission or a new packet the window admits waits.
-    fn data_waiting(&self) -> bool {
-        self.rexmit_pending() || (self.snd.unsent() > 0 && self.may_send_new())
-    }
-
-    /// Whether a new packet may go out: the flow window is open, and there
-    /// is a key to send with if a passphrase is set (without one libsrt's
-    /// `CSndBuffer::readData` gets crypto flags -1: "NOT SENDING"; never
-    /// clear text).
-    fn may_send_new(&self) -> bool {
-        self.window_open() && !(self.tx.is_none() && self.passphrase.is_some())
-    }
-
-    /// Whether a packet waits for retransmission (reported or timed out).
-    fn rexmit_pending(&self) -> bool {
-        !self.snd_loss.is_empty() || !self.snd_timed_out.is_empty()
-    }
-
-    /// Removes from the loss lists what is not in the send buffer's sent
-    /// part: before the first unacknowledged packet, or from the next
-    /// packet to send on (a few steps per list).
-    fn trim_rexmit(&mut self) {
-        let first = self.snd.first_seq();
-        let end = self.snd.next_unsent_seq();
-        for list in [&mut self.snd_loss, &mut self.snd_timed_out] {
-            if list.is_empty() {
-                continue;
-            }
-            self.work += 1;
-            list.remove_before(first);
-            if list.last().is_some_and(|l| l.offset_from(end) >= 0) {
-                list.remove_from(end);
-            }
-        }
-    }
-
-    /// The next packet to retransmit: reported losses first, then those the
-    /// retransmission timeout queued.
-    fn pop_rexmit(&mut self) -> Option<SeqNumber> {
-        if let Some(seq) = self.snd_loss.pop_first() {
-            self.snd_timed_out.remove(seq);
-            return Some(seq);
-        }
-        self.snd_timed_out.pop_first()
-    }
-
-    fn window_open(&self) -> bool {
-        let in_flight = self.snd.next_unsent_seq().offset_from(self.snd.first_seq());
-        let window = match &self.cc {
-            Cc::Live(_) => self.peer_flow_window,
-            Cc::File(cc) => self.peer_flow_window.min(cc.congestion_window()),
-        };
-        (in_flight as i64) < i64::from(window)
-    }
-
-    /// Writes the next control or data packet into `buf`.
-    fn poll_transmit_inner(
+    /// Writes the next control or data packet into `buf`: control packets
+    /// first, then a data packet from the sender (the outgoing side of the
+    /// packet path's seam, see the module docs).
+    pub(crate) fn poll_transmit(
         &mut self,
         now: Instant,
         buf: &mut [u8],
     ) -> Result<Option<usize>, EncodeError> {
-        if let Some(ctrl) = self.ctrl.pop_front() {
-            return self.encode_ctrl(now, ctrl, buf).map(Some);
-        }
-        if now < self.next_send_at {
-            return Ok(None);
-        }
-        let (n, probe) = match self.next_rexmit(now, buf)? {
-            Some(n) => (n, false),
-            None => match self.next_new(now, buf)? {
-                // A new packet whose sequence number is a multiple of 16
-                // starts a probe pair: the next one follows at once, so the
-                // receiver can measure the link capacity (libsrt packData).
-                Some(n) => (n, buf[3] & 0x0F == 0),
-                None => return Ok(None),
-            },
+        let r = match self.shared.ctrl.pop_front() {
+            Some(ctrl) => self.encode_ctrl(now, ctrl, buf).map(Some),
+            None => self
+                .sender
+                .poll_data(now, buf, &mut self.shared, &mut self.keys, self.wire),
         };
-        if probe {
-            return Ok(Some(n));
-        }
-        let period = self.cc.send_period();
-        let base = self
-            .next_send_at
-            .max(now - MAX_PACING_LAG.min(now - self.start));
-        self.next_send_at = base + period;
-        Ok(Some(n))
-    }
-
-    fn next_rexmit(&mut self, now: Instant, buf: &mut [u8]) -> Result<Option<usize>, EncodeError> {
-        // libsrt's reduced retransmission (RETRANSMITALGO 1): a loss that
-        // was resent less than SRTT − 4·RTTVar ago is not resent again.
-        let holdoff = Duration::from_micros((self.rtt.srtt - 4 * self.rtt.rttvar).max(0) as u64);
-        // The loss lists hold only what is in the send buffer, sent and not
-        // acknowledged (NAKs are checked, ACKs and drops trim the lists);
-        // trimmed here too, range by range, so that the loop below never
-        // walks over sequence numbers of packets that are not there.
-        self.trim_rexmit();
-        while let Some(seq) = self.pop_rexmit() {
-            self.work += 1;
-            if seq.offset_from(self.snd.first_seq()) < 0 {
-                continue;
-            }
-            if self
-                .snd
-                .last_sent(seq)
-                .is_some_and(|t| now.saturating_duration_since(t) < holdoff)
-            {
-                continue;
-            }
-            // A NAKed packet of a message whose TTL passed, or that was
-            // dropped before: (re)tell the peer, whose copy of an earlier
-            // DROPREQ may have been lost (libsrt resends it on every NAK).
-            if let Some(dropped) = self.snd.drop_expired_message(seq, now) {
-                self.stats
-                    .on_snd_drop(dropped.packets as u32, dropped.bytes as u64);
-                self.snd_loss.remove_range(dropped.range);
-                self.snd_timed_out.remove_range(dropped.range);
-                self.queue_dropreq(&dropped);
-                continue;
-            }
-            let start = self.start;
-            let peer = self.peer_id;
-            let Some(slot) = self.snd.get_for_retransmit(seq, now) else {
-                continue;
-            };
-            let packet = DataPacket {
-                seq: slot.seq,
-                position: slot.position,
-                in_order: slot.in_order,
-                key: DataKeyFlags::Clear,
-                retransmitted: true,
-                msg_number: slot.msgno,
-                timestamp: Timestamp::from_micros(
-                    slot.origin.saturating_duration_since(start).as_micros() as u64,
-                ),
-                dest_socket: SocketId(peer),
-                payload: slot.payload,
-            };
-            let mut n = packet.encode(buf)?;
-            let len = slot.payload.len();
-            let seq = slot.seq;
-            if self.tx.is_some() {
-                let key = self.key_for(seq);
-                n = self.encrypt_in_place(key, buf, n)?;
-            }
-            self.stats.on_data_sent(len, true, false);
-            self.cc.on_packet_sent(len);
-            return Ok(Some(n));
-        }
-        Ok(None)
-    }
-
-    fn next_new(&mut self, now: Instant, buf: &mut [u8]) -> Result<Option<usize>, EncodeError> {
-        if !self.may_send_new() {
-            return Ok(None);
-        }
-        let start = self.start;
-        let peer = self.peer_id;
-        let Some(slot) = self.snd.next_unsent() else {
-            return Ok(None);
-        };
-        let packet = DataPacket {
-            seq: slot.seq,
-            position: slot.position,
-            in_order: slot.in_order,
-            key: DataKeyFlags::Clear,
-            retransmitted: false,
-            msg_number: slot.msgno,
-            timestamp: Timestamp::from_micros(
-                slot.origin.saturating_duration_since(start).as_micros() as u64,
-            ),
-            dest_socket: SocketId(peer),
-            payload: slot.payload,
-        };
-        let mut n = packet.encode(buf)?;
-        let len = slot.payload.len();
-        let seq = slot.seq;
-        if let Some(tx) = &self.tx {
-            let key = tx.active_key();
-            n = self.encrypt_in_place(key, buf, n)?;
-            self.after_encrypt(seq, now);
-        }
-        self.stats.on_data_sent(len, false, true);
-        self.cc.on_packet_sent(len);
-        Ok(Some(n))
-    }
-
-    /// The key a packet was first sent with (for its retransmission).
-    fn key_for(&self, seq: SeqNumber) -> KeyIndex {
-        let active = self
-            .tx
-            .as_ref()
-            .map_or(KeyIndex::Even, CryptoContext::active_key);
-        match self.key_switch {
-            Some((switch_seq, old)) if seq.offset_from(switch_seq) < 0 => old,
-            _ => active,
-        }
-    }
-
-    /// Encrypts the data packet of `n` bytes at the start of `buf` in place.
-    fn encrypt_in_place(
-        &self,
-        key: KeyIndex,
-        buf: &mut [u8],
-        n: usize,
-    ) -> Result<usize, EncodeError> {
-        let Some(tx) = &self.tx else {
-            return Ok(n);
-        };
-        let (head, body) = buf.split_at_mut(HEADER_LEN_USIZE);
-        let header: &mut [u8; HEADER_LEN_USIZE] = head
-            .try_into()
-            .map_err(|_| EncodeError::FieldTooLarge("header"))?;
-        tx.encrypt(key, header, body, n - HEADER_LEN_USIZE)
-            .map(|len| HEADER_LEN_USIZE + len)
-            .map_err(|_| EncodeError::BufferTooSmall {
-                needed: n + crate::crypto::GCM_TAG_LEN,
-                have: buf.len(),
-            })
-    }
-
-    /// Key refresh after each new packet (libsrt hcrypt_ctx_tx): announce
-    /// the next key ahead of the switch, remember where the switch was.
-    fn after_encrypt(&mut self, seq: SeqNumber, now: Instant) {
-        let Some(tx) = &mut self.tx else {
-            return;
-        };
-        match tx.on_packet_encrypted() {
-            RefreshAction::PreAnnounce { .. } => {
-                let mut sek = zeroize::Zeroizing::new([0u8; 32]);
-                self.rng.fill_bytes(&mut sek[..]);
-                let len = tx.key_len();
-                if tx.install_next_key(&sek[..len]).is_ok() {
-                    if let Ok(km) = tx.key_material() {
-                        self.ctrl.push_back(Ctrl::KmReq(Box::new(km.clone())));
-                        self.pending_kmreq = Some((km, now, 0));
-                    }
-                }
-            }
-            RefreshAction::Switched { to } => {
-                self.key_switch = Some((seq + 1, to.other()));
-            }
-            RefreshAction::Retired { .. } | RefreshAction::None => {}
-        }
-    }
-
-    /// A NAK went out: the periodic NAK interval follows the RTT (libsrt
-    /// recomputes it here). libsrt keeps the pending periodic NAK time even
-    /// when the new interval is shorter, which leaves early losses waiting
-    /// up to 300 ms; we let the timer come earlier, never later.
-    fn on_nak_sent(&mut self, now: Instant) {
-        self.stats.on_nak_sent();
-        self.nak_interval = LiveCc::nak_interval(self.rtt.srtt as i32, self.rtt.rttvar as i32);
-        self.next_nak_at = self.next_nak_at.min(now + self.nak_interval);
+        self.arm_timers();
+        r
     }
 
     fn encode_ctrl(
@@ -1606,15 +710,15 @@ impl Transfer {
                 last,
             },
             Ctrl::Nak(range) => {
-                self.on_nak_sent(now);
+                self.receiver.on_nak_sent(now, &mut self.shared);
                 ControlBody::LossReport(WireLossList::encode_ranges(&[range], &mut scratch)?)
             }
             Ctrl::PeriodicNak => {
-                self.on_nak_sent(now);
+                self.receiver.on_nak_sent(now, &mut self.shared);
                 let room = (self.mss as usize).saturating_sub(HEADERS as usize) / 8;
                 let mut ranges = [SeqRange::single(SeqNumber::default()); 182];
                 let mut n = 0;
-                for r in self.rcv.loss_ranges().take(room.min(ranges.len())) {
+                for r in self.receiver.rcv.loss_ranges().take(room.min(ranges.len())) {
                     ranges[n] = r;
                     n += 1;
                 }
@@ -1623,7 +727,7 @@ impl Transfer {
         };
         ControlPacket {
             timestamp: self.timestamp(now),
-            dest_socket: SocketId(self.peer_id),
+            dest_socket: SocketId(self.wire.peer_id),
             body,
         }
         .encode(buf)
@@ -1634,368 +738,51 @@ impl Transfer {
     /// (`srt_bstats`).
     pub(crate) fn stats(&mut self, now: Instant, clear: bool, instantaneous: bool) -> TraceBStats {
         let (snd_buf, rcv_buf) = if instantaneous {
-            (self.snd.size(), self.rcv.size(self.tsbpd.as_ref()))
+            (
+                self.sender.snd.size(),
+                self.receiver.rcv.size(self.receiver.tsbpd.as_ref()),
+            )
         } else {
-            (self.snd.avg_size(now), self.rcv.avg_size())
+            (self.sender.snd.avg_size(now), self.receiver.rcv.avg_size())
         };
         let instant = Instantaneous {
-            send_period: self.cc.send_period(),
-            flow_window: self.peer_flow_window as i32,
-            congestion_window: match &self.cc {
-                Cc::Live(_) => self.peer_flow_window as i32,
+            send_period: self.sender.cc.send_period(),
+            flow_window: self.sender.peer_flow_window as i32,
+            congestion_window: match &self.sender.cc {
+                Cc::Live(_) => self.sender.peer_flow_window as i32,
                 Cc::File(cc) => cc.congestion_window() as i32,
             },
-            flight_size: self.snd.next_unsent_seq().offset_from(self.snd.first_seq()),
-            srtt_us: self.rtt.srtt as i32,
-            bandwidth_pkts_per_sec: i64::from(self.peer_bandwidth),
-            max_bw_bytes_per_sec: self.cc.max_bw_bytes_per_sec(),
+            flight_size: self
+                .sender
+                .snd
+                .next_unsent_seq()
+                .offset_from(self.sender.snd.first_seq()),
+            srtt_us: self.shared.rtt.srtt as i32,
+            bandwidth_pkts_per_sec: i64::from(self.sender.peer_bandwidth),
+            max_bw_bytes_per_sec: self.sender.cc.max_bw_bytes_per_sec(),
             mss: self.mss as i32,
-            snd_buf_capacity_pkts: self.snd.capacity() as i32,
+            snd_buf_capacity_pkts: self.sender.snd.capacity() as i32,
             snd_buf_pkts: snd_buf.pkts,
             snd_buf_bytes: snd_buf.bytes,
             snd_buf_ms: snd_buf.ms,
-            rcv_buf_avail_pkts: self.rcv.free_packets() as i32,
+            rcv_buf_avail_pkts: self.receiver.rcv.free_packets() as i32,
             rcv_buf_pkts: rcv_buf.pkts,
             rcv_buf_bytes: rcv_buf.bytes,
             rcv_buf_ms: rcv_buf.ms,
-            snd_tsbpd_delay_ms: self.snd_latency.map_or(0, |d| d.as_millis() as i32),
+            snd_tsbpd_delay_ms: self.sender.snd_latency.map_or(0, |d| d.as_millis() as i32),
             rcv_tsbpd_delay_ms: self
+                .receiver
                 .tsbpd
                 .as_ref()
                 .map_or(0, |t| t.latency().as_millis() as i32),
-            reorder_tolerance: i32::try_from(self.reorder.tolerance).unwrap_or(i32::MAX),
+            reorder_tolerance: i32::try_from(self.receiver.reorder.tolerance).unwrap_or(i32::MAX),
         };
-        self.stats.snapshot(now, clear, instant)
+        self.shared.stats.snapshot(now, clear, instant)
     }
 
     /// Whether everything sent was acknowledged (for a graceful close).
     pub(crate) fn all_acked(&self) -> bool {
-        self.snd.is_empty()
-    }
-}
-
-/// The entry points: each acts, then re-arms the timers from the new state.
-impl Transfer {
-    /// Applies the options libsrt lets change on a connected socket (see
-    /// `reconfigure_inner`).
-    pub(crate) fn reconfigure(
-        &mut self,
-        old: &TransferConfig,
-        new: &TransferConfig,
-        set: Option<SockOpt>,
-    ) {
-        self.reconfigure_inner(old, new, set);
-        self.arm_timers();
-    }
-
-    /// Queues one message (one packet in live mode).
-    pub(crate) fn send(
-        &mut self,
-        now: Instant,
-        payload: &[u8],
-        ctrl: &MsgCtrl,
-    ) -> Result<Sent, SendError> {
-        let r = self.send_inner(now, payload, ctrl);
-        self.arm_timers();
-        r
-    }
-
-    /// The next message due for delivery, if any.
-    pub(crate) fn recv(&mut self, now: Instant, out: &mut [u8]) -> Option<RecvInfo> {
-        let r = self.recv_inner(now, out);
-        self.arm_timers();
-        r
-    }
-
-    /// Whether a message is ready now, and the readable event should fire.
-    pub(crate) fn take_readable(&mut self, now: Instant) -> bool {
-        let r = self.take_readable_inner(now);
-        self.arm_timers();
-        r
-    }
-
-    /// Whether `recv` would deliver now (see `recv_ready_inner`).
-    pub(crate) fn recv_ready(&mut self, now: Instant) -> bool {
-        let r = self.recv_ready_inner(now);
-        self.arm_timers();
-        r
-    }
-
-    /// A data packet from the peer.
-    pub(crate) fn on_data(&mut self, now: Instant, packet: &DataPacket<'_>) {
-        self.on_data_inner(now, packet);
-        self.arm_timers();
-    }
-
-    /// An ACK from the peer (see `on_ack_inner`).
-    pub(crate) fn on_ack(&mut self, now: Instant, ack: &Ack) {
-        self.on_ack_inner(now, ack);
-        self.arm_timers();
-    }
-
-    /// A NAK from the peer (see `on_nak_inner`).
-    pub(crate) fn on_nak(&mut self, list: &WireLossList<'_>) {
-        self.on_nak_inner(list);
-        self.arm_timers();
-    }
-
-    /// An in-band KMREQ (see `on_km_request_inner`).
-    pub(crate) fn on_km_request(&mut self, km: &crate::packet::KeyMaterial) {
-        self.on_km_request_inner(km);
-        self.arm_timers();
-    }
-
-    /// An in-band KMRSP: the peer has our announced key.
-    pub(crate) fn on_km_response(&mut self, rsp: &crate::packet::KmResponse) {
-        self.on_km_response_inner(rsp);
-        self.arm_timers();
-    }
-
-    /// An ACKACK from the peer (see `on_ackack_inner`).
-    pub(crate) fn on_ackack(&mut self, now: Instant, ack_number: u32, ts: Timestamp) {
-        self.on_ackack_inner(now, ack_number, ts);
-        self.arm_timers();
-    }
-
-    /// A KEEPALIVE from the peer: its timestamp feeds the TSBPD clock.
-    pub(crate) fn on_keepalive(&mut self, now: Instant, ts: Timestamp) {
-        self.on_keepalive_inner(now, ts);
-        self.arm_timers();
-    }
-
-    /// A DROPREQ from the peer (see `on_dropreq_inner`).
-    pub(crate) fn on_dropreq(&mut self, first: SeqNumber, last: SeqNumber) {
-        self.on_dropreq_inner(first, last);
-        self.arm_timers();
-    }
-
-    /// Acts on the expired timers.
-    pub(crate) fn handle_timeout(&mut self, now: Instant) {
-        self.handle_timeout_inner(now);
-        self.arm_timers();
-    }
-
-    /// Writes the next control or data packet into `buf`.
-    pub(crate) fn poll_transmit(
-        &mut self,
-        now: Instant,
-        buf: &mut [u8],
-    ) -> Result<Option<usize>, EncodeError> {
-        let r = self.poll_transmit_inner(now, buf);
-        self.arm_timers();
-        r
-    }
-}
-
-/// libsrt's reorder tolerance ("belated loss report", `SRTO_LOSSMAXTTL`).
-#[derive(Debug)]
-struct Reorder {
-    max: u32,
-    tolerance: u32,
-    /// Gaps waiting before their NAK, with the packets left to wait.
-    fresh: VecDeque<(SeqRange, i32)>,
-    consec_ordered: u32,
-    consec_early: u32,
-}
-
-/// At most this many gaps wait at once; more are reported at once.
-const MAX_FRESH_LOSSES: usize = 256;
-
-impl Reorder {
-    fn new(max: u32) -> Self {
-        Reorder {
-            max,
-            // libsrt starts at the maximum (core.cpp:515).
-            tolerance: max,
-            fresh: VecDeque::with_capacity(if max > 0 { MAX_FRESH_LOSSES } else { 0 }),
-            consec_ordered: 0,
-            consec_early: 0,
-        }
-    }
-
-    /// SRTO_LOSSMAXTTL changed on a connected socket: the tolerance starts
-    /// again at the new maximum (libsrt `setOpt`).
-    fn set_max(&mut self, max: u32) {
-        self.max = max;
-        self.tolerance = max;
-        if max > 0 {
-            self.fresh.reserve(MAX_FRESH_LOSSES);
-        }
-    }
-
-    /// Holds a new gap for later reporting; false if it must be NAKed now.
-    fn hold(&mut self, range: SeqRange) -> bool {
-        if self.tolerance == 0 || self.fresh.len() >= MAX_FRESH_LOSSES {
-            return false;
-        }
-        self.fresh.push_back((range, self.tolerance as i32));
-        true
-    }
-
-    /// The next waiting gap whose time is up.
-    fn expired(&mut self) -> Option<SeqRange> {
-        match self.fresh.front() {
-            Some((_, ttl)) if *ttl <= 0 => self.fresh.pop_front().map(|(r, _)| r),
-            _ => None,
-        }
-    }
-
-    /// One more packet arrived: every waiting gap waits one packet less.
-    fn tick(&mut self) {
-        for (_, ttl) in &mut self.fresh {
-            *ttl -= 1;
-        }
-    }
-
-    /// Removes `seq` from the waiting gaps; returns the wait it had left.
-    fn forget(&mut self, seq: SeqNumber) -> Option<i32> {
-        let i = self.fresh.iter().position(|(r, _)| r.contains(seq))?;
-        let (r, ttl) = self.fresh[i];
-        if r.first == r.last {
-            self.fresh.remove(i);
-        } else if seq == r.first {
-            self.fresh[i].0.first = seq + 1;
-        } else if seq == r.last {
-            self.fresh[i].0.last = seq - 1;
-        } else if self.fresh.len() < MAX_FRESH_LOSSES {
-            self.fresh[i].0.last = seq - 1;
-            self.fresh.insert(
-                i + 1,
-                (
-                    SeqRange {
-                        first: seq + 1,
-                        last: r.last,
-                    },
-                    ttl,
-                ),
-            );
-        }
-        Some(ttl)
-    }
-
-    /// An original packet arrived `distance` behind the newest: widen the
-    /// tolerance (libsrt `unlose`); true if the tolerance was decreased.
-    fn on_reordered(&mut self, seq: SeqNumber, distance: u32) -> bool {
-        let mut increased = false;
-        if distance > self.tolerance && self.max > 0 {
-            self.tolerance = distance.min(self.max);
-            increased = true;
-        }
-        if self.tolerance == 0 {
-            return false;
-        }
-        let had_ttl = self.forget(seq).unwrap_or(0);
-        self.consec_ordered = 0;
-        if increased {
-            self.consec_early = 0;
-        } else if had_ttl > 2 {
-            self.consec_early += 1;
-            if self.consec_early >= 10 {
-                self.consec_early = 0;
-                self.tolerance -= 1;
-                return true;
-            }
-        }
-        false
-    }
-
-    /// An in-order packet: after 50 in a row the tolerance shrinks by one.
-    fn on_in_order(&mut self) -> bool {
-        if self.max == 0 {
-            return false;
-        }
-        self.consec_ordered += 1;
-        if self.consec_ordered >= 50 {
-            self.consec_ordered = 0;
-            if self.tolerance > 0 {
-                self.tolerance -= 1;
-                return true;
-            }
-        }
-        false
-    }
-}
-
-/// The age of the oldest unacknowledged message beyond which the sender
-/// drops it: the peer's latency plus SRTO_SNDDROPDELAY (at least 1 s), plus
-/// two ACK intervals; `None` when the sender does not drop. libsrt drops on
-/// the sender only if the peer drops too late too (core.cpp `sndDropTooLate`,
-/// which reads SRTO_SNDDROPDELAY each time).
-fn snd_drop_threshold(
-    tlpktdrop: bool,
-    snd_latency: Option<Duration>,
-    snd_drop_delay: Option<Duration>,
-) -> Option<Duration> {
-    match (tlpktdrop, snd_latency) {
-        (true, Some(latency)) => {
-            snd_drop_delay.map(|extra| (latency + extra).max(SND_DROP_MIN) + 2 * ACK_INTERVAL)
-        }
-        _ => None,
-    }
-}
-
-/// Counts packets the receiver gave up (bytes estimated from the payload size, as libsrt).
-fn count_rcv_drop(stats: &mut Stats, payload_size: usize, packets: u32) {
-    if packets > 0 {
-        stats.on_rcv_drop(packets, u64::from(packets) * payload_size as u64);
-    }
-}
-
-/// The ACK info with the full form's capacity, for one match arm.
-fn with_capacity(info: AckInfo) -> AckInfo {
-    match info {
-        AckInfo::Small {
-            rtt,
-            rtt_var,
-            buffer_available,
-        } => AckInfo::Full {
-            rtt,
-            rtt_var,
-            buffer_available,
-            packet_recv_rate: 0,
-            link_capacity: 0,
-            recv_rate: 0,
-        },
-        other => other,
-    }
-}
-
-/// The congestion controller of the transmission type.
-#[derive(Debug)]
-enum Cc {
-    Live(LiveCc),
-    File(FileCc),
-}
-
-impl Cc {
-    fn wants_input_rate(&self) -> bool {
-        matches!(self, Cc::Live(cc) if cc.wants_input_rate())
-    }
-
-    fn update_input_rate(&mut self, bytes_per_sec: u64) {
-        if let Cc::Live(cc) = self {
-            cc.update_input_rate(bytes_per_sec);
-        }
-    }
-
-    fn on_packet_sent(&mut self, payload_len: usize) {
-        if let Cc::Live(cc) = self {
-            cc.on_packet_sent(payload_len);
-        }
-    }
-
-    fn send_period(&self) -> Duration {
-        match self {
-            Cc::Live(cc) => cc.send_period(),
-            Cc::File(cc) => cc.send_period(),
-        }
-    }
-
-    fn max_bw_bytes_per_sec(&self) -> i64 {
-        match self {
-            Cc::Live(cc) => cc.max_bw_bytes_per_sec(),
-            Cc::File(cc) => cc.config().max_bw,
-        }
+        self.sender.snd.is_empty()
     }
 }
 

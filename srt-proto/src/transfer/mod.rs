@@ -780,6 +780,11 @@ impl Transfer {
         self.shared.stats.snapshot(now, clear, instant)
     }
 
+    /// The cipher of the sending key, if this side encrypts.
+    pub(crate) fn cipher(&self) -> Option<crate::packet::Cipher> {
+        self.keys.tx.as_ref().map(CryptoContext::cipher)
+    }
+
     /// Whether everything sent was acknowledged (for a graceful close).
     pub(crate) fn all_acked(&self) -> bool {
         self.sender.snd.is_empty()

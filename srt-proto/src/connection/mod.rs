@@ -10,13 +10,10 @@
 
 pub use crate::buffer::recv::RecvInfo;
 use crate::crypto::CryptoContext;
-use crate::handshake::{
-    HsHeader, KmAgreement, Negotiated, RendezvousRole, HANDSHAKE_RESEND, HS_VERSION_5,
-};
+use crate::handshake::{HsHeader, KmAgreement, Negotiated, HANDSHAKE_RESEND, HS_VERSION_5};
 use crate::options::{SockOpt, SocketOptions};
 use crate::packet::{
-    ControlBody, ControlPacket, EncodeError, Handshake, HsExtension, Packet, PeerAddress,
-    RejectReason, SocketId,
+    ControlBody, ControlPacket, EncodeError, Handshake, Packet, PeerAddress, RejectReason, SocketId,
 };
 use crate::rng::SecretRng;
 use crate::seq::{SeqNumber, Timestamp};
@@ -29,9 +26,11 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 pub use config::{ConnTimers, SocketConfig};
+use phase::{ConnKind, Handshaking, Phase, RdvPhase, Step};
 
 mod config;
 mod handshaking;
+mod phase;
 
 /// How long after the last packet sent a KEEPALIVE goes out (libsrt: 1 s).
 pub const KEEPALIVE_PERIOD: Duration = Duration::from_secs(1);
@@ -122,126 +121,6 @@ pub enum ConnState {
     Broken,
     /// Closed locally.
     Closed,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum RdvPhase {
-    Waving,
-    Attention,
-    Fine,
-    Initiated,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum ConnKind {
-    Caller,
-    Accepted,
-    Rendezvous,
-}
-
-/// Where a handshake stands.
-#[derive(Debug)]
-enum Step {
-    /// Caller: induction sent, waiting for the listener's cookie.
-    Induction,
-    /// Caller: conclusion sent, waiting for the answer (an accepted
-    /// connection passes through it while it is made).
-    Conclusion,
-    /// Rendezvous handshake.
-    Rendezvous {
-        phase: RdvPhase,
-        role: Option<RendezvousRole>,
-        /// The answer a responder sends once it has seen the HSREQ.
-        hsrsp: Option<(u16, Vec<HsExtension>)>,
-    },
-}
-
-/// The state of a connection while its handshake is in progress: what the
-/// transfer will be set up with once it completes.
-#[derive(Debug)]
-struct Handshaking {
-    step: Step,
-    next_resend: Option<Instant>,
-    connect_deadline: Option<Instant>,
-    /// The initiator's sending context, announced in its KMREQ.
-    km_tx: Option<CryptoContext>,
-    /// The peer's clock origin: arrival of its HSREQ/HSRSP minus its timestamp.
-    peer_start: Option<Instant>,
-    /// The first sequence number the peer sends.
-    rcv_isn: SeqNumber,
-    peer_flow_window: u32,
-}
-
-/// A connection's phase, with the data it has in that phase.
-#[derive(Debug)]
-enum Phase {
-    /// The handshake is in progress.
-    Handshaking(Handshaking),
-    /// Connected: data flows both ways.
-    Connected(Transfer),
-    /// A graceful close waits, until `deadline`, for everything sent to be
-    /// acknowledged (`SRTO_LINGER`); still connected to the peer.
-    Closing {
-        transfer: Transfer,
-        deadline: Instant,
-    },
-    /// Broken (peer shut down or went silent) or failed to connect; a
-    /// connection that was established keeps its transfer (what was
-    /// received can still be read, the statistics still be asked).
-    Broken(Option<Transfer>),
-    /// Closed locally; as for `Broken`.
-    Closed(Option<Transfer>),
-}
-
-impl Phase {
-    /// The transfer, once the connection was established.
-    fn transfer(&self) -> Option<&Transfer> {
-        match self {
-            Phase::Connected(t) | Phase::Closing { transfer: t, .. } => Some(t),
-            Phase::Broken(t) | Phase::Closed(t) => t.as_ref(),
-            Phase::Handshaking(_) => None,
-        }
-    }
-
-    /// The transfer, once the connection was established.
-    fn transfer_mut(&mut self) -> Option<&mut Transfer> {
-        match self {
-            Phase::Connected(t) | Phase::Closing { transfer: t, .. } => Some(t),
-            Phase::Broken(t) | Phase::Closed(t) => t.as_mut(),
-            Phase::Handshaking(_) => None,
-        }
-    }
-
-    /// Takes the transfer out, leaving the phase `Closed` without one (for
-    /// the caller to set the next phase).
-    fn take_transfer(&mut self) -> Option<Transfer> {
-        match std::mem::replace(self, Phase::Closed(None)) {
-            Phase::Connected(t) | Phase::Closing { transfer: t, .. } => Some(t),
-            Phase::Broken(t) | Phase::Closed(t) => t,
-            Phase::Handshaking(_) => None,
-        }
-    }
-
-    /// Connected to the peer (also while a graceful close waits).
-    fn is_connected(&self) -> bool {
-        matches!(self, Phase::Connected(_) | Phase::Closing { .. })
-    }
-
-    /// When a graceful close gives up waiting, while it waits.
-    fn closing_deadline(&self) -> Option<Instant> {
-        match self {
-            Phase::Closing { deadline, .. } => Some(*deadline),
-            _ => None,
-        }
-    }
-
-    /// The handshake's state, while it is in progress.
-    fn handshaking_mut(&mut self) -> Option<&mut Handshaking> {
-        match self {
-            Phase::Handshaking(h) => Some(h),
-            _ => None,
-        }
-    }
 }
 
 /// One SRT connection.

@@ -1,27 +1,26 @@
-//! Data transfer of a connected socket: a [`Sender`](sender::Sender)
-//! (send buffer, pacing and congestion control, retransmission from the
-//! loss lists, the peer's ACKs and NAKs), a [`Receiver`](receiver::Receiver)
-//! (receive buffer, TSBPD delivery, loss detection, ACK and NAK
-//! generation), the [`Keys`](keys::Keys) (crypto contexts, key refresh),
-//! and what they share (the control packets queued, the RTT, the
-//! statistics), with one [`TimerTable`] for all their timers.
+//! Data transfer of a connected socket: a sender (`sender.rs`: send
+//! buffer, pacing and congestion control, retransmission from the loss
+//! lists, the peer's ACKs and NAKs), a receiver (`receiver.rs`: receive
+//! buffer, TSBPD delivery, loss detection, ACK and NAK generation), the
+//! keys (`keys.rs`: crypto contexts, key refresh), and what they share
+//! (the control packets queued, the RTT, the statistics), with one timer
+//! table (`timer.rs`) for all their timers.
 //!
 //! # The packet path
 //!
 //! Every data packet crosses one seam between the transfer and the wire,
 //! where a packet filter (FEC) and socket groups hook in:
 //!
-//! - outgoing: [`Transfer::poll_transmit`] takes data packets from
-//!   [`Sender::poll_data`](sender::Sender::poll_data) only, encoded and
-//!   encrypted: the bytes in `buf` are the datagram as it goes on the wire
-//!   (libsrt's filter, too, works on encrypted payloads);
-//! - incoming: [`Transfer::on_data`] takes every data packet as it came
-//!   off the wire, before decryption, and hands the plain packet to
-//!   [`Receiver::on_packet`](receiver::Receiver::on_packet) (or drops it as
-//!   undecryptable).
+//! - outgoing: the transfer's `poll_transmit` takes data packets from the
+//!   sender's `poll_data` only, encoded and encrypted: the bytes in `buf`
+//!   are the datagram as it goes on the wire (libsrt's filter, too, works
+//!   on encrypted payloads);
+//! - incoming: the transfer's `on_data` takes every data packet as it came
+//!   off the wire, before decryption, and hands the plain packet to the
+//!   receiver's `on_packet` (or drops it as undecryptable).
 //!
-//! A filter's own packets and timers join the control queue
-//! ([`Shared::ctrl`]) and the [`TimerTable`].
+//! A filter's own packets and timers join the control queue and the timer
+//! table.
 //!
 //! Nothing here allocates per packet: the buffers are preallocated and the
 //! control packets it queues are small values.

@@ -1,7 +1,8 @@
 //! The timers of a transfer, in one table (after quinn-proto's
-//! `TimerTable`): each timer is armed in one place
-//! ([`Transfer::arm_timers`](super::Transfer)), `poll_timeout` is the
-//! earliest armed one, and `handle_timeout` acts on the expired ones.
+//! `TimerTable`): each timer's deadline is computed in one place (the
+//! transfer's `deadline`, from its owner's state) and armed after every
+//! entry point (`arm_timers`); `poll_timeout` is the earliest armed one,
+//! and `handle_timeout` acts on the expired ones.
 
 use std::time::Instant;
 

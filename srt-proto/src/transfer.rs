@@ -205,6 +205,9 @@ pub(crate) struct Transfer {
     last_full_ack_seq: SeqNumber,
     /// Consecutive retransmission timeouts without an ACK.
     exp_count: u32,
+    /// Sequence numbers of messages that expired unsent were skipped and
+    /// no packet was sent since (see [`Transfer::may_send_new`]).
+    skipped_unsent: bool,
     /// This socket's start: our packet timestamps count from here.
     start: Instant,
     mss: u32,
@@ -356,6 +359,7 @@ impl Transfer {
             last_ack_rx: s.now,
             last_full_ack_seq: s.snd_isn,
             exp_count: 1,
+            skipped_unsent: false,
             start: s.start,
             mss: s.mss,
             max_payload,
@@ -1083,6 +1087,32 @@ impl Transfer {
                 self.stats.rejected_mut().dropreq += 1;
                 return;
             }
+            // Nothing beyond the highest packet received is given up: the
+            // peer cannot be shown to have sent that far, and a spoofed
+            // range ahead would make the receiver acknowledge what was
+            // never sent (the sender refuses that ACK and the stream
+            // stalls; libsrt breaks the connection). An honest sender does
+            // not ask for that either: as libsrt 1.5.5's, it skips the
+            // sequence numbers of messages that expired before they were
+            // sent and goes on, and the receiver learns of the gap from
+            // the next packet and reports it; the NAK is answered with a
+            // DROPREQ that then lies within what was received. (libsrt
+            // 1.5.5's receiver still moves past such a range; its sender no
+            // longer sends one, except a socket group's sequence jump,
+            // which carries message number 0.)
+            let Some(highest) = self.rcv.highest_received() else {
+                self.stats.rejected_mut().dropreq += 1;
+                return;
+            };
+            if first.offset_from(highest) > 0 {
+                self.stats.rejected_mut().dropreq += 1;
+                return;
+            }
+            let last = if last.offset_from(highest) > 0 {
+                highest
+            } else {
+                last
+            };
             let dropped = self.rcv.drop_range(first, last);
             count_rcv_drop(&mut self.stats, self.max_payload, dropped);
         }
@@ -1119,11 +1149,24 @@ impl Transfer {
             }
         }
         // Messages whose time to live passed before they were sent whole:
-        // dropped by the sender, and the receiver is told (DROPREQ).
-        while let Some(dropped) = self.snd.drop_expired(now, None) {
+        // dropped by the sender. The receiver is told (DROPREQ) of the
+        // part it was sent; the sequence numbers never sent are skipped,
+        // as libsrt 1.5.5's `CSndBuffer::readData` does, and the next
+        // packet goes out even if the window is full of them, so that the
+        // receiver sees the gap, reports it, and the NAK is answered with
+        // a DROPREQ (a receiver gives up nothing beyond what it received).
+        let unsent_from = self.snd.next_unsent_seq();
+        while let Some(mut dropped) = self.snd.drop_expired(now, None) {
             self.stats
                 .on_snd_drop(dropped.packets as u32, dropped.bytes as u64);
-            self.queue_dropreq(&dropped);
+            self.skipped_unsent = true;
+            if dropped.range.first.offset_from(unsent_from) < 0 {
+                if dropped.range.last.offset_from(unsent_from) >= 0 {
+                    dropped.range.last = unsent_from - 1;
+                    dropped.last_msgno = dropped.first_msgno;
+                }
+                self.queue_dropreq(&dropped);
+            }
         }
         // Retransmission timeout: nothing acknowledged for too long (a lost
         // NAK or retransmission; file mode has no periodic NAK). A live
@@ -1300,8 +1343,15 @@ impl Transfer {
     /// is a key to send with if a passphrase is set (without one libsrt's
     /// `CSndBuffer::readData` gets crypto flags -1: "NOT SENDING"; never
     /// clear text).
+    ///
+    /// After sequence numbers were skipped (messages that expired unsent),
+    /// one packet goes out whatever the window says, as in libsrt, whose
+    /// window check comes before the skip: the skipped numbers fill the
+    /// window until the receiver, told of them by that packet's arrival,
+    /// acknowledges past them.
     fn may_send_new(&self) -> bool {
-        self.window_open() && !(self.tx.is_none() && self.passphrase.is_some())
+        (self.window_open() || self.skipped_unsent)
+            && !(self.tx.is_none() && self.passphrase.is_some())
     }
 
     /// Whether a packet waits for retransmission (reported or timed out).
@@ -1475,6 +1525,7 @@ impl Transfer {
         }
         self.stats.on_data_sent(len, false, true);
         self.cc.on_packet_sent(len);
+        self.skipped_unsent = false;
         Ok(Some(n))
     }
 
@@ -1628,8 +1679,10 @@ impl Transfer {
     }
 
     /// Whether everything sent was acknowledged (for a graceful close).
+    /// Messages dropped unsent at the end of the stream are never
+    /// acknowledged (the receiver never learns of them): they do not count.
     pub(crate) fn all_acked(&self) -> bool {
-        self.snd.is_empty()
+        self.snd.only_dropped()
     }
 }
 

@@ -153,6 +153,10 @@ pub enum BreakCause {
 pub enum CloseMode {
     /// Deliver what is queued first (`SRTO_LINGER`), like SCTP's EOF.
     Linger,
+    /// As [`CloseMode::Linger`], for at most this long whatever
+    /// `SRTO_LINGER` says (a lossless close in live mode, where libsrt's
+    /// default linger is off).
+    LingerFor(Duration),
     /// Drop everything at once, like SCTP's ABORT.
     Abort,
 }
@@ -1166,9 +1170,12 @@ impl Connection {
     }
 
     /// Closes the connection. [`CloseMode::Abort`] drops what is queued at
-    /// once; [`CloseMode::Linger`] first waits, up to `SRTO_LINGER`, until
-    /// everything sent is acknowledged. Then SHUTDOWN goes to a connected
-    /// peer and [`Event::Closed`] follows.
+    /// once; [`CloseMode::Linger`] first waits, up to `SRTO_LINGER`
+    /// ([`CloseMode::LingerFor`]: up to its time), until everything sent is
+    /// acknowledged and, with TSBPD (live mode), until the peer's latency
+    /// has passed since the last message's origin: libsrt drops what it
+    /// still holds for delivery when SHUTDOWN comes. Then SHUTDOWN goes to
+    /// a connected peer and [`Event::Closed`] follows.
     pub fn close(&mut self, now: Instant, mode: CloseMode) {
         if matches!(self.phase, Phase::Closed) || self.closing_deadline.is_some() {
             if mode == CloseMode::Abort {
@@ -1176,13 +1183,25 @@ impl Connection {
             }
             return;
         }
-        let unacked = self.transfer.as_ref().is_some_and(|t| !t.all_acked());
-        match (mode, self.linger, &self.phase) {
-            (CloseMode::Linger, Some(linger), Phase::Connected) if unacked && !linger.is_zero() => {
+        let linger = match mode {
+            CloseMode::Linger => self.linger,
+            CloseMode::LingerFor(d) => Some(d),
+            CloseMode::Abort => None,
+        };
+        match (linger, &self.phase) {
+            (Some(linger), Phase::Connected) if !linger.is_zero() && !self.drained(now) => {
                 self.closing_deadline = Some(now + linger);
             }
             _ => self.finish_close(),
         }
+    }
+
+    /// Whether a lingering close may end: everything sent is acknowledged
+    /// and (with TSBPD) delivered by the peer.
+    fn drained(&self, now: Instant) -> bool {
+        self.transfer
+            .as_ref()
+            .is_none_or(|t| t.all_acked() && t.delivered_by().is_none_or(|d| now >= d))
     }
 
     fn finish_close(&mut self) {
@@ -1227,8 +1246,7 @@ impl Connection {
                 }
                 self.transfer_events(now);
                 if let Some(deadline) = self.closing_deadline {
-                    let drained = self.transfer.as_ref().is_none_or(Transfer::all_acked);
-                    if drained || now >= deadline {
+                    if self.drained(now) || now >= deadline {
                         self.finish_close();
                         return;
                     }
@@ -1258,6 +1276,15 @@ impl Connection {
                 }
                 if let Some(d) = self.closing_deadline {
                     t = t.min(d);
+                    // All acknowledged: the close waits for the peer's delivery time.
+                    if let Some(x) = self
+                        .transfer
+                        .as_ref()
+                        .filter(|x| x.all_acked())
+                        .and_then(Transfer::delivered_by)
+                    {
+                        t = t.min(x);
+                    }
                 }
                 Some(t)
             }
@@ -1291,8 +1318,7 @@ impl Connection {
             return Ok(None);
         };
         let sent = t.poll_transmit(now, buf)?;
-        let drained = self.closing_deadline.is_some() && t.all_acked();
-        if drained {
+        if self.closing_deadline.is_some() && self.drained(now) {
             self.finish_close();
         }
         Ok(sent.map(|size| {

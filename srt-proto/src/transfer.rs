@@ -229,6 +229,8 @@ pub(crate) struct Transfer {
     /// Both sides agreed to drop packets too late (`SRTO_TLPKTDROP`).
     tlpktdrop: bool,
     snd_latency: Option<Duration>,
+    /// The origin time of the last message queued.
+    last_origin: Option<Instant>,
     peer_bandwidth: u32,
     want_writable: bool,
 
@@ -377,6 +379,7 @@ impl Transfer {
             snd_drop_threshold,
             tlpktdrop: s.negotiated.tlpktdrop,
             snd_latency: s.negotiated.snd_latency,
+            last_origin: None,
             peer_bandwidth: 0,
             want_writable: false,
             rcv: RecvBuffer::new(c.rcv_buf_packets, max_rcv_payload, s.rcv_isn),
@@ -518,6 +521,7 @@ impl Transfer {
         match result {
             Ok(n) => {
                 sent.len = n;
+                self.last_origin = Some(origin);
                 sent.first_seq = Some(first_seq);
                 sent.msgno = Some(first_msgno);
                 if self.cc.wants_input_rate() {
@@ -1624,7 +1628,20 @@ impl Transfer {
     pub(crate) fn all_acked(&self) -> bool {
         self.snd.is_empty()
     }
+
+    /// When the peer has delivered everything queued so far, with TSBPD:
+    /// the last message's origin plus the peer's TSBPD delay plus a margin
+    /// (the round-trip time and [`DELIVERY_MARGIN`]) for the one-way delay
+    /// and clock drift. `None` without TSBPD (delivered when acknowledged).
+    pub(crate) fn delivered_by(&self) -> Option<Instant> {
+        let margin = Duration::from_micros(self.rtt.srtt.max(0) as u64) + DELIVERY_MARGIN;
+        Some(self.last_origin? + self.snd_latency? + margin)
+    }
 }
+
+/// What a lingering live close waits past the peer's delivery time of the
+/// last message, beyond the round-trip time (drift, the reader's turn).
+const DELIVERY_MARGIN: Duration = Duration::from_millis(20);
 
 /// libsrt's reorder tolerance ("belated loss report", `SRTO_LOSSMAXTTL`).
 #[derive(Debug)]

@@ -148,6 +148,11 @@ pub enum BreakCause {
     PeerIdle,
 }
 
+/// What a lingering live close waits past the peer's delivery time of the
+/// last message: clock drift, and the reading application's turn (libsrt's
+/// srt-live-transmit stops reading once it sees the SHUTDOWN).
+const DELIVERY_MARGIN: Duration = Duration::from_millis(100);
+
 /// How to close a connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CloseMode {
@@ -286,6 +291,8 @@ pub struct Connection {
     linger: Option<Duration>,
     /// A graceful close waits for acknowledgements until then.
     closing_deadline: Option<Instant>,
+    /// When a lingering close found everything sent acknowledged.
+    acked_at: Option<Instant>,
     crypto: Option<CryptoSettings>,
     /// The initiator's sending context, announced in its KMREQ.
     km_tx: Option<CryptoContext>,
@@ -351,6 +358,7 @@ impl Connection {
             peer_flow_window: 2,
             linger,
             closing_deadline: None,
+            acked_at: None,
             crypto,
             km_tx: None,
             cipher: None,
@@ -734,6 +742,9 @@ impl Connection {
 
     /// Turns the transfer's state changes into events.
     fn transfer_events(&mut self, now: Instant) {
+        if self.closing_deadline.is_some() {
+            self.note_acked(now);
+        }
         let Some(t) = &mut self.transfer else {
             return;
         };
@@ -1188,8 +1199,9 @@ impl Connection {
             CloseMode::LingerFor(d) => Some(d),
             CloseMode::Abort => None,
         };
-        match (linger, &self.phase) {
-            (Some(linger), Phase::Connected) if !linger.is_zero() && !self.drained(now) => {
+        let connected = matches!(self.phase, Phase::Connected);
+        match linger {
+            Some(linger) if connected && !linger.is_zero() && !self.drained(now) => {
                 self.closing_deadline = Some(now + linger);
             }
             _ => self.finish_close(),
@@ -1197,11 +1209,29 @@ impl Connection {
     }
 
     /// Whether a lingering close may end: everything sent is acknowledged
-    /// and (with TSBPD) delivered by the peer.
-    fn drained(&self, now: Instant) -> bool {
-        self.transfer
-            .as_ref()
-            .is_none_or(|t| t.all_acked() && t.delivered_by().is_none_or(|d| now >= d))
+    /// and (with TSBPD) delivered by the peer, [`DELIVERY_MARGIN`] ago.
+    fn drained(&mut self, now: Instant) -> bool {
+        self.note_acked(now);
+        self.drained_at().is_some_and(|d| now >= d)
+    }
+
+    /// When a lingering close may end, once everything is acknowledged.
+    fn drained_at(&self) -> Option<Instant> {
+        let acked = self.acked_at?;
+        Some(
+            match self.transfer.as_ref().and_then(Transfer::delivered_by) {
+                // A message that arrived after its time is delivered on arrival.
+                Some(d) => d.max(acked) + DELIVERY_MARGIN,
+                None => acked,
+            },
+        )
+    }
+
+    /// Remembers when a lingering close first found everything acknowledged.
+    fn note_acked(&mut self, now: Instant) {
+        if self.acked_at.is_none() && self.transfer.as_ref().is_none_or(Transfer::all_acked) {
+            self.acked_at = Some(now);
+        }
     }
 
     fn finish_close(&mut self) {
@@ -1275,16 +1305,8 @@ impl Connection {
                     t = t.min(x);
                 }
                 if let Some(d) = self.closing_deadline {
-                    t = t.min(d);
-                    // All acknowledged: the close waits for the peer's delivery time.
-                    if let Some(x) = self
-                        .transfer
-                        .as_ref()
-                        .filter(|x| x.all_acked())
-                        .and_then(Transfer::delivered_by)
-                    {
-                        t = t.min(x);
-                    }
+                    // All acknowledged: the close waits for the peer's delivery.
+                    t = t.min(d).min(self.drained_at().unwrap_or(d));
                 }
                 Some(t)
             }

@@ -1629,19 +1629,15 @@ impl Transfer {
         self.snd.is_empty()
     }
 
-    /// When the peer has delivered everything queued so far, with TSBPD:
-    /// the last message's origin plus the peer's TSBPD delay plus a margin
-    /// (the round-trip time and [`DELIVERY_MARGIN`]) for the one-way delay
-    /// and clock drift. `None` without TSBPD (delivered when acknowledged).
+    /// When the peer delivers the last message queued, with TSBPD, if it
+    /// has it by then: its origin plus the peer's TSBPD delay plus the
+    /// round-trip time (for the one-way delay). `None` without TSBPD
+    /// (delivered when acknowledged).
     pub(crate) fn delivered_by(&self) -> Option<Instant> {
-        let margin = Duration::from_micros(self.rtt.srtt.max(0) as u64) + DELIVERY_MARGIN;
-        Some(self.last_origin? + self.snd_latency? + margin)
+        let rtt = Duration::from_micros(self.rtt.srtt.max(0) as u64);
+        Some(self.last_origin? + self.snd_latency? + rtt)
     }
 }
-
-/// What a lingering live close waits past the peer's delivery time of the
-/// last message, beyond the round-trip time (drift, the reader's turn).
-const DELIVERY_MARGIN: Duration = Duration::from_millis(20);
 
 /// libsrt's reorder tolerance ("belated loss report", `SRTO_LOSSMAXTTL`).
 #[derive(Debug)]

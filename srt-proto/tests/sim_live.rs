@@ -313,12 +313,15 @@ struct CloseOutcome {
     before_shutdown: usize,
     /// How long the close took on the sender, from `close` to `Closed`.
     close_took: Duration,
+    /// From the last data packet's arrival to the SHUTDOWN's.
+    shutdown_after_last_data: Duration,
 }
 
 /// Sends `count` 1316-byte messages at 10 Mbit/s over a 5 %-loss link with
 /// 10 ms one-way delay and 120 ms latency, closes right after the last one
 /// with `mode` (and `SRTO_LINGER` = `linger`), then runs until the sender
 /// has closed and the receiver has delivered what it will.
+
 fn live_close(seed: u64, count: u64, linger: Option<Duration>, mode: CloseMode) -> CloseOutcome {
     let latency = Duration::from_millis(120);
     let opts = SocketOptions::live()
@@ -338,7 +341,7 @@ fn live_close(seed: u64, count: u64, linger: Option<Duration>, mode: CloseMode) 
     let mut buf = [0u8; 1500];
     let mut drain = |net: &mut Network, delivered: &mut Vec<u64>| {
         let now = net.now();
-        while let Ok(Some(info)) = net.endpoint(server).recv(now, accepted, &mut buf) {
+        while let Some(info) = net.endpoint(server).recv(now, accepted, &mut buf).unwrap() {
             let i = u64::from_be_bytes(buf[..8].try_into().unwrap());
             assert!(buf[..info.len] == payload(i)[..], "message {i} corrupted");
             delivered.push(i);
@@ -358,11 +361,19 @@ fn live_close(seed: u64, count: u64, linger: Option<Duration>, mode: CloseMode) 
     let closed_at = net.now();
     net.endpoint(client).close(closed_at, caller, mode).unwrap();
     let mut close_took = None;
+    let mut shutdown_after_last_data = None;
+    let (mut arrived, mut last_arrival) = (0, net.now());
     let end = closed_at + Duration::from_secs(10);
     while net.now() < end {
         let limit = net.now() + Duration::from_millis(1);
         while net.step(limit) {}
         drain(&mut net, &mut delivered);
+        let now = net.now();
+        if let Some(st) = net.endpoint(server).socket_stats(now, accepted, false) {
+            if st.pkt_recv_total > arrived {
+                (arrived, last_arrival) = (st.pkt_recv_total, now);
+            }
+        }
         if close_took.is_none()
             && net
                 .take_events(client)
@@ -376,12 +387,14 @@ fn live_close(seed: u64, count: u64, linger: Option<Duration>, mode: CloseMode) 
             })
         {
             before_shutdown = Some(delivered.len());
+            shutdown_after_last_data = Some(net.now() - last_arrival);
         }
     }
     CloseOutcome {
         before_shutdown: before_shutdown.expect("no SHUTDOWN reached the receiver"),
         delivered,
         close_took: close_took.expect("the sender never closed"),
+        shutdown_after_last_data: shutdown_after_last_data.unwrap(),
     }
 }
 
@@ -402,8 +415,18 @@ fn live_close_with_linger_delivers_everything_before_shutdown() {
         );
         assert_eq!(o.delivered, (0..1000).collect::<Vec<_>>(), "seed {seed}");
         assert_eq!(o.before_shutdown, 1000, "seed {seed}: SHUTDOWN came first");
+        // The reader gets a margin after the last arrival too.
+        assert!(
+            o.shutdown_after_last_data >= Duration::from_millis(100),
+            "{:?}",
+            o.shutdown_after_last_data
+        );
         // At least the latency, far less than the linger.
-        assert!(o.close_took >= Duration::from_millis(120), "{:?}", o.close_took);
+        assert!(
+            o.close_took >= Duration::from_millis(120),
+            "{:?}",
+            o.close_took
+        );
         assert!(o.close_took < Duration::from_secs(1), "{:?}", o.close_took);
     });
 }

@@ -1193,46 +1193,39 @@ impl LiveSender {
     }
 }
 
-/// The end of a live sender whose input ended: lets what is queued go out
-/// and be acknowledged (for at most the latency plus a second), waits out
-/// the peer's TSBPD delay, then closes without linger. A break meanwhile
-/// ends it too.
+/// The end of a live sender whose input ended: a lingering close
+/// ([`CloseMode::LingerFor`]) that sends SHUTDOWN only once everything
+/// queued is acknowledged and the peer's TSBPD delay has passed since the
+/// last message (libsrt drops what it still holds when SHUTDOWN comes).
+/// It lingers for `linger=` if set, else for twice the peer's TSBPD delay
+/// plus a second. A break meanwhile ends it too.
 fn finish_live_send(
     d: &mut UdpDriver,
     id: SocketId,
     target: &SrtTarget,
 ) -> Result<(), TransmitError> {
-    let limit = Instant::now() + target.options.peerlatency + Duration::from_secs(1);
-    while Instant::now() < limit {
-        let queued = d
-            .endpoint
-            .socket_stats_instant(Instant::now(), id, false, true)
-            .map_or(0, |s| s.pkt_snd_buf);
-        if queued == 0 {
-            break;
-        }
-        d.turn(TURN)?;
-        if broken(d, id).is_some() {
-            return Ok(());
-        }
-        d.events.clear();
-    }
-    // Acknowledged is not yet delivered: the peer holds the last packets
-    // for its TSBPD delay, and libsrt drops what it holds when SHUTDOWN
-    // comes. Give it that long (plus a margin) before closing.
     let hold = d
         .endpoint
         .socket_stats(Instant::now(), id, false)
         .map_or(0, |s| s.ms_snd_tsb_pd_delay.max(0) as u64);
-    let until = Instant::now() + Duration::from_millis(hold + 50);
-    while Instant::now() < until {
-        d.turn(until.saturating_duration_since(Instant::now()).min(TURN))?;
-        if broken(d, id).is_some() {
-            return Ok(());
+    let linger = target
+        .options
+        .linger
+        .filter(|l| !l.is_zero())
+        .unwrap_or(Duration::from_millis(2 * hold) + Duration::from_secs(1));
+    d.endpoint
+        .close(Instant::now(), id, CloseMode::LingerFor(linger))?;
+    // The engine gives up after the linger; a little more for its last turn.
+    let limit = Instant::now() + linger + Duration::from_secs(1);
+    while Instant::now() < limit {
+        if d.events.contains(&Event::Closed { socket: id }) || broken(d, id).is_some() {
+            break;
         }
         d.events.clear();
+        d.turn(TURN)?;
     }
-    d.endpoint.close(Instant::now(), id, CloseMode::Abort)?;
+    // The SHUTDOWN went out in the turn that closed; one more turn answers
+    // anything the peer still says.
     d.turn(Duration::ZERO)?;
     Ok(())
 }

@@ -153,6 +153,9 @@ pub enum BreakCause {
 /// srt-live-transmit stops reading once it sees the SHUTDOWN).
 const DELIVERY_MARGIN: Duration = Duration::from_millis(100);
 
+/// What [`CloseMode::Lossless`] lingers beyond twice the peer's latency.
+pub const LOSSLESS_LINGER_EXTRA: Duration = Duration::from_secs(1);
+
 /// How to close a connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CloseMode {
@@ -162,6 +165,11 @@ pub enum CloseMode {
     /// `SRTO_LINGER` says (a lossless close in live mode, where libsrt's
     /// default linger is off).
     LingerFor(Duration),
+    /// As [`CloseMode::Linger`] with `SRTO_LINGER` if it is set, else, with
+    /// TSBPD (live mode, where libsrt's default linger is off), for twice
+    /// the peer's TSBPD delay plus [`LOSSLESS_LINGER_EXTRA`]: how
+    /// srt-transmit and srt-tokio close, so that nothing sent is lost.
+    Lossless,
     /// Drop everything at once, like SCTP's ABORT.
     Abort,
 }
@@ -1197,6 +1205,10 @@ impl Connection {
         let linger = match mode {
             CloseMode::Linger => self.linger,
             CloseMode::LingerFor(d) => Some(d),
+            CloseMode::Lossless => self.linger.filter(|l| !l.is_zero()).or_else(|| {
+                let latency = self.transfer.as_ref().and_then(Transfer::snd_latency)?;
+                Some(2 * latency + LOSSLESS_LINGER_EXTRA)
+            }),
             CloseMode::Abort => None,
         };
         let connected = matches!(self.phase, Phase::Connected);

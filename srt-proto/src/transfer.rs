@@ -1629,6 +1629,11 @@ impl Transfer {
         self.snd.is_empty()
     }
 
+    /// The peer's TSBPD delay (`None` without TSBPD).
+    pub(crate) fn snd_latency(&self) -> Option<Duration> {
+        self.snd_latency
+    }
+
     /// When the peer delivers the last message queued, with TSBPD, if it
     /// has it by then: its origin plus the peer's TSBPD delay plus the
     /// round-trip time (for the one-way delay). `None` without TSBPD

@@ -431,21 +431,21 @@ fn live_close_with_linger_delivers_everything_before_shutdown() {
     });
 }
 
-/// `CloseMode::LingerFor` closes as losslessly with `SRTO_LINGER` off
-/// (live mode's default), which is how srt-transmit and srt-tokio close;
-/// a plain `CloseMode::Linger` there shuts down at once, as libsrt does,
-/// and loses the tail.
+/// `CloseMode::Lossless` (how srt-transmit and srt-tokio close) and
+/// `CloseMode::LingerFor` close as losslessly with `SRTO_LINGER` off (live
+/// mode's default); a plain `CloseMode::Linger` there shuts down at once,
+/// as libsrt does, and loses the tail.
 #[test]
-fn live_close_linger_for_overrides_linger_off() {
+fn live_close_lossless_and_linger_for_with_linger_off() {
     run_seeds([1, 2], |seed| {
-        let o = live_close(
-            seed,
-            1000,
-            None,
+        for mode in [
+            CloseMode::Lossless,
             CloseMode::LingerFor(Duration::from_secs(3)),
-        );
-        assert_eq!(o.delivered, (0..1000).collect::<Vec<_>>(), "seed {seed}");
-        assert_eq!(o.before_shutdown, 1000, "seed {seed}");
+        ] {
+            let o = live_close(seed, 1000, None, mode);
+            assert_eq!(o.delivered, (0..1000).collect::<Vec<_>>(), "{mode:?}");
+            assert_eq!(o.before_shutdown, 1000, "seed {seed} {mode:?}");
+        }
         let lossy = live_close(seed, 1000, None, CloseMode::Linger);
         println!(
             "seed {seed}: linger off: {} delivered before SHUTDOWN",

@@ -395,7 +395,12 @@ impl SrtSocket {
             .ok_or(Error::Closed)
     }
 
-    /// Closes gracefully: waits (up to `SRTO_LINGER`) until the peer has acknowledged everything sent, then shuts the connection down.
+    /// Closes without loss: waits until the peer has acknowledged everything
+    /// sent and, in live mode, until the peer's latency has passed since the
+    /// last message (so that it has delivered everything), then shuts the
+    /// connection down; for at most `SRTO_LINGER`, or, when it is off (live
+    /// mode's default), twice the peer's latency plus a second
+    /// ([`CloseMode::Lossless`]).
     pub async fn close(mut self) -> Result<(), Error> {
         poll_fn(|cx| self.poll_close_linger(cx)).await
     }
@@ -407,7 +412,7 @@ impl SrtSocket {
             self.closing = true;
             let _ = st
                 .endpoint
-                .close(Instant::now(), self.id, CloseMode::Linger);
+                .close(Instant::now(), self.id, CloseMode::Lossless);
             self.shared.wake_driver();
         }
         let gone = st.endpoint.connection(self.id).is_none();

@@ -24,7 +24,7 @@ use crate::udp_driver::UdpDriver;
 use crate::uri::{Medium, Mode, SrtTarget, UdpTarget};
 use srt_proto::handshake::TransType;
 use srt_proto::packet::{RejectReason, SocketId};
-use srt_proto::{BreakCause, CloseMode, Event, MsgCtrl, SendError};
+use srt_proto::{BreakCause, CloseMode, Event, MsgCtrl, SendError, LOSSLESS_LINGER_EXTRA};
 use srt_udp::SyncUdp;
 use std::fs::File;
 use std::io::{IsTerminal, Read, Write};
@@ -1193,8 +1193,8 @@ impl LiveSender {
     }
 }
 
-/// The end of a live sender whose input ended: a lingering close
-/// ([`CloseMode::LingerFor`]) that sends SHUTDOWN only once everything
+/// The end of a live sender whose input ended: a lossless close
+/// ([`CloseMode::Lossless`]) that sends SHUTDOWN only once everything
 /// queued is acknowledged and the peer's TSBPD delay has passed since the
 /// last message (libsrt drops what it still holds when SHUTDOWN comes).
 /// It lingers for `linger=` if set, else for twice the peer's TSBPD delay
@@ -1212,9 +1212,8 @@ fn finish_live_send(
         .options
         .linger
         .filter(|l| !l.is_zero())
-        .unwrap_or(Duration::from_millis(2 * hold) + Duration::from_secs(1));
-    d.endpoint
-        .close(Instant::now(), id, CloseMode::LingerFor(linger))?;
+        .unwrap_or(Duration::from_millis(2 * hold) + LOSSLESS_LINGER_EXTRA);
+    d.endpoint.close(Instant::now(), id, CloseMode::Lossless)?;
     // The engine gives up after the linger; a little more for its last turn.
     let limit = Instant::now() + linger + Duration::from_secs(1);
     while Instant::now() < limit {

@@ -321,7 +321,6 @@ struct CloseOutcome {
 /// 10 ms one-way delay and 120 ms latency, closes right after the last one
 /// with `mode` (and `SRTO_LINGER` = `linger`), then runs until the sender
 /// has closed and the receiver has delivered what it will.
-
 fn live_close(seed: u64, count: u64, linger: Option<Duration>, mode: CloseMode) -> CloseOutcome {
     let latency = Duration::from_millis(120);
     let opts = SocketOptions::live()

@@ -118,7 +118,7 @@ impl SrtSocketBuilder {
         self.with(|o| o.peer_idle_timeout(d))
     }
 
-    /// Sets how long a graceful close waits for unacknowledged data (`SRTO_LINGER`; `None` = off).
+    /// Sets how long [`SrtSocket::close`] waits at most for the peer to acknowledge and deliver everything (`SRTO_LINGER`; `None` = off, when close waits up to twice the latency plus 1 s in live mode).
     pub fn linger(self, linger: Option<Duration>) -> Self {
         self.with(|o| Ok(o.linger(linger)))
     }

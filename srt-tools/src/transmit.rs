@@ -11,7 +11,8 @@
 //!   stdout ([`receive_live`]); SRT to SRT, each message the input
 //!   connection delivers one message on the output connection
 //!   ([`relay_live`], an ingest relay). The program ends when the input
-//!   ends or the peer closes, unless [`Settings::reconnect`] (`-a:yes`)
+//!   ends (a close that loses nothing, [`CloseMode::Lossless`]) or the
+//!   peer closes, unless [`Settings::reconnect`] (`-a:yes`)
 //!   asks it to connect again or accept the next caller. SRT to SRT in
 //!   file mode is refused.
 //!

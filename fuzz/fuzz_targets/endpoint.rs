@@ -106,11 +106,11 @@ fuzz_target!(|input: Input| {
     let sid = &input.stream_id[..input.stream_id.len().min(600)];
     let my_opts = options(input.file, mine, sid);
     let peer_opts = options(input.file, theirs, sid);
-    let config = |seed: u64| EndpointConfig {
-        seed,
-        max_connections: MAX_CONNECTIONS,
-        max_stateless_replies: 16,
-        ..EndpointConfig::default()
+    let config = |seed: u64| {
+        let mut c = EndpointConfig::seeded(seed);
+        c.max_connections = MAX_CONNECTIONS;
+        c.max_stateless_replies = 16;
+        c
     };
     let seed = u64::from(input.seed);
     let mut h = Harness::new([config(seed), config(seed + 1000)], addrs, start);

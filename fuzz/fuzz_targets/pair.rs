@@ -168,10 +168,10 @@ fuzz_target!(|input: Input| {
         "127.0.0.1:4000".parse().unwrap(),
         "127.0.0.2:5000".parse().unwrap(),
     ];
-    let config = |seed: u64| EndpointConfig {
-        seed,
-        max_connections: 4,
-        ..EndpointConfig::default()
+    let config = |seed: u64| {
+        let mut c = EndpointConfig::seeded(seed);
+        c.max_connections = 4;
+        c
     };
     let seed = u64::from(input.seed);
     let mut h = Harness::new([config(seed), config(seed + 1000)], addrs, start);

@@ -46,6 +46,14 @@ pub(crate) unsafe fn from_c(name: *const sockaddr, len: c_int) -> Result<SocketA
     invalid
 }
 
+/// How many bytes the C form of `addr` takes (`sockaddr_in` or `sockaddr_in6`).
+pub(crate) fn c_len(addr: SocketAddr) -> c_int {
+    match addr {
+        SocketAddr::V4(_) => size_of::<sockaddr_in>() as c_int,
+        SocketAddr::V6(_) => size_of::<sockaddr_in6>() as c_int,
+    }
+}
+
 /// A socket address as the C structure of its family, and its length.
 pub(crate) fn to_c(addr: SocketAddr) -> (libc::sockaddr_storage, usize) {
     // SAFETY: all-zero bytes are a valid sockaddr_storage.

@@ -7,6 +7,10 @@
 //! helpers) and a `#[test]` calling `differential("NAME")` here.
 //! `epoll_thousand.c` runs with ours only, against its expected output
 //! (Debian's libsrt does not connect 1,000 callers sharing a port).
+//! Programs of libsrt ≥ 1.5.2 behaviour (cryptomode.c, the issue 16
+//! programs: getsockname_connected.c ... listen_callback_throws.cpp) are
+//! compared with the libsrt 1.5.5 peer kit instead (see
+//! `differential_with_peer_kit`).
 
 mod common;
 
@@ -111,16 +115,29 @@ fn differential(program: &str) {
 /// outputs. Without the kit: fails under `CI=true`, else says it was not
 /// run (see `testvectors::peer_kit`).
 fn differential_with_peer_kit(program: &str) {
+    peer_kit_compare(
+        &format!("{program}.c"),
+        &[(Lang::C, "c"), (Lang::CXX, "cxx")],
+    );
+}
+
+/// [`differential_with_peer_kit`] for a source file (`NAME.c` or
+/// `NAME.cpp`) compiled in the languages given.
+fn peer_kit_compare(file: &str, langs: &[(Lang, &str)]) {
+    let program = file.split('.').next().unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let what = format!("{program}: differential against libsrt 1.5.5");
     let Some(kit) = PeerKit::for_test(&root, &what) else {
         return;
     };
-    let lib_dir = kit.lib_dir(&scratch("")).expect("peer kit library links");
+    // One directory per program: tests run in parallel and each remakes its links.
+    let lib_dir = kit
+        .lib_dir(&scratch(&format!("{program}_kitlib")))
+        .expect("peer kit library links");
     let ld_path = PeerKit::ld_library_path(&lib_dir);
-    let source = c_source(&format!("{program}.c"));
+    let source = c_source(file);
     let aead = ["-DENABLE_AEAD_API_PREVIEW"];
-    for (lang, tag) in [(Lang::C, "c"), (Lang::CXX, "cxx")] {
+    for &(lang, tag) in langs {
         let kit_exe = scratch(&format!("{program}_{tag}_kit"));
         let kit_link = vec![
             format!("-L{}", lib_dir.display()),
@@ -261,6 +278,55 @@ fn encryption_refused_valgrind() {
 #[test]
 fn cryptomode() {
     differential_with_peer_kit("cryptomode");
+}
+
+/// `srt_getsockname` of connected and accepted sockets whose listener is
+/// on a wildcard: the address the connection uses (libsrt ≥ 1.5.2).
+#[test]
+fn getsockname_connected() {
+    differential_with_peer_kit("getsockname_connected");
+}
+
+/// A listen or connect callback set once listening or connected is
+/// `SRT_ECONNSOCK` (libsrt ≥ 1.5.4).
+#[test]
+fn listen_callback_late() {
+    differential_with_peer_kit("listen_callback_late");
+}
+
+/// `srt_accept` with too small an `*addrlen` leaves the connection queued
+/// (libsrt ≥ 1.5.4).
+#[test]
+fn accept_short_addrlen() {
+    differential_with_peer_kit("accept_short_addrlen");
+}
+
+/// A listen callback that throws a C++ exception rejects that connection
+/// only (C++: it throws).
+#[test]
+fn listen_callback_throws() {
+    peer_kit_compare("listen_callback_throws.cpp", &[(Lang::CXX, "cxx")]);
+}
+
+/// A blocking `srt_connect` to a listener that accepts and closes at once
+/// returns 0, 20 times in a row.
+#[test]
+fn accept_close_connect() {
+    differential_with_peer_kit("accept_close_connect");
+}
+
+/// The port of a closed dual-stack listener on `::` can be bound again at
+/// once.
+#[test]
+fn rebind_v6_listener() {
+    differential_with_peer_kit("rebind_v6_listener");
+}
+
+/// A `srt_recvmsg` blocked while another thread closes the socket fails
+/// with `SRT_ECONNLOST`.
+#[test]
+fn recv_closed() {
+    differential_with_peer_kit("recv_closed");
 }
 
 /// `tests/c/epoll_thousand.c`'s output when everything held.

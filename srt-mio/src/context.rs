@@ -361,14 +361,26 @@ impl Context {
         Ok(idx)
     }
 
-    /// The local address a socket is bound to (`srt_getsockname`).
+    /// The local address a socket is bound to (`srt_getsockname`); for a
+    /// connected socket bound to a wildcard address, as libsrt since
+    /// 1.5.2, the address its connection uses (`127.0.0.1:P`, or
+    /// `::ffff:127.0.0.1` for an IPv4 peer of an IPv6 socket).
     pub fn local_addr(&self, u: SrtSocket) -> Result<SocketAddr, Error> {
         let st = self.lock();
         let s = st.sockets.get(&u).ok_or_else(einvsock)?;
-        s.mux
+        let local = s
+            .mux
             .and_then(|i| st.muxes[i].as_ref())
             .map(|m| m.local)
-            .ok_or(Error::Srt(SRT_EUNBOUNDSOCK))
+            .ok_or(Error::Srt(SRT_EUNBOUNDSOCK))?;
+        match (s.status, s.peer) {
+            (SockStatus::Connected | SockStatus::Broken, Some(peer))
+                if local.ip().is_unspecified() =>
+            {
+                Ok(SocketAddr::new(source_ip(local, peer), local.port()))
+            }
+            _ => Ok(local),
+        }
     }
 
     /// The peer's address of a connected socket (`srt_getpeername`).
@@ -568,17 +580,12 @@ impl Context {
     pub fn set_listen_callback(&self, u: SrtSocket, hook: ListenCallback) -> Result<(), Error> {
         let mut st = self.lock();
         let s = st.sockets.get_mut(&u).ok_or_else(einvsock)?;
-        if s.status != SockStatus::Listening {
-            s.hook = Some(hook);
-            return Ok(());
+        if !matches!(s.status, SockStatus::Init | SockStatus::Opened) {
+            // libsrt 1.5.4+: the callback could miss connections.
+            return Err(Error::Srt(SRT_ECONNSOCK));
         }
-        let idx = s.mux.ok_or(Error::Srt(SRT_EINVOP))?;
-        let ids = st.ids.clone();
-        let mux = st.muxes[idx].as_mut().ok_or(Error::Srt(SRT_EINVOP))?;
-        let hook = recording_hook(hook, mux.hook_choices.clone(), ids);
-        mux.endpoint
-            .set_accept_hook(Some(hook))
-            .map_err(|_| Error::Srt(SRT_EINVOP))
+        s.hook = Some(hook);
+        Ok(())
     }
 
     /// Installs (or with `None` removes) the callback told when a
@@ -637,6 +644,17 @@ impl Context {
     /// ends the wait with `SRT_ESCLOSED`); otherwise `SRT_EASYNCRCV` when
     /// none is waiting.
     pub fn accept(&self, lsn: SrtSocket) -> Result<(SrtSocket, SocketAddr), Error> {
+        self.accept_fitting(lsn, |_| true)
+    }
+
+    /// [`Context::accept`], but if `fits` refuses the next connection's
+    /// peer address (the caller's buffer is too small for it), fails with
+    /// `SRT_EINVPARAM` and leaves the connection queued (libsrt 1.5.4+).
+    pub fn accept_fitting(
+        &self,
+        lsn: SrtSocket,
+        fits: impl Fn(SocketAddr) -> bool,
+    ) -> Result<(SrtSocket, SocketAddr), Error> {
         let mut st = self.lock();
         let mut waited = false;
         loop {
@@ -647,14 +665,22 @@ impl Context {
             let Some(queue) = s.accept_queue.as_mut() else {
                 return Err(Error::Srt(SRT_ENOLISTEN));
             };
-            if let Some(id) = queue.pop_front() {
+            if let Some(&id) = queue.front() {
+                let peer = st.sockets.get(&id).and_then(|a| a.peer);
+                let peer = peer.unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0)));
+                if !fits(peer) {
+                    return Err(Error::Srt(SRT_EINVPARAM));
+                }
+                let s = st.sockets.get_mut(&lsn).expect("looked up above");
+                if let Some(q) = s.accept_queue.as_mut() {
+                    q.pop_front();
+                }
                 if let Some(m) = s.mux.and_then(|i| st.muxes[i].as_mut()) {
                     // Keep the engine's queue (its backlog count) in step.
                     let _ = m.endpoint.accept();
                 }
                 st.refresh(lsn);
-                let peer = st.sockets.get(&id).and_then(|a| a.peer);
-                return Ok((id, peer.unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0)))));
+                return Ok((id, peer));
             }
             if !s.opts.rcvsyn {
                 return Err(Error::Srt(SRT_EASYNCRCV));
@@ -775,6 +801,10 @@ impl Context {
             };
             match (s.status, s.failed) {
                 (SockStatus::Connected, _) => return Ok(()),
+                // As libsrt: established, even if the peer closed it
+                // before this thread woke (a listener that accepts and
+                // closes at once).
+                (SockStatus::Broken, _) if s.was_connected => return Ok(()),
                 (SockStatus::Broken, Some(reason)) => {
                     // As libsrt's connectIn: the socket is OPENED again
                     // and may connect anew.
@@ -833,6 +863,15 @@ impl Context {
         }
     }
 
+    /// Socket `u` was closed (by another thread) while a call waited on
+    /// it: libsrt's blocked `srt_recv`/`srt_send` then fail with
+    /// `SRT_ECONNLOST`, not `SRT_EINVSOCK`.
+    fn closed_while_waiting(st: &State, u: SrtSocket) -> bool {
+        st.sockets
+            .get(&u)
+            .is_none_or(|s| matches!(s.status, SockStatus::Closing | SockStatus::Closed))
+    }
+
     /// Sends one message or a run of bytes (`srt_send`); see [`sendmsg`](Self::sendmsg).
     pub fn send(&self, u: SrtSocket, buf: &[u8]) -> Result<usize, Error> {
         self.sendmsg(u, buf, &MsgCtrl::default()).map(|s| s.len)
@@ -881,6 +920,9 @@ impl Context {
             }
             let d = *deadline.get_or_insert_with(|| timeout.map(|t| Instant::now() + t));
             st = self.wait_connected(st, u, d, |s| s.writable)?;
+            if Self::closed_while_waiting(&st, u) {
+                return Err(Error::Srt(SRT_ECONNLOST));
+            }
         }
     }
 
@@ -949,6 +991,9 @@ impl Context {
             }
             let d = *deadline.get_or_insert_with(|| timeout.map(|t| Instant::now() + t));
             st = self.wait_connected(st, u, d, |s| s.readable)?;
+            if Self::closed_while_waiting(&st, u) {
+                return Err(Error::Srt(SRT_ECONNLOST));
+            }
         }
     }
 
@@ -1007,6 +1052,26 @@ impl Context {
         self.shared.wake();
         Ok(())
     }
+}
+
+/// The local IP address the system sends from to reach `peer` from a
+/// socket bound to `local` (a wildcard): a UDP socket of the same family
+/// connected to `peer` tells it (nothing is sent). libsrt takes it from
+/// the handshake, where the peer says which address it reached; on one
+/// host both are the same. The wildcard itself if the system cannot say.
+fn source_ip(local: SocketAddr, peer: SocketAddr) -> IpAddr {
+    let peer = match (local, peer) {
+        (SocketAddr::V6(_), SocketAddr::V4(p)) => {
+            SocketAddr::new(IpAddr::V6(p.ip().to_ipv6_mapped()), p.port())
+        }
+        _ => peer,
+    };
+    UdpSocket::bind(SocketAddr::new(local.ip(), 0))
+        .and_then(|probe| {
+            probe.connect(peer)?;
+            probe.local_addr()
+        })
+        .map_or(local.ip(), |a| a.ip())
 }
 
 /// libsrt's live congestion control (`LiveCC::checkTransArgs`) allows the

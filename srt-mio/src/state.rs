@@ -131,6 +131,8 @@ pub(crate) struct Sock {
     pub(crate) engine_closed: bool,
     /// The connection broke because the peer closed it (SHUTDOWN).
     pub(crate) peer_closed: bool,
+    /// Its connection was established (it may have broken since).
+    pub(crate) was_connected: bool,
     /// When it was bound or accepted (libsrt's start time, `srt_connection_time`).
     pub(crate) opened_at: Option<Instant>,
 }
@@ -155,6 +157,7 @@ impl Sock {
             epolls: Vec::new(),
             engine_closed: false,
             peer_closed: false,
+            was_connected: false,
             opened_at: None,
         }
     }
@@ -312,6 +315,7 @@ impl State {
             }
             Event::Connected { socket } => (socket, |s| {
                 s.status = SockStatus::Connected;
+                s.was_connected = true;
                 s.writable = true;
             }),
             Event::ConnectFailed { socket, reason } => {

@@ -502,8 +502,10 @@ fn closing_ends_blocked_calls_of_other_threads() {
         ctx.close(a).unwrap();
         let err = accepting.join().unwrap().unwrap_err();
         assert_eq!(err.code(), SRT_ESCLOSED);
+        // As libsrt: a receive blocked on a socket closed meanwhile
+        // reports the connection lost (not an invalid socket).
         let err = receiving.join().unwrap().unwrap_err();
-        assert_eq!(err.code(), SRT_EINVSOCK);
+        assert_eq!(err.code(), SRT_ECONNLOST);
     });
     // The caller sees its peer go.
     wait_broken(&ctx, c);
@@ -652,4 +654,40 @@ fn passphrases_through_options() {
     let mut buf = [0u8; 1500];
     let n = ctx.recv(a, &mut buf).unwrap();
     assert_eq!(&buf[..n], &message(7)[..]);
+}
+
+/// libsrt 1.5.4+: a refused `accept_fitting` leaves the connection queued,
+/// a listen callback set once listening is `SRT_ECONNSOCK`, and (1.5.2+)
+/// the sockets of a connection on a wildcard report the address in use.
+#[test]
+fn accept_fitting_listen_callback_and_address_in_use() {
+    let ctx = Context::new().unwrap();
+    let l = ctx.create_socket().unwrap();
+    ctx.bind(l, "0.0.0.0:0".parse().unwrap()).unwrap();
+    ctx.listen(l, 4).unwrap();
+    let err = ctx
+        .set_listen_callback(l, Box::new(|_, _, _| Ok(())))
+        .unwrap_err();
+    assert_eq!(err.code(), SRT_ECONNSOCK);
+    let port = ctx.local_addr(l).unwrap().port();
+    let c = ctx.create_socket().unwrap();
+    ctx.connect(c, SocketAddr::from(([127, 0, 0, 1], port)))
+        .unwrap();
+    let start = Instant::now();
+    let (a, peer) = loop {
+        match ctx.accept_fitting(l, |_| false) {
+            Err(e) if e.code() == SRT_EINVPARAM => break ctx.accept(l).unwrap(),
+            other => assert!(start.elapsed() < Duration::from_secs(3), "{other:?}"),
+        }
+    };
+    assert_eq!(peer, ctx.local_addr(c).unwrap());
+    assert_eq!(peer.ip(), std::net::Ipv4Addr::LOCALHOST);
+    assert_eq!(
+        ctx.local_addr(a).unwrap(),
+        SocketAddr::from(([127, 0, 0, 1], port))
+    );
+    assert_eq!(
+        ctx.local_addr(l).unwrap(),
+        SocketAddr::from(([0, 0, 0, 0], port))
+    );
 }

@@ -971,7 +971,14 @@ impl Transfer {
     /// refresh keeps the key length, and each derivation costs a PBKDF2.
     pub(crate) fn on_km_request(&mut self, km: &crate::packet::KeyMaterial) {
         if let Some(rx) = &self.rx {
-            if usize::from(km.key_len) != rx.key_len() || km.cipher != rx.cipher() {
+            // An honest peer keeps its salt (and so the KEK) across key
+            // refreshes (haicrypt's hcryptCtx_Tx_Refresh): key material
+            // with another salt would cost a PBKDF2 derivation per packet
+            // to find out it does not open, so it is refused first.
+            if usize::from(km.key_len) != rx.key_len()
+                || km.cipher != rx.cipher()
+                || km.salt.as_slice() != rx.salt()
+            {
                 self.stats.rejected_mut().km += 1;
                 return;
             }

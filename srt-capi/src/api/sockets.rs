@@ -95,7 +95,7 @@ pub extern "C" fn srt_listen(u: SRTSOCKET, backlog: c_int) -> c_int {
 
 /// `srt_accept`: the next accepted socket; the peer's address goes to
 /// `addr` if it is not NULL (`SRT_EINVPARAM` if `addrlen` is NULL then,
-/// or too small).
+/// or too small, the connection staying queued).
 ///
 /// # Safety
 /// `addr` is NULL or points to `*addrlen` writable bytes; `addrlen` is
@@ -110,7 +110,12 @@ pub unsafe extern "C" fn srt_accept(
         if !addr.is_null() && addrlen.is_null() {
             return Err(SrtErrno::EINVPARAM.into());
         }
-        let (s, peer) = context()?.accept(u)?;
+        // As libsrt 1.5.4+: a buffer too small for the next peer's
+        // address is SRT_EINVPARAM and leaves that connection queued.
+        // SAFETY: `addrlen` is valid when `addr` is not NULL (checked).
+        let room = (!addr.is_null()).then(|| unsafe { addrlen.read() });
+        let fits = |peer| room.is_none_or(|room| room >= addr::c_len(peer));
+        let (s, peer) = context()?.accept_fitting(u, fits)?;
         if !addr.is_null() {
             // SAFETY: the caller's contract.
             unsafe { addr::write_c(peer, addr, addrlen) }?;
@@ -529,9 +534,19 @@ impl CCallback<ConnectCallbackFn> {
     /// Tells the C connect callback that `s` failed to connect to `target`.
     fn notify(&self, s: SRTSOCKET, code: c_int, target: SocketAddr) {
         let (peer, _) = addr::to_c(target);
-        // SAFETY: the application's callback, with its opaque pointer and
-        // an address that outlives the call.
-        unsafe { (self.hook)(self.opaque, s, code, (&raw const peer).cast(), -1) };
+        // A callback that throws a C++ exception: dropped, as libsrt does.
+        // SAFETY: the application's callback (through the trampoline), with
+        // its opaque pointer and an address that outlive the call.
+        let _threw = unsafe {
+            srt_capi_call_connect_hook(
+                self.hook,
+                self.opaque,
+                s,
+                code,
+                (&raw const peer).cast(),
+                -1,
+            )
+        };
     }
 }
 
@@ -552,18 +567,28 @@ fn run_listen_callback(
         reject: None,
     };
     PENDING.with(|p| p.set(Some(&raw mut pending)));
-    // SAFETY: the application's callback, with its opaque pointer, a valid
-    // address and a NUL-terminated stream ID that outlive the call.
+    let mut threw: c_int = 0;
+    // SAFETY: the application's callback (through the trampoline), with its
+    // opaque pointer, a valid address, a NUL-terminated stream ID and
+    // `threw`, which outlive the call.
     let result = unsafe {
-        (cb.hook)(
+        srt_capi_call_listen_hook(
+            cb.hook,
             cb.opaque,
             id,
             req.hs_version as c_int,
             (&raw const peer).cast(),
             sid.as_ptr().cast(),
+            &raw mut threw,
         )
     };
     PENDING.with(|p| p.set(None));
+    if threw != 0 {
+        // As libsrt 1.5.5: a callback that throws rejects this connection,
+        // with the reason it set, else SRT_REJX_FALLBACK.
+        let code = pending.reject.map_or(REJX_FALLBACK, |c| c as u32);
+        return Err(RejectReason::from_code(code));
+    }
     if result == -1 {
         let code = pending
             .reject
@@ -571,6 +596,33 @@ fn run_listen_callback(
         return Err(RejectReason::from_code(code));
     }
     Ok(())
+}
+
+/// `SRT_REJX_FALLBACK`: the reason libsrt 1.5.5 gives a connection whose
+/// listen callback threw without setting one.
+const REJX_FALLBACK: u32 = 1000;
+
+extern "C" {
+    /// src/trampoline.cpp: calls `hook` inside try/catch; a C++ exception
+    /// sets `*threw` to 1 and gives -1.
+    fn srt_capi_call_listen_hook(
+        hook: ListenCallbackFn,
+        opaque: *mut c_void,
+        ns: SRTSOCKET,
+        hsversion: c_int,
+        peeraddr: *const sockaddr,
+        streamid: *const c_char,
+        threw: *mut c_int,
+    ) -> c_int;
+    /// src/trampoline.cpp: calls `hook` inside try/catch; 1 if it threw.
+    fn srt_capi_call_connect_hook(
+        hook: ConnectCallbackFn,
+        opaque: *mut c_void,
+        ns: SRTSOCKET,
+        errorcode: c_int,
+        peeraddr: *const sockaddr,
+        token: c_int,
+    ) -> c_int;
 }
 
 /// `srt_listen_callback_fn`.

@@ -436,6 +436,21 @@ fn key_material_of_another_key_length_is_rejected() {
     l.check_stream_goes_on();
 }
 
+/// On an encrypted connection, key material with another salt than the
+/// agreed one (an honest peer keeps its salt across refreshes) is refused
+/// before any key derivation: a PBKDF2 per hostile packet is not paid.
+#[test]
+fn key_material_with_another_salt_is_rejected() {
+    let mut l = Live::new(49, &live().passphrase("hostile peer test").unwrap());
+    l.stream(10);
+    for _ in 0..3 {
+        let km = crate::packet::KeyMaterial::decode(&km_bytes(4)).unwrap();
+        l.inject_at_receiver(ControlBody::ExtKmReq(km));
+    }
+    assert_eq!(l.receiver_rejected().km, 3);
+    l.check_stream_goes_on();
+}
+
 /// Counters belong to the connection the packet names, and only when it
 /// comes from that connection's peer.
 #[test]
@@ -469,7 +484,7 @@ fn dropreq_in_a_file_stream_is_rejected() {
     let mut sent = Vec::new();
     let mut got = Vec::new();
     let mut buf = [0u8; 1500];
-    let mut send = |l: &mut Live, sent: &mut Vec<u8>, n: u32| {
+    let send = |l: &mut Live, sent: &mut Vec<u8>, n: u32| {
         for _ in 0..n {
             let now = l.p.now;
             let chunk = l.sent.to_be_bytes();

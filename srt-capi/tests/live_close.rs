@@ -100,6 +100,21 @@ fn c_live_sender_with_linger_delivers_every_byte_to_libsrt() {
         COUNT as usize * PAYLOAD
     );
     let want: Vec<u8> = (0..COUNT).flat_map(payload).collect();
-    assert_eq!(got.len(), want.len(), "bytes lost");
+    assert_eq!(got.len(), want.len(), "bytes lost: {}", missing(&got));
     assert!(got == want, "content differs");
+}
+
+/// The messages missing from `got` (first and last index and how many),
+/// to tell a lost tail from a hole.
+fn missing(got: &[u8]) -> String {
+    let have: std::collections::HashSet<u32> = got
+        .chunks(PAYLOAD)
+        .filter(|m| m.len() == PAYLOAD)
+        .map(|m| u32::from_be_bytes(m[..4].try_into().unwrap()))
+        .collect();
+    let lost: Vec<u32> = (0..COUNT).filter(|i| !have.contains(i)).collect();
+    match (lost.first(), lost.last()) {
+        (Some(a), Some(b)) => format!("{} messages missing, {a}..={b}", lost.len()),
+        _ => "no message missing".into(),
+    }
 }

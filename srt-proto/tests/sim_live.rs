@@ -416,7 +416,7 @@ fn live_close_with_linger_delivers_everything_before_shutdown() {
         assert_eq!(o.before_shutdown, 1000, "seed {seed}: SHUTDOWN came first");
         // The reader gets a margin after the last arrival too.
         assert!(
-            o.shutdown_after_last_data >= Duration::from_millis(100),
+            o.shutdown_after_last_data >= srt_proto::DELIVERY_MARGIN,
             "{:?}",
             o.shutdown_after_last_data
         );

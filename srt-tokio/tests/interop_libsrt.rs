@@ -181,7 +181,8 @@ async fn libsrt_caller_sends_to_our_listener() {
 /// to its stdout (a file), so nothing is lost on the way out either.
 async fn live_close_delivers_every_message(via_sink: bool) {
     use futures_util::SinkExt;
-    const N: u32 = 1000;
+    // 1,600 messages of 1316 bytes: 2.1 MB, one a millisecond.
+    const N: u32 = 1600;
     let dir =
         std::env::temp_dir().join(format!("srt-tokio-close-{}-{via_sink}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -14,7 +14,12 @@
 //!   ends (a close that loses nothing, [`CloseMode::Lossless`]) or the
 //!   peer closes, unless [`Settings::reconnect`] (`-a:yes`)
 //!   asks it to connect again or accept the next caller. SRT to SRT in
-//!   file mode is refused.
+//!   file mode is refused. A live input is read as it comes, unpaced: a
+//!   file or stdin faster than `maxbw` lets the sender's buffer grow, and
+//!   what waited there longer than the too-late threshold (the peer's
+//!   latency plus `snddropdelay`, at least 1 s, plus 20 ms) is dropped, as
+//!   libsrt's sender does (the statistics count it; time-based ones go on
+//!   during the close).
 //!
 //! Either way an SRT side is a caller, a listener (one connection) or a
 //! rendezvous party, and runs on its own [`UdpDriver`] whose waits also
@@ -1127,7 +1132,7 @@ pub fn send_live(
         }
         d.events.clear();
     }
-    finish_live_send(&mut d, id, target)?;
+    finish_live_send(&mut d, id, target, &mut stats)?;
     Ok(summary(sender.bytes, sender.messages, false))
 }
 
@@ -1199,11 +1204,13 @@ impl LiveSender {
 /// queued is acknowledged and the peer's TSBPD delay has passed since the
 /// last message (libsrt drops what it still holds when SHUTDOWN comes).
 /// It lingers for `linger=` if set, else for twice the peer's TSBPD delay
-/// plus a second. A break meanwhile ends it too.
+/// plus a second. A break meanwhile ends it too. Time-based statistics
+/// go on meanwhile.
 fn finish_live_send(
     d: &mut UdpDriver,
     id: SocketId,
     target: &SrtTarget,
+    stats: &mut StatsReporter,
 ) -> Result<(), TransmitError> {
     let hold = d
         .endpoint
@@ -1221,6 +1228,7 @@ fn finish_live_send(
         if d.events.contains(&Event::Closed { socket: id }) || broken(d, id).is_some() {
             break;
         }
+        stats.tick(d, id);
         d.events.clear();
         d.turn(TURN)?;
     }
@@ -1576,7 +1584,7 @@ pub fn relay_live(
                 continue;
             }
             if let Some(oid) = out.id() {
-                finish_live_send(&mut out.d, oid, output)?;
+                finish_live_send(&mut out.d, oid, output, &mut stats)?;
             }
             return peer_left(cause, summary(&sender, false), inp.role);
         }

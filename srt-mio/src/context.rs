@@ -1002,7 +1002,9 @@ impl Context {
     /// Closes a socket (`srt_close`); its ID is invalid afterwards. With
     /// `SRTO_LINGER` on a connected blocking (`SRTO_SNDSYN`) socket, it
     /// first waits up to the linger time for the peer to acknowledge
-    /// everything sent; a non-blocking socket lingers in the background.
+    /// everything sent and, in live mode, to deliver it (the peer's TSBPD
+    /// delay after the last message: nothing is lost, unlike libsrt); a
+    /// non-blocking socket lingers in the background.
     pub fn close(&self, u: SrtSocket) -> Result<(), Error> {
         let mut st = self.lock();
         let s = st.sockets.get_mut(&u).ok_or_else(einvsock)?;

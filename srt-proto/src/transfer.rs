@@ -232,6 +232,8 @@ pub(crate) struct Transfer {
     /// Both sides agreed to drop packets too late (`SRTO_TLPKTDROP`).
     tlpktdrop: bool,
     snd_latency: Option<Duration>,
+    /// The origin time of the last message queued.
+    last_origin: Option<Instant>,
     peer_bandwidth: u32,
     want_writable: bool,
 
@@ -381,6 +383,7 @@ impl Transfer {
             snd_drop_threshold,
             tlpktdrop: s.negotiated.tlpktdrop,
             snd_latency: s.negotiated.snd_latency,
+            last_origin: None,
             peer_bandwidth: 0,
             want_writable: false,
             rcv: RecvBuffer::new(c.rcv_buf_packets, max_rcv_payload, s.rcv_isn),
@@ -522,6 +525,7 @@ impl Transfer {
         match result {
             Ok(n) => {
                 sent.len = n;
+                self.last_origin = Some(origin);
                 sent.first_seq = Some(first_seq);
                 sent.msgno = Some(first_msgno);
                 if self.cc.wants_input_rate() {
@@ -1683,6 +1687,20 @@ impl Transfer {
     /// acknowledged (the receiver never learns of them): they do not count.
     pub(crate) fn all_acked(&self) -> bool {
         self.snd.only_dropped()
+    }
+
+    /// The peer's TSBPD delay (`None` without TSBPD).
+    pub(crate) fn snd_latency(&self) -> Option<Duration> {
+        self.snd_latency
+    }
+
+    /// When the peer delivers the last message queued, with TSBPD, if it
+    /// has it by then: its origin plus the peer's TSBPD delay plus the
+    /// round-trip time (for the one-way delay). `None` without TSBPD
+    /// (delivered when acknowledged).
+    pub(crate) fn delivered_by(&self) -> Option<Instant> {
+        let rtt = Duration::from_micros(self.rtt.srtt.max(0) as u64);
+        Some(self.last_origin? + self.snd_latency? + rtt)
     }
 }
 

@@ -173,6 +173,8 @@ struct live_rx {
     uint64_t total;
     /* Messages that were malformed or not the next expected (a gap). */
     uint64_t bad;
+    /* Streams that broke. */
+    uint64_t broken;
     /* Set by the sender once it is done: the total it sent. */
     volatile uint64_t sent_total;
     volatile int sender_done;
@@ -222,7 +224,10 @@ static void *live_receiver(void *arg)
                 if (len == SRT_ERROR) {
                     if (srt_getlasterror(NULL) == SRT_EASYNCRCV)
                         break;
-                    die("srt_recvmsg");
+                    /* A broken stream loses the rest: counted, not fatal. */
+                    srt_epoll_remove_usock(eid, ready[i].fd);
+                    rx->broken++;
+                    break;
                 }
                 uint32_t stream, seq;
                 memcpy(&stream, buf, 4);
@@ -295,11 +300,11 @@ static void run_live(int n, double mbps, double seconds)
     pthread_join(th, NULL);
     double c1 = cpu_seconds();
     printf("result bytes=%llu seconds=%.6f cpu=%.6f sent=%llu received=%llu lost=%llu "
-           "bad=%llu\n",
+           "bad=%llu broken=%llu\n",
            (unsigned long long)(rx.total * PAYLOAD), sent_end - t0, c1 - c0,
            (unsigned long long)sent_total, (unsigned long long)rx.total,
            (unsigned long long)(sent_total > rx.total ? sent_total - rx.total : 0),
-           (unsigned long long)rx.bad);
+           (unsigned long long)rx.bad, (unsigned long long)rx.broken);
     /* Out before closing: a close that hangs must not lose the figures. */
     fflush(stdout);
     for (int i = 0; i < n; i++)

@@ -13,7 +13,8 @@
 //! The system calls and their fallbacks are `quinn-udp`'s; this crate only
 //! arranges the buffers, so that the per-packet path allocates nothing.
 //! [`SyncUdp`] puts both on a non-blocking std socket; the tokio driver
-//! uses the batches with its own readiness.
+//! and `srt-mio`'s worker (one pair of batches for all its sockets, with
+//! [`send_batch`]) use the batches with their own readiness.
 
 use arrayvec::ArrayVec;
 use quinn_udp::{RecvMeta, Transmit, UdpSockRef};

@@ -327,6 +327,11 @@ impl Context {
             let e = std::io::Error::other(e);
             return Err((Error::system(SRT_ECONNSETUP, "getrandom", e), udp));
         }
+        // Batched reads (recvmmsg, GRO) and sends (GSO) on this socket.
+        let udp_state = match srt_udp::UdpSocketState::new((&udp).into()) {
+            Ok(state) => state,
+            Err(e) => return Err((Error::system(SRT_ESOCKFAIL, "setsockopt", e), udp)),
+        };
         let idx = match st.muxes.iter().position(Option::is_none) {
             Some(i) => i,
             None => {
@@ -346,6 +351,7 @@ impl Context {
         let config = EndpointConfig::new(entropy);
         st.muxes[idx] = Some(Mux {
             udp,
+            udp_state,
             endpoint: Endpoint::new(config, local, Instant::now()),
             local,
             settings: UdpSettings::of(opts),

@@ -327,6 +327,11 @@ impl Context {
             let e = std::io::Error::other(e);
             return Err((Error::system(SRT_ECONNSETUP, "getrandom", e), udp));
         }
+        // Batched reads (recvmmsg, GRO) and sends (GSO) on this socket.
+        let udp_state = match srt_udp::UdpSocketState::new((&udp).into()) {
+            Ok(state) => state,
+            Err(e) => return Err((Error::system(SRT_ESOCKFAIL, "setsockopt", e), udp)),
+        };
         let idx = match st.muxes.iter().position(Option::is_none) {
             Some(i) => i,
             None => {
@@ -346,6 +351,7 @@ impl Context {
         let config = EndpointConfig::new(entropy);
         st.muxes[idx] = Some(Mux {
             udp,
+            udp_state,
             endpoint: Endpoint::new(config, local, Instant::now()),
             local,
             settings: UdpSettings::of(opts),
@@ -1002,7 +1008,9 @@ impl Context {
     /// Closes a socket (`srt_close`); its ID is invalid afterwards. With
     /// `SRTO_LINGER` on a connected blocking (`SRTO_SNDSYN`) socket, it
     /// first waits up to the linger time for the peer to acknowledge
-    /// everything sent; a non-blocking socket lingers in the background.
+    /// everything sent and, in live mode, to deliver it (the peer's TSBPD
+    /// delay after the last message: nothing is lost, unlike libsrt); a
+    /// non-blocking socket lingers in the background.
     pub fn close(&self, u: SrtSocket) -> Result<(), Error> {
         let mut st = self.lock();
         let s = st.sockets.get_mut(&u).ok_or_else(einvsock)?;

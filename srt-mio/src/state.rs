@@ -5,6 +5,7 @@
 use crate::bind::UdpSettings;
 use crate::epoll::{EpollSet, SRT_EPOLL_ERR, SRT_EPOLL_IN, SRT_EPOLL_OUT};
 use crate::{Error, SockStatus};
+use srt_proto::handshake::TransType;
 use srt_proto::options::StreamId;
 use srt_proto::packet::{RejectReason, SocketId};
 use srt_proto::{
@@ -15,7 +16,7 @@ use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// A libsrt socket ID (`SRTSOCKET`).
 pub type SrtSocket = i32;
@@ -201,6 +202,8 @@ fn adopt_negotiated(opts: &mut SocketOptions, conn: &Connection, accepted: bool)
 /// One UDP socket and the engine for every SRT socket on it.
 pub(crate) struct Mux {
     pub(crate) udp: mio::net::UdpSocket,
+    /// Batched I/O state of `udp` (GSO and GRO support, fallbacks).
+    pub(crate) udp_state: srt_udp::UdpSocketState,
     pub(crate) endpoint: Endpoint,
     pub(crate) local: SocketAddr,
     pub(crate) settings: UdpSettings,
@@ -224,6 +227,12 @@ pub(crate) struct Mux {
 /// accepted, by caller address, until the engine's `Accepted` event
 /// claims them.
 pub(crate) type HookChoices = Arc<Mutex<VecDeque<(SocketAddr, SocketOptions, SrtSocket)>>>;
+
+/// The shortest wake-up tick of a live context (see [`State::wake_tick`]).
+pub(crate) const LIVE_TICK_MIN: Duration = Duration::from_micros(500);
+/// The longest: below the engine's 2 ms pacing catch-up window, so that a
+/// sender woken a tick late still sends at its full rate.
+pub(crate) const LIVE_TICK_MAX: Duration = Duration::from_micros(1875);
 
 /// At most this many hook choices wait (requests the hook accepted but the
 /// engine refused are never claimed).
@@ -260,6 +269,9 @@ pub(crate) struct State {
     pub(crate) epolls: HashMap<i32, EpollSet>,
     pub(crate) next_eid: i32,
     pub(crate) shutdown: bool,
+    /// A connection was made or ended since the worker last chose its
+    /// wake-up tick ([`State::wake_tick`]).
+    pub(crate) connections_changed: bool,
     /// Reused list of events drained from an engine.
     scratch: Vec<Event>,
 }
@@ -273,8 +285,32 @@ impl State {
             epolls: HashMap::new(),
             next_eid: 1,
             shutdown: false,
+            connections_changed: true,
             scratch: Vec::new(),
         }
+    }
+
+    /// The worker's wake-up tick: while every connected socket is a live
+    /// one with TSBPD, the worker wakes at most once per tick and handles
+    /// what arrived, what the application asked and what fell due in
+    /// between together (a 64th of the largest latency, within
+    /// [`LIVE_TICK_MIN`, `LIVE_TICK_MAX`]); zero (wake at once) when a
+    /// file transfer runs or nothing is connected.
+    pub(crate) fn wake_tick(&self) -> Duration {
+        let mut latency: Option<Duration> = None;
+        for s in self.sockets.values() {
+            if s.status != SockStatus::Connected {
+                continue;
+            }
+            if s.opts.transtype != TransType::Live || !s.opts.tsbpdmode {
+                return Duration::ZERO;
+            }
+            let l = s.opts.rcvlatency.max(s.opts.peerlatency);
+            latency = Some(latency.map_or(l, |m| m.max(l)));
+        }
+        latency.map_or(Duration::ZERO, |l| {
+            (l / 64).clamp(LIVE_TICK_MIN, LIVE_TICK_MAX)
+        })
     }
 
     /// A fresh socket ID: libsrt's count down from a random start, never a live one.
@@ -304,6 +340,15 @@ impl State {
     }
 
     fn apply(&mut self, idx: usize, event: Event) {
+        if matches!(
+            event,
+            Event::Connected { .. }
+                | Event::Accepted { .. }
+                | Event::Broken { .. }
+                | Event::Closed { .. }
+        ) {
+            self.connections_changed = true;
+        }
         let Some(mux) = self.muxes[idx].as_mut() else {
             return;
         };
@@ -544,5 +589,46 @@ impl State {
             mux.users = mux.users.saturating_sub(1);
         }
         self.drain_events(idx);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A connected socket with `transtype` and `latency`.
+    fn connected(transtype: TransType, latency_ms: u64) -> Sock {
+        let mut opts = match transtype {
+            TransType::File => SocketOptions::file(),
+            _ => SocketOptions::live(),
+        };
+        opts.rcvlatency = Duration::from_millis(latency_ms);
+        let mut s = Sock::new(opts);
+        s.status = SockStatus::Connected;
+        s
+    }
+
+    #[test]
+    fn the_wake_tick_coalesces_only_live_contexts() {
+        let mut st = State::new(1000);
+        // Nothing connected: wake at once (handshakes are not delayed).
+        assert_eq!(st.wake_tick(), Duration::ZERO);
+        st.sockets.insert(1, Sock::new(SocketOptions::default()));
+        assert_eq!(st.wake_tick(), Duration::ZERO);
+        // Live at the default 120 ms: a 64th, capped at 1.875 ms.
+        st.sockets.insert(2, connected(TransType::Live, 120));
+        assert_eq!(st.wake_tick(), LIVE_TICK_MAX);
+        // The largest latency decides; small ones stop at the minimum.
+        st.sockets.insert(3, connected(TransType::Live, 64));
+        assert_eq!(st.wake_tick(), LIVE_TICK_MAX);
+        st.sockets.remove(&2);
+        assert_eq!(st.wake_tick(), Duration::from_millis(1));
+        st.sockets.insert(4, connected(TransType::Live, 0));
+        assert_eq!(st.wake_tick(), Duration::from_millis(1));
+        st.sockets.remove(&3);
+        assert_eq!(st.wake_tick(), LIVE_TICK_MIN);
+        // One file transfer: no coalescing for anyone.
+        st.sockets.insert(5, connected(TransType::File, 120));
+        assert_eq!(st.wake_tick(), Duration::ZERO);
     }
 }

@@ -30,7 +30,7 @@ pub mod tsbpd;
 
 pub use connection::{
     BreakCause, CloseMode, ConnState, ConnTimers, Connection, Event, RecvInfo, SocketConfig,
-    Transmit,
+    Transmit, DELIVERY_MARGIN, LOSSLESS_LINGER_EXTRA,
 };
 pub use endpoint::{
     AcceptHook, ConnectionRequest, Endpoint, EndpointConfig, EndpointError, EndpointStats,

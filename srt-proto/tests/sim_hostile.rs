@@ -240,6 +240,28 @@ fn dropreq_for_future_and_past_ranges() {
     }
 }
 
+/// A DROPREQ that starts right after the last packet the sender sent and
+/// reaches past it, in message mode without TSBPD (where the receiver
+/// gives up what a DROPREQ names): the receiver used to take it, then
+/// acknowledged what was never sent; the sender refused that ACK and the
+/// stream stalled (libsrt breaks the connection). Nothing beyond what was
+/// received is given up now: rejected and counted, nothing lost. (Just
+/// after the last packet seen on the path is where such a range must
+/// start to be taken at all: the receiver ignores one beyond a gap.)
+#[test]
+fn dropreq_just_ahead_of_the_sender_without_tsbpd() {
+    let opts = opts().tsbpd_mode(false).unwrap();
+    let o = stream(8, &opts, |net| {
+        at_times(net, [1000, 1500, 2000, 2500], CLIENT, SERVER, |v| {
+            let next = v.forward.last_data_seq?.next();
+            Some(hostile::dropreq(v.forward.dest_socket?, next, next + 1000))
+        });
+    });
+    assert_eq!(o.injected, 4);
+    assert_eq!(o.got, o.sent);
+    assert_eq!(o.receiver.dropreq, 4);
+}
+
 #[test]
 fn repeated_ackacks() {
     let o = stream(7, &opts(), |net| {

@@ -5,7 +5,7 @@
 use srt_proto::packet::SocketId;
 use srt_proto::sim::link::LinkConfig;
 use srt_proto::sim::{run_seeds, Network, NodeId};
-use srt_proto::{MsgCtrl, SocketOptions};
+use srt_proto::{BreakCause, CloseMode, Event, MsgCtrl, SocketOptions};
 use std::time::{Duration, Instant};
 
 mod common;
@@ -302,4 +302,154 @@ fn encrypted_stream_with_key_refresh_loses_nothing_to_key_switches() {
         assert_eq!(o.receiver.pkt_rcv_undecrypt_total, 0, "{mode:?}");
         assert_eq!(o.receiver.pkt_rcv_drop_total, 0, "{mode:?}");
     }
+}
+
+/// What a live close right after the last message leaves the receiver.
+struct CloseOutcome {
+    /// Messages delivered, in order (their indices).
+    delivered: Vec<u64>,
+    /// Messages delivered before the SHUTDOWN came (libsrt's receiver
+    /// drops what it still holds then).
+    before_shutdown: usize,
+    /// How long the close took on the sender, from `close` to `Closed`.
+    close_took: Duration,
+    /// From the last data packet's arrival to the SHUTDOWN's.
+    shutdown_after_last_data: Duration,
+}
+
+/// Sends `count` 1316-byte messages at 10 Mbit/s over a 5 %-loss link with
+/// 10 ms one-way delay and 120 ms latency, closes right after the last one
+/// with `mode` (and `SRTO_LINGER` = `linger`), then runs until the sender
+/// has closed and the receiver has delivered what it will.
+fn live_close(seed: u64, count: u64, linger: Option<Duration>, mode: CloseMode) -> CloseOutcome {
+    let latency = Duration::from_millis(120);
+    let opts = SocketOptions::live()
+        .latency(latency)
+        .unwrap()
+        .linger(linger);
+    let mut net = Network::new(seed, lossy(0.05));
+    let Pair {
+        server,
+        client,
+        caller,
+        accepted,
+    } = connect(&mut net, &opts);
+    let period = Duration::from_nanos(PAYLOAD as u64 * 8 * 1_000_000_000 / 10_000_000);
+    let mut delivered = Vec::new();
+    let mut before_shutdown = None;
+    let mut buf = [0u8; 1500];
+    let mut drain = |net: &mut Network, delivered: &mut Vec<u64>| {
+        let now = net.now();
+        while let Some(info) = net.endpoint(server).recv(now, accepted, &mut buf).unwrap() {
+            let i = u64::from_be_bytes(buf[..8].try_into().unwrap());
+            assert!(buf[..info.len] == payload(i)[..], "message {i} corrupted");
+            delivered.push(i);
+        }
+    };
+    let mut next_send = net.now();
+    for i in 0..count {
+        while net.step(next_send) {
+            drain(&mut net, &mut delivered);
+        }
+        let now = net.now();
+        net.endpoint(client)
+            .send(now, caller, &payload(i), &MsgCtrl::default())
+            .unwrap();
+        next_send += period;
+    }
+    let closed_at = net.now();
+    net.endpoint(client).close(closed_at, caller, mode).unwrap();
+    let mut close_took = None;
+    let mut shutdown_after_last_data = None;
+    let (mut arrived, mut last_arrival) = (0, net.now());
+    let end = closed_at + Duration::from_secs(10);
+    while net.now() < end {
+        let limit = net.now() + Duration::from_millis(1);
+        while net.step(limit) {}
+        drain(&mut net, &mut delivered);
+        let now = net.now();
+        if let Some(st) = net.endpoint(server).socket_stats(now, accepted, false) {
+            if st.pkt_recv_total > arrived {
+                (arrived, last_arrival) = (st.pkt_recv_total, now);
+            }
+        }
+        if close_took.is_none()
+            && net
+                .take_events(client)
+                .contains(&Event::Closed { socket: caller })
+        {
+            close_took = Some(net.now() - closed_at);
+        }
+        if before_shutdown.is_none()
+            && net.take_events(server).iter().any(|e| {
+                matches!(e, Event::Broken { socket, cause: BreakCause::PeerShutdown } if *socket == accepted)
+            })
+        {
+            before_shutdown = Some(delivered.len());
+            shutdown_after_last_data = Some(net.now() - last_arrival);
+        }
+    }
+    CloseOutcome {
+        before_shutdown: before_shutdown.expect("no SHUTDOWN reached the receiver"),
+        delivered,
+        close_took: close_took.expect("the sender never closed"),
+        shutdown_after_last_data: shutdown_after_last_data.unwrap(),
+    }
+}
+
+/// Issue 16: a live sender that closes with `SRTO_LINGER` right after its
+/// 1,000th message loses none of them over a 5 %-loss link: the close
+/// waits until everything is acknowledged and the receiver's latency has
+/// passed, so the receiver has delivered every message before SHUTDOWN
+/// reaches it (before the fix, a close after 1,000 messages delivered 886).
+#[test]
+fn live_close_with_linger_delivers_everything_before_shutdown() {
+    run_seeds([1, 2, 3], |seed| {
+        let o = live_close(seed, 1000, Some(Duration::from_secs(5)), CloseMode::Linger);
+        println!(
+            "seed {seed}: {} delivered, {} before SHUTDOWN, close took {:?}",
+            o.delivered.len(),
+            o.before_shutdown,
+            o.close_took
+        );
+        assert_eq!(o.delivered, (0..1000).collect::<Vec<_>>(), "seed {seed}");
+        assert_eq!(o.before_shutdown, 1000, "seed {seed}: SHUTDOWN came first");
+        // The reader gets a margin after the last arrival too.
+        assert!(
+            o.shutdown_after_last_data >= srt_proto::DELIVERY_MARGIN,
+            "{:?}",
+            o.shutdown_after_last_data
+        );
+        // At least the latency, far less than the linger.
+        assert!(
+            o.close_took >= Duration::from_millis(120),
+            "{:?}",
+            o.close_took
+        );
+        assert!(o.close_took < Duration::from_secs(1), "{:?}", o.close_took);
+    });
+}
+
+/// `CloseMode::Lossless` (how srt-transmit and srt-tokio close) and
+/// `CloseMode::LingerFor` close as losslessly with `SRTO_LINGER` off (live
+/// mode's default); a plain `CloseMode::Linger` there shuts down at once,
+/// as libsrt does, and loses the tail.
+#[test]
+fn live_close_lossless_and_linger_for_with_linger_off() {
+    run_seeds([1, 2], |seed| {
+        for mode in [
+            CloseMode::Lossless,
+            CloseMode::LingerFor(Duration::from_secs(3)),
+        ] {
+            let o = live_close(seed, 1000, None, mode);
+            assert_eq!(o.delivered, (0..1000).collect::<Vec<_>>(), "{mode:?}");
+            assert_eq!(o.before_shutdown, 1000, "seed {seed} {mode:?}");
+        }
+        let lossy = live_close(seed, 1000, None, CloseMode::Linger);
+        println!(
+            "seed {seed}: linger off: {} delivered before SHUTDOWN",
+            lossy.before_shutdown
+        );
+        assert!(lossy.before_shutdown < 1000, "seed {seed}");
+    });
 }

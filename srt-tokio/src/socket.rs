@@ -118,7 +118,7 @@ impl SrtSocketBuilder {
         self.with(|o| o.peer_idle_timeout(d))
     }
 
-    /// Sets how long a graceful close waits for unacknowledged data (`SRTO_LINGER`; `None` = off).
+    /// Sets how long [`SrtSocket::close`] waits at most for the peer to acknowledge and deliver everything (`SRTO_LINGER`; `None` = off, when close waits up to twice the latency plus 1 s in live mode).
     pub fn linger(self, linger: Option<Duration>) -> Self {
         self.with(|o| Ok(o.linger(linger)))
     }
@@ -395,7 +395,12 @@ impl SrtSocket {
             .ok_or(Error::Closed)
     }
 
-    /// Closes gracefully: waits (up to `SRTO_LINGER`) until the peer has acknowledged everything sent, then shuts the connection down.
+    /// Closes without loss: waits until the peer has acknowledged everything
+    /// sent and, in live mode, until the peer's latency has passed since the
+    /// last message (so that it has delivered everything), then shuts the
+    /// connection down; for at most `SRTO_LINGER`, or, when it is off (live
+    /// mode's default), twice the peer's latency plus a second
+    /// ([`CloseMode::Lossless`]).
     pub async fn close(mut self) -> Result<(), Error> {
         poll_fn(|cx| self.poll_close_linger(cx)).await
     }
@@ -407,7 +412,7 @@ impl SrtSocket {
             self.closing = true;
             let _ = st
                 .endpoint
-                .close(Instant::now(), self.id, CloseMode::Linger);
+                .close(Instant::now(), self.id, CloseMode::Lossless);
             self.shared.wake_driver();
         }
         let gone = st.endpoint.connection(self.id).is_none();

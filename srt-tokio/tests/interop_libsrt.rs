@@ -172,3 +172,91 @@ async fn libsrt_caller_sends_to_our_listener() {
     assert_eq!(corrupt, 0);
     assert_eq!(seen.len() as u32, COUNT, "lost payloads on loopback");
 }
+
+/// Issue 16: a live caller that closes right after its last message loses
+/// nothing with libsrt's `srt-live-transmit` as the receiver (libsrt drops
+/// what it still holds when SHUTDOWN comes, so the close waits for the
+/// acknowledgements and the receiver's latency first). `via_sink` closes
+/// with `Sink::close`, else with `close().await`. srt-live-transmit writes
+/// to its stdout (a file), so nothing is lost on the way out either.
+async fn live_close_delivers_every_message(via_sink: bool) {
+    use futures_util::SinkExt;
+    // 1,600 messages of 1316 bytes: 2.1 MB, one a millisecond.
+    const N: u32 = 1600;
+    let dir =
+        std::env::temp_dir().join(format!("srt-tokio-close-{}-{via_sink}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("out.bin");
+    let mut attempts = 0;
+    let (mut caller, mut slt) = loop {
+        attempts += 1;
+        let port = free_port();
+        let slt = Command::new("srt-live-transmit")
+            .args([
+                "-a:no",
+                "-q",
+                &format!("srt://127.0.0.1:{port}?mode=listener"),
+                "file://con",
+            ])
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&out).unwrap())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("cannot run srt-live-transmit: run `cargo xtask ci`, which installs it");
+        let slt = Proc(slt);
+        sleep(Duration::from_millis(300)).await;
+        let listener: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        match SrtSocket::builder().call(listener).await {
+            Ok(c) => break (c, slt),
+            Err(e) if attempts < 3 => println!("attempt {attempts} on port {port}: {e}"),
+            Err(e) => panic!("connect to srt-live-transmit: {e:?}"),
+        }
+    };
+    let mut tick = tokio::time::interval(Duration::from_millis(1));
+    for i in 0..N {
+        tick.tick().await;
+        caller.send(&payload(i), MsgCtrl::default()).await.unwrap();
+    }
+    let t = std::time::Instant::now();
+    if via_sink {
+        timeout(
+            Duration::from_secs(10),
+            SinkExt::<Vec<u8>>::close(&mut caller),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    } else {
+        timeout(Duration::from_secs(10), caller.close())
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    let took = t.elapsed();
+    // With -a:no, srt-live-transmit ends when the connection does.
+    let end = std::time::Instant::now() + Duration::from_secs(5);
+    while slt.0.try_wait().unwrap().is_none() && std::time::Instant::now() < end {
+        sleep(Duration::from_millis(50)).await;
+    }
+    drop(slt);
+    let got = std::fs::read(&out).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    println!(
+        "close took {took:?}; srt-live-transmit wrote {} of {} bytes",
+        got.len(),
+        N as usize * PAYLOAD
+    );
+    let want: Vec<u8> = (0..N).flat_map(payload).collect();
+    assert_eq!(got.len(), want.len(), "messages lost");
+    assert!(got == want, "content differs");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_close_delivers_every_message_to_libsrt() {
+    live_close_delivers_every_message(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_sink_close_delivers_every_message_to_libsrt() {
+    live_close_delivers_every_message(true).await;
+}

@@ -11,9 +11,15 @@
 //!   stdout ([`receive_live`]); SRT to SRT, each message the input
 //!   connection delivers one message on the output connection
 //!   ([`relay_live`], an ingest relay). The program ends when the input
-//!   ends or the peer closes, unless [`Settings::reconnect`] (`-a:yes`)
+//!   ends (a close that loses nothing, [`CloseMode::Lossless`]) or the
+//!   peer closes, unless [`Settings::reconnect`] (`-a:yes`)
 //!   asks it to connect again or accept the next caller. SRT to SRT in
-//!   file mode is refused.
+//!   file mode is refused. A live input is read as it comes, unpaced: a
+//!   file or stdin faster than `maxbw` lets the sender's buffer grow, and
+//!   what waited there longer than the too-late threshold (the peer's
+//!   latency plus `snddropdelay`, at least 1 s, plus 20 ms) is dropped, as
+//!   libsrt's sender does (the statistics count it; time-based ones go on
+//!   during the close).
 //!
 //! Either way an SRT side is a caller, a listener (one connection) or a
 //! rendezvous party, and runs on its own [`UdpDriver`] whose waits also
@@ -24,7 +30,7 @@ use crate::udp_driver::UdpDriver;
 use crate::uri::{Medium, Mode, SrtTarget, UdpTarget};
 use srt_proto::handshake::TransType;
 use srt_proto::packet::{RejectReason, SocketId};
-use srt_proto::{BreakCause, CloseMode, Event, MsgCtrl, SendError};
+use srt_proto::{BreakCause, CloseMode, Event, MsgCtrl, SendError, LOSSLESS_LINGER_EXTRA};
 use srt_udp::SyncUdp;
 use std::fs::File;
 use std::io::{IsTerminal, Read, Write};
@@ -1126,7 +1132,7 @@ pub fn send_live(
         }
         d.events.clear();
     }
-    finish_live_send(&mut d, id, target)?;
+    finish_live_send(&mut d, id, target, &mut stats)?;
     Ok(summary(sender.bytes, sender.messages, false))
 }
 
@@ -1193,46 +1199,41 @@ impl LiveSender {
     }
 }
 
-/// The end of a live sender whose input ended: lets what is queued go out
-/// and be acknowledged (for at most the latency plus a second), waits out
-/// the peer's TSBPD delay, then closes without linger. A break meanwhile
-/// ends it too.
+/// The end of a live sender whose input ended: a lossless close
+/// ([`CloseMode::Lossless`]) that sends SHUTDOWN only once everything
+/// queued is acknowledged and the peer's TSBPD delay has passed since the
+/// last message (libsrt drops what it still holds when SHUTDOWN comes).
+/// It lingers for `linger=` if set, else for twice the peer's TSBPD delay
+/// plus a second. A break meanwhile ends it too. Time-based statistics
+/// go on meanwhile.
 fn finish_live_send(
     d: &mut UdpDriver,
     id: SocketId,
     target: &SrtTarget,
+    stats: &mut StatsReporter,
 ) -> Result<(), TransmitError> {
-    let limit = Instant::now() + target.options.peerlatency + Duration::from_secs(1);
-    while Instant::now() < limit {
-        let queued = d
-            .endpoint
-            .socket_stats_instant(Instant::now(), id, false, true)
-            .map_or(0, |s| s.pkt_snd_buf);
-        if queued == 0 {
-            break;
-        }
-        d.turn(TURN)?;
-        if broken(d, id).is_some() {
-            return Ok(());
-        }
-        d.events.clear();
-    }
-    // Acknowledged is not yet delivered: the peer holds the last packets
-    // for its TSBPD delay, and libsrt drops what it holds when SHUTDOWN
-    // comes. Give it that long (plus a margin) before closing.
     let hold = d
         .endpoint
         .socket_stats(Instant::now(), id, false)
         .map_or(0, |s| s.ms_snd_tsb_pd_delay.max(0) as u64);
-    let until = Instant::now() + Duration::from_millis(hold + 50);
-    while Instant::now() < until {
-        d.turn(until.saturating_duration_since(Instant::now()).min(TURN))?;
-        if broken(d, id).is_some() {
-            return Ok(());
+    let linger = target
+        .options
+        .linger
+        .filter(|l| !l.is_zero())
+        .unwrap_or(Duration::from_millis(2 * hold) + LOSSLESS_LINGER_EXTRA);
+    d.endpoint.close(Instant::now(), id, CloseMode::Lossless)?;
+    // The engine gives up after the linger; a little more for its last turn.
+    let limit = Instant::now() + linger + Duration::from_secs(1);
+    while Instant::now() < limit {
+        if d.events.contains(&Event::Closed { socket: id }) || broken(d, id).is_some() {
+            break;
         }
+        stats.tick(d, id);
         d.events.clear();
+        d.turn(TURN)?;
     }
-    d.endpoint.close(Instant::now(), id, CloseMode::Abort)?;
+    // The SHUTDOWN went out in the turn that closed; one more turn answers
+    // anything the peer still says.
     d.turn(Duration::ZERO)?;
     Ok(())
 }
@@ -1583,7 +1584,7 @@ pub fn relay_live(
                 continue;
             }
             if let Some(oid) = out.id() {
-                finish_live_send(&mut out.d, oid, output)?;
+                finish_live_send(&mut out.d, oid, output, &mut stats)?;
             }
             return peer_left(cause, summary(&sender, false), inp.role);
         }

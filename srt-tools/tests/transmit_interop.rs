@@ -517,16 +517,25 @@ fn live_libsrt_to_srt_transmit_stdout() {
 }
 
 /// Live input from stdin (`file://con`, 1316-byte messages) → srt-transmit
-/// (caller) → srt-live-transmit (listener) → its stdout: the same bytes.
-/// srt-transmit exits 0 at the end of its input, after the peer's TSBPD
-/// delay (libsrt drops what it still holds when SHUTDOWN arrives).
+/// (caller) → srt-live-transmit (listener) → its stdout: the same bytes,
+/// all 2.1 MB of them (issue 16: libsrt's own live senders lose the tail).
+/// srt-transmit exits 0 at the end of its input with a lossless close:
+/// SHUTDOWN goes once everything is acknowledged and the peer's TSBPD
+/// delay has passed (libsrt drops what it still holds when SHUTDOWN
+/// arrives).
+///
+/// The input is a pipe written at a live rate (`RATE` messages a second),
+/// as a live source is: handed the whole file at once, a live sender
+/// capped at `maxbw=2000000` needs 1.09 s to send it, longer than the
+/// sender's too-late drop threshold (1 s + 20 ms at 120 ms latency,
+/// libsrt's `sndDropTooLate`), and drops the tail as libsrt's does.
 #[test]
 fn live_stdin_to_libsrt_stdout() {
     let dir = scratch("stdin");
-    let input = dir.join("in.bin");
     let output = dir.join("out.bin");
-    let data: Vec<u8> = (0..1000).flat_map(datagram).collect();
-    std::fs::write(&input, &data).unwrap();
+    let messages: Vec<Vec<u8>> = (0..1600).map(datagram).collect();
+    let data: Vec<u8> = messages.concat();
+    assert!(data.len() >= 2_000_000);
     let port = free_port();
     let mut slt = Command::new("srt-live-transmit")
         .args([
@@ -541,20 +550,42 @@ fn live_stdin_to_libsrt_stdout() {
         .expect("cannot run srt-live-transmit: run `cargo xtask ci`, which installs it");
     std::thread::sleep(Duration::from_millis(300));
     let t = Instant::now();
-    let ours = Command::new(BIN)
+    let mut ours = Command::new(BIN)
         .args([
             "file://con",
             &format!("srt://127.0.0.1:{port}?maxbw=2000000"),
         ])
-        .stdin(std::fs::File::open(&input).unwrap())
-        .output()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap();
+    let mut stdin = ours.stdin.take().unwrap();
+    // One message per write (a write of at most PIPE_BUF bytes is atomic,
+    // and srt-transmit reads one message at a time), at the live rate.
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        let start = Instant::now();
+        let period = Duration::from_nanos(1_000_000_000 / RATE);
+        for (i, m) in messages.iter().enumerate() {
+            let due = start + period * i as u32;
+            let now = Instant::now();
+            if due > now {
+                std::thread::sleep(due - now);
+            }
+            stdin.write_all(m).unwrap();
+        }
+        start.elapsed()
+        // stdin closes here: the end of the input.
+    });
+    let fed = writer.join().unwrap();
+    let ours = ours.wait_with_output().unwrap();
     let took = t.elapsed();
     std::thread::sleep(Duration::from_millis(300));
     let _ = slt.kill();
     let _ = slt.wait();
     let err = String::from_utf8_lossy(&ours.stderr);
-    println!("srt-transmit ({took:.2?}): {err}");
+    println!("input fed in {fed:.2?}; srt-transmit ({took:.2?}): {err}");
     assert!(ours.status.success(), "{:?}", ours.status);
     let got = std::fs::read(&output).unwrap();
     assert_eq!(got.len(), data.len(), "length differs");

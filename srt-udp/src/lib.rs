@@ -13,12 +13,14 @@
 //! The system calls and their fallbacks are `quinn-udp`'s; this crate only
 //! arranges the buffers, so that the per-packet path allocates nothing.
 //! [`SyncUdp`] puts both on a non-blocking std socket; the tokio driver
-//! uses the batches with its own readiness.
+//! and `srt-mio`'s worker (one pair of batches for all its sockets, with
+//! [`send_batch`]) use the batches with their own readiness.
 
 use arrayvec::ArrayVec;
 use quinn_udp::{RecvMeta, Transmit, UdpSockRef};
 use std::io::{self, IoSliceMut};
 use std::net::{SocketAddr, UdpSocket};
+use std::os::fd::AsFd;
 
 pub use quinn_udp::UdpSocketState;
 
@@ -267,6 +269,39 @@ pub fn is_transient(e: &io::Error) -> bool {
     )
 }
 
+/// What [`send_batch`] did.
+#[derive(Debug)]
+pub struct Sent {
+    /// Datagrams the kernel refused for a transient reason (full buffer,
+    /// no route, nobody listening), dropped as a lossy network would.
+    pub dropped: u64,
+    /// The error that stopped the sending (the socket is broken), if any;
+    /// the rest of the batch was dropped with it.
+    pub error: Option<io::Error>,
+}
+
+/// Hands `batch` to the kernel through `sock` (any non-blocking UDP
+/// socket: std, mio, tokio) with `state`, one system call per run of equal
+/// datagrams, and empties it.
+pub fn send_batch<S: AsFd>(state: &UdpSocketState, sock: &S, batch: &mut SendBatch) -> Sent {
+    let mut sent = Sent {
+        dropped: 0,
+        error: None,
+    };
+    for (transmit, run) in batch.runs(state.max_gso_segments()) {
+        match state.try_send(sock.into(), &transmit) {
+            Ok(()) => {}
+            Err(e) if is_transient(&e) => sent.dropped += run as u64,
+            Err(e) => {
+                sent.error = Some(e);
+                break;
+            }
+        }
+    }
+    batch.clear();
+    sent
+}
+
 /// Batched I/O on a non-blocking std UDP socket, for blocking drivers.
 #[derive(Debug)]
 pub struct SyncUdp {
@@ -306,19 +341,9 @@ impl SyncUdp {
     /// Hands the queued datagrams to the kernel, one system call per run;
     /// a run the kernel refuses for a transient reason is dropped.
     pub fn send(&mut self, sock: &UdpSocket) -> io::Result<()> {
-        let mut result = Ok(());
-        for (transmit, run) in self.out.runs(self.state.max_gso_segments()) {
-            match self.state.try_send(sock.into(), &transmit) {
-                Ok(()) => {}
-                Err(e) if is_transient(&e) => self.drops += run as u64,
-                Err(e) => {
-                    result = Err(e);
-                    break;
-                }
-            }
-        }
-        self.out.clear();
-        result
+        let result = send_batch(&self.state, sock, &mut self.out);
+        self.drops += result.dropped;
+        result.error.map_or(Ok(()), Err)
     }
 
     /// Whether datagrams already read wait to be handed out (the socket

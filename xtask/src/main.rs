@@ -7,6 +7,8 @@
 //! cargo xtask bench file [--mib N] [--runs R]     file transfer: srt-transmit beside libsrt's srt-file-transmit
 //! cargo xtask bench live [--seconds N] [--rates 100,500] [--mixed]
 //!                                                 live UDP stream: srt-transmit beside libsrt's srt-live-transmit
+//! cargo xtask bench capi [--mib N] [--seconds N] [--rates ..] [--streams ..] [--runs R]
+//!                                                 the C API: one C program linked to Debian's libsrt and to ours
 //! cargo xtask capi [--release] [--prefix DIR]   libsrt.so/.a, headers and srt.pc laid out in DIR (target/capi)
 //! cargo xtask demo [--vectors]                     a live stream through a lossy relay (or decode the test vectors)
 //! ```
@@ -14,6 +16,7 @@
 //! Only `std` is used here (and `libc` for `wait4`, which gives a child's CPU
 //! time); every tool is run with [`std::process::Command`].
 
+mod bench_capi;
 mod bench_file;
 mod bench_live;
 mod capi;
@@ -47,6 +50,12 @@ commands:
                                   through ours beside libsrt's srt-live-transmit (and
                                   mixed pairs with --mixed): delivered/lost packets and
                                   CPU of each side (default 10 s at 100 and 500 Mbit/s)
+  bench capi [--mib N] [--seconds N] [--rates 100,500] [--streams 10,25,50]
+             [--stream-mbps M] [--runs R] [--parts file,live,streams]
+                                  one C program (caller and listener in one process) linked
+                                  to Debian's libsrt.a and to ours, run alternately: file
+                                  throughput (1 GiB, stream API), live CPU per packet, N live
+                                  streams on one listener port (largest lossless aggregate)
   capi [--release] [--prefix DIR] build srt-capi's libsrt and lay it out as installed:
                                   DIR/include/srt/*.h, DIR/lib/libsrt.so.1.5, libsrt.a,
                                   DIR/lib/pkgconfig/srt.pc (default DIR: target/capi)
@@ -91,6 +100,9 @@ fn main() -> ExitCode {
 fn bench(args: &[String]) -> Result<(), Failure> {
     if args.first().is_some_and(|a| a == "file") {
         return bench_file::main(&args[1..]);
+    }
+    if args.first().is_some_and(|a| a == "capi") {
+        return bench_capi::main(&args[1..]);
     }
     if args.first().is_some_and(|a| a == "live") {
         return bench_live::main(&args[1..]);

@@ -228,6 +228,11 @@ impl SendBuffer {
         self.slots.is_empty()
     }
 
+    /// Whether every packet held was dropped (or none is held).
+    pub fn only_dropped(&self) -> bool {
+        self.slots.iter().all(|s| s.dropped)
+    }
+
     /// How many held packets were never sent.
     pub fn unsent(&self) -> usize {
         self.slots.len() - self.cursor

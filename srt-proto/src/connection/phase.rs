@@ -65,10 +65,13 @@ pub(super) enum Phase {
     /// Connected: data flows both ways.
     Connected(Transfer),
     /// A graceful close waits, until `deadline`, for everything sent to be
-    /// acknowledged (`SRTO_LINGER`); still connected to the peer.
+    /// acknowledged (`SRTO_LINGER`) and, with TSBPD, delivered by the peer;
+    /// still connected to the peer.
     Closing {
         transfer: Transfer,
         deadline: Instant,
+        /// When everything sent was first found acknowledged.
+        acked_at: Option<Instant>,
     },
     /// Broken (peer shut down or went silent) or failed to connect; a
     /// connection that was established keeps its transfer (what was

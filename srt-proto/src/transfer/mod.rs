@@ -348,6 +348,8 @@ impl Transfer {
             last_ack_rx: s.now,
             last_full_ack_seq: s.snd_isn,
             exp_count: 1,
+            skipped_unsent: false,
+            last_origin: None,
             live: s.live,
             message_api: s.message_api,
             max_payload,
@@ -785,8 +787,24 @@ impl Transfer {
     }
 
     /// Whether everything sent was acknowledged (for a graceful close).
+    /// Messages dropped unsent at the end of the stream are never
+    /// acknowledged (the receiver never learns of them): they do not count.
     pub(crate) fn all_acked(&self) -> bool {
-        self.sender.snd.is_empty()
+        self.sender.snd.only_dropped()
+    }
+
+    /// The peer's TSBPD delay (`None` without TSBPD).
+    pub(crate) fn snd_latency(&self) -> Option<Duration> {
+        self.sender.snd_latency
+    }
+
+    /// When the peer delivers the last message queued, with TSBPD, if it
+    /// has it by then: its origin plus the peer's TSBPD delay plus the
+    /// round-trip time (for the one-way delay). `None` without TSBPD
+    /// (delivered when acknowledged).
+    pub(crate) fn delivered_by(&self) -> Option<Instant> {
+        let rtt = Duration::from_micros(self.shared.rtt.srtt.max(0) as u64);
+        Some(self.sender.last_origin? + self.sender.snd_latency? + rtt)
     }
 }
 

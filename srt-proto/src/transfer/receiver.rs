@@ -407,6 +407,32 @@ impl Receiver {
                 stats.rejected_mut().dropreq += 1;
                 return;
             }
+            // Nothing beyond the highest packet received is given up: the
+            // peer cannot be shown to have sent that far, and a spoofed
+            // range ahead would make the receiver acknowledge what was
+            // never sent (the sender refuses that ACK and the stream
+            // stalls; libsrt breaks the connection). An honest sender does
+            // not ask for that either: as libsrt 1.5.5's, it skips the
+            // sequence numbers of messages that expired before they were
+            // sent and goes on, and the receiver learns of the gap from
+            // the next packet and reports it; the NAK is answered with a
+            // DROPREQ that then lies within what was received. (libsrt
+            // 1.5.5's receiver still moves past such a range; its sender no
+            // longer sends one, except a socket group's sequence jump,
+            // which carries message number 0.)
+            let Some(highest) = self.rcv.highest_received() else {
+                stats.rejected_mut().dropreq += 1;
+                return;
+            };
+            if first.offset_from(highest) > 0 {
+                stats.rejected_mut().dropreq += 1;
+                return;
+            }
+            let last = if last.offset_from(highest) > 0 {
+                highest
+            } else {
+                last
+            };
             let dropped = self.rcv.drop_range(first, last);
             count_rcv_drop(stats, self.max_payload, dropped);
         }

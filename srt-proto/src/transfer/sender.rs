@@ -46,6 +46,11 @@ pub(super) struct Sender {
     pub(super) last_full_ack_seq: SeqNumber,
     /// Consecutive retransmission timeouts without an ACK.
     pub(super) exp_count: u32,
+    /// Sequence numbers of messages that expired unsent were skipped and
+    /// no packet was sent since (see [`Sender::may_send_new`]).
+    pub(super) skipped_unsent: bool,
+    /// The origin time of the last message queued.
+    pub(super) last_origin: Option<Instant>,
     pub(super) live: bool,
     pub(super) message_api: bool,
     pub(super) max_payload: usize,
@@ -136,12 +141,25 @@ impl Sender {
     }
 
     /// Messages whose time to live passed before they were sent whole:
-    /// dropped by the sender, and the receiver is told (DROPREQ).
+    /// dropped by the sender. The receiver is told (DROPREQ) of the part it
+    /// was sent; the sequence numbers never sent are skipped, as libsrt
+    /// 1.5.5's `CSndBuffer::readData` does, and the next packet goes out
+    /// even if the window is full of them, so that the receiver sees the
+    /// gap, reports it, and the NAK is answered with a DROPREQ (a receiver
+    /// gives up nothing beyond what it received).
     pub(super) fn drop_ttl_expired(&mut self, now: Instant, sh: &mut Shared) {
-        while let Some(dropped) = self.snd.drop_expired(now, None) {
+        let unsent_from = self.snd.next_unsent_seq();
+        while let Some(mut dropped) = self.snd.drop_expired(now, None) {
             sh.stats
                 .on_snd_drop(dropped.packets as u32, dropped.bytes as u64);
-            queue_dropreq(&mut sh.ctrl, &dropped);
+            self.skipped_unsent = true;
+            if dropped.range.first.offset_from(unsent_from) < 0 {
+                if dropped.range.last.offset_from(unsent_from) >= 0 {
+                    dropped.range.last = unsent_from - 1;
+                    dropped.last_msgno = dropped.first_msgno;
+                }
+                queue_dropreq(&mut sh.ctrl, &dropped);
+            }
         }
     }
 
@@ -247,6 +265,7 @@ impl Sender {
         match result {
             Ok(n) => {
                 sent.len = n;
+                self.last_origin = Some(origin);
                 sent.first_seq = Some(first_seq);
                 sent.msgno = Some(first_msgno);
                 if self.cc.wants_input_rate() {
@@ -438,8 +457,14 @@ impl Sender {
     /// is a key to send with if a passphrase is set (without one libsrt's
     /// `CSndBuffer::readData` gets crypto flags -1: "NOT SENDING"; never
     /// clear text).
+    ///
+    /// After sequence numbers were skipped (messages that expired unsent),
+    /// one packet goes out whatever the window says, as in libsrt, whose
+    /// window check comes before the skip: the skipped numbers fill the
+    /// window until the receiver, told of them by that packet's arrival,
+    /// acknowledges past them.
     fn may_send_new(&self, keys: &Keys) -> bool {
-        self.window_open() && !keys.blocks_sending()
+        (self.window_open() || self.skipped_unsent) && !keys.blocks_sending()
     }
 
     /// Whether a packet waits for retransmission (reported or timed out).
@@ -593,6 +618,7 @@ impl Sender {
         }
         sh.stats.on_data_sent(len, false, true);
         self.cc.on_packet_sent(len);
+        self.skipped_unsent = false;
         Ok(Some(n))
     }
 }

@@ -484,8 +484,12 @@ pub struct FecReceiver {
     /// First matrix of the window, and its first sequence number.
     front: u64,
     front_seq: SeqNumber,
-    /// Column groups whose last packet is before this position are reported.
-    report_cursor: u64,
+    /// The matrix whose column groups are being reported, and how many of
+    /// them (in `col_order`) are done.
+    rep_series: u64,
+    rep_next: usize,
+    /// Columns by the position of their first packet (= of their last).
+    col_order: Vec<u32>,
     have: Vec<u64>,
     reported: Vec<u64>,
     rows: Vec<RcvGroup>,
@@ -527,7 +531,13 @@ impl FecReceiver {
             m,
             front: 0,
             front_seq: first_seq,
-            report_cursor: 0,
+            rep_series: 0,
+            rep_next: 0,
+            col_order: {
+                let mut o: Vec<u32> = (0..ncols as u32 / k as u32).collect();
+                o.sort_by_key(|&c| column_offset(&cfg, c));
+                o
+            },
             have: vec![0; words],
             reported: vec![0; words],
             rows: vec![RcvGroup::EMPTY; nrows],
@@ -597,13 +607,6 @@ impl FecReceiver {
         let c = (pos % u64::from(self.cfg.cols)) as u32;
         let off = u64::from(column_offset(&self.cfg, c));
         (pos >= off).then(|| ((pos - off) / self.m, c))
-    }
-
-    /// Whether `pos` is the last packet of its column group.
-    fn is_column_end(&self, pos: u64) -> Option<(u64, u32)> {
-        let (s, c) = self.column_of(pos)?;
-        let base = s * self.m + u64::from(column_offset(&self.cfg, c));
-        (pos == base + u64::from(self.cfg.rows - 1) * u64::from(self.cfg.cols)).then_some((s, c))
     }
 
     fn live_series(&self, s: u64) -> bool {
@@ -789,7 +792,10 @@ impl FecReceiver {
         // `pos` came from a 31-bit offset, so `shift` fits.
         self.front_seq = self.front_seq + shift as i32;
         self.front = new_front;
-        self.report_cursor = self.report_cursor.max(new_front * self.m);
+        if self.rep_series < new_front {
+            self.rep_series = new_front;
+            self.rep_next = 0;
+        }
     }
 
     /// Gives up matrix `s`: reports its unreported losses (`arq:onreq`) and
@@ -820,33 +826,39 @@ impl FecReceiver {
         self.losses.push(SeqRange::single(seq));
     }
 
-    /// `arq:onreq` with columns: once the stream has passed a column
-    /// group's last packet, its missing packets are reported (libsrt's
-    /// `RcvCheckDismissColumn`).
+    /// `arq:onreq` with columns, libsrt's `RcvCheckDismissColumn`: a
+    /// packet of a column group of matrix `s + 1` or later reports the
+    /// missing packets of every column group of matrix `s` whose last packet
+    /// it has passed. Matrix `s`'s columns are taken in the order they end,
+    /// so each packet costs O(1) amortised.
     fn report_passed(&mut self, pos: u64) {
         if self.cfg.arq != ArqLevel::OnRequest || !self.cfg.has_columns() {
             return;
         }
-        let start = self.report_cursor.max(self.front * self.m);
-        for q in start..pos {
-            let Some((s, c)) = self.is_column_end(q) else {
-                continue;
-            };
-            if !self.live_series(s) {
-                continue;
+        let Some((series, _)) = self.column_of(pos) else {
+            return;
+        };
+        let cols = self.col_order.len();
+        while series > self.rep_series && self.live_series(self.rep_series) {
+            let c = self.col_order[self.rep_next];
+            let g = GroupRef::Col(self.rep_series, c);
+            let (first, step, n) = self.members(g);
+            let last = first + u64::from(n - 1) * step;
+            if last >= pos {
+                break;
             }
-            let (first, step, n) = self.members(GroupRef::Col(s, c));
             for j in 0..u64::from(n) {
                 let p = first + j * step;
-                if p >= self.front * self.m
-                    && !self.bit(&self.have, p)
-                    && !self.bit(&self.reported, p)
-                {
+                if !self.bit(&self.have, p) && !self.bit(&self.reported, p) {
                     self.push_loss(p);
                 }
             }
+            self.rep_next += 1;
+            if self.rep_next == cols {
+                self.rep_next = 0;
+                self.rep_series += 1;
+            }
         }
-        self.report_cursor = self.report_cursor.max(pos);
     }
 
     fn clip_member(&mut self, g: GroupRef, lenb: [u8; 2], flags: u8, ts: u32, payload: &[u8]) {

@@ -383,6 +383,27 @@ fn rebuilds_a_lost_packet_across_the_sequence_wrap() {
 }
 
 #[test]
+fn rebuilds_through_rows_and_columns_in_turn() {
+    // 4 × 3, even: 5 and 6 share row 1, 5 and 9 share column 1. Column 2
+    // rebuilds 6, then row 1 rebuilds 5, then column 1 rebuilds 9.
+    let c = cfg(4, 3, FecLayout::Even, ArqLevel::OnRequest);
+    let isn = SeqNumber::new(3).unwrap();
+    let wire = send(c, isn, 12, 64);
+    let lost: BTreeSet<usize> = wire
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| !w.fec && [5, 6, 9].contains(&w.index))
+        .map(|(i, _)| i)
+        .collect();
+    let out = receive(c, isn, &wire, &|i| lost.contains(&i));
+    assert_eq!(
+        out.rebuilt.keys().copied().collect::<Vec<_>>(),
+        vec![5, 6, 9]
+    );
+    assert!(out.reported.is_empty());
+}
+
+#[test]
 fn arq_onreq_reports_what_fec_cannot_rebuild_never_and_always_do_not() {
     for (arq, expect) in [
         (ArqLevel::OnRequest, true),

@@ -256,6 +256,21 @@ impl FecConfig {
         })
     }
 
+    /// Checks a configuration built by hand: `cols` 2 ..= 255, `rows`
+    /// 1 ..= 255, and at least 2 rows when columns only.
+    pub fn validate(&self) -> Result<(), FilterConfigError> {
+        if self.cols < 2 {
+            return Err(FilterConfigError::Cols);
+        }
+        if self.rows == 0 || (self.cols_only && self.rows < 2) {
+            return Err(FilterConfigError::Rows);
+        }
+        if self.cols > FEC_MAX_COLS || self.rows > FEC_MAX_ROWS {
+            return Err(FilterConfigError::TooLarge);
+        }
+        Ok(())
+    }
+
     /// Whether there are column groups (`|rows| > 1`).
     pub const fn has_columns(&self) -> bool {
         self.rows > 1

@@ -37,7 +37,7 @@
 //! Rebuilt packets go to a pool that grows to at most one packet per group
 //! in the window. Nothing is allocated per packet once that pool is warm.
 
-use crate::filter::config::{ArqLevel, FecConfig, FecLayout};
+use crate::filter::config::{ArqLevel, FecConfig, FecLayout, FilterConfigError};
 use crate::options::LIVE_MAX_PAYLOAD_SIZE;
 use crate::packet::{DataKeyFlags, DataPacket, PacketPosition, SocketId};
 use crate::seq::{MsgNumber, SeqNumber, SeqRange, Timestamp};
@@ -63,6 +63,9 @@ pub enum FecError {
         /// The payload size.
         max: usize,
     },
+    /// A hand-built [`FecConfig`] outside the accepted ranges.
+    #[error("invalid FEC configuration: {0}")]
+    Config(#[from] FilterConfigError),
     /// The output buffer cannot hold a FEC packet's payload.
     #[error("buffer of {len} bytes cannot hold a {need}-byte FEC payload")]
     BufferTooSmall {
@@ -193,6 +196,7 @@ impl FecSender {
         first_seq: SeqNumber,
         payload_size: usize,
     ) -> Result<Self, FecError> {
+        cfg.validate()?;
         if payload_size == 0 || payload_size + FEC_HEADER_LEN > LIVE_MAX_PAYLOAD_SIZE as usize {
             return Err(FecError::PayloadSize(payload_size));
         }
@@ -508,6 +512,7 @@ impl FecReceiver {
     /// ISN); `capacity` is the largest payload it accepts for FEC (the
     /// largest the peer may send: 1456 is always safe).
     pub fn new(cfg: FecConfig, first_seq: SeqNumber, capacity: usize) -> Result<Self, FecError> {
+        cfg.validate()?;
         if capacity == 0 || capacity > LIVE_MAX_PAYLOAD_SIZE as usize {
             return Err(FecError::PayloadSize(capacity));
         }

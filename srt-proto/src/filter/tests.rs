@@ -369,6 +369,22 @@ fn sender_refuses_bad_sizes() {
     assert!(tx.feed(&data(isn, 0, 100).packet()).is_err());
     assert!(tx.pack_control(isn, &mut [0u8; 11]).is_err());
     assert!(FecReceiver::new(c, isn, 1457).is_err());
+    // Hand-built configurations outside libsrt's ranges (a zero would divide by zero).
+    for bad in [
+        FecConfig { cols: 0, ..c },
+        FecConfig { cols: 1, ..c },
+        FecConfig { rows: 0, ..c },
+        FecConfig {
+            rows: 1,
+            cols_only: true,
+            ..c
+        },
+        FecConfig { cols: 256, ..c },
+        FecConfig { rows: 1000, ..c },
+    ] {
+        assert!(FecSender::new(bad, isn, 8).is_err(), "{bad:?}");
+        assert!(FecReceiver::new(bad, isn, 8).is_err(), "{bad:?}");
+    }
 }
 
 // --- receiver -----------------------------------------------------------
@@ -702,6 +718,7 @@ proptest! {
             prop_assert!(rx.rebuilt().iter().all(|r| r.payload().len() <= 64));
             let reported: u32 = rx.irrecoverable().iter().map(|r| r.len()).sum();
             prop_assert!(reported as usize <= 8 * c.matrix_size() as usize);
+            prop_assert!(arq == ArqLevel::OnRequest || reported == 0);
         }
     }
 }

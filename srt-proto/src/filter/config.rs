@@ -464,6 +464,10 @@ pub fn negotiate(
             mine.to_string()
         }
     };
+    if text.len() > MAX_PACKETFILTER_LEN {
+        // A merge of two long strings: the FILTER block cannot carry it back.
+        return Err(FilterNegotiationError::Unusable(FilterConfigError::TooLong));
+    }
     let fec = FilterConfig::parse_any(&text)
         .and_then(|c| FecConfig::from_config(&c))
         .map_err(FilterNegotiationError::Unusable)?;
@@ -663,6 +667,14 @@ mod tests {
             (None, Some("fec,cols"), R, false, Err(())),
             (Some("fec,cols:4"), Some("xor,cols:4"), R, false, Err(())),
             (None, Some(""), R, false, Err(())),
+            // A merge too long for the 64-byte FILTER block.
+            (
+                Some("fec,cols:0000000000000000000000000010,rows:2"),
+                Some("fec,layout:staircase,arq:always"),
+                R,
+                false,
+                Err(()),
+            ),
             // Rendezvous: identical strings only.
             (
                 Some("fec,cols:4"),

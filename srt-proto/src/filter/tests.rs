@@ -690,6 +690,34 @@ proptest! {
         prop_assert!(out.reported.is_subset(&lost_data));
     }
 
+    /// The sender under any sequence numbering (jumps, repeats, going
+    /// back): no panic, every FEC packet full-size.
+    #[test]
+    fn sender_survives_any_numbering(
+        c in arb_cfg(),
+        steps in proptest::collection::vec((-3000i32..3000, 0usize..=40), 1..300),
+    ) {
+        let isn = SeqNumber::MAX - 100;
+        let mut tx = FecSender::new(c, isn, 40).unwrap();
+        let mut buf = vec![0u8; tx.control_len()];
+        let mut seq = isn;
+        let payload = [0xA5u8; 40];
+        for (jump, len) in steps {
+            seq = seq + jump;
+            let mut d = data(isn, 0, 40);
+            d.seq = seq;
+            d.payload = payload[..len].to_vec();
+            tx.feed(&d.packet()).unwrap();
+            let mut n = 0;
+            while let Some(ctl) = tx.pack_control(seq, &mut buf).unwrap() {
+                prop_assert_eq!(ctl.len, 44);
+                prop_assert_eq!(ctl.seq, seq);
+                n += 1;
+                prop_assert!(n <= 2, "at most a column and a row per packet");
+            }
+        }
+    }
+
     /// Hostile input: arbitrary packets never panic, and what comes out is
     /// bounded by the window.
     #[test]

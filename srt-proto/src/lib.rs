@@ -17,6 +17,7 @@ pub mod connection;
 pub mod crypto;
 pub mod endpoint;
 pub mod estimate;
+pub mod filter;
 pub mod handshake;
 pub mod options;
 pub mod packet;

@@ -1,0 +1,967 @@
+//! libsrt's builtin FEC filter, sans-IO: XOR parity over row and column
+//! groups of a `cols × rows` matrix of consecutive data packets.
+//!
+//! # On the wire (libsrt 1.5, fec.cpp)
+//!
+//! A FEC packet is a DATA packet with message number 0
+//! ([`MsgNumber::FILTER`]), position solo, no order/retransmit flag, the
+//! sender's current key flags, and **the sequence number of the last data
+//! packet sent** (it does not take a sequence number of its own). It is sent
+//! right after the data packet that completes its group; when that packet
+//! completes a column and a row, the column's packet goes first. Its
+//! timestamp is the XOR of the group's timestamps; its payload is:
+//!
+//! | bytes | content |
+//! |---|---|
+//! | 0 | group index: −1 (0xFF) for a row, the column index otherwise |
+//! | 1 | XOR of the data packets' key flags (KK: 0, 1, 2) |
+//! | 2–3 | XOR of the payload lengths, big-endian |
+//! | 4… | XOR of the payloads, each zero-padded to the payload size |
+//!
+//! Row `r` holds packets `r·cols … r·cols+cols−1` counted from the ISN.
+//! Column `c` of matrix `s` starts at `s·cols·rows + c` (even layout) or
+//! `s·cols·rows + c + (c mod rows)·cols` (staircase) and holds every
+//! `cols`-th packet, `rows` of them. `rows = 1`: rows only; negative rows:
+//! columns only (the sender still counts rows but sends no row packet).
+//!
+//! A rebuilt packet gets message number 1, position solo, the retransmitted
+//! flag (it arrives out of order), the in-order flag of the last data packet
+//! received, and the group's XORed key flags, timestamp and length.
+//!
+//! # Memory
+//!
+//! Both sides allocate at construction, from the configuration only. The
+//! receiver keeps a window of 2 (rows only), 3 (even) or 4 (staircase)
+//! matrices, as libsrt keeps its history; a packet beyond it moves the window
+//! (libsrt's `CheckLargeDrop`), a packet before it passes through untouched.
+//! Rebuilt packets go to a pool that grows to at most one packet per group
+//! in the window. Nothing is allocated per packet once that pool is warm.
+
+use crate::filter::config::{ArqLevel, FecConfig, FecLayout, FilterConfigError};
+use crate::options::LIVE_MAX_PAYLOAD_SIZE;
+use crate::packet::{DataKeyFlags, DataPacket, PacketPosition, SocketId};
+use crate::seq::{MsgNumber, SeqNumber, SeqRange, Timestamp};
+
+/// Bytes of FEC header before the payload clip.
+pub const FEC_HEADER_LEN: usize = 4;
+
+/// Group index byte of a row FEC packet.
+const ROW_INDEX: u8 = 0xFF;
+
+/// Why the FEC sender refused a call.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FecError {
+    /// Payload size outside 1 ..= 1452 (a FEC packet must fit in 1456 bytes).
+    #[error("FEC payload size {0} outside 1..=1452")]
+    PayloadSize(usize),
+    /// A data packet longer than the configured payload size.
+    #[error("data payload of {len} bytes exceeds the FEC payload size {max}")]
+    PayloadTooLarge {
+        /// Its length.
+        len: usize,
+        /// The payload size.
+        max: usize,
+    },
+    /// A hand-built [`FecConfig`] outside the accepted ranges.
+    #[error("invalid FEC configuration: {0}")]
+    Config(#[from] FilterConfigError),
+    /// The output buffer cannot hold a FEC packet's payload.
+    #[error("buffer of {len} bytes cannot hold a {need}-byte FEC payload")]
+    BufferTooSmall {
+        /// The buffer's length.
+        len: usize,
+        /// Bytes needed.
+        need: usize,
+    },
+}
+
+fn key_bits(k: DataKeyFlags) -> u8 {
+    match k {
+        DataKeyFlags::Clear => 0,
+        DataKeyFlags::Even => 1,
+        DataKeyFlags::Odd => 2,
+    }
+}
+
+fn key_from_bits(b: u8) -> Option<DataKeyFlags> {
+    match b {
+        0 => Some(DataKeyFlags::Clear),
+        1 => Some(DataKeyFlags::Even),
+        2 => Some(DataKeyFlags::Odd),
+        _ => None,
+    }
+}
+
+fn xor_into(dst: &mut [u8], src: &[u8]) {
+    for (d, s) in dst.iter_mut().zip(src) {
+        *d ^= *s;
+    }
+}
+
+/// The XOR state of one group (lengths, flags, timestamps); the payload
+/// clip lives in the owner's arena.
+#[derive(Clone, Copy, Debug, Default)]
+struct Clip {
+    length: [u8; 2],
+    flags: u8,
+    timestamp: u32,
+}
+
+impl Clip {
+    fn add(&mut self, length: [u8; 2], flags: u8, timestamp: u32) {
+        self.length[0] ^= length[0];
+        self.length[1] ^= length[1];
+        self.flags ^= flags;
+        self.timestamp ^= timestamp;
+    }
+}
+
+fn payload_len_bytes(len: usize) -> [u8; 2] {
+    // Lengths are at most 1456, so they fit.
+    (len as u16).to_be_bytes()
+}
+
+// ---------------------------------------------------------------------------
+// Sender
+// ---------------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug)]
+struct SndGroup {
+    base: SeqNumber,
+    collected: u32,
+    clip: Clip,
+}
+
+/// A FEC packet ready to send: its header fields; the payload was written
+/// into the caller's buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FecControl {
+    /// Sequence number: that of the last data packet sent.
+    pub seq: SeqNumber,
+    /// Timestamp: XOR of the group's timestamps.
+    pub timestamp: Timestamp,
+    /// Payload bytes written (4 + payload size).
+    pub len: usize,
+}
+
+impl FecControl {
+    /// The DATA packet to send, as libsrt packs it: message number 0, solo,
+    /// not in order, not retransmitted, `key` = the sender's current key
+    /// flags (the payload itself is never encrypted).
+    pub fn packet<'a>(
+        &self,
+        payload: &'a [u8],
+        key: DataKeyFlags,
+        dest_socket: SocketId,
+    ) -> DataPacket<'a> {
+        DataPacket {
+            seq: self.seq,
+            position: PacketPosition::Solo,
+            in_order: false,
+            key,
+            retransmitted: false,
+            msg_number: MsgNumber::FILTER,
+            timestamp: self.timestamp,
+            dest_socket,
+            payload: &payload[..self.len.min(payload.len())],
+        }
+    }
+}
+
+/// The sending half of the builtin FEC filter.
+///
+/// Feed every *new* data packet once, after encryption, with
+/// [`feed`](Self::feed); then, before packing the next new data packet,
+/// call [`pack_control`](Self::pack_control) with the last data sequence
+/// number until it returns `None`, sending each FEC packet it yields
+/// (libsrt calls it once per send slot, ahead of new data).
+#[derive(Clone, Debug)]
+pub struct FecSender {
+    cfg: FecConfig,
+    payload_size: usize,
+    row: SndGroup,
+    cols: Vec<SndGroup>,
+    /// Payload clips: the row's, then one per column.
+    clips: Vec<u8>,
+    sent: u64,
+}
+
+impl FecSender {
+    /// A sender whose first data packet will carry `first_seq` (the ISN);
+    /// `payload_size` is the largest payload (`SRTO_PAYLOADSIZE` plus the
+    /// AEAD tag, if any), at most 1452.
+    pub fn new(
+        cfg: FecConfig,
+        first_seq: SeqNumber,
+        payload_size: usize,
+    ) -> Result<Self, FecError> {
+        cfg.validate()?;
+        if payload_size == 0 || payload_size + FEC_HEADER_LEN > LIVE_MAX_PAYLOAD_SIZE as usize {
+            return Err(FecError::PayloadSize(payload_size));
+        }
+        let ncols = if cfg.has_columns() {
+            cfg.cols as usize
+        } else {
+            0
+        };
+        let cols = (0..ncols as u32)
+            .map(|c| SndGroup {
+                base: first_seq + column_offset(&cfg, c) as i32,
+                collected: 0,
+                clip: Clip::default(),
+            })
+            .collect();
+        Ok(FecSender {
+            cfg,
+            payload_size,
+            row: SndGroup {
+                base: first_seq,
+                collected: 0,
+                clip: Clip::default(),
+            },
+            cols,
+            clips: vec![0; (1 + ncols) * payload_size],
+            sent: 0,
+        })
+    }
+
+    /// Payload bytes of every FEC packet this sender makes (4 + payload size).
+    pub fn control_len(&self) -> usize {
+        FEC_HEADER_LEN + self.payload_size
+    }
+
+    /// FEC packets yielded so far (libsrt's `pktSndFilterExtra`).
+    pub fn sent_filter_extra(&self) -> u64 {
+        self.sent
+    }
+
+    fn clip_slice(&mut self, index: usize) -> &mut [u8] {
+        let ps = self.payload_size;
+        &mut self.clips[index * ps..(index + 1) * ps]
+    }
+
+    /// Adds a new data packet (its final, possibly encrypted, payload) to
+    /// its row and column groups.
+    pub fn feed(&mut self, pkt: &DataPacket<'_>) -> Result<(), FecError> {
+        let len = pkt.payload.len();
+        if len > self.payload_size {
+            return Err(FecError::PayloadTooLarge {
+                len,
+                max: self.payload_size,
+            });
+        }
+        let cols = self.cfg.cols as i32;
+        let (lenb, flags, ts) = (
+            payload_len_bytes(len),
+            key_bits(pkt.key),
+            pkt.timestamp.as_u32(),
+        );
+        let off = pkt.seq.offset_from(self.row.base);
+        if off >= 0 {
+            if off >= cols {
+                // libsrt closes the group here; skip whole rows if the
+                // numbering jumped (libsrt would clip into a wrong group).
+                self.row.base = self.row.base + (off / cols) * cols;
+                self.row.collected = 0;
+                self.row.clip = Clip::default();
+                self.clip_slice(0).fill(0);
+            }
+            self.row.clip.add(lenb, flags, ts);
+            self.row.collected += 1;
+            xor_into(self.clip_slice(0), pkt.payload);
+        }
+        if self.cols.is_empty() {
+            return Ok(());
+        }
+        let gx = off.rem_euclid(cols) as usize;
+        let g = &mut self.cols[gx];
+        let voff = pkt.seq.offset_from(g.base);
+        // A negative offset: the packet lies before this column's first group
+        // (the staircase's first matrix); it belongs to no column.
+        if voff < 0 || voff % cols != 0 {
+            return Ok(());
+        }
+        let rows = self.cfg.rows as i32;
+        let pos = voff / cols;
+        if pos >= rows {
+            g.base = g.base + (pos / rows) * rows * cols;
+            g.collected = 0;
+            g.clip = Clip::default();
+            self.clip_slice(1 + gx).fill(0);
+        }
+        let g = &mut self.cols[gx];
+        g.clip.add(lenb, flags, ts);
+        g.collected += 1;
+        xor_into(self.clip_slice(1 + gx), pkt.payload);
+        Ok(())
+    }
+
+    /// The next FEC packet due after data packet `last_seq` (the sequence
+    /// number of the last new data packet sent), written into `out`
+    /// (at least [`control_len`](Self::control_len) bytes); `None` when
+    /// nothing is due. libsrt's `packControlPacket`.
+    pub fn pack_control(
+        &mut self,
+        last_seq: SeqNumber,
+        out: &mut [u8],
+    ) -> Result<Option<FecControl>, FecError> {
+        let need = self.control_len();
+        if out.len() < need {
+            return Err(FecError::BufferTooSmall {
+                len: out.len(),
+                need,
+            });
+        }
+        if !self.cols.is_empty() {
+            let off = last_seq.offset_from(self.row.base);
+            if off >= 0 {
+                let gx = (off % self.cfg.cols as i32) as usize;
+                if self.cols[gx].collected >= self.cfg.rows {
+                    let ctl = self.write(1 + gx, gx as u8, last_seq, out);
+                    let m = self.cfg.matrix_size() as i32;
+                    let g = &mut self.cols[gx];
+                    g.base = g.base + m;
+                    g.collected = 0;
+                    g.clip = Clip::default();
+                    self.clip_slice(1 + gx).fill(0);
+                    return Ok(Some(ctl));
+                }
+            }
+        }
+        if self.row.collected >= self.cfg.cols {
+            let ctl = (!self.cfg.cols_only).then(|| self.write(0, ROW_INDEX, last_seq, out));
+            self.row.base = self.row.base + self.cfg.cols as i32;
+            self.row.collected = 0;
+            self.row.clip = Clip::default();
+            self.clip_slice(0).fill(0);
+            return Ok(ctl);
+        }
+        Ok(None)
+    }
+
+    fn write(&mut self, slot: usize, index: u8, seq: SeqNumber, out: &mut [u8]) -> FecControl {
+        let clip = if slot == 0 {
+            self.row.clip
+        } else {
+            self.cols[slot - 1].clip
+        };
+        let ps = self.payload_size;
+        out[0] = index;
+        out[1] = clip.flags;
+        out[2..4].copy_from_slice(&clip.length);
+        out[FEC_HEADER_LEN..FEC_HEADER_LEN + ps]
+            .copy_from_slice(&self.clips[slot * ps..(slot + 1) * ps]);
+        self.sent += 1;
+        FecControl {
+            seq,
+            timestamp: Timestamp::from_u32(clip.timestamp),
+            len: FEC_HEADER_LEN + ps,
+        }
+    }
+}
+
+/// Offset of column `c`'s first packet from the matrix's first packet.
+fn column_offset(cfg: &FecConfig, c: u32) -> u32 {
+    match cfg.layout {
+        FecLayout::Even => c,
+        FecLayout::Staircase => c + (c % cfg.rows) * cfg.cols,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Receiver
+// ---------------------------------------------------------------------------
+
+/// What the engine should do with a packet it gave the receiver.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecvVerdict {
+    /// A data packet: hand it on to the receive buffer (duplicates and
+    /// packets too old for FEC included, as libsrt does).
+    Deliver,
+    /// A FEC packet, used (or a duplicate): nothing to deliver.
+    Consumed,
+    /// A malformed FEC packet (too short, too long, bad group index): dropped
+    /// and counted.
+    Malformed,
+}
+
+/// A packet the receiver rebuilt from a FEC group.
+#[derive(Clone, Debug)]
+pub struct Rebuilt {
+    /// Its sequence number.
+    pub seq: SeqNumber,
+    /// Its timestamp.
+    pub timestamp: Timestamp,
+    /// Its key flags (the payload is as it was sent: encrypted if so).
+    pub key: DataKeyFlags,
+    /// The in-order flag, taken from the last data packet received.
+    pub in_order: bool,
+    payload: Vec<u8>,
+}
+
+impl Rebuilt {
+    /// Its payload.
+    pub fn payload(&self) -> &[u8] {
+        &self.payload
+    }
+
+    /// As the data packet libsrt makes of it: message number 1, solo,
+    /// retransmitted.
+    pub fn packet(&self, dest_socket: SocketId) -> DataPacket<'_> {
+        DataPacket {
+            seq: self.seq,
+            position: PacketPosition::Solo,
+            in_order: self.in_order,
+            key: self.key,
+            retransmitted: true,
+            msg_number: MsgNumber::FIRST,
+            timestamp: self.timestamp,
+            dest_socket,
+            payload: &self.payload,
+        }
+    }
+}
+
+/// Receiver counters, libsrt's names.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FecReceiverStats {
+    /// FEC packets received and not delivered (`pktRcvFilterExtra`).
+    pub filter_extra: u64,
+    /// Packets rebuilt (`pktRcvFilterSupply`).
+    pub filter_supply: u64,
+    /// Packets reported irrecoverable (`pktRcvFilterLoss`).
+    pub filter_loss: u64,
+    /// FEC packets dropped as malformed (also counted in `filter_extra`).
+    pub malformed: u64,
+    /// Data packets longer than the payload capacity, delivered without FEC,
+    /// and groups whose XOR gave an impossible length or key.
+    pub unusable: u64,
+}
+
+const NONE: u64 = u64::MAX;
+
+#[derive(Clone, Copy, Debug)]
+struct RcvGroup {
+    id: u64,
+    collected: u32,
+    fec: bool,
+    done: bool,
+    clip: Clip,
+}
+
+impl RcvGroup {
+    const EMPTY: RcvGroup = RcvGroup {
+        id: NONE,
+        collected: 0,
+        fec: false,
+        done: false,
+        clip: Clip {
+            length: [0; 2],
+            flags: 0,
+            timestamp: 0,
+        },
+    };
+}
+
+#[derive(Clone, Copy, Debug)]
+enum GroupRef {
+    Row(u64),
+    /// Column group `(series, column)`.
+    Col(u64, u32),
+}
+
+/// The receiving half of the builtin FEC filter.
+///
+/// Give it every data and FEC packet with [`receive`](Self::receive); after
+/// each call, [`rebuilt`](Self::rebuilt) holds the packets it rebuilt
+/// (sorted by sequence number) and [`irrecoverable`](Self::irrecoverable)
+/// the losses to report (only with `arq:onreq`), both valid until the next
+/// call.
+#[derive(Clone, Debug)]
+pub struct FecReceiver {
+    cfg: FecConfig,
+    cap: usize,
+    /// Matrices in the window.
+    k: u64,
+    m: u64,
+    /// First matrix of the window, and its first sequence number.
+    front: u64,
+    front_seq: SeqNumber,
+    /// The matrix whose column groups are being reported, and how many of
+    /// them (in `col_order`) are done.
+    rep_series: u64,
+    rep_next: usize,
+    /// Columns by the position of their first packet (= of their last).
+    col_order: Vec<u32>,
+    have: Vec<u64>,
+    reported: Vec<u64>,
+    rows: Vec<RcvGroup>,
+    cols: Vec<RcvGroup>,
+    clips: Vec<u8>,
+    order_required: bool,
+    out: Vec<Rebuilt>,
+    nout: usize,
+    losses: Vec<SeqRange>,
+    work: Vec<GroupRef>,
+    stats: FecReceiverStats,
+}
+
+impl FecReceiver {
+    /// A receiver whose first data packet carries `first_seq` (the peer's
+    /// ISN); `capacity` is the largest payload it accepts for FEC (the
+    /// largest the peer may send: 1456 is always safe).
+    pub fn new(cfg: FecConfig, first_seq: SeqNumber, capacity: usize) -> Result<Self, FecError> {
+        cfg.validate()?;
+        if capacity == 0 || capacity > LIVE_MAX_PAYLOAD_SIZE as usize {
+            return Err(FecError::PayloadSize(capacity));
+        }
+        let k: u64 = match (cfg.has_columns(), cfg.layout) {
+            (false, _) => 2,
+            (true, FecLayout::Even) => 3,
+            (true, FecLayout::Staircase) => 4,
+        };
+        let m = u64::from(cfg.matrix_size());
+        let nrows = (k * u64::from(cfg.rows)) as usize;
+        let ncols = if cfg.has_columns() {
+            (k * u64::from(cfg.cols)) as usize
+        } else {
+            0
+        };
+        let words = ((k * m) as usize).div_ceil(64);
+        Ok(FecReceiver {
+            cfg,
+            cap: capacity,
+            k,
+            m,
+            front: 0,
+            front_seq: first_seq,
+            rep_series: 0,
+            rep_next: 0,
+            col_order: {
+                let mut o: Vec<u32> = (0..ncols as u32 / k as u32).collect();
+                o.sort_by_key(|&c| column_offset(&cfg, c));
+                o
+            },
+            have: vec![0; words],
+            reported: vec![0; words],
+            rows: vec![RcvGroup::EMPTY; nrows],
+            cols: vec![RcvGroup::EMPTY; ncols],
+            clips: vec![0; (nrows + ncols) * capacity],
+            order_required: false,
+            out: Vec::new(),
+            nout: 0,
+            losses: Vec::with_capacity(64),
+            work: Vec::with_capacity(nrows + ncols + 2),
+            stats: FecReceiverStats::default(),
+        })
+    }
+
+    /// Packets rebuilt by the last [`receive`](Self::receive), by sequence number.
+    pub fn rebuilt(&self) -> &[Rebuilt] {
+        &self.out[..self.nout]
+    }
+
+    /// Losses FEC gave up on during the last [`receive`](Self::receive), to
+    /// report to the sender (`arq:onreq` only; empty with `never` and
+    /// `always`, where the engine reports nothing or everything itself).
+    pub fn irrecoverable(&self) -> &[SeqRange] {
+        &self.losses
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> FecReceiverStats {
+        self.stats
+    }
+
+    /// The retransmission policy: with [`ArqLevel::Always`] the engine
+    /// reports losses itself as without a filter; otherwise it reports only
+    /// [`irrecoverable`](Self::irrecoverable).
+    pub fn arq(&self) -> ArqLevel {
+        self.cfg.arq
+    }
+
+    // --- geometry -----------------------------------------------------
+
+    fn bit(&self, set: &[u64], pos: u64) -> bool {
+        if pos < self.front * self.m || pos >= (self.front + self.k) * self.m {
+            return false;
+        }
+        let i = (pos % (self.k * self.m)) as usize;
+        set[i / 64] & (1 << (i % 64)) != 0
+    }
+
+    fn set_bit(set: &mut [u64], k: u64, m: u64, pos: u64, on: bool) {
+        let i = (pos % (k * m)) as usize;
+        if on {
+            set[i / 64] |= 1 << (i % 64);
+        } else {
+            set[i / 64] &= !(1 << (i % 64));
+        }
+    }
+
+    fn seq_at(&self, pos: u64) -> SeqNumber {
+        self.front_seq + (pos - self.front * self.m) as i32
+    }
+
+    /// The column group `(series, column)` holding `pos`, if any.
+    fn column_of(&self, pos: u64) -> Option<(u64, u32)> {
+        if !self.cfg.has_columns() {
+            return None;
+        }
+        let c = (pos % u64::from(self.cfg.cols)) as u32;
+        let off = u64::from(column_offset(&self.cfg, c));
+        (pos >= off).then(|| ((pos - off) / self.m, c))
+    }
+
+    fn live_series(&self, s: u64) -> bool {
+        s >= self.front && s < self.front + self.k
+    }
+
+    /// Slot index in `rows` / `cols`, initialising a stale slot; `None` if
+    /// the group is outside the window.
+    fn slot(&mut self, g: GroupRef) -> Option<(bool, usize)> {
+        let (is_row, idx, id, s) = match g {
+            GroupRef::Row(r) => {
+                let rows = u64::from(self.cfg.rows);
+                (true, (r % (self.k * rows)) as usize, r, r / rows)
+            }
+            GroupRef::Col(s, c) => {
+                let cols = u64::from(self.cfg.cols);
+                (
+                    false,
+                    ((s % self.k) * cols + u64::from(c)) as usize,
+                    s * cols + u64::from(c),
+                    s,
+                )
+            }
+        };
+        if !self.live_series(s) {
+            return None;
+        }
+        let group = if is_row {
+            &mut self.rows[idx]
+        } else {
+            &mut self.cols[idx]
+        };
+        if group.id != id {
+            *group = RcvGroup {
+                id,
+                ..RcvGroup::EMPTY
+            };
+            let arena = if is_row { idx } else { self.rows.len() + idx };
+            self.clips[arena * self.cap..(arena + 1) * self.cap].fill(0);
+        }
+        Some((is_row, idx))
+    }
+
+    fn group(&mut self, is_row: bool, idx: usize) -> &mut RcvGroup {
+        if is_row {
+            &mut self.rows[idx]
+        } else {
+            &mut self.cols[idx]
+        }
+    }
+
+    fn arena(&self, is_row: bool, idx: usize) -> std::ops::Range<usize> {
+        let a = if is_row { idx } else { self.rows.len() + idx };
+        a * self.cap..(a + 1) * self.cap
+    }
+
+    /// Members of a group: first position, step, count.
+    fn members(&self, g: GroupRef) -> (u64, u64, u32) {
+        match g {
+            GroupRef::Row(r) => (r * u64::from(self.cfg.cols), 1, self.cfg.cols),
+            GroupRef::Col(s, c) => (
+                s * self.m + u64::from(column_offset(&self.cfg, c)),
+                u64::from(self.cfg.cols),
+                self.cfg.rows,
+            ),
+        }
+    }
+
+    fn size(&self, g: GroupRef) -> u32 {
+        self.members(g).2
+    }
+
+    // --- reception ----------------------------------------------------
+
+    /// Takes one data packet or FEC packet (message number 0) off the wire.
+    pub fn receive(&mut self, pkt: &DataPacket<'_>) -> RecvVerdict {
+        self.nout = 0;
+        self.losses.clear();
+        let is_fec = pkt.msg_number == MsgNumber::FILTER;
+        if is_fec {
+            self.stats.filter_extra += 1;
+        }
+        let rel = pkt.seq.offset_from(self.front_seq);
+        // Validate a FEC packet before it can move anything.
+        let mut fec_group = None;
+        if is_fec {
+            let p = pkt.payload;
+            if p.len() < FEC_HEADER_LEN || p.len() - FEC_HEADER_LEN > self.cap {
+                self.stats.malformed += 1;
+                return RecvVerdict::Malformed;
+            }
+            if p[0] != ROW_INDEX {
+                let c = u32::from(p[0]);
+                // The index must name a column, the one the sequence number lies in.
+                let col_ok = self.cfg.has_columns()
+                    && c < self.cfg.cols
+                    && (rel < 0
+                        || (self.front * self.m + rel as u64) % u64::from(self.cfg.cols)
+                            == u64::from(c));
+                if !col_ok {
+                    self.stats.malformed += 1;
+                    return RecvVerdict::Malformed;
+                }
+                fec_group = Some(false);
+            } else {
+                fec_group = Some(true);
+            }
+        } else if pkt.payload.len() > self.cap {
+            self.stats.unusable += 1;
+            return RecvVerdict::Deliver;
+        }
+        if rel < 0 {
+            // Before the window: too old for FEC.
+            return if is_fec {
+                RecvVerdict::Consumed
+            } else {
+                RecvVerdict::Deliver
+            };
+        }
+        let pos = self.front * self.m + rel as u64;
+        if !is_fec && self.bit(&self.have, pos) {
+            // Already received or rebuilt.
+            return RecvVerdict::Deliver;
+        }
+        self.advance_to(pos);
+
+        let (lenb, flags, ts) = match fec_group {
+            None => (
+                payload_len_bytes(pkt.payload.len()),
+                key_bits(pkt.key),
+                pkt.timestamp.as_u32(),
+            ),
+            Some(_) => (
+                [pkt.payload[2], pkt.payload[3]],
+                pkt.payload[1],
+                pkt.timestamp.as_u32(),
+            ),
+        };
+        match fec_group {
+            None => {
+                Self::set_bit(&mut self.have, self.k, self.m, pos, true);
+                self.order_required = pkt.in_order;
+                let row = GroupRef::Row(pos / u64::from(self.cfg.cols));
+                self.clip_member(row, lenb, flags, ts, pkt.payload);
+                if let Some((s, c)) = self.column_of(pos) {
+                    self.clip_member(GroupRef::Col(s, c), lenb, flags, ts, pkt.payload);
+                }
+            }
+            Some(is_row) => {
+                let g = if is_row {
+                    Some(GroupRef::Row(pos / u64::from(self.cfg.cols)))
+                } else {
+                    self.column_of(pos).map(|(s, c)| GroupRef::Col(s, c))
+                };
+                if let Some(g) = g {
+                    self.clip_fec(g, lenb, flags, ts, &pkt.payload[FEC_HEADER_LEN..]);
+                }
+            }
+        }
+        self.run_rebuilds();
+        self.report_passed(pos);
+        let origin = self.front_seq;
+        self.out[..self.nout].sort_unstable_by_key(|r| r.seq.offset_from(origin));
+        if is_fec {
+            RecvVerdict::Consumed
+        } else {
+            RecvVerdict::Deliver
+        }
+    }
+
+    /// Moves the window so that `pos` is in it, giving up the matrices that leave.
+    fn advance_to(&mut self, pos: u64) {
+        let series = pos / self.m;
+        if series < self.front + self.k {
+            return;
+        }
+        let new_front = series + 1 - self.k;
+        // Matrices in the window that leave it (at most k).
+        for s in self.front..new_front.min(self.front + self.k) {
+            self.evict(s);
+        }
+        let shift = (new_front - self.front) * self.m;
+        // `pos` came from a 31-bit offset, so `shift` fits.
+        self.front_seq = self.front_seq + shift as i32;
+        self.front = new_front;
+        if self.rep_series < new_front {
+            self.rep_series = new_front;
+            self.rep_next = 0;
+        }
+    }
+
+    /// Gives up matrix `s`: reports its unreported losses (`arq:onreq`) and
+    /// clears its cells.
+    fn evict(&mut self, s: u64) {
+        for pos in s * self.m..(s + 1) * self.m {
+            if self.cfg.arq == ArqLevel::OnRequest
+                && !self.bit(&self.have, pos)
+                && !self.bit(&self.reported, pos)
+            {
+                self.push_loss(pos);
+            }
+            Self::set_bit(&mut self.have, self.k, self.m, pos, false);
+            Self::set_bit(&mut self.reported, self.k, self.m, pos, false);
+        }
+    }
+
+    fn push_loss(&mut self, pos: u64) {
+        let seq = self.seq_at(pos);
+        Self::set_bit(&mut self.reported, self.k, self.m, pos, true);
+        self.stats.filter_loss += 1;
+        if let Some(last) = self.losses.last_mut() {
+            if last.last.next() == seq {
+                last.last = seq;
+                return;
+            }
+        }
+        self.losses.push(SeqRange::single(seq));
+    }
+
+    /// `arq:onreq` with columns, libsrt's `RcvCheckDismissColumn`: a
+    /// packet of a column group of matrix `s + 1` or later reports the
+    /// missing packets of every column group of matrix `s` whose last packet
+    /// it has passed. Matrix `s`'s columns are taken in the order they end,
+    /// so each packet costs O(1) amortised.
+    fn report_passed(&mut self, pos: u64) {
+        if self.cfg.arq != ArqLevel::OnRequest || !self.cfg.has_columns() {
+            return;
+        }
+        let Some((series, _)) = self.column_of(pos) else {
+            return;
+        };
+        let cols = self.col_order.len();
+        while series > self.rep_series && self.live_series(self.rep_series) {
+            let c = self.col_order[self.rep_next];
+            let g = GroupRef::Col(self.rep_series, c);
+            let (first, step, n) = self.members(g);
+            let last = first + u64::from(n - 1) * step;
+            if last >= pos {
+                break;
+            }
+            for j in 0..u64::from(n) {
+                let p = first + j * step;
+                if !self.bit(&self.have, p) && !self.bit(&self.reported, p) {
+                    self.push_loss(p);
+                }
+            }
+            self.rep_next += 1;
+            if self.rep_next == cols {
+                self.rep_next = 0;
+                self.rep_series += 1;
+            }
+        }
+    }
+
+    fn clip_member(&mut self, g: GroupRef, lenb: [u8; 2], flags: u8, ts: u32, payload: &[u8]) {
+        let Some((is_row, idx)) = self.slot(g) else {
+            return;
+        };
+        let range = self.arena(is_row, idx);
+        xor_into(&mut self.clips[range], payload);
+        let grp = self.group(is_row, idx);
+        grp.clip.add(lenb, flags, ts);
+        grp.collected += 1;
+        self.work.push(g);
+    }
+
+    fn clip_fec(&mut self, g: GroupRef, lenb: [u8; 2], flags: u8, ts: u32, payload: &[u8]) {
+        let Some((is_row, idx)) = self.slot(g) else {
+            return;
+        };
+        if self.group(is_row, idx).fec {
+            return; // duplicate
+        }
+        let range = self.arena(is_row, idx);
+        xor_into(&mut self.clips[range], payload);
+        let grp = self.group(is_row, idx);
+        grp.clip.add(lenb, flags, ts);
+        grp.fec = true;
+        self.work.push(g);
+    }
+
+    /// Rebuilds from every group that has its FEC packet and all but one
+    /// member, then from the cross groups the rebuilt packets complete.
+    fn run_rebuilds(&mut self) {
+        while let Some(g) = self.work.pop() {
+            let size = self.size(g);
+            let Some((is_row, idx)) = self.slot(g) else {
+                continue;
+            };
+            let grp = *self.group(is_row, idx);
+            if !grp.fec || grp.done || grp.collected + 1 != size {
+                continue;
+            }
+            let (first, step, n) = self.members(g);
+            let Some(pos) = (0..u64::from(n))
+                .map(|j| first + j * step)
+                .find(|&p| !self.bit(&self.have, p))
+            else {
+                continue;
+            };
+            self.group(is_row, idx).done = true;
+            if pos < self.front * self.m || pos >= (self.front + self.k) * self.m {
+                continue;
+            }
+            let len = usize::from(u16::from_be_bytes(grp.clip.length));
+            let key = key_from_bits(grp.clip.flags);
+            let (Some(key), true) = (key, len <= self.cap) else {
+                self.stats.unusable += 1;
+                continue;
+            };
+            if self.nout == self.out.len() {
+                self.out.push(Rebuilt {
+                    seq: SeqNumber::default(),
+                    timestamp: Timestamp::from_u32(0),
+                    key: DataKeyFlags::Clear,
+                    in_order: false,
+                    payload: Vec::with_capacity(self.cap),
+                });
+            }
+            let seq = self.seq_at(pos);
+            let range = self.arena(is_row, idx);
+            let r = &mut self.out[self.nout];
+            r.seq = seq;
+            r.timestamp = Timestamp::from_u32(grp.clip.timestamp);
+            r.key = key;
+            r.in_order = self.order_required;
+            r.payload.clear();
+            r.payload.extend_from_slice(&self.clips[range][..len]);
+            self.nout += 1;
+            self.stats.filter_supply += 1;
+            Self::set_bit(&mut self.have, self.k, self.m, pos, true);
+            self.group(is_row, idx).collected += 1;
+            // The cross group gets the rebuilt packet as a member.
+            let cross = match g {
+                GroupRef::Row(_) => self.column_of(pos).map(|(s, c)| GroupRef::Col(s, c)),
+                GroupRef::Col(..) => Some(GroupRef::Row(pos / u64::from(self.cfg.cols))),
+            };
+            if let Some(cross) = cross {
+                let Some((cr, ci)) = self.slot(cross) else {
+                    continue;
+                };
+                let crange = self.arena(cr, ci);
+                let r = &self.out[self.nout - 1];
+                xor_into(&mut self.clips[crange], &r.payload);
+                let (lb, fl, t) = (payload_len_bytes(len), key_bits(key), grp.clip.timestamp);
+                let cg = self.group(cr, ci);
+                cg.clip.add(lb, fl, t);
+                cg.collected += 1;
+                self.work.push(cross);
+            }
+        }
+    }
+}

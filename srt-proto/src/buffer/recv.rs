@@ -193,7 +193,7 @@ impl RecvBuffer {
         self.window
     }
 
-    /// Bytes allocated for payloads so far (the most held at once, in pages of 64).
+    /// Bytes allocated for payloads so far (twice the most held at once, in pages of 64).
     pub fn allocated_bytes(&self) -> usize {
         self.data.allocated_bytes()
     }

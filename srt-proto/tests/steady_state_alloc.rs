@@ -139,3 +139,18 @@ fn steady_state_allocates_nothing(streams: usize) {
         "allocations in steady state: {counts:?}"
     );
 }
+
+/// A connection costs what it holds: no buffer space before traffic, and
+/// no map node sized for eleven connections (the map holds boxes).
+#[test]
+fn a_new_connection_allocates_little() {
+    let now = Instant::now();
+    let local: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+    let remote: SocketAddr = "127.0.0.1:9000".parse().unwrap();
+    let mut ep = Endpoint::new(EndpointConfig::seeded(0), local, now);
+    let opts = SocketOptions::live();
+    let info = allocation_counter::measure(|| {
+        ep.connect(now, remote, &opts).unwrap();
+    });
+    assert!(info.bytes_total < 48 * 1024, "{info:?}");
+}

@@ -203,7 +203,8 @@ pub struct Endpoint {
     rng: SecretRng,
     cookie_key: [u8; 32],
     next_socket_id: u32,
-    connections: BTreeMap<SocketId, Connection>,
+    /// Boxed: a map node holds 11 entries, and a connection is about 16 KB.
+    connections: BTreeMap<SocketId, Box<Connection>>,
     /// Rendezvous connections by peer address (their packets may come to socket 0).
     rendezvous: BTreeMap<SocketAddr, SocketId>,
     /// Accepted connections by (caller address, caller socket ID).
@@ -280,7 +281,7 @@ impl Endpoint {
 
     /// A connection, for its state, peer, stream ID or reject reason.
     pub fn connection(&self, id: SocketId) -> Option<&Connection> {
-        self.connections.get(&id)
+        self.connections.get(&id).map(|c| &**c)
     }
 
     /// Mutable access to a connection. Its timers are taken in again at
@@ -358,7 +359,7 @@ impl Endpoint {
         let isn = isn.unwrap_or_else(|| self.new_isn());
         let rng = self.rng.fork();
         let conn = Connection::connect(now, id, remote, isn, SocketConfig::from(options), rng);
-        self.connections.insert(id, conn);
+        self.connections.insert(id, Box::new(conn));
         self.refresh(id, now);
         Ok(id)
     }
@@ -391,7 +392,7 @@ impl Endpoint {
         let rng = self.rng.fork();
         let config = SocketConfig::from(options);
         let conn = Connection::rendezvous(now, id, remote, isn, cookie, config, rng);
-        self.connections.insert(id, conn);
+        self.connections.insert(id, Box::new(conn));
         self.rendezvous.insert(remote, id);
         self.refresh(id, now);
         Ok(id)
@@ -623,7 +624,7 @@ impl Endpoint {
     /// The control packets from its peer that a socket checked and ignored
     /// so far (see [`RejectedControl`](crate::stats::RejectedControl)).
     pub fn socket_rejected_control(&self, id: SocketId) -> Option<crate::stats::RejectedControl> {
-        self.connections.get(&id).map(Connection::rejected_control)
+        self.connections.get(&id).map(|c| c.rejected_control())
     }
 
     /// The SYN cookie of `remote` in cookie period `period`.
@@ -763,7 +764,7 @@ impl Endpoint {
         let rng = self.rng.fork();
         match Connection::accept(now, id, remote, hs, ts, config, rng) {
             Ok(conn) => {
-                self.connections.insert(id, conn);
+                self.connections.insert(id, Box::new(conn));
                 self.refresh(id, now);
                 self.accepted.insert((remote, hs.socket_id), id);
                 if let Some(l) = &mut self.listener {
@@ -835,7 +836,7 @@ impl Endpoint {
     fn scan_timeout(&self) -> Option<Instant> {
         self.connections
             .values()
-            .filter_map(Connection::poll_timeout)
+            .filter_map(|c| c.poll_timeout())
             .min()
     }
 

@@ -29,7 +29,7 @@ const LIBSRT: &str = "srt-live-transmit";
 /// Bytes per datagram (7 MPEG-TS packets, libsrt's live payload size).
 const PAYLOAD: usize = 1316;
 /// UDP buffer asked of the tools and of the source and sink, bytes.
-const UDP_BUF: usize = 4 << 20;
+pub(crate) const UDP_BUF: usize = 4 << 20;
 /// Time for the connection to be made before the stream starts.
 const WARMUP: Duration = Duration::from_secs(1);
 /// Time after the stream for the last packets to come out (latency 120 ms).
@@ -95,11 +95,11 @@ fn parse(args: &[String]) -> Result<Options, Failure> {
 
 /// What the sink saw.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-struct Counts {
+pub(crate) struct Counts {
     /// Datagrams received, duplicates included.
     received: u64,
     /// Distinct sequence numbers received.
-    delivered: u64,
+    pub(crate) delivered: u64,
     /// Datagrams that came after a higher sequence number.
     reordered: u64,
     /// Datagrams whose sequence number had been seen already.
@@ -387,7 +387,7 @@ impl Bench {
 }
 
 /// Waits (up to 5 s) until `port` is bound.
-fn wait_bound(port: u16) -> Result<(), String> {
+pub(crate) fn wait_bound(port: u16) -> Result<(), String> {
     let start = Instant::now();
     while !udp_port_bound(port) {
         if start.elapsed() > Duration::from_secs(5) {
@@ -400,7 +400,7 @@ fn wait_bound(port: u16) -> Result<(), String> {
 
 /// Sends SIGINT to `pid` and reaps it: SIGKILL after 5 s, `None` if it
 /// cannot be reaped (or was reaped already).
-fn stop(pid: i32) -> Option<Exit> {
+pub(crate) fn stop(pid: i32) -> Option<Exit> {
     if let Some(exit) = reap(pid) {
         return Some(exit);
     }
@@ -465,7 +465,7 @@ fn due(elapsed: Duration, pps: f64) -> u64 {
 /// every datagram due by the clock goes out, then the source sleeps until
 /// the next one is due (the kernel's timer slack makes that a small batch
 /// at high rates, never a drift). Returns (sent, send errors, Mbit/s).
-fn source(port: u16, rate: u32, length: Duration) -> Result<(u64, u64, f64), String> {
+pub(crate) fn source(port: u16, rate: u32, length: Duration) -> Result<(u64, u64, f64), String> {
     let sock = UdpSocket::bind("127.0.0.1:0").map_err(|e| format!("source: {e}"))?;
     set_buffer(&sock, libc::SO_SNDBUFFORCE, libc::SO_SNDBUF, UDP_BUF);
     sock.connect(("127.0.0.1", port))
@@ -498,15 +498,15 @@ fn source(port: u16, rate: u32, length: Duration) -> Result<(u64, u64, f64), Str
 }
 
 /// A UDP socket on 127.0.0.1 counting what arrives, on its own thread.
-struct Sink {
-    port: u16,
+pub(crate) struct Sink {
+    pub(crate) port: u16,
     stop: Arc<AtomicBool>,
     thread: std::thread::JoinHandle<Counts>,
 }
 
 impl Sink {
     /// Binds the sink and starts its thread.
-    fn start() -> Result<Sink, Failure> {
+    pub(crate) fn start() -> Result<Sink, Failure> {
         let err = |e: std::io::Error| Failure::Failed(format!("sink: {e}"));
         let sock = UdpSocket::bind("127.0.0.1:0").map_err(err)?;
         set_buffer(&sock, libc::SO_RCVBUFFORCE, libc::SO_RCVBUF, UDP_BUF);
@@ -534,7 +534,7 @@ impl Sink {
     }
 
     /// Stops the thread; what it counted.
-    fn finish(self) -> Counts {
+    pub(crate) fn finish(self) -> Counts {
         self.stop.store(true, Ordering::Relaxed);
         self.thread.join().unwrap_or_default()
     }

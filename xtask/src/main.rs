@@ -9,6 +9,8 @@
 //!                                                 live UDP stream: srt-transmit beside libsrt's srt-live-transmit
 //! cargo xtask bench capi [--mib N] [--seconds N] [--rates ..] [--streams ..] [--runs R]
 //!                                                 the C API: one C program linked to Debian's libsrt and to ours
+//! cargo xtask bench memory [--seconds N] [--connections N] [--cycles M] [--runs R]
+//!                                                 memory per connection: ours beside libsrt
 //! cargo xtask capi [--release] [--prefix DIR]   libsrt.so/.a, headers and srt.pc laid out in DIR (target/capi)
 //! cargo xtask demo [--vectors]                     a live stream through a lossy relay (or decode the test vectors)
 //! ```
@@ -19,6 +21,7 @@
 mod bench_capi;
 mod bench_file;
 mod bench_live;
+mod bench_memory;
 mod capi;
 mod ci;
 mod fuzz;
@@ -56,6 +59,13 @@ commands:
                                   to Debian's libsrt.a and to ours, run alternately: file
                                   throughput (1 GiB, stream API), live CPU per packet, N live
                                   streams on one listener port (largest lossless aggregate)
+  bench memory [--seconds N] [--connections N] [--cycles M] [--runs R]
+                                  memory per connection, ours beside libsrt: resident
+                                  memory of idle accepted connections (default 100),
+                                  bytes allocated per connect/close cycle (default 50
+                                  cycles) through the C API, and the resident memory of
+                                  a 10 Mbit/s live receiver after N s (default 10);
+                                  best of R runs per side (default 2)
   capi [--release] [--prefix DIR] build srt-capi's libsrt and lay it out as installed:
                                   DIR/include/srt/*.h, DIR/lib/libsrt.so.1.5, libsrt.a,
                                   DIR/lib/pkgconfig/srt.pc (default DIR: target/capi)
@@ -106,6 +116,9 @@ fn bench(args: &[String]) -> Result<(), Failure> {
     }
     if args.first().is_some_and(|a| a == "live") {
         return bench_live::main(&args[1..]);
+    }
+    if args.first().is_some_and(|a| a == "memory") {
+        return bench_memory::main(&args[1..]);
     }
     if args.len() > 1 || args.first().is_some_and(|a| a.starts_with('-')) {
         return Err(Failure::Usage("bench takes at most one filter".into()));

@@ -17,8 +17,9 @@
 //!
 //! # Capacity
 //!
-//! The list holds at most `capacity` ranges, preallocated at construction;
-//! no operation allocates afterwards. libsrt sizes its loss lists by
+//! The list holds at most `capacity` ranges. Its storage starts with room
+//! for 16 and grows on demand (doubling) and is kept, so once a list has
+//! held its most ranges no operation allocates. libsrt sizes its loss lists by
 //! sequence window instead (`CSndLossList`/`CRcvLossList` are arrays indexed
 //! by offset from the first member), so they can never overflow. The same
 //! holds here when the list is sized with [`LossList::for_window`]: a
@@ -45,13 +46,16 @@ use crate::seq::{SeqNumber, SeqRange};
 /// comparison threshold, 2³⁰.
 const WINDOW: i64 = 1 << 30;
 
+/// Ranges a new list has room for.
+const INITIAL_RANGES: usize = 16;
+
 /// A bounded, sorted set of disjoint sequence ranges (see the module docs).
 #[derive(Clone, Debug)]
 pub struct LossList {
     /// The ranges, in order, disjoint and non-adjacent.
     ranges: VecDeque<SeqRange>,
-    /// How many ranges the list may hold (never more than `ranges` can
-    /// hold without reallocating).
+    /// How many ranges the list may hold (`ranges` grows on demand up to
+    /// it and keeps what it grew to).
     capacity: usize,
     /// How many sequence numbers the ranges hold together.
     len: u32,
@@ -60,14 +64,26 @@ pub struct LossList {
 }
 
 impl LossList {
-    /// An empty list holding at most `capacity` ranges (at least 1).
+    /// An empty list holding at most `capacity` ranges (at least 1), with
+    /// room for 16 now (a first loss allocates nothing); more as needed.
     pub fn new(capacity: usize) -> Self {
         let capacity = capacity.max(1);
         LossList {
-            ranges: VecDeque::with_capacity(capacity),
+            ranges: VecDeque::with_capacity(capacity.min(INITIAL_RANGES)),
             capacity,
             len: 0,
             overflows: 0,
+        }
+    }
+
+    /// Before adding a range: room for twice as many
+    /// as held once more are needed (up to `capacity`), so that a loss
+    /// pattern that came near the list's size once does not reallocate.
+    fn make_room(&mut self) {
+        let len = self.ranges.len();
+        if len == self.ranges.capacity() && len < self.capacity {
+            let want = (2 * len).max(INITIAL_RANGES).min(self.capacity);
+            self.ranges.reserve_exact(want.saturating_sub(len).max(1));
         }
     }
 
@@ -176,6 +192,7 @@ impl LossList {
         }
         let Some(front) = self.ranges.front().copied() else {
             // `capacity >= 1` and the deque was built with room for it.
+            self.make_room();
             self.ranges.push_back(range);
             self.len = span as u32 + 1;
             return self.len;
@@ -210,6 +227,7 @@ impl LossList {
             self.ranges.drain(lo + 1..hi);
             (last_pos - first_pos + 1 - old) as u32
         } else if !self.is_full() {
+            self.make_room();
             self.ranges.insert(lo, range);
             (b - a + 1) as u32
         } else {
@@ -270,6 +288,7 @@ impl LossList {
                     return 0;
                 }
                 self.ranges[lo].last = range.first - 1;
+                self.make_room();
                 self.ranges.insert(
                     lo + 1,
                     SeqRange {
@@ -561,20 +580,33 @@ mod tests {
     }
 
     #[test]
-    fn no_allocation_after_new() {
+    fn little_allocated_before_a_loss_and_nothing_once_grown() {
+        let new = allocation_counter::measure(|| {
+            let l = LossList::for_window(8192);
+            assert!(l.is_empty());
+        });
+        assert!(
+            new.bytes_total <= 16 * std::mem::size_of::<SeqRange>() as u64,
+            "a new list has room for 16 ranges, not its capacity: {new:?}"
+        );
         let mut l = LossList::for_window(64);
+        let round = |l: &mut LossList, round: u32| {
+            let base = SeqNumber::MAX.as_u32() - 20 + round * 7;
+            for i in (0..64).step_by(2) {
+                l.insert(SeqRange::single(s(base + i)));
+            }
+            l.remove(s(base + 10));
+            l.remove_range(r(base + 20, base + 30));
+            l.pop_first();
+            l.remove_before(s(base + 40));
+            let _ = l.iter_ranges().count();
+            l.clear();
+        };
+        // The first round grows the list to the most ranges it holds.
+        round(&mut l, 0);
         let info = allocation_counter::measure(|| {
-            for round in 0..10u32 {
-                let base = SeqNumber::MAX.as_u32() - 20 + round * 7;
-                for i in (0..64).step_by(2) {
-                    l.insert(SeqRange::single(s(base + i)));
-                }
-                l.remove(s(base + 10));
-                l.remove_range(r(base + 20, base + 30));
-                l.pop_first();
-                l.remove_before(s(base + 40));
-                let _ = l.iter_ranges().count();
-                l.clear();
+            for n in 1..10u32 {
+                round(&mut l, n);
             }
         });
         assert_eq!(info.count_total, 0);

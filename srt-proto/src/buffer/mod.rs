@@ -8,55 +8,148 @@ pub mod send;
 /// Packets per storage page.
 const PAGE_SLOTS: usize = 64;
 
-/// Fixed-size packet slots whose memory is allocated a page (64 slots) at a
-/// time, on first use, and then kept: a connection costs only what its
-/// traffic needs (libsrt grows its buffers the same way), and steady-state
-/// traffic allocates nothing once the pages it uses exist.
+/// Fixed-size payload units, allocated a page (64 units) at a time, and
+/// handed out and taken back through a free list: a buffer holds storage
+/// for about the most packets it ever held at once, not for its capacity.
+/// As libsrt's `CUnitQueue`, the pool grows ahead of need: it keeps twice
+/// the units in use (a page more whenever over half are in use), so that a
+/// load does not allocate again when it peaks higher than it usually runs
+/// (a retransmission lost twice holds the sender's packets two round trips
+/// longer); once those pages exist, steady-state traffic allocates nothing.
 #[derive(Clone, Debug)]
-pub struct SlotStorage {
-    slot_size: usize,
-    slots: usize,
-    pages: Vec<Option<Box<[u8]>>>,
+pub struct PayloadPool {
+    unit_size: usize,
+    /// The most units handed out at once.
+    limit: usize,
+    pages: Vec<Box<[u8]>>,
+    /// Units allocated (in use or free).
+    allocated: usize,
+    /// Units not in use, the next one to hand out last.
+    free: Vec<u32>,
 }
 
-impl SlotStorage {
-    /// Storage for `slots` slots of `slot_size` bytes; nothing is allocated
-    /// beyond the page table.
-    pub fn new(slots: usize, slot_size: usize) -> Self {
-        SlotStorage {
-            slot_size,
-            slots,
-            pages: vec![None; slots.div_ceil(PAGE_SLOTS)],
+impl PayloadPool {
+    /// A pool of at most `limit` units of `unit_size` bytes; nothing is
+    /// allocated yet.
+    pub fn new(limit: usize, unit_size: usize) -> Self {
+        PayloadPool {
+            unit_size,
+            limit: limit.min(u32::MAX as usize),
+            pages: Vec::new(),
+            allocated: 0,
+            free: Vec::new(),
         }
     }
 
-    /// The first `len` bytes of slot `slot` (empty if never written).
-    pub fn get(&self, slot: usize, len: usize) -> &[u8] {
-        let len = len.min(self.slot_size);
-        match self.pages.get(slot / PAGE_SLOTS) {
-            Some(Some(page)) => {
-                let start = (slot % PAGE_SLOTS) * self.slot_size;
-                page.get(start..start + len).unwrap_or(&[])
-            }
-            _ => &[],
+    /// A unit for one payload (allocating a page if none is free); `None`
+    /// when `limit` units are in use.
+    pub fn take(&mut self) -> Option<u32> {
+        if self.free.is_empty() {
+            self.grow();
         }
+        let unit = self.free.pop()?;
+        if self.in_use() * 2 > self.allocated {
+            self.grow();
+        }
+        Some(unit)
     }
 
-    /// Slot `slot`, for writing (its page is allocated on first use);
-    /// `None` if `slot` is out of range.
-    pub fn get_mut(&mut self, slot: usize) -> Option<&mut [u8]> {
-        if slot >= self.slots {
-            return None;
+    /// Adds a page (fewer units at the limit; none beyond it).
+    fn grow(&mut self) {
+        let first = self.allocated;
+        if first >= self.limit {
+            return;
         }
-        let size = self.slot_size;
-        let page = self.pages.get_mut(slot / PAGE_SLOTS)?;
-        let page = page.get_or_insert_with(|| vec![0u8; PAGE_SLOTS * size].into_boxed_slice());
-        let start = (slot % PAGE_SLOTS) * size;
-        page.get_mut(start..start + size)
+        let units = PAGE_SLOTS.min(self.limit - first);
+        self.pages
+            .push(vec![0u8; units * self.unit_size].into_boxed_slice());
+        self.allocated += units;
+        self.free.reserve(units);
+        // Of a new page, the lowest unit is handed out first.
+        self.free
+            .extend((first..first + units).rev().map(|u| u as u32));
     }
 
-    /// Bytes allocated for slots so far.
+    /// Gives `unit` back for reuse.
+    pub fn give_back(&mut self, unit: u32) {
+        self.free.push(unit);
+    }
+
+    /// The first `len` bytes of `unit`.
+    pub fn get(&self, unit: u32, len: usize) -> &[u8] {
+        let unit = unit as usize;
+        let len = len.min(self.unit_size);
+        let start = (unit % PAGE_SLOTS) * self.unit_size;
+        self.pages
+            .get(unit / PAGE_SLOTS)
+            .and_then(|page| page.get(start..start + len))
+            .unwrap_or(&[])
+    }
+
+    /// `unit`, for writing.
+    pub fn get_mut(&mut self, unit: u32) -> &mut [u8] {
+        let unit = unit as usize;
+        let size = self.unit_size;
+        let start = (unit % PAGE_SLOTS) * size;
+        self.pages
+            .get_mut(unit / PAGE_SLOTS)
+            .and_then(|page| page.get_mut(start..start + size))
+            .unwrap_or(&mut [])
+    }
+
+    /// Units handed out now.
+    pub fn in_use(&self) -> usize {
+        self.allocated - self.free.len()
+    }
+
+    /// Bytes allocated for payloads so far.
     pub fn allocated_bytes(&self) -> usize {
-        self.pages.iter().flatten().map(|p| p.len()).sum()
+        self.pages.iter().map(|p| p.len()).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_come_ahead_of_need_and_units_are_reused() {
+        let mut pool = PayloadPool::new(100, 10);
+        assert_eq!(pool.allocated_bytes(), 0);
+        let a = pool.take().unwrap();
+        let b = pool.take().unwrap();
+        assert_eq!((a, b), (0, 1));
+        assert_eq!(pool.allocated_bytes(), PAGE_SLOTS * 10);
+        pool.get_mut(b)[..3].copy_from_slice(b"xyz");
+        assert_eq!(pool.get(b, 3), b"xyz");
+        assert_eq!(pool.get(b, 50), pool.get(b, 10));
+        pool.give_back(a);
+        assert_eq!(pool.take(), Some(a));
+        // Taking and giving back one at a time never grows the pool.
+        for _ in 0..1000 {
+            let u = pool.take().unwrap();
+            pool.give_back(u);
+        }
+        assert_eq!(pool.allocated_bytes(), PAGE_SLOTS * 10);
+        assert_eq!(pool.in_use(), 2);
+        // Over half the units in use: the next page comes before it is needed.
+        let mut held: Vec<u32> = (0..31).map(|_| pool.take().unwrap()).collect();
+        assert_eq!(pool.in_use(), 33);
+        assert_eq!(
+            pool.allocated_bytes(),
+            100 * 10,
+            "the second page, cut to the limit"
+        );
+        held.extend((0..67).map(|_| pool.take().unwrap()));
+        assert_eq!(pool.in_use(), 100);
+        assert_eq!(pool.take(), None, "the limit holds");
+        assert_eq!(
+            pool.allocated_bytes(),
+            100 * 10,
+            "the last page is cut to the limit"
+        );
+        held.sort_unstable();
+        held.dedup();
+        assert_eq!(held.len(), 98, "no unit is handed out twice");
     }
 }

@@ -25,9 +25,15 @@
 //! messages of several packets (`First ..= Last`) can be assembled later
 //! (message mode); for now every pop delivers one packet.
 //!
-//! Memory is allocated once, in [`RecvBuffer::new`]: `capacity − 1` slots of
-//! `max_payload` bytes each. Inserting and popping never allocate.
+//! Memory grows with use, as libsrt's unit queue does: the slot records
+//! cover the span from the read position to the highest received packet,
+//! and payloads sit in units of a [`PayloadPool`](super::PayloadPool) taken
+//! on arrival and given back on delivery or drop. A live stream therefore
+//! holds about its latency's worth of packets, not the whole window
+//! (`capacity − 1` × `max_payload`). Both keep what they grew to: once
+//! traffic has reached its peak, inserting and popping allocate nothing.
 
+use std::collections::VecDeque;
 use std::time::Instant;
 
 use crate::packet::{DataPacket, PacketPosition};
@@ -49,10 +55,15 @@ enum SlotState {
     Dropped,
 }
 
+/// A slot's payload unit when it holds none.
+const NO_UNIT: u32 = u32::MAX;
+
 #[derive(Clone, Copy, Debug)]
 struct Slot {
     state: SlotState,
     len: usize,
+    /// The payload's unit in the pool (`NO_UNIT` unless present).
+    unit: u32,
     msgno: MsgNumber,
     timestamp: Timestamp,
     position: PacketPosition,
@@ -62,6 +73,7 @@ struct Slot {
 const EMPTY_SLOT: Slot = Slot {
     state: SlotState::Empty,
     len: 0,
+    unit: NO_UNIT,
     msgno: MsgNumber::FILTER,
     timestamp: Timestamp::from_u32(0),
     position: PacketPosition::Solo,
@@ -127,11 +139,12 @@ pub enum PopOutcome {
 /// The receive buffer of one connection: reorders, detects losses, and delivers in order.
 #[derive(Debug)]
 pub struct RecvBuffer {
-    slots: Vec<Slot>,
-    data: super::SlotStorage,
+    /// The slots of offsets `0 .. end` from `read_pos` (grown on demand).
+    slots: VecDeque<Slot>,
+    /// How many sequence numbers from `read_pos` on can be held (capacity − 1).
+    window: usize,
+    data: super::PayloadPool,
     max_payload: usize,
-    /// Slot index of `read_pos`.
-    head: usize,
     /// The first sequence number neither delivered nor given up.
     read_pos: SeqNumber,
     /// Offsets `0 .. end` from `read_pos` are in use; all slots beyond are empty.
@@ -155,14 +168,15 @@ impl RecvBuffer {
     ///
     /// As libsrt, one slot is kept unused, so `capacity_packets − 1` packets
     /// from the read position on can be held (capacity is clamped to 2 ..= 2³⁰).
-    /// Allocates `(capacity_packets − 1) × max_payload` bytes, once.
+    /// Allocates nothing yet: slots and payload storage grow with the
+    /// packets held, up to `(capacity_packets − 1) × max_payload` bytes.
     pub fn new(capacity_packets: usize, max_payload: usize, isn: SeqNumber) -> Self {
         let window = capacity_packets.clamp(2, MAX_CAPACITY) - 1;
         RecvBuffer {
-            slots: vec![EMPTY_SLOT; window],
-            data: super::SlotStorage::new(window, max_payload),
+            slots: VecDeque::new(),
+            window,
+            data: super::PayloadPool::new(window, max_payload),
             max_payload,
-            head: 0,
             read_pos: isn,
             end: 0,
             ack_off: 0,
@@ -176,7 +190,12 @@ impl RecvBuffer {
 
     /// How many sequence numbers from the read position on the buffer can hold (capacity − 1).
     pub fn capacity(&self) -> usize {
-        self.slots.len()
+        self.window
+    }
+
+    /// Bytes allocated for payloads so far (twice the most held at once, in pages of 64).
+    pub fn allocated_bytes(&self) -> usize {
+        self.data.allocated_bytes()
     }
 
     /// The largest payload the buffer stores.
@@ -209,7 +228,7 @@ impl RecvBuffer {
 
     /// Free space for the ACK's buffer field: capacity − 1 − (acknowledged packets not yet read), as libsrt's `getAvailSize`.
     pub fn free_packets(&self) -> u32 {
-        u32::try_from(self.slots.len() - self.ack_off).unwrap_or(u32::MAX)
+        u32::try_from(self.window - self.ack_off).unwrap_or(u32::MAX)
     }
 
     /// Number of packets received and not yet read.
@@ -235,11 +254,11 @@ impl RecvBuffer {
         let (Some(tsbpd), Some(first)) = (tsbpd, self.first_present()) else {
             return 0;
         };
-        let last = self.slots[self.idx(self.end - 1)];
+        let last = self.slots[self.end - 1];
         if last.state != SlotState::Present {
             return 0;
         }
-        let start = tsbpd.delivery_time(self.slots[self.idx(first)].timestamp);
+        let start = tsbpd.delivery_time(self.slots[first].timestamp);
         let end = tsbpd.delivery_time(last.timestamp);
         match end.checked_duration_since(start) {
             Some(span) => span.as_millis() as i32 + 1,
@@ -273,23 +292,38 @@ impl RecvBuffer {
         self.avg.get()
     }
 
-    /// Slot index of offset `off` (≤ window) from the read position.
-    fn idx(&self, off: usize) -> usize {
-        let i = self.head + off;
-        if i >= self.slots.len() {
-            i - self.slots.len()
-        } else {
-            i
-        }
+    fn payload(&self, off: usize, len: usize) -> &[u8] {
+        self.data.get(self.slots[off].unit, len)
     }
 
-    fn payload(&self, slot: usize, len: usize) -> &[u8] {
-        self.data.get(slot, len)
+    /// Sets the state of the slot at `off`, giving its payload unit back.
+    fn clear(&mut self, off: usize, state: SlotState) {
+        let slot = &mut self.slots[off];
+        if slot.unit != NO_UNIT {
+            self.data.give_back(slot.unit);
+            slot.unit = NO_UNIT;
+        }
+        slot.state = state;
+    }
+
+    /// Makes `end` = `new_end` (≥ `end`, ≤ window), with empty slots.
+    /// The records grow ahead of need (twice what is asked) so that a
+    /// span does not reallocate when it peaks higher than it usually runs.
+    fn extend_to(&mut self, new_end: usize) {
+        self.end = new_end;
+        if self.slots.len() < new_end {
+            let want = (2 * new_end).min(self.window);
+            if self.slots.capacity() < want {
+                self.slots.reserve(want - self.slots.len());
+            }
+            self.slots.resize(new_end, EMPTY_SLOT);
+        }
     }
 
     /// Stores a data packet that arrived at `arrival` (kept for future statistics; unused today).
     ///
-    /// The payload is copied into the packet's slot; nothing is allocated.
+    /// The payload is copied into a unit of the pool; nothing is allocated
+    /// unless the buffer holds more packets than it ever did.
     pub fn insert(&mut self, packet: &DataPacket<'_>, _arrival: Instant) -> InsertOutcome {
         let len = packet.payload.len();
         if len > self.max_payload {
@@ -300,10 +334,10 @@ impl RecvBuffer {
             return InsertOutcome::Belated;
         }
         let off = off as usize;
-        if off >= self.slots.len() {
+        if off >= self.window {
             return InsertOutcome::OutOfWindow;
         }
-        let i = self.idx(off);
+        let i = off;
         let (newly_lost, filled_loss) = if off < self.end {
             match self.slots[i].state {
                 SlotState::Present => return InsertOutcome::Duplicate,
@@ -315,16 +349,22 @@ impl RecvBuffer {
                 first: self.read_pos + self.end as i32,
                 last: packet.seq - 1,
             });
-            self.end = off + 1;
-            self.started = true;
             (lost, false)
         };
-        if let Some(dst) = self.data.get_mut(i) {
-            dst[..len].copy_from_slice(packet.payload);
+        // At most `window` packets are present, each with one unit, so the
+        // pool (of `window` units) always has one.
+        let Some(unit) = self.data.take() else {
+            return InsertOutcome::OutOfWindow;
+        };
+        if off >= self.end {
+            self.extend_to(off + 1);
+            self.started = true;
         }
+        self.data.get_mut(unit)[..len].copy_from_slice(packet.payload);
         self.slots[i] = Slot {
             state: SlotState::Present,
             len,
+            unit,
             msgno: packet.msg_number,
             timestamp: packet.timestamp,
             position: packet.position,
@@ -341,17 +381,20 @@ impl RecvBuffer {
 
     /// Moves `ack_off` over present and given-up slots.
     fn update_ack(&mut self) {
-        while self.ack_off < self.end
-            && self.slots[self.idx(self.ack_off)].state != SlotState::Empty
-        {
+        while self.ack_off < self.end && self.slots[self.ack_off].state != SlotState::Empty {
             self.ack_off += 1;
         }
     }
 
     /// Moves the read position `n` (≤ `end`) slots on; the caller has emptied them.
     fn advance(&mut self, n: usize) {
-        // n ≤ window, so head + n < 2 × window and idx wraps it correctly.
-        self.head = self.idx(n);
+        for _ in 0..n {
+            if let Some(slot) = self.slots.pop_front() {
+                if slot.unit != NO_UNIT {
+                    self.data.give_back(slot.unit);
+                }
+            }
+        }
         self.read_pos = self.read_pos + n as i32;
         self.end -= n;
         self.ack_off = self.ack_off.saturating_sub(n);
@@ -362,11 +405,11 @@ impl RecvBuffer {
     fn release_fillers(&mut self) {
         let mut n = 0;
         while n < self.end {
-            let i = self.idx(n);
+            let i = n;
             if self.slots[i].state != SlotState::Dropped {
                 break;
             }
-            self.slots[i].state = SlotState::Empty;
+            self.clear(i, SlotState::Empty);
             n += 1;
         }
         if n > 0 {
@@ -379,12 +422,12 @@ impl RecvBuffer {
         if self.present == 0 {
             return None;
         }
-        (0..self.end).find(|&off| self.slots[self.idx(off)].state == SlotState::Present)
+        (0..self.end).find(|&off| self.slots[off].state == SlotState::Present)
     }
 
     /// Copies out and releases the packet at the read position (which must be present).
     fn deliver_head(&mut self, out: &mut [u8], origin: Option<Instant>) -> RecvInfo {
-        let i = self.head;
+        let i = 0;
         let slot = self.slots[i];
         let n = slot.len.min(out.len());
         out[..n].copy_from_slice(self.payload(i, n));
@@ -397,7 +440,7 @@ impl RecvBuffer {
             origin,
             position: slot.position,
         };
-        self.slots[i].state = SlotState::Empty;
+        self.clear(i, SlotState::Empty);
         self.present -= 1;
         // A stream read may have taken the start of the packet already.
         self.bytes -= slot.len - self.head_offset;
@@ -410,7 +453,7 @@ impl RecvBuffer {
     /// When the first present packet becomes deliverable (its delivery time, gaps before it notwithstanding).
     pub fn next_delivery(&self, tsbpd: &Tsbpd) -> Option<Instant> {
         let off = self.first_present()?;
-        Some(tsbpd.delivery_time(self.slots[self.idx(off)].timestamp))
+        Some(tsbpd.delivery_time(self.slots[off].timestamp))
     }
 
     /// TSBPD delivery at `now`: the next packet if due, else the gap before a due packet, else `NotReady`.
@@ -427,7 +470,7 @@ impl RecvBuffer {
         let Some(off) = self.first_present() else {
             return PopOutcome::NotReady;
         };
-        let ts = self.slots[self.idx(off)].timestamp;
+        let ts = self.slots[off].timestamp;
         if off > 0 || tsbpd.delivery_time(ts) > now {
             return PopOutcome::NotReady;
         }
@@ -444,7 +487,7 @@ impl RecvBuffer {
         if off == 0 {
             return None;
         }
-        let ts = self.slots[self.idx(off)].timestamp;
+        let ts = self.slots[off].timestamp;
         if tsbpd.delivery_time(ts) > now {
             return None;
         }
@@ -454,11 +497,11 @@ impl RecvBuffer {
         };
         let mut missing = 0;
         for o in 0..off {
-            let i = self.idx(o);
+            let i = o;
             if self.slots[i].state == SlotState::Empty {
                 missing += 1;
             }
-            self.slots[i].state = SlotState::Empty;
+            self.clear(i, SlotState::Empty);
         }
         self.advance(off);
         Some((range, missing))
@@ -479,7 +522,7 @@ impl RecvBuffer {
             return None;
         }
         for off in 1..self.end {
-            let slot = self.slots[self.idx(off)];
+            let slot = self.slots[off];
             if slot.state == SlotState::Present && slot.position.is_first() && !slot.in_order {
                 if let Some(n) = self.complete_message_at(off) {
                     return Some(self.take_message(off, n, out));
@@ -494,7 +537,7 @@ impl RecvBuffer {
         if off >= self.end {
             return None;
         }
-        let first = self.slots[self.idx(off)];
+        let first = self.slots[off];
         if first.state != SlotState::Present || !first.position.is_first() {
             return None;
         }
@@ -503,7 +546,7 @@ impl RecvBuffer {
             if off + n >= self.end {
                 return None;
             }
-            let slot = self.slots[self.idx(off + n)];
+            let slot = self.slots[off + n];
             if slot.state != SlotState::Present || slot.msgno != first.msgno {
                 return None;
             }
@@ -516,11 +559,11 @@ impl RecvBuffer {
 
     /// Copies out the `n` packets of the message at `off` and releases them.
     fn take_message(&mut self, off: usize, n: usize, out: &mut [u8]) -> RecvInfo {
-        let first = self.slots[self.idx(off)];
+        let first = self.slots[off];
         let mut len = 0;
         let mut truncated = false;
         for k in 0..n {
-            let i = self.idx(off + k);
+            let i = off + k;
             let slot = self.slots[i];
             let take = slot.len.min(out.len() - len);
             truncated |= take < slot.len;
@@ -528,11 +571,12 @@ impl RecvBuffer {
             len += take;
             // Taken ahead of the read position: kept as a filler until the
             // read position passes it (it still counts as received).
-            self.slots[i].state = if off == 0 {
+            let state = if off == 0 {
                 SlotState::Empty
             } else {
                 SlotState::Dropped
             };
+            self.clear(i, state);
             self.present -= 1;
             self.bytes -= slot.len;
         }
@@ -561,14 +605,14 @@ impl RecvBuffer {
             if self.end == 0 {
                 return;
             }
-            let head = self.slots[self.head];
+            let head = self.slots[0];
             if head.state != SlotState::Present {
                 return;
             }
             let mut broken = !head.position.is_first();
             let mut n = 0;
             while n < self.end {
-                let slot = self.slots[self.idx(n)];
+                let slot = self.slots[n];
                 match slot.state {
                     SlotState::Empty => break,
                     SlotState::Dropped => {
@@ -587,12 +631,12 @@ impl RecvBuffer {
                 return;
             }
             for k in 0..n.max(1) {
-                let i = self.idx(k);
+                let i = k;
                 if self.slots[i].state == SlotState::Present {
                     self.present -= 1;
                     self.bytes -= self.slots[i].len;
                 }
-                self.slots[i].state = SlotState::Dropped;
+                self.clear(i, SlotState::Dropped);
             }
         }
     }
@@ -603,7 +647,7 @@ impl RecvBuffer {
     pub fn pop_bytes(&mut self, out: &mut [u8]) -> usize {
         let mut len = 0;
         while len < out.len() && self.head_present() {
-            let i = self.head;
+            let i = 0;
             let slot = self.slots[i];
             let start = self.head_offset;
             let take = (slot.len - start).min(out.len() - len);
@@ -613,7 +657,7 @@ impl RecvBuffer {
             self.bytes -= take;
             if start + take == slot.len {
                 self.head_offset = 0;
-                self.slots[i].state = SlotState::Empty;
+                self.clear(i, SlotState::Empty);
                 self.present -= 1;
                 self.advance(1);
                 self.release_fillers();
@@ -630,7 +674,7 @@ impl RecvBuffer {
             return true;
         }
         (1..self.end).any(|off| {
-            let slot = self.slots[self.idx(off)];
+            let slot = self.slots[off];
             slot.state == SlotState::Present
                 && slot.position.is_first()
                 && !slot.in_order
@@ -640,14 +684,14 @@ impl RecvBuffer {
 
     /// Whether a packet is present at the read position.
     pub fn head_present(&self) -> bool {
-        self.end > 0 && self.slots[self.head].state == SlotState::Present
+        self.end > 0 && self.slots[0].state == SlotState::Present
     }
 
     /// In-order delivery without TSBPD (file mode): the packet at the read position, if received.
     ///
     /// A too-small `out` truncates as in [`RecvBuffer::pop_ready`].
     pub fn pop_in_order(&mut self, out: &mut [u8]) -> Option<RecvInfo> {
-        if self.end == 0 || self.slots[self.head].state != SlotState::Present {
+        if self.end == 0 || self.slots[0].state != SlotState::Present {
             return None;
         }
         Some(self.deliver_head(out, None))
@@ -670,7 +714,7 @@ impl RecvBuffer {
     /// too-late drop; in live mode it only clears loss records (the
     /// connection decides which to call).
     pub fn drop_range(&mut self, first: SeqNumber, last: SeqNumber) -> u32 {
-        let window = self.slots.len();
+        let window = self.window;
         let a = first.offset_from(self.read_pos);
         let b = last.offset_from(self.read_pos);
         if b < a || b < 0 || a >= window as i32 {
@@ -682,20 +726,19 @@ impl RecvBuffer {
             return 0;
         }
         if stop >= self.end {
-            self.end = stop + 1;
+            self.extend_to(stop + 1);
             self.started = true;
         }
         let mut count = 0;
         for off in start..=stop {
-            let i = self.idx(off);
-            let slot = &mut self.slots[i];
+            let slot = self.slots[off];
             match slot.state {
                 SlotState::Empty => {
-                    slot.state = SlotState::Dropped;
+                    self.clear(off, SlotState::Dropped);
                     count += 1;
                 }
                 SlotState::Present if slot.position != PacketPosition::Solo => {
-                    slot.state = SlotState::Dropped;
+                    self.clear(off, SlotState::Dropped);
                     self.present -= 1;
                     self.bytes -= slot.len;
                     count += 1;
@@ -721,7 +764,7 @@ impl Iterator for LossRanges<'_> {
 
     fn next(&mut self) -> Option<SeqRange> {
         let buf = self.buf;
-        let empty = |off: usize| buf.slots[buf.idx(off)].state == SlotState::Empty;
+        let empty = |off: usize| buf.slots[off].state == SlotState::Empty;
         while self.off < buf.end && !empty(self.off) {
             self.off += 1;
         }
@@ -1331,6 +1374,38 @@ mod tests {
         l.put_us(seq(3), late);
         assert_eq!(l.delivered(late + LATENCY_MS * 1000), seq(3));
         assert!(!l.tsbpd.in_wrap_period());
+    }
+
+    #[test]
+    fn a_live_stream_holds_its_latency_not_the_window() {
+        // 1000 packets a second for 20 s through a buffer of 8192 packets
+        // (libsrt's default): the read position goes round the window
+        // twice, but at most latency + 1 ms of packets wait at once.
+        let new = allocation_counter::measure(|| {
+            let b = RecvBuffer::new(8192, 1456, seq(0));
+            assert!(b.is_empty());
+        });
+        assert_eq!(new.count_total, 0, "an empty buffer allocates nothing");
+        let mut l = Live::new(8192, SeqNumber::MAX - 5000);
+        let mut s = SeqNumber::MAX - 5000;
+        let mut delivered = 0;
+        for ms in 0..20_000u64 {
+            assert!(matches!(l.put(s, ms), InsertOutcome::Inserted { .. }));
+            s = s + 1;
+            while let PopOutcome::Delivered(_) = l.pop(ms * 1000) {
+                delivered += 1;
+            }
+        }
+        assert_eq!(delivered, 20_000 - LATENCY_MS as usize);
+        // The pool keeps twice the units in use: pages for twice latency + 1 ms
+        // of packets (and one for rounding).
+        let pages = (2 * (LATENCY_MS as usize + 1)).div_ceil(64) + 1;
+        assert!(
+            l.buf.allocated_bytes() <= pages * 64 * 1456,
+            "{} bytes allocated; the window is {} bytes",
+            l.buf.allocated_bytes(),
+            8191 * 1456
+        );
     }
 
     #[test]

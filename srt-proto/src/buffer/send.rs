@@ -1,10 +1,11 @@
 //! The send buffer: packets waiting to be sent or acknowledged.
 //!
 //! A [`SendBuffer`] holds the sender's packets from the first one not yet
-//! acknowledged to the last one queued, in sequence order, in a ring of
-//! slots preallocated at construction (libsrt's `CSndBuffer`, which grows on
-//! demand instead; here the bound is the configured SNDBUF). Nothing is
-//! allocated afterwards.
+//! acknowledged to the last one queued, in sequence order. As libsrt's
+//! `CSndBuffer`, it grows on demand up to the configured SNDBUF: the slot
+//! records and the payload units (a [`PayloadPool`](super::PayloadPool),
+//! units given back on ACK) cover the most packets held at once, and are
+//! kept, so that steady-state traffic allocates nothing.
 //!
 //! Each [`push`](SendBuffer::push) is one message; a message longer than the
 //! maximum payload is split into packets (PP first/middle/last, or solo).
@@ -134,6 +135,8 @@ pub struct SendSlot<'a> {
 #[derive(Clone, Copy, Debug)]
 struct Slot {
     len: usize,
+    /// The payload's unit in the pool.
+    unit: u32,
     msgno: MsgNumber,
     position: PacketPosition,
     in_order: bool,
@@ -158,10 +161,8 @@ impl Slot {
 pub struct SendBuffer {
     /// Packet states, in sequence order from `first_seq`.
     slots: VecDeque<Slot>,
-    /// `capacity` payload areas of `max_payload` bytes each.
-    storage: super::SlotStorage,
-    /// The storage area of `slots[0]`.
-    head_area: usize,
+    /// Up to `capacity` payload units of `max_payload` bytes each.
+    storage: super::PayloadPool,
     capacity: usize,
     max_payload: usize,
     /// The sequence number of `slots[0]` (or of the next push, if empty).
@@ -178,7 +179,7 @@ pub struct SendBuffer {
 
 impl SendBuffer {
     /// An empty buffer of `capacity_packets` slots of `max_payload` bytes
-    /// each (both allocated now), whose first packet will be `isn` and
+    /// each (allocated as packets come), whose first packet will be `isn` and
     /// first message `first_msgno`. The capacity is capped at 2³⁰−1 and
     /// the payload at 65535 bytes.
     pub fn new(
@@ -190,9 +191,8 @@ impl SendBuffer {
         let capacity = capacity_packets.min(MAX_CAPACITY);
         let max_payload = max_payload.min(MAX_PAYLOAD);
         SendBuffer {
-            slots: VecDeque::with_capacity(capacity),
-            storage: super::SlotStorage::new(capacity, max_payload),
-            head_area: 0,
+            slots: VecDeque::new(),
+            storage: super::PayloadPool::new(capacity, max_payload),
             capacity,
             max_payload,
             first_seq: isn,
@@ -211,6 +211,11 @@ impl SendBuffer {
     /// How many packets the buffer holds at most.
     pub fn capacity(&self) -> usize {
         self.capacity
+    }
+
+    /// Bytes allocated for payloads so far (twice the most held at once, in pages of 64).
+    pub fn allocated_bytes(&self) -> usize {
+        self.storage.allocated_bytes()
     }
 
     /// The largest payload of one packet.
@@ -351,11 +356,20 @@ impl SendBuffer {
         }
         let first = self.next_seq();
         let msgno = self.next_msgno;
+        // The records grow ahead of need (twice what is asked), as the
+        // payload pool does, so that a load does not reallocate when it peaks
+        // higher than it usually runs.
+        let want = self.slots.len() + packets;
+        let want = (2 * want).min(self.capacity);
+        if self.slots.capacity() < want {
+            self.slots.reserve(want - self.slots.len());
+        }
         for (i, chunk) in payload.chunks(self.max_payload).enumerate() {
-            let area = self.area(self.slots.len());
-            if let Some(dst) = self.storage.get_mut(area) {
-                dst[..chunk.len()].copy_from_slice(chunk);
-            }
+            // Units in use = packets held ≤ capacity − packets: one is free.
+            let Some(unit) = self.storage.take() else {
+                return Err(SendBufferError::Full);
+            };
+            self.storage.get_mut(unit)[..chunk.len()].copy_from_slice(chunk);
             let position = match (i == 0, i + 1 == packets) {
                 (true, true) => PacketPosition::Solo,
                 (true, false) => PacketPosition::First,
@@ -364,6 +378,7 @@ impl SendBuffer {
             };
             self.slots.push_back(Slot {
                 len: chunk.len(),
+                unit,
                 msgno,
                 position,
                 in_order,
@@ -518,21 +533,15 @@ impl SendBuffer {
         self.index(seq).filter(|&i| i < self.cursor)
     }
 
-    /// The storage area of `slots[idx]`.
-    fn area(&self, idx: usize) -> usize {
-        (self.head_area + idx) % self.capacity.max(1)
-    }
-
     fn view(&self, idx: usize) -> SendSlot<'_> {
         let slot = &self.slots[idx];
-        let area = self.area(idx);
         SendSlot {
             seq: self.first_seq + idx as i32,
             msgno: slot.msgno,
             position: slot.position,
             in_order: slot.in_order,
             origin: slot.origin,
-            payload: self.storage.get(area, slot.len),
+            payload: self.storage.get(slot.unit, slot.len),
             retransmit_count: slot.rexmit_count,
         }
     }
@@ -579,6 +588,7 @@ impl SendBuffer {
         let count = count.min(self.slots.len());
         let (mut bytes, mut live_packets, mut live_bytes) = (0, 0, 0);
         for slot in self.slots.drain(..count) {
+            self.storage.give_back(slot.unit);
             bytes += slot.len;
             if !slot.dropped {
                 live_packets += 1;
@@ -586,7 +596,6 @@ impl SendBuffer {
             }
         }
         self.bytes -= bytes;
-        self.head_area = (self.head_area + count) % self.capacity.max(1);
         self.first_seq = self.first_seq + count as i32;
         self.cursor = self.cursor.saturating_sub(count);
         (count, bytes, (live_packets, live_bytes))
@@ -985,6 +994,32 @@ mod tests {
                 let _ = b.ack(b.next_unsent_seq());
             }
         }
+    }
+
+    #[test]
+    fn storage_grows_with_the_packets_held_not_the_capacity() {
+        let t0 = Instant::now();
+        let new = allocation_counter::measure(|| {
+            let b = SendBuffer::new(8192, 1456, seq(0), MsgNumber::FIRST);
+            assert!(b.is_empty());
+        });
+        assert_eq!(new.count_total, 0, "an empty buffer allocates nothing");
+        // 20 000 packets through a buffer of 8192, acknowledged 30 behind:
+        // the old ring went round twice and touched all its storage.
+        let mut b = SendBuffer::new(8192, 1456, seq(0), MsgNumber::FIRST);
+        let payload = [1u8; 1316];
+        for i in 0..20_000u32 {
+            b.push(&payload, t0, None, false).unwrap();
+            while b.next_unsent().is_some() {}
+            if i >= 30 {
+                b.ack(seq(i - 30)).unwrap();
+            }
+        }
+        assert!(
+            b.allocated_bytes() <= 64 * 1456,
+            "{} bytes for 31 packets held",
+            b.allocated_bytes()
+        );
     }
 
     #[test]

@@ -222,8 +222,8 @@ fn unspecified(remote: SocketAddr) -> SocketAddr {
 async fn bind(local: SocketAddr, options: &SocketOptions) -> Result<(UdpSocket, Endpoint), Error> {
     let socket = UdpSocket::bind(local).await?;
     let sock = socket2::SockRef::from(&socket);
-    sock.set_recv_buffer_size(options.udp_rcvbuf as usize)?;
-    sock.set_send_buffer_size(options.udp_sndbuf as usize)?;
+    sock.set_recv_buffer_size(options.driver.udp_rcvbuf as usize)?;
+    sock.set_send_buffer_size(options.driver.udp_sndbuf as usize)?;
     let local = socket.local_addr()?;
     let mut entropy = [0u8; 32];
     getrandom::fill(&mut entropy).map_err(std::io::Error::other)?;

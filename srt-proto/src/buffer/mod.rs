@@ -1,9 +1,9 @@
 //! Packet buffers: the send buffer, the receive buffer with TSBPD delivery,
 //! and loss lists. All are bounded and reuse their packet storage.
 
-pub mod loss;
-pub mod recv;
-pub mod send;
+pub(crate) mod loss;
+pub(crate) mod recv;
+pub(crate) mod send;
 
 /// Packets per storage page.
 const PAGE_SLOTS: usize = 64;
@@ -13,7 +13,7 @@ const PAGE_SLOTS: usize = 64;
 /// traffic needs (libsrt grows its buffers the same way), and steady-state
 /// traffic allocates nothing once the pages it uses exist.
 #[derive(Clone, Debug)]
-pub struct SlotStorage {
+pub(crate) struct SlotStorage {
     slot_size: usize,
     slots: usize,
     pages: Vec<Option<Box<[u8]>>>,
@@ -22,7 +22,7 @@ pub struct SlotStorage {
 impl SlotStorage {
     /// Storage for `slots` slots of `slot_size` bytes; nothing is allocated
     /// beyond the page table.
-    pub fn new(slots: usize, slot_size: usize) -> Self {
+    pub(crate) fn new(slots: usize, slot_size: usize) -> Self {
         SlotStorage {
             slot_size,
             slots,
@@ -31,7 +31,7 @@ impl SlotStorage {
     }
 
     /// The first `len` bytes of slot `slot` (empty if never written).
-    pub fn get(&self, slot: usize, len: usize) -> &[u8] {
+    pub(crate) fn get(&self, slot: usize, len: usize) -> &[u8] {
         let len = len.min(self.slot_size);
         match self.pages.get(slot / PAGE_SLOTS) {
             Some(Some(page)) => {
@@ -44,7 +44,7 @@ impl SlotStorage {
 
     /// Slot `slot`, for writing (its page is allocated on first use);
     /// `None` if `slot` is out of range.
-    pub fn get_mut(&mut self, slot: usize) -> Option<&mut [u8]> {
+    pub(crate) fn get_mut(&mut self, slot: usize) -> Option<&mut [u8]> {
         if slot >= self.slots {
             return None;
         }
@@ -53,10 +53,5 @@ impl SlotStorage {
         let page = page.get_or_insert_with(|| vec![0u8; PAGE_SLOTS * size].into_boxed_slice());
         let start = (slot % PAGE_SLOTS) * size;
         page.get_mut(start..start + size)
-    }
-
-    /// Bytes allocated for slots so far.
-    pub fn allocated_bytes(&self) -> usize {
-        self.pages.iter().flatten().map(|p| p.len()).sum()
     }
 }

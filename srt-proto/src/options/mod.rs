@@ -32,6 +32,7 @@ mod socket;
 mod table;
 mod types;
 
+pub use crate::handshake::TransType;
 pub use c_api::{OptionValue, SocketPhase};
 pub use driver::DriverOptions;
 pub use error::{errno, OptionError};

@@ -158,7 +158,7 @@ pub enum EndpointError {
     #[error("this endpoint already has a listener")]
     AlreadyListening,
     /// No socket with this ID.
-    #[error("no socket {0:?}")]
+    #[error("no socket {0}")]
     UnknownSocket(SocketId),
     /// The connection limit is reached.
     #[error("too many connections")]

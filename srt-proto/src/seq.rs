@@ -227,6 +227,13 @@ impl fmt::Debug for MsgNumber {
     }
 }
 
+/// The decimal number.
+impl fmt::Display for MsgNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
 /// A 32-bit packet timestamp: microseconds since the sending socket started,
 /// modulo 2³² (about 71.6 minutes).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]

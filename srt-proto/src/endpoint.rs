@@ -194,7 +194,43 @@ struct Listener {
     hook: Option<AcceptHook>,
 }
 
-/// All SRT sockets on one UDP port.
+/// All SRT sockets on one UDP port: the engine a driver runs.
+///
+/// An endpoint owns no socket and reads no clock. A driver owns the UDP
+/// socket and calls, in a loop:
+///
+/// 1. [`poll_transmit`](Self::poll_transmit) until `None`, sending each
+///    datagram to its [`Transmit::destination`];
+/// 2. [`poll_event`](Self::poll_event) until `None`, acting on each
+///    [`Event`]: `Connected` (a caller's or rendezvous handshake is done:
+///    send), `Accepted` (a listener queued a connection: take it with
+///    [`accept`](Self::accept)), `Readable` (a message waits for
+///    [`recv`](Self::recv)), `Writable` (the send buffer has room after a
+///    refused [`send`](Self::send)), `ConnectFailed` (refused or timed out,
+///    with libsrt's [`RejectReason`]), `Broken` (an established connection
+///    died, with its [`BreakCause`](crate::BreakCause)), `Closed` (a closed
+///    socket is gone);
+/// 3. waits for a datagram until [`poll_timeout`](Self::poll_timeout),
+///    handing any that comes to [`handle_datagram`](Self::handle_datagram);
+/// 4. [`handle_timeout`](Self::handle_timeout).
+///
+/// Calls that act on a socket ([`connect`](Self::connect),
+/// [`send`](Self::send), [`recv`](Self::recv), [`close`](Self::close))
+/// may come at any point; what they produce is picked up by steps 1 and 2.
+///
+/// `now`, in every call, is a fresh reading of a monotonic clock
+/// ([`Instant::now`] on a real network, the simulated clock in the
+/// simulator of feature `sim`) and never earlier than the last `now` given. The
+/// [`EndpointConfig::new`] entropy is 32 bytes from the operating system,
+/// fresh for each endpoint: socket IDs, sequence numbers, SYN cookies,
+/// salts and session keys all come from it.
+///
+/// A complete caller over [`std::net::UdpSocket`] (`examples/udp_caller.rs`,
+/// which an interop test also runs against libsrt's srt-live-transmit):
+///
+/// ```no_run
+#[doc = include_str!("../examples/udp_caller.rs")]
+/// ```
 pub struct Endpoint {
     config: EndpointConfig,
     local: SocketAddr,

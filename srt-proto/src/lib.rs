@@ -6,11 +6,25 @@
 //! run is a pure function of its inputs. Drivers (`srt-mio`, `srt-tokio`,
 //! `srt-capi`) bind it to real I/O.
 //!
-//! So far it holds the wire format: [`packet`] (every data and control packet
-//! of libsrt 1.5, encoded and decoded byte-exact) and [`seq`] (the wrapping
-//! numbers those packets carry); [`options`] holds the `SRTO_*` socket
-//! options with libsrt's defaults and validation. With feature `sim`, `sim`
-//! models lossy, delayed, rate-limited links, deterministically from a seed.
+//! The engine is [`Endpoint`]: all SRT sockets on one UDP port. A driver
+//! feeds it datagrams ([`Endpoint::handle_datagram`]) and timer ticks
+//! ([`Endpoint::handle_timeout`]), sends what it writes
+//! ([`Endpoint::poll_transmit`]) and reacts to its [`Event`]s; its
+//! documentation has a complete driver loop over `std::net::UdpSocket`.
+//! Inside, an endpoint demultiplexes by socket ID, answers a listener's
+//! inductions statelessly (SYN cookies), and runs one [`Connection`] per
+//! socket: handshake (HSv5, rendezvous), encryption (AES-CTR and AES-GCM
+//! key material), the live and file transfer with ACK/NAK,
+//! retransmission, TSBPD delivery, too-late drop and congestion control,
+//! and libsrt's statistics ([`TraceBStats`]).
+//!
+//! Public modules: [`options`] (the `SRTO_*` options with libsrt's
+//! defaults, checks and `srt_setsockopt` semantics), [`packet`] (every data
+//! and control packet of libsrt 1.5, byte-exact), [`seq`] (the wrapping
+//! numbers they carry), [`crypto`] (key derivation and wrapping, packet
+//! ciphers), [`stats`]. With feature `sim`, `sim` runs endpoints over
+//! simulated lossy, delayed, rate-limited links, deterministically from a
+//! seed. The types a driver needs are re-exported here.
 
 mod buffer;
 mod cc;

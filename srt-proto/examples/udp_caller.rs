@@ -12,7 +12,10 @@ use std::time::{Duration, Instant};
 
 /// Connects to the SRT listener at `remote`, sends `messages`, closes once
 /// the peer has had time to deliver them, and returns how many were sent.
-pub(crate) fn send_messages(remote: SocketAddr, messages: &[&[u8]]) -> Result<usize, Box<dyn Error>> {
+pub(crate) fn send_messages(
+    remote: SocketAddr,
+    messages: &[&[u8]],
+) -> Result<usize, Box<dyn Error>> {
     // Entropy: 32 fresh bytes from the operating system for each endpoint
     // (socket IDs, sequence numbers, SYN cookies and keys come from them).
     let mut entropy = [0u8; 32];

@@ -201,7 +201,7 @@ impl SrtSocketBuilder {
         endpoint.listen(&options, self.backlog)?;
         let decision = DecisionSlot::default();
         endpoint.set_accept_hook(Some(driver::accept_hook(Arc::clone(&decision))))?;
-        let slot = driver::ListenerSlot::new(self.backlog, decision);
+        let slot = driver::ListenerSlot::new(self.backlog, options.conntimeo, decision);
         let shared = driver::start(socket, endpoint, Some(slot), None);
         Ok(SrtListener::new(shared, max_message))
     }
@@ -355,7 +355,9 @@ impl SrtSocket {
     }
 
     /// Sends a message (live: ≤ the payload size; file stream mode: any bytes, of which a prefix may be taken); returns the bytes taken.
-    pub async fn send(&self, payload: &[u8], ctrl: MsgCtrl) -> Result<usize, Error> {
+    ///
+    /// Named apart from `SinkExt::send`, which sends with the default [`MsgCtrl`].
+    pub async fn send_msg(&self, payload: &[u8], ctrl: MsgCtrl) -> Result<usize, Error> {
         poll_fn(|cx| self.poll_send(cx, payload, &ctrl)).await
     }
 
@@ -396,7 +398,9 @@ impl SrtSocket {
     }
 
     /// Closes gracefully: waits (up to `SRTO_LINGER`) until the peer has acknowledged everything sent, then shuts the connection down.
-    pub async fn close(mut self) -> Result<(), Error> {
+    ///
+    /// Named apart from `SinkExt::close`, which does the same through `&mut`.
+    pub async fn close_gracefully(mut self) -> Result<(), Error> {
         poll_fn(|cx| self.poll_close_linger(cx)).await
     }
 
@@ -610,20 +614,22 @@ impl SrtSocket {
 /// As in libsrt, the default is not `in_order`: in file mode a later
 /// message may be delivered before an earlier one that needs a
 /// retransmission; send with `MsgCtrl { in_order: true, .. }` to keep order.
-impl<T: AsRef<[u8]>> Sink<T> for SrtSocket {
+///
+/// One item type, so that `SinkExt::close(&mut socket)` and `flush` need no
+/// annotation.
+impl Sink<Vec<u8>> for SrtSocket {
     type Error = Error;
 
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         self.get_mut().poll_sink_flush(cx)
     }
 
-    fn start_send(self: Pin<&mut Self>, item: T) -> Result<(), Error> {
+    fn start_send(self: Pin<&mut Self>, item: Vec<u8>) -> Result<(), Error> {
         let this = self.get_mut();
-        let msg = item.as_ref();
-        match this.try_send_inner(msg, &MsgCtrl::default(), None) {
+        match this.try_send_inner(&item, &MsgCtrl::default(), None) {
             Ok(_) => Ok(()),
             Err(Error::WouldBlock) => {
-                this.sink_pending = Some(msg.to_vec());
+                this.sink_pending = Some(item);
                 Ok(())
             }
             Err(e) => Err(e),

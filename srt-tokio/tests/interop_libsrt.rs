@@ -106,7 +106,10 @@ async fn our_caller_sends_to_libsrt_listener() {
     let mut tick = tokio::time::interval(Duration::from_millis(1));
     for i in 0..COUNT {
         tick.tick().await;
-        caller.send(&payload(i), MsgCtrl::default()).await.unwrap();
+        caller
+            .send_msg(&payload(i), MsgCtrl::default())
+            .await
+            .unwrap();
     }
     let (seen, corrupt) = receiver.await.unwrap();
     let stats = caller.stats(false).unwrap();
@@ -118,7 +121,7 @@ async fn our_caller_sends_to_libsrt_listener() {
     );
     assert_eq!(corrupt, 0);
     assert_eq!(seen.len() as u32, COUNT, "lost payloads on loopback");
-    caller.close().await.unwrap();
+    caller.close_gracefully().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -207,6 +207,30 @@ impl SrtSocketBuilder {
     }
 }
 
+/// Why a send or receive cannot go on now: the socket's end if it has
+/// ended, else [`Error::WouldBlock`], with `cx`'s waker parked in the
+/// slot's `waiter` to be woken when it can.
+fn would_block(
+    slot: Option<&mut driver::SocketSlot>,
+    stopped: bool,
+    cx: Option<&mut Context<'_>>,
+    waiter: fn(&mut driver::SocketSlot) -> &mut Option<std::task::Waker>,
+) -> Error {
+    let Some(slot) = slot else {
+        return Error::Closed;
+    };
+    if let Some(e) = slot.terminal() {
+        return e;
+    }
+    if stopped {
+        return Error::DriverStopped;
+    }
+    if let Some(cx) = cx {
+        *waiter(slot) = Some(cx.waker().clone());
+    }
+    Error::WouldBlock
+}
+
 /// The unspecified address of `remote`'s family, any port.
 fn unspecified(remote: SocketAddr) -> SocketAddr {
     match remote {
@@ -460,21 +484,7 @@ impl SrtSocket {
             Err(SendError::MessageTooLarge { len, max }) => {
                 Err(Error::MessageTooLarge { len, max })
             }
-            Err(SendError::WouldBlock) => {
-                let Some(slot) = slot else {
-                    return Err(Error::Closed);
-                };
-                if let Some(e) = slot.terminal() {
-                    return Err(e);
-                }
-                if stopped {
-                    return Err(Error::DriverStopped);
-                }
-                if let Some(cx) = cx {
-                    slot.write = Some(cx.waker().clone());
-                }
-                Err(Error::WouldBlock)
-            }
+            Err(SendError::WouldBlock) => Err(would_block(slot, stopped, cx, |s| &mut s.write)),
             Err(_) => Err(slot.and_then(|s| s.terminal()).unwrap_or(if stopped {
                 Error::DriverStopped
             } else {
@@ -532,19 +542,8 @@ impl SrtSocket {
                         return Err(Error::WouldBlock);
                     }
                 }
-                let Some(slot) = st.sockets.get_mut(&self.id) else {
-                    return Err(Error::Closed);
-                };
-                if let Some(e) = slot.terminal() {
-                    return Err(e);
-                }
-                if stopped {
-                    return Err(Error::DriverStopped);
-                }
-                if let Some(cx) = cx {
-                    slot.read = Some(cx.waker().clone());
-                }
-                Err(Error::WouldBlock)
+                let slot = st.sockets.get_mut(&self.id);
+                Err(would_block(slot, stopped, cx, |s| &mut s.read))
             }
             Err(RecvError::NotConnected) | Err(_) => {
                 Err(slot.and_then(|s| s.terminal()).unwrap_or(if stopped {

@@ -456,17 +456,11 @@ impl SocketOptions {
                 }
                 self.maxrexmitbw = bw;
             }
-            SockOpt::Isn
-            | SockOpt::State
-            | SockOpt::Event
-            | SockOpt::SndData
-            | SockOpt::RcvData
-            | SockOpt::KmState
-            | SockOpt::Version
-            | SockOpt::PeerVersion
-            | SockOpt::SndKmState
-            | SockOpt::RcvKmState
-            | SockOpt::GroupType => return Err(inval("read-only option")),
+            // What is left is read only (`Binding::ReadOnly` in the table).
+            read_only => {
+                debug_assert!(!read_only.is_settable(), "{read_only} has no setter");
+                return Err(inval("read-only option"));
+            }
         }
         Ok(())
     }

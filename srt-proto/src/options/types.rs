@@ -56,6 +56,19 @@ pub enum RetransmitAlgo {
     Reduced = 1,
 }
 
+/// A copy of a string option's bytes, refused with `reason` unless their length lies in `len`.
+fn bytes_within(
+    opt: SockOpt,
+    bytes: &[u8],
+    len: std::ops::RangeInclusive<usize>,
+    reason: &'static str,
+) -> Result<Vec<u8>, OptionError> {
+    if !len.contains(&bytes.len()) {
+        return Err(OptionError::invalid(opt, reason));
+    }
+    Ok(bytes.to_vec())
+}
+
 /// An encryption passphrase, 10 to 80 bytes. `Debug` does not show it; dropping it overwrites it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Passphrase(Vec<u8>);
@@ -63,14 +76,13 @@ pub struct Passphrase(Vec<u8>);
 impl Passphrase {
     /// A passphrase of 10 to 80 bytes (libsrt: `socketconfig.cpp` SRTO_PASSPHRASE).
     pub fn new(bytes: impl AsRef<[u8]>) -> Result<Self, OptionError> {
-        let b = bytes.as_ref();
-        if !(MIN_PASSPHRASE_LEN..=MAX_PASSPHRASE_LEN).contains(&b.len()) {
-            return Err(OptionError::invalid(
-                SockOpt::Passphrase,
-                "length must be 10..=80 bytes, or 0 to clear",
-            ));
-        }
-        Ok(Passphrase(b.to_vec()))
+        bytes_within(
+            SockOpt::Passphrase,
+            bytes.as_ref(),
+            MIN_PASSPHRASE_LEN..=MAX_PASSPHRASE_LEN,
+            "length must be 10..=80 bytes, or 0 to clear",
+        )
+        .map(Passphrase)
     }
 
     /// The secret bytes.
@@ -100,14 +112,13 @@ pub struct StreamId(Vec<u8>);
 impl StreamId {
     /// A stream ID of at most 512 bytes.
     pub fn new(bytes: impl AsRef<[u8]>) -> Result<Self, OptionError> {
-        let b = bytes.as_ref();
-        if b.len() > MAX_STREAMID_LEN {
-            return Err(OptionError::invalid(
-                SockOpt::StreamId,
-                "longer than 512 bytes",
-            ));
-        }
-        Ok(StreamId(b.to_vec()))
+        bytes_within(
+            SockOpt::StreamId,
+            bytes.as_ref(),
+            0..=MAX_STREAMID_LEN,
+            "longer than 512 bytes",
+        )
+        .map(StreamId)
     }
 
     /// The bytes.

@@ -39,12 +39,7 @@ impl fmt::Debug for SocketId {
     }
 }
 
-/// The decimal number, as libsrt's logs and `srt_getsockname` callers show it.
-impl fmt::Display for SocketId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
-    }
-}
+crate::seq::number_fmt!(SocketId);
 
 /// Why bytes could not be decoded as an SRT packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]

@@ -273,10 +273,10 @@ impl Message {
 
 /// A connected SRT socket.
 ///
-/// `send`/`recv` take `&self`, so one task may send while another
+/// `send_msg`/`recv` take `&self`, so one task may send while another
 /// receives; the [`Stream`], [`Sink`], [`AsyncRead`] and [`AsyncWrite`]
 /// implementations need `&mut`. Dropping the socket aborts the connection
-/// (libsrt's `srt_close` without linger); [`SrtSocket::close`] lingers.
+/// (libsrt's `srt_close` without linger); [`SrtSocket::close_gracefully`] lingers.
 pub struct SrtSocket {
     shared: Arc<Shared>,
     id: SocketId,

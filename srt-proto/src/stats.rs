@@ -968,7 +968,6 @@ mod tests {
         assert_eq!(s.pkt_snd_loss_total, 3);
         assert_eq!(s.pkt_recv_ack_total, 1);
         assert_eq!(s.pkt_sent_nak_total, 1);
-        assert_eq!(s.pkt_rcv_filter_loss_total, 1);
         assert_eq!(s.us_snd_duration_total, 30_000);
         assert_eq!(s.byte_rcv_undecrypt_total, 100);
         // Not interval values in libsrt: kept across clear.

@@ -18,10 +18,13 @@
 //! and receive buffers, which libsrt keeps in packets (`sndbuf_pkts`,
 //! `rcvbuf_pkts`) and converts from and to bytes with the MSS of the moment.
 //!
-//! Layout: [`table`](self) (the `SRTO_*` table, private module re-exported
-//! here), typed values, errors, [`SocketOptions`] with its generated
-//! builder, and `c_api` (the `srt_setsockopt`/`srt_getsockopt` semantics and
-//! C encoding that drivers exposing libsrt's calls use).
+//! Inside (private files, everything re-exported here): `table` ([`SockOpt`],
+//! one macro over libsrt's option table), `types` (typed values), `error`,
+//! `socket` ([`SocketOptions`], its defaults, presets, validation and the
+//! builder setters generated from a table), `driver` ([`DriverOptions`], the
+//! options the engine never reads) and `c_api` (the
+//! `srt_setsockopt`/`srt_getsockopt` semantics, [`OptionValue`] and its C
+//! encoding, the phase checks, for drivers exposing libsrt's calls).
 
 use std::time::Duration;
 

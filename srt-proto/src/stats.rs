@@ -1,10 +1,10 @@
 //! The statistics of a connection: every field of libsrt's SRT_TRACEBSTATS.
 //!
 //! [`TraceBStats`] is libsrt 1.5's `struct CBytePerfMon` (srt.h) field for
-//! field, in order. [`Stats`] holds the counters a connection keeps (libsrt
+//! field, in order. The engine's `Stats` holds the counters a connection keeps (libsrt
 //! `CUDT::m_stats`, stats.h): each counted quantity has a *total* since the
 //! connection started and a *trace* for the current interval, which
-//! [`Stats::snapshot`] with `clear` resets, as `srt_bstats(.., clear)` does.
+//! its `snapshot` with `clear` resets, as `srt_bstats(.., clear)` does.
 //!
 //! Byte counts follow libsrt's `CUDT::bstats` exactly:
 //! - the counters hold **payload** bytes;
@@ -21,8 +21,8 @@
 //! makes as libsrt does (lost packets × the receive buffer's average payload).
 //!
 //! The buffer fields (`pkt/byte/ms_snd_buf`, `pkt/byte/ms_rcv_buf`) are, as
-//! in libsrt, moving averages ([`AvgBufSize`], sampled by the buffers'
-//! owner) for `srt_bstats`, and the buffers' current [`BufSize`] for
+//! in libsrt, moving averages (`AvgBufSize`, sampled by the buffers'
+//! owner) for `srt_bstats`, and the buffers' current `BufSize` for
 //! `srt_bistats(.., instantaneous = 1)`; `byte_avail_snd_buf` follows the
 //! chosen `pkt_snd_buf`.
 

@@ -21,13 +21,13 @@ pub(crate) struct UdpSettings {
 impl UdpSettings {
     pub(crate) fn of(o: &SocketOptions) -> Self {
         UdpSettings {
-            ipv6only: o.ipv6only,
+            ipv6only: o.driver.ipv6only,
             mss: o.mss,
-            udp_sndbuf: o.udp_sndbuf,
-            udp_rcvbuf: o.udp_rcvbuf,
-            ipttl: o.ipttl,
-            iptos: o.iptos,
-            bindtodevice: o.bindtodevice.clone(),
+            udp_sndbuf: o.driver.udp_sndbuf,
+            udp_rcvbuf: o.driver.udp_rcvbuf,
+            ipttl: o.driver.ipttl,
+            iptos: o.driver.iptos,
+            bindtodevice: o.driver.bindtodevice.clone(),
         }
     }
 }
@@ -99,9 +99,9 @@ pub(crate) fn open_udp(addr: SocketAddr, options: &SocketOptions) -> Result<UdpS
     let fail = |what, e| Error::system(code::SRT_ESOCKFAIL, what, e);
     let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))
         .map_err(|e| Error::system(code::SRT_ECONNSETUP, "socket", e))?;
-    if addr.is_ipv6() && options.ipv6only != -1 {
+    if addr.is_ipv6() && options.driver.ipv6only != -1 {
         socket
-            .set_only_v6(options.ipv6only == 1)
+            .set_only_v6(options.driver.ipv6only == 1)
             .map_err(|e| fail("IPV6_V6ONLY", e))?;
     }
     // The sizes libsrt asks for. The kernel caps a plain request at
@@ -109,24 +109,27 @@ pub(crate) fn open_udp(addr: SocketAddr, options: &SocketOptions) -> Result<UdpS
     // 8192 packets), so, like srt-tools' udp_driver, force them where
     // allowed (CAP_NET_ADMIN): a single worker serving many sockets is
     // sometimes descheduled, and a small buffer then loses datagrams.
-    let (snd, rcv) = (options.udp_sndbuf as usize, options.udp_rcvbuf as usize);
+    let (snd, rcv) = (
+        options.driver.udp_sndbuf as usize,
+        options.driver.udp_rcvbuf as usize,
+    );
     if rustix::net::sockopt::set_socket_send_buffer_size_force(&socket, snd).is_err() {
         let _ = socket.set_send_buffer_size(snd);
     }
     if rustix::net::sockopt::set_socket_recv_buffer_size_force(&socket, rcv).is_err() {
         let _ = socket.set_recv_buffer_size(rcv);
     }
-    if options.ipttl != -1 {
+    if options.driver.ipttl != -1 {
         let r = if addr.is_ipv6() {
-            socket.set_unicast_hops_v6(options.ipttl as u32)
+            socket.set_unicast_hops_v6(options.driver.ipttl as u32)
         } else {
-            socket.set_ttl_v4(options.ipttl as u32)
+            socket.set_ttl_v4(options.driver.ipttl as u32)
         };
         r.map_err(|e| fail("IP_TTL", e))?;
     }
-    if options.iptos != -1 && addr.is_ipv4() {
+    if options.driver.iptos != -1 && addr.is_ipv4() {
         socket
-            .set_tos_v4(options.iptos as u32)
+            .set_tos_v4(options.driver.iptos as u32)
             .map_err(|e| fail("IP_TOS", e))?;
     }
     socket

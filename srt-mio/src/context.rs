@@ -287,11 +287,11 @@ impl Context {
             let mut share = None;
             for (i, m) in st.muxes.iter().enumerate() {
                 let Some(m) = m else { continue };
-                match overlap(addr, opts.ipv6only, m.local, m.settings.ipv6only) {
+                match overlap(addr, opts.driver.ipv6only, m.local, m.settings.ipv6only) {
                     Overlap::Free => {}
                     Overlap::Blocked => return Err(Error::Srt(SRT_EBINDCONFLICT)),
                     Overlap::Shareable => {
-                        if !(m.reuseaddr && opts.reuseaddr && m.settings == settings) {
+                        if !(m.reuseaddr && opts.driver.reuseaddr && m.settings == settings) {
                             return Err(Error::Srt(SRT_EBINDCONFLICT));
                         }
                         share = Some(i);
@@ -355,7 +355,7 @@ impl Context {
             endpoint: Endpoint::new(config, local, Instant::now()),
             local,
             settings: UdpSettings::of(opts),
-            reuseaddr: opts.reuseaddr,
+            reuseaddr: opts.driver.reuseaddr,
             users: 1,
             listener: None,
             by_conn: Default::default(),
@@ -688,7 +688,7 @@ impl Context {
                 st.refresh(lsn);
                 return Ok((id, peer));
             }
-            if !s.opts.rcvsyn {
+            if !s.opts.driver.rcvsyn {
                 return Err(Error::Srt(SRT_EASYNCRCV));
             }
             waited = true;
@@ -794,7 +794,7 @@ impl Context {
         s.failed = None;
         s.failed_security = None;
         s.status = SockStatus::Connecting;
-        let blocking = s.opts.rcvsyn;
+        let blocking = s.opts.driver.rcvsyn;
         st.drain_events(idx);
         st.refresh(u);
         self.shared.wake();
@@ -919,7 +919,7 @@ impl Context {
             }
             let s = st.sockets.get_mut(&u).expect("checked by transfer_target");
             s.writable = false;
-            let (blocking, timeout) = (s.opts.sndsyn, s.opts.sndtimeo);
+            let (blocking, timeout) = (s.opts.driver.sndsyn, s.opts.driver.sndtimeo);
             st.refresh(u);
             if !blocking {
                 return Err(Error::Srt(SRT_EASYNCSND));
@@ -974,7 +974,8 @@ impl Context {
             }
             let s = st.sockets.get_mut(&u).expect("checked by transfer_target");
             s.readable = false;
-            let (status, blocking, timeout) = (s.status, s.opts.rcvsyn, s.opts.rcvtimeo);
+            let (status, blocking, timeout) =
+                (s.status, s.opts.driver.rcvsyn, s.opts.driver.rcvtimeo);
             let eof = s.peer_closed && !s.opts.messageapi;
             st.refresh(u);
             if status == SockStatus::Broken {
@@ -1017,7 +1018,7 @@ impl Context {
         let linger = s.opts.linger.filter(|l| !l.is_zero());
         let wait_linger = match (linger, s.mux, s.conn) {
             (Some(l), Some(idx), Some(conn))
-                if s.opts.sndsyn && s.status == SockStatus::Connected =>
+                if s.opts.driver.sndsyn && s.status == SockStatus::Connected =>
             {
                 s.status = SockStatus::Closing;
                 st.unsubscribe_all(u);

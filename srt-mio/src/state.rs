@@ -5,9 +5,9 @@
 use crate::bind::UdpSettings;
 use crate::epoll::{EpollSet, SRT_EPOLL_ERR, SRT_EPOLL_IN, SRT_EPOLL_OUT};
 use crate::{Error, SockStatus};
-use srt_proto::handshake::TransType;
 use srt_proto::options::StreamId;
 use srt_proto::packet::{RejectReason, SocketId};
+use srt_proto::TransType;
 use srt_proto::{
     AcceptHook, BreakCause, CloseMode, Connection, ConnectionRequest, Endpoint, Event,
     SocketOptions,

@@ -9,7 +9,7 @@ use crate::handshake::HS_VERSION_5;
 use crate::options::{SockOpt, SocketOptions};
 use crate::packet::{
     ControlBody, ControlPacket, Handshake, HandshakeType, Packet, RejectReason, SocketId,
-    SrtVersion, HANDSHAKE_LEN, HEADER_LEN, HS_MAGIC,
+    HANDSHAKE_LEN, HEADER_LEN, HS_MAGIC,
 };
 use crate::rng::SecretRng;
 use crate::seq::{SeqNumber, Timestamp};
@@ -22,7 +22,10 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 use timers::Schedule;
 
+mod config;
 mod timers;
+
+pub use config::{AcceptHook, ConnectionRequest, EndpointConfig, EndpointError, EndpointStats};
 
 /// The largest socket ID libsrt hands out (bit 30 marks groups).
 const MAX_SOCKET_ID: u32 = (1 << 30) - 2;
@@ -31,162 +34,6 @@ const COOKIE_PERIOD: Duration = Duration::from_secs(60);
 /// The size of a stateless reply: header + 48-byte handshake, no blocks.
 const STATELESS_LEN: usize = HEADER_LEN + HANDSHAKE_LEN;
 
-/// The settings of an [`Endpoint`].
-///
-/// Made with [`EndpointConfig::new`] from 32 bytes of operating-system
-/// entropy: every random value of the endpoint (socket IDs, ISNs, SYN
-/// cookie secret, rendezvous cookies, salts, session keys and refreshed
-/// session keys) comes from a ChaCha20 generator keyed with it. Only the
-/// simulator and tests (feature `sim`) may make one from a seed alone.
-#[derive(Clone)]
-pub struct EndpointConfig {
-    /// Public, reproducible part of the generator's key (simulation).
-    seed: u64,
-    /// Secret part of the generator's key.
-    entropy: Entropy,
-    /// At most this many connections at once; more are refused with
-    /// [`RejectReason::Resource`].
-    pub max_connections: usize,
-    /// At most this many stateless replies (induction answers, rejections)
-    /// wait for [`Endpoint::poll_transmit`]; more are dropped, as a full
-    /// UDP send buffer would.
-    pub max_stateless_replies: usize,
-}
-
-impl std::fmt::Debug for EndpointConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EndpointConfig")
-            .field("seed", &self.seed)
-            .field("entropy", &self.entropy)
-            .field("max_connections", &self.max_connections)
-            .field("max_stateless_replies", &self.max_stateless_replies)
-            .finish()
-    }
-}
-
-/// The secret part of an endpoint generator's key.
-#[derive(Clone)]
-enum Entropy {
-    /// 32 bytes from the operating system.
-    Os(zeroize::Zeroizing<[u8; 32]>),
-    /// None: the seed alone (simulation and tests).
-    #[cfg(any(test, feature = "sim"))]
-    SeedOnly,
-}
-
-impl std::fmt::Debug for Entropy {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Entropy::Os(_) => f.write_str("Os(..)"),
-            #[cfg(any(test, feature = "sim"))]
-            Entropy::SeedOnly => f.write_str("SeedOnly"),
-        }
-    }
-}
-
-impl EndpointConfig {
-    /// The settings of an endpoint on a real network: `entropy` must be
-    /// 32 bytes from the operating system (e.g. `getrandom`), fresh for
-    /// each endpoint; the keys are only as unpredictable as it is.
-    pub fn new(entropy: [u8; 32]) -> Self {
-        Self::with_entropy(0, Entropy::Os(zeroize::Zeroizing::new(entropy)))
-    }
-
-    /// Settings whose randomness comes from `seed` alone: a run is
-    /// reproducible, and its keys predictable (simulation and tests only).
-    #[cfg(any(test, feature = "sim"))]
-    pub fn seeded(seed: u64) -> Self {
-        Self::with_entropy(seed, Entropy::SeedOnly)
-    }
-
-    /// Settings whose randomness comes from `seed` and `entropy` (for
-    /// tests showing that the entropy, not the seed, makes the keys).
-    #[cfg(any(test, feature = "sim"))]
-    pub fn seeded_with_entropy(seed: u64, entropy: [u8; 32]) -> Self {
-        Self::with_entropy(seed, Entropy::Os(zeroize::Zeroizing::new(entropy)))
-    }
-
-    fn with_entropy(seed: u64, entropy: Entropy) -> Self {
-        EndpointConfig {
-            seed,
-            entropy,
-            max_connections: 65_536,
-            max_stateless_replies: 1024,
-        }
-    }
-
-    /// The endpoint's generator.
-    fn rng(&self) -> SecretRng {
-        match &self.entropy {
-            Entropy::Os(entropy) => SecretRng::keyed(entropy, self.seed),
-            #[cfg(any(test, feature = "sim"))]
-            Entropy::SeedOnly => SecretRng::seed_only(self.seed),
-        }
-    }
-}
-
-/// What a caller asks, shown to the accept hook before the listener
-/// processes its CONCLUSION.
-#[derive(Clone, Copy, Debug)]
-pub struct ConnectionRequest<'a> {
-    /// The caller's address.
-    pub peer: SocketAddr,
-    /// The handshake version (5).
-    pub hs_version: u32,
-    /// The caller's SRT version, from its HSREQ.
-    pub srt_version: Option<SrtVersion>,
-    /// The stream ID the caller sent (empty if none).
-    pub stream_id: &'a [u8],
-}
-
-/// The accept hook: sees each connection request, may change the new
-/// socket's settings (for example a per-stream passphrase or latency), and
-/// accepts (`Ok`) or refuses with a reason (libsrt's `srt_listen_callback`).
-///
-/// A hook, rather than an event the application answers later, keeps the
-/// listener stateless until it accepts: a conclusion is processed in one
-/// step, so a flood of them parks nothing, and the C API's callback maps
-/// onto it directly.
-pub type AcceptHook =
-    Box<dyn FnMut(&ConnectionRequest<'_>, &mut SocketOptions) -> Result<(), RejectReason> + Send>;
-
-/// Why an application call on an [`Endpoint`] failed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum EndpointError {
-    /// The endpoint already has a listener (libsrt allows one per port).
-    #[error("this endpoint already has a listener")]
-    AlreadyListening,
-    /// No socket with this ID.
-    #[error("no socket {0:?}")]
-    UnknownSocket(SocketId),
-    /// The connection limit is reached.
-    #[error("too many connections")]
-    TooManyConnections,
-    /// A rendezvous with this peer address is already in progress.
-    #[error("a rendezvous with {0} is already in progress")]
-    RendezvousInProgress(SocketAddr),
-}
-
-/// Counters of what the endpoint dropped or answered without a connection.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct EndpointStats {
-    /// Datagrams that did not decode.
-    pub malformed: u64,
-    /// Packets for a socket ID that does not exist here.
-    pub unknown_socket: u64,
-    /// Packets to socket 0 that are not a handshake this endpoint expects.
-    pub unexpected_handshake: u64,
-    /// Conclusions whose SYN cookie did not match.
-    pub bad_cookie: u64,
-    /// Inductions answered.
-    pub inductions: u64,
-    /// Connections refused.
-    pub rejected: u64,
-    /// Stateless replies dropped because the reply queue was full.
-    pub replies_dropped: u64,
-}
-
 struct Listener {
     options: SocketOptions,
     backlog: usize,
@@ -194,7 +41,43 @@ struct Listener {
     hook: Option<AcceptHook>,
 }
 
-/// All SRT sockets on one UDP port.
+/// All SRT sockets on one UDP port: the engine a driver runs.
+///
+/// An endpoint owns no socket and reads no clock. A driver owns the UDP
+/// socket and calls, in a loop:
+///
+/// 1. [`poll_transmit`](Self::poll_transmit) until `None`, sending each
+///    datagram to its [`Transmit::destination`];
+/// 2. [`poll_event`](Self::poll_event) until `None`, acting on each
+///    [`Event`]: `Connected` (a caller's or rendezvous handshake is done:
+///    send), `Accepted` (a listener queued a connection: take it with
+///    [`accept`](Self::accept)), `Readable` (a message waits for
+///    [`recv`](Self::recv)), `Writable` (the send buffer has room after a
+///    refused [`send`](Self::send)), `ConnectFailed` (refused or timed out,
+///    with libsrt's [`RejectReason`]), `Broken` (an established connection
+///    died, with its [`BreakCause`](crate::BreakCause)), `Closed` (a closed
+///    socket is gone);
+/// 3. waits for a datagram until [`poll_timeout`](Self::poll_timeout),
+///    handing any that comes to [`handle_datagram`](Self::handle_datagram);
+/// 4. [`handle_timeout`](Self::handle_timeout).
+///
+/// Calls that act on a socket ([`connect`](Self::connect),
+/// [`send`](Self::send), [`recv`](Self::recv), [`close`](Self::close))
+/// may come at any point; what they produce is picked up by steps 1 and 2.
+///
+/// `now`, in every call, is a fresh reading of a monotonic clock
+/// ([`Instant::now`] on a real network, the simulated clock in the
+/// simulator of feature `sim`) and never earlier than the last `now` given. The
+/// [`EndpointConfig::new`] entropy is 32 bytes from the operating system,
+/// fresh for each endpoint: socket IDs, sequence numbers, SYN cookies,
+/// salts and session keys all come from it.
+///
+/// A complete caller over [`std::net::UdpSocket`] (`examples/udp_caller.rs`,
+/// which an interop test also runs against libsrt's srt-live-transmit):
+///
+/// ```no_run
+#[doc = include_str!("../examples/udp_caller.rs")]
+/// ```
 pub struct Endpoint {
     config: EndpointConfig,
     local: SocketAddr,

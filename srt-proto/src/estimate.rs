@@ -80,7 +80,7 @@ impl PassFilter {
 /// speed, byte receive rate and probe-pair link capacity. Fixed arrays, no
 /// allocation.
 #[derive(Clone, Debug)]
-pub struct ArrivalWindow {
+pub(crate) struct ArrivalWindow {
     /// Inter-arrival times, µs.
     pkt_window: [i32; PKT_WINDOW],
     /// Payload bytes of the packet that ended each interval.
@@ -107,12 +107,12 @@ impl Default for ArrivalWindow {
 
 impl ArrivalWindow {
     /// A window for the default MSS of 1500 bytes, filled with libsrt's initial samples.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::with_mss(1500)
     }
 
     /// A window for a socket whose configured (pre-negotiation) MSS is `mss`.
-    pub fn with_mss(mss: u32) -> Self {
+    pub(crate) fn with_mss(mss: u32) -> Self {
         let payload_size = mss.saturating_sub(WINDOW_HDR_SIZE);
         ArrivalWindow {
             pkt_window: [INITIAL_PKT_INTERVAL_US; PKT_WINDOW],
@@ -134,7 +134,7 @@ impl ArrivalWindow {
     /// The very first arrival only starts the clock: libsrt measures it from
     /// the socket's construction, an arbitrary instant whose sample the median
     /// filter discards anyway.
-    pub fn on_packet_arrival(&mut self, now: Instant, bytes: usize) {
+    pub(crate) fn on_packet_arrival(&mut self, now: Instant, bytes: usize) {
         let Some(last) = self.last_arrival.replace(now) else {
             return;
         };
@@ -153,7 +153,7 @@ impl ArrivalWindow {
     /// `probeArrival`: a packet with `seq % 16 == 0` is the first of a pair,
     /// one with `seq % 16 == 1` the second. `unordered` is true for a
     /// packet that is retransmitted or not newer than the last received one.
-    pub fn on_probe_arrival(
+    pub(crate) fn on_probe_arrival(
         &mut self,
         now: Instant,
         seq: SeqNumber,
@@ -171,7 +171,7 @@ impl ArrivalWindow {
 
     /// The first packet of a probe pair arrived (libsrt `probe1Arrival`).
     /// An unordered repeat of the pending first probe cancels the pair.
-    pub fn on_probe1(&mut self, now: Instant, seq: SeqNumber, unordered: bool) {
+    pub(crate) fn on_probe1(&mut self, now: Instant, seq: SeqNumber, unordered: bool) {
         if unordered && self.probe1_seq == Some(seq) {
             self.probe1_seq = None;
             return;
@@ -182,7 +182,7 @@ impl ArrivalWindow {
 
     /// The second packet of a probe pair arrived (libsrt `probe2Arrival`); it
     /// counts only if `seq` directly follows the pending first probe.
-    pub fn on_probe2(&mut self, now: Instant, seq: SeqNumber, payload_len: usize) {
+    pub(crate) fn on_probe2(&mut self, now: Instant, seq: SeqNumber, payload_len: usize) {
         let (Some(p1), Some(t1)) = (self.probe1_seq, self.probe1_time) else {
             return;
         };
@@ -203,7 +203,7 @@ impl ArrivalWindow {
     /// Packet and byte receive rates, (packets/s, bytes/s), as libsrt's
     /// `getPktRcvSpeed(bytesps)`: (0, 0) unless more than half of the 16
     /// samples pass the median filter; bytes include 12 header bytes per packet.
-    pub fn recv_rates(&self) -> (u32, u32) {
+    pub(crate) fn recv_rates(&self) -> (u32, u32) {
         let mut scratch = [0i32; PKT_WINDOW];
         let filter = PassFilter::of(&self.pkt_window, &mut scratch);
         let mut sum: i64 = 0;
@@ -227,19 +227,21 @@ impl ArrivalWindow {
     }
 
     /// Packet arrival speed in packets/s (ACK CIF word 4).
-    pub fn packet_recv_rate(&self) -> u32 {
+    #[cfg(test)]
+    pub(crate) fn packet_recv_rate(&self) -> u32 {
         self.recv_rates().0
     }
 
     /// Receive rate in bytes/s, payload plus 12 header bytes per packet (ACK CIF word 6).
-    pub fn byte_recv_rate(&self) -> u32 {
+    #[cfg(test)]
+    pub(crate) fn byte_recv_rate(&self) -> u32 {
         self.recv_rates().1
     }
 
     /// Estimated link capacity in packets/s from the probe pairs (ACK CIF
     /// word 5; libsrt `getBandwidth`): the filtered mean of the 64 samples,
     /// with the median counted once more.
-    pub fn link_capacity(&self) -> u32 {
+    pub(crate) fn link_capacity(&self) -> u32 {
         let mut scratch = [0i32; PROBE_WINDOW];
         let filter = PassFilter::of(&self.probe_window, &mut scratch);
         let mut sum = filter.median;

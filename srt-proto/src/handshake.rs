@@ -45,7 +45,7 @@ impl std::fmt::Debug for CryptoSettings {
 /// What the key material exchange agreed: the contexts that encrypt what
 /// this side sends and decrypt what it receives, and the KM state.
 #[derive(Default)]
-pub struct KmAgreement {
+pub(crate) struct KmAgreement {
     /// Encrypts what this side sends.
     pub tx: Option<CryptoContext>,
     /// Decrypts what this side receives.
@@ -64,7 +64,7 @@ pub struct KmAgreement {
 /// KM states libsrt's caller is left with (`SRTO_RCVKMSTATE`,
 /// `SRTO_SNDKMSTATE`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct KmRefusal {
+pub(crate) struct KmRefusal {
     /// The rejection reason (`srt_getrejectreason`).
     pub reason: RejectReason,
     /// The receiving direction's state after the refusal.
@@ -106,7 +106,7 @@ impl std::fmt::Debug for KmAgreement {
 /// The responder's side of the key material exchange (libsrt
 /// `processSrtMsg_KMREQ`): the KMRSP to send back, the agreement, or the
 /// rejection an enforced encryption policy demands.
-pub fn respond_km(
+pub(crate) fn respond_km(
     crypto: Option<&CryptoSettings>,
     enforced: bool,
     kmreq: Option<&KeyMaterial>,
@@ -188,7 +188,7 @@ fn respond_km_states(
 /// `SRT_REJ_UNSECURE` even for a BADSECRET answer (libsrt 1.5.5 says
 /// `SRT_REJ_BADSECRET` there); a BADCRYPTOMODE answer gives
 /// `SRT_REJ_CRYPTO`, as libsrt ≥ 1.5.2 with the AEAD API.
-pub fn adopt_km(
+pub(crate) fn adopt_km(
     tx: Option<CryptoContext>,
     enforced: bool,
     kmrsp: Option<&KmResponse>,
@@ -263,20 +263,20 @@ pub fn adopt_km(
 }
 
 /// The SRT version this implementation announces in HSREQ/HSRSP.
-pub const SRT_VERSION: SrtVersion = SrtVersion::new(1, 5, 4);
+pub(crate) const SRT_VERSION: SrtVersion = SrtVersion::new(1, 5, 4);
 
 /// The oldest peer version that speaks HSv5 (libsrt rejects older ones).
-pub const HSV5_MIN_VERSION: SrtVersion = SrtVersion::new(1, 3, 0);
+pub(crate) const HSV5_MIN_VERSION: SrtVersion = SrtVersion::new(1, 3, 0);
 
 /// The handshake version of HSv5.
-pub const HS_VERSION_5: u32 = 5;
+pub(crate) const HS_VERSION_5: u32 = 5;
 /// The handshake version of UDT / HSv4, which every caller's induction uses.
-pub const HS_VERSION_4: u32 = 4;
+pub(crate) const HS_VERSION_4: u32 = 4;
 /// The HSv4 socket type field value (`SOCK_DGRAM`).
-pub const HS_SOCKTYPE_DGRAM: u16 = 2;
+pub(crate) const HS_SOCKTYPE_DGRAM: u16 = 2;
 
 /// How often an unanswered handshake is sent again (libsrt: 250 ms).
-pub const HANDSHAKE_RESEND: Duration = Duration::from_millis(250);
+pub(crate) const HANDSHAKE_RESEND: Duration = Duration::from_millis(250);
 
 /// The transmission type (`SRTO_TRANSTYPE`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -381,7 +381,7 @@ fn hsreq_flags(s: &HsSettings) -> SrtFlags {
 
 /// The extension blocks an initiator sends in its CONCLUSION, in libsrt's
 /// order, and the extension flags that announce them.
-pub fn initiator_blocks(s: &HsSettings) -> (u16, Vec<HsExtension>) {
+pub(crate) fn initiator_blocks(s: &HsSettings) -> (u16, Vec<HsExtension>) {
     let (rcv, snd) = if s.tsbpd {
         (s.rcv_latency_ms, s.peer_latency_ms)
     } else {
@@ -409,7 +409,7 @@ pub fn initiator_blocks(s: &HsSettings) -> (u16, Vec<HsExtension>) {
 /// The responder's side: checks the initiator's CONCLUSION blocks against
 /// `own` and returns the agreement and the blocks of the answer (HSRSP, and
 /// CONGESTION when not live), or the reason to refuse.
-pub fn respond(
+pub(crate) fn respond(
     own: &HsSettings,
     peer_blocks: &[HsExtension],
 ) -> Result<(Negotiated, u16, Vec<HsExtension>), RejectReason> {
@@ -516,7 +516,7 @@ pub fn respond(
 
 /// The initiator's side: adopts the responder's CONCLUSION blocks, or
 /// returns the reason to give up.
-pub fn adopt_response(
+pub(crate) fn adopt_response(
     own: &HsSettings,
     peer_blocks: &[HsExtension],
 ) -> Result<Negotiated, RejectReason> {
@@ -565,7 +565,7 @@ pub fn adopt_response(
 
 /// Who won the rendezvous cookie contest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RendezvousRole {
+pub(crate) enum RendezvousRole {
     /// Sends HSREQ, like a caller.
     Initiator,
     /// Answers with HSRSP, like a listener.
@@ -576,7 +576,7 @@ pub enum RendezvousRole {
 /// cookies as a wrapping 32-bit signed number decides; equal cookies cannot
 /// be told apart. At exactly 2³¹ apart libsrt 1.5.5 picks the larger signed
 /// value as initiator (≤ 1.5.4 made both responders).
-pub fn cookie_contest(own: u32, peer: u32) -> Result<RendezvousRole, RejectReason> {
+pub(crate) fn cookie_contest(own: u32, peer: u32) -> Result<RendezvousRole, RejectReason> {
     let d = own.wrapping_sub(peer) as i32;
     match d {
         0 => Err(RejectReason::RdvCookie),

@@ -10,6 +10,52 @@
 use core::cmp::Ordering;
 use core::fmt;
 
+/// `Display` as the plain decimal number (as libsrt's logs print it) for a
+/// newtype over an integer; with a name, also `Debug` as `Name(number)`.
+macro_rules! number_fmt {
+    ($t:ty) => {
+        impl core::fmt::Display for $t {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                core::fmt::Display::fmt(&self.0, f)
+            }
+        }
+    };
+    ($t:ty, $name:literal) => {
+        number_fmt!($t);
+        impl core::fmt::Debug for $t {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                write!(f, concat!($name, "({})"), self.0)
+            }
+        }
+    };
+}
+pub(crate) use number_fmt;
+
+/// `new`, `new_truncate` and `as_u32` of a number kept in the low `$bits`
+/// bits of a `u32`, whose largest value is `Self::MAX`.
+macro_rules! masked_ctors {
+    ($t:ident, $bits:literal) => {
+        #[doc = concat!("The number `value`, or `None` if it does not fit in ", $bits, " bits.")]
+        pub const fn new(value: u32) -> Option<Self> {
+            if value <= Self::MAX.0 {
+                Some($t(value))
+            } else {
+                None
+            }
+        }
+
+        #[doc = concat!("The number made of the low ", $bits, " bits of `value`.")]
+        pub const fn new_truncate(value: u32) -> Self {
+            $t(value & Self::MAX.0)
+        }
+
+        /// The number as it is carried on the wire.
+        pub const fn as_u32(self) -> u32 {
+            self.0
+        }
+    };
+}
+
 /// Signed distance `a - b` on a ring of `size` values starting at `min`,
 /// taking the shorter way round (ties resolve to the positive half).
 fn ring_offset(a: u32, b: u32, min: u32, size: u32) -> i32 {
@@ -40,24 +86,7 @@ impl SeqNumber {
     pub const MAX: SeqNumber = SeqNumber(0x7FFF_FFFF);
     const SIZE: u32 = 0x8000_0000;
 
-    /// The sequence number `value`, or `None` if it does not fit in 31 bits.
-    pub const fn new(value: u32) -> Option<Self> {
-        if value <= Self::MAX.0 {
-            Some(SeqNumber(value))
-        } else {
-            None
-        }
-    }
-
-    /// The sequence number made of the low 31 bits of `value`.
-    pub const fn new_truncate(value: u32) -> Self {
-        SeqNumber(value & Self::MAX.0)
-    }
-
-    /// The number as it is carried on the wire.
-    pub const fn as_u32(self) -> u32 {
-        self.0
-    }
+    masked_ctors!(SeqNumber, "31");
 
     /// The number after this one.
     #[must_use]
@@ -100,17 +129,7 @@ impl PartialOrd for SeqNumber {
     }
 }
 
-impl fmt::Debug for SeqNumber {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Seq({})", self.0)
-    }
-}
-
-impl fmt::Display for SeqNumber {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
-    }
-}
+number_fmt!(SeqNumber, "Seq");
 
 /// An inclusive range of sequence numbers, `first ..= last`, which may wrap.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -171,24 +190,7 @@ impl MsgNumber {
     /// The first message number a socket uses.
     pub const FIRST: MsgNumber = MsgNumber(1);
 
-    /// The message number `value`, or `None` if it does not fit in 26 bits.
-    pub const fn new(value: u32) -> Option<Self> {
-        if value <= Self::MAX.0 {
-            Some(MsgNumber(value))
-        } else {
-            None
-        }
-    }
-
-    /// The message number made of the low 26 bits of `value`.
-    pub const fn new_truncate(value: u32) -> Self {
-        MsgNumber(value & Self::MAX.0)
-    }
-
-    /// The number as it is carried on the wire.
-    pub const fn as_u32(self) -> u32 {
-        self.0
-    }
+    masked_ctors!(MsgNumber, "26");
 
     /// The number after this one (skipping the reserved 0).
     #[must_use]
@@ -221,11 +223,7 @@ impl PartialOrd for MsgNumber {
     }
 }
 
-impl fmt::Debug for MsgNumber {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Msg({})", self.0)
-    }
-}
+number_fmt!(MsgNumber, "Msg");
 
 /// A 32-bit packet timestamp: microseconds since the sending socket started,
 /// modulo 2³² (about 71.6 minutes).

@@ -1,10 +1,10 @@
 //! The statistics of a connection: every field of libsrt's SRT_TRACEBSTATS.
 //!
 //! [`TraceBStats`] is libsrt 1.5's `struct CBytePerfMon` (srt.h) field for
-//! field, in order. [`Stats`] holds the counters a connection keeps (libsrt
+//! field, in order. The engine's `Stats` holds the counters a connection keeps (libsrt
 //! `CUDT::m_stats`, stats.h): each counted quantity has a *total* since the
 //! connection started and a *trace* for the current interval, which
-//! [`Stats::snapshot`] with `clear` resets, as `srt_bstats(.., clear)` does.
+//! its `snapshot` with `clear` resets, as `srt_bstats(.., clear)` does.
 //!
 //! Byte counts follow libsrt's `CUDT::bstats` exactly:
 //! - the counters hold **payload** bytes;
@@ -21,8 +21,8 @@
 //! makes as libsrt does (lost packets × the receive buffer's average payload).
 //!
 //! The buffer fields (`pkt/byte/ms_snd_buf`, `pkt/byte/ms_rcv_buf`) are, as
-//! in libsrt, moving averages ([`AvgBufSize`], sampled by the buffers'
-//! owner) for `srt_bstats`, and the buffers' current [`BufSize`] for
+//! in libsrt, moving averages (`AvgBufSize`, sampled by the buffers'
+//! owner) for `srt_bstats`, and the buffers' current `BufSize` for
 //! `srt_bistats(.., instantaneous = 1)`; `byte_avail_snd_buf` follows the
 //! chosen `pkt_snd_buf`.
 
@@ -30,7 +30,7 @@ use core::time::Duration;
 use std::time::Instant;
 
 /// Header bytes libsrt adds per packet to byte statistics: 16 (SRT) + 28 (UDP + IPv4).
-pub const PKT_HDR_SIZE: u64 = 16 + 28;
+pub(crate) const PKT_HDR_SIZE: u64 = 16 + 28;
 
 /// libsrt 1.5's `SRT_TRACEBSTATS` (`struct CBytePerfMon`), field for field and in order.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -265,7 +265,7 @@ fn micros(d: Duration) -> i64 {
 /// and the timespan of its content in ms (libsrt's `getCurrBufSize` /
 /// `getRcvDataSize` triple).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct BufSize {
+pub(crate) struct BufSize {
     /// Packets held.
     pub pkts: i32,
     /// Payload bytes held.
@@ -275,7 +275,7 @@ pub struct BufSize {
 }
 
 /// How often [`AvgBufSize`] takes a sample: 1000 ms / `SRT_MAVG_SAMPLING_RATE` (40).
-pub const AVG_SAMPLING_PERIOD_MS: u128 = 1000 / 40;
+pub(crate) const AVG_SAMPLING_PERIOD_MS: u128 = 1000 / 40;
 
 /// The moving average of a buffer's [`BufSize`] (libsrt's `AvgBufSize`, buffer.cpp).
 ///
@@ -285,7 +285,7 @@ pub const AVG_SAMPLING_PERIOD_MS: u128 = 1000 / 40;
 /// more than a second after the previous (or with time going back), sets
 /// the average to the current value.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct AvgBufSize {
+pub(crate) struct AvgBufSize {
     last_sample: Option<Instant>,
     pkts: f64,
     bytes: f64,
@@ -301,13 +301,13 @@ impl AvgBufSize {
     }
 
     /// Whether a sample is due at `now` (libsrt's `isTimeToUpdate`).
-    pub fn is_time_to_update(&self, now: Instant) -> bool {
+    pub(crate) fn is_time_to_update(&self, now: Instant) -> bool {
         self.elapsed_ms(now)
             .is_none_or(|ms| ms >= AVG_SAMPLING_PERIOD_MS)
     }
 
     /// Takes the sample `current` at `now`, due or not (libsrt's `update`).
-    pub fn update(&mut self, now: Instant, current: BufSize) {
+    pub(crate) fn update(&mut self, now: Instant, current: BufSize) {
         let elapsed = self.elapsed_ms(now).filter(|&ms| ms <= 1000);
         self.last_sample = Some(now);
         let Some(w) = elapsed else {
@@ -324,7 +324,7 @@ impl AvgBufSize {
     }
 
     /// The averages, each rounded half away from zero (libsrt's `round_val`).
-    pub fn get(&self) -> BufSize {
+    pub(crate) fn get(&self) -> BufSize {
         BufSize {
             pkts: self.pkts.round() as i32,
             bytes: self.bytes.round() as i32,
@@ -338,7 +338,7 @@ impl AvgBufSize {
 /// Buffer figures are current or averaged values as the caller chooses
 /// (libsrt's `instantaneous` flag); pass zeros for a buffer that does not exist.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Instantaneous {
+pub(crate) struct Instantaneous {
     /// The current inter-packet send interval (`LiveCc::send_period`).
     pub send_period: Duration,
     /// The flow window, packets (the peer's free receive buffer).
@@ -410,7 +410,7 @@ pub struct RejectedControl {
 
 /// The counters of one connection (libsrt `CUDT::m_stats`).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Stats {
+pub(crate) struct Stats {
     start: Instant,
     last_sample: Instant,
 
@@ -449,7 +449,7 @@ pub struct Stats {
 impl Stats {
     /// Counters at zero, the statistics clock and the first interval starting at `start`
     /// (libsrt: `tsStartTime` and `tsLastSampleTime`, set when the socket opens).
-    pub fn new(start: Instant) -> Self {
+    pub(crate) fn new(start: Instant) -> Self {
         Stats {
             start,
             last_sample: start,
@@ -482,17 +482,12 @@ impl Stats {
         }
     }
 
-    /// The instant the statistics clock started (`ms_time_stamp` counts from it).
-    pub fn start_time(&self) -> Instant {
-        self.start
-    }
-
     // ---- sender ----
 
     /// A data packet with `bytes` of payload was sent. `retransmitted`: it was a
     /// retransmission; `unique`: it was a new packet from the send buffer (not a
     /// retransmission, not a packet-filter packet).
-    pub fn on_data_sent(&mut self, bytes: usize, retransmitted: bool, unique: bool) {
+    pub(crate) fn on_data_sent(&mut self, bytes: usize, retransmitted: bool, unique: bool) {
         let b = bytes as u64;
         self.sent.count(1, b);
         if retransmitted {
@@ -505,33 +500,33 @@ impl Stats {
 
     /// `packets` sequence numbers were added to the sender's loss list: by a
     /// received NAK, or all unacknowledged ones on a retransmission timeout.
-    pub fn on_send_loss(&mut self, packets: u32) {
+    pub(crate) fn on_send_loss(&mut self, packets: u32) {
         self.snd_lost.pkts(u64::from(packets));
     }
 
     /// The sender dropped `packets` too-late packets holding `bytes` of payload.
-    pub fn on_snd_drop(&mut self, packets: u32, bytes: u64) {
+    pub(crate) fn on_snd_drop(&mut self, packets: u32, bytes: u64) {
         self.snd_dropped.count(u64::from(packets), bytes);
     }
 
     /// A full or small ACK was received (light ACKs are not counted, as in libsrt).
-    pub fn on_ack_received(&mut self) {
+    pub(crate) fn on_ack_received(&mut self) {
         self.recvd_ack.pkts(1);
     }
 
     /// A NAK (loss report) was received.
-    pub fn on_nak_received(&mut self) {
+    pub(crate) fn on_nak_received(&mut self) {
         self.recvd_nak.pkts(1);
     }
 
     /// The application queued data while the send buffer was empty: busy sending time starts.
-    pub fn on_sending_started(&mut self, now: Instant) {
+    pub(crate) fn on_sending_started(&mut self, now: Instant) {
         self.snd_duration_mark = Some(now);
     }
 
     /// An ACK advanced the sender's acknowledged sequence: the time since the
     /// last mark counts as busy sending time (libsrt `updateSndLossListOnACK`).
-    pub fn on_send_acked(&mut self, now: Instant) {
+    pub(crate) fn on_send_acked(&mut self, now: Instant) {
         if let Some(mark) = self.snd_duration_mark {
             let d = micros(now.saturating_duration_since(mark));
             self.snd_duration_us = self.snd_duration_us.saturating_add(d);
@@ -540,16 +535,11 @@ impl Stats {
         self.snd_duration_mark = Some(now);
     }
 
-    /// The packet filter produced a control packet (e.g. FEC) that was sent.
-    pub fn on_filter_extra_sent(&mut self) {
-        self.sent_filter_extra.pkts(1);
-    }
-
     // ---- receiver ----
 
     /// A data packet with `bytes` of payload arrived (any data packet,
     /// duplicates and belated ones included); `retransmitted`: its REXMIT flag is set.
-    pub fn on_data_received(&mut self, bytes: usize, retransmitted: bool) {
+    pub(crate) fn on_data_received(&mut self, bytes: usize, retransmitted: bool) {
         let b = bytes as u64;
         self.recvd.count(1, b);
         if retransmitted {
@@ -559,7 +549,7 @@ impl Stats {
 
     /// A received data packet with `bytes` of payload was stored in the receive
     /// buffer for the application (libsrt `recvdUnique`).
-    pub fn on_data_unique(&mut self, bytes: usize) {
+    pub(crate) fn on_data_unique(&mut self, bytes: usize) {
         self.recvd_unique.count(1, bytes as u64);
     }
 
@@ -567,7 +557,7 @@ impl Stats {
     /// or the buffer start) and was ignored; `lateness` is how long after its
     /// play time it arrived. Feeds `pkt_rcv_avg_belated_time` (an IIR with
     /// factor 0.2 over whole-ms truncated values, as libsrt's `CountIIR`).
-    pub fn on_belated(&mut self, bytes: usize, lateness: Duration) {
+    pub(crate) fn on_belated(&mut self, bytes: usize, lateness: Duration) {
         // libsrt: base = uint64(avg_ms) * 1000; new = base + (lateness − base) · 0.2.
         // libsrt computes the difference in uint64 and wraps when the new value is
         // smaller than the average (a garbage result); we use signed arithmetic.
@@ -584,82 +574,57 @@ impl Stats {
 
     /// A sequence gap of `packets` was detected on arrival; `bytes` is the
     /// estimate of their payload (libsrt: packets × the receive buffer's average payload).
-    pub fn on_loss_detected(&mut self, packets: u32, bytes: u64) {
+    pub(crate) fn on_loss_detected(&mut self, packets: u32, bytes: u64) {
         self.rcv_lost.count(u64::from(packets), bytes);
     }
 
     /// The receiver dropped `packets` (too late to play, or undecryptable) with
     /// an estimated `bytes` of payload.
-    pub fn on_rcv_drop(&mut self, packets: u32, bytes: u64) {
+    pub(crate) fn on_rcv_drop(&mut self, packets: u32, bytes: u64) {
         self.rcv_dropped.count(u64::from(packets), bytes);
     }
 
     /// A data packet with `bytes` of payload could not be decrypted (or came
     /// unencrypted on a secured connection). Its drop is counted separately.
-    pub fn on_undecrypted(&mut self, bytes: usize) {
+    pub(crate) fn on_undecrypted(&mut self, bytes: usize) {
         self.undecrypted.count(1, bytes as u64);
     }
 
     /// A full or small ACK was sent (light ACKs are not counted, as in libsrt).
-    pub fn on_ack_sent(&mut self) {
+    pub(crate) fn on_ack_sent(&mut self) {
         self.sent_ack.pkts(1);
     }
 
     /// A NAK (loss report) was sent.
-    pub fn on_nak_sent(&mut self) {
+    pub(crate) fn on_nak_sent(&mut self) {
         self.sent_nak.pkts(1);
     }
 
     /// An original packet arrived out of order, `distance` sequence numbers
     /// from the latest one: raises `pkt_reorder_distance` to at least that.
-    pub fn on_reordered(&mut self, distance: i32) {
+    pub(crate) fn on_reordered(&mut self, distance: i32) {
         self.reorder_distance = self.reorder_distance.max(distance);
     }
 
     /// The reorder tolerance was lowered by one; `pkt_reorder_distance` follows
     /// (libsrt decrements both together).
-    pub fn on_reorder_tolerance_decreased(&mut self) {
+    pub(crate) fn on_reorder_tolerance_decreased(&mut self) {
         self.reorder_distance = self.reorder_distance.saturating_sub(1);
-    }
-
-    /// A packet-filter control packet was received.
-    pub fn on_filter_extra_received(&mut self) {
-        self.recvd_filter_extra.pkts(1);
-    }
-
-    /// The packet filter rebuilt `packets` lost packets.
-    pub fn on_filter_supplied(&mut self, packets: u32) {
-        self.supplied_by_filter.pkts(u64::from(packets));
-    }
-
-    /// `packets` lost packets were beyond the packet filter's repair.
-    pub fn on_filter_loss(&mut self, packets: u32) {
-        self.loss_filter.pkts(u64::from(packets));
     }
 
     // ---- control packets rejected ----
 
     /// The control packets rejected so far (see [`RejectedControl`]).
-    pub fn rejected(&self) -> RejectedControl {
+    pub(crate) fn rejected(&self) -> RejectedControl {
         self.rejected
     }
 
     /// The counters of rejected control packets, to count one.
-    pub fn rejected_mut(&mut self) -> &mut RejectedControl {
+    pub(crate) fn rejected_mut(&mut self) -> &mut RejectedControl {
         &mut self.rejected
     }
 
     // ---- queries the engine needs ----
-
-    /// Total data packets received (libsrt checks it to choose how a sender smooths RTT).
-    pub fn pkt_recv_total(&self) -> u64 {
-        self.recvd.total.pkts
-    }
-
-    /// Total packets the sender dropped as too late.
-    pub fn pkt_snd_drop_total(&self) -> u64 {
-        self.snd_dropped.total.pkts
-    }
 
     // ---- snapshot ----
 
@@ -667,7 +632,12 @@ impl Stats {
     /// the interval counters, the interval's busy sending time and the
     /// interval start are reset afterwards; totals,
     /// `pkt_reorder_distance` and `pkt_rcv_avg_belated_time` are not.
-    pub fn snapshot(&mut self, now: Instant, clear: bool, instant: Instantaneous) -> TraceBStats {
+    pub(crate) fn snapshot(
+        &mut self,
+        now: Instant,
+        clear: bool,
+        instant: Instantaneous,
+    ) -> TraceBStats {
         let mut p = TraceBStats {
             ms_time_stamp: i64::try_from(now.saturating_duration_since(self.start).as_millis())
                 .unwrap_or(i64::MAX),
@@ -790,7 +760,7 @@ impl Stats {
     }
 
     /// Starts a new interval at `now` without taking a snapshot.
-    pub fn reset_interval(&mut self, now: Instant) {
+    pub(crate) fn reset_interval(&mut self, now: Instant) {
         for m in [
             &mut self.sent,
             &mut self.sent_unique,
@@ -937,7 +907,6 @@ mod tests {
         st.on_snd_drop(1, 100);
         st.on_ack_received();
         st.on_nak_received();
-        st.on_filter_extra_sent();
         st.on_data_received(100, true);
         st.on_data_unique(100);
         st.on_belated(100, Duration::from_millis(5));
@@ -946,15 +915,11 @@ mod tests {
         st.on_undecrypted(100);
         st.on_ack_sent();
         st.on_nak_sent();
-        st.on_filter_extra_received();
-        st.on_filter_supplied(2);
-        st.on_filter_loss(1);
         st.on_reordered(7);
         st.on_sending_started(t0);
         st.on_send_acked(at(t0, 30));
         let first = st.snapshot(at(t0, 50), true, Instantaneous::default());
         assert_eq!(first.pkt_snd_loss, 3);
-        assert_eq!(first.pkt_rcv_filter_supply, 2);
         assert_eq!(first.pkt_rcv_belated, 1);
         assert_eq!(first.us_snd_duration, 30_000);
         let s = st.snapshot(at(t0, 60), false, Instantaneous::default());
@@ -1003,7 +968,6 @@ mod tests {
         assert_eq!(s.pkt_snd_loss_total, 3);
         assert_eq!(s.pkt_recv_ack_total, 1);
         assert_eq!(s.pkt_sent_nak_total, 1);
-        assert_eq!(s.pkt_rcv_filter_loss_total, 1);
         assert_eq!(s.us_snd_duration_total, 30_000);
         assert_eq!(s.byte_rcv_undecrypt_total, 100);
         // Not interval values in libsrt: kept across clear.

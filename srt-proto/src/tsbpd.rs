@@ -83,7 +83,7 @@ impl DriftTracer {
 
 /// The receiver's model of the sender's clock: delivery times of packets (libsrt's `CTsbpdTime`).
 #[derive(Clone, Debug)]
-pub struct Tsbpd {
+pub(crate) struct Tsbpd {
     base: Instant,
     latency: Duration,
     wrap_check: bool,
@@ -99,7 +99,7 @@ impl Tsbpd {
     /// `base` is the arrival time of the handshake packet carrying the peer's
     /// HSREQ (we respond) or HSRSP (we initiate) minus that packet's
     /// timestamp. libsrt starts outside the wrap period (`setTsbPdMode(.., false, ..)`).
-    pub fn new(base: Instant, latency: Duration, drift_tracer: bool) -> Self {
+    pub(crate) fn new(base: Instant, latency: Duration, drift_tracer: bool) -> Self {
         Tsbpd {
             base,
             latency,
@@ -111,33 +111,37 @@ impl Tsbpd {
     }
 
     /// The negotiated delivery latency.
-    pub fn latency(&self) -> Duration {
+    pub(crate) fn latency(&self) -> Duration {
         self.latency
     }
 
     /// The current clock drift in microseconds (positive: the peer's packets arrive later than the model predicts).
-    pub fn drift(&self) -> i64 {
+    #[cfg(test)]
+    pub(crate) fn drift(&self) -> i64 {
         self.tracer.drift
     }
 
     /// The current time base (moved by wraps and drift corrections), without carryover.
-    pub fn base(&self) -> Instant {
+    #[cfg(test)]
+    pub(crate) fn base(&self) -> Instant {
         self.base
     }
 
     /// Whether a timestamp wrap is in progress (libsrt's `m_bTsbPdWrapCheck`).
-    pub fn in_wrap_period(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn in_wrap_period(&self) -> bool {
         self.wrap_check
     }
 
     /// Whether drift samples are taken into account (SRTO_DRIFTTRACER).
-    pub fn drift_tracer_enabled(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn drift_tracer_enabled(&self) -> bool {
         self.drift_tracer_enabled
     }
 
     /// Switches drift tracking (SRTO_DRIFTTRACER set on a connected socket;
     /// libsrt reads the option at each sample). The drift so far is kept.
-    pub fn set_drift_tracer(&mut self, on: bool) {
+    pub(crate) fn set_drift_tracer(&mut self, on: bool) {
         self.drift_tracer_enabled = on;
     }
 
@@ -154,23 +158,24 @@ impl Tsbpd {
     }
 
     /// The time base for `ts`, including the wrap carryover (libsrt's `getBaseTime`).
-    pub fn base_time(&self, ts: Timestamp) -> Instant {
+    #[cfg(test)]
+    pub(crate) fn base_time(&self, ts: Timestamp) -> Instant {
         shift(self.base, self.carryover(ts))
     }
 
     /// The sender's time of `ts` on our clock, without latency or drift (libsrt's `getPktBaseTime`).
-    pub fn packet_base_time(&self, ts: Timestamp) -> Instant {
+    pub(crate) fn packet_base_time(&self, ts: Timestamp) -> Instant {
         shift(self.base, self.carryover(ts) + i64::from(ts.as_u32()))
     }
 
     /// The sender's time of `ts` on our clock, drift included: `delivery_time(ts) − latency`.
-    pub fn origin_time(&self, ts: Timestamp) -> Instant {
+    pub(crate) fn origin_time(&self, ts: Timestamp) -> Instant {
         let offset = self.carryover(ts) + i64::from(ts.as_u32());
         shift(self.base, offset.saturating_add(self.tracer.drift))
     }
 
     /// When a packet stamped `ts` is to be delivered: base + carryover + ts + latency + drift.
-    pub fn delivery_time(&self, ts: Timestamp) -> Instant {
+    pub(crate) fn delivery_time(&self, ts: Timestamp) -> Instant {
         let latency = i64::try_from(self.latency.as_micros()).unwrap_or(i64::MAX / 2);
         let offset = self.carryover(ts) + i64::from(ts.as_u32()) + latency;
         shift(self.base, offset.saturating_add(self.tracer.drift))
@@ -181,7 +186,7 @@ impl Tsbpd {
     /// As libsrt's `updateBaseTime`: outside the wrap period, a timestamp
     /// above 2³² − 30 s starts it; inside, a timestamp in [30 s, 60 s] ends
     /// it and moves the base forward by 2³² µs.
-    pub fn update_wrap(&mut self, ts: Timestamp) {
+    pub(crate) fn update_wrap(&mut self, ts: Timestamp) {
         let ts = ts.as_u32();
         if self.wrap_check {
             if (WRAP_PERIOD_US..=2 * WRAP_PERIOD_US).contains(&ts) {
@@ -202,7 +207,7 @@ impl Tsbpd {
     /// average becomes the drift; if it exceeds ±5000 µs, the base moves by
     /// ±5000 µs and the drift keeps the remainder (libsrt's `addDriftSample`
     /// and `DriftTracer`). Does nothing when drift tracking is off.
-    pub fn add_drift_sample(
+    pub(crate) fn add_drift_sample(
         &mut self,
         ts: Timestamp,
         arrival: Instant,

@@ -42,7 +42,7 @@ impl Pair {
             .latency(Duration::from_millis(500))
             .unwrap();
         let c = net
-            .connect_pair(addr(CLIENT), addr(SERVER), &opts)
+            .connect_pair(addr(CLIENT), addr(SERVER), &opts, 5, Duration::from_secs(3))
             .expect("connected");
         Pair { net, c }
     }

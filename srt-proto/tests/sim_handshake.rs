@@ -35,7 +35,7 @@ fn connect_outcome(
     id: SocketId,
     limit: Duration,
 ) -> Option<Event> {
-    let done = |net: &Network| {
+    let done = |net: &mut Network| {
         net.events(node).iter().any(|e| {
             matches!(e, Event::Connected { socket } | Event::ConnectFailed { socket, .. } if *socket == id)
         })
@@ -97,7 +97,7 @@ fn rendezvous_connects_through_loss_and_jitter() {
                 .endpoint(b)
                 .rendezvous(now, addr(SERVER), &sid("rdv-b"))
                 .unwrap();
-            let both = |net: &Network| {
+            let both = |net: &mut Network| {
                 net.events(a).contains(&Event::Connected { socket: ida })
                     && net.events(b).contains(&Event::Connected { socket: idb })
             };
@@ -211,7 +211,7 @@ fn quiet_peer_breaks_after_peeridletimeo() {
             },
         );
         let quiet_since = net.elapsed();
-        let broken = |net: &Network| {
+        let broken = |net: &mut Network| {
             net.events(client)
                 .iter()
                 .any(|e| matches!(e, Event::Broken { .. }))

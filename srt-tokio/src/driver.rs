@@ -30,6 +30,9 @@ const MAX_READS: usize = 256;
 /// A held connection request is forgotten when its caller has not
 /// repeated its CONCLUSION (every 250 ms) for this long: it gave up.
 pub(crate) const REQUEST_SILENCE: Duration = Duration::from_secs(2);
+/// Silence after which a request older than the connect timeout counts as
+/// given up: a caller still waiting repeats its CONCLUSION every 250 ms.
+pub(crate) const GAVE_UP_SILENCE: Duration = Duration::from_millis(600);
 /// How long after its latency a broken live connection may still deliver.
 const DRAIN_MARGIN: Duration = Duration::from_millis(100);
 /// How often a reader looks again for messages of a broken live connection.
@@ -126,8 +129,22 @@ pub(crate) struct PendingRequest {
     pub(crate) datagram: Vec<u8>,
     /// When that copy arrived (the engine is told it arrived then).
     pub(crate) arrived: Instant,
+    /// When the first copy arrived.
+    pub(crate) first: Instant,
     /// The SYN cookie the engine found good; only copies with it replace the held one.
     pub(crate) cookie: u32,
+}
+
+impl PendingRequest {
+    /// Whether the caller has given up: silent for [`REQUEST_SILENCE`], or
+    /// older than the connect timeout and silent for [`GAVE_UP_SILENCE`]
+    /// (accepting it then would make a socket whose peer is gone).
+    pub(crate) fn given_up(&self, now: Instant, conn_timeout: Duration) -> bool {
+        let silent = now.saturating_duration_since(self.arrived);
+        silent >= REQUEST_SILENCE
+            || (now.saturating_duration_since(self.first) >= conn_timeout
+                && silent >= GAVE_UP_SILENCE)
+    }
 }
 
 /// A request not yet handed to the application.
@@ -143,6 +160,8 @@ pub(crate) struct ListenerSlot {
     /// At most this many requests wait for a decision; more are refused
     /// with `SRT_REJ_BACKLOG`.
     pub(crate) backlog: usize,
+    /// How long callers are taken to try (the listener's `SRTO_CONNTIMEO`).
+    pub(crate) conn_timeout: Duration,
     pub(crate) pending: HashMap<ConclusionKey, PendingRequest>,
     pub(crate) queue: VecDeque<RequestInfo>,
     pub(crate) waker: Option<Waker>,
@@ -152,9 +171,10 @@ pub(crate) struct ListenerSlot {
 }
 
 impl ListenerSlot {
-    pub(crate) fn new(backlog: usize, decision: DecisionSlot) -> Self {
+    pub(crate) fn new(backlog: usize, conn_timeout: Duration, decision: DecisionSlot) -> Self {
         ListenerSlot {
             backlog: backlog.max(1),
+            conn_timeout,
             pending: HashMap::new(),
             queue: VecDeque::new(),
             waker: None,
@@ -271,6 +291,7 @@ impl State {
             PendingRequest {
                 datagram: data.to_vec(),
                 arrived: now,
+                first: now,
                 cookie: hs.syn_cookie,
             },
         );

@@ -37,8 +37,8 @@
 //!     .stream_id("live/cam1")
 //!     .call("127.0.0.1:9000".parse().unwrap())
 //!     .await?;
-//! caller.send(b"hello", MsgCtrl::default()).await?;
-//! caller.close().await?;
+//! caller.send_msg(b"hello", MsgCtrl::default()).await?;
+//! caller.close_gracefully().await?;
 //! # Ok(()) }
 //! ```
 

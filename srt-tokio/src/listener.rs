@@ -9,9 +9,12 @@
 //! 250 ms. When the application answers, the held CONCLUSION goes to the
 //! engine, marked with the time it arrived, and the hook applies the
 //! decision. A caller that stops repeating (it gave up after its connect
-//! timeout) is forgotten after 2 s of silence.
+//! timeout) is forgotten after 2 s of silence; a request older than the
+//! listener's connect timeout whose caller has been silent for 600 ms is
+//! refused with [`Error::RequestExpired`] rather than accepted, since its
+//! caller is gone.
 
-use crate::driver::{Decision, Shared, SocketSlot, REQUEST_SILENCE};
+use crate::driver::{Decision, Shared, SocketSlot};
 use crate::error::Error;
 use crate::socket::SrtSocket;
 use futures_core::Stream;
@@ -173,7 +176,7 @@ impl ConnectionRequest {
             let Some(pending) = l.pending.remove(&key) else {
                 return Err(Error::RequestExpired);
             };
-            if pending.arrived.elapsed() >= REQUEST_SILENCE {
+            if pending.given_up(Instant::now(), l.conn_timeout) {
                 return Err(Error::RequestExpired);
             }
             if let Decision::Reject(reason) = &decision {

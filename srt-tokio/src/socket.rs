@@ -118,7 +118,7 @@ impl SrtSocketBuilder {
         self.with(|o| o.peer_idle_timeout(d))
     }
 
-    /// Sets how long [`SrtSocket::close`] waits at most for the peer to acknowledge and deliver everything (`SRTO_LINGER`; `None` = off, when close waits up to twice the latency plus 1 s in live mode).
+    /// Sets how long [`SrtSocket::close_gracefully`] waits at most for the peer to acknowledge and deliver everything (`SRTO_LINGER`; `None` = off, when close waits up to twice the latency plus 1 s in live mode).
     pub fn linger(self, linger: Option<Duration>) -> Self {
         self.with(|o| Ok(o.linger(linger)))
     }
@@ -201,10 +201,34 @@ impl SrtSocketBuilder {
         endpoint.listen(&options, self.backlog)?;
         let decision = DecisionSlot::default();
         endpoint.set_accept_hook(Some(driver::accept_hook(Arc::clone(&decision))))?;
-        let slot = driver::ListenerSlot::new(self.backlog, decision);
+        let slot = driver::ListenerSlot::new(self.backlog, options.conntimeo, decision);
         let shared = driver::start(socket, endpoint, Some(slot), None);
         Ok(SrtListener::new(shared, max_message))
     }
+}
+
+/// Why a send or receive cannot go on now: the socket's end if it has
+/// ended, else [`Error::WouldBlock`], with `cx`'s waker parked in the
+/// slot's `waiter` to be woken when it can.
+fn would_block(
+    slot: Option<&mut driver::SocketSlot>,
+    stopped: bool,
+    cx: Option<&mut Context<'_>>,
+    waiter: fn(&mut driver::SocketSlot) -> &mut Option<std::task::Waker>,
+) -> Error {
+    let Some(slot) = slot else {
+        return Error::Closed;
+    };
+    if let Some(e) = slot.terminal() {
+        return e;
+    }
+    if stopped {
+        return Error::DriverStopped;
+    }
+    if let Some(cx) = cx {
+        *waiter(slot) = Some(cx.waker().clone());
+    }
+    Error::WouldBlock
 }
 
 /// The unspecified address of `remote`'s family, any port.
@@ -222,8 +246,8 @@ fn unspecified(remote: SocketAddr) -> SocketAddr {
 async fn bind(local: SocketAddr, options: &SocketOptions) -> Result<(UdpSocket, Endpoint), Error> {
     let socket = UdpSocket::bind(local).await?;
     let sock = socket2::SockRef::from(&socket);
-    sock.set_recv_buffer_size(options.udp_rcvbuf as usize)?;
-    sock.set_send_buffer_size(options.udp_sndbuf as usize)?;
+    sock.set_recv_buffer_size(options.driver.udp_rcvbuf as usize)?;
+    sock.set_send_buffer_size(options.driver.udp_sndbuf as usize)?;
     let local = socket.local_addr()?;
     let mut entropy = [0u8; 32];
     getrandom::fill(&mut entropy).map_err(std::io::Error::other)?;
@@ -249,10 +273,10 @@ impl Message {
 
 /// A connected SRT socket.
 ///
-/// `send`/`recv` take `&self`, so one task may send while another
+/// `send_msg`/`recv` take `&self`, so one task may send while another
 /// receives; the [`Stream`], [`Sink`], [`AsyncRead`] and [`AsyncWrite`]
 /// implementations need `&mut`. Dropping the socket aborts the connection
-/// (libsrt's `srt_close` without linger); [`SrtSocket::close`] lingers.
+/// (libsrt's `srt_close` without linger); [`SrtSocket::close_gracefully`] lingers.
 pub struct SrtSocket {
     shared: Arc<Shared>,
     id: SocketId,
@@ -355,7 +379,9 @@ impl SrtSocket {
     }
 
     /// Sends a message (live: ≤ the payload size; file stream mode: any bytes, of which a prefix may be taken); returns the bytes taken.
-    pub async fn send(&self, payload: &[u8], ctrl: MsgCtrl) -> Result<usize, Error> {
+    ///
+    /// Named apart from `SinkExt::send`, which sends with the default [`MsgCtrl`].
+    pub async fn send_msg(&self, payload: &[u8], ctrl: MsgCtrl) -> Result<usize, Error> {
         poll_fn(|cx| self.poll_send(cx, payload, &ctrl)).await
     }
 
@@ -401,7 +427,9 @@ impl SrtSocket {
     /// connection down; for at most `SRTO_LINGER`, or, when it is off (live
     /// mode's default), twice the peer's latency plus a second
     /// ([`CloseMode::Lossless`]).
-    pub async fn close(mut self) -> Result<(), Error> {
+    ///
+    /// Named apart from `SinkExt::close`, which does the same through `&mut`.
+    pub async fn close_gracefully(mut self) -> Result<(), Error> {
         poll_fn(|cx| self.poll_close_linger(cx)).await
     }
 
@@ -461,21 +489,7 @@ impl SrtSocket {
             Err(SendError::MessageTooLarge { len, max }) => {
                 Err(Error::MessageTooLarge { len, max })
             }
-            Err(SendError::WouldBlock) => {
-                let Some(slot) = slot else {
-                    return Err(Error::Closed);
-                };
-                if let Some(e) = slot.terminal() {
-                    return Err(e);
-                }
-                if stopped {
-                    return Err(Error::DriverStopped);
-                }
-                if let Some(cx) = cx {
-                    slot.write = Some(cx.waker().clone());
-                }
-                Err(Error::WouldBlock)
-            }
+            Err(SendError::WouldBlock) => Err(would_block(slot, stopped, cx, |s| &mut s.write)),
             Err(_) => Err(slot.and_then(|s| s.terminal()).unwrap_or(if stopped {
                 Error::DriverStopped
             } else {
@@ -533,19 +547,8 @@ impl SrtSocket {
                         return Err(Error::WouldBlock);
                     }
                 }
-                let Some(slot) = st.sockets.get_mut(&self.id) else {
-                    return Err(Error::Closed);
-                };
-                if let Some(e) = slot.terminal() {
-                    return Err(e);
-                }
-                if stopped {
-                    return Err(Error::DriverStopped);
-                }
-                if let Some(cx) = cx {
-                    slot.read = Some(cx.waker().clone());
-                }
-                Err(Error::WouldBlock)
+                let slot = st.sockets.get_mut(&self.id);
+                Err(would_block(slot, stopped, cx, |s| &mut s.read))
             }
             Err(RecvError::NotConnected) | Err(_) => {
                 Err(slot.and_then(|s| s.terminal()).unwrap_or(if stopped {
@@ -615,20 +618,22 @@ impl SrtSocket {
 /// As in libsrt, the default is not `in_order`: in file mode a later
 /// message may be delivered before an earlier one that needs a
 /// retransmission; send with `MsgCtrl { in_order: true, .. }` to keep order.
-impl<T: AsRef<[u8]>> Sink<T> for SrtSocket {
+///
+/// One item type, so that `SinkExt::close(&mut socket)` and `flush` need no
+/// annotation.
+impl Sink<Vec<u8>> for SrtSocket {
     type Error = Error;
 
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         self.get_mut().poll_sink_flush(cx)
     }
 
-    fn start_send(self: Pin<&mut Self>, item: T) -> Result<(), Error> {
+    fn start_send(self: Pin<&mut Self>, item: Vec<u8>) -> Result<(), Error> {
         let this = self.get_mut();
-        let msg = item.as_ref();
-        match this.try_send_inner(msg, &MsgCtrl::default(), None) {
+        match this.try_send_inner(&item, &MsgCtrl::default(), None) {
             Ok(_) => Ok(()),
             Err(Error::WouldBlock) => {
-                this.sink_pending = Some(msg.to_vec());
+                this.sink_pending = Some(item);
                 Ok(())
             }
             Err(e) => Err(e),

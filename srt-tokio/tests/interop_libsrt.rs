@@ -106,7 +106,10 @@ async fn our_caller_sends_to_libsrt_listener() {
     let mut tick = tokio::time::interval(Duration::from_millis(1));
     for i in 0..COUNT {
         tick.tick().await;
-        caller.send(&payload(i), MsgCtrl::default()).await.unwrap();
+        caller
+            .send_msg(&payload(i), MsgCtrl::default())
+            .await
+            .unwrap();
     }
     let (seen, corrupt) = receiver.await.unwrap();
     let stats = caller.stats(false).unwrap();
@@ -118,7 +121,7 @@ async fn our_caller_sends_to_libsrt_listener() {
     );
     assert_eq!(corrupt, 0);
     assert_eq!(seen.len() as u32, COUNT, "lost payloads on loopback");
-    caller.close().await.unwrap();
+    caller.close_gracefully().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -177,7 +180,7 @@ async fn libsrt_caller_sends_to_our_listener() {
 /// nothing with libsrt's `srt-live-transmit` as the receiver (libsrt drops
 /// what it still holds when SHUTDOWN comes, so the close waits for the
 /// acknowledgements and the receiver's latency first). `via_sink` closes
-/// with `Sink::close`, else with `close().await`. srt-live-transmit writes
+/// with `Sink::close`, else with `close_gracefully().await`. srt-live-transmit writes
 /// to its stdout (a file), so nothing is lost on the way out either.
 async fn live_close_delivers_every_message(via_sink: bool) {
     use futures_util::SinkExt;
@@ -215,19 +218,19 @@ async fn live_close_delivers_every_message(via_sink: bool) {
     let mut tick = tokio::time::interval(Duration::from_millis(1));
     for i in 0..N {
         tick.tick().await;
-        caller.send(&payload(i), MsgCtrl::default()).await.unwrap();
+        caller
+            .send_msg(&payload(i), MsgCtrl::default())
+            .await
+            .unwrap();
     }
     let t = std::time::Instant::now();
     if via_sink {
-        timeout(
-            Duration::from_secs(10),
-            SinkExt::<Vec<u8>>::close(&mut caller),
-        )
-        .await
-        .unwrap()
-        .unwrap();
+        timeout(Duration::from_secs(10), SinkExt::close(&mut caller))
+            .await
+            .unwrap()
+            .unwrap();
     } else {
-        timeout(Duration::from_secs(10), caller.close())
+        timeout(Duration::from_secs(10), caller.close_gracefully())
             .await
             .unwrap()
             .unwrap();

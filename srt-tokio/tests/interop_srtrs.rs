@@ -116,7 +116,7 @@ async fn we_send(ours: SrtSocket, mut theirs: srt_rs::SrtSocket, len: usize) {
         let mut tick = tokio::time::interval(Duration::from_millis(1));
         for i in 0..MESSAGES {
             tick.tick().await;
-            ours.send(&message(i, len), MsgCtrl::default())
+            ours.send_msg(&message(i, len), MsgCtrl::default())
                 .await
                 .unwrap();
         }

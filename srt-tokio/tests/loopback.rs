@@ -29,7 +29,9 @@ async fn send_run(s: &SrtSocket, n: u32, tag: u8) {
     let mut tick = tokio::time::interval(Duration::from_millis(1));
     for i in 0..n {
         tick.tick().await;
-        s.send(&message(i, tag), MsgCtrl::default()).await.unwrap();
+        s.send_msg(&message(i, tag), MsgCtrl::default())
+            .await
+            .unwrap();
     }
 }
 
@@ -249,7 +251,9 @@ async fn passphrase_mismatch_is_a_typed_error() {
     .unwrap()
     .unwrap();
     let (_l, s) = server.await.unwrap();
-    c.send(b"secret hello", MsgCtrl::default()).await.unwrap();
+    c.send_msg(b"secret hello", MsgCtrl::default())
+        .await
+        .unwrap();
     assert_eq!(s.recv().await.unwrap().payload, b"secret hello");
 }
 
@@ -304,7 +308,7 @@ async fn close_with_linger_delivers_everything() {
         for i in 0..N {
             c.feed(message(i, 7)).await.unwrap();
         }
-        SinkExt::<Vec<u8>>::flush(&mut c).await.unwrap();
+        SinkExt::flush(&mut c).await.unwrap();
         c.close().await.unwrap();
     })
     .await
@@ -400,7 +404,9 @@ async fn accept_with_per_connection_options() {
     assert!(matches!(bad, Error::BadSecret), "{bad:?}");
     let (_listener, sockets) = timeout(LIMIT, server).await.unwrap().unwrap();
     assert_eq!(sockets.len(), 1);
-    good.send(b"for alice", MsgCtrl::default()).await.unwrap();
+    good.send_msg(b"for alice", MsgCtrl::default())
+        .await
+        .unwrap();
     assert_eq!(sockets[0].recv().await.unwrap().payload, b"for alice");
     assert_eq!(sockets[0].stream_id(), b"alice");
 }
@@ -426,9 +432,9 @@ async fn rendezvous_both_sides() {
     .unwrap();
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(a.peer_addr(), b_addr);
-    a.send(b"ping", MsgCtrl::default()).await.unwrap();
+    a.send_msg(b"ping", MsgCtrl::default()).await.unwrap();
     assert_eq!(b.recv().await.unwrap().payload, b"ping");
-    b.send(b"pong", MsgCtrl::default()).await.unwrap();
+    b.send_msg(b"pong", MsgCtrl::default()).await.unwrap();
     assert_eq!(a.recv().await.unwrap().payload, b"pong");
 }
 
@@ -444,7 +450,7 @@ async fn drop_aborts_and_the_peer_sees_the_end() {
         (first.payload, end.is_none(), s.recv().await.unwrap_err())
     });
     let c = SrtSocket::builder().call(addr).await.unwrap();
-    c.send(b"last words", MsgCtrl::default()).await.unwrap();
+    c.send_msg(b"last words", MsgCtrl::default()).await.unwrap();
     // Let the message be delivered (latency 120 ms) before dropping.
     tokio::time::sleep(Duration::from_millis(400)).await;
     drop(c);
@@ -470,6 +476,22 @@ async fn unanswered_request_expires_when_the_caller_gives_up() {
     assert!(matches!(err, Error::RequestExpired), "{err:?}");
 }
 
+#[tokio::test]
+async fn request_answered_just_after_the_caller_gave_up_is_refused() {
+    // The caller tries for its connect timeout (3 s, the listener's too);
+    // the application answers 800 ms after that, before the 2 s silence
+    // that forgets a request: accepting would make a socket whose peer is
+    // gone (it broke at the peer idle timeout, 5 s later).
+    let mut listener = SrtSocket::builder().listen(any()).await.unwrap();
+    let addr = listener.local_addr();
+    let call = SrtSocket::builder().call(addr);
+    let (err, req) = futures_util::future::join(call, listener.next()).await;
+    assert!(matches!(err.unwrap_err(), Error::ConnectTimeout));
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let err = req.unwrap().accept().unwrap_err();
+    assert!(matches!(err, Error::RequestExpired), "{err:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn live_messages_in_flight_at_close_are_still_delivered() {
     // The caller closes 20 ms after sending, long before the messages'
@@ -488,10 +510,12 @@ async fn live_messages_in_flight_at_close_are_still_delivered() {
     });
     let c = SrtSocket::builder().call(addr).await.unwrap();
     for i in 0..50 {
-        c.send(&message(i, 3), MsgCtrl::default()).await.unwrap();
+        c.send_msg(&message(i, 3), MsgCtrl::default())
+            .await
+            .unwrap();
     }
     tokio::time::sleep(Duration::from_millis(20)).await;
-    c.close().await.unwrap();
+    c.close_gracefully().await.unwrap();
     assert_eq!(timeout(LIMIT, server).await.unwrap().unwrap(), 50);
 }
 

@@ -28,8 +28,8 @@
 use crate::stats::{StatsConfig, StatsReporter};
 use crate::udp_driver::UdpDriver;
 use crate::uri::{Medium, Mode, SrtTarget, UdpTarget};
-use srt_proto::handshake::TransType;
 use srt_proto::packet::{RejectReason, SocketId};
+use srt_proto::TransType;
 use srt_proto::{BreakCause, CloseMode, Event, MsgCtrl, SendError, LOSSLESS_LINGER_EXTRA};
 use srt_udp::SyncUdp;
 use std::fs::File;

@@ -683,7 +683,7 @@ mod tests {
              &pbkeylen=32&payloadsize=1000&maxbw=1000000&conntimeo=5000&linger=7&streamid=x.bin",
         );
         let o = &t.options;
-        assert_eq!(o.transtype, srt_proto::handshake::TransType::File);
+        assert_eq!(o.transtype, srt_proto::TransType::File);
         // Applied after the transtype preset, which would reset it.
         assert_eq!(o.rcvlatency, Duration::from_millis(200));
         assert!(o.messageapi);
@@ -697,7 +697,7 @@ mod tests {
         let t = target("srt://127.0.0.1:9000?transtype=file&linger=0");
         assert_eq!(t.options.linger, None);
         let t = target("srt://127.0.0.1:9000");
-        assert_eq!(t.options.transtype, srt_proto::handshake::TransType::Live);
+        assert_eq!(t.options.transtype, srt_proto::TransType::Live);
     }
 
     #[test]

@@ -51,7 +51,7 @@ const INITIAL_RANGES: usize = 16;
 
 /// A bounded, sorted set of disjoint sequence ranges (see the module docs).
 #[derive(Clone, Debug)]
-pub struct LossList {
+pub(crate) struct LossList {
     /// The ranges, in order, disjoint and non-adjacent.
     ranges: VecDeque<SeqRange>,
     /// How many ranges the list may hold (`ranges` grows on demand up to
@@ -66,7 +66,7 @@ pub struct LossList {
 impl LossList {
     /// An empty list holding at most `capacity` ranges (at least 1), with
     /// room for 16 now (a first loss allocates nothing); more as needed.
-    pub fn new(capacity: usize) -> Self {
+    pub(crate) fn new(capacity: usize) -> Self {
         let capacity = capacity.max(1);
         LossList {
             ranges: VecDeque::with_capacity(capacity.min(INITIAL_RANGES)),
@@ -90,58 +90,62 @@ impl LossList {
     /// An empty list that never fills while its members lie within a window
     /// of `packets` consecutive sequence numbers (e.g. the send or receive
     /// buffer size).
-    pub fn for_window(packets: usize) -> Self {
+    pub(crate) fn for_window(packets: usize) -> Self {
         Self::new(packets / 2 + 1)
     }
 
     /// How many ranges the list may hold.
-    pub fn capacity(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn capacity(&self) -> usize {
         self.capacity
     }
 
     /// How many ranges the list holds.
-    pub fn len_ranges(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len_ranges(&self) -> usize {
         self.ranges.len()
     }
 
     /// How many sequence numbers the list holds.
-    pub fn len_seqs(&self) -> u32 {
+    pub(crate) fn len_seqs(&self) -> u32 {
         self.len
     }
 
     /// Whether the list holds no sequence number.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.ranges.is_empty()
     }
 
     /// Whether the list holds as many ranges as it may.
-    pub fn is_full(&self) -> bool {
+    pub(crate) fn is_full(&self) -> bool {
         self.ranges.len() >= self.capacity
     }
 
     /// How many times the list was full and kept a superset of the exact
     /// set (see the module docs).
-    pub fn overflows(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn overflows(&self) -> u64 {
         self.overflows
     }
 
     /// The first (oldest) sequence number of the list.
-    pub fn first(&self) -> Option<SeqNumber> {
+    pub(crate) fn first(&self) -> Option<SeqNumber> {
         self.ranges.front().map(|r| r.first)
     }
 
     /// The last (newest) sequence number of the list.
-    pub fn last(&self) -> Option<SeqNumber> {
+    pub(crate) fn last(&self) -> Option<SeqNumber> {
         self.ranges.back().map(|r| r.last)
     }
 
     /// The ranges of the list, in order.
-    pub fn iter_ranges(&self) -> impl Iterator<Item = SeqRange> + '_ {
+    #[cfg(test)]
+    pub(crate) fn iter_ranges(&self) -> impl Iterator<Item = SeqRange> + '_ {
         self.ranges.iter().copied()
     }
 
     /// Empties the list.
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.ranges.clear();
         self.len = 0;
     }
@@ -165,7 +169,8 @@ impl LossList {
     }
 
     /// Whether `seq` is in the list.
-    pub fn contains(&self, seq: SeqNumber) -> bool {
+    #[cfg(test)]
+    pub(crate) fn contains(&self, seq: SeqNumber) -> bool {
         if self.ranges.is_empty() {
             return false;
         }
@@ -181,7 +186,7 @@ impl LossList {
     /// the list before (0 if the range is refused: `last` before `first`,
     /// or the list would span 2³⁰ or more). When the list is full this may
     /// also add the gap to the nearest range (counted in the result).
-    pub fn insert(&mut self, range: SeqRange) -> u32 {
+    pub(crate) fn insert(&mut self, range: SeqRange) -> u32 {
         let span = range.last.offset_from(range.first);
         if span < 0 {
             return 0;
@@ -256,14 +261,14 @@ impl LossList {
 
     /// Removes `seq`; returns whether it was removed (false if it was not in
     /// the list, or if removing it would split a range of a full list).
-    pub fn remove(&mut self, seq: SeqNumber) -> bool {
+    pub(crate) fn remove(&mut self, seq: SeqNumber) -> bool {
         self.remove_range(SeqRange::single(seq)) == 1
     }
 
     /// Removes the sequence numbers of `range`; returns how many were
     /// removed. If that would split a range of a full list in two, the
     /// list is left unchanged and 0 is returned.
-    pub fn remove_range(&mut self, range: SeqRange) -> u32 {
+    pub(crate) fn remove_range(&mut self, range: SeqRange) -> u32 {
         let span = range.last.offset_from(range.first);
         if self.ranges.is_empty() || span < 0 {
             return 0;
@@ -340,7 +345,7 @@ impl LossList {
     /// Removes every sequence number strictly before `seq` (acknowledged,
     /// or dropped); returns how many were removed. A `seq` after the last
     /// member empties the list.
-    pub fn remove_before(&mut self, seq: SeqNumber) -> u32 {
+    pub(crate) fn remove_before(&mut self, seq: SeqNumber) -> u32 {
         let Some(back) = self.ranges.back().copied() else {
             return 0;
         };
@@ -363,7 +368,7 @@ impl LossList {
     /// Removes every sequence number from `seq` on (at or after it, up to
     /// the last member); returns how many were removed. A `seq` at or
     /// before the first member empties the list.
-    pub fn remove_from(&mut self, seq: SeqNumber) -> u32 {
+    pub(crate) fn remove_from(&mut self, seq: SeqNumber) -> u32 {
         let Some(back) = self.ranges.back().copied() else {
             return 0;
         };
@@ -382,7 +387,7 @@ impl LossList {
     }
 
     /// Removes and returns the first (oldest) sequence number.
-    pub fn pop_first(&mut self) -> Option<SeqNumber> {
+    pub(crate) fn pop_first(&mut self) -> Option<SeqNumber> {
         let front = self.ranges.front_mut()?;
         let seq = front.first;
         if front.first == front.last {

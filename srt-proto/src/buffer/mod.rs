@@ -1,9 +1,9 @@
 //! Packet buffers: the send buffer, the receive buffer with TSBPD delivery,
 //! and loss lists. All are bounded and reuse their packet storage.
 
-pub mod loss;
-pub mod recv;
-pub mod send;
+pub(crate) mod loss;
+pub(crate) mod recv;
+pub(crate) mod send;
 
 /// Packets per storage page.
 const PAGE_SLOTS: usize = 64;
@@ -17,7 +17,7 @@ const PAGE_SLOTS: usize = 64;
 /// (a retransmission lost twice holds the sender's packets two round trips
 /// longer); once those pages exist, steady-state traffic allocates nothing.
 #[derive(Clone, Debug)]
-pub struct PayloadPool {
+pub(crate) struct PayloadPool {
     unit_size: usize,
     /// The most units handed out at once.
     limit: usize,
@@ -31,7 +31,7 @@ pub struct PayloadPool {
 impl PayloadPool {
     /// A pool of at most `limit` units of `unit_size` bytes; nothing is
     /// allocated yet.
-    pub fn new(limit: usize, unit_size: usize) -> Self {
+    pub(crate) fn new(limit: usize, unit_size: usize) -> Self {
         PayloadPool {
             unit_size,
             limit: limit.min(u32::MAX as usize),
@@ -43,7 +43,7 @@ impl PayloadPool {
 
     /// A unit for one payload (allocating a page if none is free); `None`
     /// when `limit` units are in use.
-    pub fn take(&mut self) -> Option<u32> {
+    pub(crate) fn take(&mut self) -> Option<u32> {
         if self.free.is_empty() {
             self.grow();
         }
@@ -71,12 +71,12 @@ impl PayloadPool {
     }
 
     /// Gives `unit` back for reuse.
-    pub fn give_back(&mut self, unit: u32) {
+    pub(crate) fn give_back(&mut self, unit: u32) {
         self.free.push(unit);
     }
 
     /// The first `len` bytes of `unit`.
-    pub fn get(&self, unit: u32, len: usize) -> &[u8] {
+    pub(crate) fn get(&self, unit: u32, len: usize) -> &[u8] {
         let unit = unit as usize;
         let len = len.min(self.unit_size);
         let start = (unit % PAGE_SLOTS) * self.unit_size;
@@ -87,7 +87,7 @@ impl PayloadPool {
     }
 
     /// `unit`, for writing.
-    pub fn get_mut(&mut self, unit: u32) -> &mut [u8] {
+    pub(crate) fn get_mut(&mut self, unit: u32) -> &mut [u8] {
         let unit = unit as usize;
         let size = self.unit_size;
         let start = (unit % PAGE_SLOTS) * size;
@@ -98,12 +98,13 @@ impl PayloadPool {
     }
 
     /// Units handed out now.
-    pub fn in_use(&self) -> usize {
+    pub(crate) fn in_use(&self) -> usize {
         self.allocated - self.free.len()
     }
 
     /// Bytes allocated for payloads so far.
-    pub fn allocated_bytes(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn allocated_bytes(&self) -> usize {
         self.pages.iter().map(|p| p.len()).sum()
     }
 }

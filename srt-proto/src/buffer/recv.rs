@@ -82,7 +82,7 @@ const EMPTY_SLOT: Slot = Slot {
 
 /// What [`RecvBuffer::insert`] did with a packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum InsertOutcome {
+pub(crate) enum InsertOutcome {
     /// Stored.
     Inserted {
         /// The sequence numbers this packet revealed as missing: those between
@@ -122,7 +122,7 @@ pub struct RecvInfo {
 
 /// What [`RecvBuffer::pop_ready`] produced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PopOutcome {
+pub(crate) enum PopOutcome {
     /// The next packet, in order and on time.
     Delivered(RecvInfo),
     /// A gap given up because a later packet is due (too-late drop); call again for that packet.
@@ -138,7 +138,7 @@ pub enum PopOutcome {
 
 /// The receive buffer of one connection: reorders, detects losses, and delivers in order.
 #[derive(Debug)]
-pub struct RecvBuffer {
+pub(crate) struct RecvBuffer {
     /// The slots of offsets `0 .. end` from `read_pos` (grown on demand).
     slots: VecDeque<Slot>,
     /// How many sequence numbers from `read_pos` on can be held (capacity − 1).
@@ -170,7 +170,7 @@ impl RecvBuffer {
     /// from the read position on can be held (capacity is clamped to 2 ..= 2³⁰).
     /// Allocates nothing yet: slots and payload storage grow with the
     /// packets held, up to `(capacity_packets − 1) × max_payload` bytes.
-    pub fn new(capacity_packets: usize, max_payload: usize, isn: SeqNumber) -> Self {
+    pub(crate) fn new(capacity_packets: usize, max_payload: usize, isn: SeqNumber) -> Self {
         let window = capacity_packets.clamp(2, MAX_CAPACITY) - 1;
         RecvBuffer {
             slots: VecDeque::new(),
@@ -189,37 +189,33 @@ impl RecvBuffer {
     }
 
     /// How many sequence numbers from the read position on the buffer can hold (capacity − 1).
-    pub fn capacity(&self) -> usize {
+    pub(crate) fn capacity(&self) -> usize {
         self.window
     }
 
     /// Bytes allocated for payloads so far (twice the most held at once, in pages of 64).
-    pub fn allocated_bytes(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn allocated_bytes(&self) -> usize {
         self.data.allocated_bytes()
     }
 
-    /// The largest payload the buffer stores.
-    pub fn max_payload(&self) -> usize {
-        self.max_payload
-    }
-
     /// The first sequence number neither delivered nor given up.
-    pub fn read_pos(&self) -> SeqNumber {
+    pub(crate) fn read_pos(&self) -> SeqNumber {
         self.read_pos
     }
 
     /// The first sequence number not received, everything before being received or given up: what the receiver ACKs.
-    pub fn ack_seq(&self) -> SeqNumber {
+    pub(crate) fn ack_seq(&self) -> SeqNumber {
         self.read_pos + self.ack_off as i32
     }
 
     /// The highest sequence number received (or given up by a DROPREQ, as libsrt's `m_iRcvCurrSeqNo`), if any.
-    pub fn highest_received(&self) -> Option<SeqNumber> {
+    pub(crate) fn highest_received(&self) -> Option<SeqNumber> {
         self.started.then(|| self.read_pos + (self.end as i32 - 1))
     }
 
     /// The gaps between the read position and the highest received packet, in order (for periodic NAKs).
-    pub fn loss_ranges(&self) -> LossRanges<'_> {
+    pub(crate) fn loss_ranges(&self) -> LossRanges<'_> {
         LossRanges {
             buf: self,
             off: self.ack_off,
@@ -227,22 +223,25 @@ impl RecvBuffer {
     }
 
     /// Free space for the ACK's buffer field: capacity − 1 − (acknowledged packets not yet read), as libsrt's `getAvailSize`.
-    pub fn free_packets(&self) -> u32 {
+    pub(crate) fn free_packets(&self) -> u32 {
         u32::try_from(self.window - self.ack_off).unwrap_or(u32::MAX)
     }
 
     /// Number of packets received and not yet read.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.present
     }
 
     /// Whether no packet waits to be read.
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.present == 0
     }
 
     /// Payload bytes received and not yet read.
-    pub fn bytes(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn bytes(&self) -> usize {
         self.bytes
     }
 
@@ -250,7 +249,7 @@ impl RecvBuffer {
     /// `getTimespan_ms`: the delivery time of the highest received packet −
     /// that of the first present one + 1 ms; 0 without TSBPD, when empty,
     /// or when the highest received was given up or is due earlier.
-    pub fn timespan_ms(&self, tsbpd: Option<&Tsbpd>) -> i32 {
+    pub(crate) fn timespan_ms(&self, tsbpd: Option<&Tsbpd>) -> i32 {
         let (Some(tsbpd), Some(first)) = (tsbpd, self.first_present()) else {
             return 0;
         };
@@ -268,7 +267,7 @@ impl RecvBuffer {
 
     /// Packets and payload bytes held and their [`timespan_ms`](Self::timespan_ms)
     /// (libsrt's `getRcvDataSize`: what `srt_bistats(.., instantaneous = 1)` reports).
-    pub fn size(&self, tsbpd: Option<&Tsbpd>) -> BufSize {
+    pub(crate) fn size(&self, tsbpd: Option<&Tsbpd>) -> BufSize {
         BufSize {
             pkts: self.present as i32,
             bytes: self.bytes as i32,
@@ -279,7 +278,7 @@ impl RecvBuffer {
     /// Samples [`size`](Self::size) into the moving average at `now`, if due
     /// (libsrt's `updRcvAvgDataSize`, which only its TSBPD thread calls: without
     /// TSBPD the average stays 0).
-    pub fn sample_avg(&mut self, now: Instant, tsbpd: &Tsbpd) {
+    pub(crate) fn sample_avg(&mut self, now: Instant, tsbpd: &Tsbpd) {
         if self.avg.is_time_to_update(now) {
             let size = self.size(Some(tsbpd));
             self.avg.update(now, size);
@@ -288,7 +287,7 @@ impl RecvBuffer {
 
     /// The moving average of [`size`](Self::size) as last sampled (libsrt's
     /// `getRcvAvgDataSize`, which does not sample: what `srt_bstats` reports).
-    pub fn avg_size(&self) -> BufSize {
+    pub(crate) fn avg_size(&self) -> BufSize {
         self.avg.get()
     }
 
@@ -324,7 +323,7 @@ impl RecvBuffer {
     ///
     /// The payload is copied into a unit of the pool; nothing is allocated
     /// unless the buffer holds more packets than it ever did.
-    pub fn insert(&mut self, packet: &DataPacket<'_>, _arrival: Instant) -> InsertOutcome {
+    pub(crate) fn insert(&mut self, packet: &DataPacket<'_>, _arrival: Instant) -> InsertOutcome {
         let len = packet.payload.len();
         if len > self.max_payload {
             return InsertOutcome::Oversized;
@@ -451,7 +450,7 @@ impl RecvBuffer {
     }
 
     /// When the first present packet becomes deliverable (its delivery time, gaps before it notwithstanding).
-    pub fn next_delivery(&self, tsbpd: &Tsbpd) -> Option<Instant> {
+    pub(crate) fn next_delivery(&self, tsbpd: &Tsbpd) -> Option<Instant> {
         let off = self.first_present()?;
         Some(tsbpd.delivery_time(self.slots[off].timestamp))
     }
@@ -463,7 +462,12 @@ impl RecvBuffer {
     /// (`Dropped`; call again to get the packet). Calls `tsbpd.update_wrap`
     /// for each delivered packet. The payload goes to `out`; if `out` is too
     /// small, the rest is lost and [`RecvInfo::truncated`] is set (as libsrt).
-    pub fn pop_ready(&mut self, now: Instant, tsbpd: &mut Tsbpd, out: &mut [u8]) -> PopOutcome {
+    pub(crate) fn pop_ready(
+        &mut self,
+        now: Instant,
+        tsbpd: &mut Tsbpd,
+        out: &mut [u8],
+    ) -> PopOutcome {
         if let Some((range, packets)) = self.drop_too_late(now, tsbpd) {
             return PopOutcome::Dropped { range, packets };
         }
@@ -482,7 +486,7 @@ impl RecvBuffer {
     /// Too-late drop without delivering: when the first present packet is
     /// due and packets before it are missing, gives those up and returns
     /// the range and how many were missing.
-    pub fn drop_too_late(&mut self, now: Instant, tsbpd: &Tsbpd) -> Option<(SeqRange, u32)> {
+    pub(crate) fn drop_too_late(&mut self, now: Instant, tsbpd: &Tsbpd) -> Option<(SeqRange, u32)> {
         let off = self.first_present()?;
         if off == 0 {
             return None;
@@ -513,7 +517,7 @@ impl RecvBuffer {
     /// message sent with the in-order flag clear may be delivered ahead of
     /// incomplete earlier ones (`SRT_MSGCTRL::inorder` false). Partial
     /// messages are never delivered: one broken by a DROPREQ is discarded.
-    pub fn pop_message(&mut self, out: &mut [u8], unordered: bool) -> Option<RecvInfo> {
+    pub(crate) fn pop_message(&mut self, out: &mut [u8], unordered: bool) -> Option<RecvInfo> {
         self.discard_broken_head();
         if let Some(n) = self.complete_message_at(0) {
             return Some(self.take_message(0, n, out));
@@ -599,7 +603,7 @@ impl RecvBuffer {
     /// Discards packets at the read position that can never complete a
     /// message: a middle or last packet whose first was given up, or a
     /// message with a given-up packet inside.
-    pub fn discard_broken_head(&mut self) {
+    pub(crate) fn discard_broken_head(&mut self) {
         loop {
             self.release_fillers();
             if self.end == 0 {
@@ -644,7 +648,7 @@ impl RecvBuffer {
     /// Stream API without TSBPD: as many contiguous bytes as fit in `out`,
     /// across packet boundaries; a packet read in part is finished by the
     /// next call. Returns 0 when nothing is ready.
-    pub fn pop_bytes(&mut self, out: &mut [u8]) -> usize {
+    pub(crate) fn pop_bytes(&mut self, out: &mut [u8]) -> usize {
         let mut len = 0;
         while len < out.len() && self.head_present() {
             let i = 0;
@@ -669,7 +673,7 @@ impl RecvBuffer {
     }
 
     /// Whether [`RecvBuffer::pop_message`] would deliver a message now.
-    pub fn message_ready(&self) -> bool {
+    pub(crate) fn message_ready(&self) -> bool {
         if self.complete_message_at(0).is_some() {
             return true;
         }
@@ -683,14 +687,15 @@ impl RecvBuffer {
     }
 
     /// Whether a packet is present at the read position.
-    pub fn head_present(&self) -> bool {
+    pub(crate) fn head_present(&self) -> bool {
         self.end > 0 && self.slots[0].state == SlotState::Present
     }
 
     /// In-order delivery without TSBPD (file mode): the packet at the read position, if received.
     ///
     /// A too-small `out` truncates as in [`RecvBuffer::pop_ready`].
-    pub fn pop_in_order(&mut self, out: &mut [u8]) -> Option<RecvInfo> {
+    #[cfg(test)]
+    pub(crate) fn pop_in_order(&mut self, out: &mut [u8]) -> Option<RecvInfo> {
         if self.end == 0 || self.slots[0].state != SlotState::Present {
             return None;
         }
@@ -713,7 +718,7 @@ impl RecvBuffer {
     /// libsrt applies this to the buffer only without TSBPD or without
     /// too-late drop; in live mode it only clears loss records (the
     /// connection decides which to call).
-    pub fn drop_range(&mut self, first: SeqNumber, last: SeqNumber) -> u32 {
+    pub(crate) fn drop_range(&mut self, first: SeqNumber, last: SeqNumber) -> u32 {
         let window = self.window;
         let a = first.offset_from(self.read_pos);
         let b = last.offset_from(self.read_pos);
@@ -754,7 +759,7 @@ impl RecvBuffer {
 
 /// The gaps of a [`RecvBuffer`], in order (see [`RecvBuffer::loss_ranges`]).
 #[derive(Clone, Debug)]
-pub struct LossRanges<'a> {
+pub(crate) struct LossRanges<'a> {
     buf: &'a RecvBuffer,
     off: usize,
 }

@@ -49,7 +49,7 @@ const MAX_PAYLOAD: usize = u16::MAX as usize;
 
 /// Why a message was not queued.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum SendBufferError {
+pub(crate) enum SendBufferError {
     /// The payload is empty. libsrt's `srt_sendmsg2` returns 0 for a
     /// length ≤ 0 and queues nothing; the engine should do the same.
     #[error("empty message")]
@@ -68,7 +68,7 @@ pub enum SendBufferError {
 /// security failure and breaks the connection (core.cpp `ESECFAIL`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("ACK {ack} beyond the next unsent packet {next_unsent}")]
-pub struct AckBeyondSent {
+pub(crate) struct AckBeyondSent {
     /// The acknowledgement number received.
     pub ack: SeqNumber,
     /// The highest acknowledgement number that was acceptable.
@@ -77,7 +77,7 @@ pub struct AckBeyondSent {
 
 /// Where a queued message went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PushedMessage {
+pub(crate) struct PushedMessage {
     /// The sequence number of its first packet.
     pub first: SeqNumber,
     /// The sequence number of its last packet.
@@ -88,7 +88,7 @@ pub struct PushedMessage {
 
 /// What an ACK released.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct AckedInfo {
+pub(crate) struct AckedInfo {
     /// Packets released (including packets dropped by TTL and waiting for
     /// their ACK).
     pub packets: usize,
@@ -98,7 +98,7 @@ pub struct AckedInfo {
 
 /// What a drop removed, for the DROPREQ and the statistics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct DroppedMessages {
+pub(crate) struct DroppedMessages {
     /// The sequence numbers dropped.
     pub range: SeqRange,
     /// The message number of the first packet dropped.
@@ -114,7 +114,7 @@ pub struct DroppedMessages {
 
 /// One packet handed out for sending: its header fields and payload.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SendSlot<'a> {
+pub(crate) struct SendSlot<'a> {
     /// The packet sequence number.
     pub seq: SeqNumber,
     /// The message number.
@@ -158,7 +158,7 @@ impl Slot {
 /// The sender's packets from the first unacknowledged to the last queued
 /// (see the module docs).
 #[derive(Clone, Debug)]
-pub struct SendBuffer {
+pub(crate) struct SendBuffer {
     /// Packet states, in sequence order from `first_seq`.
     slots: VecDeque<Slot>,
     /// Up to `capacity` payload units of `max_payload` bytes each.
@@ -182,7 +182,7 @@ impl SendBuffer {
     /// each (allocated as packets come), whose first packet will be `isn` and
     /// first message `first_msgno`. The capacity is capped at 2³⁰−1 and
     /// the payload at 65535 bytes.
-    pub fn new(
+    pub(crate) fn new(
         capacity_packets: usize,
         max_payload: usize,
         isn: SeqNumber,
@@ -209,82 +209,80 @@ impl SendBuffer {
     }
 
     /// How many packets the buffer holds at most.
-    pub fn capacity(&self) -> usize {
+    pub(crate) fn capacity(&self) -> usize {
         self.capacity
     }
 
     /// Bytes allocated for payloads so far (twice the most held at once, in pages of 64).
-    pub fn allocated_bytes(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn allocated_bytes(&self) -> usize {
         self.storage.allocated_bytes()
     }
 
-    /// The largest payload of one packet.
-    pub fn max_payload(&self) -> usize {
-        self.max_payload
-    }
-
     /// How many packets are held (sent or not, not yet acknowledged).
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.slots.len()
     }
 
     /// Whether no packet is held.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.slots.is_empty()
     }
 
     /// Whether every packet held was dropped (or none is held).
-    pub fn only_dropped(&self) -> bool {
+    pub(crate) fn only_dropped(&self) -> bool {
         self.slots.iter().all(|s| s.dropped)
     }
 
     /// How many held packets were never sent.
-    pub fn unsent(&self) -> usize {
+    pub(crate) fn unsent(&self) -> usize {
         self.slots.len() - self.cursor
     }
 
     /// How many more packets fit.
-    pub fn free_packets(&self) -> usize {
+    pub(crate) fn free_packets(&self) -> usize {
         self.capacity - self.slots.len()
     }
 
     /// Payload bytes held.
-    pub fn bytes(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn bytes(&self) -> usize {
         self.bytes
     }
 
     /// The sequence number of the oldest packet held (if empty: of the
     /// next packet pushed).
-    pub fn first_seq(&self) -> SeqNumber {
+    pub(crate) fn first_seq(&self) -> SeqNumber {
         self.first_seq
     }
 
     /// The sequence number the next pushed packet gets.
-    pub fn next_seq(&self) -> SeqNumber {
+    pub(crate) fn next_seq(&self) -> SeqNumber {
         self.first_seq + self.slots.len() as i32
     }
 
     /// The sequence number of the next packet to send for the first time
     /// (`next_seq` if all were sent); an ACK may go up to this one.
-    pub fn next_unsent_seq(&self) -> SeqNumber {
+    pub(crate) fn next_unsent_seq(&self) -> SeqNumber {
         self.first_seq + self.cursor as i32
     }
 
     /// The message number the next pushed message gets.
-    pub fn next_msgno(&self) -> MsgNumber {
+    pub(crate) fn next_msgno(&self) -> MsgNumber {
         self.next_msgno
     }
 
     /// Numbers the next pushed message `msgno` and those after it from
     /// there (libsrt's forced message number).
-    pub fn set_next_msgno(&mut self, msgno: MsgNumber) {
+    pub(crate) fn set_next_msgno(&mut self, msgno: MsgNumber) {
         self.next_msgno = msgno;
     }
 
     /// Packets, payload bytes and timespan held, as libsrt's
     /// `CSndBuffer::getCurrBufSize`: the timespan is the last packet's
     /// origin time − the first's + 1 ms (0 if empty).
-    pub fn size(&self) -> BufSize {
+    pub(crate) fn size(&self) -> BufSize {
         let ms = match (self.slots.front(), self.slots.back()) {
             (Some(first), Some(last)) => {
                 last.origin
@@ -306,7 +304,7 @@ impl SendBuffer {
     /// acknowledged or dropped). [`push`](Self::push) and a too-late
     /// [`drop_expired`](Self::drop_expired) do it themselves; the owner
     /// calls it after [`ack`](Self::ack).
-    pub fn sample_avg(&mut self, now: Instant) {
+    pub(crate) fn sample_avg(&mut self, now: Instant) {
         if self.avg.is_time_to_update(now) {
             let size = self.size();
             self.avg.update(now, size);
@@ -315,26 +313,20 @@ impl SendBuffer {
 
     /// The moving average of [`size`](Self::size), sampled at `now` first
     /// if due, as libsrt's `getAvgBufSize` (what `srt_bstats` reports).
-    pub fn avg_size(&mut self, now: Instant) -> BufSize {
+    pub(crate) fn avg_size(&mut self, now: Instant) -> BufSize {
         self.sample_avg(now);
         self.avg.get()
     }
 
     /// The origin time of the oldest packet held (for the too-late check).
-    pub fn oldest_origin(&self) -> Option<Instant> {
+    pub(crate) fn oldest_origin(&self) -> Option<Instant> {
         self.slots.front().map(|s| s.origin)
-    }
-
-    /// The origin time of the next packet to send for the first time
-    /// (libsrt's `peekNextOriginal`).
-    pub fn next_unsent_origin(&self) -> Option<Instant> {
-        self.slots.get(self.cursor).map(|s| s.origin)
     }
 
     /// Queues one message (see [`SendBufferError`] for refusals; nothing is
     /// queued then). All its packets get origin time `origin`; `ttl` is the
     /// message TTL (`None`: unlimited).
-    pub fn push(
+    pub(crate) fn push(
         &mut self,
         payload: &[u8],
         origin: Instant,
@@ -401,7 +393,7 @@ impl SendBuffer {
     }
 
     /// The next packet never sent, now marked sent.
-    pub fn next_unsent(&mut self) -> Option<SendSlot<'_>> {
+    pub(crate) fn next_unsent(&mut self) -> Option<SendSlot<'_>> {
         let idx = self.cursor;
         if idx >= self.slots.len() {
             return None;
@@ -414,7 +406,11 @@ impl SendBuffer {
     /// `now` as its last retransmission time; `None` if it is not held, was
     /// never sent, or was dropped. It does not check the message TTL: call
     /// [`drop_expired_message`](Self::drop_expired_message) first.
-    pub fn get_for_retransmit(&mut self, seq: SeqNumber, now: Instant) -> Option<SendSlot<'_>> {
+    pub(crate) fn get_for_retransmit(
+        &mut self,
+        seq: SeqNumber,
+        now: Instant,
+    ) -> Option<SendSlot<'_>> {
         let idx = self.sent_index(seq)?;
         let slot = &mut self.slots[idx];
         if slot.dropped {
@@ -428,7 +424,7 @@ impl SendBuffer {
     /// When the packet `seq` was last retransmitted; `None` if it never
     /// was or is not held (libsrt's `getPacketRexmitTime`, for the live
     /// retransmission suppression).
-    pub fn last_sent(&self, seq: SeqNumber) -> Option<Instant> {
+    pub(crate) fn last_sent(&self, seq: SeqNumber) -> Option<Instant> {
         let idx = self.index(seq)?;
         self.slots[idx].last_rexmit
     }
@@ -436,7 +432,7 @@ impl SendBuffer {
     /// Releases every packet strictly before `ack_seq`. An ACK at or before
     /// the first held packet releases nothing; one beyond the next unsent
     /// packet is refused.
-    pub fn ack(&mut self, ack_seq: SeqNumber) -> Result<AckedInfo, AckBeyondSent> {
+    pub(crate) fn ack(&mut self, ack_seq: SeqNumber) -> Result<AckedInfo, AckBeyondSent> {
         let off = ack_seq.offset_from(self.first_seq);
         if off <= 0 {
             return Ok(AckedInfo::default());
@@ -457,7 +453,7 @@ impl SendBuffer {
     /// not); if there are none, the messages at the send position whose TTL
     /// has passed (marked dropped, never sent). Returns one contiguous range
     /// per call: call again until `None`.
-    pub fn drop_expired(
+    pub(crate) fn drop_expired(
         &mut self,
         now: Instant,
         max_age: Option<Duration>,
@@ -506,7 +502,7 @@ impl SendBuffer {
     /// returns it, for a DROPREQ: what libsrt does when such a packet is
     /// NAKed. A message dropped before is returned again, with 0 packets
     /// and bytes, so that its DROPREQ can be repeated.
-    pub fn drop_expired_message(
+    pub(crate) fn drop_expired_message(
         &mut self,
         seq: SeqNumber,
         now: Instant,

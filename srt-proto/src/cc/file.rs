@@ -75,6 +75,7 @@ const LOSS_SHARE_FACTOR: f64 = 0.03;
 /// Upper bound on the period, µs (60 s). libsrt has none; see [`FileCc`].
 const MAX_PERIOD_US: f64 = 60_000_000.0;
 /// libsrt's default minimum NAK interval (`m_tdMinNakInterval`), µs; FileCC keeps it.
+#[cfg(test)]
 const MIN_NAK_INTERVAL_US: i64 = 300_000;
 /// libsrt `CSeqNo::m_iMaxSeqNo`.
 const SEQ_MAX: i64 = 0x7FFF_FFFF;
@@ -87,7 +88,7 @@ const UNMEASURED_RATE: i32 = 1;
 
 /// The parameters FileCC is built from at connection time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FileCcConfig {
+pub(crate) struct FileCcConfig {
     /// The connection's negotiated MSS, bytes (libsrt `MSS()`).
     pub mss: u32,
     /// The connection's maximum payload per packet (libsrt `maxPayloadSize()`: MSS − 44).
@@ -114,7 +115,7 @@ impl Default for FileCcConfig {
 
 /// The rate fields of a full ACK (CIF words 4 and 5), as the peer sent them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct AckRates {
+pub(crate) struct AckRates {
     /// Word 4: the peer's packet receive rate, packets/s.
     pub recv_rate_pkts: u32,
     /// Word 5: the peer's estimated link capacity, packets/s.
@@ -130,7 +131,7 @@ pub struct AckRates {
 /// without bound and eventually overflows its µs conversion). Double-to-int
 /// conversions that overflow give `i32::MIN`, as libsrt's do on x86-64.
 #[derive(Clone, Debug)]
-pub struct FileCc {
+pub(crate) struct FileCc {
     cfg: FileCcConfig,
     /// MSS as libsrt's `int`, at least 1.
     mss: i64,
@@ -179,7 +180,7 @@ impl FileCc {
     /// FileCC for a socket that has just connected at `now` with initial send
     /// sequence number `isn` (libsrt: `setupCC`, while the last sent sequence
     /// is still ISN − 1).
-    pub fn new(cfg: FileCcConfig, isn: SeqNumber, now: Instant) -> Self {
+    pub(crate) fn new(cfg: FileCcConfig, isn: SeqNumber, now: Instant) -> Self {
         let last_ack = isn.prev();
         let mut cc = FileCc {
             cfg,
@@ -212,7 +213,7 @@ impl FileCc {
     /// Applies SRTO_MAXBW (at construction and when set on a connected
     /// socket; libsrt `FileCC::updateBandwidth`). A value of 0 keeps the
     /// previous cap, as in libsrt; −1 removes it. Takes effect at the next ACK.
-    pub fn set_max_bw(&mut self, max_bw: i64) {
+    pub(crate) fn set_max_bw(&mut self, max_bw: i64) {
         if max_bw != 0 {
             self.max_sr = max_bw;
             self.cfg.max_bw = max_bw;
@@ -231,7 +232,7 @@ impl FileCc {
     /// skipped, the first larger one replaces the placeholder, and if slow
     /// start already ended it also sets the period to 10⁶ / rate at once. The window and period otherwise change at most
     /// once per 10 ms rate-control interval.
-    pub fn on_ack(
+    pub(crate) fn on_ack(
         &mut self,
         now: Instant,
         ack_seq: SeqNumber,
@@ -346,7 +347,7 @@ impl FileCc {
     /// insertion (libsrt `sndLossLength()`, all pending losses, not only this
     /// report's), `snd_curr_seq` the last sequence number sent, `srtt_us` the
     /// smoothed RTT.
-    pub fn on_loss(
+    pub(crate) fn on_loss(
         &mut self,
         first_lost: SeqNumber,
         snd_loss_len: u32,
@@ -407,7 +408,7 @@ impl FileCc {
     /// `updateCC(TEV_CHECKTIMER, TEV_CHT_REXMIT)`, after the unacknowledged
     /// packets were queued for retransmission). Ends slow start; afterwards
     /// it changes nothing (UDT's doubling is disabled in libsrt).
-    pub fn on_rexmit_timeout(&mut self, srtt_us: i64) {
+    pub(crate) fn on_rexmit_timeout(&mut self, srtt_us: i64) {
         if self.slow_start {
             self.end_slow_start(clamp_srtt(srtt_us));
         }
@@ -451,52 +452,58 @@ impl FileCc {
 
     /// The interval between two data packets, whole µs (libsrt's
     /// `m_tdSendInterval` truncates the period); zero means no pacing.
-    pub fn send_period(&self) -> Duration {
+    pub(crate) fn send_period(&self) -> Duration {
         // `as` saturates; the period is finite and positive.
         Duration::from_micros(self.period as u64)
     }
 
     /// The exact send period, µs (libsrt `pktSndPeriod_us()`).
-    pub fn send_period_us(&self) -> f64 {
+    #[cfg(test)]
+    pub(crate) fn send_period_us(&self) -> f64 {
         self.period
     }
 
     /// The congestion window, whole packets (libsrt `(int) cgWindowSize()`).
-    pub fn congestion_window(&self) -> u32 {
+    pub(crate) fn congestion_window(&self) -> u32 {
         self.cwnd as u32
     }
 
     /// Whether the controller is still in slow start.
-    pub fn in_slow_start(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn in_slow_start(&self) -> bool {
         self.slow_start
     }
 
     /// The peer's smoothed receive rate, packets/s (libsrt `deliveryRate()`).
-    pub fn delivery_rate_pkts(&self) -> i32 {
+    #[cfg(test)]
+    pub(crate) fn delivery_rate_pkts(&self) -> i32 {
         self.delivery_rate
     }
 
     /// The peer's smoothed link capacity estimate, packets/s (libsrt `bandwidth()`).
-    pub fn bandwidth_pkts(&self) -> i32 {
+    #[cfg(test)]
+    pub(crate) fn bandwidth_pkts(&self) -> i32 {
         self.bandwidth
     }
 
     /// The parameters this controller runs with.
-    pub fn config(&self) -> &FileCcConfig {
+    pub(crate) fn config(&self) -> &FileCcConfig {
         &self.cfg
     }
 
     /// Whether a received data packet of `payload_len` bytes should be ACKed
     /// at once: shorter than the maximum payload usually ends a message
     /// (libsrt `FileCC::needsQuickACK`).
-    pub fn needs_quick_ack(&self, payload_len: usize) -> bool {
+    #[cfg(test)]
+    pub(crate) fn needs_quick_ack(&self, payload_len: usize) -> bool {
         payload_len < self.cfg.max_payload
     }
 
     /// The periodic NAK interval in file mode (receiver side):
     /// `max(300 ms, SRTT + 4·RTTVar + lost · 10⁶ / receive speed)`, the
     /// last term only with a positive speed (libsrt `updateNAKInterval`).
-    pub fn nak_interval(
+    #[cfg(test)]
+    pub(crate) fn nak_interval(
         srtt_us: i64,
         rttvar_us: i64,
         rcv_speed_pkts: i32,

@@ -20,7 +20,7 @@ use core::time::Duration;
 use std::time::Instant;
 
 /// libsrt's `BW_INFINITE`: 1 Gbit/s in bytes/s, the bandwidth used for SRTO_MAXBW = −1.
-pub const BW_INFINITE: i64 = 1_000_000_000 / 8;
+pub(crate) const BW_INFINITE: i64 = 1_000_000_000 / 8;
 
 /// IPv4 + UDP + SRT header bytes per packet (libsrt `CPacket::SRT_DATA_HDR_SIZE`).
 const FULL_HDR_SIZE: u64 = 28 + 16;
@@ -30,7 +30,7 @@ const MIN_NAK_INTERVAL_US: i64 = 20_000;
 
 /// The socket options LiveCC is built from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LiveCcConfig {
+pub(crate) struct LiveCcConfig {
     /// SRTO_MAXBW: > 0 bytes/s; 0 = from the input rate; −1 = 1 Gbit/s ([`BW_INFINITE`]).
     pub max_bw: i64,
     /// SRTO_INPUTBW: the application's input rate in bytes/s; 0 = measure it.
@@ -63,7 +63,7 @@ impl Default for LiveCcConfig {
 
 /// libsrt's live congestion control: paces packets at the maximum bandwidth.
 #[derive(Clone, Debug)]
-pub struct LiveCc {
+pub(crate) struct LiveCc {
     cfg: LiveCcConfig,
     /// libsrt `m_llSndMaxBW`, bytes/s, always > 0.
     max_bw: i64,
@@ -77,7 +77,7 @@ pub struct LiveCc {
 
 impl LiveCc {
     /// LiveCC for a freshly connected socket (libsrt: construction, then `updateCC(TEV_INIT)`).
-    pub fn new(cfg: LiveCcConfig) -> Self {
+    pub(crate) fn new(cfg: LiveCcConfig) -> Self {
         let avg = if cfg.payload_size == 0 {
             cfg.max_payload
         } else {
@@ -104,7 +104,7 @@ impl LiveCc {
     /// TEV_INIT_OHEADBW change nothing while SRTO_MAXBW is set).
     /// Afterwards [`LiveCc::wants_input_rate`] tells whether the input rate
     /// estimator should run.
-    pub fn reconfigure(
+    pub(crate) fn reconfigure(
         &mut self,
         max_bw: i64,
         input_bw: i64,
@@ -163,14 +163,14 @@ impl LiveCc {
     /// Whether the engine should measure the input rate and feed it to
     /// [`LiveCc::update_input_rate`] (SRTO_MAXBW = 0 and SRTO_INPUTBW = 0).
     /// libsrt disables the send buffer's sampling otherwise.
-    pub fn wants_input_rate(&self) -> bool {
+    pub(crate) fn wants_input_rate(&self) -> bool {
         self.cfg.max_bw == 0 && self.cfg.input_bw == 0
     }
 
     /// A data packet (original, retransmitted or filter) with `payload_len`
     /// payload bytes was sent: AvgPayload moves 1/128 toward it (libsrt
     /// `avg_iir<128>` on `size_t`). The period changes only at the next ACK.
-    pub fn on_packet_sent(&mut self, payload_len: usize) {
+    pub(crate) fn on_packet_sent(&mut self, payload_len: usize) {
         let new = payload_len as u64;
         self.avg_payload = self.avg_payload.saturating_mul(127).saturating_add(new) / 128;
     }
@@ -180,7 +180,7 @@ impl LiveCc {
     /// [`LiveCc::wants_input_rate`]; otherwise this does nothing. MaxBW becomes
     /// `max(MININPUTBW, rate) · (100 + OHEADBW) / 100`; a result of 0 keeps
     /// the previous MaxBW.
-    pub fn update_input_rate(&mut self, bytes_per_sec: u64) {
+    pub(crate) fn update_input_rate(&mut self, bytes_per_sec: u64) {
         if !self.wants_input_rate() {
             return;
         }
@@ -190,40 +190,42 @@ impl LiveCc {
     }
 
     /// A full or small ACK was received: the period is recomputed (libsrt `LiveCC::onAck`).
-    pub fn on_ack(&mut self) {
+    pub(crate) fn on_ack(&mut self) {
         self.update_period();
     }
 
     /// The retransmission timer fired (libsrt `LiveCC::onRTO` on a non-INIT `TEV_CHECKTIMER`).
-    pub fn on_rexmit_timeout(&mut self) {
+    pub(crate) fn on_rexmit_timeout(&mut self) {
         self.update_period();
     }
 
     /// The interval between two data packets, whole µs (libsrt `m_tdSendInterval`
     /// truncates `m_dPktSndPeriod`); also SRT_TRACEBSTATS `usPktSndPeriod`.
-    pub fn send_period(&self) -> Duration {
+    pub(crate) fn send_period(&self) -> Duration {
         // `as` saturates and maps NaN to 0, so this is total.
         Duration::from_micros(self.period_us as u64)
     }
 
     /// The current maximum sending bandwidth, bytes/s (libsrt `sndBandwidth()`).
-    pub fn max_bw_bytes_per_sec(&self) -> i64 {
+    pub(crate) fn max_bw_bytes_per_sec(&self) -> i64 {
         self.max_bw
     }
 
     /// The average payload size of sent packets, bytes.
-    pub fn avg_payload(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn avg_payload(&self) -> usize {
         usize::try_from(self.avg_payload).unwrap_or(usize::MAX)
     }
 
     /// The options this controller currently runs with.
-    pub fn config(&self) -> &LiveCcConfig {
+    #[cfg(test)]
+    pub(crate) fn config(&self) -> &LiveCcConfig {
         &self.cfg
     }
 
     /// The periodic NAK interval for live mode: `max(20 ms, (SRTT + 4·RTTVar) / 2)`
     /// (core.cpp `sendCtrl(UMSG_LOSSREPORT)` with `LiveCC::updateNAKInterval`).
-    pub fn nak_interval(srtt_us: i32, rttvar_us: i32) -> Duration {
+    pub(crate) fn nak_interval(srtt_us: i32, rttvar_us: i32) -> Duration {
         let base = i64::from(srtt_us) + 4 * i64::from(rttvar_us);
         let us = (base / 2).max(MIN_NAK_INTERVAL_US);
         Duration::from_micros(us as u64)
@@ -244,7 +246,7 @@ const INPUTRATE_MAX_PACKETS: u64 = 2000;
 /// 44 header bytes per packet. Until the first measurement it is
 /// [`BW_INFINITE`], as in libsrt.
 #[derive(Clone, Debug)]
-pub struct InputRateEstimator {
+pub(crate) struct InputRateEstimator {
     pkts: u64,
     bytes: u64,
     start: Option<Instant>,
@@ -261,7 +263,7 @@ impl Default for InputRateEstimator {
 
 impl InputRateEstimator {
     /// An estimator in fast-start mode reporting [`BW_INFINITE`].
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         InputRateEstimator {
             pkts: 0,
             bytes: 0,
@@ -274,12 +276,13 @@ impl InputRateEstimator {
     /// Restarts fast-start sampling, or stops sampling if `disable`
     /// (libsrt `resetInputRateSmpPeriod`; pass `!LiveCc::wants_input_rate()`).
     /// The current rate and the running window are kept, as in libsrt.
-    pub fn reset(&mut self, disable: bool) {
+    pub(crate) fn reset(&mut self, disable: bool) {
         self.period_us = if disable { 0 } else { INPUTRATE_FAST_START_US };
     }
 
     /// The application submitted a one-packet message of `bytes` payload bytes at `now`.
-    pub fn on_input(&mut self, now: Instant, bytes: usize) {
+    #[cfg(test)]
+    pub(crate) fn on_input(&mut self, now: Instant, bytes: usize) {
         self.on_message(now, 1, bytes);
     }
 
@@ -287,7 +290,7 @@ impl InputRateEstimator {
     /// `packets` packets, with origin time `now` (libsrt `updateInputRate`).
     /// The very first call only starts the window (its bytes are not
     /// counted, as in libsrt); calls older than the window start are ignored.
-    pub fn on_message(&mut self, now: Instant, packets: u32, bytes: usize) {
+    pub(crate) fn on_message(&mut self, now: Instant, packets: u32, bytes: usize) {
         if self.period_us == 0 {
             return;
         }
@@ -322,7 +325,7 @@ impl InputRateEstimator {
     }
 
     /// The last measured input rate, bytes/s including 44 header bytes per packet.
-    pub fn rate(&self) -> u64 {
+    pub(crate) fn rate(&self) -> u64 {
         self.rate
     }
 }

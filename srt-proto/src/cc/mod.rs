@@ -1,4 +1,4 @@
 //! Congestion control: live pacing (LiveCC) and, later, file congestion control.
 
-pub mod file;
-pub mod live;
+pub(crate) mod file;
+pub(crate) mod live;

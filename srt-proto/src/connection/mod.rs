@@ -33,7 +33,7 @@ mod handshaking;
 mod phase;
 
 /// How long after the last packet sent a KEEPALIVE goes out (libsrt: 1 s).
-pub const KEEPALIVE_PERIOD: Duration = Duration::from_secs(1);
+pub(crate) const KEEPALIVE_PERIOD: Duration = Duration::from_secs(1);
 
 /// Where a datagram from [`Connection::poll_transmit`] goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -88,14 +88,6 @@ impl KeyIndex {
         }
     }
 
-    /// The key flags of a data packet encrypted with this key.
-    pub fn data_flags(self) -> DataKeyFlags {
-        match self {
-            KeyIndex::Even => DataKeyFlags::Even,
-            KeyIndex::Odd => DataKeyFlags::Odd,
-        }
-    }
-
     /// The key of a data packet's key flags (`None` for clear text).
     pub fn from_data_flags(flags: DataKeyFlags) -> Option<Self> {
         match flags {

@@ -8,6 +8,48 @@ use zeroize::Zeroize;
 /// The bytes key wrap adds: the 8-byte integrity block (`A6` × 8 checked).
 pub const WRAP_OVERHEAD: usize = 8;
 
+/// Which way [`key_wrap`] goes.
+#[derive(Clone, Copy)]
+enum Direction {
+    Wrap,
+    Unwrap,
+}
+
+/// The first `len` bytes of `out`, or why it is too small.
+fn prefix(out: &mut [u8], len: usize) -> Result<&mut [u8], CryptoError> {
+    let have = out.len();
+    out.get_mut(..len)
+        .ok_or(CryptoError::BufferTooSmall { needed: len, have })
+}
+
+/// RFC 3394 with the AES of `kek`'s length (16, 24, else 32 bytes).
+fn key_wrap(kek: &Key, dir: Direction, input: &[u8], out: &mut [u8]) -> Result<(), aes_kw::Error> {
+    fn run<C>(
+        k: aes_kw::Kek<C>,
+        dir: Direction,
+        input: &[u8],
+        out: &mut [u8],
+    ) -> Result<(), aes_kw::Error>
+    where
+        C: aes::cipher::KeyInit
+            + aes::cipher::BlockCipher
+            + aes::cipher::BlockSizeUser<BlockSize = aes::cipher::consts::U16>
+            + aes::cipher::BlockEncrypt
+            + aes::cipher::BlockDecrypt,
+    {
+        match dir {
+            Direction::Wrap => k.wrap(input, out),
+            Direction::Unwrap => k.unwrap(input, out),
+        }
+    }
+    let kb = kek.as_bytes();
+    match kb.len() {
+        16 => run(KekAes128::try_from(kb)?, dir, input, out),
+        24 => run(KekAes192::try_from(kb)?, dir, input, out),
+        _ => run(KekAes256::try_from(kb)?, dir, input, out),
+    }
+}
+
 /// Wraps `keys` (one SEK, or the even and the odd SEK concatenated) with
 /// `kek` into `out`, returning the wrapped length `keys.len() + 8`.
 ///
@@ -18,17 +60,8 @@ pub fn wrap_keys(kek: &Key, keys: &[u8], out: &mut [u8]) -> Result<usize, Crypto
         return Err(CryptoError::BadKeyLength(keys.len()));
     }
     let len = keys.len() + WRAP_OVERHEAD;
-    let have = out.len();
-    let out = out
-        .get_mut(..len)
-        .ok_or(CryptoError::BufferTooSmall { needed: len, have })?;
-    let kb = kek.as_bytes();
-    let result = match kb.len() {
-        16 => KekAes128::try_from(kb).and_then(|k| k.wrap(keys, out)),
-        24 => KekAes192::try_from(kb).and_then(|k| k.wrap(keys, out)),
-        _ => KekAes256::try_from(kb).and_then(|k| k.wrap(keys, out)),
-    };
-    result.map_err(|_| CryptoError::BadKeyLength(keys.len()))?;
+    let out = prefix(out, len)?;
+    key_wrap(kek, Direction::Wrap, keys, out).map_err(|_| CryptoError::BadKeyLength(keys.len()))?;
     Ok(len)
 }
 
@@ -42,17 +75,8 @@ pub fn unwrap_keys(kek: &Key, wrapped: &[u8], out: &mut [u8]) -> Result<usize, C
         return Err(CryptoError::BadKeyMaterial("wrapped key length"));
     }
     let len = wrapped.len() - WRAP_OVERHEAD;
-    let have = out.len();
-    let out = out
-        .get_mut(..len)
-        .ok_or(CryptoError::BufferTooSmall { needed: len, have })?;
-    let kb = kek.as_bytes();
-    let result = match kb.len() {
-        16 => KekAes128::try_from(kb).and_then(|k| k.unwrap(wrapped, out)),
-        24 => KekAes192::try_from(kb).and_then(|k| k.unwrap(wrapped, out)),
-        _ => KekAes256::try_from(kb).and_then(|k| k.unwrap(wrapped, out)),
-    };
-    match result {
+    let out = prefix(out, len)?;
+    match key_wrap(kek, Direction::Unwrap, wrapped, out) {
         Ok(()) => Ok(len),
         Err(aes_kw::Error::IntegrityCheckFailed) => {
             out.zeroize();

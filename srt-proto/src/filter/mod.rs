@@ -8,7 +8,7 @@
 //!   receiver (data and FEC packets in, rebuilt packets and irrecoverable
 //!   losses out), with fixed memory per configuration.
 //!
-//! Not yet wired into [`crate::connection`]: the engine feeds neither side.
+//! Not yet wired into the engine (`connection`): the engine feeds neither side.
 
 pub mod config;
 pub mod fec;

@@ -39,6 +39,8 @@ impl fmt::Debug for SocketId {
     }
 }
 
+crate::seq::number_fmt!(SocketId);
+
 /// Why bytes could not be decoded as an SRT packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

@@ -9,4 +9,4 @@ pub mod hostile;
 pub mod link;
 pub mod network;
 
-pub use network::{run_seeds, ConnectedPair, Network, NodeId};
+pub use network::{run_seeds, ConnectedPair, Network, NodeId, PairError};

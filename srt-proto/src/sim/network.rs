@@ -378,30 +378,48 @@ impl Network {
         }
     }
 
-    /// Adds endpoints at `client` and `server`, the server listening and
-    /// the client calling it with `opts`; `None` if the caller is not
-    /// connected within 3 s of virtual time or nothing was accepted.
+    /// Adds endpoints at `client` and `server`, the server listening with
+    /// `backlog` and `opts`, the client calling it with `opts`, and runs
+    /// until the caller is connected and the listener has accepted, at most
+    /// `timeout` of virtual time.
     pub fn connect_pair(
         &mut self,
         client: SocketAddr,
         server: SocketAddr,
         opts: &crate::SocketOptions,
-    ) -> Option<ConnectedPair> {
+        backlog: usize,
+        timeout: Duration,
+    ) -> Result<ConnectedPair, PairError> {
         let server_node = self.add_endpoint(server);
         let client_node = self.add_endpoint(client);
-        self.endpoint(server_node).listen(opts, 5).ok()?;
+        self.endpoint(server_node)
+            .listen(opts, backlog)
+            .map_err(PairError::Listen)?;
         let now = self.now;
-        let caller = self.endpoint(client_node).connect(now, server, opts).ok()?;
-        let connected = self.run_until(Duration::from_secs(3), |n| {
-            n.events(client_node)
-                .contains(&Event::Connected { socket: caller })
-        });
-        let accepted = self.endpoint(server_node).accept();
-        Some(ConnectedPair {
+        let caller = self
+            .endpoint(client_node)
+            .connect(now, server, opts)
+            .map_err(PairError::Connect)?;
+        let outcome = |n: &Network| {
+            n.events(client_node).iter().find_map(|e| match e {
+                Event::Connected { socket } if *socket == caller => Some(Ok(())),
+                Event::ConnectFailed { socket, reason } if *socket == caller => {
+                    Some(Err(PairError::Refused(*reason)))
+                }
+                _ => None,
+            })
+        };
+        self.run_until(timeout, |n| outcome(n).is_some());
+        outcome(self).unwrap_or(Err(PairError::TimedOut))?;
+        let accepted = self
+            .endpoint(server_node)
+            .accept()
+            .ok_or(PairError::NotAccepted)?;
+        Ok(ConnectedPair {
             client: client_node,
             caller,
             server: server_node,
-            accepted: accepted.filter(|_| connected)?,
+            accepted,
         })
     }
 
@@ -413,7 +431,41 @@ impl Network {
 
     /// Runs until `done` holds (checked after every step) or `limit` of
     /// virtual time passes; returns whether `done` held.
-    pub fn run_until(&mut self, limit: Duration, mut done: impl FnMut(&Network) -> bool) -> bool {
+    ///
+    /// `done` gets the network mutably: it may act as an application would
+    /// between steps (send, receive, close), and what it does goes out at
+    /// the next step. A sender that keeps its socket busy:
+    ///
+    /// ```
+    /// use srt_proto::sim::{link::LinkConfig, Network};
+    /// use srt_proto::{MsgCtrl, SocketOptions};
+    /// use std::time::Duration;
+    ///
+    /// let mut net = Network::new(1, LinkConfig::default());
+    /// let opts = SocketOptions::live();
+    /// let (client, server) = ("127.0.0.1:5000".parse().unwrap(), "127.0.0.1:9000".parse().unwrap());
+    /// let pair = net.connect_pair(client, server, &opts, 5, Duration::from_secs(3)).unwrap();
+    /// let (mut sent, mut received, mut buf) = (0u32, 0u32, [0u8; 1500]);
+    /// let done = net.run_until(Duration::from_secs(10), |net| {
+    ///     let now = net.now();
+    ///     if sent < 100 {
+    ///         let msg = sent.to_be_bytes();
+    ///         if net.endpoint(pair.client).send(now, pair.caller, &msg, &MsgCtrl::default()).is_ok() {
+    ///             sent += 1;
+    ///         }
+    ///     }
+    ///     while let Ok(Some(_)) = net.endpoint(pair.server).recv(now, pair.accepted, &mut buf) {
+    ///         received += 1;
+    ///     }
+    ///     received == 100
+    /// });
+    /// assert!(done, "sent {sent}, received {received}");
+    /// ```
+    pub fn run_until(
+        &mut self,
+        limit: Duration,
+        mut done: impl FnMut(&mut Network) -> bool,
+    ) -> bool {
         let end = self.now + limit;
         self.flush();
         loop {
@@ -438,6 +490,27 @@ pub struct ConnectedPair {
     pub server: NodeId,
     /// The socket the listener accepted.
     pub accepted: crate::packet::SocketId,
+}
+
+/// Why [`Network::connect_pair`] made no pair.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PairError {
+    /// The server endpoint refused to listen.
+    #[error("listen: {0}")]
+    Listen(crate::EndpointError),
+    /// The client endpoint refused to connect.
+    #[error("connect: {0}")]
+    Connect(crate::EndpointError),
+    /// The listener refused the caller, or the handshake failed.
+    #[error("connection refused: {0:?}")]
+    Refused(crate::RejectReason),
+    /// The caller was not connected within the timeout.
+    #[error("not connected within the timeout")]
+    TimedOut,
+    /// The caller connected but the listener queued no connection.
+    #[error("the listener accepted nothing")]
+    NotAccepted,
 }
 
 /// Runs `test` once per seed; a failure panics with the seed that failed,

@@ -59,9 +59,9 @@ mod tests;
 mod timer;
 
 /// The full ACK period (libsrt's `COMM_SYN_INTERVAL`).
-pub const ACK_INTERVAL: Duration = Duration::from_millis(10);
+pub(crate) const ACK_INTERVAL: Duration = Duration::from_millis(10);
 /// A light ACK goes out after this many packets without an ACK.
-pub const LIGHT_ACK_PACKETS: u32 = 64;
+pub(crate) const LIGHT_ACK_PACKETS: u32 = 64;
 /// The periodic NAK period until the first RTT is known.
 const FIRST_NAK_INTERVAL: Duration = Duration::from_millis(300);
 /// The minimum sender too-late drop threshold (`SRT_TLPKTDROP_MINTHRESHOLD_MS`).

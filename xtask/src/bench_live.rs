@@ -326,31 +326,16 @@ impl Bench {
             format!("udp://127.0.0.1:{input_port}?rcvbuf={UDP_BUF}"),
             format!("srt://127.0.0.1:{srt_port}"),
         );
-        let rcv_pid = spawn(&mut receiver, &log("receiver"))?;
-        if let Err(e) = wait_bound(srt_port) {
-            stop(rcv_pid);
-            return Err(Failure::Failed(format!(
-                "{name}: the receiver did not bind port {srt_port} ({e}): {}",
-                read_log(&log("receiver"))
-            )));
-        }
-        let snd_pid = match spawn(&mut sender, &log("sender")) {
-            Ok(pid) => pid,
-            Err(e) => {
-                stop(rcv_pid);
-                return Err(e);
-            }
-        };
-        let ready = wait_bound(input_port);
-        if ready.is_ok() {
-            std::thread::sleep(WARMUP);
-        }
-        let alive = reap(snd_pid).is_none() && reap(rcv_pid).is_none();
-        let source = match (ready, alive) {
-            (Ok(()), true) => source(input_port, rate, Duration::from_secs(self.seconds)),
-            (Err(e), _) => Err(format!("the sender did not bind port {input_port} ({e})")),
-            (_, false) => Err("a tool exited before the stream started".into()),
-        };
+        let (rcv_pid, snd_pid, ready) = start_pair(
+            &name,
+            &mut receiver,
+            &mut sender,
+            srt_port,
+            input_port,
+            &log,
+        )?;
+        let source =
+            ready.and_then(|()| source(input_port, rate, Duration::from_secs(self.seconds)));
         if source.is_ok() {
             std::thread::sleep(DRAIN);
         }
@@ -387,6 +372,46 @@ impl Bench {
 }
 
 /// Waits (up to 5 s) until `port` is bound.
+/// Starts a receiver and, once its SRT port is bound, the sender that
+/// feeds it; waits until the sender's UDP input is bound and a warm-up
+/// second has passed. Returns both process IDs and whether the stream
+/// may start (both tools still running), or why not.
+pub(crate) fn start_pair(
+    name: &str,
+    receiver: &mut Command,
+    sender: &mut Command,
+    srt_port: u16,
+    input_port: u16,
+    log: &dyn Fn(&str) -> PathBuf,
+) -> Result<(i32, i32, Result<(), String>), Failure> {
+    let rcv_pid = spawn(receiver, &log("receiver"))?;
+    if let Err(e) = wait_bound(srt_port) {
+        stop(rcv_pid);
+        return Err(Failure::Failed(format!(
+            "{name}: the receiver did not bind port {srt_port} ({e}): {}",
+            read_log(&log("receiver"))
+        )));
+    }
+    let snd_pid = match spawn(sender, &log("sender")) {
+        Ok(pid) => pid,
+        Err(e) => {
+            stop(rcv_pid);
+            return Err(e);
+        }
+    };
+    let ready = wait_bound(input_port);
+    if ready.is_ok() {
+        std::thread::sleep(WARMUP);
+    }
+    let alive = reap(snd_pid).is_none() && reap(rcv_pid).is_none();
+    let ready = match (ready, alive) {
+        (Ok(()), true) => Ok(()),
+        (Err(e), _) => Err(format!("the sender did not bind port {input_port} ({e})")),
+        (_, false) => Err("a tool exited before the stream started".into()),
+    };
+    Ok((rcv_pid, snd_pid, ready))
+}
+
 pub(crate) fn wait_bound(port: u16) -> Result<(), String> {
     let start = Instant::now();
     while !udp_port_bound(port) {

@@ -19,8 +19,8 @@
 //!   the receiver's VmRSS and VmHWM after `N` seconds (from
 //!   `/proc/PID/status`).
 
-use crate::bench_file::{build_tools, free_port, io_failure, read_log, reap, spawn, target_dir};
-use crate::bench_live::{source, stop, wait_bound, Sink, UDP_BUF};
+use crate::bench_file::{build_tools, free_port, io_failure, read_log, target_dir};
+use crate::bench_live::{source, start_pair, stop, Sink, UDP_BUF};
 use crate::util::{self, Failure};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -379,31 +379,15 @@ fn live_receiver(ours: &Path, dir: &Path, side: Side, seconds: u64) -> Result<Li
         format!("udp://127.0.0.1:{input_port}?rcvbuf={UDP_BUF}"),
         format!("srt://127.0.0.1:{srt_port}"),
     ]);
-    let rcv_pid = spawn(&mut receiver, &log("receiver"))?;
-    if let Err(e) = wait_bound(srt_port) {
-        stop(rcv_pid);
-        return Err(Failure::Failed(format!(
-            "{name}: the receiver did not bind port {srt_port} ({e}): {}",
-            read_log(&log("receiver"))
-        )));
-    }
-    let snd_pid = match spawn(&mut sender, &log("sender")) {
-        Ok(pid) => pid,
-        Err(e) => {
-            stop(rcv_pid);
-            return Err(e);
-        }
-    };
-    let ready = wait_bound(input_port);
-    if ready.is_ok() {
-        std::thread::sleep(Duration::from_secs(1));
-    }
-    let alive = reap(snd_pid).is_none() && reap(rcv_pid).is_none();
-    let streamed = match (ready, alive) {
-        (Ok(()), true) => source(input_port, LIVE_RATE, Duration::from_secs(seconds)),
-        (Err(e), _) => Err(format!("the sender did not bind port {input_port} ({e})")),
-        (_, false) => Err("a tool exited before the stream started".into()),
-    };
+    let (rcv_pid, snd_pid, ready) = start_pair(
+        &name,
+        &mut receiver,
+        &mut sender,
+        srt_port,
+        input_port,
+        &log,
+    )?;
+    let streamed = ready.and_then(|()| source(input_port, LIVE_RATE, Duration::from_secs(seconds)));
     let memory = (status_kib(rcv_pid, "VmRSS"), status_kib(rcv_pid, "VmHWM"));
     stop(snd_pid);
     stop(rcv_pid);

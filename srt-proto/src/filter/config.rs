@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::options::types::c_atoi;
 use crate::options::{FEC_EXTRA_SIZE, LIVE_MAX_PAYLOAD_SIZE, MAX_PACKETFILTER_LEN};
 use crate::packet::RejectReason;
 
@@ -124,26 +125,6 @@ impl fmt::Display for FilterConfig {
             write!(f, ",{k}:{v}")?;
         }
         Ok(())
-    }
-}
-
-/// C `atoi` with saturation instead of overflow: optional leading
-/// whitespace and sign, then digits up to the first other character.
-fn c_atoi(s: &str) -> i64 {
-    let t = s.trim_start();
-    let (neg, digits) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    let mut n: i64 = 0;
-    for c in digits.bytes().take_while(u8::is_ascii_digit) {
-        n = n.saturating_mul(10).saturating_add(i64::from(c - b'0'));
-    }
-    if neg {
-        -n
-    } else {
-        n
     }
 }
 

@@ -33,7 +33,7 @@ mod driver;
 mod error;
 mod socket;
 mod table;
-mod types;
+pub(crate) mod types;
 
 pub use crate::handshake::TransType;
 pub use c_api::{OptionValue, SocketPhase};

@@ -215,8 +215,9 @@ impl PacketFilterConfig {
     }
 }
 
-/// C `atoi`: optional whitespace and sign, then digits up to the first other character.
-pub(super) fn c_atoi(s: &str) -> i64 {
+/// C `atoi` with saturation instead of overflow: optional whitespace and
+/// sign, then digits up to the first other character.
+pub(crate) fn c_atoi(s: &str) -> i64 {
     let t = s.trim_start();
     let (neg, digits) = match t.as_bytes().first() {
         Some(b'-') => (true, &t[1..]),

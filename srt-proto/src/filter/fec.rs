@@ -793,6 +793,14 @@ impl FecReceiver {
         for s in self.front..new_front.min(self.front + self.k) {
             self.evict(s);
         }
+        // Matrices jumped over entirely were never in the window: nothing of
+        // them arrived, so with `arq:onreq` all of them is reported, as one
+        // range (libsrt reports nothing for such a drop and leaves the
+        // packets to the TSBPD drop; FEC could not have rebuilt them either).
+        let skipped_from = (self.front + self.k) * self.m;
+        if self.cfg.arq == ArqLevel::OnRequest && new_front * self.m > skipped_from {
+            self.push_loss_range(skipped_from, new_front * self.m - 1);
+        }
         let shift = (new_front - self.front) * self.m;
         // `pos` came from a 31-bit offset, so `shift` fits.
         self.front_seq = self.front_seq + shift as i32;
@@ -819,16 +827,25 @@ impl FecReceiver {
     }
 
     fn push_loss(&mut self, pos: u64) {
-        let seq = self.seq_at(pos);
         Self::set_bit(&mut self.reported, self.k, self.m, pos, true);
-        self.stats.filter_loss += 1;
-        if let Some(last) = self.losses.last_mut() {
-            if last.last.next() == seq {
-                last.last = seq;
+        self.push_loss_range(pos, pos);
+    }
+
+    /// Reports positions `first..=last` (their cells are not marked: a
+    /// range beyond the window has none).
+    fn push_loss_range(&mut self, first: u64, last: u64) {
+        let (from, to) = (self.seq_at(first), self.seq_at(last));
+        self.stats.filter_loss += last - first + 1;
+        if let Some(prev) = self.losses.last_mut() {
+            if prev.last.next() == from {
+                prev.last = to;
                 return;
             }
         }
-        self.losses.push(SeqRange::single(seq));
+        self.losses.push(SeqRange {
+            first: from,
+            last: to,
+        });
     }
 
     /// `arq:onreq` with columns, libsrt's `RcvCheckDismissColumn`: a

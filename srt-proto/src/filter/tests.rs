@@ -525,10 +525,18 @@ fn large_jump_moves_the_window_and_reports_within_bounds() {
         ..data(isn, 0, 50)
     };
     assert_eq!(rx.receive(&far.packet()), RecvVerdict::Deliver);
-    let reported: u32 = rx.irrecoverable().iter().map(|r| r.len()).sum();
-    // Only the missing cells of the window left (4 matrices of 20) and of
-    // the window entered before the packet (4 more): bounded, whatever the jump.
-    assert!(reported > 0 && reported <= 160, "{reported}");
+    // The missing cells of the window it left (4 matrices of 20), then all
+    // it jumped over as one range: the work is bounded whatever the jump,
+    // and nothing at or after the packet's own matrix is reported.
+    let ranges = rx.irrecoverable();
+    assert!(ranges.len() <= 80, "{}", ranges.len());
+    let reported: u32 = ranges.iter().map(|r| r.len()).sum();
+    assert!(
+        reported > 999_999_900 && reported < 1_000_000_000,
+        "{reported}"
+    );
+    let last = ranges.last().unwrap().last;
+    assert!(last.offset_from(isn) < 1_000_000_000 && last.offset_from(isn) >= 999_999_980);
     // Old packets now pass through untouched; the stream continues after the jump.
     assert_eq!(
         rx.receive(&data(isn, 11, 50).packet()),
@@ -744,9 +752,12 @@ proptest! {
             rx.receive(&w.packet());
             prop_assert!(rx.rebuilt().len() <= bound);
             prop_assert!(rx.rebuilt().iter().all(|r| r.payload().len() <= 64));
-            let reported: u32 = rx.irrecoverable().iter().map(|r| r.len()).sum();
-            prop_assert!(reported as usize <= 8 * c.matrix_size() as usize);
-            prop_assert!(arq == ArqLevel::OnRequest || reported == 0);
+            // At most the cells of the window left, each once, plus one
+            // range for what was jumped over, all before the packet.
+            let ranges = rx.irrecoverable();
+            prop_assert!(ranges.len() <= 4 * c.matrix_size() as usize + 1);
+            prop_assert!(ranges.iter().all(|r| r.last.offset_from(w.seq) < 0 && r.first.offset_from(isn) >= 0));
+            prop_assert!(arq == ArqLevel::OnRequest || ranges.is_empty());
         }
     }
 }

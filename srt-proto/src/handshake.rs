@@ -4,7 +4,7 @@
 //! types; the connection state machines live in [`crate::connection`].
 
 use crate::crypto::{CryptoContext, CryptoError, RefreshConfig};
-use crate::packet::{Cipher, KeyMaterial, KmResponse, KmState};
+use crate::packet::{Cipher, GroupBlock, KeyMaterial, KmResponse, KmState};
 use crate::packet::{
     Handshake, HandshakeType, HsExtension, PeerAddress, RejectReason, SrtFlags, SrtHandshake,
     SrtVersion,
@@ -318,6 +318,11 @@ pub struct HsSettings {
     pub has_passphrase: bool,
     /// `SRTO_ENFORCEDENCRYPTION`.
     pub enforced_encryption: bool,
+    /// The GROUP block this side sends: a caller's group membership, or
+    /// an accepted member's mirror group (see [`crate::group`]).
+    pub group: Option<GroupBlock>,
+    /// `SRTO_GROUPCONNECT`: a listener accepts group members.
+    pub group_connect: bool,
 }
 
 impl Default for HsSettings {
@@ -337,6 +342,8 @@ impl Default for HsSettings {
             flow_window: 8192,
             has_passphrase: false,
             enforced_encryption: true,
+            group: None,
+            group_connect: false,
         }
     }
 }
@@ -358,6 +365,9 @@ pub struct Negotiated {
     pub peer_nakreport: bool,
     /// The stream ID (sent by the initiator).
     pub stream_id: Vec<u8>,
+    /// The peer's GROUP block: the caller's group (as responder) or the
+    /// listener's mirror group (as initiator).
+    pub peer_group: Option<GroupBlock>,
 }
 
 /// The SRT flags this side declares as initiator (libsrt's
@@ -403,6 +413,11 @@ pub(crate) fn initiator_blocks(s: &HsSettings) -> (u16, Vec<HsExtension>) {
         blocks.push(HsExtension::Congestion(s.congestion.clone()));
         ext |= Handshake::EXT_CONFIG;
     }
+    // GROUP after SID, CONGESTION and FILTER (core.cpp createSrtHandshake).
+    if let Some(g) = s.group {
+        blocks.push(HsExtension::Group(g));
+        ext |= Handshake::EXT_CONFIG;
+    }
     (ext, blocks)
 }
 
@@ -440,12 +455,13 @@ pub(crate) fn respond(
     // Key material is checked by `respond_km`.
     if peer_blocks
         .iter()
-        .any(|b| matches!(b, HsExtension::Filter(_) | HsExtension::Group(_)))
+        .any(|b| matches!(b, HsExtension::Filter(_)))
     {
-        // Packet filters and groups are not implemented yet: refuse, as a
-        // libsrt built without them does.
+        // Packet filters are not implemented yet: refuse, as a libsrt
+        // built without them does.
         return Err(RejectReason::Filter);
     }
+    let peer_group = crate::group::responder_check(own, peer_blocks)?;
     let stream_id = peer_blocks
         .iter()
         .find_map(|b| match b {
@@ -498,6 +514,11 @@ pub(crate) fn respond(
         blocks.push(HsExtension::Congestion(own.congestion.clone()));
         ext |= Handshake::EXT_CONFIG;
     }
+    // A member's answer names its mirror group (core.cpp createSrtHandshake).
+    if let (Some(_), Some(g)) = (peer_group, own.group) {
+        blocks.push(HsExtension::Group(g));
+        ext |= Handshake::EXT_CONFIG;
+    }
     let ms = |v: u16| Duration::from_millis(u64::from(v));
     Ok((
         Negotiated {
@@ -508,6 +529,7 @@ pub(crate) fn respond(
             tlpktdrop,
             peer_nakreport: req.flags.contains(SrtFlags::NAKREPORT),
             stream_id,
+            peer_group,
         },
         ext,
         blocks,
@@ -543,6 +565,7 @@ pub(crate) fn adopt_response(
     if peer_cc != own.congestion.as_slice() {
         return Err(RejectReason::Congestion);
     }
+    let peer_group = crate::group::initiator_check(own, peer_blocks)?;
     let ms = |v: u16| Duration::from_millis(u64::from(v));
     // The responder put the maximised latencies in its HSRSP: its receiving
     // latency (our sending) in the high half, ours in the low half.
@@ -560,6 +583,7 @@ pub(crate) fn adopt_response(
         tlpktdrop: own.tlpktdrop && own.tsbpd && rsp.flags.contains(SrtFlags::TLPKTDROP),
         peer_nakreport: rsp.flags.contains(SrtFlags::NAKREPORT),
         stream_id: own.stream_id.clone(),
+        peer_group,
     })
 }
 

@@ -62,6 +62,8 @@ impl From<&SocketOptions> for SocketConfig {
                 flow_window: o.flight_capacity(),
                 has_passphrase: o.passphrase.is_some(),
                 enforced_encryption: o.enforcedencryption,
+                group: None,
+                group_connect: o.groupconnect,
             },
             timers: ConnTimers {
                 connect_timeout: o.conntimeo,

@@ -50,6 +50,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 use timer::{Timer, TimerTable};
 
+mod group;
 mod keys;
 mod receiver;
 mod reorder;

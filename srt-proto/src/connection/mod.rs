@@ -515,13 +515,11 @@ impl Connection {
         self.config.linger = options.linger;
     }
 
-    /// The transfer of a connected socket, for a socket group's hooks
+    /// The transfer of an established socket (also broken: what it
+    /// received can still be read), for a socket group's hooks
     /// (`transfer/group.rs`).
     pub(crate) fn group_transfer(&mut self) -> Option<&mut Transfer> {
-        match &mut self.phase {
-            Phase::Connected(t) => Some(t),
-            _ => None,
-        }
+        self.phase.transfer_mut()
     }
 
     /// The GROUP block this socket sent: its group membership as a caller,

@@ -42,12 +42,34 @@ enum Quality {
 
 impl Group {
     /// Prunes what was acknowledged, judges the active members, activates
-    /// a standby or silences redundant ones.
-    pub(super) fn check_backup(&mut self, now: Instant, net: &mut (impl Members + ?Sized)) {
+    /// a standby or silences redundant ones. `sending`: a message is about
+    /// to go out. Only while something waits for acknowledgement is a
+    /// response expected (libsrt judges on each send): an idle stream
+    /// judges nothing.
+    pub(super) fn check_backup(
+        &mut self,
+        now: Instant,
+        net: &mut (impl Members + ?Sized),
+        sending: bool,
+    ) {
         if self.shared.is_none() {
             return;
         }
         self.prune_acked(net);
+        if sending && self.backup.len() == 0 {
+            // Responses are expected from now on.
+            self.awaiting_since = Some(now);
+        }
+        let running = self.members.iter().any(|m| m.state == MemberState::Running);
+        if !running {
+            if sending || self.backup.len() > 0 {
+                self.activate_standby(now, net);
+            }
+            return;
+        }
+        if !sending && self.backup.len() == 0 {
+            return;
+        }
         let mut healthy = false;
         let mut best_stable: Option<(usize, u16)> = None;
         for i in 0..self.members.len() {
@@ -148,10 +170,10 @@ impl Group {
         } else {
             (2 * h.srtt + 4 * h.rttvar).max(min).min(latency)
         };
-        let last_response = match m.activated_at {
-            Some(a) => a.max(heard),
-            None => heard,
-        };
+        let last_response = [m.activated_at, self.awaiting_since]
+            .into_iter()
+            .flatten()
+            .fold(heard, Instant::max);
         if now.saturating_duration_since(last_response) > timeout {
             return Quality::Unstable;
         }

@@ -462,6 +462,9 @@ pub struct Group {
     /// The last sequence number delivered.
     delivered: Option<SeqNumber>,
     backup: BackupBuffer,
+    /// Backup: when the buffer last went from empty to holding a message
+    /// (responses are expected since).
+    awaiting_since: Option<Instant>,
     next_check: Option<Instant>,
     events: VecDeque<GroupEvent>,
     stats: GroupStats,
@@ -484,6 +487,7 @@ impl Group {
             shared: None,
             delivered: None,
             backup,
+            awaiting_since: None,
             next_check: None,
             events: VecDeque::with_capacity(8),
             stats: GroupStats::default(),
@@ -601,7 +605,7 @@ impl Group {
     pub fn handle_timeout(&mut self, now: Instant, net: &mut (impl Members + ?Sized)) {
         self.update_members(now, net);
         if self.config.kind == GroupType::Backup {
-            self.check_backup(now, net);
+            self.check_backup(now, net, false);
         }
         self.next_check = (self.members.iter().any(|m| m.state != MemberState::Broken))
             .then_some(now + CHECK_INTERVAL);
@@ -725,7 +729,7 @@ impl Group {
     ) -> Result<GroupSent, GroupSendError> {
         self.update_members(now, net);
         if self.config.kind == GroupType::Backup {
-            self.check_backup(now, net);
+            self.check_backup(now, net, true);
         }
         let Some(s) = self.shared else {
             return Err(GroupSendError::NotConnected);
@@ -781,7 +785,8 @@ impl Group {
         loop {
             let mut best: Option<(usize, SeqNumber)> = None;
             for (i, m) in self.members.iter().enumerate() {
-                if !m.synced || m.state == MemberState::Broken {
+                // A broken member's receiver still holds what it received.
+                if !m.synced {
                     continue;
                 }
                 let Some(t) = net.connection(m.key).and_then(|c| c.group_transfer()) else {
@@ -807,6 +812,10 @@ impl Group {
                     continue;
                 }
                 self.stats.dropped += (gap - 1) as u64;
+            }
+            // The member carries the stream towards us (libsrt's rcvstate).
+            if self.members[i].state == MemberState::Idle && self.stats.sent == 0 {
+                self.members[i].state = MemberState::Running;
             }
             self.delivered = Some(info.seq);
             self.stats.delivered += 1;

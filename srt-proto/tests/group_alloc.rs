@@ -27,7 +27,10 @@ impl Net {
         for from in 0..self.eps.len() {
             while let Some(t) = self.eps[from].poll_transmit(self.now, &mut buf) {
                 self.count += 1;
-                let Some(to) = self.eps.iter().position(|e| e.local_addr() == t.destination)
+                let Some(to) = self
+                    .eps
+                    .iter()
+                    .position(|e| e.local_addr() == t.destination)
                 else {
                     continue;
                 };

@@ -148,7 +148,18 @@ fn receive_group(group_uri: &str, members: &[String], count: u32, cut_at: Option
                 udp.send_to(&out[..t.size], t.destination).unwrap();
             }
         }
-        while ep.poll_event().is_some() {}
+        while let Some(e) = ep.poll_event() {
+            if std::env::var("GROUP_TRACE").is_ok() {
+                eprintln!("{:?} endpoint event {e:?}", now.elapsed());
+            }
+        }
+        if let Some(g) = group.and_then(|i| listener.group(i)) {
+            while let Some(e) = g.poll_event() {
+                if std::env::var("GROUP_TRACE").is_ok() {
+                    eprintln!("group event {e:?}");
+                }
+            }
+        }
         if cut.is_none() && cut_at.is_some_and(|c| expect >= c) {
             let g = group.and_then(|i| listener.group(i)).expect("a group");
             let key = g.members().find(|m| m.weight == 10).expect("weight 10").key;

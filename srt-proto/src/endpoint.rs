@@ -260,7 +260,8 @@ impl Endpoint {
     }
 
     /// Starts connecting a socket group's member to a listener at `remote`
-    /// (with `SRTO_GROUPCONNECT`): its CONCLUSION carries `group` (see
+    /// (with `SRTO_GROUPCONNECT`) from the group's sequence number `isn`:
+    /// its CONCLUSION carries `group` (see
     /// [`Group::member_block`](crate::group::Group::member_block)).
     pub fn connect_member(
         &mut self,
@@ -268,10 +269,19 @@ impl Endpoint {
         remote: SocketAddr,
         options: &SocketOptions,
         group: GroupBlock,
+        isn: SeqNumber,
     ) -> Result<SocketId, EndpointError> {
         let mut config = SocketConfig::from(options);
         config.handshake.group = Some(group);
-        self.connect_config(now, remote, config, None)
+        self.connect_config(now, remote, config, Some(isn))
+    }
+
+    /// A new socket group of `config` with an ID and an initial sequence
+    /// number from the endpoint's generator.
+    pub fn new_group(&mut self, config: crate::group::GroupConfig) -> crate::group::Group {
+        let id = self.new_group_id();
+        let isn = self.new_isn();
+        crate::group::Group::new(id, isn, config)
     }
 
     /// A fresh socket group ID from the endpoint's generator, with libsrt's

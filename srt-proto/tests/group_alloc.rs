@@ -80,8 +80,7 @@ fn group_steady_state_allocates_nothing(kind: GroupType) {
         ..SocketOptions::live()
     };
     net.eps[2].listen(&opts, 4).unwrap();
-    let id = net.eps[0].new_group_id();
-    let mut tx = Group::new(id, GroupConfig::new(kind, &opts));
+    let mut tx = net.eps[0].new_group(GroupConfig::new(kind, &opts));
     let targets = [
         MemberTarget {
             endpoint: 0,

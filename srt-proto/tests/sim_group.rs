@@ -85,8 +85,9 @@ impl Bench {
             clients.push((node, addr(c)));
             net.set_links_between(addr(c), addr(servers[i]), links[i].clone());
         }
-        let id = net.endpoint(clients[0].0).new_group_id();
-        let mut tx = Group::new(id, GroupConfig::new(kind, &SocketOptions::live()));
+        let mut tx = net
+            .endpoint(clients[0].0)
+            .new_group(GroupConfig::new(kind, &SocketOptions::live()));
         let targets: Vec<MemberTarget> = clients
             .iter()
             .enumerate()
@@ -486,5 +487,120 @@ fn members_join_and_leave_at_run_time() {
         assert!(b.sent > 4_500);
         assert_eq!(b.out_of_order, 0);
         assert_eq!(b.delivered, b.sent, "lost {}", b.sent - b.delivered);
+    }
+}
+
+/// What a random run of member events may do.
+#[derive(Clone, Debug)]
+enum Op {
+    /// Run this many ms, sending at 2 Mbit/s.
+    Run(u16),
+    /// Abort member `i` (mod the members) on the caller side.
+    Close(usize),
+    /// Cut (or restore) the link of client `i`.
+    Cut(usize, bool),
+    /// A new member from client `i` with weight `w`.
+    Join(usize, u16),
+    /// A burst of 1–64 messages at once.
+    Burst(u8),
+}
+
+fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+    use proptest::prelude::*;
+    prop_oneof![
+        4 => (1u16..400).prop_map(Op::Run),
+        1 => (0usize..4).prop_map(Op::Close),
+        1 => ((0usize..3), any::<bool>()).prop_map(|(i, c)| Op::Cut(i, c)),
+        1 => ((0usize..3), (0u16..20)).prop_map(|(i, w)| Op::Join(i, w)),
+        1 => (1u8..64).prop_map(Op::Burst),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config { cases: 24, .. Default::default() })]
+
+    /// Members joining, leaving, breaking and links cut in any order: the
+    /// groups never panic, deliver each message at most once and in order
+    /// (gaps only where no member could bring it), and keep their states
+    /// consistent with the members' connections.
+    #[test]
+    fn any_member_events(seed in 0u64..1000, backup in proptest::bool::ANY, ops in proptest::collection::vec(op(), 1..24)) {
+        let kind = if backup { GroupType::Backup } else { GroupType::Broadcast };
+        let mut b = Bench::new(
+            seed,
+            kind,
+            Topology {
+                clients: &["127.0.0.1:5001", "127.0.0.1:5002"],
+                servers: &["127.0.0.1:9000", "127.0.0.1:9000"],
+                listen_on: &["127.0.0.1:9000"],
+                links: &[link(10, 0.02), link(20, 0.02)],
+                weights: &[1, 2],
+            },
+            2_000_000,
+        );
+        let server = addr("127.0.0.1:9000");
+        let mut extra = 0u16;
+        let trace = format!("{ops:?}");
+        for op in ops {
+            let now = b.net.now();
+            match op {
+                Op::Run(ms) => b.run(now + Duration::from_millis(ms.into()), true, |_| {}),
+                Op::Close(i) => {
+                    let keys: Vec<_> = b.tx.members().map(|m| m.key).collect();
+                    let k = keys[i % keys.len()];
+                    let _ = b.net.endpoint(k.endpoint).close(now, k.socket, srt_proto::CloseMode::Abort);
+                }
+                Op::Cut(i, cut) => {
+                    let c = b.clients[i % b.clients.len()].1;
+                    b.net.set_links_between(c, server, link(10, if cut { 1.0 } else { 0.02 }));
+                }
+                Op::Join(i, w) => {
+                    let (node, _) = b.clients[i % b.clients.len()];
+                    let _ = b.tx.connect(now, &mut b.net, &[MemberTarget { endpoint: node, remote: server, weight: w }], &SocketOptions::live());
+                    extra += 1;
+                }
+                Op::Burst(n) => {
+                    for _ in 0..n {
+                        let mut msg = [0u8; PAYLOAD];
+                        msg[..8].copy_from_slice(&b.sent.to_be_bytes());
+                        if b.tx.send(now, &mut b.net, &msg, &MsgCtrl::default()).is_ok() {
+                            b.sent += 1;
+                        }
+                    }
+                }
+            }
+        }
+        let end = b.net.now() + Duration::from_secs(1);
+        b.run(end, false, |_| {});
+        if std::env::var("GROUP_TRACE").is_ok() {
+            eprintln!("case {kind:?}: sent {} delivered {} members {:?} rx {:?} ops {trace}", b.sent, b.delivered, b.tx.members().map(|m| m.state).collect::<Vec<_>>(), b.rx.is_some());
+        }
+        proptest::prop_assert_eq!(b.out_of_order, 0);
+        proptest::prop_assert!(b.delivered <= b.sent);
+        proptest::prop_assert!(b.tx.members().count() <= 2 + extra as usize);
+        // The group's member states follow the connections.
+        let now = b.net.now();
+        b.tx.handle_timeout(now, &mut b.net);
+        let members: Vec<_> = b.tx.members().collect();
+        let mut running = 0;
+        for m in members {
+            let conn = b.net.endpoint(m.key.endpoint).connection(m.key.socket).map(|c| c.state());
+            let expected: &[MemberState] = match conn {
+                Some(srt_proto::ConnState::Connecting) => &[MemberState::Pending],
+                Some(srt_proto::ConnState::Connected) => &[MemberState::Idle, MemberState::Running, MemberState::Broken],
+                _ => &[MemberState::Broken],
+            };
+            proptest::prop_assert!(expected.contains(&m.state), "{:?} with connection {:?}", m, conn);
+            running += usize::from(m.state == MemberState::Running);
+        }
+        if kind == GroupType::Backup && b.sent > 0 {
+            // Backup: some member carries the stream while any is connected.
+            let connected = b.tx.members().any(|m| m.state != MemberState::Broken && m.state != MemberState::Pending);
+            proptest::prop_assert!(!connected || running >= 1);
+        }
+        if let Some(rx) = b.rx_group() {
+            let st = rx.stats();
+            proptest::prop_assert_eq!(st.delivered, b.delivered);
+        }
     }
 }

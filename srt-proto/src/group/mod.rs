@@ -126,7 +126,8 @@ pub trait Members {
 
 /// Where a group starts its members' connections (multi-address connect).
 pub trait Connector: Members {
-    /// Starts connecting a member from endpoint `endpoint` to `remote`.
+    /// Starts connecting a member from endpoint `endpoint` to `remote`
+    /// with initial sequence number `isn`.
     fn connect_member(
         &mut self,
         endpoint: usize,
@@ -134,6 +135,7 @@ pub trait Connector: Members {
         remote: SocketAddr,
         options: &SocketOptions,
         block: GroupBlock,
+        isn: SeqNumber,
     ) -> Result<SocketId, EndpointError>;
 }
 
@@ -151,11 +153,12 @@ impl Connector for [Endpoint] {
         remote: SocketAddr,
         options: &SocketOptions,
         block: GroupBlock,
+        isn: SeqNumber,
     ) -> Result<SocketId, EndpointError> {
         let ep = self
             .get_mut(endpoint)
             .ok_or(EndpointError::UnknownEndpoint(endpoint))?;
-        ep.connect_member(now, remote, options, block)
+        ep.connect_member(now, remote, options, block, isn)
     }
 }
 
@@ -174,8 +177,9 @@ impl Connector for Endpoint {
         remote: SocketAddr,
         options: &SocketOptions,
         block: GroupBlock,
+        isn: SeqNumber,
     ) -> Result<SocketId, EndpointError> {
-        Endpoint::connect_member(self, now, remote, options, block)
+        Endpoint::connect_member(self, now, remote, options, block, isn)
     }
 }
 
@@ -195,10 +199,11 @@ impl Connector for crate::sim::Network {
         remote: SocketAddr,
         options: &SocketOptions,
         block: GroupBlock,
+        isn: SeqNumber,
     ) -> Result<SocketId, EndpointError> {
         self.try_endpoint(endpoint)
             .ok_or(EndpointError::UnknownEndpoint(endpoint))?
-            .connect_member(now, remote, options, block)
+            .connect_member(now, remote, options, block, isn)
     }
 }
 
@@ -454,6 +459,9 @@ struct Shared {
 #[derive(Debug)]
 pub struct Group {
     id: u32,
+    /// The sequence number members start from until one is connected
+    /// (libsrt's `m_iLastSchedSeqNo`, random at creation).
+    isn: SeqNumber,
     config: GroupConfig,
     /// The peer's group ID, from the first member's handshake.
     peer_id: Option<u32>,
@@ -471,9 +479,10 @@ pub struct Group {
 }
 
 impl Group {
-    /// A group with ID `id` (see [`Endpoint::new_group_id`]; bit 30 is set
-    /// if missing).
-    pub fn new(id: u32, config: GroupConfig) -> Self {
+    /// A group with ID `id` (bit 30 is set if missing) whose members start
+    /// at sequence number `isn` (see [`Endpoint::new_group`], which draws
+    /// both).
+    pub fn new(id: u32, isn: SeqNumber, config: GroupConfig) -> Self {
         let backup = BackupBuffer::new(if config.kind == GroupType::Backup {
             config.buffer_packets
         } else {
@@ -481,6 +490,7 @@ impl Group {
         });
         Group {
             id: id | GROUP_ID_BIT,
+            isn,
             config,
             peer_id: None,
             members: Vec::with_capacity(4),
@@ -567,7 +577,9 @@ impl Group {
     /// Connects one member to each target at once (libsrt's
     /// `srt_connect_group`, SCTP's `sctp_connectx`): the members connect in
     /// parallel, the group is connected with the first, and those that
-    /// fail become broken. Returns the members started.
+    /// fail become broken. Every member starts at the group's sequence
+    /// number (libsrt's `currentSchedSequence`), so the peer's members
+    /// agree whichever connects first. Returns the members started.
     pub fn connect(
         &mut self,
         now: Instant,
@@ -576,14 +588,10 @@ impl Group {
         options: &SocketOptions,
     ) -> Result<Vec<MemberKey>, EndpointError> {
         let mut keys = Vec::with_capacity(targets.len());
+        let isn = self.shared.map_or(self.isn, |s| s.next_seq);
         for t in targets {
-            let socket = net.connect_member(
-                t.endpoint,
-                now,
-                t.remote,
-                options,
-                self.member_block(t.weight),
-            )?;
+            let block = self.member_block(t.weight);
+            let socket = net.connect_member(t.endpoint, now, t.remote, options, block, isn)?;
             let key = MemberKey {
                 endpoint: t.endpoint,
                 socket,
@@ -646,6 +654,7 @@ impl Group {
             return;
         };
         let peer_group = conn.negotiated().and_then(|n| n.peer_group);
+        let accepted = conn.is_accepted();
         match (self.peer_id, peer_group) {
             (_, None) => {
                 // Not a group member on the other side: not ours.
@@ -682,8 +691,14 @@ impl Group {
                     t.group_adopt_time_base(base, wrap);
                 }
                 t.group_override_snd_seq(s.next_seq);
-                if let Some(pos) = read_pos {
-                    t.group_reset_rcv(pos);
+                // An accepted member receives from the caller's group
+                // sequence its handshake carried (libsrt's callers start
+                // every member there); a caller's member from where the
+                // group's receiving stands.
+                if !accepted {
+                    if let Some(pos) = read_pos {
+                        t.group_reset_rcv(pos);
+                    }
                 }
             }
         }
@@ -888,7 +903,12 @@ impl GroupListener {
         let Some(kind) = GroupType::from_code(peer.group_type) else {
             return Admitted::NotMember;
         };
-        let mut g = Group::new(own.group_id, GroupConfig::new(kind, &self.options));
+        // The group's sending starts where the first member's does.
+        let mut g = Group::new(
+            own.group_id,
+            SeqNumber::new_truncate(0),
+            GroupConfig::new(kind, &self.options),
+        );
         g.add_member(key, peer.weight);
         self.groups.push(g);
         Admitted::NewGroup(self.groups.len() - 1)

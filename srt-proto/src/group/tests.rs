@@ -234,6 +234,7 @@ fn group_ids_have_the_group_bit() {
     }
     let g = Group::new(
         5,
+        SeqNumber::new_truncate(1),
         GroupConfig::new(GroupType::Broadcast, &SocketOptions::live()),
     );
     assert_eq!(g.id(), 5 | GROUP_ID_BIT);

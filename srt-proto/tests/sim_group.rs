@@ -604,3 +604,72 @@ proptest::proptest! {
         }
     }
 }
+
+fn one_way(delay_ms: u64) -> LinkConfig {
+    link(delay_ms, 0.0)
+}
+
+/// The listener accepts the members in one order and the caller sees them
+/// connect in the other (asymmetric paths): both sides still agree on the
+/// numbering, because every member of a new group starts at the group's
+/// sequence number. (Before, each member drew its own ISN and the
+/// listener's group followed its first accepted member: what came over
+/// the other member was refused, and in backup the active member (B, of
+/// higher weight) delivered nothing; found by `any_member_events`.)
+#[test]
+fn members_connect_in_different_orders_on_each_side() {
+    for kind in [GroupType::Broadcast, GroupType::Backup] {
+        let mut b = Bench::new(
+            3,
+            kind,
+            Topology {
+                clients: &["127.0.0.1:5001", "127.0.0.1:5002"],
+                servers: &["127.0.0.1:9000", "127.0.0.1:9000"],
+                listen_on: &["127.0.0.1:9000"],
+                links: &[link(10, 0.0), link(10, 0.0)],
+                weights: &[1, 2],
+            },
+            2_000_000,
+        );
+        let (a, c, s) = (
+            addr("127.0.0.1:5001"),
+            addr("127.0.0.1:5002"),
+            addr("127.0.0.1:9000"),
+        );
+        // Member A: conclusion reaches the listener at 61 ms, answer at 62.
+        b.net.set_link(a, s, one_way(30));
+        b.net.set_link(s, a, one_way(1));
+        // Member B: conclusion reaches the listener at 60 ms, answer at 100.
+        b.net.set_link(c, s, one_way(10));
+        b.net.set_link(s, c, one_way(40));
+        let start = b.net.now();
+        let mut first_connected = None;
+        let mut watch = |b: &mut Bench| {
+            while let Some(e) = b.tx.poll_event() {
+                if let GroupEvent::MemberConnected { key } = e {
+                    first_connected.get_or_insert(key.endpoint);
+                }
+            }
+        };
+        // Both connected before the stream starts: B (weight 2) carries it.
+        b.run(start + Duration::from_millis(300), false, &mut watch);
+        b.next_send = b.net.now();
+        b.run(start + Duration::from_secs(3), true, &mut watch);
+        let end = b.net.now() + Duration::from_secs(1);
+        b.run(end, false, |_| {});
+        // The caller's first member is A (endpoint of client 5001)...
+        assert_eq!(first_connected, Some(b.clients[0].0));
+        // ...the listener's first accepted is B's.
+        let rx_first = b.rx_group().unwrap().members().next().unwrap().key;
+        let remote = b
+            .net
+            .endpoint(rx_first.endpoint)
+            .connection(rx_first.socket)
+            .unwrap()
+            .remote();
+        assert_eq!(remote, c, "{kind:?}: the listener accepted A first");
+        assert!(b.sent > 500);
+        assert_eq!(b.out_of_order, 0);
+        assert_eq!(b.delivered, b.sent, "{kind:?}");
+    }
+}

@@ -251,8 +251,10 @@ fn find_group(blocks: &[HsExtension]) -> Option<GroupBlock> {
 }
 
 /// libsrt's checks: the type below `SRT_GTYPE_E_END` (3), the group bit.
+/// libsrt lets `SRT_GTYPE_UNDEFINED` (0) through, which no libsrt caller
+/// sends; we cannot run a group of no type and refuse it as a wrong type.
 fn check_block(g: &GroupBlock) -> Result<(), RejectReason> {
-    if g.group_type >= 3 {
+    if GroupType::from_code(g.group_type).is_none() {
         return Err(RejectReason::Group);
     }
     if g.group_id & GROUP_ID_BIT == 0 {

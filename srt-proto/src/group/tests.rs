@@ -124,9 +124,13 @@ fn responder_checks_as_interpret_group() {
             .map(|g| g.weight),
         Some(5)
     );
-    // Type beyond SRT_GTYPE_E_END.
+    // Type beyond SRT_GTYPE_E_END, and SRT_GTYPE_UNDEFINED.
     assert_eq!(
         responder_check(&own, &[member(0x4000_0001, 3)]),
+        Err(RejectReason::Group)
+    );
+    assert_eq!(
+        responder_check(&own, &[member(0x4000_0001, 0)]),
         Err(RejectReason::Group)
     );
     // A socket ID, not a group ID.

@@ -673,3 +673,42 @@ fn members_connect_in_different_orders_on_each_side() {
         assert_eq!(b.delivered, b.sent, "{kind:?}");
     }
 }
+
+/// Closing a group closes every member; with a lingering close, what was
+/// sent is delivered first.
+#[test]
+fn closing_the_group_closes_its_members() {
+    let mut b = Bench::new(
+        4,
+        GroupType::Broadcast,
+        Topology {
+            clients: &["127.0.0.1:5001", "127.0.0.1:5002"],
+            servers: &["127.0.0.1:9000", "127.0.0.1:9000"],
+            listen_on: &["127.0.0.1:9000"],
+            links: &[link(10, 0.0), link(10, 0.0)],
+            weights: &[0, 0],
+        },
+        2_000_000,
+    );
+    let start = b.net.now();
+    b.run(start + Duration::from_secs(1), true, |_| {});
+    let now = b.net.now();
+    b.tx.close(now, &mut b.net, srt_proto::CloseMode::Linger);
+    let keys: Vec<_> = b.tx.members().map(|m| m.key).collect();
+    assert!(b.tx.members().all(|m| m.state == MemberState::Broken));
+    assert_eq!(b.tx.poll_timeout(), None);
+    b.run(now + Duration::from_secs(2), false, |_| {});
+    for k in keys {
+        let state = b
+            .net
+            .endpoint(k.endpoint)
+            .connection(k.socket)
+            .map(|c| c.state());
+        assert!(
+            matches!(state, None | Some(srt_proto::ConnState::Closed)),
+            "{state:?}"
+        );
+    }
+    assert!(b.sent > 100);
+    assert_eq!(b.delivered, b.sent);
+}

@@ -188,30 +188,29 @@ impl Group {
         Quality::Stable
     }
 
-    /// Activates the idle member of highest weight that can take the
-    /// group's numbering, sending it what the group keeps.
+    /// Activates the idle member of highest weight (the first of equal
+    /// weights) that can take the group's numbering, sending it what the
+    /// group keeps.
     fn activate_standby(&mut self, now: Instant, net: &mut (impl Members + ?Sized)) {
-        let mut order: [Option<(usize, u16)>; 8] = [None; 8];
-        let mut candidates = 0;
-        // The best few by weight, in member order for equal weights.
-        for (i, m) in self.members.iter().enumerate() {
-            if m.state != MemberState::Idle || !m.synced {
-                continue;
+        // Members tried and refused, by index (the first 128).
+        let mut tried = 0u128;
+        loop {
+            let mut best: Option<(usize, u16)> = None;
+            for (i, m) in self.members.iter().enumerate().take(128) {
+                if m.state != MemberState::Idle || !m.synced || tried & (1 << i) != 0 {
+                    continue;
+                }
+                if best.is_none_or(|(_, w)| m.weight > w) {
+                    best = Some((i, m.weight));
+                }
             }
-            if candidates < order.len() {
-                order[candidates] = Some((i, m.weight));
-                candidates += 1;
-            }
-        }
-        order[..candidates].sort_by(|a, b| {
-            let (ia, wa) = a.unwrap_or((usize::MAX, 0));
-            let (ib, wb) = b.unwrap_or((usize::MAX, 0));
-            wb.cmp(&wa).then(ia.cmp(&ib))
-        });
-        for (i, _) in order[..candidates].iter().flatten().copied() {
+            let Some((i, _)) = best else {
+                return;
+            };
             if self.activate(now, i, net) {
                 return;
             }
+            tried |= 1 << i;
         }
     }
 

@@ -604,6 +604,23 @@ impl Group {
         Ok(keys)
     }
 
+    /// Closes every member (libsrt's `srt_close` on a group): with
+    /// [`CloseMode::Linger`] or [`CloseMode::Lossless`] each member first
+    /// delivers what it holds, as a single socket would.
+    pub fn close(&mut self, now: Instant, net: &mut (impl Members + ?Sized), mode: CloseMode) {
+        for m in &mut self.members {
+            if let Some(conn) = net.connection(m.key) {
+                conn.close(now, mode);
+            }
+            if m.state != MemberState::Broken {
+                m.state = MemberState::Broken;
+                self.events
+                    .push_back(GroupEvent::MemberBroken { key: m.key });
+            }
+        }
+        self.next_check = None;
+    }
+
     /// When [`handle_timeout`](Self::handle_timeout) should run next.
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.next_check

@@ -39,8 +39,8 @@ struct Listener {
     backlog: usize,
     accept_queue: VecDeque<SocketId>,
     hook: Option<AcceptHook>,
-    /// Mirror groups (`SRTO_GROUPCONNECT`): peer group ID → our group ID.
-    mirrors: crate::group::Mirrors,
+    /// Mirror groups (`SRTO_GROUPCONNECT`): our group ID for a peer group.
+    mirrors: crate::group::MirrorKey,
 }
 
 /// All SRT sockets on one UDP port: the engine a driver runs.
@@ -290,13 +290,14 @@ impl Endpoint {
         crate::group::GROUP_ID_BIT | (1 + self.rng.next_u32() % MAX_SOCKET_ID)
     }
 
-    /// Makes this listener answer members of the peer group `peer_group`
-    /// with our group `local_group` (as the first member did on another
-    /// listener: members of one group may arrive on several, libsrt's
-    /// `srt_accept_bond`). Nothing without a listener.
-    pub fn set_group_mirror(&mut self, peer_group: u32, local_group: u32) {
+    /// Sets the key from which this listener derives its mirror group
+    /// IDs (see [`crate::group`]): listeners given the same key answer the
+    /// members of one peer group with the same group, so members may
+    /// arrive on any of them (libsrt's `srt_accept_bond`). A listener
+    /// starts with a secret key of its own. Nothing without a listener.
+    pub fn set_group_key(&mut self, key: [u8; 32]) {
         if let Some(l) = &mut self.listener {
-            l.mirrors.insert(peer_group, local_group);
+            l.mirrors = crate::group::MirrorKey::new(key);
         }
     }
 
@@ -340,12 +341,14 @@ impl Endpoint {
         if self.listener.is_some() {
             return Err(EndpointError::AlreadyListening);
         }
+        // The cookie key, under another label: no draw from the generator.
+        let key = self.cookie_key;
         self.listener = Some(Listener {
             options: options.for_accepted(),
             backlog: backlog.max(1),
             accept_queue: VecDeque::new(),
             hook: None,
-            mirrors: crate::group::Mirrors::default(),
+            mirrors: crate::group::MirrorKey::new(key),
         });
         Ok(())
     }
@@ -691,15 +694,15 @@ impl Endpoint {
             }
         }
         let mut config = SocketConfig::from(&options);
-        // A group member: answer with our mirror group, made by the first.
+        // A group member: answer with our mirror group (the same for every
+        // member of its group, derived statelessly from the group's ID).
         if let Some(peer) = hs.extensions.iter().find_map(|e| match e {
             HsExtension::Group(g) => Some(*g),
             _ => None,
         }) {
             if config.handshake.group_connect {
-                let fresh = crate::group::GROUP_ID_BIT | (1 + self.rng.next_u32() % MAX_SOCKET_ID);
-                let listener = self.listener.as_mut().expect("checked above");
-                let local = listener.mirrors.get_or_insert(peer.group_id, fresh);
+                let listener = self.listener.as_ref().expect("checked above");
+                let local = listener.mirrors.mirror(peer.group_id);
                 config.handshake.group = Some(crate::group::mirror_block(peer, local));
             }
         }

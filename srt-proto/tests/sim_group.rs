@@ -712,3 +712,39 @@ fn closing_the_group_closes_its_members() {
     assert!(b.sent > 100);
     assert_eq!(b.delivered, b.sent);
 }
+
+/// Members of one caller group arrive on two listeners (two endpoints,
+/// libsrt's `srt_accept_bond`) that share the group key: both answer with
+/// the same mirror group, and one receiving group delivers the stream.
+#[test]
+fn members_arrive_on_two_listeners() {
+    for kind in [GroupType::Broadcast, GroupType::Backup] {
+        let mut b = Bench::new(
+            6,
+            kind,
+            Topology {
+                clients: &["127.0.0.1:5001", "127.0.0.1:5002"],
+                servers: &["127.0.0.1:9001", "127.0.0.1:9002"],
+                listen_on: &["127.0.0.1:9001", "127.0.0.1:9002"],
+                links: &[link(10, 0.02), link(12, 0.02)],
+                weights: &[1, 2],
+            },
+            2_000_000,
+        );
+        for node in b.server_nodes() {
+            b.net.endpoint(node).set_group_key([9; 32]);
+        }
+        let start = b.net.now();
+        b.run(start + Duration::from_secs(5), true, |_| {});
+        let end = b.net.now() + Duration::from_secs(1);
+        b.run(end, false, |_| {});
+        let rx = b.rx_group().unwrap();
+        let endpoints: Vec<_> = rx.members().map(|m| m.key.endpoint).collect();
+        assert_eq!(endpoints.len(), 2, "{kind:?}");
+        assert_ne!(endpoints[0], endpoints[1]);
+        assert!(b.tx.members().all(|m| m.state != MemberState::Broken));
+        assert!(b.sent > 900);
+        assert_eq!(b.out_of_order, 0);
+        assert_eq!(b.delivered, b.sent, "{kind:?}");
+    }
+}

@@ -14,7 +14,8 @@
 //!   ID with bit 30 set, type, flags, weight; [`Group::member_block`],
 //!   [`Endpoint::connect_member`]); a listener with `SRTO_GROUPCONNECT`
 //!   answers with its mirror group's ID, one per peer group
-//!   (`Endpoint::set_group_mirror` shares it across listeners);
+//!   (derived from the peer group's ID with a key; `Endpoint::set_group_key`
+//!   shares it across listeners);
 //!   [`GroupListener`] turns accepted members into groups: the first
 //!   member makes the group, later members of the same peer group join it.
 //! - **One numbering**: the first connected member defines the group's
@@ -275,32 +276,36 @@ pub(crate) fn mirror_block(peer: GroupBlock, local: u32) -> GroupBlock {
     }
 }
 
-/// A listener's mirror groups: peer group ID → our group ID (bounded; the
-/// oldest is forgotten first).
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Mirrors {
-    entries: VecDeque<(u32, u32)>,
+/// A listener's mirror groups: our group ID for a peer group, a keyed
+/// hash of the peer group's ID (HMAC-SHA1) with the group bit set. No
+/// state per group (like the SYN cookie), and listeners that share the key
+/// agree ([`Endpoint::set_group_key`]).
+#[derive(Clone)]
+pub(crate) struct MirrorKey([u8; 32]);
+
+impl std::fmt::Debug for MirrorKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MirrorKey(..)")
+    }
 }
 
-impl Mirrors {
-    const MAX: usize = 1024;
-
-    /// Our group for `peer`, made `fresh` if there is none yet.
-    pub(crate) fn get_or_insert(&mut self, peer: u32, fresh: u32) -> u32 {
-        if let Some(&(_, local)) = self.entries.iter().find(|(p, _)| *p == peer) {
-            return local;
-        }
-        self.insert(peer, fresh);
-        fresh
+impl MirrorKey {
+    /// The key `key`.
+    pub(crate) fn new(key: [u8; 32]) -> Self {
+        MirrorKey(key)
     }
 
-    /// Maps `peer` to `local`.
-    pub(crate) fn insert(&mut self, peer: u32, local: u32) {
-        self.entries.retain(|(p, _)| *p != peer);
-        if self.entries.len() >= Self::MAX {
-            self.entries.pop_front();
-        }
-        self.entries.push_back((peer, local));
+    /// Our group ID for the peer group `peer`: bit 30 set, the rest a
+    /// nonzero value below 2³⁰ − 1 (as libsrt's socket IDs).
+    pub(crate) fn mirror(&self, peer: u32) -> u32 {
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<sha1::Sha1> as Mac>::new_from_slice(&self.0)
+            .expect("HMAC takes a key of any length");
+        mac.update(b"srt group mirror");
+        mac.update(&peer.to_be_bytes());
+        let tag = mac.finalize().into_bytes();
+        let h = u32::from_be_bytes([tag[0], tag[1], tag[2], tag[3]]);
+        GROUP_ID_BIT | (1 + h % ((1 << 30) - 2))
     }
 }
 

@@ -212,16 +212,20 @@ fn the_handshake_carries_the_block_in_libsrt_order() {
 }
 
 #[test]
-fn mirrors_are_bounded_and_stable() {
-    let mut m = Mirrors::default();
-    assert_eq!(m.get_or_insert(1, 100), 100);
-    assert_eq!(m.get_or_insert(1, 200), 100);
-    for p in 2..=(Mirrors::MAX as u32 + 1) {
-        m.get_or_insert(p, p + 1000);
+fn mirrors_are_stable_keyed_and_group_ids() {
+    let a = MirrorKey::new([1; 32]);
+    let b = MirrorKey::new([2; 32]);
+    let m = a.mirror(0x4000_0001);
+    assert_eq!(m, a.mirror(0x4000_0001));
+    assert_eq!(m, MirrorKey::new([1; 32]).mirror(0x4000_0001));
+    assert_ne!(m, a.mirror(0x4000_0002));
+    assert_ne!(m, b.mirror(0x4000_0001));
+    for p in 0..1000u32 {
+        let id = a.mirror(p | GROUP_ID_BIT);
+        assert_ne!(id & GROUP_ID_BIT, 0);
+        assert_eq!(id & 0x8000_0000, 0);
+        assert_ne!(id & !GROUP_ID_BIT, 0);
     }
-    assert_eq!(m.entries.len(), Mirrors::MAX);
-    // The oldest went.
-    assert_eq!(m.get_or_insert(1, 300), 300);
 }
 
 #[test]

@@ -380,6 +380,19 @@ pub enum GroupEvent {
     Broken,
 }
 
+/// Why a group connect failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum GroupConnectError {
+    /// The options are not live mode with TSBPD (`SRT_EINVPARAM`): groups
+    /// run in live mode only.
+    #[error("socket groups run in live mode only")]
+    NotLive,
+    /// An endpoint refused to start a member.
+    #[error(transparent)]
+    Endpoint(#[from] EndpointError),
+}
+
 /// Why a group send failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -587,13 +600,24 @@ impl Group {
     /// fail become broken. Every member starts at the group's sequence
     /// number (libsrt's `currentSchedSequence`), so the peer's members
     /// agree whichever connects first. Returns the members started.
+    ///
+    /// Groups run in live mode only, as libsrt's (which refuses
+    /// `SRTO_TRANSTYPE`, `SRTO_TSBPDMODE` and `SRTO_CONGESTION` on a group
+    /// with `SRT_EINVPARAM`): `options` of file mode, without TSBPD or with
+    /// the file congestion control are refused.
     pub fn connect(
         &mut self,
         now: Instant,
         net: &mut (impl Connector + ?Sized),
         targets: &[MemberTarget],
         options: &SocketOptions,
-    ) -> Result<Vec<MemberKey>, EndpointError> {
+    ) -> Result<Vec<MemberKey>, GroupConnectError> {
+        if options.transtype != crate::handshake::TransType::Live
+            || !options.tsbpdmode
+            || options.congestion != crate::options::Congestion::Live
+        {
+            return Err(GroupConnectError::NotLive);
+        }
         let mut keys = Vec::with_capacity(targets.len());
         let isn = self.shared.map_or(self.isn, |s| s.next_seq);
         for t in targets {

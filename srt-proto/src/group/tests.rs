@@ -262,3 +262,41 @@ fn group_config_takes_the_options() {
     assert_eq!(GroupType::from_code(2), Some(GroupType::Backup));
     assert_eq!(GroupType::from_code(0), None);
 }
+
+#[test]
+fn groups_are_live_only() {
+    let mut ep = Endpoint::new(
+        crate::endpoint::EndpointConfig::new([3; 32]),
+        "127.0.0.1:1".parse().unwrap(),
+        Instant::now(),
+    );
+    let mut g = ep.new_group(GroupConfig::new(GroupType::Backup, &SocketOptions::live()));
+    let target = MemberTarget {
+        endpoint: 0,
+        remote: "127.0.0.1:2".parse().unwrap(),
+        weight: 1,
+    };
+    let now = Instant::now();
+    let file = SocketOptions::file();
+    assert_eq!(
+        g.connect(now, &mut ep, &[target], &file),
+        Err(GroupConnectError::NotLive)
+    );
+    let no_tsbpd = SocketOptions {
+        tsbpdmode: false,
+        ..SocketOptions::live()
+    };
+    assert_eq!(
+        g.connect(now, &mut ep, &[target], &no_tsbpd),
+        Err(GroupConnectError::NotLive)
+    );
+    assert_eq!(g.members().count(), 0);
+    let keys = g
+        .connect(now, &mut ep, &[target], &SocketOptions::live())
+        .unwrap();
+    assert_eq!(keys.len(), 1);
+    assert_eq!(
+        g.members().map(|m| m.state).collect::<Vec<_>>(),
+        [MemberState::Pending]
+    );
+}

@@ -107,11 +107,14 @@ impl Group {
         }
     }
 
-    /// Forgets the messages some member's peer acknowledged.
+    /// Forgets the messages some member's peer acknowledged. Only a member
+    /// that carried the stream counts: an idle one that never did has its
+    /// first unacknowledged number at the group's next, which acknowledges
+    /// nothing.
     fn prune_acked(&mut self, net: &mut (impl Members + ?Sized)) {
         let mut acked: Option<SeqNumber> = None;
         for m in &self.members {
-            if !m.synced || m.state == MemberState::Broken {
+            if !m.synced || !m.carried || m.state == MemberState::Broken {
                 continue;
             }
             let Some(t) = net.connection(m.key).and_then(|c| c.group_transfer()) else {
@@ -257,6 +260,7 @@ impl Group {
         }
         let m = &mut self.members[i];
         m.state = MemberState::Running;
+        m.carried = true;
         m.activated_at = Some(now);
         m.drops_seen = drops;
         self.stats.activations += 1;

@@ -460,6 +460,8 @@ struct Member {
     activated_at: Option<Instant>,
     /// Backup: the sender drop total last seen.
     drops_seen: u64,
+    /// Backup: was activated at least once (its acknowledgements count).
+    carried: bool,
 }
 
 /// The numbering and clock every member shares.
@@ -586,6 +588,7 @@ impl Group {
             synced: false,
             activated_at: None,
             drops_seen: 0,
+            carried: false,
         });
     }
 

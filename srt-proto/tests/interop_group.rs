@@ -8,6 +8,9 @@
 use srt_proto::group::{
     Admitted, GroupConfig, GroupListener, GroupType, MemberKey, MemberState, MemberTarget,
 };
+use srt_proto::packet::{
+    ControlBody, ControlPacket, GroupBlock, Handshake, HandshakeType, HsExtension, Packet,
+};
 use srt_proto::MsgCtrl;
 use srt_proto::{Endpoint, EndpointConfig, SocketOptions};
 use std::net::UdpSocket;
@@ -78,6 +81,26 @@ fn datagram(n: u32) -> [u8; LEN] {
 struct Outcome {
     delivered: u32,
     members: Vec<MemberState>,
+    /// The GROUP blocks of libsrt's CONCLUSION requests, as they came.
+    blocks: Vec<GroupBlock>,
+}
+
+/// The GROUP block of a CONCLUSION request in `datagram`, if any.
+fn conclusion_group(datagram: &[u8]) -> Option<GroupBlock> {
+    match Packet::decode(datagram).ok()? {
+        Packet::Control(ControlPacket {
+            body: ControlBody::Handshake(hs),
+            ..
+        }) if hs.req_type == HandshakeType::Conclusion => {
+            // libsrt announces the block with the CONFIG extension flag.
+            assert_ne!(hs.extension_field & Handshake::EXT_CONFIG, 0);
+            hs.extensions.iter().find_map(|e| match e {
+                HsExtension::Group(g) => Some(*g),
+                _ => None,
+            })
+        }
+        _ => None,
+    }
 }
 
 /// Our listener receives `count` datagrams from a libsrt caller group
@@ -148,6 +171,7 @@ fn receive_group(group_uri: &str, members: &[String], count: u32, cut_at: Option
     let mut expect = 0u32;
     let mut group = None;
     let mut cut: Option<std::net::SocketAddr> = None;
+    let mut blocks = Vec::new();
     // What we send waits PATH_DELAY (see there).
     let mut delayed = std::collections::VecDeque::new();
     let deadline = Instant::now() + Duration::from_secs(8) + Duration::from_millis(count.into());
@@ -205,7 +229,12 @@ fn receive_group(group_uri: &str, members: &[String], count: u32, cut_at: Option
         }
         match udp.recv_from(&mut inp) {
             Ok((_, from)) if cut == Some(from) => {}
-            Ok((n, from)) => ep.handle_datagram(Instant::now(), from, &inp[..n]),
+            Ok((n, from)) => {
+                if let Some(g) = conclusion_group(&inp[..n]) {
+                    blocks.push(g);
+                }
+                ep.handle_datagram(Instant::now(), from, &inp[..n])
+            }
             Err(e)
                 if matches!(
                     e.kind(),
@@ -237,6 +266,7 @@ fn receive_group(group_uri: &str, members: &[String], count: u32, cut_at: Option
     Outcome {
         delivered: expect,
         members,
+        blocks,
     }
 }
 
@@ -251,6 +281,22 @@ fn libsrt_broadcast_group_to_our_listener() {
     );
     assert_eq!(o.delivered, 2000);
     assert_eq!(o.members, [MemberState::Running, MemberState::Running]);
+    check_blocks(&o.blocks, 1, &[0, 0]);
+}
+
+/// libsrt's GROUP blocks as our decoder reads them: one group ID with bit
+/// 30 for every member, type `kind`, flags 0, the members' weights.
+fn check_blocks(blocks: &[GroupBlock], kind: u8, weights: &[u16]) {
+    assert!(!blocks.is_empty(), "no GROUP block seen");
+    let id = blocks[0].group_id;
+    assert_ne!(id & (1 << 30), 0, "group bit");
+    for b in blocks {
+        assert_eq!((b.group_id, b.group_type, b.flags), (id, kind, 0), "{b:?}");
+        assert!(weights.contains(&b.weight), "{b:?}");
+    }
+    for w in weights {
+        assert!(blocks.iter().any(|b| b.weight == *w), "weight {w} missing");
+    }
 }
 
 #[test]
@@ -267,6 +313,7 @@ fn libsrt_backup_group_to_our_listener() {
     );
     assert_eq!(o.delivered, 2000);
     assert_eq!(o.members.len(), 2);
+    check_blocks(&o.blocks, 2, &[1, 10]);
     // The stream came over one member (the weight-10 one).
     assert!(o.members.contains(&MemberState::Running));
 }

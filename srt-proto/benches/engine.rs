@@ -7,25 +7,26 @@
 //! Criterion times whole turns (both sides and the harness) in the
 //! thread's CPU time, not the wall clock: the machine is shared, and time
 //! spent waiting for a core is no cost of the engine. Besides, each case
-//! prints the packets per second through the pair on one core and the
-//! nanoseconds per packet on each side (the wall time of each endpoint's
-//! calls, timed per turn, scaled by the run's CPU ÷ wall time), the median
-//! of seven runs, and the allocations per packet in steady state (counted
-//! over a separate run; 0 expected).
+//! prints the packets per second through the pair on one core (CPU time,
+//! harness included) and the nanoseconds per packet on each side (that
+//! time split by the wall time of each side's calls, timed per turn), the
+//! median of seven runs, and the allocations per packet in steady state
+//! (counted over a separate run; 0 expected).
 
 #[path = "common/pair.rs"]
 mod pair;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use pair::{thread_cpu_time, Case, Pair};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Turns per criterion iteration (50 ms of simulated time).
 const TURNS: usize = 200;
 
-/// Times `ROUNDS` runs of `turns` turns of `pair`, each side on its own,
-/// and prints the per-packet figures of the median run (by the sum of both
-/// sides: a shared machine is noisy).
+/// Times `ROUNDS` runs of `turns` turns of `pair` in CPU time and prints
+/// the figures of the median run: packets per second on one core (harness
+/// included), split between the sides by the wall time of each side's
+/// calls (timed per turn), as ns per packet per side.
 fn report(pair: &mut Pair, turns: usize) {
     const ROUNDS: usize = 7;
     let mut runs = [(0.0, 0.0); ROUNDS];
@@ -34,17 +35,16 @@ fn report(pair: &mut Pair, turns: usize) {
         pair.snd_time = Duration::ZERO;
         pair.rcv_time = Duration::ZERO;
         let start = pair.packets();
-        let (wall, cpu) = (Instant::now(), thread_cpu_time());
+        let cpu = thread_cpu_time();
         for _ in 0..turns {
             pair.turn(true);
         }
-        let on_cpu = (thread_cpu_time() - cpu).as_secs_f64() / wall.elapsed().as_secs_f64();
+        let per_packet = (thread_cpu_time() - cpu).as_nanos() as f64;
         packets = (pair.packets() - start).max(1);
-        let n = packets as f64 / on_cpu.min(1.0);
-        *run = (
-            pair.snd_time.as_nanos() as f64 / n,
-            pair.rcv_time.as_nanos() as f64 / n,
-        );
+        let per_packet = per_packet / packets as f64;
+        let snd = pair.snd_time.as_secs_f64();
+        let share = snd / (snd + pair.rcv_time.as_secs_f64());
+        *run = (per_packet * share, per_packet * (1.0 - share));
     }
     runs.sort_by(|a, b| (a.0 + a.1).total_cmp(&(b.0 + b.1)));
     let (snd, rcv) = runs[ROUNDS / 2];
@@ -95,7 +95,7 @@ fn engine(c: &mut Criterion) {
                 thread_cpu_time() - start
             })
         });
-        report(&mut pair, 5 * TURNS);
+        report(&mut pair, 20 * TURNS);
     }
     g.finish();
 }

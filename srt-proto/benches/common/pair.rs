@@ -163,10 +163,8 @@ pub(crate) struct Pair {
     pub(crate) delivered: u64,
     /// Payload bytes delivered.
     pub(crate) delivered_bytes: u64,
-    /// Time spent in the sender's calls (when timed).
-    pub(crate) snd_time: Duration,
-    /// Time spent in the receiver's calls (when timed).
-    pub(crate) rcv_time: Duration,
+    /// Wall time of the sender's and the receiver's calls in each timed turn.
+    pub(crate) samples: Vec<(Duration, Duration)>,
 }
 
 impl Pair {
@@ -195,8 +193,7 @@ impl Pair {
             out: vec![0u8; 65536],
             delivered: 0,
             delivered_bytes: 0,
-            snd_time: Duration::ZERO,
-            rcv_time: Duration::ZERO,
+            samples: Vec::new(),
         };
         let mut connected = false;
         for _ in 0..1000 {
@@ -254,7 +251,7 @@ impl Pair {
         (*rng % 1000) < u64::from(per_mille)
     }
 
-    /// One turn; with `timed`, the time of each side's calls is added up.
+    /// One turn; with `timed`, the time of each side's calls goes to `samples`.
     pub(crate) fn turn(&mut self, timed: bool) {
         let (snd_addr, rcv_addr) = (self.snd.local_addr(), self.rcv.local_addr());
         self.now += self.case.tick();
@@ -310,8 +307,7 @@ impl Pair {
         while self.snd.poll_event().is_some() {}
         if let (Some(t0), Some(t1), Some(t2)) = (t0, t1, t2) {
             let t3 = Instant::now();
-            self.snd_time += (t1 - t0) + (t3 - t2);
-            self.rcv_time += t2 - t1;
+            self.samples.push(((t1 - t0) + (t3 - t2), t2 - t1));
         }
     }
 

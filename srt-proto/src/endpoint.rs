@@ -365,7 +365,9 @@ impl Endpoint {
             .get_mut(&id)
             .ok_or(SendError::NotConnected)?;
         let result = conn.send_msg(now, payload, ctrl);
-        self.collect_events(id, now);
+        if collect(&mut self.events, &mut self.schedule, id, conn, now) {
+            self.forget(id);
+        }
         result
     }
 
@@ -399,7 +401,9 @@ impl Endpoint {
             .get_mut(&id)
             .ok_or(RecvError::NotConnected)?;
         let result = conn.recv(now, out);
-        self.collect_events(id, now);
+        if collect(&mut self.events, &mut self.schedule, id, conn, now) {
+            self.forget(id);
+        }
         result
     }
 
@@ -451,7 +455,9 @@ impl Endpoint {
             match self.connections.get_mut(&dest) {
                 Some(conn) => {
                     conn.handle_packet(now, remote, &packet);
-                    self.collect_events(dest, now);
+                    if collect(&mut self.events, &mut self.schedule, dest, conn, now) {
+                        self.forget(dest);
+                    }
                 }
                 None => self.stats.unknown_socket += 1,
             }
@@ -665,13 +671,8 @@ impl Endpoint {
         let Some(conn) = self.connections.get_mut(&id) else {
             return;
         };
-        while let Some(ev) = conn.poll_event() {
-            self.events.push_back(ev);
-        }
-        if conn.state() == ConnState::Closed && !conn.has_transmit(now) {
+        if collect(&mut self.events, &mut self.schedule, id, conn, now) {
             self.forget(id);
-        } else {
-            self.schedule.refresh(id, conn, now);
         }
     }
 
@@ -700,8 +701,10 @@ impl Endpoint {
             self.visits += 1;
             if let Some(conn) = self.connections.get_mut(id) {
                 conn.handle_timeout(now);
+                if collect(&mut self.events, &mut self.schedule, *id, conn, now) {
+                    self.forget(*id);
+                }
             }
-            self.collect_events(*id, now);
         }
         self.due = due;
     }
@@ -754,7 +757,9 @@ impl Endpoint {
             }
             self.schedule.served(next);
             let result = conn.poll_transmit(now, buf);
-            self.collect_events(next, now);
+            if collect(&mut self.events, &mut self.schedule, next, conn, now) {
+                self.forget(next);
+            }
             if let Ok(Some(t)) = result {
                 return Some(t);
             }
@@ -766,6 +771,26 @@ impl Endpoint {
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
     }
+}
+
+/// [`Endpoint::collect_events`] for a connection at hand (no second
+/// lookup): moves its events to `events` and refreshes it in `schedule`;
+/// true when it is closed with nothing left to send, to be forgotten.
+fn collect(
+    events: &mut VecDeque<Event>,
+    schedule: &mut Schedule,
+    id: SocketId,
+    conn: &mut Connection,
+    now: Instant,
+) -> bool {
+    while let Some(ev) = conn.poll_event() {
+        events.push_back(ev);
+    }
+    if conn.state() == ConnState::Closed && !conn.has_transmit(now) {
+        return true;
+    }
+    schedule.refresh(id, conn, now);
+    false
 }
 
 /// A copy of a handshake's fixed 48-byte part, without extension blocks.

@@ -16,6 +16,7 @@ use crate::seq::{SeqNumber, Timestamp};
 use crate::stats::TraceBStats;
 use crate::transfer::{MsgCtrl, RecvError, SendError, Sent};
 use hmac::{Hmac, Mac};
+use idmap::IdMap;
 use sha1::Sha1;
 use std::collections::{BTreeMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
@@ -23,6 +24,7 @@ use std::time::{Duration, Instant};
 use timers::Schedule;
 
 mod config;
+mod idmap;
 mod timers;
 
 pub use config::{AcceptHook, ConnectionRequest, EndpointConfig, EndpointError, EndpointStats};
@@ -86,8 +88,8 @@ pub struct Endpoint {
     rng: SecretRng,
     cookie_key: [u8; 32],
     next_socket_id: u32,
-    /// Boxed: a map node holds 11 entries, and a connection is about 16 KB.
-    connections: BTreeMap<SocketId, Box<Connection>>,
+    /// Boxed: a connection is about 16 KB, the table holds pointers.
+    connections: IdMap<Box<Connection>>,
     /// Rendezvous connections by peer address (their packets may come to socket 0).
     rendezvous: BTreeMap<SocketAddr, SocketId>,
     /// Accepted connections by (caller address, caller socket ID).
@@ -133,7 +135,7 @@ impl Endpoint {
             rng,
             cookie_key,
             next_socket_id,
-            connections: BTreeMap::new(),
+            connections: IdMap::default(),
             rendezvous: BTreeMap::new(),
             accepted: BTreeMap::new(),
             listener: None,

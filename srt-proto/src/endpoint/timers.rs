@@ -12,11 +12,12 @@
 //! keepalive after each packet sent) keeps its entry, which is moved to the
 //! new time only when it reaches the top: most changes cost no heap work.
 
+use super::idmap::IdMap;
 use crate::connection::Connection;
 use crate::packet::SocketId;
 use std::cmp::Reverse;
 use std::collections::binary_heap::PeekMut;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::BinaryHeap;
 use std::time::Instant;
 
 /// What the schedule last saw of one connection.
@@ -39,7 +40,7 @@ type TimeQueue = BinaryHeap<Reverse<(Instant, SocketId)>>;
 /// Timers and transmit candidates of an endpoint's connections.
 #[derive(Debug, Default)]
 pub(super) struct Schedule {
-    slots: BTreeMap<SocketId, Slot>,
+    slots: IdMap<Slot>,
     /// Deadlines; the top entry is always exact (see [`Schedule::fix_top`]).
     timers: TimeQueue,
     /// Pacing times of connections whose data waits only for the clock.

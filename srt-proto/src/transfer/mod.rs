@@ -452,7 +452,15 @@ impl Transfer {
     /// Whether a message is ready now, and the readable event should fire.
     pub(crate) fn take_readable(&mut self, now: Instant) -> bool {
         let r = self.receiver.take_readable(now);
-        self.arm_timers();
+        if self.receiver.tsbpd.is_none() {
+            // Looking for a whole message may discard a broken one.
+            self.arm_timers();
+        } else if r {
+            // With TSBPD the look changes nothing but the readable signal
+            // (after every packet: no need to re-arm all the timers).
+            self.timers
+                .set_or_stop(Timer::Tsbpd, self.deadline(Timer::Tsbpd));
+        }
         r
     }
 

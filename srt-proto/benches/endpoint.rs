@@ -58,16 +58,38 @@ const STREAMS: usize = 200;
 /// One-way delay of the link between them.
 const DELAY: Duration = Duration::from_millis(5);
 
-/// Datagrams on the link: arrival, whether to the listener, length, bytes.
-type Link = VecDeque<(Instant, bool, usize, [u8; 1500])>;
+/// Datagrams on the link, in order of arrival: each is written once, by
+/// `poll_transmit`, into a buffer of the link's own, and read from there
+/// by `handle_datagram` (the harness copies nothing).
+struct Link {
+    /// Arrival, whether to the listener, length, buffer.
+    queue: VecDeque<(Instant, bool, usize, usize)>,
+    buffers: Vec<[u8; 1500]>,
+    free: Vec<usize>,
+}
+
+impl Link {
+    fn new(capacity: usize) -> Link {
+        Link {
+            queue: VecDeque::with_capacity(capacity),
+            buffers: vec![[0u8; 1500]; capacity],
+            free: (0..capacity).rev().collect(),
+        }
+    }
+}
 
 /// One turn of a driver for `ep`: timers, then every datagram it has to
 /// send goes on the link.
-fn turn(now: Instant, ep: &mut Endpoint, to_listener: bool, link: &mut Link, buf: &mut [u8; 1500]) {
+fn turn(now: Instant, ep: &mut Endpoint, to_listener: bool, link: &mut Link) {
     ep.handle_timeout(now);
     black_box(ep.poll_timeout());
-    while let Some(t) = ep.poll_transmit(now, buf) {
-        link.push_back((now + DELAY, to_listener, t.size, *buf));
+    loop {
+        let i = *link.free.last().expect("link buffers");
+        let Some(t) = ep.poll_transmit(now, &mut link.buffers[i]) else {
+            return;
+        };
+        link.free.pop();
+        link.queue.push_back((now + DELAY, to_listener, t.size, i));
     }
 }
 
@@ -138,7 +160,7 @@ impl Busy {
             listener,
             caller,
             ids,
-            link: Link::with_capacity(10_000),
+            link: Link::new(10_000),
             buf,
             now: start,
             tick,
@@ -166,24 +188,18 @@ impl Busy {
                         .unwrap();
                 }
             }
-            while self.link.front().is_some_and(|d| d.0 <= now) {
-                let (_, to_listener, len, bytes) = self.link.pop_front().unwrap();
+            while self.link.queue.front().is_some_and(|d| d.0 <= now) {
+                let (_, to_listener, len, i) = self.link.queue.pop_front().unwrap();
+                let bytes = &self.link.buffers[i][..len];
                 if to_listener {
-                    self.listener
-                        .handle_datagram(now, caller_addr, &bytes[..len]);
+                    self.listener.handle_datagram(now, caller_addr, bytes);
                 } else {
-                    self.caller
-                        .handle_datagram(now, listener_addr, &bytes[..len]);
+                    self.caller.handle_datagram(now, listener_addr, bytes);
                 }
+                self.link.free.push(i);
             }
-            turn(now, &mut self.caller, true, &mut self.link, &mut self.buf);
-            turn(
-                now,
-                &mut self.listener,
-                false,
-                &mut self.link,
-                &mut self.buf,
-            );
+            turn(now, &mut self.caller, true, &mut self.link);
+            turn(now, &mut self.listener, false, &mut self.link);
             while let Some(e) = self.listener.poll_event() {
                 if let Event::Readable { socket } = e {
                     while let Ok(Some(_)) = self.listener.recv(now, socket, &mut self.buf) {

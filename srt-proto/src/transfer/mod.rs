@@ -709,7 +709,8 @@ impl Transfer {
         ctrl: Ctrl,
         buf: &mut [u8],
     ) -> Result<usize, EncodeError> {
-        let mut scratch = [0u8; 1456];
+        // Zeroed only for a NAK (not for every ACK and ACKACK).
+        let mut scratch: [u8; 1456];
         let body = match ctrl {
             Ctrl::Ack(ack) => ControlBody::Ack(ack),
             Ctrl::AckAck(n) => ControlBody::AckAck { ack_number: n },
@@ -722,10 +723,12 @@ impl Transfer {
             },
             Ctrl::Nak(range) => {
                 self.receiver.on_nak_sent(now, &mut self.shared);
+                scratch = [0u8; 1456];
                 ControlBody::LossReport(WireLossList::encode_ranges(&[range], &mut scratch)?)
             }
             Ctrl::PeriodicNak => {
                 self.receiver.on_nak_sent(now, &mut self.shared);
+                scratch = [0u8; 1456];
                 let room = (self.mss as usize).saturating_sub(HEADERS as usize) / 8;
                 let mut ranges = [SeqRange::single(SeqNumber::default()); 182];
                 let mut n = 0;

@@ -23,9 +23,12 @@ use std::time::{Duration, Instant};
 use timers::Schedule;
 
 mod config;
+mod incoming;
 mod timers;
 
 pub use config::{AcceptHook, ConnectionRequest, EndpointConfig, EndpointError, EndpointStats};
+use incoming::{Admission, Deferred};
+pub use incoming::{IncomingError, IncomingId};
 
 /// The largest socket ID libsrt hands out (bit 30 marks groups).
 const MAX_SOCKET_ID: u32 = (1 << 30) - 2;
@@ -39,6 +42,8 @@ struct Listener {
     backlog: usize,
     accept_queue: VecDeque<SocketId>,
     hook: Option<AcceptHook>,
+    /// Requests held for the application (`listen_deferred`).
+    deferred: Option<Deferred>,
 }
 
 /// All SRT sockets on one UDP port: the engine a driver runs.
@@ -292,8 +297,111 @@ impl Endpoint {
             backlog: backlog.max(1),
             accept_queue: VecDeque::new(),
             hook: None,
+            deferred: None,
         });
         Ok(())
+    }
+
+    /// Starts listening as [`listen`](Self::listen) does, but holds each
+    /// caller that answered the induction (its SYN cookie is good) as an
+    /// [`Event::Incoming`] until the application calls
+    /// [`accept_incoming`](Self::accept_incoming) or
+    /// [`refuse_incoming`](Self::refuse_incoming); at most `backlog`
+    /// requests wait, more are refused with `SRT_REJ_BACKLOG`. The caller
+    /// repeats its CONCLUSION meanwhile; a request whose caller has been
+    /// silent for 2 s is forgotten.
+    pub fn listen_deferred(
+        &mut self,
+        options: &SocketOptions,
+        backlog: usize,
+    ) -> Result<(), EndpointError> {
+        self.listen(options, backlog)?;
+        if let Some(l) = &mut self.listener {
+            l.deferred = Some(Deferred::default());
+        }
+        Ok(())
+    }
+
+    /// A request held by a deferring listener: who calls, with what.
+    pub fn incoming(&self, id: IncomingId) -> Option<ConnectionRequest<'_>> {
+        let p = self
+            .listener
+            .as_ref()?
+            .deferred
+            .as_ref()?
+            .pending
+            .get(&id)?;
+        Some(ConnectionRequest {
+            peer: p.key.0,
+            hs_version: p.hs.version,
+            srt_version: p.hs.srt_handshake().map(|s| s.version),
+            stream_id: p.hs.stream_id().unwrap_or(&[]),
+        })
+    }
+
+    /// Accepts a held request with `options` for the new socket (`None`:
+    /// the listener's); the new socket is returned, not queued for
+    /// [`accept`](Self::accept). It starts as of when the caller's latest
+    /// CONCLUSION arrived, so that its clock matches the caller's.
+    pub fn accept_incoming(
+        &mut self,
+        now: Instant,
+        id: IncomingId,
+        options: Option<&SocketOptions>,
+    ) -> Result<SocketId, IncomingError> {
+        let listener = self.listener.as_mut().ok_or(IncomingError::Unknown(id))?;
+        let conn_timeout = listener.options.effective_conn_timeout();
+        let options = options.map_or_else(|| listener.options.clone(), |o| o.for_accepted());
+        let deferred = listener
+            .deferred
+            .as_mut()
+            .ok_or(IncomingError::Unknown(id))?;
+        let p = deferred.take(id).ok_or(IncomingError::Unknown(id))?;
+        if p.given_up(now, conn_timeout) {
+            return Err(IncomingError::Expired(id));
+        }
+        match self.admit(p.arrived, p.key.0, p.ts, &p.hs, &options) {
+            Ok(sock) => {
+                self.refresh(sock, now);
+                Ok(sock)
+            }
+            Err(reason) => {
+                self.refuse_held(now, p.key, &p.hs, reason);
+                Err(IncomingError::Refused(reason))
+            }
+        }
+    }
+
+    /// Refuses a held request: the caller sees `reason` (for example
+    /// `RejectReason::Server(1403)`, libsrt's `SRT_REJX_FORBIDDEN`).
+    pub fn refuse_incoming(
+        &mut self,
+        now: Instant,
+        id: IncomingId,
+        reason: RejectReason,
+    ) -> Result<(), IncomingError> {
+        let p = self
+            .listener
+            .as_mut()
+            .and_then(|l| l.deferred.as_mut())
+            .and_then(|d| d.take(id))
+            .ok_or(IncomingError::Unknown(id))?;
+        self.refuse_held(now, p.key, &p.hs, reason);
+        Ok(())
+    }
+
+    /// Refuses a held request and remembers it for the caller's repeats.
+    fn refuse_held(
+        &mut self,
+        now: Instant,
+        key: incoming::CallerKey,
+        hs: &Handshake,
+        reason: RejectReason,
+    ) {
+        if let Some(d) = self.listener.as_mut().and_then(|l| l.deferred.as_mut()) {
+            d.remember_refusal(now, key, reason);
+        }
+        self.reject(now, key.0, hs, reason);
     }
 
     /// Stops listening; queued, not yet accepted connections are closed.
@@ -301,6 +409,10 @@ impl Endpoint {
         if let Some(listener) = self.listener.take() {
             for id in listener.accept_queue {
                 let _ = self.close(now, id, CloseMode::Abort);
+            }
+            // Callers still waiting for a decision hear that the listener closed.
+            for (_, p) in listener.deferred.into_iter().flat_map(|d| d.pending) {
+                self.reject(now, p.key.0, &p.hs, RejectReason::Close);
             }
         }
     }
@@ -619,6 +731,15 @@ impl Endpoint {
             return;
         }
         let listener = self.listener.as_mut().expect("checked by the caller");
+        if let Some(deferred) = &mut listener.deferred {
+            let backlog = listener.backlog.saturating_sub(listener.accept_queue.len());
+            match deferred.admit(now, (remote, hs.socket_id), hs, ts, backlog) {
+                Admission::New(request) => self.events.push_back(Event::Incoming { request }),
+                Admission::Held => {}
+                Admission::Refuse(reason) => self.reject(now, remote, hs, reason),
+            }
+            return;
+        }
         if listener.accept_queue.len() >= listener.backlog {
             self.reject(now, remote, hs, RejectReason::Backlog);
             return;
@@ -636,20 +757,9 @@ impl Endpoint {
                 return;
             }
         }
-        let config = SocketConfig::from(&options);
-        let id = match self.new_socket_id() {
-            Ok(id) => id,
-            Err(_) => {
-                self.reject(now, remote, hs, RejectReason::Resource);
-                return;
-            }
-        };
-        let rng = self.rng.fork();
-        match Connection::accept(now, id, remote, hs, ts, config, rng) {
-            Ok(conn) => {
-                self.connections.insert(id, Box::new(conn));
+        match self.admit(now, remote, ts, hs, &options) {
+            Ok(id) => {
                 self.refresh(id, now);
-                self.accepted.insert((remote, hs.socket_id), id);
                 if let Some(l) = &mut self.listener {
                     l.accept_queue.push_back(id);
                 }
@@ -657,6 +767,24 @@ impl Endpoint {
             }
             Err(reason) => self.reject(now, remote, hs, reason),
         }
+    }
+
+    /// Makes the connection a caller's CONCLUSION asks for, with `options`.
+    fn admit(
+        &mut self,
+        now: Instant,
+        remote: SocketAddr,
+        ts: Timestamp,
+        hs: &Handshake,
+        options: &SocketOptions,
+    ) -> Result<SocketId, RejectReason> {
+        let config = SocketConfig::from(options);
+        let id = self.new_socket_id().map_err(|_| RejectReason::Resource)?;
+        let rng = self.rng.fork();
+        let conn = Connection::accept(now, id, remote, hs, ts, config, rng)?;
+        self.connections.insert(id, Box::new(conn));
+        self.accepted.insert((remote, hs.socket_id), id);
+        Ok(id)
     }
 
     /// Moves a connection's events to the endpoint's queue, and forgets it
@@ -691,6 +819,9 @@ impl Endpoint {
     /// Advances every timer to `now`: visits only the connections due, in
     /// ascending ID order.
     pub fn handle_timeout(&mut self, now: Instant) {
+        if let Some(d) = self.listener.as_mut().and_then(|l| l.deferred.as_mut()) {
+            d.expire(now);
+        }
         self.refresh_dirty(now);
         // A reused list, so that timers allocate nothing in steady state.
         let mut due = std::mem::take(&mut self.due);
@@ -708,10 +839,19 @@ impl Endpoint {
 
     /// When [`Endpoint::handle_timeout`] should next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        if self.dirty.is_empty() {
+        let conns = if self.dirty.is_empty() {
             self.schedule.next_deadline()
         } else {
             self.scan_timeout()
+        };
+        let held = self
+            .listener
+            .as_ref()
+            .and_then(|l| l.deferred.as_ref())
+            .and_then(Deferred::next_expiry);
+        match (conns, held) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
     }
 

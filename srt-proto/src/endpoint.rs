@@ -331,12 +331,7 @@ impl Endpoint {
             .as_ref()?
             .pending
             .get(&id)?;
-        Some(ConnectionRequest {
-            peer: p.key.0,
-            hs_version: p.hs.version,
-            srt_version: p.hs.srt_handshake().map(|s| s.version),
-            stream_id: p.hs.stream_id().unwrap_or(&[]),
-        })
+        Some(ConnectionRequest::new(p.key.0, &p.hs))
     }
 
     /// Accepts a held request with `options` for the new socket (`None`:
@@ -746,12 +741,7 @@ impl Endpoint {
         }
         let mut options = listener.options.clone();
         if let Some(hook) = &mut listener.hook {
-            let request = ConnectionRequest {
-                peer: remote,
-                hs_version: hs.version,
-                srt_version: hs.srt_handshake().map(|s| s.version),
-                stream_id: hs.stream_id().unwrap_or(&[]),
-            };
+            let request = ConnectionRequest::new(remote, hs);
             if let Err(reason) = hook(&request, &mut options) {
                 self.reject(now, remote, hs, reason);
                 return;

@@ -12,6 +12,7 @@
 use crate::driver::{Shared, SocketSlot};
 use crate::error::Error;
 use crate::socket::SrtSocket;
+use crate::socket::TransType;
 use futures_core::Stream;
 use srt_proto::packet::RejectReason;
 use srt_proto::{IncomingError, IncomingId, SocketOptions};
@@ -78,6 +79,10 @@ impl SrtListener {
                     id,
                     peer: req.peer,
                     stream_id: req.stream_id.to_vec(),
+                    trans_type: req.trans_type.map(|t| match t {
+                        srt_proto::TransType::Live => TransType::Live,
+                        srt_proto::TransType::File => TransType::File,
+                    }),
                     max_message: self.max_message,
                     answered: false,
                 }));
@@ -115,6 +120,7 @@ pub struct ConnectionRequest {
     id: IncomingId,
     peer: SocketAddr,
     stream_id: Vec<u8>,
+    trans_type: Option<TransType>,
     max_message: usize,
     answered: bool,
 }
@@ -128,6 +134,13 @@ impl ConnectionRequest {
     /// The stream ID the caller sent (`SRTO_STREAMID`; empty if none).
     pub fn stream_id(&self) -> &[u8] {
         &self.stream_id
+    }
+
+    /// The caller's transmission type (live or file, from its handshake);
+    /// a listener of the other type refuses it with `SRT_REJ_MESSAGEAPI`
+    /// unless accepted with options of the caller's type.
+    pub fn trans_type(&self) -> Option<TransType> {
+        self.trans_type
     }
 
     /// The stream ID as text, if it is UTF-8.
@@ -222,6 +235,7 @@ impl std::fmt::Debug for ConnectionRequest {
             .field("peer", &self.peer)
             .field("id", &self.id)
             .field("stream_id", &String::from_utf8_lossy(&self.stream_id))
+            .field("trans_type", &self.trans_type)
             .finish()
     }
 }

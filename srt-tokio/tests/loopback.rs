@@ -535,3 +535,33 @@ async fn closing_the_listener_refuses_waiting_callers() {
         "{err:?}"
     );
 }
+
+/// A live listener sees a file caller's type and accepts it with file options.
+#[tokio::test]
+async fn request_shows_the_callers_transfer_type() {
+    let mut listener = SrtSocket::builder().listen(any()).await.unwrap();
+    let addr = listener.local_addr();
+    let server = tokio::spawn(async move {
+        let mut types = Vec::new();
+        for _ in 0..2 {
+            let req = listener.next().await.unwrap();
+            let t = req.trans_type().expect("HSREQ carries it");
+            types.push(t);
+            let options = match t {
+                TransType::File => srt_tokio::SocketOptions::file(),
+                TransType::Live => srt_tokio::SocketOptions::live(),
+            };
+            req.accept_with(options).unwrap();
+        }
+        types
+    });
+    let file = SrtSocket::builder()
+        .transtype(TransType::File)
+        .call(addr)
+        .await
+        .unwrap();
+    let live = SrtSocket::builder().call(addr).await.unwrap();
+    let types = timeout(LIMIT, server).await.unwrap().unwrap();
+    assert_eq!(types, vec![TransType::File, TransType::Live]);
+    drop((file, live));
+}

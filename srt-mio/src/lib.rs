@@ -97,10 +97,11 @@ mod bind;
 mod context;
 pub mod epoll;
 mod error;
+mod shard;
 mod state;
 mod worker;
 
-pub use context::{Context, SockStatus};
+pub use context::{default_workers, Context, SockStatus, MAX_WORKERS};
 pub use epoll::{EpollEvent, WaitCounts, WaitSets};
 pub use error::{code, describe, AcquireError, Error};
 /// The engine's types that this API takes and gives.

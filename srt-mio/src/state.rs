@@ -340,24 +340,30 @@ impl State {
     /// (the caller touched its engine, and must not hold it locked), and
     /// moves the engine's events into the sockets.
     pub(crate) fn drain_events(&mut self, idx: usize, k: usize) {
-        if let Some(shard) = self.shard(idx, k) {
-            shard.lock().dirty = true;
-            self.wakes |= 1 << (shard.worker % 64);
-        }
-        self.apply_pending(idx, k);
+        self.take_events(idx, k, true);
     }
 
     /// Moves the events of shard `k` of multiplexer `idx` (those its worker
     /// took first) into the sockets; the engine must not be locked.
     pub(crate) fn apply_pending(&mut self, idx: usize, k: usize) {
+        self.take_events(idx, k, false);
+    }
+
+    fn take_events(&mut self, idx: usize, k: usize, touched: bool) {
         let Some(shard) = self.shard(idx, k) else {
             return;
         };
         let mut events = std::mem::take(&mut self.scratch);
         {
             let mut engine = shard.lock();
+            if touched {
+                engine.dirty = true;
+            }
             engine.collect();
             events.append(&mut engine.pending);
+        }
+        if touched {
+            self.wakes |= 1 << (shard.worker % 64);
         }
         for e in events.drain(..) {
             self.apply(idx, &shard, e);

@@ -144,23 +144,19 @@ fn run_loop(shared: &Shared, me: usize, mut poll: Poll) {
 }
 
 /// Reads what waits on `port`'s socket (at most [`MAX_READS`] batches):
-/// datagrams of shard `own`'s peers into `engine`, the others into their
-/// shards' inboxes; returns whether more may wait.
-fn receive(
-    port: &Port,
-    udp: &mio::net::UdpSocket,
-    engine: &mut Engine,
-    own: usize,
-    io: &mut Io,
-) -> bool {
+/// datagrams of `own`'s peers into its engine (locked for one batch at a
+/// time, so that application calls on it wait little), the others into
+/// their shards' inboxes; returns whether more may wait.
+fn receive(port: &Port, udp: &mio::net::UdpSocket, own: &Shard, io: &mut Io) -> bool {
     let shards = port.shards();
     let count = shards.len();
     for _ in 0..MAX_READS {
         match io.input.read(&port.udp_state, udp.into()) {
             Ok(_) => {
+                let mut engine = own.lock();
                 while let Some((from, datagram)) = io.input.next_datagram() {
                     let k = shard_of(from, count);
-                    if k == own {
+                    if k == own.index {
                         io.handled += 1;
                         engine
                             .endpoint
@@ -232,21 +228,25 @@ fn turn(shared: &Shared, jobs: &[Arc<Shard>], io: &mut Io) -> Duration {
         let port = &shard.port;
         let reads = shard.index == 0 && port.readable.load(Ordering::Acquire);
         let inbox = shard.inbox_ready.load(Ordering::Acquire);
+        let (busy, next) = {
+            let engine = shard.lock();
+            let due = engine.next_timeout.is_some_and(|t| t <= start);
+            (reads || inbox || engine.dirty || due, engine.next_timeout)
+        };
+        if !busy {
+            earliest(next);
+            continue;
+        }
+        let guard = port.udp();
+        let Some(udp) = guard.as_ref() else {
+            // Released: dropped at the next turn.
+            continue;
+        };
+        if reads {
+            again |= receive(port, udp, shard, io);
+        }
         let (events, idle) = {
             let mut engine = shard.lock();
-            let due = engine.next_timeout.is_some_and(|t| t <= start);
-            if !(reads || inbox || engine.dirty || due) {
-                earliest(engine.next_timeout);
-                continue;
-            }
-            let udp = port.udp();
-            let Some(udp) = udp.as_ref() else {
-                // Released: dropped at the next turn.
-                continue;
-            };
-            if reads {
-                again |= receive(port, udp, &mut engine, shard.index, io);
-            }
             if inbox {
                 shard.take_inbox(&mut io.spare);
                 io.handled += io.spare.len() as u64;
@@ -260,6 +260,9 @@ fn turn(shared: &Shared, jobs: &[Arc<Shard>], io: &mut Io) -> Duration {
             earliest(engine.next_timeout);
             (engine.collect(), engine.endpoint.connection_count() == 0)
         };
+        // Never the state lock with the socket held: releasing a port
+        // takes the socket's write lock under it.
+        drop(guard);
         if events || idle {
             let mut st = shared.lock();
             if !port.closed.load(Ordering::Acquire) {

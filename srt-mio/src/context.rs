@@ -1130,7 +1130,15 @@ impl Context {
             }
             check_live_call(&st.sockets[&u].opts, buf.len(), true)?;
             let result = shard.lock().endpoint.send_msg(now, conn, buf, ctrl);
+            if matches!(result, Err(SendError::WouldBlock)) {
+                // Before the engine's events: a `Writable` its worker took
+                // since the refusal sets it again.
+                if let Some(s) = st.sockets.get_mut(&u) {
+                    s.writable = false;
+                }
+            }
             st.drain_events(idx, shard.index);
+            st.refresh(u);
             self.shared.settle(&mut st);
             match result {
                 Ok(sent) => return Ok(sent),
@@ -1139,9 +1147,7 @@ impl Context {
                 Err(_) => return Err(Error::Srt(SRT_ENOCONN)),
             }
             let s = st.sockets.get_mut(&u).expect("checked by transfer_target");
-            s.writable = false;
             let (blocking, timeout) = (s.opts.driver.sndsyn, s.opts.driver.sndtimeo);
-            st.refresh(u);
             if !blocking {
                 return Err(Error::Srt(SRT_EASYNCSND));
             }
@@ -1183,21 +1189,20 @@ impl Context {
                     && engine.endpoint.recv_ready(now, conn);
                 (result, more)
             };
+            // Before the engine's events: a `Readable` its worker took
+            // since this receive sets it again.
+            if let (Some(s), Ok(_)) = (st.sockets.get_mut(&u), &result) {
+                s.readable = more;
+            }
             st.drain_events(idx, shard.index);
+            st.refresh(u);
+            self.shared.settle(&mut st);
             match result {
-                Ok(Some(info)) => {
-                    if let Some(s) = st.sockets.get_mut(&u) {
-                        s.readable = more;
-                    }
-                    st.refresh(u);
-                    self.shared.settle(&mut st);
-                    return Ok(info);
-                }
+                Ok(Some(info)) => return Ok(info),
                 Ok(None) => {}
                 Err(RecvError::NotConnected) | Err(_) => return Err(Error::Srt(SRT_ECONNLOST)),
             }
             let s = st.sockets.get_mut(&u).expect("checked by transfer_target");
-            s.readable = false;
             let (status, blocking, timeout) =
                 (s.status, s.opts.driver.rcvsyn, s.opts.driver.rcvtimeo);
             let eof = s.peer_closed && !s.opts.messageapi;

@@ -780,7 +780,7 @@ impl Context {
     /// them), and accepts or rejects with a reason. It takes effect when
     /// (or if) the socket listens.
     ///
-    /// The callback runs on the worker thread while the context is locked:
+    /// The callback runs on a worker thread while the engine is locked:
     /// it must not call this `Context` (that would deadlock).
     pub fn set_listen_callback(&self, u: SrtSocket, hook: ListenCallback) -> Result<(), Error> {
         let mut st = self.lock();

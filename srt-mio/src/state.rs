@@ -32,7 +32,8 @@ pub type ConnectCallback = Box<dyn FnMut(SrtSocket, &Error, SocketAddr) + Send>;
 /// `srt_listen_callback`): it gets the ID the accepted socket will have
 /// (what `accept` returns for it), the request, and the new socket's
 /// options, which it may change; an error refuses the caller with that
-/// reason. It runs on the worker thread with the context locked: it must
+/// reason. It runs on a worker thread with the listening engine locked
+/// (one call at a time, whichever worker owns the caller's shard): it must
 /// not call the context.
 pub type ListenCallback = Box<
     dyn FnMut(SrtSocket, &ConnectionRequest<'_>, &mut SocketOptions) -> Result<(), RejectReason>

@@ -245,15 +245,36 @@ fn turn(shared: &Shared, jobs: &[Arc<Shard>], io: &mut Io) -> Duration {
         if reads {
             again |= receive(port, udp, shard, io);
         }
-        let (events, idle) = {
+        let events = {
             let mut engine = shard.lock();
             if inbox {
                 shard.take_inbox(&mut io.spare);
                 io.handled += io.spare.len() as u64;
                 io.spare.drain_into(&mut engine.endpoint);
             }
+            engine.endpoint.handle_timeout(Instant::now());
+            engine.collect()
+        };
+        // Never the state lock with the socket held: releasing a port
+        // takes the socket's write lock under it.
+        drop(guard);
+        if events {
+            // Before the datagrams go out: a listener's accepted socket is
+            // in the handle table before its caller hears it is connected
+            // (as libsrt), though the caller's engine runs on another worker.
+            let mut st = shared.lock();
+            if !port.closed.load(Ordering::Acquire) {
+                st.apply_pending(port.index, shard.index);
+            }
+            shared.settle(&mut st);
+        }
+        let guard = port.udp();
+        let Some(udp) = guard.as_ref() else {
+            continue;
+        };
+        let (events, idle) = {
+            let mut engine = shard.lock();
             let now = Instant::now();
-            engine.endpoint.handle_timeout(now);
             transmit(port, udp, &mut engine, io, now);
             engine.dirty = false;
             engine.next_timeout = engine.endpoint.poll_timeout();

@@ -16,6 +16,7 @@ use crate::seq::{SeqNumber, Timestamp};
 use crate::stats::TraceBStats;
 use crate::transfer::{MsgCtrl, RecvError, SendError, Sent};
 use hmac::{Hmac, Mac};
+use idmap::IdMap;
 use sha1::Sha1;
 use std::collections::{BTreeMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
@@ -23,6 +24,7 @@ use std::time::{Duration, Instant};
 use timers::Schedule;
 
 mod config;
+mod idmap;
 mod incoming;
 mod timers;
 
@@ -91,8 +93,8 @@ pub struct Endpoint {
     rng: SecretRng,
     cookie_key: [u8; 32],
     next_socket_id: u32,
-    /// Boxed: a map node holds 11 entries, and a connection is about 16 KB.
-    connections: BTreeMap<SocketId, Box<Connection>>,
+    /// Boxed: a connection is about 16 KB, the table holds pointers.
+    connections: IdMap<Box<Connection>>,
     /// Rendezvous connections by peer address (their packets may come to socket 0).
     rendezvous: BTreeMap<SocketAddr, SocketId>,
     /// Accepted connections by (caller address, caller socket ID).
@@ -138,7 +140,7 @@ impl Endpoint {
             rng,
             cookie_key,
             next_socket_id,
-            connections: BTreeMap::new(),
+            connections: IdMap::default(),
             rendezvous: BTreeMap::new(),
             accepted: BTreeMap::new(),
             listener: None,
@@ -472,7 +474,9 @@ impl Endpoint {
             .get_mut(&id)
             .ok_or(SendError::NotConnected)?;
         let result = conn.send_msg(now, payload, ctrl);
-        self.collect_events(id, now);
+        if collect(&mut self.events, &mut self.schedule, id, conn, now) {
+            self.forget(id);
+        }
         result
     }
 
@@ -506,7 +510,9 @@ impl Endpoint {
             .get_mut(&id)
             .ok_or(RecvError::NotConnected)?;
         let result = conn.recv(now, out);
-        self.collect_events(id, now);
+        if collect(&mut self.events, &mut self.schedule, id, conn, now) {
+            self.forget(id);
+        }
         result
     }
 
@@ -558,7 +564,9 @@ impl Endpoint {
             match self.connections.get_mut(&dest) {
                 Some(conn) => {
                     conn.handle_packet(now, remote, &packet);
-                    self.collect_events(dest, now);
+                    if collect(&mut self.events, &mut self.schedule, dest, conn, now) {
+                        self.forget(dest);
+                    }
                 }
                 None => self.stats.unknown_socket += 1,
             }
@@ -783,13 +791,8 @@ impl Endpoint {
         let Some(conn) = self.connections.get_mut(&id) else {
             return;
         };
-        while let Some(ev) = conn.poll_event() {
-            self.events.push_back(ev);
-        }
-        if conn.state() == ConnState::Closed && !conn.has_transmit(now) {
+        if collect(&mut self.events, &mut self.schedule, id, conn, now) {
             self.forget(id);
-        } else {
-            self.schedule.refresh(id, conn, now);
         }
     }
 
@@ -821,8 +824,10 @@ impl Endpoint {
             self.visits += 1;
             if let Some(conn) = self.connections.get_mut(id) {
                 conn.handle_timeout(now);
+                if collect(&mut self.events, &mut self.schedule, *id, conn, now) {
+                    self.forget(*id);
+                }
             }
-            self.collect_events(*id, now);
         }
         self.due = due;
     }
@@ -884,7 +889,9 @@ impl Endpoint {
             }
             self.schedule.served(next);
             let result = conn.poll_transmit(now, buf);
-            self.collect_events(next, now);
+            if collect(&mut self.events, &mut self.schedule, next, conn, now) {
+                self.forget(next);
+            }
             if let Ok(Some(t)) = result {
                 return Some(t);
             }
@@ -896,6 +903,26 @@ impl Endpoint {
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
     }
+}
+
+/// [`Endpoint::collect_events`] for a connection at hand (no second
+/// lookup): moves its events to `events` and refreshes it in `schedule`;
+/// true when it is closed with nothing left to send, to be forgotten.
+fn collect(
+    events: &mut VecDeque<Event>,
+    schedule: &mut Schedule,
+    id: SocketId,
+    conn: &mut Connection,
+    now: Instant,
+) -> bool {
+    while let Some(ev) = conn.poll_event() {
+        events.push_back(ev);
+    }
+    if conn.state() == ConnState::Closed && !conn.has_transmit(now) {
+        return true;
+    }
+    schedule.refresh(id, conn, now);
+    false
 }
 
 /// A copy of a handshake's fixed 48-byte part, without extension blocks.

@@ -154,3 +154,31 @@ fn a_new_connection_allocates_little() {
     });
     assert!(info.bytes_total < 48 * 1024, "{info:?}");
 }
+
+#[path = "../benches/common/pair.rs"]
+#[allow(dead_code)]
+mod pair;
+
+/// The engine benchmark's pair (`benches/engine.rs`): one connection in
+/// every case it measures (live and file, 1% loss, AES-128-CTR and GCM)
+/// allocates nothing per packet once warmed up.
+#[test]
+fn engine_benchmark_cases_allocate_nothing() {
+    for case in pair::Case::ALL {
+        let mut p = pair::Pair::new(case);
+        // One simulated second.
+        let turns = (Duration::from_secs(1).as_micros() / case.tick().as_micros()) as usize;
+        let before = p.packets();
+        let counts = allocation_counter::measure(|| {
+            for _ in 0..turns {
+                p.turn(false);
+            }
+        });
+        assert!(p.packets() - before > 500, "{}: too few packets", case.name);
+        assert_eq!(
+            counts.count_total, 0,
+            "{}: allocations in steady state: {counts:?}",
+            case.name
+        );
+    }
+}

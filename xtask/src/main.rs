@@ -4,6 +4,7 @@
 //! cargo xtask ci                                  the whole CI pipeline (what .ci/run runs)
 //! cargo xtask fuzz <target> [--seconds N] [--asan] [-- <libFuzzer args>]
 //! cargo xtask bench [filter]                      cargo bench -p srt-proto [-- filter]
+//! cargo xtask bench engine [filter]               one connection's engine pair in memory: packets/s, ns/packet/side, allocations
 //! cargo xtask bench file [--mib N] [--runs R]     file transfer: srt-transmit beside libsrt's srt-file-transmit
 //! cargo xtask bench live [--seconds N] [--rates 100,500] [--mixed]
 //!                                                 live UDP stream: srt-transmit beside libsrt's srt-live-transmit
@@ -45,6 +46,11 @@ commands:
                                   run a fuzz target from fuzz/fuzz_targets for N seconds
                                   (default 60); --asan adds AddressSanitizer
   bench [filter]                  cargo bench -p srt-proto [-- filter]
+  bench engine [filter]           one connection, sender and receiver endpoints in memory
+                                  (live and file mode, no loss, 1% loss, AES-128-CTR/GCM):
+                                  packets/s on one core, ns per packet per side (CPU time),
+                                  allocations per packet; and the 200-stream endpoint
+                                  benchmark in ms of CPU per simulated second
   bench file [--mib N] [--runs R] file transfer over loopback, ours beside libsrt's
                                   srt-file-transmit: throughput and CPU per GiB
                                   (default 256 MiB, median of 3 runs)
@@ -120,6 +126,9 @@ fn bench(args: &[String]) -> Result<(), Failure> {
     if args.first().is_some_and(|a| a == "memory") {
         return bench_memory::main(&args[1..]);
     }
+    if args.first().is_some_and(|a| a == "engine") {
+        return bench_engine(&args[1..]);
+    }
     if args.len() > 1 || args.first().is_some_and(|a| a.starts_with('-')) {
         return Err(Failure::Usage("bench takes at most one filter".into()));
     }
@@ -129,6 +138,37 @@ fn bench(args: &[String]) -> Result<(), Failure> {
         cmd.args(["--", filter]);
     }
     util::run(&mut cmd)
+}
+
+/// `cargo xtask bench engine [filter]`: srt-proto's `engine` benchmark (one
+/// connection's sender and receiver in memory), then the 200 live streams of
+/// its `endpoint` benchmark, reported the same way (CPU time).
+fn bench_engine(args: &[String]) -> Result<(), Failure> {
+    if args.len() > 1 || args.first().is_some_and(|a| a.starts_with('-')) {
+        return Err(Failure::Usage(
+            "bench engine takes at most one filter".into(),
+        ));
+    }
+    let mut cmd = util::cargo();
+    cmd.args(["bench", "-p", "srt-proto", "--bench", "engine"]);
+    if let Some(filter) = args.first() {
+        cmd.args(["--", filter]);
+    }
+    util::run(&mut cmd)?;
+    if args.is_empty() {
+        let mut cmd = util::cargo();
+        cmd.args([
+            "bench",
+            "-p",
+            "srt-proto",
+            "--bench",
+            "endpoint",
+            "--",
+            "live_200x1mbps",
+        ]);
+        util::run(&mut cmd)?;
+    }
+    Ok(())
 }
 
 /// `cargo xtask demo [--vectors]`: the `xtask-demo` binary (a live stream

@@ -452,7 +452,15 @@ impl Transfer {
     /// Whether a message is ready now, and the readable event should fire.
     pub(crate) fn take_readable(&mut self, now: Instant) -> bool {
         let r = self.receiver.take_readable(now);
-        self.arm_timers();
+        if self.receiver.tsbpd.is_none() {
+            // Looking for a whole message may discard a broken one.
+            self.arm_timers();
+        } else if r {
+            // With TSBPD the look changes nothing but the readable signal
+            // (after every packet: no need to re-arm all the timers).
+            self.timers
+                .set_or_stop(Timer::Tsbpd, self.deadline(Timer::Tsbpd));
+        }
         r
     }
 
@@ -476,10 +484,12 @@ impl Transfer {
     /// side of the packet path's seam, see the module docs): decrypted
     /// here, then handed to the receiver.
     pub(crate) fn on_data(&mut self, now: Instant, packet: &DataPacket<'_>) {
-        let mut plain = [0u8; 1500];
+        // Zeroed only for a packet to decrypt (not per clear packet).
+        let mut plain: [u8; 1500];
         let decrypted;
         let packet = match (self.keys.rx.is_some(), packet.key) {
             (true, DataKeyFlags::Even | DataKeyFlags::Odd) => {
+                plain = [0u8; 1500];
                 match self.keys.decrypt(packet, &mut plain) {
                     Some(len) => {
                         decrypted = DataPacket {

@@ -62,12 +62,11 @@ fn parse(args: &[String]) -> Result<Options, Failure> {
             "--rates" => {
                 o.rates = it
                     .next()
-                    .map(|v| {
+                    .and_then(|v| {
                         v.split(',')
                             .map(|r| r.trim().parse().ok().filter(|&r| r > 0 && r <= 10_000))
                             .collect::<Option<Vec<u32>>>()
                     })
-                    .flatten()
                     .ok_or_else(|| {
                         Failure::Usage("--rates takes numbers like 100,500 (1..=10000)".into())
                     })?

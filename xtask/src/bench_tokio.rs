@@ -252,9 +252,11 @@ pub(crate) fn main(args: &[String]) -> Result<(), Failure> {
                 show(td, 3),
                 show(od, 3),
             ));
+            let ours_lost: u64 = r[2].iter().flatten().map(|x| x.lost).sum();
             verdicts.push(format!(
-                "live {rate} Mbit/s CPU ours <= libsrt's: {}",
-                if ratio(o, l) <= 1.0 { "yes" } else { "NO" }
+                "live {rate} Mbit/s CPU ours <= libsrt's: {}; ours lost {ours_lost} messages in {} run(s)",
+                if ratio(o, l) <= 1.0 { "yes" } else { "NO" },
+                r[2].iter().flatten().count(),
             ));
         }
     }

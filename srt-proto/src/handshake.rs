@@ -980,13 +980,17 @@ mod tests {
             respond(&with_filter(Some("fec,cols:8")), &blocks).unwrap_err(),
             RejectReason::Filter
         );
-        // A listener with a filter and a caller without: no filter, no block.
+        // A listener with a filter and a caller without: the listener keeps
+        // it and sends it; the caller adopts it (libsrt 1.5.1).
         let plain = blocks_of(&HsSettings::default());
         assert_eq!(filter_block(&plain), None);
         let (agreed, _, rsp) = respond(&with_filter(Some("fec,cols:4")), &plain).unwrap();
-        assert!(agreed.filter.is_none());
-        assert_eq!(filter_block(&rsp), None);
+        assert_eq!(agreed.filter.unwrap().text, "fec,cols:4");
+        assert_eq!(filter_block(&rsp), Some(&b"fec,cols:4"[..]));
+        let adopted = adopt_response(&HsSettings::default(), &rsp).unwrap();
+        assert_eq!(adopted.filter.unwrap().text, "fec,cols:4");
         // A caller with a filter answered without one: SRT_REJ_FILTER.
+        let (_, _, rsp) = respond(&HsSettings::default(), &plain).unwrap();
         assert_eq!(
             adopt_response(&caller, &rsp).unwrap_err(),
             RejectReason::Filter

@@ -366,3 +366,57 @@ fn packets_beyond_the_window_do_not_derail_fec() {
         assert!(r.pkt_rcv_loss_total < 200, "{}", r.pkt_rcv_loss_total);
     });
 }
+
+/// Rendezvous: the FILTER strings must be identical as libsrt compares
+/// them, after the responder's merge: libsrt 1.5.1's srt-live-transmit
+/// pair refuses `fec,cols:4` on both sides (the responder answers with the
+/// merged `fec,arq:onreq,cols:4,layout:staircase,rows:1`) and connects with
+/// the full string. Ours does the same.
+#[test]
+fn rendezvous_needs_the_full_string_as_libsrt() {
+    for (filter, connects) in [
+        ("fec,arq:onreq,cols:4,layout:staircase,rows:1", true),
+        ("fec,cols:4", false),
+    ] {
+        let mut net = Network::new(11, LinkConfig::default());
+        let a = net.add_endpoint(addr(SERVER));
+        let b = net.add_endpoint(addr(CLIENT));
+        let opts = SocketOptions::live().packet_filter(filter).unwrap();
+        let now = net.now();
+        let ida = net
+            .endpoint(a)
+            .rendezvous(now, addr(CLIENT), &opts)
+            .unwrap();
+        let idb = net
+            .endpoint(b)
+            .rendezvous(now, addr(SERVER), &opts)
+            .unwrap();
+        net.run_for(Duration::from_secs(3));
+        let connected = net.events(a).contains(&Event::Connected { socket: ida })
+            && net.events(b).contains(&Event::Connected { socket: idb });
+        assert_eq!(
+            connected,
+            connects,
+            "{filter}: {:?} {:?}",
+            net.events(a),
+            net.events(b)
+        );
+        if connects {
+            let agreed = |net: &mut Network, n, id| {
+                net.endpoint(n)
+                    .connection(id)
+                    .and_then(|c| c.negotiated())
+                    .and_then(|x| x.filter.as_ref())
+                    .map(|f| f.text.clone())
+            };
+            assert_eq!(agreed(&mut net, a, ida), Some(filter.to_owned()));
+            assert_eq!(agreed(&mut net, b, idb), Some(filter.to_owned()));
+        } else {
+            let refused = net.events(a).iter().chain(net.events(b)).any(|e| {
+                matches!(e, Event::ConnectFailed { reason, .. }
+                    if *reason == srt_proto::packet::RejectReason::Filter)
+            });
+            assert!(refused, "{:?} {:?}", net.events(a), net.events(b));
+        }
+    }
+}

@@ -20,7 +20,7 @@ use srt_fuzz::harness::Harness;
 use srt_fuzz::hostile::Rel;
 use srt_proto::filter::{negotiate, FecConfig, FilterConfig, HsSide};
 use srt_proto::options::PacketFilterConfig;
-use srt_proto::packet::{DataKeyFlags, DataPacket, PacketPosition};
+use srt_proto::packet::{DataKeyFlags, DataPacket, PacketPosition, SocketId};
 use srt_proto::seq::{MsgNumber, Timestamp};
 use srt_proto::{EndpointConfig, Event, MsgCtrl, SocketOptions};
 use std::net::SocketAddr;
@@ -136,6 +136,44 @@ fn options(input: &Input, filter: Option<&str>) -> SocketOptions {
     }
 }
 
+/// The honest stream: one message every 5 ms from the caller, everything
+/// ready read at the receiver (counting the bytes of `HONEST` messages).
+struct Stream {
+    sender: SocketId,
+    receiver: SocketId,
+    next_send: Instant,
+    honest: usize,
+    buf: Vec<u8>,
+}
+
+impl Stream {
+    fn pump(&mut self, h: &mut Harness, byte: u8) {
+        let now = h.now;
+        while self.next_send <= now {
+            let _ = h.eps[0].send(now, self.sender, &[byte; MSG_LEN], &MsgCtrl::default());
+            self.next_send += Duration::from_millis(5);
+        }
+        for _ in 0..10_000 {
+            match h.eps[1].recv(now, self.receiver, &mut self.buf) {
+                Ok(Some(info)) => {
+                    let got = &self.buf[..info.len.min(self.buf.len())];
+                    self.honest += got.iter().filter(|&&b| b == HONEST).count();
+                }
+                _ => break,
+            }
+        }
+    }
+
+    fn run(&mut self, h: &mut Harness, d: Duration, byte: u8) {
+        let end = h.now + d;
+        while h.now < end {
+            let slice = (end - h.now).min(Duration::from_millis(10));
+            h.run_for(slice);
+            self.pump(h, byte);
+        }
+    }
+}
+
 fuzz_target!(|input: Input| {
     check_parsers(&input);
 
@@ -164,34 +202,14 @@ fuzz_target!(|input: Input| {
     assert!(connected, "the honest pair did not connect: {:?}", h.events);
     let receiver = h.eps[1].accept().expect("accepted");
     h.drop_every = 4 + u32::from(input.loss % 60);
-    let mut next_send = start;
-    let mut honest = 0usize;
-    let mut buf = vec![0u8; 2048];
-    let mut pump = |h: &mut Harness, byte: u8, honest: &mut usize| {
-        let now = h.now;
-        while next_send <= now {
-            let _ = h.eps[0].send(now, sender, &[byte; MSG_LEN], &MsgCtrl::default());
-            next_send += Duration::from_millis(5);
-        }
-        for _ in 0..10_000 {
-            match h.eps[1].recv(now, receiver, &mut buf) {
-                Ok(Some(info)) => {
-                    let got = &buf[..info.len.min(buf.len())];
-                    *honest += got.iter().filter(|&&b| b == HONEST).count();
-                }
-                _ => break,
-            }
-        }
+    let mut st = Stream {
+        sender,
+        receiver,
+        next_send: start,
+        honest: 0,
+        buf: vec![0u8; 2048],
     };
-    let mut run = |h: &mut Harness, d: Duration, byte: u8, honest: &mut usize| {
-        let end = h.now + d;
-        while h.now < end {
-            let slice = (end - h.now).min(Duration::from_millis(10));
-            h.run_for(slice);
-            pump(h, byte, honest);
-        }
-    };
-    run(&mut h, Duration::from_millis(200), EARLY, &mut honest);
+    st.run(&mut h, Duration::from_millis(200), EARLY);
     h.set_heap_baseline();
 
     let mut in_window = false;
@@ -204,12 +222,7 @@ fuzz_target!(|input: Input| {
         let mut payload = [0u8; 1500];
         let (seq_rel, packet) = match step {
             Step::Run(ms) => {
-                run(
-                    &mut h,
-                    Duration::from_millis(u64::from(*ms)),
-                    EARLY,
-                    &mut honest,
-                );
+                st.run(&mut h, Duration::from_millis(u64::from(*ms)), EARLY);
                 continue;
             }
             Step::Fec {
@@ -276,14 +289,14 @@ fuzz_target!(|input: Input| {
         };
         let from = h.addr(0);
         h.deliver(1, from, &out[..n]);
-        pump(&mut h, EARLY, &mut honest);
+        st.pump(&mut h, EARLY);
     }
 
     // The hostile packets stop; the link stops losing: an honest stream
     // flows again (unless forged packets were taken into the window).
     h.drop_every = 0;
-    honest = 0;
-    run(&mut h, Duration::from_secs(3), HONEST, &mut honest);
+    st.honest = 0;
+    st.run(&mut h, Duration::from_secs(3), HONEST);
     if in_window {
         return;
     }
@@ -295,7 +308,8 @@ fuzz_target!(|input: Input| {
         h.events
     );
     assert!(
-        honest >= 5 * MSG_LEN,
-        "only {honest} bytes of the honest stream were delivered in 3 s after the hostile packets stopped"
+        st.honest >= 5 * MSG_LEN,
+        "only {} bytes of the honest stream were delivered in 3 s after the hostile packets stopped",
+        st.honest
     );
 });

@@ -226,8 +226,15 @@ fn run(p: Pipe) -> Outcome {
     o
 }
 
+/// One test's pipelines at a time (under `cargo test`'s threads): each
+/// test's pipelines share the machine with each other only.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Runs the pipelines at once; their outcomes in order.
 fn run_all(pipes: Vec<Pipe>) -> Vec<Outcome> {
+    let _turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let handles: Vec<_> = pipes
         .into_iter()
         .map(|p| std::thread::spawn(move || run(p)))

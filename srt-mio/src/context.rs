@@ -682,7 +682,8 @@ impl Context {
     /// the connection are answered from it: `SRTO_STATE`, `SRTO_EVENT`,
     /// `SRTO_SNDDATA`, `SRTO_RCVDATA`, `SRTO_KMSTATE`, `SRTO_SNDKMSTATE`,
     /// `SRTO_RCVKMSTATE`, `SRTO_PEERVERSION` (0 before connecting), and
-    /// `SRTO_PBKEYLEN` (the key length in use, as libsrt). After a failed
+    /// `SRTO_PBKEYLEN` (the key length in use, as libsrt), `SRTO_PACKETFILTER`
+    /// (the agreed filter once connected). After a failed
     /// attempt the KM states and key length are those it was left with.
     pub fn get_option(&self, u: SrtSocket, opt: SockOpt) -> Result<OptionValue, Error> {
         let st = self.lock();
@@ -717,6 +718,13 @@ impl Context {
             }
             // Before connecting: unsecured, and the option's value.
             SockOpt::KmState | SockOpt::RcvKmState | SockOpt::SndKmState => int(0),
+            // Once connected, the filter the handshake agreed (libsrt
+            // rewrites the option with the adopted or merged configuration).
+            SockOpt::PacketFilter if connection.and_then(|c| c.negotiated()).is_some() => {
+                let n = connection.and_then(|c| c.negotiated()).expect("checked");
+                let text = n.filter.as_ref().map_or("", |f| f.text.as_str());
+                Ok(OptionValue::Str(text.as_bytes().to_vec()))
+            }
             SockOpt::PeerVersion => int(connection
                 .and_then(|c| c.negotiated())
                 .map_or(0, |n| n.peer_version.0 as i32)),

@@ -128,6 +128,13 @@ impl SrtSocketBuilder {
         self.with(|o| o.payload_size(size))
     }
 
+    /// Sets the packet filter (`SRTO_PACKETFILTER`), e.g. the builtin FEC
+    /// `fec,cols:10,rows:5,arq:onreq`; a listener without one adopts its
+    /// caller's.
+    pub fn packet_filter(self, config: &str) -> Self {
+        self.with(|o| o.packet_filter(config))
+    }
+
     /// Sets enforced encryption (`SRTO_ENFORCEDENCRYPTION`).
     pub fn enforced_encryption(self, on: bool) -> Self {
         self.with(|o| Ok(o.enforced_encryption(on)))

@@ -565,3 +565,33 @@ async fn request_shows_the_callers_transfer_type() {
     assert_eq!(types, vec![TransType::File, TransType::Live]);
     drop((file, live));
 }
+
+/// A caller with the builtin FEC and a listener without: the listener
+/// adopts it, FEC packets flow, every message arrives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fec_caller_to_plain_listener() {
+    let mut listener = SrtSocket::builder().listen(any()).await.unwrap();
+    let addr = listener.local_addr();
+    let server = tokio::spawn(async move {
+        let s = listener.next().await.unwrap().accept().unwrap();
+        recv_run(&s, 200, 0x3C).await;
+        s
+    });
+    let c = SrtSocket::builder()
+        .packet_filter("fec,cols:5,rows:4,arq:never")
+        .call(addr)
+        .await
+        .unwrap();
+    timeout(LIMIT, send_run(&c, 200, 0x3C)).await.unwrap();
+    let s = timeout(LIMIT, server).await.unwrap().unwrap();
+    let sent = c.stats(false).unwrap();
+    // 200 packets: 40 rows and 10 matrices of 5 columns.
+    assert!(sent.pkt_snd_filter_extra_total >= 80, "{sent:?}");
+    let recvd = s.stats(false).unwrap();
+    assert!(recvd.pkt_rcv_filter_extra_total >= 80, "{recvd:?}");
+    assert!(SrtSocket::builder()
+        .packet_filter("fec,cols:1")
+        .call(addr)
+        .await
+        .is_err());
+}

@@ -8,8 +8,8 @@ use crate::connection::{
 use crate::handshake::HS_VERSION_5;
 use crate::options::{SockOpt, SocketOptions};
 use crate::packet::{
-    ControlBody, ControlPacket, Handshake, HandshakeType, Packet, RejectReason, SocketId,
-    HANDSHAKE_LEN, HEADER_LEN, HS_MAGIC,
+    ControlBody, ControlPacket, GroupBlock, Handshake, HandshakeType, HsExtension, Packet,
+    RejectReason, SocketId, HANDSHAKE_LEN, HEADER_LEN, HS_MAGIC,
 };
 use crate::rng::SecretRng;
 use crate::seq::{SeqNumber, Timestamp};
@@ -46,6 +46,8 @@ struct Listener {
     hook: Option<AcceptHook>,
     /// Requests held for the application (`listen_deferred`).
     deferred: Option<Deferred>,
+    /// Mirror groups (`SRTO_GROUPCONNECT`): peer group ID → our group ID.
+    mirrors: crate::group::Mirrors,
 }
 
 /// All SRT sockets on one UDP port: the engine a driver runs.
@@ -245,13 +247,64 @@ impl Endpoint {
         options: &SocketOptions,
         isn: Option<SeqNumber>,
     ) -> Result<SocketId, EndpointError> {
+        self.connect_config(now, remote, SocketConfig::from(options), isn)
+    }
+
+    fn connect_config(
+        &mut self,
+        now: Instant,
+        remote: SocketAddr,
+        config: SocketConfig,
+        isn: Option<SeqNumber>,
+    ) -> Result<SocketId, EndpointError> {
         let id = self.new_socket_id()?;
         let isn = isn.unwrap_or_else(|| self.new_isn());
         let rng = self.rng.fork();
-        let conn = Connection::connect(now, id, remote, isn, SocketConfig::from(options), rng);
+        let conn = Connection::connect(now, id, remote, isn, config, rng);
         self.connections.insert(id, Box::new(conn));
         self.refresh(id, now);
         Ok(id)
+    }
+
+    /// Starts connecting a socket group's member to a listener at `remote`
+    /// (with `SRTO_GROUPCONNECT`) from the group's sequence number `isn`:
+    /// its CONCLUSION carries `group` (see
+    /// [`Group::member_block`](crate::group::Group::member_block)).
+    pub fn connect_member(
+        &mut self,
+        now: Instant,
+        remote: SocketAddr,
+        options: &SocketOptions,
+        group: GroupBlock,
+        isn: SeqNumber,
+    ) -> Result<SocketId, EndpointError> {
+        let mut config = SocketConfig::from(options);
+        config.handshake.group = Some(group);
+        self.connect_config(now, remote, config, Some(isn))
+    }
+
+    /// A new socket group of `config` with an ID and an initial sequence
+    /// number from the endpoint's generator.
+    pub fn new_group(&mut self, config: crate::group::GroupConfig) -> crate::group::Group {
+        let id = self.new_group_id();
+        let isn = self.new_isn();
+        crate::group::Group::new(id, isn, config)
+    }
+
+    /// A fresh socket group ID from the endpoint's generator, with libsrt's
+    /// group bit (`SRTGROUP_MASK`, bit 30) set.
+    pub fn new_group_id(&mut self) -> u32 {
+        crate::group::GROUP_ID_BIT | (1 + self.rng.next_u32() % MAX_SOCKET_ID)
+    }
+
+    /// Makes this listener answer members of the peer group `peer_group`
+    /// with our group `local_group` (as the first member did on another
+    /// listener: members of one group may arrive on several, libsrt's
+    /// `srt_accept_bond`). Nothing without a listener.
+    pub fn set_group_mirror(&mut self, peer_group: u32, local_group: u32) {
+        if let Some(l) = &mut self.listener {
+            l.mirrors.insert(peer_group, local_group);
+        }
     }
 
     /// Starts a rendezvous with `remote`, which must do the same towards us.
@@ -300,6 +353,7 @@ impl Endpoint {
             accept_queue: VecDeque::new(),
             hook: None,
             deferred: None,
+            mirrors: crate::group::Mirrors::default(),
         });
         Ok(())
     }
@@ -776,7 +830,19 @@ impl Endpoint {
         hs: &Handshake,
         options: &SocketOptions,
     ) -> Result<SocketId, RejectReason> {
-        let config = SocketConfig::from(options);
+        let mut config = SocketConfig::from(options);
+        // A group member: answer with our mirror group, made by the first.
+        if let Some(peer) = hs.extensions.iter().find_map(|e| match e {
+            HsExtension::Group(g) => Some(*g),
+            _ => None,
+        }) {
+            if config.handshake.group_connect {
+                let fresh = crate::group::GROUP_ID_BIT | (1 + self.rng.next_u32() % MAX_SOCKET_ID);
+                let listener = self.listener.as_mut().ok_or(RejectReason::Close)?;
+                let local = listener.mirrors.get_or_insert(peer.group_id, fresh);
+                config.handshake.group = Some(crate::group::mirror_block(peer, local));
+            }
+        }
         let id = self.new_socket_id().map_err(|_| RejectReason::Resource)?;
         let rng = self.rng.fork();
         let conn = Connection::accept(now, id, remote, hs, ts, config, rng)?;

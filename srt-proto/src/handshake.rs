@@ -5,7 +5,7 @@
 
 use crate::crypto::{CryptoContext, CryptoError, RefreshConfig};
 use crate::filter::{negotiate, AgreedFilter, HsSide};
-use crate::packet::{Cipher, KeyMaterial, KmResponse, KmState};
+use crate::packet::{Cipher, GroupBlock, KeyMaterial, KmResponse, KmState};
 use crate::packet::{
     Handshake, HandshakeType, HsExtension, PeerAddress, RejectReason, SrtFlags, SrtHandshake,
     SrtVersion,
@@ -323,6 +323,11 @@ pub struct HsSettings {
     pub packet_filter: Option<String>,
     /// `SRTO_RENDEZVOUS`: both filter strings must then be identical.
     pub rendezvous: bool,
+    /// The GROUP block this side sends: a caller's group membership, or
+    /// an accepted member's mirror group (see [`crate::group`]).
+    pub group: Option<GroupBlock>,
+    /// `SRTO_GROUPCONNECT`: a listener accepts group members.
+    pub group_connect: bool,
 }
 
 impl Default for HsSettings {
@@ -344,6 +349,8 @@ impl Default for HsSettings {
             enforced_encryption: true,
             packet_filter: None,
             rendezvous: false,
+            group: None,
+            group_connect: false,
         }
     }
 }
@@ -367,6 +374,9 @@ pub struct Negotiated {
     pub stream_id: Vec<u8>,
     /// The packet filter both sides agreed on (`SRT_CMD_FILTER`), if any.
     pub filter: Option<AgreedFilter>,
+    /// The peer's GROUP block: the caller's group (as responder) or the
+    /// listener's mirror group (as initiator).
+    pub peer_group: Option<GroupBlock>,
 }
 
 /// The packet filter a side ends up with, from its own `SRTO_PACKETFILTER`
@@ -435,6 +445,11 @@ pub(crate) fn initiator_blocks(s: &HsSettings) -> (u16, Vec<HsExtension>) {
         blocks.push(HsExtension::Filter(f.as_bytes().to_vec()));
         ext |= Handshake::EXT_CONFIG;
     }
+    // GROUP after SID, CONGESTION and FILTER (core.cpp createSrtHandshake).
+    if let Some(g) = s.group {
+        blocks.push(HsExtension::Group(g));
+        ext |= Handshake::EXT_CONFIG;
+    }
     (ext, blocks)
 }
 
@@ -470,15 +485,8 @@ pub(crate) fn respond(
         return Err(RejectReason::Congestion);
     }
     // Key material is checked by `respond_km`.
-    if peer_blocks
-        .iter()
-        .any(|b| matches!(b, HsExtension::Group(_)))
-    {
-        // Groups are not implemented yet: refuse, as a libsrt built
-        // without them does.
-        return Err(RejectReason::Filter);
-    }
     let filter = negotiate_filter(own, peer_blocks, HsSide::Responder)?;
+    let peer_group = crate::group::responder_check(own, peer_blocks)?;
     let stream_id = peer_blocks
         .iter()
         .find_map(|b| match b {
@@ -537,6 +545,11 @@ pub(crate) fn respond(
         blocks.push(HsExtension::Filter(f.text.as_bytes().to_vec()));
         ext |= Handshake::EXT_CONFIG;
     }
+    // A member's answer names its mirror group (core.cpp createSrtHandshake).
+    if let (Some(_), Some(g)) = (peer_group, own.group) {
+        blocks.push(HsExtension::Group(g));
+        ext |= Handshake::EXT_CONFIG;
+    }
     let ms = |v: u16| Duration::from_millis(u64::from(v));
     Ok((
         Negotiated {
@@ -548,6 +561,7 @@ pub(crate) fn respond(
             peer_nakreport: req.flags.contains(SrtFlags::NAKREPORT),
             stream_id,
             filter,
+            peer_group,
         },
         ext,
         blocks,
@@ -584,6 +598,7 @@ pub(crate) fn adopt_response(
         return Err(RejectReason::Congestion);
     }
     let filter = negotiate_filter(own, peer_blocks, HsSide::Initiator)?;
+    let peer_group = crate::group::initiator_check(own, peer_blocks)?;
     let ms = |v: u16| Duration::from_millis(u64::from(v));
     // The responder put the maximised latencies in its HSRSP: its receiving
     // latency (our sending) in the high half, ours in the low half.
@@ -602,6 +617,7 @@ pub(crate) fn adopt_response(
         peer_nakreport: rsp.flags.contains(SrtFlags::NAKREPORT),
         stream_id: own.stream_id.clone(),
         filter,
+        peer_group,
     })
 }
 

@@ -33,6 +33,7 @@ pub mod crypto;
 mod endpoint;
 mod estimate;
 pub mod filter;
+pub mod group;
 mod handshake;
 pub mod options;
 pub mod packet;

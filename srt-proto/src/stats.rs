@@ -511,6 +511,12 @@ impl Stats {
     }
 
     /// The sender dropped `packets` too-late packets holding `bytes` of payload.
+    /// Packets the sender dropped as too late, in total (a backup group
+    /// counts new drops as instability).
+    pub(crate) fn snd_dropped_total(&self) -> u64 {
+        self.snd_dropped.total.pkts
+    }
+
     pub(crate) fn on_snd_drop(&mut self, packets: u32, bytes: u64) {
         self.snd_dropped.count(u64::from(packets), bytes);
     }

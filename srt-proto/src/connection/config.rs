@@ -64,6 +64,8 @@ impl From<&SocketOptions> for SocketConfig {
                 enforced_encryption: o.enforcedencryption,
                 packet_filter: o.packetfilter.as_ref().map(|f| f.as_str().to_owned()),
                 rendezvous: o.rendezvous,
+                group: None,
+                group_connect: o.groupconnect,
             },
             timers: ConnTimers {
                 connect_timeout: o.conntimeo,

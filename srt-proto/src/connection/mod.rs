@@ -522,6 +522,25 @@ impl Connection {
         self.config.linger = options.linger;
     }
 
+    /// The transfer of an established socket (also broken: what it
+    /// received can still be read), for a socket group's hooks
+    /// (`transfer/group.rs`).
+    pub(crate) fn group_transfer(&mut self) -> Option<&mut Transfer> {
+        self.phase.transfer_mut()
+    }
+
+    /// The GROUP block this socket sent: its group membership as a caller,
+    /// its mirror group as an accepted member.
+    pub fn group_block(&self) -> Option<crate::packet::GroupBlock> {
+        self.config.handshake.group
+    }
+
+    /// When anything was last heard from the peer (a backup group's
+    /// response time).
+    pub(crate) fn last_heard(&self) -> Instant {
+        self.liveness.last_rx
+    }
+
     /// The next message due for delivery, copied into `out`; `Ok(None)` if
     /// none is ready yet.
     pub fn recv(&mut self, now: Instant, out: &mut [u8]) -> Result<Option<RecvInfo>, RecvError> {

@@ -164,6 +164,9 @@ pub enum EndpointError {
     /// A rendezvous with this peer address is already in progress.
     #[error("a rendezvous with {0} is already in progress")]
     RendezvousInProgress(SocketAddr),
+    /// A socket group named an endpoint that does not exist.
+    #[error("no endpoint {0}")]
+    UnknownEndpoint(usize),
 }
 
 /// Counters of what the endpoint dropped or answered without a connection.

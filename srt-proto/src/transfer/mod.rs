@@ -55,6 +55,7 @@ use std::time::{Duration, Instant};
 use timer::{Timer, TimerTable};
 
 mod filter;
+mod group;
 mod keys;
 mod receiver;
 mod reorder;

@@ -8,8 +8,8 @@ use crate::connection::{
 use crate::handshake::HS_VERSION_5;
 use crate::options::{SockOpt, SocketOptions};
 use crate::packet::{
-    ControlBody, ControlPacket, Handshake, HandshakeType, Packet, RejectReason, SocketId,
-    HANDSHAKE_LEN, HEADER_LEN, HS_MAGIC,
+    ControlBody, ControlPacket, GroupBlock, Handshake, HandshakeType, HsExtension, Packet,
+    RejectReason, SocketId, HANDSHAKE_LEN, HEADER_LEN, HS_MAGIC,
 };
 use crate::rng::SecretRng;
 use crate::seq::{SeqNumber, Timestamp};
@@ -25,9 +25,12 @@ use timers::Schedule;
 
 mod config;
 mod idmap;
+mod incoming;
 mod timers;
 
 pub use config::{AcceptHook, ConnectionRequest, EndpointConfig, EndpointError, EndpointStats};
+use incoming::{Admission, Deferred};
+pub use incoming::{IncomingError, IncomingId};
 
 /// The largest socket ID libsrt hands out (bit 30 marks groups).
 const MAX_SOCKET_ID: u32 = (1 << 30) - 2;
@@ -41,6 +44,10 @@ struct Listener {
     backlog: usize,
     accept_queue: VecDeque<SocketId>,
     hook: Option<AcceptHook>,
+    /// Requests held for the application (`listen_deferred`).
+    deferred: Option<Deferred>,
+    /// Mirror groups (`SRTO_GROUPCONNECT`): peer group ID → our group ID.
+    mirrors: crate::group::Mirrors,
 }
 
 /// All SRT sockets on one UDP port: the engine a driver runs.
@@ -240,13 +247,64 @@ impl Endpoint {
         options: &SocketOptions,
         isn: Option<SeqNumber>,
     ) -> Result<SocketId, EndpointError> {
+        self.connect_config(now, remote, SocketConfig::from(options), isn)
+    }
+
+    fn connect_config(
+        &mut self,
+        now: Instant,
+        remote: SocketAddr,
+        config: SocketConfig,
+        isn: Option<SeqNumber>,
+    ) -> Result<SocketId, EndpointError> {
         let id = self.new_socket_id()?;
         let isn = isn.unwrap_or_else(|| self.new_isn());
         let rng = self.rng.fork();
-        let conn = Connection::connect(now, id, remote, isn, SocketConfig::from(options), rng);
+        let conn = Connection::connect(now, id, remote, isn, config, rng);
         self.connections.insert(id, Box::new(conn));
         self.refresh(id, now);
         Ok(id)
+    }
+
+    /// Starts connecting a socket group's member to a listener at `remote`
+    /// (with `SRTO_GROUPCONNECT`) from the group's sequence number `isn`:
+    /// its CONCLUSION carries `group` (see
+    /// [`Group::member_block`](crate::group::Group::member_block)).
+    pub fn connect_member(
+        &mut self,
+        now: Instant,
+        remote: SocketAddr,
+        options: &SocketOptions,
+        group: GroupBlock,
+        isn: SeqNumber,
+    ) -> Result<SocketId, EndpointError> {
+        let mut config = SocketConfig::from(options);
+        config.handshake.group = Some(group);
+        self.connect_config(now, remote, config, Some(isn))
+    }
+
+    /// A new socket group of `config` with an ID and an initial sequence
+    /// number from the endpoint's generator.
+    pub fn new_group(&mut self, config: crate::group::GroupConfig) -> crate::group::Group {
+        let id = self.new_group_id();
+        let isn = self.new_isn();
+        crate::group::Group::new(id, isn, config)
+    }
+
+    /// A fresh socket group ID from the endpoint's generator, with libsrt's
+    /// group bit (`SRTGROUP_MASK`, bit 30) set.
+    pub fn new_group_id(&mut self) -> u32 {
+        crate::group::GROUP_ID_BIT | (1 + self.rng.next_u32() % MAX_SOCKET_ID)
+    }
+
+    /// Makes this listener answer members of the peer group `peer_group`
+    /// with our group `local_group` (as the first member did on another
+    /// listener: members of one group may arrive on several, libsrt's
+    /// `srt_accept_bond`). Nothing without a listener.
+    pub fn set_group_mirror(&mut self, peer_group: u32, local_group: u32) {
+        if let Some(l) = &mut self.listener {
+            l.mirrors.insert(peer_group, local_group);
+        }
     }
 
     /// Starts a rendezvous with `remote`, which must do the same towards us.
@@ -294,8 +352,107 @@ impl Endpoint {
             backlog: backlog.max(1),
             accept_queue: VecDeque::new(),
             hook: None,
+            deferred: None,
+            mirrors: crate::group::Mirrors::default(),
         });
         Ok(())
+    }
+
+    /// Starts listening as [`listen`](Self::listen) does, but holds each
+    /// caller that answered the induction (its SYN cookie is good) as an
+    /// [`Event::Incoming`] until the application calls
+    /// [`accept_incoming`](Self::accept_incoming) or
+    /// [`refuse_incoming`](Self::refuse_incoming); at most `backlog`
+    /// requests wait, more are refused with `SRT_REJ_BACKLOG`. The caller
+    /// repeats its CONCLUSION meanwhile; a request whose caller has been
+    /// silent for 2 s is forgotten.
+    pub fn listen_deferred(
+        &mut self,
+        options: &SocketOptions,
+        backlog: usize,
+    ) -> Result<(), EndpointError> {
+        self.listen(options, backlog)?;
+        if let Some(l) = &mut self.listener {
+            l.deferred = Some(Deferred::default());
+        }
+        Ok(())
+    }
+
+    /// A request held by a deferring listener: who calls, with what.
+    pub fn incoming(&self, id: IncomingId) -> Option<ConnectionRequest<'_>> {
+        let p = self
+            .listener
+            .as_ref()?
+            .deferred
+            .as_ref()?
+            .pending
+            .get(&id)?;
+        Some(ConnectionRequest::new(p.key.0, &p.hs))
+    }
+
+    /// Accepts a held request with `options` for the new socket (`None`:
+    /// the listener's); the new socket is returned, not queued for
+    /// [`accept`](Self::accept). It starts as of when the caller's latest
+    /// CONCLUSION arrived, so that its clock matches the caller's.
+    pub fn accept_incoming(
+        &mut self,
+        now: Instant,
+        id: IncomingId,
+        options: Option<&SocketOptions>,
+    ) -> Result<SocketId, IncomingError> {
+        let listener = self.listener.as_mut().ok_or(IncomingError::Unknown(id))?;
+        let conn_timeout = listener.options.effective_conn_timeout();
+        let options = options.map_or_else(|| listener.options.clone(), |o| o.for_accepted());
+        let deferred = listener
+            .deferred
+            .as_mut()
+            .ok_or(IncomingError::Unknown(id))?;
+        let p = deferred.take(id).ok_or(IncomingError::Unknown(id))?;
+        if p.given_up(now, conn_timeout) {
+            return Err(IncomingError::Expired(id));
+        }
+        match self.admit(p.arrived, p.key.0, p.ts, &p.hs, &options) {
+            Ok(sock) => {
+                self.refresh(sock, now);
+                Ok(sock)
+            }
+            Err(reason) => {
+                self.refuse_held(now, p.key, &p.hs, reason);
+                Err(IncomingError::Refused(reason))
+            }
+        }
+    }
+
+    /// Refuses a held request: the caller sees `reason` (for example
+    /// `RejectReason::Server(1403)`, libsrt's `SRT_REJX_FORBIDDEN`).
+    pub fn refuse_incoming(
+        &mut self,
+        now: Instant,
+        id: IncomingId,
+        reason: RejectReason,
+    ) -> Result<(), IncomingError> {
+        let p = self
+            .listener
+            .as_mut()
+            .and_then(|l| l.deferred.as_mut())
+            .and_then(|d| d.take(id))
+            .ok_or(IncomingError::Unknown(id))?;
+        self.refuse_held(now, p.key, &p.hs, reason);
+        Ok(())
+    }
+
+    /// Refuses a held request and remembers it for the caller's repeats.
+    fn refuse_held(
+        &mut self,
+        now: Instant,
+        key: incoming::CallerKey,
+        hs: &Handshake,
+        reason: RejectReason,
+    ) {
+        if let Some(d) = self.listener.as_mut().and_then(|l| l.deferred.as_mut()) {
+            d.remember_refusal(now, key, reason);
+        }
+        self.reject(now, key.0, hs, reason);
     }
 
     /// Stops listening; queued, not yet accepted connections are closed.
@@ -303,6 +460,10 @@ impl Endpoint {
         if let Some(listener) = self.listener.take() {
             for id in listener.accept_queue {
                 let _ = self.close(now, id, CloseMode::Abort);
+            }
+            // Callers still waiting for a decision hear that the listener closed.
+            for (_, p) in listener.deferred.into_iter().flat_map(|d| d.pending) {
+                self.reject(now, p.key.0, &p.hs, RejectReason::Close);
             }
         }
     }
@@ -627,37 +788,30 @@ impl Endpoint {
             return;
         }
         let listener = self.listener.as_mut().expect("checked by the caller");
+        if let Some(deferred) = &mut listener.deferred {
+            let backlog = listener.backlog.saturating_sub(listener.accept_queue.len());
+            match deferred.admit(now, (remote, hs.socket_id), hs, ts, backlog) {
+                Admission::New(request) => self.events.push_back(Event::Incoming { request }),
+                Admission::Held => {}
+                Admission::Refuse(reason) => self.reject(now, remote, hs, reason),
+            }
+            return;
+        }
         if listener.accept_queue.len() >= listener.backlog {
             self.reject(now, remote, hs, RejectReason::Backlog);
             return;
         }
         let mut options = listener.options.clone();
         if let Some(hook) = &mut listener.hook {
-            let request = ConnectionRequest {
-                peer: remote,
-                hs_version: hs.version,
-                srt_version: hs.srt_handshake().map(|s| s.version),
-                stream_id: hs.stream_id().unwrap_or(&[]),
-            };
+            let request = ConnectionRequest::new(remote, hs);
             if let Err(reason) = hook(&request, &mut options) {
                 self.reject(now, remote, hs, reason);
                 return;
             }
         }
-        let config = SocketConfig::from(&options);
-        let id = match self.new_socket_id() {
-            Ok(id) => id,
-            Err(_) => {
-                self.reject(now, remote, hs, RejectReason::Resource);
-                return;
-            }
-        };
-        let rng = self.rng.fork();
-        match Connection::accept(now, id, remote, hs, ts, config, rng) {
-            Ok(conn) => {
-                self.connections.insert(id, Box::new(conn));
+        match self.admit(now, remote, ts, hs, &options) {
+            Ok(id) => {
                 self.refresh(id, now);
-                self.accepted.insert((remote, hs.socket_id), id);
                 if let Some(l) = &mut self.listener {
                     l.accept_queue.push_back(id);
                 }
@@ -665,6 +819,36 @@ impl Endpoint {
             }
             Err(reason) => self.reject(now, remote, hs, reason),
         }
+    }
+
+    /// Makes the connection a caller's CONCLUSION asks for, with `options`.
+    fn admit(
+        &mut self,
+        now: Instant,
+        remote: SocketAddr,
+        ts: Timestamp,
+        hs: &Handshake,
+        options: &SocketOptions,
+    ) -> Result<SocketId, RejectReason> {
+        let mut config = SocketConfig::from(options);
+        // A group member: answer with our mirror group, made by the first.
+        if let Some(peer) = hs.extensions.iter().find_map(|e| match e {
+            HsExtension::Group(g) => Some(*g),
+            _ => None,
+        }) {
+            if config.handshake.group_connect {
+                let fresh = crate::group::GROUP_ID_BIT | (1 + self.rng.next_u32() % MAX_SOCKET_ID);
+                let listener = self.listener.as_mut().ok_or(RejectReason::Close)?;
+                let local = listener.mirrors.get_or_insert(peer.group_id, fresh);
+                config.handshake.group = Some(crate::group::mirror_block(peer, local));
+            }
+        }
+        let id = self.new_socket_id().map_err(|_| RejectReason::Resource)?;
+        let rng = self.rng.fork();
+        let conn = Connection::accept(now, id, remote, hs, ts, config, rng)?;
+        self.connections.insert(id, Box::new(conn));
+        self.accepted.insert((remote, hs.socket_id), id);
+        Ok(id)
     }
 
     /// Moves a connection's events to the endpoint's queue, and forgets it
@@ -694,6 +878,9 @@ impl Endpoint {
     /// Advances every timer to `now`: visits only the connections due, in
     /// ascending ID order.
     pub fn handle_timeout(&mut self, now: Instant) {
+        if let Some(d) = self.listener.as_mut().and_then(|l| l.deferred.as_mut()) {
+            d.expire(now);
+        }
         self.refresh_dirty(now);
         // A reused list, so that timers allocate nothing in steady state.
         let mut due = std::mem::take(&mut self.due);
@@ -713,10 +900,19 @@ impl Endpoint {
 
     /// When [`Endpoint::handle_timeout`] should next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        if self.dirty.is_empty() {
+        let conns = if self.dirty.is_empty() {
             self.schedule.next_deadline()
         } else {
             self.scan_timeout()
+        };
+        let held = self
+            .listener
+            .as_ref()
+            .and_then(|l| l.deferred.as_ref())
+            .and_then(Deferred::next_expiry);
+        match (conns, held) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
     }
 

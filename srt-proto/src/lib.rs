@@ -33,6 +33,7 @@ pub mod crypto;
 mod endpoint;
 mod estimate;
 pub mod filter;
+pub mod group;
 mod handshake;
 pub mod options;
 pub mod packet;
@@ -50,6 +51,7 @@ pub use connection::{
 };
 pub use endpoint::{
     AcceptHook, ConnectionRequest, Endpoint, EndpointConfig, EndpointError, EndpointStats,
+    IncomingError, IncomingId,
 };
 pub use handshake::TransType;
 pub use options::{CryptoMode, SockOpt, SocketOptions};

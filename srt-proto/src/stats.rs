@@ -510,6 +510,12 @@ impl Stats {
         }
     }
 
+    /// The packet filter sent one of its own packets (a FEC packet; also
+    /// counted by [`on_data_sent`](Self::on_data_sent), not as unique).
+    pub(crate) fn on_filter_extra_sent(&mut self) {
+        self.sent_filter_extra.pkts(1);
+    }
+
     /// `packets` sequence numbers were added to the sender's loss list: by a
     /// received NAK, or all unacknowledged ones on a retransmission timeout.
     pub(crate) fn on_send_loss(&mut self, packets: u32) {
@@ -517,6 +523,12 @@ impl Stats {
     }
 
     /// The sender dropped `packets` too-late packets holding `bytes` of payload.
+    /// Packets the sender dropped as too late, in total (a backup group
+    /// counts new drops as instability).
+    pub(crate) fn snd_dropped_total(&self) -> u64 {
+        self.snd_dropped.total.pkts
+    }
+
     pub(crate) fn on_snd_drop(&mut self, packets: u32, bytes: u64) {
         self.snd_dropped.count(u64::from(packets), bytes);
     }
@@ -557,6 +569,21 @@ impl Stats {
         if retransmitted {
             self.recvd_retrans.count(1, b);
         }
+    }
+
+    /// A packet filter's packet arrived and was not delivered (`pktRcvFilterExtra`).
+    pub(crate) fn on_filter_extra_received(&mut self, packets: u64) {
+        self.recvd_filter_extra.pkts(packets);
+    }
+
+    /// The packet filter rebuilt `packets` lost packets (`pktRcvFilterSupply`).
+    pub(crate) fn on_filter_supplied(&mut self, packets: u64) {
+        self.supplied_by_filter.pkts(packets);
+    }
+
+    /// The packet filter gave up on `packets` losses (`pktRcvFilterLoss`).
+    pub(crate) fn on_filter_loss(&mut self, packets: u64) {
+        self.loss_filter.pkts(packets);
     }
 
     /// A received data packet with `bytes` of payload was stored in the receive

@@ -110,6 +110,19 @@ impl Tsbpd {
         }
     }
 
+    /// The time base and whether a wrap is in progress, for the other
+    /// members of a socket group (libsrt's `getBufferTimeBase`).
+    pub(crate) fn group_time_base(&self) -> (Instant, bool) {
+        (self.base, self.wrap_check)
+    }
+
+    /// Takes a socket group's time base, so every member plays a packet at
+    /// the same time (libsrt's `CRcvBuffer::applyGroupTime`).
+    pub(crate) fn adopt_group_time_base(&mut self, base: Instant, wrap_check: bool) {
+        self.base = base;
+        self.wrap_check = wrap_check;
+    }
+
     /// The negotiated delivery latency.
     pub(crate) fn latency(&self) -> Duration {
         self.latency

@@ -755,6 +755,68 @@ impl RecvBuffer {
         self.release_fillers();
         count
     }
+
+    /// The sequence number [`pop_ready`](Self::pop_ready) would deliver at
+    /// `now` (a present packet at the read position whose time has come),
+    /// without taking it: a socket group picks the member with the
+    /// earliest such packet.
+    pub(crate) fn head_due(&self, now: Instant, tsbpd: &Tsbpd) -> Option<SeqNumber> {
+        let head = self.slots.front()?;
+        (self.end > 0
+            && head.state == SlotState::Present
+            && tsbpd.delivery_time(head.timestamp) <= now)
+            .then_some(self.read_pos)
+    }
+
+    /// Starts over at `seq` if nothing was received yet (a socket group
+    /// member takes the group's sequence, libsrt's `setInitialRcvSeq`);
+    /// false, changing nothing, otherwise.
+    pub(crate) fn restart_at(&mut self, seq: SeqNumber) -> bool {
+        if self.present > 0 || self.end > 0 {
+            return false;
+        }
+        self.read_pos = seq;
+        self.ack_off = 0;
+        true
+    }
+
+    /// Moves the read position forward to `seq` (nothing if it is not
+    /// ahead), discarding what lies before it, present or missing: a socket
+    /// group member skips what the group already delivered from another
+    /// member (libsrt's `rcvDropTooLateUpTo` with `DROP_DISCARD`), or an
+    /// idle member follows the active one (`updateIdleLinkFrom`). Returns
+    /// how many present packets were discarded.
+    pub(crate) fn skip_to(&mut self, seq: SeqNumber) -> usize {
+        let ahead = seq.offset_from(self.read_pos);
+        if ahead <= 0 {
+            return 0;
+        }
+        let ahead = ahead as usize;
+        let n = ahead.min(self.end);
+        let mut discarded = 0;
+        for off in 0..n {
+            let slot = self.slots[off];
+            if slot.state == SlotState::Present {
+                self.present -= 1;
+                self.bytes -= slot.len;
+                discarded += 1;
+            }
+            self.clear(off, SlotState::Empty);
+        }
+        if n > 0 {
+            // A partly read head (stream API): its read part was not counted.
+            self.bytes += self.head_offset;
+            self.head_offset = 0;
+            self.advance(n);
+        }
+        if ahead > n {
+            // Beyond everything held: every slot left is empty.
+            self.read_pos = seq;
+        }
+        self.started = true;
+        self.release_fillers();
+        discarded
+    }
 }
 
 /// The gaps of a [`RecvBuffer`], in order (see [`RecvBuffer::loss_ranges`]).

@@ -268,6 +268,18 @@ impl SendBuffer {
         self.first_seq + self.cursor as i32
     }
 
+    /// Numbers the next pushed packet `seq`, if the buffer is empty (a
+    /// socket group member takes the group's sequence, libsrt's
+    /// `overrideSndSeqNo`); false, changing nothing, if it holds packets.
+    pub(crate) fn restart_at(&mut self, seq: SeqNumber) -> bool {
+        if !self.slots.is_empty() {
+            return false;
+        }
+        self.first_seq = seq;
+        self.cursor = 0;
+        true
+    }
+
     /// The message number the next pushed message gets.
     pub(crate) fn next_msgno(&self) -> MsgNumber {
         self.next_msgno

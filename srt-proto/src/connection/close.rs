@@ -123,6 +123,8 @@ impl Connection {
         }
         let transfer = self.phase.take_transfer();
         self.phase = Phase::Closed(transfer);
-        self.events.push_back(Event::Closed { socket: self.id });
+        self.outbox
+            .events
+            .push_back(Event::Closed { socket: self.id });
     }
 }

@@ -61,6 +61,13 @@ pub enum BreakCause {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Event {
+    /// A caller asks a deferring listener to connect
+    /// ([`Endpoint::listen_deferred`](crate::Endpoint::listen_deferred)):
+    /// answer with `accept_incoming` or `refuse_incoming`.
+    Incoming {
+        /// The request.
+        request: crate::endpoint::IncomingId,
+    },
     /// A caller or rendezvous connection completed its handshake.
     Connected {
         /// The connection.
@@ -116,6 +123,29 @@ pub enum ConnState {
     Closed,
 }
 
+/// When the peer was last heard and last sent to: the idle timeout and
+/// the keepalive count from these.
+#[derive(Debug)]
+struct Liveness {
+    last_rx: Instant,
+    last_tx: Instant,
+}
+
+impl Liveness {
+    /// The earlier of the idle timeout and the next keepalive.
+    fn deadline(&self, config: &SocketConfig) -> Instant {
+        (self.last_rx + config.timers.peer_idle_timeout).min(self.last_tx + KEEPALIVE_PERIOD)
+    }
+}
+
+/// What the connection has for its driver: control packets (destination
+/// socket ID, body) and events.
+#[derive(Debug, Default)]
+struct Outbox {
+    control: VecDeque<(u32, ControlBody<'static>)>,
+    events: VecDeque<Event>,
+}
+
 /// One SRT connection.
 #[derive(Debug)]
 pub struct Connection {
@@ -132,12 +162,12 @@ pub struct Connection {
     peer_id: u32,
     /// The handshake resent while connecting (and to a repeated conclusion).
     last_handshake: Option<Handshake>,
-    last_rx: Instant,
-    last_tx: Instant,
+    /// When the peer was last heard and last sent to.
+    liveness: Liveness,
     negotiated: Option<Negotiated>,
     reject_reason: Option<RejectReason>,
-    outgoing: VecDeque<(u32, ControlBody<'static>)>,
-    events: VecDeque<Event>,
+    /// Control packets and events waiting to be taken.
+    outbox: Outbox,
     /// What the key material exchange agreed.
     km: KmAgreement,
     /// Salts and keys come from here (forked from the endpoint's).
@@ -183,12 +213,13 @@ impl Connection {
             header,
             peer_id: 0,
             last_handshake: None,
-            last_rx: now,
-            last_tx: now,
+            liveness: Liveness {
+                last_rx: now,
+                last_tx: now,
+            },
             negotiated: None,
             reject_reason: None,
-            outgoing: VecDeque::new(),
-            events: VecDeque::new(),
+            outbox: Outbox::default(),
             km: KmAgreement::default(),
             rng,
         }
@@ -310,7 +341,7 @@ impl Connection {
 
     /// Answers a repeated CONCLUSION (the caller missed our answer).
     pub fn handle_repeated_conclusion(&mut self, now: Instant) {
-        self.last_rx = now;
+        self.liveness.last_rx = now;
         if let Some(hs) = self.last_handshake.clone() {
             self.queue(self.peer_id, ControlBody::Handshake(hs));
         }
@@ -321,7 +352,7 @@ impl Connection {
         if remote != self.remote || matches!(self.phase, Phase::Closed(_) | Phase::Broken(_)) {
             return;
         }
-        self.last_rx = now;
+        self.liveness.last_rx = now;
         let control = match packet {
             Packet::Control(c) => c,
             Packet::Data(d) => {
@@ -401,8 +432,7 @@ impl Connection {
     pub(crate) fn earliest_timer(&self) -> Option<Instant> {
         match &self.phase {
             Phase::Connected(transfer) | Phase::Closing { transfer, .. } => {
-                let mut t = (self.last_rx + self.config.timers.peer_idle_timeout)
-                    .min(self.last_tx + KEEPALIVE_PERIOD);
+                let mut t = self.liveness.deadline(&self.config);
                 if let Some(x) = transfer.earliest_deadline() {
                     t = t.min(x);
                 }
@@ -429,10 +459,14 @@ impl Connection {
             return;
         };
         if t.take_readable(now) {
-            self.events.push_back(Event::Readable { socket: self.id });
+            self.outbox
+                .events
+                .push_back(Event::Readable { socket: self.id });
         }
         if t.take_writable() {
-            self.events.push_back(Event::Writable { socket: self.id });
+            self.outbox
+                .events
+                .push_back(Event::Writable { socket: self.id });
         }
     }
 
@@ -486,6 +520,25 @@ impl Connection {
         }
         self.config.transfer = new;
         self.config.linger = options.linger;
+    }
+
+    /// The transfer of an established socket (also broken: what it
+    /// received can still be read), for a socket group's hooks
+    /// (`transfer/group.rs`).
+    pub(crate) fn group_transfer(&mut self) -> Option<&mut Transfer> {
+        self.phase.transfer_mut()
+    }
+
+    /// The GROUP block this socket sent: its group membership as a caller,
+    /// its mirror group as an accepted member.
+    pub fn group_block(&self) -> Option<crate::packet::GroupBlock> {
+        self.config.handshake.group
+    }
+
+    /// When anything was last heard from the peer (a backup group's
+    /// response time).
+    pub(crate) fn last_heard(&self) -> Instant {
+        self.liveness.last_rx
     }
 
     /// The next message due for delivery, copied into `out`; `Ok(None)` if
@@ -556,14 +609,16 @@ impl Connection {
 
     fn set_connected(&mut self, now: Instant) {
         self.start_transfer(now);
-        self.events.push_back(Event::Connected { socket: self.id });
+        self.outbox
+            .events
+            .push_back(Event::Connected { socket: self.id });
     }
 
     fn fail(&mut self, reason: RejectReason) {
         let transfer = self.phase.take_transfer();
         self.phase = Phase::Broken(transfer);
         self.reject_reason = Some(reason);
-        self.events.push_back(Event::ConnectFailed {
+        self.outbox.events.push_back(Event::ConnectFailed {
             socket: self.id,
             reason,
         });
@@ -572,7 +627,7 @@ impl Connection {
     fn break_with(&mut self, cause: BreakCause) {
         let transfer = self.phase.take_transfer();
         self.phase = Phase::Broken(transfer);
-        self.events.push_back(Event::Broken {
+        self.outbox.events.push_back(Event::Broken {
             socket: self.id,
             cause,
         });
@@ -588,7 +643,7 @@ impl Connection {
     }
 
     fn queue(&mut self, dest: u32, body: ControlBody<'static>) {
-        self.outgoing.push_back((dest, body));
+        self.outbox.control.push_back((dest, body));
     }
 
     /// Advances the timers to `now`.
@@ -611,7 +666,7 @@ impl Connection {
                 }
             }
             Phase::Connected(_) | Phase::Closing { .. } => {
-                if now >= self.last_rx + self.config.timers.peer_idle_timeout {
+                if now >= self.liveness.last_rx + self.config.timers.peer_idle_timeout {
                     self.break_with(BreakCause::PeerIdle);
                     return;
                 }
@@ -625,7 +680,7 @@ impl Connection {
                         return;
                     }
                 }
-                if now >= self.last_tx + KEEPALIVE_PERIOD && !self.has_transmit(now) {
+                if now >= self.liveness.last_tx + KEEPALIVE_PERIOD && !self.has_transmit(now) {
                     self.queue(self.peer_id, ControlBody::KeepAlive);
                 }
             }
@@ -641,8 +696,7 @@ impl Connection {
                 (a, b) => a.or(b),
             },
             Phase::Connected(transfer) | Phase::Closing { transfer, .. } => {
-                let mut t = (self.last_rx + self.config.timers.peer_idle_timeout)
-                    .min(self.last_tx + KEEPALIVE_PERIOD);
+                let mut t = self.liveness.deadline(&self.config);
                 if let Some(x) = transfer.poll_timeout() {
                     t = t.min(x);
                 }
@@ -662,14 +716,14 @@ impl Connection {
         now: Instant,
         buf: &mut [u8],
     ) -> Result<Option<Transmit>, EncodeError> {
-        if let Some((dest, body)) = self.outgoing.pop_front() {
+        if let Some((dest, body)) = self.outbox.control.pop_front() {
             let packet = ControlPacket {
                 timestamp: self.timestamp(now),
                 dest_socket: SocketId(dest),
                 body,
             };
             let size = packet.encode(buf)?;
-            self.last_tx = now;
+            self.liveness.last_tx = now;
             return Ok(Some(Transmit {
                 destination: self.remote,
                 size,
@@ -685,7 +739,7 @@ impl Connection {
             self.finish_close();
         }
         Ok(sent.map(|size| {
-            self.last_tx = now;
+            self.liveness.last_tx = now;
             Transmit {
                 destination: self.remote,
                 size,
@@ -695,7 +749,7 @@ impl Connection {
 
     /// Whether [`Connection::poll_transmit`] has something to send at `now`.
     pub fn has_transmit(&self, now: Instant) -> bool {
-        !self.outgoing.is_empty()
+        !self.outbox.control.is_empty()
             || match &self.phase {
                 Phase::Connected(t) | Phase::Closing { transfer: t, .. } => t.wants_transmit(now),
                 _ => false,
@@ -713,7 +767,7 @@ impl Connection {
 
     /// The next event for the application.
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        self.outbox.events.pop_front()
     }
 
     /// The packet timestamp for `now`: µs since the socket started, wrapped.

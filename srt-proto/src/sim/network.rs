@@ -168,6 +168,11 @@ impl Network {
         id
     }
 
+    /// The endpoint of node `node`, if there is one.
+    pub fn try_endpoint(&mut self, node: NodeId) -> Option<&mut Endpoint> {
+        self.nodes.get_mut(node).map(|n| &mut n.endpoint)
+    }
+
     /// The endpoint of node `node`, to call `connect`, `listen`, `close`...
     pub fn endpoint(&mut self, node: NodeId) -> &mut Endpoint {
         &mut self.nodes[node].endpoint

@@ -1,5 +1,6 @@
-//! Two endpoints joined by a loss-free wire with a fixed delay, in virtual
-//! time, driven the way a real driver drives them, with the fuzz checks
+//! Two endpoints joined by a wire with a fixed delay (loss-free unless
+//! `drop_every` is set), in virtual time, driven the way a real driver
+//! drives them, with the fuzz checks
 //! built in: no driver turn may emit more than [`MAX_BURST`] datagrams,
 //! and the heap may not grow more than [`MAX_HEAP_GROWTH`] past a baseline.
 
@@ -104,6 +105,10 @@ pub struct Harness {
     pub events: [Vec<Event>; 2],
     /// The most datagrams one driver turn emitted so far.
     pub max_burst: usize,
+    /// When not 0, every this-many-th datagram `eps[0]` sends to `eps[1]`
+    /// is lost on the wire (losses for a packet filter to repair).
+    pub drop_every: u32,
+    sent_forward: u32,
     wire: VecDeque<Flight>,
     buf: Vec<u8>,
     heap_baseline: Option<usize>,
@@ -124,6 +129,8 @@ impl Harness {
             seen: [Seen::default(); 2],
             events: [Vec::new(), Vec::new()],
             max_burst: 0,
+            drop_every: 0,
+            sent_forward: 0,
             wire: VecDeque::new(),
             buf: vec![0; 2048],
             heap_baseline: None,
@@ -177,6 +184,12 @@ impl Harness {
                 let Some(to) = (0..2).find(|&j| j != i && self.addr(j) == t.destination) else {
                     continue; // to an address nobody listens on
                 };
+                if i == 0 && self.drop_every != 0 {
+                    self.sent_forward = self.sent_forward.wrapping_add(1);
+                    if self.sent_forward % self.drop_every == 0 {
+                        continue;
+                    }
+                }
                 if self.hold_from_peer && i == 1 {
                     if self.held.len() < 64 {
                         self.held.push(bytes);

@@ -35,7 +35,7 @@
 //! 1.5.1 does not know are unknown, `srt_epoll_wait` writes back the
 //! number it wrote...); each is said where it is done.
 //!
-//! A listen callback runs on the worker thread while the engine decides.
+//! A listen callback runs on a worker thread while the engine decides.
 //! As with libsrt, its `ns` is the ID `srt_accept` will return for the
 //! connection; until then `srt_setsockflag`, `srt_getsockflag` and
 //! `srt_setrejectreason` on that ID act on the pending connection; other

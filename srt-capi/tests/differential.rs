@@ -259,6 +259,14 @@ fn file_transfer_valgrind() {
     valgrind_clean("file_transfer");
 }
 
+/// SRTO_PACKETFILTER: set-time checks and the negotiation table (caller ×
+/// listener filter: accepted or refused, reject reasons, the configuration
+/// each side reads back).
+#[test]
+fn packetfilter() {
+    differential("packetfilter");
+}
+
 #[test]
 fn encryption_policy() {
     differential("encryption_policy");

@@ -3,6 +3,7 @@
 
 use crate::bind::{open_udp, overlap, Overlap, UdpSettings};
 use crate::error::{code::*, AcquireError, Error};
+use crate::shard::{shard_of, Port, Shard};
 use crate::state::{
     recording_hook, ConnectCallback, ListenCallback, Mux, Security, Sock, SrtSocket, State,
 };
@@ -17,8 +18,8 @@ use srt_proto::{
     Sent, SocketOptions,
 };
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -60,13 +61,37 @@ impl SockStatus {
     }
 }
 
-/// What the worker and the application threads share.
+/// What the workers and the application threads share.
 pub(crate) struct Shared {
     state: Mutex<State>,
+    /// The worker pool.
+    pub(crate) workers: Vec<WorkerSlot>,
+    /// The workers must stop.
+    pub(crate) stopped: AtomicBool,
+    /// The workers' wake-up tick in nanoseconds ([`State::wake_tick`]).
+    pub(crate) tick_nanos: AtomicU64,
+}
+
+/// One worker of the pool, as the other threads reach it.
+pub(crate) struct WorkerSlot {
     waker: Waker,
     /// A wake is on its way to the worker (so a burst of calls costs one system call).
     pub(crate) wake_pending: AtomicBool,
-    pub(crate) registry: Registry,
+    registry: Registry,
+    /// Shards given to the worker, not yet taken into its round.
+    incoming: Mutex<Vec<Arc<Shard>>>,
+    pub(crate) has_incoming: AtomicBool,
+    /// How many shards it runs (to give a new one to the least loaded).
+    pub(crate) load: AtomicUsize,
+    /// Datagrams its engines have handled.
+    pub(crate) datagrams: AtomicU64,
+}
+
+impl WorkerSlot {
+    /// The shards given to it since it last looked.
+    pub(crate) fn incoming(&self) -> Vec<Arc<Shard>> {
+        std::mem::take(&mut *self.incoming.lock().unwrap_or_else(PoisonError::into_inner))
+    }
 }
 
 impl Shared {
@@ -74,21 +99,69 @@ impl Shared {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Tells the worker that an engine has something new to send or a new
-    /// timer, unless it has been told and not yet begun its next turn.
-    fn wake(&self) {
-        if !self.wake_pending.swap(true, Ordering::AcqRel) {
-            let _ = self.waker.wake();
+    /// Tells worker `w` that an engine it runs has something new to send
+    /// or a new timer, unless it has been told and not yet begun its next
+    /// turn.
+    pub(crate) fn wake(&self, w: usize) {
+        if let Some(slot) = self.workers.get(w) {
+            if !slot.wake_pending.swap(true, Ordering::AcqRel) {
+                let _ = slot.waker.wake();
+            }
         }
+    }
+
+    /// After a change to the state: a new wake-up tick if connections
+    /// came or went, and a wake for each worker whose engines were touched.
+    pub(crate) fn settle(&self, st: &mut State) {
+        if std::mem::take(&mut st.connections_changed) {
+            let tick = st.wake_tick().as_nanos() as u64;
+            self.tick_nanos.store(tick, Ordering::Relaxed);
+        }
+        let wakes = std::mem::take(&mut st.wakes);
+        if wakes == 0 {
+            return;
+        }
+        for w in 0..self.workers.len() {
+            if wakes & (1 << (w % 64)) != 0 {
+                self.wake(w);
+            }
+        }
+    }
+
+    /// Stops every worker (they see it at their next turn).
+    pub(crate) fn stop_workers(&self) {
+        self.stopped.store(true, Ordering::Release);
+        for w in 0..self.workers.len() {
+            self.wake(w);
+        }
+    }
+
+    /// The worker running the fewest shards.
+    fn least_loaded(&self) -> usize {
+        (0..self.workers.len())
+            .min_by_key(|&w| self.workers[w].load.load(Ordering::Relaxed))
+            .unwrap_or(0)
+    }
+
+    /// Gives `shard` to its worker.
+    fn assign(&self, shard: Arc<Shard>) {
+        let slot = &self.workers[shard.worker];
+        slot.load.fetch_add(1, Ordering::Relaxed);
+        slot.incoming
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(shard.clone());
+        slot.has_incoming.store(true, Ordering::Release);
+        self.wake(shard.worker);
     }
 }
 
 /// Everything of one SRT "library instance": sockets, multiplexers, epoll
-/// containers and the worker thread. Dropping it (or [`Context::shutdown`])
-/// stops the worker and closes everything.
+/// containers and the worker pool. Dropping it (or [`Context::shutdown`])
+/// stops the workers and closes everything.
 pub struct Context {
     pub(crate) shared: Arc<Shared>,
-    worker: Mutex<Option<JoinHandle<()>>>,
+    workers: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl std::fmt::Debug for Context {
@@ -97,8 +170,40 @@ impl std::fmt::Debug for Context {
         f.debug_struct("Context")
             .field("sockets", &st.sockets.len())
             .field("multiplexers", &st.muxes.iter().flatten().count())
+            .field("workers", &self.shared.workers.len())
             .finish()
     }
+}
+
+/// The most workers a context runs.
+pub const MAX_WORKERS: usize = 64;
+
+/// The number of workers [`Context::new`] starts: `SRT_WORKERS` if set to
+/// a number in 1..=[`MAX_WORKERS`], else one per core the process may use.
+pub fn default_workers() -> usize {
+    std::env::var("SRT_WORKERS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|n| (1..=MAX_WORKERS).contains(n))
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .min(MAX_WORKERS)
+        })
+}
+
+/// A fresh engine for a UDP socket bound at `local`: every random value
+/// of it (socket IDs, ISNs, cookies, salts, keys) comes from 32 bytes of
+/// the operating system's entropy.
+fn new_endpoint(local: SocketAddr) -> Result<Endpoint, Error> {
+    let mut entropy = [0u8; 32];
+    getrandom::fill(&mut entropy)
+        .map_err(|e| Error::system(SRT_ECONNSETUP, "getrandom", std::io::Error::other(e)))?;
+    Ok(Endpoint::new(
+        EndpointConfig::new(entropy),
+        local,
+        Instant::now(),
+    ))
 }
 
 /// 32 random bits from the operating system.
@@ -113,32 +218,89 @@ fn einvsock() -> Error {
 }
 
 impl Context {
-    /// Starts a context and its worker thread (`srt_startup`).
+    /// Starts a context and its worker pool (`srt_startup`): as many
+    /// workers as [`default_workers`] says.
     pub fn new() -> Result<Context, Error> {
+        Self::with_workers(default_workers())
+    }
+
+    /// Starts a context with `workers` worker threads (at least 1, at most
+    /// [`MAX_WORKERS`]).
+    pub fn with_workers(workers: usize) -> Result<Context, Error> {
         let setup = |what, e| Error::system(SRT_ECONNSETUP, what, e);
-        let poll = Poll::new().map_err(|e| setup("epoll_create", e))?;
-        let waker = Waker::new(poll.registry(), worker::WAKER).map_err(|e| setup("eventfd", e))?;
-        let registry = poll.registry().try_clone().map_err(|e| setup("dup", e))?;
+        let count = workers.clamp(1, MAX_WORKERS);
+        let mut polls = Vec::with_capacity(count);
+        let mut slots = Vec::with_capacity(count);
+        for _ in 0..count {
+            let poll = Poll::new().map_err(|e| setup("epoll_create", e))?;
+            let waker =
+                Waker::new(poll.registry(), worker::WAKER).map_err(|e| setup("eventfd", e))?;
+            let registry = poll.registry().try_clone().map_err(|e| setup("dup", e))?;
+            polls.push(poll);
+            slots.push(WorkerSlot {
+                waker,
+                wake_pending: AtomicBool::new(false),
+                registry,
+                incoming: Mutex::new(Vec::new()),
+                has_incoming: AtomicBool::new(false),
+                load: AtomicUsize::new(0),
+                datagrams: AtomicU64::new(0),
+            });
+        }
         let first_id =
             1 + (random_u32().map_err(|e| setup("getrandom", e))? % ((1 << 30) - 1)) as i32;
         let shared = Arc::new(Shared {
             state: Mutex::new(State::new(first_id)),
-            waker,
-            wake_pending: AtomicBool::new(false),
-            registry,
+            workers: slots,
+            stopped: AtomicBool::new(false),
+            tick_nanos: AtomicU64::new(0),
         });
-        let for_worker = shared.clone();
-        let handle = std::thread::Builder::new()
-            .name("srt-mio".into())
-            .spawn(move || worker::run(for_worker, poll))
-            .map_err(|e| Error::system(SRT_ETHREAD, "spawn", e))?;
-        Ok(Context {
-            shared,
-            worker: Mutex::new(Some(handle)),
-        })
+        let ctx = Context {
+            shared: shared.clone(),
+            workers: Mutex::new(Vec::with_capacity(count)),
+        };
+        for (i, poll) in polls.into_iter().enumerate() {
+            let for_worker = shared.clone();
+            let handle = std::thread::Builder::new()
+                .name(format!("srt-mio-{i}"))
+                .spawn(move || worker::run(for_worker, i, poll))
+                .map_err(|e| Error::system(SRT_ETHREAD, "spawn", e))?;
+            ctx.workers
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(handle);
+        }
+        Ok(ctx)
     }
 
-    /// Closes every socket and container and stops the worker (`srt_cleanup`); later calls fail.
+    /// How many worker threads run the context's engines.
+    pub fn workers(&self) -> usize {
+        self.shared.workers.len()
+    }
+
+    /// How many datagrams each worker's engines have handled so far
+    /// (index: worker), to see how the work spreads.
+    pub fn worker_datagrams(&self) -> Vec<u64> {
+        self.shared
+            .workers
+            .iter()
+            .map(|w| w.datagrams.load(Ordering::Relaxed))
+            .collect()
+    }
+
+    /// The worker that runs a socket's connection (or, for a socket with
+    /// none, its multiplexer's first engine); `SRT_EUNBOUNDSOCK` if unbound.
+    pub fn worker_of(&self, u: SrtSocket) -> Result<usize, Error> {
+        let st = self.lock();
+        let s = st.sockets.get(&u).ok_or_else(einvsock)?;
+        let k = if s.conn.is_some() { s.shard } else { 0 };
+        s.mux
+            .and_then(|i| st.shard(i, k))
+            .map(|shard| shard.worker)
+            .ok_or(Error::Srt(SRT_EUNBOUNDSOCK))
+    }
+
+    /// Closes every socket and container and stops the workers (`srt_cleanup`); later calls fail.
     pub fn shutdown(&self) {
         {
             let mut st = self.shared.lock();
@@ -149,18 +311,18 @@ impl Context {
             st.stop();
             st.epolls.clear();
         }
-        self.shared.wake();
-        let handle = self
-            .worker
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(h) = handle {
+        self.shared.stop_workers();
+        let handles =
+            std::mem::take(&mut *self.workers.lock().unwrap_or_else(PoisonError::into_inner));
+        for h in handles {
             let _ = h.join();
         }
         let mut st = self.shared.lock();
         for mux in st.muxes.iter_mut().flatten() {
-            let _ = self.shared.registry.deregister(&mut mux.udp);
+            mux.users = 0;
+        }
+        for idx in 0..st.muxes.len() {
+            st.force_release_mux(idx);
         }
         st.muxes.clear();
     }
@@ -280,7 +442,7 @@ impl Context {
     ) -> Result<usize, Error> {
         // A port whose last socket closed is free again at once.
         for idx in 0..st.muxes.len() {
-            st.release_idle_mux(idx, &self.shared.registry);
+            st.release_idle_mux(idx);
         }
         if addr.port() != 0 {
             let settings = UdpSettings::of(opts);
@@ -320,13 +482,10 @@ impl Context {
             Ok(local) => local,
             Err(e) => return Err((Error::system(SRT_ESOCKFAIL, "getsockname", e), udp)),
         };
-        // Every random value of the endpoint (socket IDs, ISNs, cookies,
-        // salts, keys) comes from this.
-        let mut entropy = [0u8; 32];
-        if let Err(e) = getrandom::fill(&mut entropy) {
-            let e = std::io::Error::other(e);
-            return Err((Error::system(SRT_ECONNSETUP, "getrandom", e), udp));
-        }
+        let endpoint = match new_endpoint(local) {
+            Ok(e) => e,
+            Err(e) => return Err((e, udp)),
+        };
         // Batched reads (recvmmsg, GRO) and sends (GSO) on this socket.
         let udp_state = match srt_udp::UdpSocketState::new((&udp).into()) {
             Ok(state) => state,
@@ -339,32 +498,72 @@ impl Context {
                 st.muxes.len() - 1
             }
         };
+        let reader = self.shared.least_loaded();
         let mut udp = mio::net::UdpSocket::from_std(udp);
-        if let Err(e) = self
-            .shared
-            .registry
-            .register(&mut udp, Token(idx), Interest::READABLE)
+        if let Err(e) =
+            self.shared.workers[reader]
+                .registry
+                .register(&mut udp, Token(idx), Interest::READABLE)
         {
             let udp = UdpSocket::from(std::os::fd::OwnedFd::from(udp));
             return Err((Error::system(SRT_ECONNSETUP, "epoll_ctl", e), udp));
         }
-        let config = EndpointConfig::new(entropy);
-        st.muxes[idx] = Some(Mux {
-            udp,
+        let port = Arc::new(Port {
+            udp: RwLock::new(Some(udp)),
             udp_state,
-            endpoint: Endpoint::new(config, local, Instant::now()),
+            shards: RwLock::new(Vec::new()),
+            index: idx,
+            readable: AtomicBool::new(true),
+            closed: AtomicBool::new(false),
+        });
+        let shard = Arc::new(Shard::new(endpoint, reader, 0, port.clone()));
+        port.shards
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(shard.clone());
+        self.shared.assign(shard.clone());
+        st.muxes[idx] = Some(Mux {
+            port,
+            shards: vec![shard],
             local,
             settings: UdpSettings::of(opts),
             reuseaddr: opts.driver.reuseaddr,
             users: 1,
             listener: None,
             by_conn: Default::default(),
-            readable: true,
-            dirty: true,
-            next_timeout: None,
             hook_choices: Default::default(),
         });
         Ok(idx)
+    }
+
+    /// Before a port starts listening: gives it one engine shard per
+    /// worker, each run by another worker, so that its connections (by
+    /// their callers' addresses) spread over the pool. Only a port whose
+    /// one engine holds no connection yet is spread (an existing
+    /// connection's datagrams must keep reaching it).
+    fn spread(&self, mux: &mut Mux) -> Result<(), Error> {
+        let workers = self.shared.workers.len();
+        if workers < 2
+            || mux.shards.len() != 1
+            || mux.shards[0].lock().endpoint.connection_count() != 0
+        {
+            return Ok(());
+        }
+        let first = mux.shards[0].worker;
+        for k in 1..workers {
+            let endpoint = new_endpoint(mux.local)?;
+            let worker = (first + k) % workers;
+            mux.shards
+                .push(Arc::new(Shard::new(endpoint, worker, k, mux.port.clone())));
+        }
+        *mux.port
+            .shards
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = mux.shards.clone();
+        for shard in &mux.shards[1..] {
+            self.shared.assign(shard.clone());
+        }
+        Ok(())
     }
 
     /// The local address a socket is bound to (`srt_getsockname`); for a
@@ -463,19 +662,19 @@ impl Context {
         let Some(s) = st.sockets.get(&u) else {
             return;
         };
-        let (Some(idx), Some(conn)) = (s.mux, s.conn) else {
+        let (Some(idx), Some(conn), k) = (s.mux, s.conn, s.shard) else {
             return;
         };
-        let Some(mux) = st.muxes.get_mut(idx).and_then(Option::as_mut) else {
+        let Some(shard) = st.shard(idx, k) else {
             return;
         };
-        if mux
+        let applied = shard
+            .lock()
             .endpoint
-            .apply_options(Instant::now(), conn, &s.opts, set)
-            .is_ok()
-        {
-            st.drain_events(idx);
-            self.shared.wake();
+            .apply_options(Instant::now(), conn, &s.opts, set);
+        if applied.is_ok() {
+            st.drain_events(idx, k);
+            self.shared.settle(st);
         }
     }
 
@@ -483,19 +682,19 @@ impl Context {
     /// the connection are answered from it: `SRTO_STATE`, `SRTO_EVENT`,
     /// `SRTO_SNDDATA`, `SRTO_RCVDATA`, `SRTO_KMSTATE`, `SRTO_SNDKMSTATE`,
     /// `SRTO_RCVKMSTATE`, `SRTO_PEERVERSION` (0 before connecting), and
-    /// `SRTO_PBKEYLEN` (the key length in use, as libsrt). After a failed
+    /// `SRTO_PBKEYLEN` (the key length in use, as libsrt), `SRTO_PACKETFILTER`
+    /// (the agreed filter once connected). After a failed
     /// attempt the KM states and key length are those it was left with.
     pub fn get_option(&self, u: SrtSocket, opt: SockOpt) -> Result<OptionValue, Error> {
-        let mut st = self.lock();
+        let st = self.lock();
         let s = st.sockets.get(&u).ok_or_else(einvsock)?;
         let (status, ready, idx, conn) = (s.status, s.ready, s.mux, s.conn);
         let (failed_security, cryptomode) = (s.failed_security, s.opts.cryptomode);
         let int = |v: i32| Ok(OptionValue::Int(v));
-        let mut engine = idx
-            .and_then(|i| st.muxes[i].as_mut())
-            .map(|m| &mut m.endpoint);
+        let shard = idx.and_then(|i| st.shard(i, s.shard));
+        let mut engine = shard.as_ref().map(|s| s.lock());
         let connection = match (&engine, conn) {
-            (Some(e), Some(c)) => e.connection(c),
+            (Some(e), Some(c)) => e.endpoint.connection(c),
             _ => None,
         };
         match opt {
@@ -519,13 +718,23 @@ impl Context {
             }
             // Before connecting: unsecured, and the option's value.
             SockOpt::KmState | SockOpt::RcvKmState | SockOpt::SndKmState => int(0),
+            // Once connected, the filter the handshake agreed (libsrt
+            // rewrites the option with the adopted or merged configuration).
+            SockOpt::PacketFilter if connection.and_then(|c| c.negotiated()).is_some() => {
+                let n = connection.and_then(|c| c.negotiated()).expect("checked");
+                let text = n.filter.as_ref().map_or("", |f| f.text.as_str());
+                Ok(OptionValue::Str(text.as_bytes().to_vec()))
+            }
             SockOpt::PeerVersion => int(connection
                 .and_then(|c| c.negotiated())
                 .map_or(0, |n| n.peer_version.0 as i32)),
             SockOpt::SndData | SockOpt::RcvData => {
                 let stats = match (engine.as_mut(), conn) {
                     // libsrt reads the buffers' current sizes.
-                    (Some(e), Some(c)) => e.socket_stats_instant(Instant::now(), c, false, true),
+                    (Some(e), Some(c)) => {
+                        e.endpoint
+                            .socket_stats_instant(Instant::now(), c, false, true)
+                    }
                     _ => None,
                 };
                 int(stats.map_or(0, |t| match opt {
@@ -558,14 +767,12 @@ impl Context {
         clear: bool,
         instantaneous: bool,
     ) -> Result<TraceBStats, Error> {
-        let mut st = self.lock();
-        let (idx, conn) = {
-            let s = st.sockets.get(&u).ok_or_else(einvsock)?;
-            (s.mux, s.conn)
-        };
-        let mux = idx.and_then(|i| st.muxes[i].as_mut());
-        match (mux, conn) {
-            (Some(m), Some(c)) => m
+        let st = self.lock();
+        let s = st.sockets.get(&u).ok_or_else(einvsock)?;
+        let shard = s.mux.and_then(|i| st.shard(i, s.shard));
+        match (shard, s.conn) {
+            (Some(shard), Some(c)) => shard
+                .lock()
                 .endpoint
                 .socket_stats_instant(Instant::now(), c, clear, instantaneous)
                 .ok_or(Error::Srt(SRT_ENOCONN)),
@@ -581,7 +788,7 @@ impl Context {
     /// them), and accepts or rejects with a reason. It takes effect when
     /// (or if) the socket listens.
     ///
-    /// The callback runs on the worker thread while the context is locked:
+    /// The callback runs on a worker thread while the engine is locked:
     /// it must not call this `Context` (that would deadlock).
     pub fn set_listen_callback(&self, u: SrtSocket, hook: ListenCallback) -> Result<(), Error> {
         let mut st = self.lock();
@@ -630,12 +837,18 @@ impl Context {
         if mux.listener.is_some() {
             return Err(Error::Srt(SRT_EDUPLISTEN));
         }
-        mux.endpoint
-            .listen(&opts, backlog as usize)
-            .map_err(|_| Error::Srt(SRT_EDUPLISTEN))?;
-        if let Some(hook) = hook {
-            let hook = recording_hook(hook, mux.hook_choices.clone(), ids);
-            let _ = mux.endpoint.set_accept_hook(Some(hook));
+        self.spread(mux)?;
+        let hook = hook.map(|h| Arc::new(Mutex::new(h)));
+        for shard in &mux.shards {
+            let mut engine = shard.lock();
+            engine
+                .endpoint
+                .listen(&opts, backlog as usize)
+                .map_err(|_| Error::Srt(SRT_EDUPLISTEN))?;
+            if let Some(hook) = &hook {
+                let hook = recording_hook(hook.clone(), mux.hook_choices.clone(), ids.clone());
+                let _ = engine.endpoint.set_accept_hook(Some(hook));
+            }
         }
         mux.listener = Some(u);
         let s = st.sockets.get_mut(&u).expect("checked above");
@@ -681,9 +894,10 @@ impl Context {
                 if let Some(q) = s.accept_queue.as_mut() {
                     q.pop_front();
                 }
-                if let Some(m) = s.mux.and_then(|i| st.muxes[i].as_mut()) {
+                let accepted = st.sockets.get(&id).map(|a| (a.mux, a.shard));
+                if let Some(shard) = accepted.and_then(|(i, k)| st.shard(i?, k)) {
                     // Keep the engine's queue (its backlog count) in step.
-                    let _ = m.endpoint.accept();
+                    let _ = shard.lock().endpoint.accept();
                 }
                 st.refresh(lsn);
                 return Ok((id, peer));
@@ -778,26 +992,32 @@ impl Context {
             return Err(Error::Srt(SRT_EINVPARAM));
         }
         let now = Instant::now();
-        let conn = if opts.rendezvous {
-            mux.endpoint.rendezvous_with_isn(now, target, &opts, isn)
-        } else {
-            mux.endpoint.connect_with_isn(now, target, &opts, isn)
+        // The shard that receives the target's datagrams.
+        let k = shard_of(target, mux.shards.len());
+        let conn = {
+            let mut engine = mux.shards[k].lock();
+            if opts.rendezvous {
+                engine.endpoint.rendezvous_with_isn(now, target, &opts, isn)
+            } else {
+                engine.endpoint.connect_with_isn(now, target, &opts, isn)
+            }
         }
         .map_err(|e| match e {
             EndpointError::TooManyConnections => Error::Srt(SRT_ERESOURCE),
             _ => Error::Srt(SRT_EINVOP),
         })?;
-        mux.by_conn.insert(conn, u);
+        mux.by_conn.insert((k, conn), u);
         let s = st.sockets.get_mut(&u).expect("checked above");
         s.conn = Some(conn);
+        s.shard = k;
         s.peer = Some(target);
         s.failed = None;
         s.failed_security = None;
         s.status = SockStatus::Connecting;
         let blocking = s.opts.driver.rcvsyn;
-        st.drain_events(idx);
+        st.drain_events(idx, k);
         st.refresh(u);
-        self.shared.wake();
+        self.shared.settle(&mut st);
         if !blocking {
             return Ok(());
         }
@@ -817,11 +1037,16 @@ impl Context {
                     s.status = SockStatus::Opened;
                     let conn = s.conn.take();
                     if let (Some(m), Some(c)) = (st.muxes[idx].as_mut(), conn) {
-                        m.by_conn.remove(&c);
-                        let _ = m.endpoint.close(Instant::now(), c, CloseMode::Abort);
+                        m.by_conn.remove(&(k, c));
+                        let _ =
+                            m.shards[k]
+                                .lock()
+                                .endpoint
+                                .close(Instant::now(), c, CloseMode::Abort);
                     }
-                    st.drain_events(idx);
+                    st.drain_events(idx, k);
                     st.refresh(u);
+                    self.shared.settle(&mut st);
                     return Err(Error::Rejected(reason));
                 }
                 (SockStatus::Connecting, _) => {
@@ -836,7 +1061,11 @@ impl Context {
     // ----- transmission -----
 
     /// The multiplexer and connection of a socket that can transfer data.
-    fn transfer_target(st: &State, u: SrtSocket, recv: bool) -> Result<(usize, SocketId), Error> {
+    fn transfer_target(
+        st: &State,
+        u: SrtSocket,
+        recv: bool,
+    ) -> Result<(usize, Arc<Shard>, SocketId), Error> {
         let s = st.sockets.get(&u).ok_or_else(einvsock)?;
         match s.status {
             SockStatus::Connected => {}
@@ -846,7 +1075,10 @@ impl Context {
             _ => return Err(Error::Srt(SRT_ENOCONN)),
         }
         match (s.mux, s.conn) {
-            (Some(i), Some(c)) if st.muxes[i].is_some() => Ok((i, c)),
+            (Some(i), Some(c)) => match st.shard(i, s.shard) {
+                Some(shard) => Ok((i, shard, c)),
+                None => Err(Error::Srt(SRT_ENOCONN)),
+            },
             _ => Err(Error::Srt(SRT_ENOCONN)),
         }
     }
@@ -893,7 +1125,7 @@ impl Context {
         let mut st = self.lock();
         let mut deadline = None;
         loop {
-            let (idx, conn) = Self::transfer_target(&st, u, false)?;
+            let (idx, shard, conn) = Self::transfer_target(&st, u, false)?;
             let now = Instant::now();
             if buf.is_empty() {
                 // libsrt sends nothing and returns 0.
@@ -905,22 +1137,25 @@ impl Context {
                 });
             }
             check_live_call(&st.sockets[&u].opts, buf.len(), true)?;
-            let mux = st.muxes[idx].as_mut().expect("checked by transfer_target");
-            let result = mux.endpoint.send_msg(now, conn, buf, ctrl);
-            st.drain_events(idx);
-            match result {
-                Ok(sent) => {
-                    self.shared.wake();
-                    return Ok(sent);
+            let result = shard.lock().endpoint.send_msg(now, conn, buf, ctrl);
+            if matches!(result, Err(SendError::WouldBlock)) {
+                // Before the engine's events: a `Writable` its worker took
+                // since the refusal sets it again.
+                if let Some(s) = st.sockets.get_mut(&u) {
+                    s.writable = false;
                 }
+            }
+            st.drain_events(idx, shard.index);
+            st.refresh(u);
+            self.shared.settle(&mut st);
+            match result {
+                Ok(sent) => return Ok(sent),
                 Err(SendError::WouldBlock) => {}
                 Err(SendError::MessageTooLarge { .. }) => return Err(Error::Srt(SRT_ELARGEMSG)),
                 Err(_) => return Err(Error::Srt(SRT_ENOCONN)),
             }
             let s = st.sockets.get_mut(&u).expect("checked by transfer_target");
-            s.writable = false;
             let (blocking, timeout) = (s.opts.driver.sndsyn, s.opts.driver.sndtimeo);
-            st.refresh(u);
             if !blocking {
                 return Err(Error::Srt(SRT_EASYNCSND));
             }
@@ -948,32 +1183,34 @@ impl Context {
         let mut st = self.lock();
         let mut deadline = None;
         loop {
-            let (idx, conn) = Self::transfer_target(&st, u, true)?;
+            let (idx, shard, conn) = Self::transfer_target(&st, u, true)?;
             if buf.is_empty() {
                 return Err(Error::Srt(SRT_EINVPARAM));
             }
             check_live_call(&st.sockets[&u].opts, buf.len(), false)?;
-            let mux = st.muxes[idx].as_mut().expect("checked by transfer_target");
             let now = Instant::now();
-            let result = mux.endpoint.recv(now, conn, buf);
-            // Level-triggered readiness stays exact: cleared with the last message.
-            let more =
-                result.as_ref().is_ok_and(Option::is_some) && mux.endpoint.recv_ready(now, conn);
-            st.drain_events(idx);
+            let (result, more) = {
+                let mut engine = shard.lock();
+                let result = engine.endpoint.recv(now, conn, buf);
+                // Level-triggered readiness stays exact: cleared with the last message.
+                let more = result.as_ref().is_ok_and(Option::is_some)
+                    && engine.endpoint.recv_ready(now, conn);
+                (result, more)
+            };
+            // Before the engine's events: a `Readable` its worker took
+            // since this receive sets it again.
+            if let (Some(s), Ok(_)) = (st.sockets.get_mut(&u), &result) {
+                s.readable = more;
+            }
+            st.drain_events(idx, shard.index);
+            st.refresh(u);
+            self.shared.settle(&mut st);
             match result {
-                Ok(Some(info)) => {
-                    if let Some(s) = st.sockets.get_mut(&u) {
-                        s.readable = more;
-                    }
-                    st.refresh(u);
-                    self.shared.wake();
-                    return Ok(info);
-                }
+                Ok(Some(info)) => return Ok(info),
                 Ok(None) => {}
                 Err(RecvError::NotConnected) | Err(_) => return Err(Error::Srt(SRT_ECONNLOST)),
             }
             let s = st.sockets.get_mut(&u).expect("checked by transfer_target");
-            s.readable = false;
             let (status, blocking, timeout) =
                 (s.status, s.opts.driver.rcvsyn, s.opts.driver.rcvtimeo);
             let eof = s.peer_closed && !s.opts.messageapi;
@@ -1016,17 +1253,21 @@ impl Context {
         let mut st = self.lock();
         let s = st.sockets.get_mut(&u).ok_or_else(einvsock)?;
         let linger = s.opts.linger.filter(|l| !l.is_zero());
+        let k = s.shard;
         let wait_linger = match (linger, s.mux, s.conn) {
             (Some(l), Some(idx), Some(conn))
                 if s.opts.driver.sndsyn && s.status == SockStatus::Connected =>
             {
                 s.status = SockStatus::Closing;
                 st.unsubscribe_all(u);
-                if let Some(m) = st.muxes[idx].as_mut() {
-                    let _ = m.endpoint.close(Instant::now(), conn, CloseMode::Linger);
+                if let Some(shard) = st.shard(idx, k) {
+                    let _ = shard
+                        .lock()
+                        .endpoint
+                        .close(Instant::now(), conn, CloseMode::Linger);
                 }
-                st.drain_events(idx);
-                self.shared.wake();
+                st.drain_events(idx, k);
+                self.shared.settle(&mut st);
                 Some(l)
             }
             _ => None,
@@ -1056,7 +1297,7 @@ impl Context {
             CloseMode::Linger
         };
         st.remove_socket(u, mode);
-        self.shared.wake();
+        self.shared.settle(&mut st);
         Ok(())
     }
 }

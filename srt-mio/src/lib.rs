@@ -3,11 +3,13 @@
 //!
 //! A [`Context`] owns everything: the handle table of SRT sockets (libsrt's
 //! `SRTSOCKET` IDs: a random start below 2³⁰, counting down), the
-//! multiplexers (one UDP socket and one [`srt_proto::Endpoint`] each, shared
-//! by every SRT socket bound to the same address), the epoll containers,
-//! and one worker thread that runs every engine: a `mio::Poll` over all UDP
-//! sockets plus a `Waker` for application calls, sleeping until the
-//! earliest engine timer.
+//! multiplexers (one UDP socket each, shared by every SRT socket bound to
+//! the same address, with one [`srt_proto::Endpoint`], or one per worker
+//! once it listens), the epoll containers, and a pool of worker threads
+//! ([`default_workers`]: `SRT_WORKERS`, else one per core;
+//! [`Context::with_workers`]) that run the engines: each worker has a
+//! `mio::Poll` over the UDP sockets it reads plus a `Waker` for
+//! application calls, and sleeps until the earliest timer of its engines.
 //!
 //! Calls follow libsrt's C API one to one (`srt_bind` is
 //! [`Context::bind`], `srt_epoll_wait` is [`Context::epoll_wait`], ...),
@@ -20,26 +22,32 @@
 //! libsrt (a failed non-blocking connect is `SRTS_BROKEN`; a blocking
 //! `accept` has no timeout; a socket that breaks reports IN, OUT and ERR
 //! to an epoll subscription watching any of them); accept and connect
-//! callbacks run on the worker with the context locked and must not call
-//! it. Unlike libsrt, a socket added to an epoll container reports what it
+//! callbacks run on a worker (the accept callback with the listening
+//! engine locked, the connect callback with the context locked) and must
+//! not call it. Unlike libsrt, a socket added to an epoll container reports what it
 //! is ready for at once even when it is listening or broken (libsrt 1.5.1
 //! reports those only from their next change).
 //!
-//! The worker's I/O is `srt-udp`'s: datagrams are read several per
+//! The workers' I/O is `srt-udp`'s: datagrams are read several per
 //! `recvmmsg` (GRO runs split back into datagrams) and sent in batches, each
-//! run of equal datagrams in one GSO `sendmsg`, from buffers the worker owns
-//! (none per multiplexer); while every connected socket is live, the worker
-//! wakes at most once per tick (a 64th of the latency, 0.5 to 1.875 ms) and
-//! handles together what arrived, what the application asked and what fell
-//! due, as `srt-transmit` does.
+//! run of equal datagrams in one GSO `sendmsg`, from buffers each worker
+//! owns (none per multiplexer); while every connected socket is live, a
+//! worker wakes at most once per tick (a 64th of the latency, 0.5 to
+//! 1.875 ms) and handles together what arrived, what the application asked
+//! and what fell due, as `srt-transmit` does.
 //!
-//! Limits, as built: one worker thread and one lock for the whole context
-//! (engines, handle table, containers; each socket and container has its
-//! own condition variable, so an event wakes only the threads waiting on
-//! what it changed); the worker's sleep is rounded up to whole milliseconds by
-//! `epoll_wait`; system sockets in an epoll container are polled every
-//! [`epoll::SYS_POLL_INTERVAL`] while a wait also watches SRT sockets;
-//! no socket groups (`SRT_EPOLL_UPDATE` is never raised).
+//! Each engine has its own lock, so the workers run their engines at the
+//! same time; a listening port has one engine shard per worker, each
+//! datagram going to the shard of its sender's address (the worker that
+//! reads the port hands the others' datagrams over). One more lock, the
+//! context's, covers the handle table and the containers; each socket and
+//! container has its own condition variable, so an event wakes only the
+//! threads waiting on what it changed. Limits, as built: a port spreads
+//! over the workers only if it had no connection when it began listening;
+//! the listen backlog applies per shard; a worker's sleep is rounded up to
+//! whole milliseconds by `epoll_wait`; system sockets in an epoll container
+//! are polled every [`epoll::SYS_POLL_INTERVAL`] while a wait also watches
+//! SRT sockets; no socket groups (`SRT_EPOLL_UPDATE` is never raised).
 //!
 //! Options libsrt lets change on a connected socket take effect at once:
 //! [`Context::set_option`] and [`Context::configure`] hand `SRTO_MAXBW`,
@@ -97,10 +105,11 @@ mod bind;
 mod context;
 pub mod epoll;
 mod error;
+mod shard;
 mod state;
 mod worker;
 
-pub use context::{Context, SockStatus};
+pub use context::{default_workers, Context, SockStatus, MAX_WORKERS};
 pub use epoll::{EpollEvent, WaitCounts, WaitSets};
 pub use error::{code, describe, AcquireError, Error};
 /// The engine's types that this API takes and gives.

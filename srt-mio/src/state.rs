@@ -1,16 +1,17 @@
-//! Everything a [`Context`](crate::Context) owns, behind its one lock: the
-//! handle table, the multiplexers and the epoll containers, and how the
-//! engine's events change sockets' states and readiness.
+//! What a [`Context`](crate::Context) keeps behind its state lock: the
+//! handle table, the multiplexers (their engines have locks of their own,
+//! see [`crate::shard`]) and the epoll containers, and how the engines'
+//! events change sockets' states and readiness.
 
 use crate::bind::UdpSettings;
 use crate::epoll::{EpollSet, SRT_EPOLL_ERR, SRT_EPOLL_IN, SRT_EPOLL_OUT};
+use crate::shard::{Port, Shard};
 use crate::{Error, SockStatus};
 use srt_proto::options::StreamId;
 use srt_proto::packet::{RejectReason, SocketId};
 use srt_proto::TransType;
 use srt_proto::{
-    AcceptHook, BreakCause, CloseMode, Connection, ConnectionRequest, Endpoint, Event,
-    SocketOptions,
+    AcceptHook, BreakCause, CloseMode, Connection, ConnectionRequest, Event, SocketOptions,
 };
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -31,7 +32,8 @@ pub type ConnectCallback = Box<dyn FnMut(SrtSocket, &Error, SocketAddr) + Send>;
 /// `srt_listen_callback`): it gets the ID the accepted socket will have
 /// (what `accept` returns for it), the request, and the new socket's
 /// options, which it may change; an error refuses the caller with that
-/// reason. It runs on the worker thread with the context locked: it must
+/// reason. It runs on a worker thread with the listening engine locked
+/// (one call at a time, whichever worker owns the caller's shard): it must
 /// not call the context.
 pub type ListenCallback = Box<
     dyn FnMut(SrtSocket, &ConnectionRequest<'_>, &mut SocketOptions) -> Result<(), RejectReason>
@@ -107,6 +109,8 @@ pub(crate) struct Sock {
     pub(crate) mux: Option<usize>,
     /// Its connection in the multiplexer's engine.
     pub(crate) conn: Option<SocketId>,
+    /// The shard of the multiplexer that holds `conn`.
+    pub(crate) shard: usize,
     pub(crate) peer: Option<SocketAddr>,
     /// A message may be ready (the engine said so; cleared when a receive finds none).
     pub(crate) readable: bool,
@@ -146,6 +150,7 @@ impl Sock {
             opts,
             mux: None,
             conn: None,
+            shard: 0,
             peer: None,
             readable: false,
             writable: false,
@@ -199,26 +204,19 @@ fn adopt_negotiated(opts: &mut SocketOptions, conn: &Connection, accepted: bool)
     }
 }
 
-/// One UDP socket and the engine for every SRT socket on it.
+/// One UDP socket and the engine shards for every SRT socket on it.
 pub(crate) struct Mux {
-    pub(crate) udp: mio::net::UdpSocket,
-    /// Batched I/O state of `udp` (GSO and GRO support, fallbacks).
-    pub(crate) udp_state: srt_udp::UdpSocketState,
-    pub(crate) endpoint: Endpoint,
+    pub(crate) port: Arc<Port>,
+    /// The port's shards (the same list as `port.shards`).
+    pub(crate) shards: Vec<Arc<Shard>>,
     pub(crate) local: SocketAddr,
     pub(crate) settings: UdpSettings,
     pub(crate) reuseaddr: bool,
     /// Sockets of the handle table bound to it.
     pub(crate) users: usize,
     pub(crate) listener: Option<SrtSocket>,
-    /// Handle of each engine connection.
-    pub(crate) by_conn: HashMap<SocketId, SrtSocket>,
-    /// Datagrams may be waiting (mio is edge-triggered: read until would-block).
-    pub(crate) readable: bool,
-    /// An application call touched the engine since the worker's last visit.
-    pub(crate) dirty: bool,
-    /// The engine's timer as of the worker's last visit.
-    pub(crate) next_timeout: Option<Instant>,
+    /// Handle of each engine connection, by shard and connection.
+    pub(crate) by_conn: HashMap<(usize, SocketId), SrtSocket>,
     /// The options the accept hook chose, in the order it accepted.
     pub(crate) hook_choices: HookChoices,
 }
@@ -238,19 +236,26 @@ pub(crate) const LIVE_TICK_MAX: Duration = Duration::from_micros(1875);
 /// engine refused are never claimed).
 const MAX_HOOK_CHOICES: usize = 1024;
 
+/// A listen callback shared by the engine shards of a listening port
+/// (their workers call it one at a time).
+pub(crate) type SharedCallback = Arc<Mutex<ListenCallback>>;
+
 /// Wraps an application's listen callback into the engine's accept hook:
 /// the callback names the socket by the ID it will have, the options it
 /// chose and that ID reach the accepted socket, and a callback that panics
 /// refuses the caller (`SRT_REJ_PEER`) instead of stopping the worker.
 pub(crate) fn recording_hook(
-    mut hook: ListenCallback,
+    hook: SharedCallback,
     choices: HookChoices,
     ids: Arc<Ids>,
 ) -> AcceptHook {
     Box::new(move |request, options| {
         let id = ids.next();
-        let decision =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook(id, request, options)));
+        let mut hook = hook.lock().unwrap_or_else(PoisonError::into_inner);
+        let decision = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            (*hook)(id, request, options)
+        }));
+        drop(hook);
         decision.unwrap_or(Err(RejectReason::Peer))?;
         let mut q = choices.lock().unwrap_or_else(PoisonError::into_inner);
         if q.len() == MAX_HOOK_CHOICES {
@@ -269,9 +274,12 @@ pub(crate) struct State {
     pub(crate) epolls: HashMap<i32, EpollSet>,
     pub(crate) next_eid: i32,
     pub(crate) shutdown: bool,
-    /// A connection was made or ended since the worker last chose its
-    /// wake-up tick ([`State::wake_tick`]).
+    /// A connection was made or ended since the workers' wake-up tick
+    /// was last chosen ([`State::wake_tick`]).
     pub(crate) connections_changed: bool,
+    /// The workers to wake (bit `w % 64` for worker `w`): an engine they
+    /// run has new work.
+    pub(crate) wakes: u64,
     /// Reused list of events drained from an engine.
     scratch: Vec<Event>,
 }
@@ -286,6 +294,7 @@ impl State {
             next_eid: 1,
             shutdown: false,
             connections_changed: true,
+            wakes: 0,
             scratch: Vec::new(),
         }
     }
@@ -323,23 +332,47 @@ impl State {
         }
     }
 
-    /// Moves the events of multiplexer `idx`'s engine into the sockets, and
-    /// marks it for the worker's next turn (whoever calls this touched it).
-    pub(crate) fn drain_events(&mut self, idx: usize) {
+    /// Shard `k` of multiplexer `idx`, if both exist.
+    pub(crate) fn shard(&self, idx: usize, k: usize) -> Option<Arc<Shard>> {
+        self.muxes.get(idx)?.as_ref()?.shards.get(k).cloned()
+    }
+
+    /// Marks shard `k` of multiplexer `idx` for its worker's next turn
+    /// (the caller touched its engine, and must not hold it locked), and
+    /// moves the engine's events into the sockets.
+    pub(crate) fn drain_events(&mut self, idx: usize, k: usize) {
+        self.take_events(idx, k, true);
+    }
+
+    /// Moves the events of shard `k` of multiplexer `idx` (those its worker
+    /// took first) into the sockets; the engine must not be locked.
+    pub(crate) fn apply_pending(&mut self, idx: usize, k: usize) {
+        self.take_events(idx, k, false);
+    }
+
+    fn take_events(&mut self, idx: usize, k: usize, touched: bool) {
+        let Some(shard) = self.shard(idx, k) else {
+            return;
+        };
         let mut events = std::mem::take(&mut self.scratch);
-        if let Some(mux) = self.muxes[idx].as_mut() {
-            mux.dirty = true;
-            while let Some(e) = mux.endpoint.poll_event() {
-                events.push(e);
+        {
+            let mut engine = shard.lock();
+            if touched {
+                engine.dirty = true;
             }
+            engine.collect();
+            events.append(&mut engine.pending);
+        }
+        if touched {
+            self.wakes |= 1 << (shard.worker % 64);
         }
         for e in events.drain(..) {
-            self.apply(idx, e);
+            self.apply(idx, &shard, e);
         }
         self.scratch = events;
     }
 
-    fn apply(&mut self, idx: usize, event: Event) {
+    fn apply(&mut self, idx: usize, shard: &Shard, event: Event) {
         if matches!(
             event,
             Event::Connected { .. }
@@ -349,13 +382,14 @@ impl State {
         ) {
             self.connections_changed = true;
         }
+        let k = shard.index;
         let Some(mux) = self.muxes[idx].as_mut() else {
             return;
         };
         let connected = matches!(event, Event::Connected { .. });
         let (conn, change): (SocketId, fn(&mut Sock)) = match event {
             Event::Accepted { socket } => {
-                self.accepted(idx, socket);
+                self.accepted(idx, shard, socket);
                 return;
             }
             Event::Connected { socket } => (socket, |s| {
@@ -364,29 +398,28 @@ impl State {
                 s.writable = true;
             }),
             Event::ConnectFailed { socket, reason } => {
-                if let Some(s) = mux
-                    .by_conn
-                    .get(&socket)
-                    .and_then(|h| self.sockets.get_mut(h))
-                {
-                    s.failed = Some(reason);
-                    s.failed_security = mux
-                        .endpoint
-                        .connection(socket)
-                        .map(|c| Security::of(c, s.opts.cryptomode));
-                    if let (Some(callback), Some(peer)) = (s.connect_callback.as_mut(), s.peer) {
-                        let failure = Error::Rejected(reason);
-                        let h = mux.by_conn[&socket];
-                        // A callback that panics must not stop the worker.
-                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            callback(h, &failure, peer)
-                        }));
-                    }
-                    // libsrt 1.5.1 reports a failed attempt as BROKEN
-                    // (CUDTSocket::getStatus), although the API reference
-                    // says it stays CONNECTING.
-                    if s.status == SockStatus::Connecting {
-                        s.status = SockStatus::Broken;
+                if let Some(&h) = mux.by_conn.get(&(k, socket)) {
+                    if let Some(s) = self.sockets.get_mut(&h) {
+                        s.failed = Some(reason);
+                        s.failed_security = shard
+                            .lock()
+                            .endpoint
+                            .connection(socket)
+                            .map(|c| Security::of(c, s.opts.cryptomode));
+                        if let (Some(callback), Some(peer)) = (s.connect_callback.as_mut(), s.peer)
+                        {
+                            let failure = Error::Rejected(reason);
+                            // A callback that panics must not stop the worker.
+                            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                callback(h, &failure, peer)
+                            }));
+                        }
+                        // libsrt 1.5.1 reports a failed attempt as BROKEN
+                        // (CUDTSocket::getStatus), although the API reference
+                        // says it stays CONNECTING.
+                        if s.status == SockStatus::Connecting {
+                            s.status = SockStatus::Broken;
+                        }
                     }
                 }
                 (socket, |_| {})
@@ -394,7 +427,7 @@ impl State {
             Event::Broken { socket, cause } => {
                 if let Some(s) = mux
                     .by_conn
-                    .get(&socket)
+                    .get(&(k, socket))
                     .and_then(|h| self.sockets.get_mut(h))
                 {
                     if matches!(s.status, SockStatus::Connected | SockStatus::Connecting) {
@@ -406,7 +439,7 @@ impl State {
             }
             Event::Readable { socket } => (socket, |s| s.readable = true),
             Event::Writable { socket } => (socket, |s| s.writable = true),
-            Event::Closed { socket } => match mux.by_conn.remove(&socket) {
+            Event::Closed { socket } => match mux.by_conn.remove(&(k, socket)) {
                 Some(h) => {
                     if let Some(s) = self.sockets.get_mut(&h) {
                         s.engine_closed = true;
@@ -418,20 +451,23 @@ impl State {
             },
             _ => return,
         };
-        let Some(&h) = mux.by_conn.get(&conn) else {
+        let Some(&h) = mux.by_conn.get(&(k, conn)) else {
             return;
         };
         if let Some(s) = self.sockets.get_mut(&h) {
             change(s);
-            if let Some(c) = mux.endpoint.connection(conn).filter(|_| connected) {
-                adopt_negotiated(&mut s.opts, c, false);
+            if connected {
+                if let Some(c) = shard.lock().endpoint.connection(conn) {
+                    adopt_negotiated(&mut s.opts, c, false);
+                }
             }
         }
         self.refresh(h);
     }
 
-    /// A listener's engine accepted `conn`: it gets a handle and waits in the accept queue.
-    fn accepted(&mut self, idx: usize, conn: SocketId) {
+    /// A listener's engine shard accepted `conn`: it gets a handle and
+    /// waits in the accept queue.
+    fn accepted(&mut self, idx: usize, shard: &Shard, conn: SocketId) {
         let now = Instant::now();
         let mux = self.muxes[idx].as_mut().expect("checked by apply");
         let listener = mux.listener.filter(|l| {
@@ -440,10 +476,13 @@ impl State {
                 .is_some_and(|s| s.accept_queue.is_some())
         });
         let Some(l) = listener else {
-            let _ = mux.endpoint.close(now, conn, CloseMode::Abort);
+            let mut engine = shard.lock();
+            let _ = engine.endpoint.close(now, conn, CloseMode::Abort);
+            engine.dirty = true;
+            self.wakes |= 1 << (shard.worker % 64);
             return;
         };
-        let peer = mux.endpoint.connection(conn).map(|c| c.remote());
+        let peer = shard.lock().endpoint.connection(conn).map(|c| c.remote());
         let chosen = {
             let mut q = mux
                 .hook_choices
@@ -466,7 +505,7 @@ impl State {
         };
         let mux = self.muxes[idx].as_mut().expect("checked by apply");
         mux.users += 1;
-        mux.by_conn.insert(conn, id);
+        mux.by_conn.insert((shard.index, conn), id);
         let lsock = self.sockets.get_mut(&l).expect("checked above");
         let mut s = Sock::new(chosen.unwrap_or_else(|| lsock.opts.for_accepted()));
         lsock
@@ -474,13 +513,14 @@ impl State {
             .as_mut()
             .expect("checked above")
             .push_back(id);
-        if let Some(c) = mux.endpoint.connection(conn) {
+        if let Some(c) = shard.lock().endpoint.connection(conn) {
             adopt_negotiated(&mut s.opts, c, true);
         }
         s.status = SockStatus::Connected;
         s.writable = true;
         s.mux = Some(idx);
         s.conn = Some(conn);
+        s.shard = shard.index;
         s.opened_at = Some(Instant::now());
         s.peer = peer;
         self.sockets.insert(id, s);
@@ -511,14 +551,43 @@ impl State {
 
     /// Drops multiplexer `idx` (and closes its UDP socket) if no socket
     /// uses it and its engine holds no connection; returns whether it did.
-    pub(crate) fn release_idle_mux(&mut self, idx: usize, registry: &mio::Registry) -> bool {
-        match self.muxes[idx].as_mut() {
-            Some(m) if m.users == 0 && m.endpoint.connection_count() == 0 => {
-                let _ = registry.deregister(&mut m.udp);
-                self.muxes[idx] = None;
-                true
-            }
-            _ => false,
+    pub(crate) fn release_idle_mux(&mut self, idx: usize) -> bool {
+        let idle = self.muxes[idx].as_ref().is_some_and(|m| {
+            m.users == 0
+                && m.shards
+                    .iter()
+                    .all(|s| s.lock().endpoint.connection_count() == 0)
+        });
+        if idle {
+            self.force_release_mux(idx);
+        }
+        idle
+    }
+
+    /// Drops multiplexer `idx` and closes its UDP socket, whatever it holds.
+    pub(crate) fn force_release_mux(&mut self, idx: usize) {
+        let Some(m) = self.muxes.get_mut(idx).and_then(Option::take) else {
+            return;
+        };
+        // No worker uses the socket once the write lock is ours; closing
+        // it frees the port and takes it out of the worker's poll.
+        m.port.closed.store(true, Ordering::Release);
+        drop(
+            m.port
+                .udp
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take(),
+        );
+        // The shards refer to their port: break the cycle.
+        m.port
+            .shards
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+        for s in &m.shards {
+            // Its worker drops it at its next turn.
+            self.wakes |= 1 << (s.worker % 64);
         }
     }
 
@@ -572,9 +641,16 @@ impl State {
             return;
         };
         if let Some(queue) = s.accept_queue {
+            let mut count = 0;
             if let Some(mux) = self.muxes[idx].as_mut() {
                 mux.listener = None;
-                mux.endpoint.stop_listening(now);
+                for shard in &mux.shards {
+                    shard.lock().endpoint.stop_listening(now);
+                }
+                count = mux.shards.len();
+            }
+            for k in 0..count {
+                self.drain_events(idx, k);
             }
             for q in queue {
                 self.remove_socket(q, CloseMode::Abort);
@@ -582,13 +658,13 @@ impl State {
         }
         if let Some(mux) = self.muxes[idx].as_mut() {
             if let Some(conn) = s.conn {
-                if !s.engine_closed {
-                    let _ = mux.endpoint.close(now, conn, mode);
+                if let Some(shard) = mux.shards.get(s.shard).filter(|_| !s.engine_closed) {
+                    let _ = shard.lock().endpoint.close(now, conn, mode);
                 }
             }
             mux.users = mux.users.saturating_sub(1);
         }
-        self.drain_events(idx);
+        self.drain_events(idx, s.shard);
     }
 }
 

@@ -1,88 +1,120 @@
-//! The worker thread: one `mio::Poll` over every multiplexer's UDP socket
-//! and a `Waker` for application calls; it runs the engines (datagrams,
-//! timers, transmits) and turns their events into socket states.
+//! The worker pool: a fixed number of threads (one per core unless told
+//! otherwise), each with its own `mio::Poll` and `Waker`, each running the
+//! engine shards ([`crate::shard`]) it was given: datagrams, timers and
+//! transmits, then the engines' events into socket states.
+//!
+//! A worker locks one engine at a time, for its work on it, and the
+//! context's state lock only to hand that engine's events to the sockets
+//! (never while it holds an engine): the workers run their engines at the
+//! same time, and application calls on other engines go on meanwhile.
 //!
 //! Its I/O is `srt-udp`'s, as `srt-tools`' `UdpDriver`: datagrams are read
 //! several per `recvmmsg` (each buffer possibly a GRO run) and sent in
 //! batches, each run of equal datagrams in one GSO `sendmsg`; the buffers
-//! are the worker's, shared by every multiplexer, so a multiplexer costs
-//! no buffer memory and the loop allocates nothing per packet. While only
-//! live connections run, it wakes at most once per wake-up tick
-//! ([`State::wake_tick`]) and handles together what arrived, what the
-//! application asked and what fell due since, instead of waking for each.
+//! are the worker's, shared by every shard it runs, so a multiplexer
+//! costs no buffer memory and the loop allocates nothing per packet. The
+//! worker reading a port with several shards copies the datagrams of the
+//! others into their inboxes and wakes their workers, once per batch.
+//! While only live connections run, a worker wakes at most once per
+//! wake-up tick ([`State::wake_tick`](crate::state::State::wake_tick)) and
+//! handles together what arrived, what the application asked and what
+//! fell due since, instead of waking for each.
 
 use crate::context::Shared;
-use crate::state::{Mux, State};
+use crate::shard::{shard_of, Engine, Inbox, Port, Shard};
 use mio::{Events, Poll, Token};
 use srt_udp::{RecvBatch, SendBatch};
+use std::collections::HashMap;
 use std::io;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The token of the waker (multiplexers use their index).
+/// The token of a worker's waker (ports use their multiplexer's index).
 pub(crate) const WAKER: Token = Token(usize::MAX);
 /// The most `recvmmsg` calls on one UDP socket per turn (each reads up
-/// to 8 buffers, each up to a 64 KB GRO run), so that every multiplexer
-/// (and every engine's timers) gets its turn.
+/// to 8 buffers, each up to a 64 KB GRO run), so that every shard (and
+/// every engine's timers) gets its turn.
 const MAX_READS: usize = 32;
-/// The longest the worker sleeps with nothing scheduled.
+/// The longest a worker sleeps with nothing scheduled.
 const MAX_IDLE: Duration = Duration::from_millis(500);
 
-/// The worker's reusable I/O buffers, for whichever multiplexer it visits.
+/// A worker's reusable buffers, for whichever shard it visits.
 struct Io {
     input: RecvBatch,
     out: SendBatch,
-    /// Datagrams the kernel refused (full send buffer, unreachable peer),
-    /// lost as on a lossy network; the engine resends.
+    /// The inbox swapped out of a shard, read, and swapped back in later.
+    spare: Inbox,
+    /// Workers whose shards got datagrams in their inboxes this turn.
+    wake: Vec<bool>,
+    /// Datagrams handed to this worker's engines since it last counted.
+    handled: u64,
+    /// Datagrams the kernel refused (full send buffer, unreachable peer)
+    /// or that found a full inbox: lost as on a lossy network; the engine
+    /// resends.
     dropped: u64,
 }
 
-/// Runs until the context shuts down. Should the loop panic, the context
-/// is shut down so that no call waits forever for a worker that is gone.
-pub(crate) fn run(shared: Arc<Shared>, poll: Poll) {
+/// Runs worker `me` until the context shuts down. Should the loop panic,
+/// the context is shut down so that no call waits forever for a worker
+/// that is gone.
+pub(crate) fn run(shared: Arc<Shared>, me: usize, poll: Poll) {
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        run_loop(&shared, poll);
+        run_loop(&shared, me, poll);
     }));
     if result.is_err() {
         shared.lock().stop();
+        shared.stop_workers();
     }
 }
 
-fn run_loop(shared: &Shared, mut poll: Poll) {
+fn run_loop(shared: &Shared, me: usize, mut poll: Poll) {
+    let slot = &shared.workers[me];
     let mut events = Events::with_capacity(256);
     // Buffers reused for every datagram: the loop allocates nothing per packet.
     let mut io = Io {
         input: RecvBatch::new(),
         out: SendBatch::new(),
+        spare: Inbox::default(),
+        wake: vec![false; shared.workers.len()],
+        handled: 0,
         dropped: 0,
     };
+    let mut jobs: Vec<Arc<Shard>> = Vec::new();
+    // The ports this worker reads, by poll token.
+    let mut reads: HashMap<usize, Arc<Port>> = HashMap::new();
     let mut ready: Vec<usize> = Vec::with_capacity(64);
-    let mut tick = Duration::ZERO;
     let mut last_wake = Instant::now();
     loop {
-        let wait = {
-            let mut st = shared.lock();
-            // Calls from now on must wake us again; what came before is
-            // in the state this turn sees.
-            shared.wake_pending.store(false, Ordering::Release);
-            for &i in &ready {
-                if let Some(Some(m)) = st.muxes.get_mut(i) {
-                    m.readable = true;
-                }
+        // Calls from now on must wake us again; what came before is in
+        // the state this turn sees.
+        slot.wake_pending.store(false, Ordering::Release);
+        if shared.stopped.load(Ordering::Acquire) {
+            return;
+        }
+        if slot.has_incoming.swap(false, Ordering::AcqRel) {
+            jobs.append(&mut slot.incoming());
+        }
+        let before = jobs.len();
+        jobs.retain(|s| !s.port.closed.load(Ordering::Acquire));
+        if jobs.len() != before || reads.len() != jobs.iter().filter(|s| s.index == 0).count() {
+            slot.load.store(jobs.len(), Ordering::Relaxed);
+            reads.clear();
+            for s in jobs.iter().filter(|s| s.index == 0) {
+                reads.insert(s.port.index, s.port.clone());
             }
-            ready.clear();
-            if st.shutdown {
-                return;
+        }
+        for t in ready.drain(..) {
+            if let Some(p) = reads.get(&t) {
+                p.readable.store(true, Ordering::Release);
             }
-            let wait = turn(&mut st, shared, &mut io);
-            if st.connections_changed {
-                st.connections_changed = false;
-                tick = st.wake_tick();
-            }
-            wait
-        };
-        let mut wait = wait;
+        }
+        let mut wait = turn(shared, &jobs, &mut io);
+        if io.handled > 0 {
+            slot.datagrams.fetch_add(io.handled, Ordering::Relaxed);
+            io.handled = 0;
+        }
+        let tick = Duration::from_nanos(shared.tick_nanos.load(Ordering::Relaxed));
         let now = Instant::now();
         // Coalesce: whatever arrives, is asked or falls due until the next
         // tick is handled together then (a timer due sooner waits for the
@@ -111,18 +143,35 @@ fn run_loop(shared: &Shared, mut poll: Poll) {
     }
 }
 
-/// Reads what waits on `mux`'s socket (at most [`MAX_READS`] batches) into
-/// its engine; returns whether more may wait.
-fn receive(mux: &mut Mux, input: &mut RecvBatch) -> bool {
+/// Reads what waits on `port`'s socket (at most [`MAX_READS`] batches):
+/// datagrams of `own`'s peers into its engine (locked for one batch at a
+/// time, so that application calls on it wait little), the others into
+/// their shards' inboxes; returns whether more may wait.
+fn receive(port: &Port, udp: &mio::net::UdpSocket, own: &Shard, io: &mut Io) -> bool {
+    let shards = port.shards();
+    let count = shards.len();
     for _ in 0..MAX_READS {
-        match input.read(&mux.udp_state, (&mux.udp).into()) {
+        match io.input.read(&port.udp_state, udp.into()) {
             Ok(_) => {
-                while let Some((from, datagram)) = input.next_datagram() {
-                    mux.endpoint.handle_datagram(Instant::now(), from, datagram);
+                let mut engine = own.lock();
+                while let Some((from, datagram)) = io.input.next_datagram() {
+                    let k = shard_of(from, count);
+                    if k == own.index {
+                        io.handled += 1;
+                        engine
+                            .endpoint
+                            .handle_datagram(Instant::now(), from, datagram);
+                    } else if let Some(s) = shards.get(k) {
+                        if s.deliver(from, datagram) {
+                            io.wake[s.worker] = true;
+                        } else {
+                            io.dropped += 1;
+                        }
+                    }
                 }
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                mux.readable = false;
+                port.readable.store(false, Ordering::Release);
                 return false;
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -134,66 +183,123 @@ fn receive(mux: &mut Mux, input: &mut RecvBatch) -> bool {
     true
 }
 
-/// Everything `mux`'s engine has to send, in batches.
-fn transmit(mux: &mut Mux, io: &mut Io, now: Instant) {
-    while let Some(t) = mux.endpoint.poll_transmit(now, io.out.slot()) {
+/// Everything `engine` has to send, in batches.
+fn transmit(
+    port: &Port,
+    udp: &mio::net::UdpSocket,
+    engine: &mut Engine,
+    io: &mut Io,
+    now: Instant,
+) {
+    while let Some(t) = engine.endpoint.poll_transmit(now, io.out.slot()) {
         if io.out.commit(t.destination, t.size) {
-            flush(mux, io);
+            flush(port, udp, io);
         }
     }
-    flush(mux, io);
+    flush(port, udp, io);
 }
 
 /// Hands the queued datagrams to the kernel. A full send buffer or an
 /// unreachable peer loses them, as a lossy network would; the engine
 /// resends. So does a broken socket: its engine's timers end its
 /// connections.
-fn flush(mux: &Mux, io: &mut Io) {
+fn flush(port: &Port, udp: &mio::net::UdpSocket, io: &mut Io) {
     if io.out.is_empty() {
         return;
     }
-    let sent = srt_udp::send_batch(&mux.udp_state, &mux.udp, &mut io.out);
+    let sent = srt_udp::send_batch(&port.udp_state, udp, &mut io.out);
     io.dropped += sent.dropped;
 }
 
-/// One round over the multiplexers with something to do (datagrams
-/// waiting, an application call, a timer due): datagrams in, timers,
-/// datagrams out, events to sockets (which wakes their waiters). Returns
-/// how long the worker may sleep.
-fn turn(st: &mut State, shared: &Shared, io: &mut Io) -> Duration {
+/// One round over the shards with something to do (datagrams waiting,
+/// an application call, a timer due): datagrams in, timers, datagrams
+/// out, then events to sockets (which wakes their waiters). Returns how
+/// long the worker may sleep.
+fn turn(shared: &Shared, jobs: &[Arc<Shard>], io: &mut Io) -> Duration {
     let mut again = false;
     let mut deadline: Option<Instant> = None;
     let start = Instant::now();
-    for idx in 0..st.muxes.len() {
-        {
-            let Some(mux) = st.muxes[idx].as_mut() else {
-                continue;
-            };
-            let due = mux.next_timeout.is_some_and(|t| t <= start);
-            if !(mux.readable || mux.dirty || due) {
-                if let Some(t) = mux.next_timeout {
-                    deadline = Some(deadline.map_or(t, |d| d.min(t)));
-                }
-                continue;
-            }
-            if mux.readable {
-                again |= receive(mux, &mut io.input);
-            }
-            let now = Instant::now();
-            mux.endpoint.handle_timeout(now);
-            transmit(mux, io, now);
+    let mut earliest = |t: Option<Instant>| {
+        if let Some(t) = t {
+            deadline = Some(deadline.map_or(t, |d: Instant| d.min(t)));
         }
-        st.drain_events(idx);
-        if st.release_idle_mux(idx, &shared.registry) {
+    };
+    for shard in jobs {
+        let port = &shard.port;
+        let reads = shard.index == 0 && port.readable.load(Ordering::Acquire);
+        let inbox = shard.inbox_ready.load(Ordering::Acquire);
+        let (busy, next) = {
+            let engine = shard.lock();
+            let due = engine.next_timeout.is_some_and(|t| t <= start);
+            (reads || inbox || engine.dirty || due, engine.next_timeout)
+        };
+        if !busy {
+            earliest(next);
             continue;
         }
-        let Some(mux) = st.muxes[idx].as_mut() else {
+        let guard = port.udp();
+        let Some(udp) = guard.as_ref() else {
+            // Released: dropped at the next turn.
             continue;
         };
-        mux.dirty = false;
-        mux.next_timeout = mux.endpoint.poll_timeout();
-        if let Some(t) = mux.next_timeout {
-            deadline = Some(deadline.map_or(t, |d| d.min(t)));
+        if reads {
+            again |= receive(port, udp, shard, io);
+        }
+        let events = {
+            let mut engine = shard.lock();
+            if inbox {
+                shard.take_inbox(&mut io.spare);
+                io.handled += io.spare.len() as u64;
+                io.spare.drain_into(&mut engine.endpoint);
+            }
+            engine.endpoint.handle_timeout(Instant::now());
+            engine.collect()
+        };
+        // Never the state lock with the socket held: releasing a port
+        // takes the socket's write lock under it.
+        drop(guard);
+        if events {
+            // Before the datagrams go out: a listener's accepted socket is
+            // in the handle table before its caller hears it is connected
+            // (as libsrt), though the caller's engine runs on another worker.
+            let mut st = shared.lock();
+            if !port.closed.load(Ordering::Acquire) {
+                st.apply_pending(port.index, shard.index);
+            }
+            shared.settle(&mut st);
+        }
+        let guard = port.udp();
+        let Some(udp) = guard.as_ref() else {
+            continue;
+        };
+        let (events, idle) = {
+            let mut engine = shard.lock();
+            let now = Instant::now();
+            transmit(port, udp, &mut engine, io, now);
+            engine.dirty = false;
+            engine.next_timeout = engine.endpoint.poll_timeout();
+            earliest(engine.next_timeout);
+            (engine.collect(), engine.endpoint.connection_count() == 0)
+        };
+        // Never the state lock with the socket held: releasing a port
+        // takes the socket's write lock under it.
+        drop(guard);
+        if events || idle {
+            let mut st = shared.lock();
+            if !port.closed.load(Ordering::Acquire) {
+                st.apply_pending(port.index, shard.index);
+                if idle {
+                    st.release_idle_mux(port.index);
+                }
+            }
+            shared.settle(&mut st);
+        }
+        // Other workers' shards got datagrams: wake them now, not after
+        // the whole round.
+        for (w, flag) in io.wake.iter_mut().enumerate() {
+            if std::mem::take(flag) {
+                shared.wake(w);
+            }
         }
     }
     if again {

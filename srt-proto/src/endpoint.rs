@@ -16,6 +16,7 @@ use crate::seq::{SeqNumber, Timestamp};
 use crate::stats::TraceBStats;
 use crate::transfer::{MsgCtrl, RecvError, SendError, Sent};
 use hmac::{Hmac, Mac};
+use idmap::IdMap;
 use sha1::Sha1;
 use std::collections::{BTreeMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
@@ -23,9 +24,13 @@ use std::time::{Duration, Instant};
 use timers::Schedule;
 
 mod config;
+mod idmap;
+mod incoming;
 mod timers;
 
 pub use config::{AcceptHook, ConnectionRequest, EndpointConfig, EndpointError, EndpointStats};
+use incoming::{Admission, Deferred};
+pub use incoming::{IncomingError, IncomingId};
 
 /// The largest socket ID libsrt hands out (bit 30 marks groups).
 const MAX_SOCKET_ID: u32 = (1 << 30) - 2;
@@ -39,6 +44,8 @@ struct Listener {
     backlog: usize,
     accept_queue: VecDeque<SocketId>,
     hook: Option<AcceptHook>,
+    /// Requests held for the application (`listen_deferred`).
+    deferred: Option<Deferred>,
     /// Mirror groups (`SRTO_GROUPCONNECT`): our group ID for a peer group.
     mirrors: crate::group::MirrorKey,
 }
@@ -88,8 +95,8 @@ pub struct Endpoint {
     rng: SecretRng,
     cookie_key: [u8; 32],
     next_socket_id: u32,
-    /// Boxed: a map node holds 11 entries, and a connection is about 16 KB.
-    connections: BTreeMap<SocketId, Box<Connection>>,
+    /// Boxed: a connection is about 16 KB, the table holds pointers.
+    connections: IdMap<Box<Connection>>,
     /// Rendezvous connections by peer address (their packets may come to socket 0).
     rendezvous: BTreeMap<SocketAddr, SocketId>,
     /// Accepted connections by (caller address, caller socket ID).
@@ -135,7 +142,7 @@ impl Endpoint {
             rng,
             cookie_key,
             next_socket_id,
-            connections: BTreeMap::new(),
+            connections: IdMap::default(),
             rendezvous: BTreeMap::new(),
             accepted: BTreeMap::new(),
             listener: None,
@@ -348,9 +355,107 @@ impl Endpoint {
             backlog: backlog.max(1),
             accept_queue: VecDeque::new(),
             hook: None,
+            deferred: None,
             mirrors: crate::group::MirrorKey::new(key),
         });
         Ok(())
+    }
+
+    /// Starts listening as [`listen`](Self::listen) does, but holds each
+    /// caller that answered the induction (its SYN cookie is good) as an
+    /// [`Event::Incoming`] until the application calls
+    /// [`accept_incoming`](Self::accept_incoming) or
+    /// [`refuse_incoming`](Self::refuse_incoming); at most `backlog`
+    /// requests wait, more are refused with `SRT_REJ_BACKLOG`. The caller
+    /// repeats its CONCLUSION meanwhile; a request whose caller has been
+    /// silent for 2 s is forgotten.
+    pub fn listen_deferred(
+        &mut self,
+        options: &SocketOptions,
+        backlog: usize,
+    ) -> Result<(), EndpointError> {
+        self.listen(options, backlog)?;
+        if let Some(l) = &mut self.listener {
+            l.deferred = Some(Deferred::default());
+        }
+        Ok(())
+    }
+
+    /// A request held by a deferring listener: who calls, with what.
+    pub fn incoming(&self, id: IncomingId) -> Option<ConnectionRequest<'_>> {
+        let p = self
+            .listener
+            .as_ref()?
+            .deferred
+            .as_ref()?
+            .pending
+            .get(&id)?;
+        Some(ConnectionRequest::new(p.key.0, &p.hs))
+    }
+
+    /// Accepts a held request with `options` for the new socket (`None`:
+    /// the listener's); the new socket is returned, not queued for
+    /// [`accept`](Self::accept). It starts as of when the caller's latest
+    /// CONCLUSION arrived, so that its clock matches the caller's.
+    pub fn accept_incoming(
+        &mut self,
+        now: Instant,
+        id: IncomingId,
+        options: Option<&SocketOptions>,
+    ) -> Result<SocketId, IncomingError> {
+        let listener = self.listener.as_mut().ok_or(IncomingError::Unknown(id))?;
+        let conn_timeout = listener.options.effective_conn_timeout();
+        let options = options.map_or_else(|| listener.options.clone(), |o| o.for_accepted());
+        let deferred = listener
+            .deferred
+            .as_mut()
+            .ok_or(IncomingError::Unknown(id))?;
+        let p = deferred.take(id).ok_or(IncomingError::Unknown(id))?;
+        if p.given_up(now, conn_timeout) {
+            return Err(IncomingError::Expired(id));
+        }
+        match self.admit(p.arrived, p.key.0, p.ts, &p.hs, &options) {
+            Ok(sock) => {
+                self.refresh(sock, now);
+                Ok(sock)
+            }
+            Err(reason) => {
+                self.refuse_held(now, p.key, &p.hs, reason);
+                Err(IncomingError::Refused(reason))
+            }
+        }
+    }
+
+    /// Refuses a held request: the caller sees `reason` (for example
+    /// `RejectReason::Server(1403)`, libsrt's `SRT_REJX_FORBIDDEN`).
+    pub fn refuse_incoming(
+        &mut self,
+        now: Instant,
+        id: IncomingId,
+        reason: RejectReason,
+    ) -> Result<(), IncomingError> {
+        let p = self
+            .listener
+            .as_mut()
+            .and_then(|l| l.deferred.as_mut())
+            .and_then(|d| d.take(id))
+            .ok_or(IncomingError::Unknown(id))?;
+        self.refuse_held(now, p.key, &p.hs, reason);
+        Ok(())
+    }
+
+    /// Refuses a held request and remembers it for the caller's repeats.
+    fn refuse_held(
+        &mut self,
+        now: Instant,
+        key: incoming::CallerKey,
+        hs: &Handshake,
+        reason: RejectReason,
+    ) {
+        if let Some(d) = self.listener.as_mut().and_then(|l| l.deferred.as_mut()) {
+            d.remember_refusal(now, key, reason);
+        }
+        self.reject(now, key.0, hs, reason);
     }
 
     /// Stops listening; queued, not yet accepted connections are closed.
@@ -358,6 +463,10 @@ impl Endpoint {
         if let Some(listener) = self.listener.take() {
             for id in listener.accept_queue {
                 let _ = self.close(now, id, CloseMode::Abort);
+            }
+            // Callers still waiting for a decision hear that the listener closed.
+            for (_, p) in listener.deferred.into_iter().flat_map(|d| d.pending) {
+                self.reject(now, p.key.0, &p.hs, RejectReason::Close);
             }
         }
     }
@@ -422,7 +531,9 @@ impl Endpoint {
             .get_mut(&id)
             .ok_or(SendError::NotConnected)?;
         let result = conn.send_msg(now, payload, ctrl);
-        self.collect_events(id, now);
+        if collect(&mut self.events, &mut self.schedule, id, conn, now) {
+            self.forget(id);
+        }
         result
     }
 
@@ -456,7 +567,9 @@ impl Endpoint {
             .get_mut(&id)
             .ok_or(RecvError::NotConnected)?;
         let result = conn.recv(now, out);
-        self.collect_events(id, now);
+        if collect(&mut self.events, &mut self.schedule, id, conn, now) {
+            self.forget(id);
+        }
         result
     }
 
@@ -508,7 +621,9 @@ impl Endpoint {
             match self.connections.get_mut(&dest) {
                 Some(conn) => {
                     conn.handle_packet(now, remote, &packet);
-                    self.collect_events(dest, now);
+                    if collect(&mut self.events, &mut self.schedule, dest, conn, now) {
+                        self.forget(dest);
+                    }
                 }
                 None => self.stats.unknown_socket += 1,
             }
@@ -676,49 +791,30 @@ impl Endpoint {
             return;
         }
         let listener = self.listener.as_mut().expect("checked by the caller");
+        if let Some(deferred) = &mut listener.deferred {
+            let backlog = listener.backlog.saturating_sub(listener.accept_queue.len());
+            match deferred.admit(now, (remote, hs.socket_id), hs, ts, backlog) {
+                Admission::New(request) => self.events.push_back(Event::Incoming { request }),
+                Admission::Held => {}
+                Admission::Refuse(reason) => self.reject(now, remote, hs, reason),
+            }
+            return;
+        }
         if listener.accept_queue.len() >= listener.backlog {
             self.reject(now, remote, hs, RejectReason::Backlog);
             return;
         }
         let mut options = listener.options.clone();
         if let Some(hook) = &mut listener.hook {
-            let request = ConnectionRequest {
-                peer: remote,
-                hs_version: hs.version,
-                srt_version: hs.srt_handshake().map(|s| s.version),
-                stream_id: hs.stream_id().unwrap_or(&[]),
-            };
+            let request = ConnectionRequest::new(remote, hs);
             if let Err(reason) = hook(&request, &mut options) {
                 self.reject(now, remote, hs, reason);
                 return;
             }
         }
-        let mut config = SocketConfig::from(&options);
-        // A group member: answer with our mirror group (the same for every
-        // member of its group, derived statelessly from the group's ID).
-        if let Some(peer) = hs.extensions.iter().find_map(|e| match e {
-            HsExtension::Group(g) => Some(*g),
-            _ => None,
-        }) {
-            if config.handshake.group_connect {
-                let listener = self.listener.as_ref().expect("checked above");
-                let local = listener.mirrors.mirror(peer.group_id);
-                config.handshake.group = Some(crate::group::mirror_block(peer, local));
-            }
-        }
-        let id = match self.new_socket_id() {
-            Ok(id) => id,
-            Err(_) => {
-                self.reject(now, remote, hs, RejectReason::Resource);
-                return;
-            }
-        };
-        let rng = self.rng.fork();
-        match Connection::accept(now, id, remote, hs, ts, config, rng) {
-            Ok(conn) => {
-                self.connections.insert(id, Box::new(conn));
+        match self.admit(now, remote, ts, hs, &options) {
+            Ok(id) => {
                 self.refresh(id, now);
-                self.accepted.insert((remote, hs.socket_id), id);
                 if let Some(l) = &mut self.listener {
                     l.accept_queue.push_back(id);
                 }
@@ -728,19 +824,44 @@ impl Endpoint {
         }
     }
 
+    /// Makes the connection a caller's CONCLUSION asks for, with `options`.
+    fn admit(
+        &mut self,
+        now: Instant,
+        remote: SocketAddr,
+        ts: Timestamp,
+        hs: &Handshake,
+        options: &SocketOptions,
+    ) -> Result<SocketId, RejectReason> {
+        let mut config = SocketConfig::from(options);
+        // A group member: answer with our mirror group (the same for every
+        // member of its group, derived statelessly from the group's ID).
+        if let Some(peer) = hs.extensions.iter().find_map(|e| match e {
+            HsExtension::Group(g) => Some(*g),
+            _ => None,
+        }) {
+            if config.handshake.group_connect {
+                let listener = self.listener.as_ref().ok_or(RejectReason::Close)?;
+                let local = listener.mirrors.mirror(peer.group_id);
+                config.handshake.group = Some(crate::group::mirror_block(peer, local));
+            }
+        }
+        let id = self.new_socket_id().map_err(|_| RejectReason::Resource)?;
+        let rng = self.rng.fork();
+        let conn = Connection::accept(now, id, remote, hs, ts, config, rng)?;
+        self.connections.insert(id, Box::new(conn));
+        self.accepted.insert((remote, hs.socket_id), id);
+        Ok(id)
+    }
+
     /// Moves a connection's events to the endpoint's queue, and forgets it
     /// once it is closed and has nothing left to send; else refreshes it.
     fn collect_events(&mut self, id: SocketId, now: Instant) {
         let Some(conn) = self.connections.get_mut(&id) else {
             return;
         };
-        while let Some(ev) = conn.poll_event() {
-            self.events.push_back(ev);
-        }
-        if conn.state() == ConnState::Closed && !conn.has_transmit(now) {
+        if collect(&mut self.events, &mut self.schedule, id, conn, now) {
             self.forget(id);
-        } else {
-            self.schedule.refresh(id, conn, now);
         }
     }
 
@@ -760,6 +881,9 @@ impl Endpoint {
     /// Advances every timer to `now`: visits only the connections due, in
     /// ascending ID order.
     pub fn handle_timeout(&mut self, now: Instant) {
+        if let Some(d) = self.listener.as_mut().and_then(|l| l.deferred.as_mut()) {
+            d.expire(now);
+        }
         self.refresh_dirty(now);
         // A reused list, so that timers allocate nothing in steady state.
         let mut due = std::mem::take(&mut self.due);
@@ -769,18 +893,29 @@ impl Endpoint {
             self.visits += 1;
             if let Some(conn) = self.connections.get_mut(id) {
                 conn.handle_timeout(now);
+                if collect(&mut self.events, &mut self.schedule, *id, conn, now) {
+                    self.forget(*id);
+                }
             }
-            self.collect_events(*id, now);
         }
         self.due = due;
     }
 
     /// When [`Endpoint::handle_timeout`] should next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        if self.dirty.is_empty() {
+        let conns = if self.dirty.is_empty() {
             self.schedule.next_deadline()
         } else {
             self.scan_timeout()
+        };
+        let held = self
+            .listener
+            .as_ref()
+            .and_then(|l| l.deferred.as_ref())
+            .and_then(Deferred::next_expiry);
+        match (conns, held) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
     }
 
@@ -823,7 +958,9 @@ impl Endpoint {
             }
             self.schedule.served(next);
             let result = conn.poll_transmit(now, buf);
-            self.collect_events(next, now);
+            if collect(&mut self.events, &mut self.schedule, next, conn, now) {
+                self.forget(next);
+            }
             if let Ok(Some(t)) = result {
                 return Some(t);
             }
@@ -835,6 +972,26 @@ impl Endpoint {
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
     }
+}
+
+/// [`Endpoint::collect_events`] for a connection at hand (no second
+/// lookup): moves its events to `events` and refreshes it in `schedule`;
+/// true when it is closed with nothing left to send, to be forgotten.
+fn collect(
+    events: &mut VecDeque<Event>,
+    schedule: &mut Schedule,
+    id: SocketId,
+    conn: &mut Connection,
+    now: Instant,
+) -> bool {
+    while let Some(ev) = conn.poll_event() {
+        events.push_back(ev);
+    }
+    if conn.state() == ConnState::Closed && !conn.has_transmit(now) {
+        return true;
+    }
+    schedule.refresh(id, conn, now);
+    false
 }
 
 /// A copy of a handshake's fixed 48-byte part, without extension blocks.

@@ -4,6 +4,7 @@
 //! types; the connection state machines live in [`crate::connection`].
 
 use crate::crypto::{CryptoContext, CryptoError, RefreshConfig};
+use crate::filter::{negotiate, AgreedFilter, HsSide};
 use crate::packet::{Cipher, GroupBlock, KeyMaterial, KmResponse, KmState};
 use crate::packet::{
     Handshake, HandshakeType, HsExtension, PeerAddress, RejectReason, SrtFlags, SrtHandshake,
@@ -318,6 +319,10 @@ pub struct HsSettings {
     pub has_passphrase: bool,
     /// `SRTO_ENFORCEDENCRYPTION`.
     pub enforced_encryption: bool,
+    /// `SRTO_PACKETFILTER`: sent in a FILTER block, negotiated with the peer's.
+    pub packet_filter: Option<String>,
+    /// `SRTO_RENDEZVOUS`: both filter strings must then be identical.
+    pub rendezvous: bool,
     /// The GROUP block this side sends: a caller's group membership, or
     /// an accepted member's mirror group (see [`crate::group`]).
     pub group: Option<GroupBlock>,
@@ -342,6 +347,8 @@ impl Default for HsSettings {
             flow_window: 8192,
             has_passphrase: false,
             enforced_encryption: true,
+            packet_filter: None,
+            rendezvous: false,
             group: None,
             group_connect: false,
         }
@@ -365,9 +372,30 @@ pub struct Negotiated {
     pub peer_nakreport: bool,
     /// The stream ID (sent by the initiator).
     pub stream_id: Vec<u8>,
+    /// The packet filter both sides agreed on (`SRT_CMD_FILTER`), if any.
+    pub filter: Option<AgreedFilter>,
     /// The peer's GROUP block: the caller's group (as responder) or the
     /// listener's mirror group (as initiator).
     pub peer_group: Option<GroupBlock>,
+}
+
+/// The packet filter a side ends up with, from its own `SRTO_PACKETFILTER`
+/// and the peer's FILTER block ([`negotiate`], libsrt's
+/// `checkApplyFilterConfig`); every refusal is `SRT_REJ_FILTER`.
+fn negotiate_filter(
+    own: &HsSettings,
+    peer_blocks: &[HsExtension],
+    side: HsSide,
+) -> Result<Option<AgreedFilter>, RejectReason> {
+    let theirs = match peer_blocks.iter().find_map(|b| match b {
+        HsExtension::Filter(f) => Some(f.as_slice()),
+        _ => None,
+    }) {
+        Some(f) => Some(std::str::from_utf8(f).map_err(|_| RejectReason::Filter)?),
+        None => None,
+    };
+    negotiate(own.packet_filter.as_deref(), theirs, side, own.rendezvous)
+        .map_err(|e| e.reject_reason())
 }
 
 /// The SRT flags this side declares as initiator (libsrt's
@@ -413,6 +441,10 @@ pub(crate) fn initiator_blocks(s: &HsSettings) -> (u16, Vec<HsExtension>) {
         blocks.push(HsExtension::Congestion(s.congestion.clone()));
         ext |= Handshake::EXT_CONFIG;
     }
+    if let Some(f) = s.packet_filter.as_ref().filter(|f| !f.is_empty()) {
+        blocks.push(HsExtension::Filter(f.as_bytes().to_vec()));
+        ext |= Handshake::EXT_CONFIG;
+    }
     // GROUP after SID, CONGESTION and FILTER (core.cpp createSrtHandshake).
     if let Some(g) = s.group {
         blocks.push(HsExtension::Group(g));
@@ -453,14 +485,7 @@ pub(crate) fn respond(
         return Err(RejectReason::Congestion);
     }
     // Key material is checked by `respond_km`.
-    if peer_blocks
-        .iter()
-        .any(|b| matches!(b, HsExtension::Filter(_)))
-    {
-        // Packet filters are not implemented yet: refuse, as a libsrt
-        // built without them does.
-        return Err(RejectReason::Filter);
-    }
+    let filter = negotiate_filter(own, peer_blocks, HsSide::Responder)?;
     let peer_group = crate::group::responder_check(own, peer_blocks)?;
     let stream_id = peer_blocks
         .iter()
@@ -514,6 +539,12 @@ pub(crate) fn respond(
         blocks.push(HsExtension::Congestion(own.congestion.clone()));
         ext |= Handshake::EXT_CONFIG;
     }
+    // The agreed filter goes back (libsrt's responder sends its own,
+    // possibly adopted or merged, configuration).
+    if let Some(f) = &filter {
+        blocks.push(HsExtension::Filter(f.text.as_bytes().to_vec()));
+        ext |= Handshake::EXT_CONFIG;
+    }
     // A member's answer names its mirror group (core.cpp createSrtHandshake).
     if let (Some(_), Some(g)) = (peer_group, own.group) {
         blocks.push(HsExtension::Group(g));
@@ -529,6 +560,7 @@ pub(crate) fn respond(
             tlpktdrop,
             peer_nakreport: req.flags.contains(SrtFlags::NAKREPORT),
             stream_id,
+            filter,
             peer_group,
         },
         ext,
@@ -565,6 +597,7 @@ pub(crate) fn adopt_response(
     if peer_cc != own.congestion.as_slice() {
         return Err(RejectReason::Congestion);
     }
+    let filter = negotiate_filter(own, peer_blocks, HsSide::Initiator)?;
     let peer_group = crate::group::initiator_check(own, peer_blocks)?;
     let ms = |v: u16| Duration::from_millis(u64::from(v));
     // The responder put the maximised latencies in its HSRSP: its receiving
@@ -583,6 +616,7 @@ pub(crate) fn adopt_response(
         tlpktdrop: own.tlpktdrop && own.tsbpd && rsp.flags.contains(SrtFlags::TLPKTDROP),
         peer_nakreport: rsp.flags.contains(SrtFlags::NAKREPORT),
         stream_id: own.stream_id.clone(),
+        filter,
         peer_group,
     })
 }
@@ -911,5 +945,93 @@ mod tests {
         // Exactly half the ring apart: exactly one side initiates.
         let (a, b) = (0x1000_0000u32, 0x9000_0000u32);
         assert_ne!(cookie_contest(a, b), cookie_contest(b, a));
+    }
+
+    fn with_filter(f: Option<&str>) -> HsSettings {
+        HsSettings {
+            packet_filter: f.map(str::to_owned),
+            ..HsSettings::default()
+        }
+    }
+
+    fn filter_block(blocks: &[HsExtension]) -> Option<&[u8]> {
+        blocks.iter().find_map(|b| match b {
+            HsExtension::Filter(f) => Some(f.as_slice()),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn filter_block_is_sent_and_negotiated_as_libsrt() {
+        // The caller's FILTER block, announced by the CONFIG flag.
+        let caller = with_filter(Some("fec,cols:10,rows:5,arq:never"));
+        let (ext, blocks) = initiator_blocks(&caller);
+        assert_ne!(ext & Handshake::EXT_CONFIG, 0);
+        assert_eq!(
+            filter_block(&blocks),
+            Some(&b"fec,cols:10,rows:5,arq:never"[..])
+        );
+        // A listener without a filter adopts it and sends it back.
+        let (agreed, ext, rsp) = respond(&with_filter(None), &blocks).unwrap();
+        assert_ne!(ext & Handshake::EXT_CONFIG, 0);
+        let f = agreed.filter.expect("adopted");
+        assert_eq!(f.text, "fec,cols:10,rows:5,arq:never");
+        assert_eq!(filter_block(&rsp), Some(f.text.as_bytes()));
+        let caller_view = adopt_response(&caller, &rsp).unwrap();
+        assert_eq!(caller_view.filter.map(|f| f.fec), Some(f.fec));
+        // A caller without a filter adopts the listener's answer.
+        assert!(adopt_response(&with_filter(None), &rsp)
+            .unwrap()
+            .filter
+            .is_some());
+        // Both set: merged, libsrt's defaults filled in, keys sorted.
+        let (agreed, _, rsp) = respond(&with_filter(Some("fec,cols:10")), &blocks).unwrap();
+        assert_eq!(
+            filter_block(&rsp),
+            Some(&b"fec,arq:never,cols:10,layout:staircase,rows:5"[..])
+        );
+        assert!(agreed.filter.is_some());
+        // Conflicting values: SRT_REJ_FILTER.
+        assert_eq!(
+            respond(&with_filter(Some("fec,cols:8")), &blocks).unwrap_err(),
+            RejectReason::Filter
+        );
+        // A listener with a filter and a caller without: the listener keeps
+        // it and sends it; the caller adopts it (libsrt 1.5.1).
+        let plain = blocks_of(&HsSettings::default());
+        assert_eq!(filter_block(&plain), None);
+        let (agreed, _, rsp) = respond(&with_filter(Some("fec,cols:4")), &plain).unwrap();
+        assert_eq!(agreed.filter.unwrap().text, "fec,cols:4");
+        assert_eq!(filter_block(&rsp), Some(&b"fec,cols:4"[..]));
+        let adopted = adopt_response(&HsSettings::default(), &rsp).unwrap();
+        assert_eq!(adopted.filter.unwrap().text, "fec,cols:4");
+        // A caller with a filter answered without one: SRT_REJ_FILTER.
+        let (_, _, rsp) = respond(&HsSettings::default(), &plain).unwrap();
+        assert_eq!(
+            adopt_response(&caller, &rsp).unwrap_err(),
+            RejectReason::Filter
+        );
+        // A peer's block that is not UTF-8, or of an unknown type.
+        let mut bad = blocks.clone();
+        bad[1] = HsExtension::Filter(vec![0xFF, 0xFE]);
+        assert_eq!(
+            respond(&with_filter(None), &bad).unwrap_err(),
+            RejectReason::Filter
+        );
+        bad[1] = HsExtension::Filter(b"xor,cols:4".to_vec());
+        assert_eq!(
+            respond(&with_filter(None), &bad).unwrap_err(),
+            RejectReason::Filter
+        );
+        // Rendezvous: only identical strings.
+        let rdv = |f: &str| HsSettings {
+            rendezvous: true,
+            ..with_filter(Some(f))
+        };
+        assert!(respond(&rdv("fec,cols:10,rows:5,arq:never"), &blocks).is_ok());
+        assert_eq!(
+            respond(&rdv("fec,cols:10,rows:5"), &blocks).unwrap_err(),
+            RejectReason::Filter
+        );
     }
 }

@@ -51,6 +51,7 @@ pub use connection::{
 };
 pub use endpoint::{
     AcceptHook, ConnectionRequest, Endpoint, EndpointConfig, EndpointError, EndpointStats,
+    IncomingError, IncomingId,
 };
 pub use handshake::TransType;
 pub use options::{CryptoMode, SockOpt, SocketOptions};

@@ -287,6 +287,9 @@ pub(crate) const AVG_SAMPLING_PERIOD_MS: u128 = 1000 / 40;
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub(crate) struct AvgBufSize {
     last_sample: Option<Instant>,
+    /// `last_sample` + the sampling period: the due check per packet
+    /// compares instants, no duration arithmetic.
+    next_sample: Option<Instant>,
     pkts: f64,
     bytes: f64,
     ms: f64,
@@ -302,14 +305,23 @@ impl AvgBufSize {
 
     /// Whether a sample is due at `now` (libsrt's `isTimeToUpdate`).
     pub(crate) fn is_time_to_update(&self, now: Instant) -> bool {
-        self.elapsed_ms(now)
-            .is_none_or(|ms| ms >= AVG_SAMPLING_PERIOD_MS)
+        // Whole elapsed ms ≥ the period ⟺ elapsed ≥ the period; a clock
+        // before the last sample also samples.
+        match (self.last_sample, self.next_sample) {
+            (Some(last), Some(next)) => now < last || now >= next,
+            _ => self
+                .elapsed_ms(now)
+                .is_none_or(|ms| ms >= AVG_SAMPLING_PERIOD_MS),
+        }
     }
 
     /// Takes the sample `current` at `now`, due or not (libsrt's `update`).
     pub(crate) fn update(&mut self, now: Instant, current: BufSize) {
         let elapsed = self.elapsed_ms(now).filter(|&ms| ms <= 1000);
         self.last_sample = Some(now);
+        self.next_sample = now.checked_add(std::time::Duration::from_millis(
+            AVG_SAMPLING_PERIOD_MS as u64,
+        ));
         let Some(w) = elapsed else {
             self.pkts = f64::from(current.pkts);
             self.bytes = f64::from(current.bytes);
@@ -498,6 +510,12 @@ impl Stats {
         }
     }
 
+    /// The packet filter sent one of its own packets (a FEC packet; also
+    /// counted by [`on_data_sent`](Self::on_data_sent), not as unique).
+    pub(crate) fn on_filter_extra_sent(&mut self) {
+        self.sent_filter_extra.pkts(1);
+    }
+
     /// `packets` sequence numbers were added to the sender's loss list: by a
     /// received NAK, or all unacknowledged ones on a retransmission timeout.
     pub(crate) fn on_send_loss(&mut self, packets: u32) {
@@ -551,6 +569,21 @@ impl Stats {
         if retransmitted {
             self.recvd_retrans.count(1, b);
         }
+    }
+
+    /// A packet filter's packet arrived and was not delivered (`pktRcvFilterExtra`).
+    pub(crate) fn on_filter_extra_received(&mut self, packets: u64) {
+        self.recvd_filter_extra.pkts(packets);
+    }
+
+    /// The packet filter rebuilt `packets` lost packets (`pktRcvFilterSupply`).
+    pub(crate) fn on_filter_supplied(&mut self, packets: u64) {
+        self.supplied_by_filter.pkts(packets);
+    }
+
+    /// The packet filter gave up on `packets` losses (`pktRcvFilterLoss`).
+    pub(crate) fn on_filter_loss(&mut self, packets: u64) {
+        self.loss_filter.pkts(packets);
     }
 
     /// A received data packet with `bytes` of payload was stored in the receive

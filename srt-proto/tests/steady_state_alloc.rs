@@ -51,17 +51,25 @@ impl Pair {
 
 #[test]
 fn live_stream_steady_state_allocates_nothing() {
-    steady_state_allocates_nothing(1);
+    steady_state_allocates_nothing(1, None);
 }
 
 #[test]
 fn sixteen_streams_on_one_endpoint_allocate_nothing() {
-    steady_state_allocates_nothing(16);
+    steady_state_allocates_nothing(16, None);
+}
+
+/// With the builtin FEC (rows and columns, losses rebuilt, the rest
+/// requested): FEC packets made and sent, taken in, packets rebuilt.
+#[test]
+fn fec_stream_steady_state_allocates_nothing() {
+    steady_state_allocates_nothing(1, Some("fec,cols:10,rows:5,arq:onreq"));
+    steady_state_allocates_nothing(1, Some("fec,cols:4,rows:-4,layout:even,arq:never"));
 }
 
 /// `streams` connections between the two endpoints, each sending 1 packet
 /// per ms; after a warm-up, 5 s of it allocate nothing.
-fn steady_state_allocates_nothing(streams: usize) {
+fn steady_state_allocates_nothing(streams: usize, filter: Option<&str>) {
     let now = Instant::now();
     let a_addr: SocketAddr = "127.0.0.1:5000".parse().unwrap();
     let b_addr: SocketAddr = "127.0.0.1:9000".parse().unwrap();
@@ -77,6 +85,10 @@ fn steady_state_allocates_nothing(streams: usize) {
         sndbuf_pkts: 1024,
         rcvbuf_pkts: 1024,
         ..SocketOptions::live()
+    };
+    let opts = match filter {
+        Some(f) => opts.packet_filter(f).unwrap(),
+        None => opts,
     };
     p.b.listen(&opts, streams).unwrap();
     let callers: Vec<_> = (0..streams)
@@ -133,7 +145,11 @@ fn steady_state_allocates_nothing(streams: usize) {
     );
     let stats = p.b.socket_stats(p.now, accepted[0], false).unwrap();
     assert!(stats.pkt_rcv_loss_total > 100, "the link lost nothing");
-    assert_eq!(stats.pkt_rcv_drop_total, 0);
+    if filter.is_some() {
+        assert!(stats.pkt_rcv_filter_supply_total > 100, "{stats:?}");
+    } else {
+        assert_eq!(stats.pkt_rcv_drop_total, 0);
+    }
     assert_eq!(
         counts.count_total, 0,
         "allocations in steady state: {counts:?}"
@@ -153,4 +169,32 @@ fn a_new_connection_allocates_little() {
         ep.connect(now, remote, &opts).unwrap();
     });
     assert!(info.bytes_total < 48 * 1024, "{info:?}");
+}
+
+#[path = "../benches/common/pair.rs"]
+#[allow(dead_code)]
+mod pair;
+
+/// The engine benchmark's pair (`benches/engine.rs`): one connection in
+/// every case it measures (live and file, 1% loss, AES-128-CTR and GCM)
+/// allocates nothing per packet once warmed up.
+#[test]
+fn engine_benchmark_cases_allocate_nothing() {
+    for case in pair::Case::ALL {
+        let mut p = pair::Pair::new(case);
+        // One simulated second.
+        let turns = (Duration::from_secs(1).as_micros() / case.tick().as_micros()) as usize;
+        let before = p.packets();
+        let counts = allocation_counter::measure(|| {
+            for _ in 0..turns {
+                p.turn(false);
+            }
+        });
+        assert!(p.packets() - before > 500, "{}: too few packets", case.name);
+        assert_eq!(
+            counts.count_total, 0,
+            "{}: allocations in steady state: {counts:?}",
+            case.name
+        );
+    }
 }

@@ -10,9 +10,10 @@
 //! (peer address, stream ID) for each caller whose SYN cookie is good, and
 //! the application answers it when it likes with `accept`, `accept_with`
 //! (options of its own for this connection) or `reject` (any libsrt
-//! rejection code). Until then the driver holds the caller's CONCLUSION
-//! back from the engine; the caller repeats it every 250 ms and gives up
-//! after its connect timeout (3 s by default), which bounds the wait.
+//! rejection code). Until then the engine holds the request
+//! ([`srt_proto::Endpoint::listen_deferred`]); the caller repeats its
+//! CONCLUSION every 250 ms and gives up after its connect timeout (3 s by
+//! default), which bounds the wait.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), srt_tokio::Error> {

@@ -1,25 +1,21 @@
 //! The listener and the connection requests it yields.
 //!
-//! The engine's accept hook is synchronous: it must accept or refuse a
-//! caller's CONCLUSION while the engine handles it. The application's
-//! decision is asynchronous, so the driver holds a listener's new
-//! CONCLUSION back from the engine (keyed by caller address and socket
-//! ID, as the engine keys accepted connections), hands the request to the
-//! application, and keeps the latest copy as the caller repeats it every
-//! 250 ms. When the application answers, the held CONCLUSION goes to the
-//! engine, marked with the time it arrived, and the hook applies the
-//! decision. A caller that stops repeating (it gave up after its connect
-//! timeout) is forgotten after 2 s of silence; a request older than the
-//! listener's connect timeout whose caller has been silent for 600 ms is
-//! refused with [`Error::RequestExpired`] rather than accepted, since its
-//! caller is gone.
+//! The engine's listener defers its decisions ([`Endpoint::listen_deferred`]):
+//! each caller that answered the induction becomes a held request, which
+//! the listener hands out as a [`ConnectionRequest`]; the caller repeats its
+//! CONCLUSION meanwhile. A request whose caller stopped repeating (it gave
+//! up after its connect timeout) is refused with [`Error::RequestExpired`]
+//! rather than accepted, since its caller is gone.
+//!
+//! [`Endpoint::listen_deferred`]: srt_proto::Endpoint::listen_deferred
 
-use crate::driver::{Decision, Shared, SocketSlot};
+use crate::driver::{Shared, SocketSlot};
 use crate::error::Error;
 use crate::socket::SrtSocket;
+use crate::socket::TransType;
 use futures_core::Stream;
 use srt_proto::packet::RejectReason;
-use srt_proto::SocketOptions;
+use srt_proto::{IncomingError, IncomingId, SocketOptions};
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -67,20 +63,26 @@ impl SrtListener {
     }
 
     fn poll_request(&mut self, cx: &mut Context<'_>) -> Poll<Option<ConnectionRequest>> {
-        let mut st = self.shared.lock();
+        let mut guard = self.shared.lock();
+        let st = &mut *guard;
         if st.stopped {
             return Poll::Ready(None);
         }
         let Some(l) = st.listener.as_mut() else {
             return Poll::Ready(None);
         };
-        while let Some(info) = l.queue.pop_front() {
-            if l.pending.contains_key(&info.key) {
+        while let Some(id) = l.queue.pop_front() {
+            // A request whose caller went silent is forgotten by the engine.
+            if let Some(req) = st.endpoint.incoming(id) {
                 return Poll::Ready(Some(ConnectionRequest {
                     shared: Arc::clone(&self.shared),
-                    peer: info.key.0,
-                    caller_id: info.key.1,
-                    stream_id: info.stream_id,
+                    id,
+                    peer: req.peer,
+                    stream_id: req.stream_id.to_vec(),
+                    trans_type: req.trans_type.map(|t| match t {
+                        srt_proto::TransType::Live => TransType::Live,
+                        srt_proto::TransType::File => TransType::File,
+                    }),
                     max_message: self.max_message,
                     answered: false,
                 }));
@@ -105,14 +107,7 @@ impl Drop for SrtListener {
         let mut guard = self.shared.lock();
         let st = &mut *guard;
         // Callers still waiting for a decision hear that the listener closed.
-        if let Some(l) = st.listener.take() {
-            for (key, pending) in l.pending {
-                *l.decision.lock().unwrap_or_else(|e| e.into_inner()) =
-                    Some(Decision::Reject(RejectReason::Close));
-                st.endpoint
-                    .handle_datagram(pending.arrived, key.0, &pending.datagram);
-            }
-        }
+        st.listener = None;
         st.endpoint.stop_listening(Instant::now());
         st.handles = st.handles.saturating_sub(1);
         self.shared.wake_driver();
@@ -122,9 +117,10 @@ impl Drop for SrtListener {
 /// A caller waiting for the application's decision; dropping it unanswered rejects with `SRT_REJ_PEER`.
 pub struct ConnectionRequest {
     shared: Arc<Shared>,
+    id: IncomingId,
     peer: SocketAddr,
-    caller_id: u32,
     stream_id: Vec<u8>,
+    trans_type: Option<TransType>,
     max_message: usize,
     answered: bool,
 }
@@ -140,6 +136,13 @@ impl ConnectionRequest {
         &self.stream_id
     }
 
+    /// The caller's transmission type (live or file, from its handshake);
+    /// a listener of the other type refuses it with `SRT_REJ_MESSAGEAPI`
+    /// unless accepted with options of the caller's type.
+    pub fn trans_type(&self) -> Option<TransType> {
+        self.trans_type
+    }
+
     /// The stream ID as text, if it is UTF-8.
     pub fn stream_id_str(&self) -> Option<&str> {
         std::str::from_utf8(&self.stream_id).ok()
@@ -147,72 +150,54 @@ impl ConnectionRequest {
 
     /// Accepts the caller with the listener's options.
     pub fn accept(mut self) -> Result<SrtSocket, Error> {
-        self.answer(Decision::Accept(None))?
-            .ok_or(Error::AcceptFailed)
+        self.answer(Ok(None))?.ok_or(Error::AcceptFailed)
     }
 
     /// Accepts the caller with `options` for this connection instead of the listener's (e.g. its own passphrase or latency).
     pub fn accept_with(mut self, options: SocketOptions) -> Result<SrtSocket, Error> {
-        self.answer(Decision::Accept(Some(Box::new(options))))?
-            .ok_or(Error::AcceptFailed)
+        self.answer(Ok(Some(options)))?.ok_or(Error::AcceptFailed)
     }
 
     /// Refuses the caller, who sees `reason` (e.g. `RejectReason::Server(1403)` for libsrt's `SRT_REJX_FORBIDDEN`).
     pub fn reject(mut self, reason: RejectReason) -> Result<(), Error> {
-        self.answer(Decision::Reject(reason)).map(|_| ())
+        self.answer(Err(reason)).map(|_| ())
     }
 
-    /// Hands the held CONCLUSION to the engine with `decision`.
-    fn answer(&mut self, decision: Decision) -> Result<Option<SrtSocket>, Error> {
+    /// Gives the engine the application's answer: accept (with these
+    /// options, or the listener's) or refuse.
+    fn answer(
+        &mut self,
+        decision: Result<Option<SocketOptions>, RejectReason>,
+    ) -> Result<Option<SrtSocket>, Error> {
         self.answered = true;
-        let key = (self.peer, self.caller_id);
-        let accepting = matches!(decision, Decision::Accept(_));
         let id = {
             let mut guard = self.shared.lock();
             let st = &mut *guard;
-            let Some(l) = st.listener.as_mut() else {
+            if st.listener.is_none() {
                 return Err(Error::Closed);
-            };
-            let Some(pending) = l.pending.remove(&key) else {
-                return Err(Error::RequestExpired);
-            };
-            if pending.given_up(Instant::now(), l.conn_timeout) {
-                return Err(Error::RequestExpired);
             }
-            if let Decision::Reject(reason) = &decision {
-                l.refused.insert(key, (*reason, Instant::now()));
-            }
-            *l.decision.lock().unwrap_or_else(|e| e.into_inner()) = Some(decision);
-            // The CONCLUSION is handled as of when it arrived, so that the
-            // connection's clock and TSBPD base match the caller's.
-            st.endpoint
-                .handle_datagram(pending.arrived, key.0, &pending.datagram);
-            *l.decision.lock().unwrap_or_else(|e| e.into_inner()) = None;
-            self.shared.wake_driver();
-            if !accepting {
-                return Ok(None);
-            }
-            let mut found = None;
-            while let Some(id) = st.endpoint.accept() {
-                let ours = st
+            let now = Instant::now();
+            let result = match decision {
+                Err(reason) => st
                     .endpoint
-                    .connection(id)
-                    .is_some_and(|c| c.remote() == key.0 && c.peer_id() == key.1);
-                if ours && found.is_none() {
-                    found = Some(id);
-                } else {
-                    let _ = st
-                        .endpoint
-                        .close(Instant::now(), id, srt_proto::CloseMode::Abort);
-                }
-            }
-            let id = found.ok_or(Error::AcceptFailed)?;
-            l.accepted.insert(key, id);
+                    .refuse_incoming(now, self.id, reason)
+                    .map(|_| None),
+                Ok(options) => st
+                    .endpoint
+                    .accept_incoming(now, self.id, options.as_ref())
+                    .map(Some),
+            };
+            self.shared.wake_driver();
+            let id = match result {
+                Ok(Some(id)) => id,
+                Ok(None) => return Ok(None),
+                Err(IncomingError::Refused(_)) => return Err(Error::AcceptFailed),
+                Err(_) => return Err(Error::RequestExpired),
+            };
             st.sockets.insert(
                 id,
                 SocketSlot {
                     connected: true,
-                    accepted_key: Some(key),
                     ..SocketSlot::default()
                 },
             );
@@ -232,7 +217,7 @@ impl Drop for ConnectionRequest {
         if self.answered {
             return;
         }
-        let _ = self.answer(Decision::Reject(RejectReason::Peer));
+        let _ = self.answer(Err(RejectReason::Peer));
     }
 }
 
@@ -248,8 +233,9 @@ impl std::fmt::Debug for ConnectionRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ConnectionRequest")
             .field("peer", &self.peer)
-            .field("caller_id", &self.caller_id)
+            .field("id", &self.id)
             .field("stream_id", &String::from_utf8_lossy(&self.stream_id))
+            .field("trans_type", &self.trans_type)
             .finish()
     }
 }

@@ -1,6 +1,6 @@
 //! Connected SRT sockets and the builder that makes sockets and listeners.
 
-use crate::driver::{self, DecisionSlot, Shared};
+use crate::driver::{self, Shared};
 use crate::error::Error;
 use crate::listener::SrtListener;
 use futures_core::Stream;
@@ -128,6 +128,13 @@ impl SrtSocketBuilder {
         self.with(|o| o.payload_size(size))
     }
 
+    /// Sets the packet filter (`SRTO_PACKETFILTER`), e.g. the builtin FEC
+    /// `fec,cols:10,rows:5,arq:onreq`; a listener without one adopts its
+    /// caller's.
+    pub fn packet_filter(self, config: &str) -> Self {
+        self.with(|o| o.packet_filter(config))
+    }
+
     /// Sets enforced encryption (`SRTO_ENFORCEDENCRYPTION`).
     pub fn enforced_encryption(self, on: bool) -> Self {
         self.with(|o| Ok(o.enforced_encryption(on)))
@@ -198,10 +205,8 @@ impl SrtSocketBuilder {
         let options = self.options.clone()?;
         let max_message = self.message_capacity(&options);
         let (socket, mut endpoint) = bind(local, &options).await?;
-        endpoint.listen(&options, self.backlog)?;
-        let decision = DecisionSlot::default();
-        endpoint.set_accept_hook(Some(driver::accept_hook(Arc::clone(&decision))))?;
-        let slot = driver::ListenerSlot::new(self.backlog, options.conntimeo, decision);
+        endpoint.listen_deferred(&options, self.backlog)?;
+        let slot = driver::ListenerSlot::default();
         let shared = driver::start(socket, endpoint, Some(slot), None);
         Ok(SrtListener::new(shared, max_message))
     }
@@ -565,11 +570,7 @@ impl Drop for SrtSocket {
     fn drop(&mut self) {
         let mut st = self.shared.lock();
         let _ = st.endpoint.close(Instant::now(), self.id, CloseMode::Abort);
-        if let Some(slot) = st.sockets.remove(&self.id) {
-            if let (Some(key), Some(l)) = (slot.accepted_key, st.listener.as_mut()) {
-                l.accepted.remove(&key);
-            }
-        }
+        st.sockets.remove(&self.id);
         st.handles = st.handles.saturating_sub(1);
         self.shared.wake_driver();
     }

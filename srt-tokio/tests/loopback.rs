@@ -535,3 +535,63 @@ async fn closing_the_listener_refuses_waiting_callers() {
         "{err:?}"
     );
 }
+
+/// A live listener sees a file caller's type and accepts it with file options.
+#[tokio::test]
+async fn request_shows_the_callers_transfer_type() {
+    let mut listener = SrtSocket::builder().listen(any()).await.unwrap();
+    let addr = listener.local_addr();
+    let server = tokio::spawn(async move {
+        let mut types = Vec::new();
+        for _ in 0..2 {
+            let req = listener.next().await.unwrap();
+            let t = req.trans_type().expect("HSREQ carries it");
+            types.push(t);
+            let options = match t {
+                TransType::File => srt_tokio::SocketOptions::file(),
+                TransType::Live => srt_tokio::SocketOptions::live(),
+            };
+            req.accept_with(options).unwrap();
+        }
+        types
+    });
+    let file = SrtSocket::builder()
+        .transtype(TransType::File)
+        .call(addr)
+        .await
+        .unwrap();
+    let live = SrtSocket::builder().call(addr).await.unwrap();
+    let types = timeout(LIMIT, server).await.unwrap().unwrap();
+    assert_eq!(types, vec![TransType::File, TransType::Live]);
+    drop((file, live));
+}
+
+/// A caller with the builtin FEC and a listener without: the listener
+/// adopts it, FEC packets flow, every message arrives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fec_caller_to_plain_listener() {
+    let mut listener = SrtSocket::builder().listen(any()).await.unwrap();
+    let addr = listener.local_addr();
+    let server = tokio::spawn(async move {
+        let s = listener.next().await.unwrap().accept().unwrap();
+        recv_run(&s, 200, 0x3C).await;
+        s
+    });
+    let c = SrtSocket::builder()
+        .packet_filter("fec,cols:5,rows:4,arq:never")
+        .call(addr)
+        .await
+        .unwrap();
+    timeout(LIMIT, send_run(&c, 200, 0x3C)).await.unwrap();
+    let s = timeout(LIMIT, server).await.unwrap().unwrap();
+    let sent = c.stats(false).unwrap();
+    // 200 packets: 40 rows and 10 matrices of 5 columns.
+    assert!(sent.pkt_snd_filter_extra_total >= 80, "{sent:?}");
+    let recvd = s.stats(false).unwrap();
+    assert!(recvd.pkt_rcv_filter_extra_total >= 80, "{recvd:?}");
+    assert!(SrtSocket::builder()
+        .packet_filter("fec,cols:1")
+        .call(addr)
+        .await
+        .is_err());
+}

@@ -407,6 +407,8 @@ pub fn human(id: SocketId, s: &TraceBStats, udp_drops: u64) -> String {
          LOST PKT    SENT: {:>11}  RECEIVED:   {:>11}\n\
          REXMIT      SENT: {:>11}  RECEIVED:   {:>11}\n\
          DROP PKT    SENT: {:>11}  RECEIVED:   {:>11}\n\
+         FILTER EXTRA  TX: {:>11}        RX:   {:>11}\n\
+         FILTER RX  SUPPL: {:>11}  RX  LOSS:   {:>11}\n\
          RATE     SENDING: {:>11.3}  RECEIVING:  {:>11.3}\n\
          BELATED RECEIVED: {:>11}  AVG TIME:   {:>11.3}\n\
          REORDER DISTANCE: {:>11}\n\
@@ -423,6 +425,10 @@ pub fn human(id: SocketId, s: &TraceBStats, udp_drops: u64) -> String {
         s.pkt_rcv_retrans,
         s.pkt_snd_drop,
         s.pkt_rcv_drop,
+        s.pkt_snd_filter_extra,
+        s.pkt_rcv_filter_extra,
+        s.pkt_rcv_filter_supply,
+        s.pkt_rcv_filter_loss,
         s.mbps_send_rate,
         s.mbps_recv_rate,
         s.pkt_rcv_belated,

@@ -22,8 +22,10 @@
 //! `cryptomode`, `enforcedencryption`, `kmrefreshrate`, `kmpreannounce`,
 //! `payloadsize`, `mss`, `fc`, `sndbuf`, `rcvbuf` (bytes), `maxbw`,
 //! `inputbw` (bytes/s), `oheadbw` (%), `conntimeo`, `peeridletimeo` (ms),
-//! `linger` (s), `tlpktdrop`, `nakreport`, `lossmaxttl`, `minversion` and
-//! `streamid`. Any other key is an error naming it.
+//! `linger` (s), `tlpktdrop`, `nakreport`, `lossmaxttl`, `minversion`,
+//! `streamid` and `packetfilter` (e.g.
+//! `packetfilter=fec,cols:10,rows:5,arq:never`). Any other key is an error
+//! naming it.
 
 use srt_proto::options::{OptionError, OptionValue, SockOpt};
 use srt_proto::SocketOptions;
@@ -387,6 +389,7 @@ const OPTION_KEYS: &[SockOpt] = &[
     SockOpt::MinVersion,
     SockOpt::KmRefreshRate,
     SockOpt::KmPreAnnounce,
+    SockOpt::PacketFilter,
 ];
 
 impl SrtTarget {
@@ -698,6 +701,18 @@ mod tests {
         assert_eq!(t.options.linger, None);
         let t = target("srt://127.0.0.1:9000");
         assert_eq!(t.options.transtype, srt_proto::TransType::Live);
+    }
+
+    #[test]
+    fn packetfilter_key_sets_the_filter() {
+        let t =
+            target("srt://127.0.0.1:9000?packetfilter=fec,cols:10,rows:5,arq:never&latency=200");
+        let f = t.options.packetfilter.as_ref().unwrap();
+        assert_eq!(f.as_str(), "fec,cols:10,rows:5,arq:never");
+        let e = Medium::parse("srt://127.0.0.1:9000?packetfilter=fec,cols:1")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("\"packetfilter\""), "{e}");
     }
 
     #[test]

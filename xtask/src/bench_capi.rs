@@ -115,13 +115,13 @@ fn parse(args: &[String]) -> Result<Options, Failure> {
 
 /// What one run of the program printed.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-struct Outcome {
-    bytes: u64,
-    seconds: f64,
-    cpu: f64,
-    sent: u64,
-    received: u64,
-    lost: u64,
+pub(crate) struct Outcome {
+    pub(crate) bytes: u64,
+    pub(crate) seconds: f64,
+    pub(crate) cpu: f64,
+    pub(crate) sent: u64,
+    pub(crate) received: u64,
+    pub(crate) lost: u64,
 }
 
 /// Parses the program's `result key=value ...` line.
@@ -154,7 +154,7 @@ fn median(mut values: Vec<f64>) -> f64 {
 
 /// `pkg-config --static --libs srt` with `pc_dir` first on the search
 /// path, `-lsrt` replaced by the pc file's `libsrt.a`.
-fn static_link_flags(pc_dir: Option<&Path>) -> Result<Vec<String>, Failure> {
+pub(crate) fn static_link_flags(pc_dir: Option<&Path>) -> Result<Vec<String>, Failure> {
     let pkg_config = |args: &[&str]| -> Result<String, Failure> {
         let mut cmd = Command::new("pkg-config");
         if let Some(dir) = pc_dir {
@@ -223,7 +223,11 @@ fn build(dir: &Path) -> Result<(PathBuf, PathBuf), Failure> {
 }
 
 /// Runs `program args`, killed after `limit`; its result line.
-fn run_once(program: &Path, args: &[String], limit: Duration) -> Result<Outcome, Failure> {
+pub(crate) fn run_once(
+    program: &Path,
+    args: &[String],
+    limit: Duration,
+) -> Result<Outcome, Failure> {
     let line = format!("{} {}", program.display(), args.join(" "));
     let mut child = Command::new(program)
         .args(args)
@@ -319,7 +323,7 @@ impl Bench {
 }
 
 /// The median of `f` over the outcomes that succeeded, if any did.
-fn median_of(outcomes: &[Option<Outcome>], f: impl Fn(&Outcome) -> f64) -> Option<f64> {
+pub(crate) fn median_of(outcomes: &[Option<Outcome>], f: impl Fn(&Outcome) -> f64) -> Option<f64> {
     let v: Vec<f64> = outcomes.iter().flatten().map(f).collect();
     (!v.is_empty()).then(|| median(v))
 }

@@ -290,7 +290,7 @@ mod tests {
     fn every_target_exists() {
         let have = targets();
         for t in [
-            "crypto", "decode", "endpoint", "gro", "pair", "sockopt", "uri",
+            "crypto", "decode", "endpoint", "filter", "gro", "pair", "sockopt", "uri",
         ] {
             assert!(have.contains(&t.to_owned()), "{t} missing from {have:?}");
         }

@@ -4,6 +4,7 @@
 //! cargo xtask ci                                  the whole CI pipeline (what .ci/run runs)
 //! cargo xtask fuzz <target> [--seconds N] [--asan] [-- <libFuzzer args>]
 //! cargo xtask bench [filter]                      cargo bench -p srt-proto [-- filter]
+//! cargo xtask bench engine [filter]               one connection's engine pair in memory: packets/s, ns/packet/side, allocations
 //! cargo xtask bench file [--mib N] [--runs R]     file transfer: srt-transmit beside libsrt's srt-file-transmit
 //! cargo xtask bench live [--seconds N] [--rates 100,500] [--mixed]
 //!                                                 live UDP stream: srt-transmit beside libsrt's srt-live-transmit
@@ -11,6 +12,8 @@
 //!                                                 the C API: one C program linked to Debian's libsrt and to ours
 //! cargo xtask bench memory [--seconds N] [--connections N] [--cycles M] [--runs R]
 //!                                                 memory per connection: ours beside libsrt
+//! cargo xtask bench tokio [--mib N] [--seconds N] [--rates ..] [--runs R]
+//!                                                 srt-tokio beside srt-rs 0.4 and libsrt: file throughput, live CPU
 //! cargo xtask capi [--release] [--prefix DIR]   libsrt.so/.a, headers and srt.pc laid out in DIR (target/capi)
 //! cargo xtask demo [--vectors]                     a live stream through a lossy relay (or decode the test vectors)
 //! ```
@@ -22,6 +25,7 @@ mod bench_capi;
 mod bench_file;
 mod bench_live;
 mod bench_memory;
+mod bench_tokio;
 mod capi;
 mod ci;
 mod fuzz;
@@ -45,6 +49,11 @@ commands:
                                   run a fuzz target from fuzz/fuzz_targets for N seconds
                                   (default 60); --asan adds AddressSanitizer
   bench [filter]                  cargo bench -p srt-proto [-- filter]
+  bench engine [filter]           one connection, sender and receiver endpoints in memory
+                                  (live and file mode, no loss, 1% loss, AES-128-CTR/GCM):
+                                  packets/s on one core, ns per packet per side (CPU time),
+                                  allocations per packet; and the 200-stream endpoint
+                                  benchmark in ms of CPU per simulated second
   bench file [--mib N] [--runs R] file transfer over loopback, ours beside libsrt's
                                   srt-file-transmit: throughput and CPU per GiB
                                   (default 256 MiB, median of 3 runs)
@@ -66,6 +75,12 @@ commands:
                                   cycles) through the C API, and the resident memory of
                                   a 10 Mbit/s live receiver after N s (default 10);
                                   best of R runs per side (default 2)
+  bench tokio [--mib N] [--seconds N] [--rates 100,500] [--runs R] [--parts file,live]
+                                  srt-tokio beside srt-rs (crates.io srt-tokio 0.4) and
+                                  Debian's libsrt, sender and receiver in one process, run
+                                  alternately: file throughput over loopback (default
+                                  256 MiB) and live CPU at each rate with every message
+                                  checked (default 10 s); median of R runs (default 3)
   capi [--release] [--prefix DIR] build srt-capi's libsrt and lay it out as installed:
                                   DIR/include/srt/*.h, DIR/lib/libsrt.so.1.5, libsrt.a,
                                   DIR/lib/pkgconfig/srt.pc (default DIR: target/capi)
@@ -108,17 +123,15 @@ fn main() -> ExitCode {
 /// `cargo xtask bench [filter]`: the srt-proto benchmarks. The filter goes to
 /// the bench harness (criterion), so it selects benchmarks by name.
 fn bench(args: &[String]) -> Result<(), Failure> {
-    if args.first().is_some_and(|a| a == "file") {
-        return bench_file::main(&args[1..]);
-    }
-    if args.first().is_some_and(|a| a == "capi") {
-        return bench_capi::main(&args[1..]);
-    }
-    if args.first().is_some_and(|a| a == "live") {
-        return bench_live::main(&args[1..]);
-    }
-    if args.first().is_some_and(|a| a == "memory") {
-        return bench_memory::main(&args[1..]);
+    let rest = args.get(1..).unwrap_or(&[]);
+    match args.first().map(String::as_str) {
+        Some("file") => return bench_file::main(rest),
+        Some("capi") => return bench_capi::main(rest),
+        Some("live") => return bench_live::main(rest),
+        Some("memory") => return bench_memory::main(rest),
+        Some("engine") => return bench_engine(rest),
+        Some("tokio") => return bench_tokio::main(rest),
+        _ => {}
     }
     if args.len() > 1 || args.first().is_some_and(|a| a.starts_with('-')) {
         return Err(Failure::Usage("bench takes at most one filter".into()));
@@ -129,6 +142,37 @@ fn bench(args: &[String]) -> Result<(), Failure> {
         cmd.args(["--", filter]);
     }
     util::run(&mut cmd)
+}
+
+/// `cargo xtask bench engine [filter]`: srt-proto's `engine` benchmark (one
+/// connection's sender and receiver in memory), then the 200 live streams of
+/// its `endpoint` benchmark, reported the same way (CPU time).
+fn bench_engine(args: &[String]) -> Result<(), Failure> {
+    if args.len() > 1 || args.first().is_some_and(|a| a.starts_with('-')) {
+        return Err(Failure::Usage(
+            "bench engine takes at most one filter".into(),
+        ));
+    }
+    let mut cmd = util::cargo();
+    cmd.args(["bench", "-p", "srt-proto", "--bench", "engine"]);
+    if let Some(filter) = args.first() {
+        cmd.args(["--", filter]);
+    }
+    util::run(&mut cmd)?;
+    if args.is_empty() {
+        let mut cmd = util::cargo();
+        cmd.args([
+            "bench",
+            "-p",
+            "srt-proto",
+            "--bench",
+            "endpoint",
+            "--",
+            "live_200x1mbps",
+        ]);
+        util::run(&mut cmd)?;
+    }
+    Ok(())
 }
 
 /// `cargo xtask demo [--vectors]`: the `xtask-demo` binary (a live stream

@@ -62,6 +62,8 @@ impl From<&SocketOptions> for SocketConfig {
                 flow_window: o.flight_capacity(),
                 has_passphrase: o.passphrase.is_some(),
                 enforced_encryption: o.enforcedencryption,
+                packet_filter: o.packetfilter.as_ref().map(|f| f.as_str().to_owned()),
+                rendezvous: o.rendezvous,
                 group: None,
                 group_connect: o.groupconnect,
             },

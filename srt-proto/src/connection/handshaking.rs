@@ -121,6 +121,10 @@ impl Connection {
         config: SocketConfig,
         rng: SecretRng,
     ) -> Self {
+        // The filter negotiation's rendezvous rule (identical strings)
+        // applies whether or not SRTO_RENDEZVOUS was set.
+        let mut config = config;
+        config.handshake.rendezvous = true;
         let step = Step::Rendezvous {
             phase: RdvPhase::Waving,
             role: None,

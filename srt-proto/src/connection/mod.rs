@@ -61,6 +61,13 @@ pub enum BreakCause {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Event {
+    /// A caller asks a deferring listener to connect
+    /// ([`Endpoint::listen_deferred`](crate::Endpoint::listen_deferred)):
+    /// answer with `accept_incoming` or `refuse_incoming`.
+    Incoming {
+        /// The request.
+        request: crate::endpoint::IncomingId,
+    },
     /// A caller or rendezvous connection completed its handshake.
     Connected {
         /// The connection.

@@ -1,7 +1,8 @@
 //! The settings, statistics, errors and accept hook of an [`Endpoint`](super::Endpoint).
 
+use crate::handshake::TransType;
 use crate::options::SocketOptions;
-use crate::packet::{RejectReason, SocketId, SrtVersion};
+use crate::packet::{Handshake, RejectReason, SocketId, SrtFlags, SrtVersion};
 use crate::rng::SecretRng;
 use std::net::SocketAddr;
 
@@ -111,6 +112,29 @@ pub struct ConnectionRequest<'a> {
     pub srt_version: Option<SrtVersion>,
     /// The stream ID the caller sent (empty if none).
     pub stream_id: &'a [u8],
+    /// The caller's transmission type, from its HSREQ: live if it sends
+    /// with TSBPD (`SRT_OPT_TSBPDSND`), file otherwise; `None` without HSREQ.
+    pub trans_type: Option<TransType>,
+}
+
+impl<'a> ConnectionRequest<'a> {
+    /// The request `hs` from `peer` makes.
+    pub(super) fn new(peer: SocketAddr, hs: &'a Handshake) -> Self {
+        let srt = hs.srt_handshake();
+        ConnectionRequest {
+            peer,
+            hs_version: hs.version,
+            srt_version: srt.map(|s| s.version),
+            stream_id: hs.stream_id().unwrap_or(&[]),
+            trans_type: srt.map(|s| {
+                if s.flags.contains(SrtFlags::TSBPD_SND) {
+                    TransType::Live
+                } else {
+                    TransType::File
+                }
+            }),
+        }
+    }
 }
 
 /// The accept hook: sees each connection request, may change the new

@@ -439,3 +439,4 @@ fn recv_ready_tells_whether_a_receive_delivers_and_rearms_readable() {
 }
 
 mod hostile;
+mod incoming;

@@ -12,11 +12,12 @@
 //! keepalive after each packet sent) keeps its entry, which is moved to the
 //! new time only when it reaches the top: most changes cost no heap work.
 
+use super::idmap::IdMap;
 use crate::connection::Connection;
 use crate::packet::SocketId;
 use std::cmp::Reverse;
 use std::collections::binary_heap::PeekMut;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::BinaryHeap;
 use std::time::Instant;
 
 /// What the schedule last saw of one connection.
@@ -39,7 +40,7 @@ type TimeQueue = BinaryHeap<Reverse<(Instant, SocketId)>>;
 /// Timers and transmit candidates of an endpoint's connections.
 #[derive(Debug, Default)]
 pub(super) struct Schedule {
-    slots: BTreeMap<SocketId, Slot>,
+    slots: IdMap<Slot>,
     /// Deadlines; the top entry is always exact (see [`Schedule::fix_top`]).
     timers: TimeQueue,
     /// Pacing times of connections whose data waits only for the clock.
@@ -79,11 +80,11 @@ impl Schedule {
     /// Takes in what `conn` (socket `id`) now says about its timers and
     /// transmissions at `now`.
     pub(super) fn refresh(&mut self, id: SocketId, conn: &Connection, now: Instant) {
-        if let std::collections::btree_map::Entry::Vacant(e) = self.slots.entry(id) {
-            e.insert(Slot::default());
-            self.reserve();
-        }
-        let slot = self.slots.get_mut(&id).expect("inserted above");
+        let mut new = false;
+        let slot = self.slots.entry(id).or_insert_with(|| {
+            new = true;
+            Slot::default()
+        });
         let mut pushed = false;
         slot.deadline = conn.poll_timeout();
         if let Some(t) = slot.deadline {
@@ -106,12 +107,19 @@ impl Schedule {
                 }
             }
         }
+        let (queued_at, deadline) = (slot.queued_at, slot.deadline);
+        if new {
+            self.reserve();
+        }
         if pushed {
             self.compact();
         }
-        // Only this connection's entry on top can have become inexact.
-        if self.timers.peek().is_some_and(|top| top.0 .1 == id) {
-            self.fix_top();
+        // Only this connection's entry on top can have become inexact; its
+        // slot, at hand, tells (no lookup when it is exact).
+        if let Some(&Reverse((t, top))) = self.timers.peek() {
+            if top == id && (queued_at != Some(t) || deadline != Some(t)) {
+                self.fix_top();
+            }
         }
     }
 

@@ -385,7 +385,8 @@ pub fn check_filter_compat(
 ///
 /// - neither side: no filter;
 /// - only the peer: adopt its string as is;
-/// - only us: a responder drops its filter, an initiator is refused;
+/// - only us: a responder keeps its own (and sends it back, as libsrt
+///   1.5.1 does), an initiator is refused;
 /// - both: types must match (and the strings, in rendezvous); an initiator
 ///   takes the responder's values over its own; a responder merges with
 ///   [`check_filter_compat`] and refuses collisions.
@@ -402,8 +403,20 @@ pub fn negotiate(
     let ours = ours.filter(|s| !s.is_empty());
     let Some(theirs) = theirs else {
         return match (ours, side) {
-            (None, _) | (Some(_), HsSide::Responder) => Ok(None),
+            (None, _) => Ok(None),
             (Some(_), HsSide::Initiator) => Err(FilterNegotiationError::PeerWithoutFilter),
+            // libsrt 1.5.1's listener keeps its filter and sends it back;
+            // a filter-capable caller without one adopts it (observed
+            // through the C API: both sides then read the listener's).
+            (Some(ours), HsSide::Responder) => {
+                let fec = FilterConfig::parse_any(ours)
+                    .and_then(|c| FecConfig::from_config(&c))
+                    .map_err(FilterNegotiationError::Unusable)?;
+                Ok(Some(AgreedFilter {
+                    text: ours.to_owned(),
+                    fec,
+                }))
+            }
         };
     };
     if theirs.is_empty() || theirs.len() > MAX_PACKETFILTER_LEN {
@@ -531,27 +544,23 @@ mod tests {
     }
 
     #[test]
-    fn agrees_with_the_options_syntax_check() {
+    fn the_option_uses_this_parser() {
         for text in [
             "fec",
             "fec,cols:10,rows:5",
             "fec,cols:2,rows:-2,layout:even,arq:always",
-            "fec,cols:1",
-            "fec,rows:0",
-            "fec,rows:-1",
-            "fec,layout:x",
-            "fec,arq:x",
-            "fec,foo:1",
-            "fec,cols",
-            "fec,cols:1:2",
-            "xor",
-            "fec,cols:,rows:",
         ] {
-            assert_eq!(
-                FilterConfig::parse(text).is_ok(),
-                PacketFilterConfig::parse(text).is_ok(),
-                "{text}"
-            );
+            assert!(PacketFilterConfig::parse(text).is_ok(), "{text}");
+        }
+        for text in [
+            "fec,cols:1",
+            "fec,rows:-1",
+            "fec,foo:1",
+            "xor",
+            "fec,cols:256",
+            "",
+        ] {
+            assert!(PacketFilterConfig::parse(text).is_err(), "{text}");
         }
     }
 
@@ -598,8 +607,10 @@ mod tests {
                 false,
                 Ok(Some("fec,arq:onreq,cols:4,layout:staircase,rows:1")),
             ),
-            // Listener with a filter, caller without: the listener drops it.
-            (Some("fec,cols:4"), None, R, false, Ok(None)),
+            // Listener with a filter, caller without: the listener keeps
+            // it and sends it back (libsrt 1.5.1, through the C API).
+            (Some("fec,cols:4"), None, R, false, Ok(Some("fec,cols:4"))),
+            (Some("fec,rows:5"), None, R, false, Err(())),
             // Caller with a filter, listener answered without: refused.
             (Some("fec,cols:4"), None, I, false, Err(())),
             // Both: merged, defaults filled, keys sorted.

@@ -8,7 +8,8 @@
 //!   receiver (data and FEC packets in, rebuilt packets and irrecoverable
 //!   losses out), with fixed memory per configuration.
 //!
-//! Not yet wired into the engine (`connection`): the engine feeds neither side.
+//! The engine negotiates the filter in the handshake (`handshake.rs`, the
+//! FILTER block) and runs it at the transfer's packet seam (`transfer`).
 
 pub mod config;
 pub mod fec;

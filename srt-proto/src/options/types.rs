@@ -149,10 +149,14 @@ impl fmt::Debug for StreamId {
 pub struct PacketFilterConfig(String);
 
 impl PacketFilterConfig {
-    /// Checks `type[,key:value...]` as libsrt does at set time: type `fec`,
-    /// keys `cols` (≥ 2), `rows` (≥ 1 or ≤ −2), `layout` (`even`|`staircase`),
-    /// `arq` (`never`|`onreq`|`always`); at most 64 bytes.
+    /// Checks `type[,key:value...]` as libsrt does at set time (with the one
+    /// parser, [`FilterConfig::parse`](crate::filter::FilterConfig::parse)):
+    /// type `fec`, keys `cols` (≥ 2), `rows` (≥ 1 or ≤ −2), `layout`
+    /// (`even`|`staircase`), `arq` (`never`|`onreq`|`always`); at most 64
+    /// bytes. Unlike libsrt, `cols` and `|rows|` above 255 are refused here
+    /// (libsrt sizes its matrix from them without a bound).
     pub fn parse(text: impl AsRef<[u8]>) -> Result<Self, OptionError> {
+        use crate::filter::FilterConfigError as E;
         let err = |reason| OptionError::invalid(SockOpt::PacketFilter, reason);
         let bytes = text.as_ref();
         if bytes.len() > MAX_PACKETFILTER_LEN {
@@ -160,47 +164,20 @@ impl PacketFilterConfig {
             return Err(err("longer than 64 bytes"));
         }
         let s = std::str::from_utf8(bytes).map_err(|_| err("not UTF-8"))?;
-        if s.is_empty() {
-            return Err(err("empty (libsrt cannot clear a filter)"));
-        }
-        let mut parts = s.split(',');
-        let ty = parts.next().unwrap_or_default();
-        if ty != "fec" {
-            return Err(err("unknown filter type (only the builtin \"fec\")"));
-        }
-        let (mut cols, mut rows, mut layout, mut arq) = (None, None, None, None);
-        for part in parts {
-            let mut kv = part.split(':');
-            let (Some(k), Some(v), None) = (kv.next(), kv.next(), kv.next()) else {
-                return Err(err("expected key:value"));
-            };
-            if v.is_empty() {
-                continue; // libsrt ignores empty values
-            }
-            match k {
-                "cols" => cols = Some(c_atoi(v)),
-                "rows" => rows = Some(c_atoi(v)),
-                "layout" => layout = Some(v),
-                "arq" => arq = Some(v),
-                _ => {
-                    return Err(err(
-                        "extra parameters; allowed only cols, rows, layout, arq",
-                    ))
-                }
-            }
-        }
-        if !matches!(layout, None | Some("even") | Some("staircase")) {
-            return Err(err("layout must be even or staircase"));
-        }
-        if cols.is_some_and(|c| c < 2) {
-            return Err(err("cols must be > 1"));
-        }
-        if rows.is_some_and(|r| (-1..1).contains(&r)) {
-            return Err(err("rows must be >= 1 or < -1"));
-        }
-        if !matches!(arq, None | Some("never") | Some("onreq") | Some("always")) {
-            return Err(err("arq must be never, onreq or always"));
-        }
+        crate::filter::FilterConfig::parse(s).map_err(|e| {
+            err(match e {
+                E::Empty => "empty (libsrt cannot clear a filter)",
+                E::TooLong => "longer than 64 bytes",
+                E::NotKeyValue(_) => "expected key:value",
+                E::UnknownType(_) => "unknown filter type (only the builtin \"fec\")",
+                E::Layout => "layout must be even or staircase",
+                E::Cols | E::ColsMissing => "cols must be > 1",
+                E::Rows => "rows must be >= 1 or < -1",
+                E::Arq(_) => "arq must be never, onreq or always",
+                E::ExtraParameters => "extra parameters; allowed only cols, rows, layout, arq",
+                E::TooLarge => "cols and |rows| must be at most 255",
+            })
+        })?;
         Ok(PacketFilterConfig(s.to_owned()))
     }
 

@@ -19,8 +19,12 @@
 //!   off the wire, before decryption, and hands the plain packet to the
 //!   receiver's `on_packet` (or drops it as undecryptable).
 //!
-//! A filter's own packets and timers join the control queue and the timer
-//! table.
+//! The packet filter (`filter.rs`, libsrt's builtin FEC) sits at this seam:
+//! the sender feeds it every new data packet after encryption and sends
+//! the FEC packets it makes ahead of the next new data packet (paced as data,
+//! never stored or retransmitted); `on_data` gives it every data packet in
+//! the receive window before decryption, and what it rebuilds is decrypted
+//! and stored as a retransmitted packet.
 //!
 //! Nothing here allocates per packet: the buffers are preallocated and the
 //! control packets it queues are small values.
@@ -50,6 +54,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 use timer::{Timer, TimerTable};
 
+mod filter;
 mod group;
 mod keys;
 mod receiver;
@@ -246,6 +251,10 @@ pub(crate) struct Transfer {
     shared: Shared,
     /// Every timer's deadline, armed from the state after each entry point.
     timers: TimerTable,
+    /// The packet filter's receiving half, if a filter was agreed, and the
+    /// highest data sequence number that came off the wire (libsrt's
+    /// `m_iRcvCurrPhySeqNo`, from which losses are counted with a filter).
+    fec_rx: Option<(crate::filter::FecReceiver, SeqNumber)>,
 }
 
 /// What the connection needs to set up a transfer.
@@ -291,7 +300,15 @@ impl Transfer {
             Some(tx) if tx.cipher() == crate::packet::Cipher::AesGcm => crate::crypto::GCM_TAG_LEN,
             _ => 0,
         };
-        let max_payload = (s.mss.saturating_sub(HEADERS) as usize).saturating_sub(tag);
+        // A packet filter takes its header's bytes off the payload too
+        // (libsrt: SRTO_PAYLOADSIZE at most 1456 − 4 with FEC).
+        let filter = s.negotiated.filter.as_ref().map(|f| f.fec);
+        let filter_room = match filter {
+            Some(_) => crate::options::LIVE_MAX_PAYLOAD_SIZE - crate::options::FEC_EXTRA_SIZE,
+            None => u32::MAX,
+        };
+        let max_payload =
+            (s.mss.saturating_sub(HEADERS).min(filter_room) as usize).saturating_sub(tag);
         let max_rcv_payload =
             (s.rcv_mss.max(s.mss).saturating_sub(HEADERS) as usize).saturating_sub(tag);
         let payload_size = if c.payload_size == 0 {
@@ -355,7 +372,19 @@ impl Transfer {
             message_api: s.message_api,
             max_payload,
             payload_size,
+            filter: filter.and_then(|cfg| {
+                // libsrt: the FEC payload is SRTO_PAYLOADSIZE plus the AEAD tag.
+                let wire_payload = if s.live { payload_size } else { max_payload } + tag;
+                filter::FilterTx::new(cfg, s.snd_isn, wire_payload)
+            }),
         };
+        let fec_rx = filter.and_then(|cfg| {
+            let cap = (s.rcv_mss.max(s.mss).saturating_sub(HEADERS))
+                .min(crate::options::LIVE_MAX_PAYLOAD_SIZE) as usize;
+            crate::filter::FecReceiver::new(cfg, s.rcv_isn, cap)
+                .ok()
+                .map(|f| (f, s.rcv_isn - 1))
+        });
         let receiver = Receiver {
             rcv: RecvBuffer::new(c.rcv_buf_packets, max_rcv_payload, s.rcv_isn),
             tsbpd,
@@ -377,6 +406,10 @@ impl Transfer {
             message_api: s.message_api,
             max_payload,
             payload_size,
+            report_losses: fec_rx
+                .as_ref()
+                .is_none_or(|(f, _)| f.arq() == crate::filter::ArqLevel::Always),
+            count_gaps: fec_rx.is_none(),
         };
         let mut t = Transfer {
             wire: Wire {
@@ -398,6 +431,7 @@ impl Transfer {
                 work: 0,
             },
             timers: TimerTable::default(),
+            fec_rx,
         };
         t.arm_timers();
         t
@@ -453,7 +487,15 @@ impl Transfer {
     /// Whether a message is ready now, and the readable event should fire.
     pub(crate) fn take_readable(&mut self, now: Instant) -> bool {
         let r = self.receiver.take_readable(now);
-        self.arm_timers();
+        if self.receiver.tsbpd.is_none() {
+            // Looking for a whole message may discard a broken one.
+            self.arm_timers();
+        } else if r {
+            // With TSBPD the look changes nothing but the readable signal
+            // (after every packet: no need to re-arm all the timers).
+            self.timers
+                .set_or_stop(Timer::Tsbpd, self.deadline(Timer::Tsbpd));
+        }
         r
     }
 
@@ -474,43 +516,100 @@ impl Transfer {
     // ----- network side -----
 
     /// A data packet from the peer, as it came off the wire (the incoming
-    /// side of the packet path's seam, see the module docs): decrypted
-    /// here, then handed to the receiver.
+    /// side of the packet path's seam, see the module docs): given to the
+    /// packet filter if there is one, decrypted, then handed to the
+    /// receiver, with the packets the filter rebuilt.
     pub(crate) fn on_data(&mut self, now: Instant, packet: &DataPacket<'_>) {
-        let mut plain = [0u8; 1500];
-        let decrypted;
-        let packet = match (self.keys.rx.is_some(), packet.key) {
-            (true, DataKeyFlags::Even | DataKeyFlags::Odd) => {
-                match self.keys.decrypt(packet, &mut plain) {
-                    Some(len) => {
-                        decrypted = DataPacket {
-                            key: DataKeyFlags::Clear,
-                            payload: &plain[..len],
-                            ..*packet
-                        };
-                        &decrypted
+        match &mut self.fec_rx {
+            None => deliver(
+                &self.keys,
+                &mut self.receiver,
+                &mut self.shared,
+                now,
+                packet,
+                false,
+            ),
+            Some((fec, phys_seq)) => {
+                // Only packets in the receive window reach the filter: a
+                // hostile sequence number far ahead would move its window
+                // past everything real (and its losses with it).
+                let off = i64::from(packet.seq.offset_from(self.receiver.rcv.read_pos()));
+                let window = i64::try_from(self.receiver.rcv.capacity()).unwrap_or(i64::MAX);
+                let is_fec = packet.msg_number == MsgNumber::FILTER;
+                // A FEC packet carries the sequence number of the last data
+                // packet sent: one more than a matrix past the highest data
+                // packet received is forged (or follows a loss FEC cannot
+                // repair anyway) and would move the filter past what comes.
+                let forged_fec = is_fec
+                    && i64::from(packet.seq.offset_from(*phys_seq))
+                        > i64::from(fec.config().matrix_size().max(fec.config().cols));
+                if off >= window || forged_fec {
+                    if is_fec {
+                        let len = packet.payload.len();
+                        self.receiver.on_filter_packet(now, len, &mut self.shared);
+                    } else {
+                        deliver(
+                            &self.keys,
+                            &mut self.receiver,
+                            &mut self.shared,
+                            now,
+                            packet,
+                            false,
+                        );
                     }
-                    // Wrong key, or a GCM packet that fails authentication:
-                    // dropped and counted, never delivered.
-                    None => {
-                        self.receiver
-                            .on_undecryptable(now, packet, &mut self.shared);
-                        self.arm_timers();
-                        return;
+                    self.arm_timers();
+                    return;
+                }
+                if !is_fec {
+                    // Losses counted before the filter rebuilds any (libsrt).
+                    let gap = packet.seq.offset_from(*phys_seq);
+                    if gap > 0 {
+                        let lost = (gap - 1) as u32;
+                        if lost > 0 {
+                            let bytes = u64::from(lost) * self.receiver.payload_size as u64;
+                            self.shared.stats.on_loss_detected(lost, bytes);
+                        }
+                        *phys_seq = packet.seq;
                     }
                 }
+                let before = fec.stats();
+                let verdict = fec.receive(packet);
+                let after = fec.stats();
+                let sh = &mut self.shared;
+                sh.stats
+                    .on_filter_supplied(after.filter_supply - before.filter_supply);
+                sh.stats
+                    .on_filter_loss(after.filter_loss - before.filter_loss);
+                if verdict != crate::filter::RecvVerdict::Deliver {
+                    self.receiver
+                        .on_filter_packet(now, packet.payload.len(), sh);
+                }
+                // In sequence order, as libsrt sorts them.
+                let mut pending = verdict == crate::filter::RecvVerdict::Deliver;
+                let dest = packet.dest_socket;
+                for r in fec.rebuilt() {
+                    if pending && r.seq.offset_from(packet.seq) > 0 {
+                        deliver(&self.keys, &mut self.receiver, sh, now, packet, false);
+                        pending = false;
+                    }
+                    deliver(
+                        &self.keys,
+                        &mut self.receiver,
+                        sh,
+                        now,
+                        &r.packet(dest),
+                        true,
+                    );
+                }
+                if pending {
+                    deliver(&self.keys, &mut self.receiver, sh, now, packet, false);
+                }
+                // `arq:onreq`: what FEC gave up on is reported (once).
+                for range in fec.irrecoverable() {
+                    sh.ctrl.push_back(Ctrl::Nak(*range));
+                }
             }
-            // Encrypted but we have no key; or cleartext once keys are
-            // agreed (libsrt drops both, core.cpp:10733-10795).
-            (false, DataKeyFlags::Even | DataKeyFlags::Odd) | (true, DataKeyFlags::Clear) => {
-                self.receiver
-                    .on_undecryptable(now, packet, &mut self.shared);
-                self.arm_timers();
-                return;
-            }
-            (false, DataKeyFlags::Clear) => packet,
-        };
-        self.receiver.on_packet(now, packet, &mut self.shared);
+        }
         self.arm_timers();
     }
 
@@ -700,7 +799,8 @@ impl Transfer {
         ctrl: Ctrl,
         buf: &mut [u8],
     ) -> Result<usize, EncodeError> {
-        let mut scratch = [0u8; 1456];
+        // Zeroed only for a NAK (not for every ACK and ACKACK).
+        let mut scratch: [u8; 1456];
         let body = match ctrl {
             Ctrl::Ack(ack) => ControlBody::Ack(ack),
             Ctrl::AckAck(n) => ControlBody::AckAck { ack_number: n },
@@ -713,10 +813,12 @@ impl Transfer {
             },
             Ctrl::Nak(range) => {
                 self.receiver.on_nak_sent(now, &mut self.shared);
+                scratch = [0u8; 1456];
                 ControlBody::LossReport(WireLossList::encode_ranges(&[range], &mut scratch)?)
             }
             Ctrl::PeriodicNak => {
                 self.receiver.on_nak_sent(now, &mut self.shared);
+                scratch = [0u8; 1456];
                 let room = (self.mss as usize).saturating_sub(HEADERS as usize) / 8;
                 let mut ranges = [SeqRange::single(SeqNumber::default()); 182];
                 let mut n = 0;
@@ -810,3 +912,52 @@ impl Transfer {
 }
 
 const HEADER_LEN_USIZE: usize = crate::packet::HEADER_LEN;
+
+/// Decrypts a data packet if it is encrypted and hands it to the receiver
+/// (`rebuilt`: made by the packet filter, not received from the wire); one
+/// that cannot be decrypted is dropped and counted.
+fn deliver(
+    keys: &Keys,
+    receiver: &mut Receiver,
+    sh: &mut Shared,
+    now: Instant,
+    packet: &DataPacket<'_>,
+    rebuilt: bool,
+) {
+    // Zeroed only for a packet to decrypt (not per clear packet).
+    let mut plain: [u8; 1500];
+    let decrypted;
+    let packet = match (keys.rx.is_some(), packet.key) {
+        (true, DataKeyFlags::Even | DataKeyFlags::Odd) => {
+            plain = [0u8; 1500];
+            match keys.decrypt(packet, &mut plain) {
+                Some(len) => {
+                    decrypted = DataPacket {
+                        key: DataKeyFlags::Clear,
+                        payload: &plain[..len],
+                        ..*packet
+                    };
+                    &decrypted
+                }
+                // Wrong key, or a GCM packet that fails authentication:
+                // dropped and counted, never delivered.
+                None => {
+                    receiver.on_undecryptable(now, packet, sh);
+                    return;
+                }
+            }
+        }
+        // Encrypted but we have no key; or cleartext once keys are
+        // agreed (libsrt drops both, core.cpp:10733-10795).
+        (false, DataKeyFlags::Even | DataKeyFlags::Odd) | (true, DataKeyFlags::Clear) => {
+            receiver.on_undecryptable(now, packet, sh);
+            return;
+        }
+        (false, DataKeyFlags::Clear) => packet,
+    };
+    if rebuilt {
+        receiver.on_rebuilt(now, packet, sh);
+    } else {
+        receiver.on_packet(now, packet, sh);
+    }
+}

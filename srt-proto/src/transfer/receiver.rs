@@ -42,6 +42,16 @@ pub(super) struct Receiver {
     pub(super) message_api: bool,
     pub(super) max_payload: usize,
     pub(super) payload_size: usize,
+    /// Losses found here are reported (NAK at once and periodically): no
+    /// packet filter, or one with `arq:always`. With `onreq` only what the
+    /// filter gives up on is reported; with `never` nothing (libsrt's
+    /// `m_PktFilterRexmitLevel`).
+    pub(super) report_losses: bool,
+    /// Losses are counted (`pktRcvLoss`) from the gaps the receive buffer
+    /// finds; with a packet filter they are counted from the sequence
+    /// numbers off the wire instead, before the filter rebuilds any (libsrt
+    /// `processData`), see `Transfer::on_data`.
+    pub(super) count_gaps: bool,
 }
 
 impl Receiver {
@@ -81,7 +91,7 @@ impl Receiver {
             self.full_ack(now, sh);
         }
         // Periodic NAK.
-        if self.nakreport && now >= self.next_nak_at {
+        if self.nakreport && self.report_losses && now >= self.next_nak_at {
             if self.rcv.loss_ranges().next().is_some() {
                 sh.ctrl.push_back(Ctrl::PeriodicNak);
             }
@@ -106,7 +116,8 @@ impl Receiver {
 
     /// When the next periodic NAK goes out, if there are losses to report.
     pub(super) fn nak_deadline(&self) -> Option<Instant> {
-        (self.nakreport && self.rcv.loss_ranges().next().is_some()).then_some(self.next_nak_at)
+        (self.nakreport && self.report_losses && self.rcv.loss_ranges().next().is_some())
+            .then_some(self.next_nak_at)
     }
 
     /// The next message due for delivery, if any.
@@ -193,6 +204,28 @@ impl Receiver {
         self.arrival.on_packet_arrival(now, len);
         self.arrival
             .on_probe_arrival(now, packet.seq, len, packet.retransmitted);
+        self.store(now, packet, sh);
+    }
+
+    /// A packet filter's own packet (FEC) arrived: counted as received and
+    /// in the arrival rate, as libsrt does, and not delivered.
+    pub(super) fn on_filter_packet(&mut self, now: Instant, len: usize, sh: &mut Shared) {
+        sh.stats.on_data_received(len, false);
+        sh.stats.on_filter_extra_received(1);
+        self.arrival.on_packet_arrival(now, len);
+    }
+
+    /// A packet the filter rebuilt, in clear text: stored as a retransmitted
+    /// packet; not counted as received from the wire (libsrt counts it in
+    /// `pktRcvFilterSupply` only).
+    pub(super) fn on_rebuilt(&mut self, now: Instant, packet: &DataPacket<'_>, sh: &mut Shared) {
+        self.store(now, packet, sh);
+    }
+
+    /// Stores a data packet in the receive buffer: loss detection,
+    /// reordering, light ACKs.
+    fn store(&mut self, now: Instant, packet: &DataPacket<'_>, sh: &mut Shared) {
+        let len = packet.payload.len();
         // A packet that arrives after its delivery time is useless to a live
         // receiver (libsrt would hand it over up to a packet late): it stays
         // missing and is dropped with its gap, so nothing is delivered late.
@@ -213,9 +246,11 @@ impl Receiver {
                 sh.stats.on_data_unique(len);
                 if let Some(range) = newly_lost {
                     let n = range.len();
-                    sh.stats
-                        .on_loss_detected(n, u64::from(n) * self.payload_size as u64);
-                    if !self.reorder.hold(range) {
+                    if self.count_gaps {
+                        sh.stats
+                            .on_loss_detected(n, u64::from(n) * self.payload_size as u64);
+                    }
+                    if self.report_losses && !self.reorder.hold(range) {
                         sh.ctrl.push_back(Ctrl::Nak(range));
                     }
                 }
@@ -311,9 +346,11 @@ impl Receiver {
         {
             if let Some(range) = newly_lost {
                 let n = range.len();
-                sh.stats
-                    .on_loss_detected(n, u64::from(n) * self.payload_size as u64);
-                if !self.reorder.hold(range) {
+                if self.count_gaps {
+                    sh.stats
+                        .on_loss_detected(n, u64::from(n) * self.payload_size as u64);
+                }
+                if self.report_losses && !self.reorder.hold(range) {
                     sh.ctrl.push_back(Ctrl::Nak(range));
                 }
             }

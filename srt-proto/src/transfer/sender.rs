@@ -2,6 +2,7 @@
 //! control, the loss lists retransmission works from, and what the peer's
 //! ACKs and NAKs do to them.
 
+use super::filter::{key_flags, FilterTx};
 use super::keys::Keys;
 use super::{
     Ctrl, MsgCtrl, Rtt, SendError, Sent, Shared, TransferConfig, Wire, ACK_INTERVAL,
@@ -55,6 +56,8 @@ pub(super) struct Sender {
     pub(super) message_api: bool,
     pub(super) max_payload: usize,
     pub(super) payload_size: usize,
+    /// The packet filter's sending half, if a filter was agreed.
+    pub(super) filter: Option<FilterTx>,
 }
 
 impl Sender {
@@ -108,7 +111,12 @@ impl Sender {
         if now < self.next_send_at {
             return Ok(None);
         }
-        let (n, probe) = match self.next_rexmit(now, buf, sh, keys, wire)? {
+        let rexmit = match self.next_rexmit(now, buf, sh, keys, wire)? {
+            Some(n) => Some(n),
+            // A FEC packet due goes ahead of the next new packet (libsrt packData).
+            None => self.next_filter(buf, sh, keys, wire)?,
+        };
+        let (n, probe) = match rexmit {
             Some(n) => (n, false),
             None => match self.next_new(now, buf, sh, keys, wire)? {
                 // A new packet whose sequence number is a multiple of 16
@@ -450,7 +458,32 @@ impl Sender {
 
     /// Whether a retransmission or a new packet the window admits waits.
     pub(super) fn data_waiting(&self, keys: &Keys) -> bool {
-        self.rexmit_pending() || (self.snd.unsent() > 0 && self.may_send_new(keys))
+        self.rexmit_pending()
+            || self.filter.as_ref().is_some_and(FilterTx::control_due)
+            || (self.snd.unsent() > 0 && self.may_send_new(keys))
+    }
+
+    /// The FEC packet due, if any: sent as it is (its payload is the XOR of
+    /// the encrypted payloads), never stored or retransmitted.
+    fn next_filter(
+        &mut self,
+        buf: &mut [u8],
+        sh: &mut Shared,
+        keys: &Keys,
+        wire: Wire,
+    ) -> Result<Option<usize>, EncodeError> {
+        let Some(filter) = &mut self.filter else {
+            return Ok(None);
+        };
+        let key = key_flags(keys.active_key());
+        let Some(n) = filter.pack(key, SocketId(wire.peer_id), buf)? else {
+            return Ok(None);
+        };
+        let len = n - crate::packet::HEADER_LEN;
+        sh.stats.on_data_sent(len, false, false);
+        sh.stats.on_filter_extra_sent();
+        self.cc.on_packet_sent(len);
+        Ok(Some(n))
     }
 
     /// Whether a new packet may go out: the flow window is open, and there
@@ -612,9 +645,18 @@ impl Sender {
         let mut n = packet.encode(buf)?;
         let len = slot.payload.len();
         let seq = slot.seq;
-        if let Some(key) = keys.active_key() {
+        let key = keys.active_key();
+        if let Some(key) = key {
             n = keys.encrypt_in_place(key, buf, n)?;
             keys.after_encrypt(seq, now, &mut sh.ctrl);
+        }
+        if let Some(filter) = &mut self.filter {
+            // The packet as it goes on the wire (libsrt feeds it after encryption).
+            filter.feed(&DataPacket {
+                key: key_flags(key),
+                payload: &buf[crate::packet::HEADER_LEN..n],
+                ..packet
+            });
         }
         sh.stats.on_data_sent(len, false, true);
         self.cc.on_packet_sent(len);

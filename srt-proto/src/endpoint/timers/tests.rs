@@ -10,12 +10,14 @@ use rand_core::{RngCore, SeedableRng};
 
 /// The scan `Endpoint::handle_timeout` did before the schedule.
 fn scan_handle_timeout(ep: &mut Endpoint, now: Instant) {
-    let due: Vec<SocketId> = ep
+    let mut due: Vec<SocketId> = ep
         .connections
         .iter()
         .filter(|(_, c)| c.poll_timeout().is_some_and(|t| t <= now))
         .map(|(id, _)| *id)
         .collect();
+    // In ascending ID order, as the schedule visits them.
+    due.sort_unstable();
     for id in due {
         if let Some(conn) = ep.connections.get_mut(&id) {
             conn.handle_timeout(now);
@@ -41,12 +43,14 @@ fn scan_poll_transmit(
     }
     loop {
         let start = *cursor;
-        let next = ep
-            .connections
-            .range(SocketId(start.0 + 1)..)
-            .chain(ep.connections.range(..=start))
-            .find(|(_, c)| c.has_transmit(now))
-            .map(|(id, _)| *id)?;
+        let mut ids: Vec<SocketId> = ep.connections.keys().copied().collect();
+        ids.sort_unstable();
+        let next = ids
+            .iter()
+            .filter(|id| **id > start)
+            .chain(ids.iter().filter(|id| **id <= start))
+            .copied()
+            .find(|id| ep.connections[id].has_transmit(now))?;
         *cursor = next;
         let result = ep.connections.get_mut(&next)?.poll_transmit(now, buf);
         ep.collect_events(next, now);

@@ -204,6 +204,11 @@ impl FecReceiver {
         self.stats
     }
 
+    /// The configuration it was made with.
+    pub fn config(&self) -> FecConfig {
+        self.cfg
+    }
+
     /// The retransmission policy: with [`ArqLevel::Always`] the engine
     /// reports losses itself as without a filter; otherwise it reports only
     /// [`irrecoverable`](Self::irrecoverable).

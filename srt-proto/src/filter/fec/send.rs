@@ -173,6 +173,22 @@ impl FecSender {
         Ok(())
     }
 
+    /// Whether [`pack_control`](Self::pack_control) would yield a FEC
+    /// packet after data packet `last_seq` (a row group that is complete
+    /// with columns only is reset by the next [`feed`](Self::feed)).
+    pub fn control_due(&self, last_seq: SeqNumber) -> bool {
+        if !self.cols.is_empty() {
+            let off = last_seq.offset_from(self.row.base);
+            if off >= 0 {
+                let gx = (off % self.cfg.cols as i32) as usize;
+                if self.cols[gx].collected >= self.cfg.rows {
+                    return true;
+                }
+            }
+        }
+        self.row.collected >= self.cfg.cols && !self.cfg.cols_only
+    }
+
     /// The next FEC packet due after data packet `last_seq` (the sequence
     /// number of the last new data packet sent), written into `out`
     /// (at least [`control_len`](Self::control_len) bytes); `None` when

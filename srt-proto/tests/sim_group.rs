@@ -787,3 +787,62 @@ fn a_joining_standby_acknowledges_nothing() {
     assert_eq!(b.out_of_order, 0);
     assert_eq!(b.delivered, b.sent, "lost {}", b.sent - b.delivered);
 }
+
+/// The other direction (libsrt's case "listener sends, caller group
+/// receives"): the group the listener made sends, the caller's group
+/// receives, each message once and in order, over 2%-loss links.
+#[test]
+fn the_listener_group_sends_to_the_caller_group() {
+    for kind in [GroupType::Broadcast, GroupType::Backup] {
+        let mut b = Bench::new(
+            11,
+            kind,
+            Topology {
+                clients: &["127.0.0.1:5001", "127.0.0.1:5002"],
+                servers: &["127.0.0.1:9000", "127.0.0.1:9000"],
+                listen_on: &["127.0.0.1:9000"],
+                links: &[link(10, 0.02), link(15, 0.02)],
+                weights: &[1, 2],
+            },
+            2_000_000,
+        );
+        let start = b.net.now();
+        // Both members connected and admitted; the caller sends nothing.
+        b.run(start + Duration::from_millis(500), false, |_| {});
+        let mut buf = [0u8; 1500];
+        let (mut sent, mut expect, mut got) = (0u64, 0u64, 0u64);
+        let end = start + Duration::from_secs(4);
+        let interval = Duration::from_micros(5264); // 2 Mbit/s of 1316 bytes
+        let mut next = b.net.now();
+        while b.net.now() < end + Duration::from_secs(1) {
+            let limit = next.min(b.net.now() + Duration::from_millis(5));
+            b.net.step(limit.max(b.net.now()));
+            let now = b.net.now();
+            let i = b.rx.expect("the listener made a group");
+            let rxg = &mut b.listener.groups()[i];
+            rxg.handle_timeout(now, &mut b.net);
+            while now < end && next <= now {
+                let mut msg = [0u8; PAYLOAD];
+                msg[..8].copy_from_slice(&sent.to_be_bytes());
+                rxg.send(now, &mut b.net, &msg, &MsgCtrl::default())
+                    .unwrap();
+                sent += 1;
+                next += interval;
+            }
+            if now >= end {
+                next = now + Duration::from_millis(5);
+            }
+            b.tx.handle_timeout(now, &mut b.net);
+            while let Some(info) = b.tx.recv(now, &mut b.net, &mut buf) {
+                assert_eq!(info.len, PAYLOAD);
+                let n = u64::from_be_bytes(buf[..8].try_into().unwrap());
+                assert!(n >= expect, "{kind:?}: {n} after {expect}");
+                expect = n + 1;
+                got += 1;
+            }
+        }
+        eprintln!("{kind:?} listener→caller: sent {sent} got {got}");
+        assert!(sent > 600);
+        assert_eq!(got, sent, "{kind:?}");
+    }
+}

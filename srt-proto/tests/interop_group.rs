@@ -471,3 +471,113 @@ fn our_backup_group_to_libsrt_across_a_cut() {
     assert!(activations >= 2, "{activations}");
     assert!(states.contains(&MemberState::Running));
 }
+
+/// libsrt's case A: `srt-test-live` listens with `groupconnect=1` and
+/// sends what this test feeds it; our caller group (two members on two
+/// endpoints) receives every datagram once, in order, content checked.
+fn receive_from_libsrt_listener(kind: GroupType, count: u32) -> (u32, Vec<MemberState>) {
+    let port = free_port();
+    let feed_port = free_port();
+    let child = Command::new(kit_bin("srt-test-live"))
+        .args([
+            "-v:1".to_string(),
+            format!("udp://:{feed_port}"),
+            format!("srt://:{port}?groupconnect=1&latency=120"),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run srt-test-live");
+    let _peer = Peer(child);
+    std::thread::sleep(Duration::from_millis(500)); // let it bind
+
+    let socks: Vec<UdpSocket> = (0..2)
+        .map(|_| {
+            let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+            s.set_nonblocking(true).unwrap();
+            s
+        })
+        .collect();
+    let mut eps: Vec<Endpoint> = socks
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let mut entropy = [0u8; 32];
+            entropy[0] = 0x80 | i as u8;
+            entropy[1..9].copy_from_slice(&(port as u64).to_be_bytes());
+            Endpoint::new(
+                EndpointConfig::new(entropy),
+                s.local_addr().unwrap(),
+                Instant::now(),
+            )
+        })
+        .collect();
+    let opts = SocketOptions::live();
+    let mut group = eps[0].new_group(GroupConfig::new(kind, &opts));
+    let remote = format!("127.0.0.1:{port}").parse().unwrap();
+    let targets = [0, 1].map(|i| MemberTarget {
+        endpoint: i,
+        remote,
+        weight: [1, 10][i],
+    });
+    group
+        .connect(Instant::now(), &mut eps[..], &targets, &opts)
+        .unwrap();
+    let feeder = std::thread::spawn(move || {
+        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+        std::thread::sleep(Duration::from_millis(1500));
+        let start = Instant::now();
+        for n in 0..count {
+            let due = start + Duration::from_millis(u64::from(n));
+            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+            sock.send_to(&datagram(n), ("127.0.0.1", feed_port))
+                .unwrap();
+        }
+    });
+    let (mut out, mut inp, mut msg) = ([0u8; 1500], [0u8; 1500], [0u8; 1500]);
+    let mut got = 0u32;
+    let deadline = Instant::now() + Duration::from_secs(8) + Duration::from_millis(count.into());
+    while Instant::now() < deadline && got < count {
+        let now = Instant::now();
+        group.handle_timeout(now, &mut eps[..]);
+        while let Some(info) = group.recv(now, &mut eps[..], &mut msg) {
+            assert_eq!(info.len, LEN);
+            let n = u32::from_be_bytes(msg[..4].try_into().unwrap());
+            assert_eq!(n, got, "out of order, repeated or lost");
+            assert_eq!(msg[..LEN], datagram(n)[..], "content of {n}");
+            got += 1;
+        }
+        for (ep, s) in eps.iter_mut().zip(&socks) {
+            while let Some(t) = ep.poll_transmit(now, &mut out) {
+                s.send_to(&out[..t.size], t.destination).unwrap();
+            }
+            while ep.poll_event().is_some() {}
+            while let Ok((n, from)) = s.recv_from(&mut inp) {
+                ep.handle_datagram(Instant::now(), from, &inp[..n]);
+            }
+            ep.handle_timeout(Instant::now());
+        }
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    feeder.join().unwrap();
+    (got, group.members().map(|m| m.state).collect())
+}
+
+#[test]
+fn libsrt_listener_broadcasts_to_our_caller_group() {
+    let _serial = serial();
+    let (got, states) = receive_from_libsrt_listener(GroupType::Broadcast, 2000);
+    assert_eq!(got, 2000);
+    assert_eq!(states, [MemberState::Running, MemberState::Running]);
+}
+
+#[test]
+fn libsrt_listener_backup_to_our_caller_group() {
+    let _serial = serial();
+    let (got, states) = receive_from_libsrt_listener(GroupType::Backup, 2000);
+    assert_eq!(got, 2000);
+    assert_eq!(states.len(), 2);
+}

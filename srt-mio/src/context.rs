@@ -991,11 +991,13 @@ impl Context {
             // libsrt: "bound to a different family than target address".
             return Err(Error::Srt(SRT_EINVPARAM));
         }
-        let now = Instant::now();
         // The shard that receives the target's datagrams.
         let k = shard_of(target, mux.shards.len());
         let conn = {
             let mut engine = mux.shards[k].lock();
+            // Read under the engine's lock: an engine's clock never goes
+            // back, though its worker and calls take turns at it.
+            let now = Instant::now();
             if opts.rendezvous {
                 engine.endpoint.rendezvous_with_isn(now, target, &opts, isn)
             } else {
@@ -1126,18 +1128,22 @@ impl Context {
         let mut deadline = None;
         loop {
             let (idx, shard, conn) = Self::transfer_target(&st, u, false)?;
-            let now = Instant::now();
             if buf.is_empty() {
                 // libsrt sends nothing and returns 0.
                 return Ok(Sent {
                     len: 0,
                     first_seq: None,
                     msgno: None,
-                    origin: ctrl.srctime.unwrap_or(now),
+                    origin: ctrl.srctime.unwrap_or_else(Instant::now),
                 });
             }
             check_live_call(&st.sockets[&u].opts, buf.len(), true)?;
-            let result = shard.lock().endpoint.send_msg(now, conn, buf, ctrl);
+            let result = {
+                let mut engine = shard.lock();
+                // Under the lock: the engine's clock never goes back.
+                let now = Instant::now();
+                engine.endpoint.send_msg(now, conn, buf, ctrl)
+            };
             if matches!(result, Err(SendError::WouldBlock)) {
                 // Before the engine's events: a `Writable` its worker took
                 // since the refusal sets it again.
@@ -1188,9 +1194,10 @@ impl Context {
                 return Err(Error::Srt(SRT_EINVPARAM));
             }
             check_live_call(&st.sockets[&u].opts, buf.len(), false)?;
-            let now = Instant::now();
             let (result, more) = {
                 let mut engine = shard.lock();
+                // Under the lock: the engine's clock never goes back.
+                let now = Instant::now();
                 let result = engine.endpoint.recv(now, conn, buf);
                 // Level-triggered readiness stays exact: cleared with the last message.
                 let more = result.as_ref().is_ok_and(Option::is_some)

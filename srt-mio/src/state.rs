@@ -468,7 +468,6 @@ impl State {
     /// A listener's engine shard accepted `conn`: it gets a handle and
     /// waits in the accept queue.
     fn accepted(&mut self, idx: usize, shard: &Shard, conn: SocketId) {
-        let now = Instant::now();
         let mux = self.muxes[idx].as_mut().expect("checked by apply");
         let listener = mux.listener.filter(|l| {
             self.sockets
@@ -477,7 +476,9 @@ impl State {
         });
         let Some(l) = listener else {
             let mut engine = shard.lock();
-            let _ = engine.endpoint.close(now, conn, CloseMode::Abort);
+            let _ = engine
+                .endpoint
+                .close(Instant::now(), conn, CloseMode::Abort);
             engine.dirty = true;
             self.wakes |= 1 << (shard.worker % 64);
             return;
@@ -636,7 +637,6 @@ impl State {
         };
         // Whoever waits on it finds it gone.
         s.cond.notify_all();
-        let now = Instant::now();
         let Some(idx) = s.mux else {
             return;
         };
@@ -645,7 +645,8 @@ impl State {
             if let Some(mux) = self.muxes[idx].as_mut() {
                 mux.listener = None;
                 for shard in &mux.shards {
-                    shard.lock().endpoint.stop_listening(now);
+                    let mut engine = shard.lock();
+                    engine.endpoint.stop_listening(Instant::now());
                 }
                 count = mux.shards.len();
             }
@@ -659,7 +660,8 @@ impl State {
         if let Some(mux) = self.muxes[idx].as_mut() {
             if let Some(conn) = s.conn {
                 if let Some(shard) = mux.shards.get(s.shard).filter(|_| !s.engine_closed) {
-                    let _ = shard.lock().endpoint.close(now, conn, mode);
+                    let mut engine = shard.lock();
+                    let _ = engine.endpoint.close(Instant::now(), conn, mode);
                 }
             }
             mux.users = mux.users.saturating_sub(1);

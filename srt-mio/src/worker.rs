@@ -229,7 +229,10 @@ fn turn(shared: &Shared, jobs: &[Arc<Shard>], io: &mut Io) -> Duration {
         let reads = shard.index == 0 && port.readable.load(Ordering::Acquire);
         let inbox = shard.inbox_ready.load(Ordering::Acquire);
         let (busy, next) = {
-            let engine = shard.lock();
+            let mut engine = shard.lock();
+            // Asked afresh: whatever touched the engine since (this worker
+            // or a call) is in it.
+            engine.next_timeout = engine.endpoint.poll_timeout();
             let due = engine.next_timeout.is_some_and(|t| t <= start);
             (reads || inbox || engine.dirty || due, engine.next_timeout)
         };

@@ -3,7 +3,7 @@
 //! `groupconnect=1` whose group's stream goes, once, to the output
 //! ([`receive_group_live`]). Each caller member runs on its own
 //! [`UdpDriver`] (its own local port, so its own network path); the
-//! listener's members share its one driver. The engine's [`Group`] does
+//! listener's members share its one driver. The engine's [`Group`](srt_proto::group::Group) does
 //! the rest (ARCHITECTURE.md, "Socket groups"): the `Group` of
 //! `srt_proto::group`.
 

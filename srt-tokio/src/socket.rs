@@ -175,6 +175,22 @@ impl SrtSocketBuilder {
         })
     }
 
+    /// `SRTO_GROUPCONNECT`: a listener accepts socket-group members (see
+    /// [`listen_group`](Self::listen_group), which sets it).
+    pub fn group_connect(self, on: bool) -> Self {
+        self.with(|o| {
+            Ok(SocketOptions {
+                groupconnect: on,
+                ..o
+            })
+        })
+    }
+
+    /// The options, local address and backlog (for the group calls).
+    pub(crate) fn parts(&self) -> Result<(SocketOptions, Option<SocketAddr>, usize), Error> {
+        Ok((self.options.clone()?, self.local, self.backlog))
+    }
+
     /// Connects to a listener at `remote`.
     pub async fn call(self, remote: SocketAddr) -> Result<SrtSocket, Error> {
         let options = self.options.clone()?;

@@ -7,13 +7,17 @@
 
 use crate::error::Error;
 use crate::socket::SrtSocketBuilder;
+use futures_core::Stream;
+use futures_sink::Sink;
 use srt_proto::group::{
     Admitted, Group, GroupConfig, GroupEvent, GroupListener, GroupSendError, GroupStats,
     MemberInfo, MemberKey, MemberTarget,
 };
 use srt_proto::{CloseMode, Endpoint, EndpointConfig, MsgCtrl, RecvInfo, SocketOptions};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 use tokio::net::UdpSocket;
 use tokio::sync::Notify;
@@ -37,6 +41,8 @@ struct State {
     broken: bool,
     closed: bool,
     out: Vec<u8>,
+    /// The [`Stream`]'s waker, woken after every driver turn.
+    stream_waker: Option<Waker>,
 }
 
 impl State {
@@ -128,9 +134,15 @@ impl Shared {
 
 /// A socket group: sends and receives one stream over its members like a
 /// single socket. Dropping it closes every member (abort).
+///
+/// `send_msg`/`recv` take `&self`; the [`Stream`] (messages) and
+/// [`Sink<Vec<u8>>`](Sink) implementations need `&mut` (their
+/// `SinkExt::send`/`close` are not shadowed).
 pub struct SrtGroup {
     shared: Arc<Shared>,
     max_message: usize,
+    /// The [`Stream`]'s receive buffer.
+    scratch: Vec<u8>,
 }
 
 impl std::fmt::Debug for SrtGroup {
@@ -200,6 +212,9 @@ fn start(state: State) -> Arc<Shared> {
                 }
                 st.run()
             };
+            if let Some(w) = sh.lock().stream_waker.take() {
+                w.wake();
+            }
             sh.app.notify_waiters();
             let notified = sh.driver.notified();
             let sleep = tokio::time::sleep_until(tokio::time::Instant::from_std(
@@ -267,10 +282,12 @@ impl SrtSocketBuilder {
             broken: false,
             closed: false,
             out: vec![0u8; 1500],
+            stream_waker: None,
         });
         SrtGroup {
             shared,
             max_message,
+            scratch: Vec::new(),
         }
         .connected()
         .await
@@ -297,10 +314,12 @@ impl SrtSocketBuilder {
             broken: false,
             closed: false,
             out: vec![0u8; 1500],
+            stream_waker: None,
         });
         SrtGroup {
             shared,
             max_message,
+            scratch: Vec::new(),
         }
         .connected()
         .await
@@ -338,7 +357,7 @@ impl SrtGroup {
 
     /// Sends one live message over the group (broadcast: every member;
     /// backup: the active one, kept until acknowledged).
-    pub fn send(&self, payload: &[u8]) -> Result<usize, Error> {
+    pub fn send_msg(&self, payload: &[u8]) -> Result<usize, Error> {
         if payload.len() > self.max_message {
             return Err(Error::MessageTooLarge {
                 len: payload.len(),
@@ -419,6 +438,62 @@ impl SrtGroup {
         drop(st);
         self.shared.driver.notify_one();
         Ok(())
+    }
+}
+
+/// The group's messages; ends when every member has gone or the group
+/// was closed.
+impl Stream for SrtGroup {
+    type Item = Result<Vec<u8>, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        let want = this.max_message.max(1500);
+        if this.scratch.len() < want {
+            this.scratch.resize(want, 0);
+        }
+        let mut st = this.shared.lock();
+        if st.closed {
+            return Poll::Ready(None);
+        }
+        if let Some((g, eps)) = st.parts() {
+            if let Some(info) = g.recv(Instant::now(), eps, &mut this.scratch) {
+                return Poll::Ready(Some(Ok(this.scratch[..info.len].to_vec())));
+            }
+        }
+        if st.broken {
+            return Poll::Ready(None);
+        }
+        st.stream_waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+/// Each item is one live message ([`SrtGroup::send_msg`]); a live group
+/// never waits (a backup group keeps what is unacknowledged).
+impl Sink<Vec<u8>> for SrtGroup {
+    type Error = Error;
+
+    fn poll_ready(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn start_send(self: Pin<&mut Self>, item: Vec<u8>) -> Result<(), Error> {
+        self.send_msg(&item).map(|_| ())
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let mut st = self.shared.lock();
+        if let Some((g, eps)) = st.parts() {
+            g.close(Instant::now(), eps, CloseMode::Abort);
+        }
+        drop(st);
+        self.shared.driver.notify_one();
+        Poll::Ready(Ok(()))
     }
 }
 

@@ -2,6 +2,7 @@
 //! group listener; the active member is closed mid-stream and the
 //! listener still gets every message once, in order.
 
+use futures_util::{SinkExt, StreamExt};
 use srt_tokio::{GroupType, MemberState, SrtSocket};
 use std::net::{SocketAddr, UdpSocket};
 use std::time::Duration;
@@ -27,7 +28,7 @@ async fn backup_group_loses_nothing_when_the_active_member_closes() {
     const COUNT: u32 = 3000;
     let addr = free_addr();
     let listener = tokio::spawn(async move {
-        let g = SrtSocket::builder()
+        let mut g = SrtSocket::builder()
             .latency(Duration::from_millis(120))
             .group_connect(true)
             .listen_group(addr)
@@ -35,9 +36,11 @@ async fn backup_group_loses_nothing_when_the_active_member_closes() {
             .unwrap();
         let mut got = 0u32;
         while got < COUNT {
-            let m = tokio::time::timeout(Duration::from_secs(5), g.recv())
+            // The group is a Stream of messages.
+            let m = tokio::time::timeout(Duration::from_secs(5), g.next())
                 .await
                 .expect("stalled")
+                .expect("the stream ended")
                 .unwrap();
             let n = u32::from_be_bytes(m[..4].try_into().unwrap());
             assert_eq!(n, got, "out of order, repeated or lost");
@@ -47,7 +50,7 @@ async fn backup_group_loses_nothing_when_the_active_member_closes() {
         got
     });
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let g = SrtSocket::builder()
+    let mut g = SrtSocket::builder()
         .latency(Duration::from_millis(120))
         .call_group(GroupType::Backup, &[(addr, 10), (addr, 1)])
         .await
@@ -66,7 +69,8 @@ async fn backup_group_loses_nothing_when_the_active_member_closes() {
             assert_eq!(active.state, MemberState::Running);
             g.close_member(active.key).unwrap();
         }
-        g.send(&message(n)).unwrap();
+        // A Sink of messages too.
+        g.send(message(n)).await.unwrap();
     }
     let got = tokio::time::timeout(Duration::from_secs(10), listener)
         .await

@@ -77,16 +77,20 @@ fn transmit(args: &[String]) -> Proc {
 
 /// Sends `count` datagrams, one a millisecond, through a backup group of
 /// two relayed members (the relay of the weight-10 member killed after
-/// `cut_at`); returns how many the listener's output had, in order.
-fn backup_through_relays(count: u32, cut_at: u32) -> u32 {
+/// `cut_at`) to the listener `listen(port, sink)` starts; returns how many
+/// the listener's output had, in order.
+fn backup_through_relays(
+    count: u32,
+    cut_at: u32,
+    listen: impl FnOnce(u16, SocketAddr) -> Proc,
+) -> u32 {
     let sink = UdpSocket::bind("127.0.0.1:0").unwrap();
     sink.set_read_timeout(Some(Duration::from_millis(20)))
         .unwrap();
     let port = free_port();
-    let _listener = transmit(&[
-        format!("srt://:{port}?groupconnect=1&latency=120"),
-        format!("udp://{}", sink.local_addr().unwrap()),
-    ]);
+    let _listener = listen(port, sink.local_addr().unwrap());
+    // Let it bind.
+    std::thread::sleep(Duration::from_millis(300));
     let target: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let (mut active_relay, active) = relay(target);
     let (_standby_relay, standby) = relay(target);
@@ -141,8 +145,47 @@ fn backup_through_relays(count: u32, cut_at: u32) -> u32 {
     got
 }
 
+/// srt-transmit listening with `groupconnect=1`.
+fn our_listener(port: u16, sink: SocketAddr) -> Proc {
+    transmit(&[
+        format!("srt://:{port}?groupconnect=1&latency=120"),
+        format!("udp://{sink}"),
+    ])
+}
+
 #[test]
 fn backup_group_survives_a_relay_cut_without_loss() {
-    let got = backup_through_relays(4000, 1500);
+    let got = backup_through_relays(4000, 1500, our_listener);
+    assert_eq!(got, 4000, "lost after the cut");
+}
+
+/// The same group into libsrt 1.5.5's `srt-test-live` (the peer kit,
+/// built with bonding) listening with `groupconnect=1`; a missing kit
+/// fails under `CI=true` (`testvectors::peer_kit`).
+#[test]
+fn backup_group_to_libsrt_1_5_5_survives_a_relay_cut() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let Some(kit) = testvectors::peer_kit::PeerKit::for_test(
+        &root,
+        "srt-transmit backup group -> srt-test-live 1.5.5 across a relay cut",
+    ) else {
+        return;
+    };
+    let bin = kit.bin("srt-test-live");
+    let got = backup_through_relays(4000, 1500, move |port, sink| {
+        Proc(
+            Command::new(&bin)
+                .args([
+                    "-v:1".to_string(),
+                    format!("srt://:{port}?groupconnect=1&latency=120"),
+                    format!("udp://{sink}"),
+                ])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("run srt-test-live"),
+        )
+    });
     assert_eq!(got, 4000, "lost after the cut");
 }

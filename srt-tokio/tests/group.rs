@@ -79,3 +79,23 @@ async fn backup_group_loses_nothing_when_the_active_member_closes() {
     assert_eq!(got, COUNT);
     assert!(g.stats().activations >= 2, "{:?}", g.stats());
 }
+
+/// A group none of whose members can connect fails (no hang).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_without_a_listener_fails() {
+    let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = silent.local_addr().unwrap();
+    let r = tokio::time::timeout(
+        Duration::from_secs(10),
+        SrtSocket::builder()
+            .conn_timeout(Duration::from_millis(500))
+            .call_group(GroupType::Broadcast, &[(addr, 0), (addr, 0)]),
+    )
+    .await
+    .expect("the connect returned");
+    assert!(r.is_err());
+    let none = SrtSocket::builder()
+        .call_group(GroupType::Backup, &[])
+        .await;
+    assert!(matches!(none, Err(srt_tokio::Error::NoMembers)), "{none:?}");
+}

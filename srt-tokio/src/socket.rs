@@ -217,8 +217,15 @@ impl SrtSocketBuilder {
     }
 
     /// Listens at `local`: callers' requests come out of the [`SrtListener`].
+    /// With [`group_connect(true)`](Self::group_connect) it is refused:
+    /// group members are accepted by [`listen_group`](Self::listen_group).
     pub async fn listen(self, local: SocketAddr) -> Result<SrtListener, Error> {
         let options = self.options.clone()?;
+        if options.groupconnect {
+            return Err(Error::Group(
+                "a listener of group members is made by listen_group".into(),
+            ));
+        }
         let max_message = self.message_capacity(&options);
         let (socket, mut endpoint) = bind(local, &options).await?;
         endpoint.listen_deferred(&options, self.backlog)?;

@@ -98,4 +98,12 @@ async fn group_without_a_listener_fails() {
         .call_group(GroupType::Backup, &[])
         .await;
     assert!(matches!(none, Err(srt_tokio::Error::NoMembers)), "{none:?}");
+    let plain = SrtSocket::builder()
+        .group_connect(true)
+        .listen("127.0.0.1:0".parse().unwrap())
+        .await;
+    assert!(
+        matches!(plain, Err(srt_tokio::Error::Group(_))),
+        "{plain:?}"
+    );
 }

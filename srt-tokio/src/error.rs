@@ -54,6 +54,12 @@ pub enum Error {
     /// The engine did not accept the connection (it answered the caller with a rejection itself).
     #[error("handshake failed while accepting")]
     AcceptFailed,
+    /// A group call was given no member address.
+    #[error("a group needs at least one member address")]
+    NoMembers,
+    /// A socket group could not connect, send or receive.
+    #[error("socket group: {0}")]
+    Group(String),
     /// The task driving the UDP socket has stopped.
     #[error("the driver task has stopped")]
     DriverStopped,

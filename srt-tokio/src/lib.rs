@@ -45,12 +45,15 @@
 
 mod driver;
 mod error;
+mod group;
 mod listener;
 mod socket;
 
 pub use error::Error;
+pub use group::{GroupType, SrtGroup};
 pub use listener::{ConnectionRequest, SrtListener};
 pub use socket::{Message, SrtSocket, SrtSocketBuilder, TransType};
+pub use srt_proto::group::{GroupStats, MemberInfo, MemberKey, MemberState};
 pub use srt_proto::options::{OptionValue, SockOpt};
 pub use srt_proto::packet::RejectReason;
 pub use srt_proto::stats::TraceBStats;

@@ -175,6 +175,22 @@ impl SrtSocketBuilder {
         })
     }
 
+    /// `SRTO_GROUPCONNECT`: a listener accepts socket-group members (see
+    /// [`listen_group`](Self::listen_group), which sets it).
+    pub fn group_connect(self, on: bool) -> Self {
+        self.with(|o| {
+            Ok(SocketOptions {
+                groupconnect: on,
+                ..o
+            })
+        })
+    }
+
+    /// The options, local address and backlog (for the group calls).
+    pub(crate) fn parts(&self) -> Result<(SocketOptions, Option<SocketAddr>, usize), Error> {
+        Ok((self.options.clone()?, self.local, self.backlog))
+    }
+
     /// Connects to a listener at `remote`.
     pub async fn call(self, remote: SocketAddr) -> Result<SrtSocket, Error> {
         let options = self.options.clone()?;
@@ -201,8 +217,15 @@ impl SrtSocketBuilder {
     }
 
     /// Listens at `local`: callers' requests come out of the [`SrtListener`].
+    /// With [`group_connect(true)`](Self::group_connect) it is refused:
+    /// group members are accepted by [`listen_group`](Self::listen_group).
     pub async fn listen(self, local: SocketAddr) -> Result<SrtListener, Error> {
         let options = self.options.clone()?;
+        if options.groupconnect {
+            return Err(Error::Group(
+                "a listener of group members is made by listen_group".into(),
+            ));
+        }
         let max_message = self.message_capacity(&options);
         let (socket, mut endpoint) = bind(local, &options).await?;
         endpoint.listen_deferred(&options, self.backlog)?;

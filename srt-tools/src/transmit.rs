@@ -25,6 +25,8 @@
 //! rendezvous party, and runs on its own [`UdpDriver`] whose waits also
 //! wake for the input (the relay's input driver: for the output's socket).
 
+pub mod group;
+
 use crate::stats::{StatsConfig, StatsReporter};
 use crate::udp_driver::UdpDriver;
 use crate::uri::{Medium, Mode, SrtTarget, UdpTarget};
@@ -128,6 +130,9 @@ pub enum TransmitError {
     /// Linger ran out before the peer acknowledged everything.
     #[error("linger ({0:?}) ran out before the peer acknowledged everything")]
     LingerExpired(Duration),
+    /// A socket group could not connect or carry the stream.
+    #[error("socket group: {0}")]
+    Group(String),
     /// This pair of media is not supported (yet).
     #[error("{0}")]
     Unsupported(String),
@@ -189,6 +194,13 @@ impl Settings {
 pub fn run(input: &Medium, output: &Medium, settings: &Settings) -> Result<Summary, TransmitError> {
     match (input, output) {
         (Medium::Srt(from), Medium::Srt(to)) => {
+            if from.group.is_some() || to.group.is_some() || from.options.groupconnect {
+                return Err(TransmitError::Unsupported(
+                    "srt:// to srt:// relays single connections; socket groups go between \
+                     srt:// and udp:// or file://"
+                        .into(),
+                ));
+            }
             if from.options.transtype == TransType::File || to.options.transtype == TransType::File
             {
                 return Err(TransmitError::Unsupported(
@@ -207,6 +219,12 @@ pub fn run(input: &Medium, output: &Medium, settings: &Settings) -> Result<Summa
                     .into(),
             )),
         },
+        (Medium::Srt(target), _) if target.group.is_some() => Err(TransmitError::Unsupported(
+            "a caller group sends; to receive a group, listen with groupconnect=1".into(),
+        )),
+        (Medium::Srt(target), sink) if target.options.groupconnect => {
+            group::receive_group_live(target, sink, settings)
+        }
         (Medium::Srt(target), sink) => receive_live(target, sink, settings),
         (source, Medium::Srt(target)) if target.options.transtype == TransType::File => {
             match source {
@@ -218,7 +236,10 @@ pub fn run(input: &Medium, output: &Medium, settings: &Settings) -> Result<Summa
                 )),
             }
         }
-        (source, Medium::Srt(target)) => send_live(source, target, settings),
+        (source, Medium::Srt(target)) => match &target.group {
+            Some(spec) => group::send_group_live(source, target, spec, settings),
+            None => send_live(source, target, settings),
+        },
         _ => Err(TransmitError::Unsupported(
             "one of the two media must be srt://".into(),
         )),

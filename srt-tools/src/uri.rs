@@ -26,7 +26,15 @@
 //! `streamid` and `packetfilter` (e.g.
 //! `packetfilter=fec,cols:10,rows:5,arq:never`). Any other key is an error
 //! naming it.
+//!
+//! Socket groups: a caller group of several addresses is
+//! `srt://h1:p1,h2:p2?grouptype=backup` (IPv4 or host names; every weight
+//! 0) or libsrt's raw form `srt:////group?type=backup&nodes=h1:p1?weight=1,h2:p2?weight=10`
+//! (`grouptype` and `type` alike: `broadcast`, the default, or `backup`);
+//! live mode only. `groupconnect=1` on a listener accepts a peer's group
+//! ([`GroupSpec`], `transmit::group`).
 
+use srt_proto::group::GroupType;
 use srt_proto::options::{OptionError, OptionValue, SockOpt};
 use srt_proto::SocketOptions;
 use std::fmt;
@@ -338,6 +346,20 @@ pub struct SrtTarget {
     pub local_port: Option<u16>,
     /// The socket options from the query (and the transtype preset).
     pub options: SocketOptions,
+    /// A caller group: its type and members (`addr` is the first member's).
+    pub group: Option<GroupSpec>,
+}
+
+/// A caller socket group from an `srt://` URI: several addresses
+/// (`srt://h1:p1,h2:p2?grouptype=backup`, or libsrt's
+/// `srt:////group?type=backup&nodes=h1:p1?weight=1,h2:p2?weight=10`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupSpec {
+    /// Broadcast or backup (`grouptype` or `type`; default broadcast, as
+    /// libsrt's apps).
+    pub kind: GroupType,
+    /// Each member's address and weight (`?weight=N` in `nodes`; default 0).
+    pub members: Vec<(SocketAddr, u16)>,
 }
 
 impl SrtTarget {
@@ -397,12 +419,20 @@ impl SrtTarget {
     /// transtype preset resets other options, as in libsrt), then the other
     /// keys in order; the result is validated as a whole.
     pub fn from_uri(uri: &Uri) -> Result<SrtTarget, UriError> {
-        let port = uri.port.ok_or(UriError::MissingPort)?;
         let mut mode = None;
         let mut options = SocketOptions::live();
         let mut rest = Vec::new();
         let mut adapter = None;
         let mut local_port = None;
+        let mut kind = None;
+        let mut nodes: Vec<(SocketAddr, u16)> = Vec::new();
+        if uri.host.contains(',') {
+            // `h1:p1,h2:p2`: the split took the last port for the host's.
+            let list = format!("{}:{}", uri.host, uri.port.ok_or(UriError::MissingPort)?);
+            for member in list.split(',') {
+                nodes.push((member_addr(member)?, 0));
+            }
+        }
         for (key, value) in &uri.query {
             let value = value
                 .as_deref()
@@ -441,6 +471,37 @@ impl SrtTarget {
                             .map_err(|_| bad(key, value, "expected an IP address"))?,
                     )
                 }
+                "grouptype" | "type" => {
+                    kind = Some(match value.to_ascii_lowercase().as_str() {
+                        "broadcast" => GroupType::Broadcast,
+                        "backup" => GroupType::Backup,
+                        _ => return Err(bad(key, value, "expected broadcast or backup")),
+                    })
+                }
+                "nodes" => {
+                    for node in value.split(',') {
+                        let (addr, weight) = match node.split_once('?') {
+                            Some((a, q)) => {
+                                let w = q
+                                    .strip_prefix("weight=")
+                                    .and_then(|w| w.parse::<u16>().ok())
+                                    .ok_or_else(|| {
+                                        bad(key, value, "a node's query is ?weight=0..65535")
+                                    })?;
+                                (a, w)
+                            }
+                            None => (node, 0),
+                        };
+                        nodes.push((member_addr(addr)?, weight));
+                    }
+                }
+                "groupconnect" => {
+                    options.groupconnect = match value {
+                        "0" => false,
+                        "1" => true,
+                        _ => return Err(bad(key, value, "expected 0 or 1")),
+                    }
+                }
                 "port" => {
                     local_port = Some(match value.parse::<u16>() {
                         Ok(p) if p > 0 => p,
@@ -470,6 +531,40 @@ impl SrtTarget {
             },
             other => UriError::Inconsistent(other.to_string()),
         })?;
+        let group = if nodes.is_empty() {
+            if kind.is_some() {
+                return Err(UriError::Inconsistent(
+                    "grouptype needs a group of addresses: srt://h1:p1,h2:p2 or nodes=".into(),
+                ));
+            }
+            None
+        } else {
+            if matches!(mode, Some(Mode::Listener | Mode::Rendezvous)) {
+                return Err(UriError::Inconsistent(
+                    "a group of addresses is a caller (a listener takes groupconnect=1)".into(),
+                ));
+            }
+            if options.transtype != srt_proto::TransType::Live {
+                return Err(UriError::Inconsistent(
+                    "socket groups run in live mode only".into(),
+                ));
+            }
+            Some(GroupSpec {
+                kind: kind.unwrap_or(GroupType::Broadcast),
+                members: nodes,
+            })
+        };
+        if let Some(g) = &group {
+            return Ok(SrtTarget {
+                mode: Mode::Caller,
+                addr: g.members[0].0,
+                adapter,
+                local_port,
+                options,
+                group,
+            });
+        }
+        let port = uri.port.ok_or(UriError::MissingPort)?;
         let mode = mode.unwrap_or(if uri.host.is_empty() {
             Mode::Listener
         } else {
@@ -503,8 +598,18 @@ impl SrtTarget {
             adapter,
             local_port,
             options,
+            group: None,
         })
     }
+}
+
+/// A group member's `host:port`.
+fn member_addr(text: &str) -> Result<SocketAddr, UriError> {
+    let (host, port) = split_host_port(text)?;
+    if host.is_empty() {
+        return Err(UriError::MissingHost);
+    }
+    resolve(host, port.ok_or(UriError::MissingPort)?)
 }
 
 fn resolve(host: &str, port: u16) -> Result<SocketAddr, UriError> {
@@ -781,5 +886,45 @@ mod tests {
         assert_eq!(u.ttl, Some(4));
         assert!(Medium::parse("udp://127.0.0.1").is_err());
         assert!(Medium::parse("udp://:5000?iptos=256").is_err());
+    }
+
+    #[test]
+    fn group_uris() {
+        let t = target("srt://127.0.0.1:5001,127.0.0.1:5002?grouptype=backup&latency=120");
+        let g = t.group.expect("a group");
+        assert_eq!(g.kind, GroupType::Backup);
+        assert_eq!(
+            g.members,
+            [
+                ("127.0.0.1:5001".parse().unwrap(), 0),
+                ("127.0.0.1:5002".parse().unwrap(), 0)
+            ]
+        );
+        assert_eq!((t.mode, t.addr.port()), (Mode::Caller, 5001));
+        let t = target(
+            "srt:////group?type=backup&nodes=127.0.0.1:5001?weight=1,127.0.0.1:5002?weight=10",
+        );
+        let g = t.group.expect("a group");
+        assert_eq!(g.members[0].1, 1);
+        assert_eq!(g.members[1].1, 10);
+        // The default type is broadcast, as libsrt's apps.
+        let g = target("srt://127.0.0.1:5001,127.0.0.1:5002").group.unwrap();
+        assert_eq!(g.kind, GroupType::Broadcast);
+        assert!(target("srt://:5001?groupconnect=1").options.groupconnect);
+        assert!(target("srt://127.0.0.1:5001").group.is_none());
+        for bad in [
+            "srt://127.0.0.1:5001?grouptype=backup",
+            "srt://127.0.0.1:5001,127.0.0.1:5002?grouptype=mirror",
+            "srt://127.0.0.1:5001,127.0.0.1:5002?mode=listener",
+            "srt://127.0.0.1:5001,127.0.0.1:5002?transtype=file",
+            "srt:////group?nodes=127.0.0.1:5001?weight=x",
+            "srt:////group?nodes=127.0.0.1",
+            "srt://:5001?groupconnect=2",
+        ] {
+            assert!(
+                SrtTarget::from_uri(&Uri::parse(bad).unwrap()).is_err(),
+                "{bad}"
+            );
+        }
     }
 }

@@ -49,7 +49,10 @@ enum Pf {
                   messageapi, latency, rcvlatency, peerlatency (ms), passphrase, pbkeylen, cryptomode, \
                   enforcedencryption, kmrefreshrate, kmpreannounce, payloadsize, mss, fc, sndbuf, rcvbuf, \
                   maxbw, inputbw (bytes/s), oheadbw (%), conntimeo, peeridletimeo (ms), linger (s), \
-                  tlpktdrop, nakreport, lossmaxttl, minversion, streamid.\n\
+                  tlpktdrop, nakreport, lossmaxttl, minversion, streamid, packetfilter.\n\
+                  Socket groups (live): srt://h1:p1,h2:p2?grouptype=backup|broadcast, or \
+                  srt:////group?type=backup&nodes=h1:p1?weight=10,h2:p2?weight=1 (a caller group); \
+                  groupconnect=1 on a listener receives a peer's group.\n\
                   udp:// keys: rcvbuf, sndbuf, ttl, iptos, adapter, multicast."
 )]
 struct Args {

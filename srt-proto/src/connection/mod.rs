@@ -690,23 +690,36 @@ impl Connection {
 
     /// When [`Connection::handle_timeout`] should next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
+        match self.poll_timeout_split() {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// [`Connection::poll_timeout`] in two (it is the earlier of them): the
+    /// timers, and the time that control packets queued by the transfer
+    /// make the connection due at (its start, so at once). The endpoint's
+    /// schedule keeps the second apart, so that queuing an ACK costs no
+    /// timer-queue work.
+    pub(crate) fn poll_timeout_split(&self) -> (Option<Instant>, Option<Instant>) {
         match &self.phase {
             Phase::Handshaking(h) => match (h.next_resend, h.connect_deadline) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
+                (Some(a), Some(b)) => (Some(a.min(b)), None),
+                (a, b) => (a.or(b), None),
             },
             Phase::Connected(transfer) | Phase::Closing { transfer, .. } => {
                 let mut t = self.liveness.deadline(&self.config);
-                if let Some(x) = transfer.poll_timeout() {
+                let (timers, flush) = transfer.poll_timeout_split();
+                if let Some(x) = timers {
                     t = t.min(x);
                 }
                 if let Some(d) = self.phase.closing_deadline() {
                     // All acknowledged: the close waits for the peer's delivery.
                     t = t.min(d).min(self.drained_at().unwrap_or(d));
                 }
-                Some(t)
+                (Some(t), flush)
             }
-            Phase::Broken(_) | Phase::Closed(_) => None,
+            Phase::Broken(_) | Phase::Closed(_) => (None, None),
         }
     }
 

@@ -11,6 +11,12 @@
 //! allocates nothing once they have grown. A deadline that moves later (a
 //! keepalive after each packet sent) keeps its entry, which is moved to the
 //! new time only when it reaches the top: most changes cost no heap work.
+//!
+//! Control packets a transfer queues (an ACK for each data packet at low
+//! rates) make its connection due at once ([`Connection::poll_timeout`] is
+//! then its start). Those connections are kept in a plain list beside the
+//! timer queue (`flushing`), so that an ACK queued and sent moves no heap
+//! entry: the queue holds each connection's other timers only.
 
 use super::idmap::IdMap;
 use crate::connection::Connection;
@@ -23,8 +29,10 @@ use std::time::Instant;
 /// What the schedule last saw of one connection.
 #[derive(Clone, Copy, Debug, Default)]
 struct Slot {
-    /// Its `poll_timeout`.
+    /// Its `poll_timeout` but for queued control packets.
     deadline: Option<Instant>,
+    /// Its index in `flushing` while it has control packets queued.
+    flushing: Option<u32>,
     /// The time of its entry in `timers`, at or before `deadline` (`None`
     /// only without a deadline, or while `handle_timeout` handles it).
     queued_at: Option<Instant>,
@@ -43,6 +51,9 @@ pub(super) struct Schedule {
     slots: IdMap<Slot>,
     /// Deadlines; the top entry is always exact (see [`Schedule::fix_top`]).
     timers: TimeQueue,
+    /// The connections with control packets queued, and when these make
+    /// them due (the rest of `poll_timeout`); unordered.
+    flushing: Vec<(SocketId, Instant)>,
     /// Pacing times of connections whose data waits only for the clock.
     paced: TimeQueue,
     /// Transmit candidates.
@@ -86,7 +97,23 @@ impl Schedule {
             Slot::default()
         });
         let mut pushed = false;
-        slot.deadline = conn.poll_timeout();
+        let (deadline, flush) = conn.poll_timeout_split();
+        slot.deadline = deadline;
+        // Leaves the list only after the slot is let go (one more lookup
+        // for the entry moved into its place).
+        let mut unflush = None;
+        match (flush, slot.flushing) {
+            (Some(t), Some(i)) => self.flushing[i as usize].1 = t,
+            (Some(t), None) => {
+                slot.flushing = Some(self.flushing.len() as u32);
+                self.flushing.push((id, t));
+            }
+            (None, Some(i)) => {
+                slot.flushing = None;
+                unflush = Some(i);
+            }
+            (None, None) => {}
+        }
         if let Some(t) = slot.deadline {
             if slot.queued_at.is_none_or(|q| t < q) {
                 slot.queued_at = Some(t);
@@ -108,6 +135,9 @@ impl Schedule {
             }
         }
         let (queued_at, deadline) = (slot.queued_at, slot.deadline);
+        if let Some(i) = unflush {
+            self.unflush(i);
+        }
         if new {
             self.reserve();
         }
@@ -125,17 +155,39 @@ impl Schedule {
 
     /// Forgets a connection.
     pub(super) fn remove(&mut self, id: SocketId) {
-        if self.slots.remove(&id).is_some_and(|s| s.in_round) {
+        let Some(slot) = self.slots.remove(&id) else {
+            return self.fix_top();
+        };
+        if slot.in_round {
             // So that a later socket with this ID is not served twice.
             self.rounds.this.retain(|r| r.0 != id);
             self.rounds.next.retain(|r| r.0 != id);
         }
+        if let Some(i) = slot.flushing {
+            self.unflush(i);
+        }
         self.fix_top();
+    }
+
+    /// Takes entry `i` out of `flushing` (its slot already says so).
+    fn unflush(&mut self, i: u32) {
+        let i = i as usize;
+        self.flushing.swap_remove(i);
+        if let Some(&(moved, _)) = self.flushing.get(i) {
+            if let Some(slot) = self.slots.get_mut(&moved) {
+                slot.flushing = Some(i as u32);
+            }
+        }
     }
 
     /// The earliest deadline of any connection.
     pub(super) fn next_deadline(&self) -> Option<Instant> {
-        self.timers.peek().map(|r| r.0 .0)
+        let timers = self.timers.peek().map(|r| r.0 .0);
+        let flush = self.flushing.iter().map(|f| f.1).min();
+        match (timers, flush) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Moves the connections due at `now` into `due`, in ascending ID order;
@@ -158,7 +210,13 @@ impl Schedule {
                 None => {}
             }
         }
+        let timed = due.len();
+        due.extend(self.flushing.iter().filter(|f| f.1 <= now).map(|f| f.0));
         due.sort_unstable();
+        if due.len() > timed {
+            // Due by both its timers and its control packets.
+            due.dedup();
+        }
         self.fix_top();
     }
 
@@ -220,6 +278,8 @@ impl Schedule {
             q.reserve(most.saturating_sub(q.len()));
         }
         let ids = self.slots.len();
+        self.flushing
+            .reserve(ids.saturating_sub(self.flushing.len()));
         for r in [&mut self.rounds.this, &mut self.rounds.next] {
             r.reserve(ids.saturating_sub(r.len()));
         }

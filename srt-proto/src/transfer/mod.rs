@@ -744,13 +744,14 @@ impl Transfer {
         }
     }
 
-    /// The earliest armed timer.
-    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
-        self.timers.next_expiry()
+    /// The earliest armed timer, in two: the earliest but the one that
+    /// queued control packets arm ([`Timer::Flush`]), and that one.
+    pub(crate) fn poll_timeout_split(&self) -> (Option<Instant>, Option<Instant>) {
+        self.timers.next_expiry_split()
     }
 
     /// The earliest deadline the current state arms (tests compare it
-    /// with [`Transfer::poll_timeout`]).
+    /// with [`Transfer::poll_timeout_split`]).
     #[cfg(test)]
     pub(crate) fn earliest_deadline(&self) -> Option<Instant> {
         Timer::ALL.iter().filter_map(|&t| self.deadline(t)).min()

@@ -45,6 +45,9 @@ impl Timer {
     const COUNT: usize = Self::ALL.len();
 }
 
+// `TimerTable::next_expiry_split` takes the flush timer as the last.
+const _: () = assert!(Timer::Flush as usize == Timer::COUNT - 1);
+
 /// A deadline per [`Timer`], or none when the timer is stopped.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct TimerTable {
@@ -81,8 +84,17 @@ impl TimerTable {
     }
 
     /// The earliest deadline of any armed timer.
+    #[cfg(test)]
     pub(crate) fn next_expiry(&self) -> Option<Instant> {
         self.data.iter().flatten().min().copied()
+    }
+
+    /// The earliest deadline of any armed timer but [`Timer::Flush`] (the
+    /// last), and that of [`Timer::Flush`]: [`TimerTable::next_expiry`] is
+    /// the earlier of the two.
+    pub(crate) fn next_expiry_split(&self) -> (Option<Instant>, Option<Instant>) {
+        let (flush, rest) = self.data.split_last().expect("timers");
+        (rest.iter().flatten().min().copied(), *flush)
     }
 }
 
@@ -130,6 +142,10 @@ mod tests {
                 }
                 let earliest = model.iter().flatten().min().map(|&m| base + Duration::from_micros(m));
                 prop_assert_eq!(table.next_expiry(), earliest);
+                let at = |m: Option<&u64>| m.map(|&m| base + Duration::from_micros(m));
+                let flush = Timer::Flush as usize;
+                let rest = model.iter().enumerate().filter(|(i, _)| *i != flush).filter_map(|(_, m)| m.as_ref()).min();
+                prop_assert_eq!(table.next_expiry_split(), (at(rest), at(model[flush].as_ref())));
                 let now = base + Duration::from_micros(probe);
                 for (i, timer) in Timer::ALL.iter().enumerate() {
                     prop_assert_eq!(table.is_expired(*timer, now), model[i].is_some_and(|m| m <= probe));

@@ -12,11 +12,12 @@
 //! keepalive after each packet sent) keeps its entry, which is moved to the
 //! new time only when it reaches the top: most changes cost no heap work.
 //!
-//! Control packets a transfer queues (an ACK for each data packet at low
-//! rates) make its connection due at once ([`Connection::poll_timeout`] is
-//! then its start). Those connections are kept in a plain list beside the
-//! timer queue (`flushing`), so that an ACK queued and sent moves no heap
-//! entry: the queue holds each connection's other timers only.
+//! A connection with a deadline already passed when it is refreshed (its
+//! queued control packets arm one at its start: an ACK for each data
+//! packet at low rates; a data packet free to go arms its sending time) is
+//! kept in a plain list beside the timer queue (`past`), with the earliest
+//! such deadline: the queue holds only its deadlines still to come. So a
+//! packet queued and sent moves no heap entry.
 
 use super::idmap::IdMap;
 use crate::connection::Connection;
@@ -29,10 +30,10 @@ use std::time::Instant;
 /// What the schedule last saw of one connection.
 #[derive(Clone, Copy, Debug, Default)]
 struct Slot {
-    /// Its `poll_timeout` but for queued control packets.
+    /// Its earliest deadline after the time it was last refreshed at.
     deadline: Option<Instant>,
-    /// Its index in `flushing` while it has control packets queued.
-    flushing: Option<u32>,
+    /// Its index in `past` while it has a deadline at or before then.
+    past: Option<u32>,
     /// The time of its entry in `timers`, at or before `deadline` (`None`
     /// only without a deadline, or while `handle_timeout` handles it).
     queued_at: Option<Instant>,
@@ -51,9 +52,9 @@ pub(super) struct Schedule {
     slots: IdMap<Slot>,
     /// Deadlines; the top entry is always exact (see [`Schedule::fix_top`]).
     timers: TimeQueue,
-    /// The connections with control packets queued, and when these make
-    /// them due (the rest of `poll_timeout`); unordered.
-    flushing: Vec<(SocketId, Instant)>,
+    /// The connections with deadlines passed when they were last refreshed,
+    /// with the earliest of these; unordered.
+    past: Vec<(SocketId, Instant)>,
     /// Pacing times of connections whose data waits only for the clock.
     paced: TimeQueue,
     /// Transmit candidates.
@@ -97,20 +98,20 @@ impl Schedule {
             Slot::default()
         });
         let mut pushed = false;
-        let (deadline, flush) = conn.poll_timeout_split();
+        let (past, deadline) = conn.poll_timeout_split(now);
         slot.deadline = deadline;
         // Leaves the list only after the slot is let go (one more lookup
         // for the entry moved into its place).
-        let mut unflush = None;
-        match (flush, slot.flushing) {
-            (Some(t), Some(i)) => self.flushing[i as usize].1 = t,
+        let mut leave_past = None;
+        match (past, slot.past) {
+            (Some(t), Some(i)) => self.past[i as usize].1 = t,
             (Some(t), None) => {
-                slot.flushing = Some(self.flushing.len() as u32);
-                self.flushing.push((id, t));
+                slot.past = Some(self.past.len() as u32);
+                self.past.push((id, t));
             }
             (None, Some(i)) => {
-                slot.flushing = None;
-                unflush = Some(i);
+                slot.past = None;
+                leave_past = Some(i);
             }
             (None, None) => {}
         }
@@ -135,8 +136,8 @@ impl Schedule {
             }
         }
         let (queued_at, deadline) = (slot.queued_at, slot.deadline);
-        if let Some(i) = unflush {
-            self.unflush(i);
+        if let Some(i) = leave_past {
+            self.leave_past(i);
         }
         if new {
             self.reserve();
@@ -163,19 +164,19 @@ impl Schedule {
             self.rounds.this.retain(|r| r.0 != id);
             self.rounds.next.retain(|r| r.0 != id);
         }
-        if let Some(i) = slot.flushing {
-            self.unflush(i);
+        if let Some(i) = slot.past {
+            self.leave_past(i);
         }
         self.fix_top();
     }
 
-    /// Takes entry `i` out of `flushing` (its slot already says so).
-    fn unflush(&mut self, i: u32) {
+    /// Takes entry `i` out of `past` (its slot already says so).
+    fn leave_past(&mut self, i: u32) {
         let i = i as usize;
-        self.flushing.swap_remove(i);
-        if let Some(&(moved, _)) = self.flushing.get(i) {
+        self.past.swap_remove(i);
+        if let Some(&(moved, _)) = self.past.get(i) {
             if let Some(slot) = self.slots.get_mut(&moved) {
-                slot.flushing = Some(i as u32);
+                slot.past = Some(i as u32);
             }
         }
     }
@@ -183,8 +184,8 @@ impl Schedule {
     /// The earliest deadline of any connection.
     pub(super) fn next_deadline(&self) -> Option<Instant> {
         let timers = self.timers.peek().map(|r| r.0 .0);
-        let flush = self.flushing.iter().map(|f| f.1).min();
-        match (timers, flush) {
+        let past = self.past.iter().map(|p| p.1).min();
+        match (timers, past) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
@@ -211,10 +212,10 @@ impl Schedule {
             }
         }
         let timed = due.len();
-        due.extend(self.flushing.iter().filter(|f| f.1 <= now).map(|f| f.0));
+        due.extend(self.past.iter().filter(|p| p.1 <= now).map(|p| p.0));
         due.sort_unstable();
         if due.len() > timed {
-            // Due by both its timers and its control packets.
+            // Due by deadlines both in the queue and in `past`.
             due.dedup();
         }
         self.fix_top();
@@ -278,8 +279,7 @@ impl Schedule {
             q.reserve(most.saturating_sub(q.len()));
         }
         let ids = self.slots.len();
-        self.flushing
-            .reserve(ids.saturating_sub(self.flushing.len()));
+        self.past.reserve(ids.saturating_sub(self.past.len()));
         for r in [&mut self.rounds.this, &mut self.rounds.next] {
             r.reserve(ids.saturating_sub(r.len()));
         }

@@ -744,14 +744,14 @@ impl Transfer {
         }
     }
 
-    /// The earliest armed timer, in two: the earliest but the one that
-    /// queued control packets arm ([`Timer::Flush`]), and that one.
-    pub(crate) fn poll_timeout_split(&self) -> (Option<Instant>, Option<Instant>) {
-        self.timers.next_expiry_split()
+    /// Every armed timer's deadline (the earliest is when
+    /// `handle_timeout` should next be called).
+    pub(crate) fn deadlines(&self) -> impl Iterator<Item = Instant> + '_ {
+        self.timers.deadlines()
     }
 
     /// The earliest deadline the current state arms (tests compare it
-    /// with [`Transfer::poll_timeout_split`]).
+    /// with [`Transfer::deadlines`]).
     #[cfg(test)]
     pub(crate) fn earliest_deadline(&self) -> Option<Instant> {
         Timer::ALL.iter().filter_map(|&t| self.deadline(t)).min()

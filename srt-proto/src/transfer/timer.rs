@@ -45,9 +45,6 @@ impl Timer {
     const COUNT: usize = Self::ALL.len();
 }
 
-// `TimerTable::next_expiry_split` takes the flush timer as the last.
-const _: () = assert!(Timer::Flush as usize == Timer::COUNT - 1);
-
 /// A deadline per [`Timer`], or none when the timer is stopped.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct TimerTable {
@@ -89,12 +86,9 @@ impl TimerTable {
         self.data.iter().flatten().min().copied()
     }
 
-    /// The earliest deadline of any armed timer but [`Timer::Flush`] (the
-    /// last), and that of [`Timer::Flush`]: [`TimerTable::next_expiry`] is
-    /// the earlier of the two.
-    pub(crate) fn next_expiry_split(&self) -> (Option<Instant>, Option<Instant>) {
-        let (flush, rest) = self.data.split_last().expect("timers");
-        (rest.iter().flatten().min().copied(), *flush)
+    /// Every armed deadline.
+    pub(crate) fn deadlines(&self) -> impl Iterator<Item = Instant> + '_ {
+        self.data.iter().flatten().copied()
     }
 }
 
@@ -142,10 +136,8 @@ mod tests {
                 }
                 let earliest = model.iter().flatten().min().map(|&m| base + Duration::from_micros(m));
                 prop_assert_eq!(table.next_expiry(), earliest);
-                let at = |m: Option<&u64>| m.map(|&m| base + Duration::from_micros(m));
-                let flush = Timer::Flush as usize;
-                let rest = model.iter().enumerate().filter(|(i, _)| *i != flush).filter_map(|(_, m)| m.as_ref()).min();
-                prop_assert_eq!(table.next_expiry_split(), (at(rest), at(model[flush].as_ref())));
+                prop_assert_eq!(table.deadlines().min(), earliest);
+                prop_assert_eq!(table.deadlines().count(), model.iter().flatten().count());
                 let now = base + Duration::from_micros(probe);
                 for (i, timer) in Timer::ALL.iter().enumerate() {
                     prop_assert_eq!(table.is_expired(*timer, now), model[i].is_some_and(|m| m <= probe));

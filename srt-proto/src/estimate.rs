@@ -97,6 +97,12 @@ pub(crate) struct ArrivalWindow {
     header_size: u32,
     /// The payload size probe intervals are scaled to (MSS − 12).
     payload_size: u32,
+    /// [`ArrivalWindow::recv_rates`] since the last packet arrival.
+    rates: Option<(u32, u32)>,
+    /// [`ArrivalWindow::link_capacity`] since the last probe sample (a
+    /// full ACK per data packet at low rates asks far more often than the
+    /// one probe pair in 16 packets changes it).
+    capacity: Option<u32>,
 }
 
 impl Default for ArrivalWindow {
@@ -125,6 +131,8 @@ impl ArrivalWindow {
             probe1_seq: None,
             header_size: WINDOW_HDR_SIZE,
             payload_size,
+            rates: None,
+            capacity: None,
         }
     }
 
@@ -147,6 +155,7 @@ impl ArrivalWindow {
         self.pkt_window[self.pkt_pos] = micros_i32(now.saturating_duration_since(last)).max(1);
         self.bytes_window[self.pkt_pos] = i32::try_from(bytes).unwrap_or(i32::MAX);
         self.pkt_pos = (self.pkt_pos + 1) % PKT_WINDOW;
+        self.rates = None;
     }
 
     /// Feeds a data packet to the probe-pair measurement, as libsrt's
@@ -198,12 +207,23 @@ impl ArrivalWindow {
         };
         self.probe_window[self.probe_pos] = i32::try_from(sample).unwrap_or(i32::MAX);
         self.probe_pos = (self.probe_pos + 1) % PROBE_WINDOW;
+        self.capacity = None;
     }
 
     /// Packet and byte receive rates, (packets/s, bytes/s), as libsrt's
     /// `getPktRcvSpeed(bytesps)`: (0, 0) unless more than half of the 16
     /// samples pass the median filter; bytes include 12 header bytes per packet.
-    pub(crate) fn recv_rates(&self) -> (u32, u32) {
+    pub(crate) fn recv_rates(&mut self) -> (u32, u32) {
+        if let Some(r) = self.rates {
+            return r;
+        }
+        let r = self.compute_recv_rates();
+        self.rates = Some(r);
+        r
+    }
+
+    /// [`ArrivalWindow::recv_rates`] from the window.
+    fn compute_recv_rates(&self) -> (u32, u32) {
         let mut scratch = [0i32; PKT_WINDOW];
         let filter = PassFilter::of(&self.pkt_window, &mut scratch);
         let mut sum: i64 = 0;
@@ -228,20 +248,30 @@ impl ArrivalWindow {
 
     /// Packet arrival speed in packets/s (ACK CIF word 4).
     #[cfg(test)]
-    pub(crate) fn packet_recv_rate(&self) -> u32 {
+    pub(crate) fn packet_recv_rate(&mut self) -> u32 {
         self.recv_rates().0
     }
 
     /// Receive rate in bytes/s, payload plus 12 header bytes per packet (ACK CIF word 6).
     #[cfg(test)]
-    pub(crate) fn byte_recv_rate(&self) -> u32 {
+    pub(crate) fn byte_recv_rate(&mut self) -> u32 {
         self.recv_rates().1
     }
 
     /// Estimated link capacity in packets/s from the probe pairs (ACK CIF
     /// word 5; libsrt `getBandwidth`): the filtered mean of the 64 samples,
     /// with the median counted once more.
-    pub(crate) fn link_capacity(&self) -> u32 {
+    pub(crate) fn link_capacity(&mut self) -> u32 {
+        if let Some(c) = self.capacity {
+            return c;
+        }
+        let c = self.compute_link_capacity();
+        self.capacity = Some(c);
+        c
+    }
+
+    /// [`ArrivalWindow::link_capacity`] from the window.
+    fn compute_link_capacity(&self) -> u32 {
         let mut scratch = [0i32; PROBE_WINDOW];
         let filter = PassFilter::of(&self.probe_window, &mut scratch);
         let mut sum = filter.median;
@@ -281,7 +311,7 @@ mod tests {
 
     #[test]
     fn initial_state_matches_libsrt() {
-        let w = ArrivalWindow::new();
+        let mut w = ArrivalWindow::new();
         // All 16 samples 1 s: median 1e6, all enclosed? No: bounds are exclusive but
         // 1e6 is strictly between 125000 and 8e6, so all 16 count: 1 pkt/s.
         assert_eq!(w.packet_recv_rate(), 1);
@@ -381,6 +411,26 @@ mod tests {
             t += Duration::from_millis(5);
         }
         assert_eq!(w.link_capacity(), 10_000);
+    }
+
+    #[test]
+    fn cached_estimates_follow_new_samples() {
+        let mut w = ArrivalWindow::new();
+        let mut t = Instant::now();
+        assert_eq!(w.link_capacity(), 1000);
+        // 40 pairs 100 µs apart (the median): 10 000 pkt/s, not the cached 1000.
+        for k in 0..40u32 {
+            w.on_probe_arrival(t, seq(k * 16), 1488, false);
+            t += Duration::from_micros(100);
+            w.on_probe_arrival(t, seq(k * 16 + 1), 1488, false);
+        }
+        assert_eq!(w.link_capacity(), w.compute_link_capacity());
+        assert_ne!(w.link_capacity(), 1000);
+        assert_eq!(w.packet_recv_rate(), 1);
+        w.on_packet_arrival(t, 1316);
+        feed(&mut w, t, 16, 1000, 1316);
+        assert_eq!(w.packet_recv_rate(), 1000);
+        assert_eq!(w.recv_rates(), w.compute_recv_rates());
     }
 
     #[test]

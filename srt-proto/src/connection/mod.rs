@@ -690,23 +690,45 @@ impl Connection {
 
     /// When [`Connection::handle_timeout`] should next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
+        let mut earliest: Option<Instant> = None;
+        self.deadlines(|t| earliest = Some(earliest.map_or(t, |e| e.min(t))));
+        earliest
+    }
+
+    /// [`Connection::poll_timeout`] in two (it is the earlier of them): the
+    /// earliest deadline at or before `now`, and the earliest after `now`.
+    /// The endpoint's schedule keeps the connections due at once (queued
+    /// control packets arm a deadline at the connection's start, a data
+    /// packet free to go one at its sending time) apart from its timer
+    /// queue, so that a packet queued and sent costs no queue work.
+    pub(crate) fn poll_timeout_split(&self, now: Instant) -> (Option<Instant>, Option<Instant>) {
+        let (mut past, mut future): (Option<Instant>, Option<Instant>) = (None, None);
+        self.deadlines(|t| {
+            let side = if t <= now { &mut past } else { &mut future };
+            *side = Some(side.map_or(t, |e| e.min(t)));
+        });
+        (past, future)
+    }
+
+    /// Calls `f` with every deadline of the connection's timers.
+    fn deadlines(&self, mut f: impl FnMut(Instant)) {
         match &self.phase {
-            Phase::Handshaking(h) => match (h.next_resend, h.connect_deadline) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            },
+            Phase::Handshaking(h) => {
+                h.next_resend.into_iter().for_each(&mut f);
+                h.connect_deadline.into_iter().for_each(&mut f);
+            }
             Phase::Connected(transfer) | Phase::Closing { transfer, .. } => {
-                let mut t = self.liveness.deadline(&self.config);
-                if let Some(x) = transfer.poll_timeout() {
-                    t = t.min(x);
-                }
+                f(self.liveness.deadline(&self.config));
+                transfer.deadlines().for_each(&mut f);
                 if let Some(d) = self.phase.closing_deadline() {
                     // All acknowledged: the close waits for the peer's delivery.
-                    t = t.min(d).min(self.drained_at().unwrap_or(d));
+                    f(d);
+                    if let Some(a) = self.drained_at() {
+                        f(a);
+                    }
                 }
-                Some(t)
             }
-            Phase::Broken(_) | Phase::Closed(_) => None,
+            Phase::Broken(_) | Phase::Closed(_) => {}
         }
     }
 

@@ -11,6 +11,13 @@
 //! allocates nothing once they have grown. A deadline that moves later (a
 //! keepalive after each packet sent) keeps its entry, which is moved to the
 //! new time only when it reaches the top: most changes cost no heap work.
+//!
+//! A connection with a deadline already passed when it is refreshed (its
+//! queued control packets arm one at its start: an ACK for each data
+//! packet at low rates; a data packet free to go arms its sending time) is
+//! kept in a plain list beside the timer queue (`past`), with the earliest
+//! such deadline: the queue holds only its deadlines still to come. So a
+//! packet queued and sent moves no heap entry.
 
 use super::idmap::IdMap;
 use crate::connection::Connection;
@@ -23,8 +30,10 @@ use std::time::Instant;
 /// What the schedule last saw of one connection.
 #[derive(Clone, Copy, Debug, Default)]
 struct Slot {
-    /// Its `poll_timeout`.
+    /// Its earliest deadline after the time it was last refreshed at.
     deadline: Option<Instant>,
+    /// Its index in `past` while it has a deadline at or before then.
+    past: Option<u32>,
     /// The time of its entry in `timers`, at or before `deadline` (`None`
     /// only without a deadline, or while `handle_timeout` handles it).
     queued_at: Option<Instant>,
@@ -43,6 +52,9 @@ pub(super) struct Schedule {
     slots: IdMap<Slot>,
     /// Deadlines; the top entry is always exact (see [`Schedule::fix_top`]).
     timers: TimeQueue,
+    /// The connections with deadlines passed when they were last refreshed,
+    /// with the earliest of these; unordered.
+    past: Vec<(SocketId, Instant)>,
     /// Pacing times of connections whose data waits only for the clock.
     paced: TimeQueue,
     /// Transmit candidates.
@@ -86,7 +98,23 @@ impl Schedule {
             Slot::default()
         });
         let mut pushed = false;
-        slot.deadline = conn.poll_timeout();
+        let (past, deadline) = conn.poll_timeout_split(now);
+        slot.deadline = deadline;
+        // Leaves the list only after the slot is let go (one more lookup
+        // for the entry moved into its place).
+        let mut leave_past = None;
+        match (past, slot.past) {
+            (Some(t), Some(i)) => self.past[i as usize].1 = t,
+            (Some(t), None) => {
+                slot.past = Some(self.past.len() as u32);
+                self.past.push((id, t));
+            }
+            (None, Some(i)) => {
+                slot.past = None;
+                leave_past = Some(i);
+            }
+            (None, None) => {}
+        }
         if let Some(t) = slot.deadline {
             if slot.queued_at.is_none_or(|q| t < q) {
                 slot.queued_at = Some(t);
@@ -108,6 +136,9 @@ impl Schedule {
             }
         }
         let (queued_at, deadline) = (slot.queued_at, slot.deadline);
+        if let Some(i) = leave_past {
+            self.leave_past(i);
+        }
         if new {
             self.reserve();
         }
@@ -125,17 +156,39 @@ impl Schedule {
 
     /// Forgets a connection.
     pub(super) fn remove(&mut self, id: SocketId) {
-        if self.slots.remove(&id).is_some_and(|s| s.in_round) {
+        let Some(slot) = self.slots.remove(&id) else {
+            return self.fix_top();
+        };
+        if slot.in_round {
             // So that a later socket with this ID is not served twice.
             self.rounds.this.retain(|r| r.0 != id);
             self.rounds.next.retain(|r| r.0 != id);
         }
+        if let Some(i) = slot.past {
+            self.leave_past(i);
+        }
         self.fix_top();
+    }
+
+    /// Takes entry `i` out of `past` (its slot already says so).
+    fn leave_past(&mut self, i: u32) {
+        let i = i as usize;
+        self.past.swap_remove(i);
+        if let Some(&(moved, _)) = self.past.get(i) {
+            if let Some(slot) = self.slots.get_mut(&moved) {
+                slot.past = Some(i as u32);
+            }
+        }
     }
 
     /// The earliest deadline of any connection.
     pub(super) fn next_deadline(&self) -> Option<Instant> {
-        self.timers.peek().map(|r| r.0 .0)
+        let timers = self.timers.peek().map(|r| r.0 .0);
+        let past = self.past.iter().map(|p| p.1).min();
+        match (timers, past) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Moves the connections due at `now` into `due`, in ascending ID order;
@@ -158,7 +211,13 @@ impl Schedule {
                 None => {}
             }
         }
+        let timed = due.len();
+        due.extend(self.past.iter().filter(|p| p.1 <= now).map(|p| p.0));
         due.sort_unstable();
+        if due.len() > timed {
+            // Due by deadlines both in the queue and in `past`.
+            due.dedup();
+        }
         self.fix_top();
     }
 
@@ -220,6 +279,7 @@ impl Schedule {
             q.reserve(most.saturating_sub(q.len()));
         }
         let ids = self.slots.len();
+        self.past.reserve(ids.saturating_sub(self.past.len()));
         for r in [&mut self.rounds.this, &mut self.rounds.next] {
             r.reserve(ids.saturating_sub(r.len()));
         }

@@ -744,13 +744,14 @@ impl Transfer {
         }
     }
 
-    /// The earliest armed timer.
-    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
-        self.timers.next_expiry()
+    /// Every armed timer's deadline (the earliest is when
+    /// `handle_timeout` should next be called).
+    pub(crate) fn deadlines(&self) -> impl Iterator<Item = Instant> + '_ {
+        self.timers.deadlines()
     }
 
     /// The earliest deadline the current state arms (tests compare it
-    /// with [`Transfer::poll_timeout`]).
+    /// with [`Transfer::deadlines`]).
     #[cfg(test)]
     pub(crate) fn earliest_deadline(&self) -> Option<Instant> {
         Timer::ALL.iter().filter_map(|&t| self.deadline(t)).min()

@@ -81,8 +81,14 @@ impl TimerTable {
     }
 
     /// The earliest deadline of any armed timer.
+    #[cfg(test)]
     pub(crate) fn next_expiry(&self) -> Option<Instant> {
         self.data.iter().flatten().min().copied()
+    }
+
+    /// Every armed deadline.
+    pub(crate) fn deadlines(&self) -> impl Iterator<Item = Instant> + '_ {
+        self.data.iter().flatten().copied()
     }
 }
 
@@ -130,6 +136,8 @@ mod tests {
                 }
                 let earliest = model.iter().flatten().min().map(|&m| base + Duration::from_micros(m));
                 prop_assert_eq!(table.next_expiry(), earliest);
+                prop_assert_eq!(table.deadlines().min(), earliest);
+                prop_assert_eq!(table.deadlines().count(), model.iter().flatten().count());
                 let now = base + Duration::from_micros(probe);
                 for (i, timer) in Timer::ALL.iter().enumerate() {
                     prop_assert_eq!(table.is_expired(*timer, now), model[i].is_some_and(|m| m <= probe));

@@ -156,6 +156,8 @@ impl Harness {
                 self.eps[to].handle_datagram(now, from, &bytes);
             }
             for i in 0..2 {
+                // Control packets queued by the datagrams count too.
+                assert_eq!(self.poll_timeout(i), self.eps[i].scan_timeout());
                 if self.poll_timeout(i).is_some_and(|t| t <= now) {
                     if self.scan {
                         scan_handle_timeout(&mut self.eps[i], now);

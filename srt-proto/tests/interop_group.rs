@@ -18,7 +18,6 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const KIT: &str = "/work/shared/peers/libsrt-1.5.5";
 const LEN: usize = 1316;
 /// A one-way delay on our listener's replies. libsrt 1.5.5's
 /// `groupConnect` marks a member PENDING after starting its connection; a
@@ -55,16 +54,50 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// The kit's program `name`; a missing kit fails the test.
+/// The workspace root (the peer kit is found from it, or `SRT_PEER_KIT`).
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Whether the libsrt 1.5.5 peer kit is here: without it a test fails
+/// under `CI=true`, else prints that `what` was not run and returns.
+fn have_kit(what: &str) -> bool {
+    testvectors::peer_kit::PeerKit::for_test(&root(), what).is_some()
+}
+
+/// The kit's program `name` (after [`have_kit`]).
 fn kit_bin(name: &str) -> PathBuf {
-    let dir = std::env::var("SRT_PEER_KIT_155").unwrap_or_else(|_| KIT.to_string());
-    let p = PathBuf::from(dir).join("bin").join(name);
-    assert!(
-        p.exists(),
-        "libsrt 1.5.5 peer kit missing: {} (set SRT_PEER_KIT_155)",
-        p.display()
-    );
-    p
+    match testvectors::peer_kit::PeerKit::locate(&root()) {
+        Ok(kit) => kit.bin(name),
+        Err(e) => panic!("libsrt 1.5.5 peer kit missing: {e}"),
+    }
+}
+
+/// A UDP socket for what the peer forwards, with an 8 MB receive buffer
+/// (forced as root): a test loop descheduled for a moment on a loaded
+/// machine must not lose a burst the kernel's default ~200 KB drops.
+#[allow(unsafe_code)] // setsockopt: std has no receive-buffer setter
+fn sink_socket() -> UdpSocket {
+    use std::os::fd::AsRawFd;
+    let sink = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sink.set_nonblocking(true).unwrap();
+    let size: libc::c_int = 8 << 20;
+    for opt in [libc::SO_RCVBUFFORCE, libc::SO_RCVBUF] {
+        // SAFETY: a valid socket descriptor and an int option of its size.
+        let r = unsafe {
+            libc::setsockopt(
+                sink.as_raw_fd(),
+                libc::SOL_SOCKET,
+                opt,
+                (&size as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        if r == 0 {
+            break;
+        }
+    }
+    sink
 }
 
 /// Datagram `n`: its number, then bytes derived from it.
@@ -272,6 +305,9 @@ fn receive_group(group_uri: &str, members: &[String], count: u32, cut_at: Option
 
 #[test]
 fn libsrt_broadcast_group_to_our_listener() {
+    if !have_kit("libsrt_broadcast_group_to_our_listener") {
+        return;
+    }
     let _serial = serial();
     let o = receive_group(
         "srt://*?type=broadcast&latency=120",
@@ -301,6 +337,9 @@ fn check_blocks(blocks: &[GroupBlock], kind: u8, weights: &[u16]) {
 
 #[test]
 fn libsrt_backup_group_to_our_listener() {
+    if !have_kit("libsrt_backup_group_to_our_listener") {
+        return;
+    }
     let _serial = serial();
     let o = receive_group(
         "srt://*?type=backup&latency=120",
@@ -330,8 +369,7 @@ fn send_group(
     cut_at: Option<u32>,
 ) -> (u32, Vec<MemberState>, u32) {
     let port = free_port();
-    let sink = UdpSocket::bind("127.0.0.1:0").unwrap();
-    sink.set_nonblocking(true).unwrap();
+    let sink = sink_socket();
     let child = Command::new(kit_bin("srt-test-live"))
         .args([
             "-v:1".to_string(),
@@ -431,6 +469,9 @@ fn send_group(
 
 #[test]
 fn our_broadcast_group_to_libsrt() {
+    if !have_kit("our_broadcast_group_to_libsrt") {
+        return;
+    }
     let _serial = serial();
     let (got, states, _) = send_group(GroupType::Broadcast, [0, 0], 2000, None);
     assert_eq!(got, 2000);
@@ -439,6 +480,9 @@ fn our_broadcast_group_to_libsrt() {
 
 #[test]
 fn our_backup_group_to_libsrt() {
+    if !have_kit("our_backup_group_to_libsrt") {
+        return;
+    }
     let _serial = serial();
     let (got, states, activations) = send_group(GroupType::Backup, [1, 10], 2000, None);
     assert_eq!(activations, 1);
@@ -449,6 +493,9 @@ fn our_backup_group_to_libsrt() {
 
 #[test]
 fn libsrt_backup_group_to_our_listener_across_a_cut() {
+    if !have_kit("libsrt_backup_group_to_our_listener_across_a_cut") {
+        return;
+    }
     let _serial = serial();
     let o = receive_group(
         "srt://*?type=backup&latency=120",
@@ -464,6 +511,9 @@ fn libsrt_backup_group_to_our_listener_across_a_cut() {
 
 #[test]
 fn our_backup_group_to_libsrt_across_a_cut() {
+    if !have_kit("our_backup_group_to_libsrt_across_a_cut") {
+        return;
+    }
     let _serial = serial();
     let (got, states, activations) = send_group(GroupType::Backup, [1, 10], 4000, Some(1500));
     assert_eq!(got, 4000, "lost after the cut");
@@ -568,6 +618,9 @@ fn receive_from_libsrt_listener(kind: GroupType, count: u32) -> (u32, Vec<Member
 
 #[test]
 fn libsrt_listener_broadcasts_to_our_caller_group() {
+    if !have_kit("libsrt_listener_broadcasts_to_our_caller_group") {
+        return;
+    }
     let _serial = serial();
     let (got, states) = receive_from_libsrt_listener(GroupType::Broadcast, 2000);
     assert_eq!(got, 2000);
@@ -576,6 +629,9 @@ fn libsrt_listener_broadcasts_to_our_caller_group() {
 
 #[test]
 fn libsrt_listener_backup_to_our_caller_group() {
+    if !have_kit("libsrt_listener_backup_to_our_caller_group") {
+        return;
+    }
     let _serial = serial();
     let (got, states) = receive_from_libsrt_listener(GroupType::Backup, 2000);
     assert_eq!(got, 2000);

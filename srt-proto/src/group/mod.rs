@@ -119,14 +119,19 @@ pub struct MemberKey {
     pub socket: SocketId,
 }
 
-/// Where a group finds its members' connections.
+/// Where a group finds its members' endpoints (and so their connections).
+///
+/// A host implements [`endpoint_mut`](Members::endpoint_mut); the group
+/// reaches connections and starts members through the provided methods.
 pub trait Members {
-    /// The member's connection, if it still exists.
-    fn connection(&mut self, key: MemberKey) -> Option<&mut Connection>;
-}
+    /// The endpoint at `index` (the application's numbering), if any.
+    fn endpoint_mut(&mut self, index: usize) -> Option<&mut Endpoint>;
 
-/// Where a group starts its members' connections (multi-address connect).
-pub trait Connector: Members {
+    /// The member's connection, if it still exists.
+    fn connection(&mut self, key: MemberKey) -> Option<&mut Connection> {
+        self.endpoint_mut(key.endpoint)?.connection_mut(key.socket)
+    }
+
     /// Starts connecting a member from endpoint `endpoint` to `remote`
     /// with initial sequence number `isn`.
     fn connect_member(
@@ -137,74 +142,30 @@ pub trait Connector: Members {
         options: &SocketOptions,
         block: GroupBlock,
         isn: SeqNumber,
-    ) -> Result<SocketId, EndpointError>;
-}
-
-impl Members for [Endpoint] {
-    fn connection(&mut self, key: MemberKey) -> Option<&mut Connection> {
-        self.get_mut(key.endpoint)?.connection_mut(key.socket)
+    ) -> Result<SocketId, EndpointError> {
+        self.endpoint_mut(endpoint)
+            .ok_or(EndpointError::UnknownEndpoint(endpoint))?
+            .connect_member(now, remote, options, block, isn)
     }
 }
 
-impl Connector for [Endpoint] {
-    fn connect_member(
-        &mut self,
-        endpoint: usize,
-        now: Instant,
-        remote: SocketAddr,
-        options: &SocketOptions,
-        block: GroupBlock,
-        isn: SeqNumber,
-    ) -> Result<SocketId, EndpointError> {
-        let ep = self
-            .get_mut(endpoint)
-            .ok_or(EndpointError::UnknownEndpoint(endpoint))?;
-        ep.connect_member(now, remote, options, block, isn)
+impl Members for [Endpoint] {
+    fn endpoint_mut(&mut self, index: usize) -> Option<&mut Endpoint> {
+        self.get_mut(index)
     }
 }
 
 /// One endpoint holds every member (the endpoint index is ignored).
 impl Members for Endpoint {
-    fn connection(&mut self, key: MemberKey) -> Option<&mut Connection> {
-        self.connection_mut(key.socket)
-    }
-}
-
-impl Connector for Endpoint {
-    fn connect_member(
-        &mut self,
-        _endpoint: usize,
-        now: Instant,
-        remote: SocketAddr,
-        options: &SocketOptions,
-        block: GroupBlock,
-        isn: SeqNumber,
-    ) -> Result<SocketId, EndpointError> {
-        Endpoint::connect_member(self, now, remote, options, block, isn)
+    fn endpoint_mut(&mut self, _index: usize) -> Option<&mut Endpoint> {
+        Some(self)
     }
 }
 
 #[cfg(feature = "sim")]
 impl Members for crate::sim::Network {
-    fn connection(&mut self, key: MemberKey) -> Option<&mut Connection> {
-        self.try_endpoint(key.endpoint)?.connection_mut(key.socket)
-    }
-}
-
-#[cfg(feature = "sim")]
-impl Connector for crate::sim::Network {
-    fn connect_member(
-        &mut self,
-        endpoint: usize,
-        now: Instant,
-        remote: SocketAddr,
-        options: &SocketOptions,
-        block: GroupBlock,
-        isn: SeqNumber,
-    ) -> Result<SocketId, EndpointError> {
-        self.try_endpoint(endpoint)
-            .ok_or(EndpointError::UnknownEndpoint(endpoint))?
-            .connect_member(now, remote, options, block, isn)
+    fn endpoint_mut(&mut self, index: usize) -> Option<&mut Endpoint> {
+        self.try_endpoint(index)
     }
 }
 
@@ -611,7 +572,7 @@ impl Group {
     pub fn connect(
         &mut self,
         now: Instant,
-        net: &mut (impl Connector + ?Sized),
+        net: &mut (impl Members + ?Sized),
         targets: &[MemberTarget],
         options: &SocketOptions,
     ) -> Result<Vec<MemberKey>, GroupConnectError> {

@@ -14,11 +14,10 @@ use super::{
 use crate::udp_driver::UdpDriver;
 use crate::uri::{GroupSpec, Medium, SrtTarget};
 use srt_proto::group::{
-    Admitted, Connector, GroupConfig, GroupEvent, GroupListener, GroupSendError, MemberKey,
-    MemberTarget, Members,
+    Admitted, GroupConfig, GroupEvent, GroupListener, GroupSendError, MemberKey, MemberTarget,
+    Members,
 };
-use srt_proto::packet::{GroupBlock, SocketId};
-use srt_proto::{CloseMode, Connection, EndpointError, MsgCtrl, SeqNumber, SocketOptions};
+use srt_proto::{CloseMode, MsgCtrl};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -34,29 +33,8 @@ const DRAIN: Duration = Duration::from_secs(2);
 struct Drivers<'a>(&'a mut [UdpDriver]);
 
 impl Members for Drivers<'_> {
-    fn connection(&mut self, key: MemberKey) -> Option<&mut Connection> {
-        self.0
-            .get_mut(key.endpoint)?
-            .endpoint
-            .connection_mut(key.socket)
-    }
-}
-
-impl Connector for Drivers<'_> {
-    fn connect_member(
-        &mut self,
-        endpoint: usize,
-        now: Instant,
-        remote: SocketAddr,
-        options: &SocketOptions,
-        block: GroupBlock,
-        isn: SeqNumber,
-    ) -> Result<SocketId, EndpointError> {
-        let d = self
-            .0
-            .get_mut(endpoint)
-            .ok_or(EndpointError::UnknownEndpoint(endpoint))?;
-        d.endpoint.connect_member(now, remote, options, block, isn)
+    fn endpoint_mut(&mut self, index: usize) -> Option<&mut srt_proto::Endpoint> {
+        Some(&mut self.0.get_mut(index)?.endpoint)
     }
 }
 

@@ -189,3 +189,98 @@ fn backup_group_to_libsrt_1_5_5_survives_a_relay_cut() {
     });
     assert_eq!(got, 4000, "lost after the cut");
 }
+
+/// Receives datagrams `from..to` on `sink` in order (content checked);
+/// returns how many came before `deadline`.
+fn receive_in_order(sink: &UdpSocket, from: u32, to: u32, deadline: Instant) -> u32 {
+    let mut next = from;
+    let mut buf = [0u8; 2048];
+    while next < to && Instant::now() < deadline {
+        match sink.recv(&mut buf) {
+            Ok(n) => {
+                assert_eq!(n, LEN);
+                let k = u32::from_be_bytes(buf[..4].try_into().unwrap());
+                assert_eq!(k, next, "out of order, repeated or lost");
+                assert_eq!(buf[..LEN], datagram(k)[..], "content of {k}");
+                next += 1;
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    next - from
+}
+
+/// Feeds datagrams `from..to`, one a millisecond, to `127.0.0.1:feed`.
+fn feed(port: u16, from: u32, to: u32) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let start = Instant::now();
+        for n in from..to {
+            let due = start + Duration::from_millis(u64::from(n - from));
+            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+            sock.send_to(&datagram(n), ("127.0.0.1", port)).unwrap();
+        }
+    })
+}
+
+/// A sink socket and its address.
+fn sink() -> (UdpSocket, SocketAddr) {
+    let sink = UdpSocket::bind("127.0.0.1:0").unwrap();
+    sink.set_read_timeout(Some(Duration::from_millis(20)))
+        .unwrap();
+    let addr = sink.local_addr().unwrap();
+    (sink, addr)
+}
+
+/// A plain (non-group) caller `caller(feed, listener_port)` into our
+/// `groupconnect=1` listener: accepted as a single socket, as libsrt's
+/// `srt_accept` does; 3000 of 3000 in order, content checked.
+fn plain_caller_into_group_listener(caller: impl FnOnce(u16, u16) -> Proc) {
+    let (sink, sink_addr) = sink();
+    let port = free_port();
+    let _listener = our_listener(port, sink_addr);
+    std::thread::sleep(Duration::from_millis(300));
+    let feed_port = free_port();
+    let _caller = caller(feed_port, port);
+    // Let it connect and start reading its input.
+    std::thread::sleep(Duration::from_millis(1500));
+    let feeder = feed(feed_port, 0, 3000);
+    let got = receive_in_order(&sink, 0, 3000, Instant::now() + Duration::from_secs(15));
+    feeder.join().unwrap();
+    assert_eq!(got, 3000, "the plain caller's stream");
+}
+
+#[test]
+fn srt_live_transmit_plain_caller_into_group_listener() {
+    plain_caller_into_group_listener(|feed, port| {
+        Proc(
+            Command::new("srt-live-transmit")
+                .args([
+                    format!("udp://127.0.0.1:{feed}"),
+                    format!("srt://127.0.0.1:{port}?latency=120"),
+                ])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("run srt-live-transmit (Debian's srt-tools; `cargo xtask ci` installs it)"),
+        )
+    });
+}
+
+#[test]
+fn our_plain_caller_into_group_listener() {
+    plain_caller_into_group_listener(|feed, port| {
+        transmit(&[
+            format!("udp://127.0.0.1:{feed}"),
+            format!("srt://127.0.0.1:{port}?latency=120"),
+        ])
+    });
+}

@@ -17,7 +17,8 @@ use srt_proto::group::{
     Admitted, GroupConfig, GroupEvent, GroupListener, GroupSendError, MemberKey, MemberTarget,
     Members,
 };
-use srt_proto::{CloseMode, MsgCtrl};
+use srt_proto::packet::SocketId;
+use srt_proto::{BreakCause, CloseMode, MsgCtrl};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -206,10 +207,24 @@ pub fn send_group_live(
     }
 }
 
+/// What a `groupconnect=1` listener is carrying now: libsrt's
+/// `srt_accept` on such a listener gives a group for group members and a
+/// plain socket for a plain caller.
+enum Current {
+    /// Nothing accepted yet (or, with `-a:yes`, the last one ended).
+    Waiting,
+    /// The group at this index of the [`GroupListener`].
+    Group(usize),
+    /// A plain caller's connection, and its drain once it broke.
+    Plain(SocketId, Option<super::Draining>),
+}
+
 /// A listener with `groupconnect=1`: accepts the members of one peer
-/// group and writes the group's stream, each message once, to `output`.
-/// Ends when every member has gone (the peer closed or broke) after the
-/// group connected.
+/// group, or one plain caller as a single socket (as libsrt's
+/// `srt_accept` does), and writes its stream, each message once, to
+/// `output`. Ends when every member has gone (the peer closed or broke)
+/// after the group connected, or when the plain caller's connection
+/// ends; with `-a:yes` it accepts the next group or caller instead.
 pub fn receive_group_live(
     target: &SrtTarget,
     output: &Medium,
@@ -222,17 +237,27 @@ pub fn receive_group_live(
         eprintln!("srt-transmit: listening on {} for a group", d.local_addr());
     }
     let mut listener = GroupListener::new(&target.options);
-    let mut group: Option<usize> = None;
+    let mut current = Current::Waiting;
     let mut buf = vec![0u8; DATAGRAM];
     let (mut bytes, mut messages) = (0u64, 0u64);
     let mut start = Instant::now();
+    let mut started = false;
     loop {
         if settings.stopped() {
-            if let Some(g) = group.and_then(|i| listener.group(i)) {
-                g.close(Instant::now(), &mut d.endpoint, CloseMode::Abort);
+            match current {
+                Current::Group(i) => {
+                    if let Some(g) = listener.group(i) {
+                        g.close(Instant::now(), &mut d.endpoint, CloseMode::Abort);
+                    }
+                }
+                Current::Plain(id, _) => {
+                    let _ = d.endpoint.close(Instant::now(), id, CloseMode::Abort);
+                }
+                Current::Waiting => {}
             }
             d.turn(Duration::ZERO)?;
-            return Ok(if group.is_some() {
+            sink.flush()?;
+            return Ok(if started {
                 Summary {
                     bytes,
                     messages,
@@ -251,56 +276,111 @@ pub fn receive_group_live(
             let Some(conn) = d.endpoint.connection(socket) else {
                 continue;
             };
-            match listener.admit(key, conn) {
-                Admitted::NewGroup(i) if group.is_none() => {
-                    group = Some(i);
-                    start = Instant::now();
+            let admitted = listener.admit(key, conn);
+            match (admitted, &current) {
+                (Admitted::NewGroup(i), Current::Waiting) => {
+                    current = Current::Group(i);
                     if settings.verbose {
                         eprintln!("srt-transmit: accepted a group");
                     }
                 }
-                Admitted::Joined(i) if Some(i) == group => {
+                (Admitted::Joined(i), Current::Group(g)) if i == *g => {
                     if settings.verbose {
                         eprintln!("srt-transmit: a member joined the group");
                     }
                 }
-                _ => {
-                    // One group per run; a plain caller or another group
-                    // is turned away.
+                (Admitted::NotMember, Current::Waiting) => {
+                    current = Current::Plain(socket, None);
                     if settings.verbose {
-                        eprintln!("srt-transmit: refused a connection outside the group");
+                        eprintln!(
+                            "srt-transmit: accepted a plain caller from {}",
+                            conn.remote()
+                        );
+                    }
+                }
+                _ => {
+                    // One stream at a time; another group or caller (or a
+                    // late member of a group that ended) is turned away.
+                    if settings.verbose {
+                        eprintln!("srt-transmit: refused a connection while busy");
                     }
                     d.endpoint.close(Instant::now(), socket, CloseMode::Abort)?;
                 }
             }
+            if !matches!(current, Current::Waiting) && !started {
+                started = true;
+                start = Instant::now();
+            }
         }
-        if let Some(g) = group.and_then(|i| listener.group(i)) {
-            let now = Instant::now();
-            g.handle_timeout(now, &mut d.endpoint);
-            let mut over = false;
-            while let Some(e) = g.poll_event() {
-                match e {
-                    GroupEvent::Broken => over = true,
-                    other if settings.verbose => eprintln!("srt-transmit: group {other:?}"),
-                    _ => {}
+        let now = Instant::now();
+        let mut over: Option<Option<BreakCause>> = None;
+        match &mut current {
+            Current::Group(i) => {
+                if let Some(g) = listener.group(*i) {
+                    g.handle_timeout(now, &mut d.endpoint);
+                    while let Some(e) = g.poll_event() {
+                        match e {
+                            GroupEvent::Broken => over = Some(None),
+                            other if settings.verbose => {
+                                eprintln!("srt-transmit: group {other:?}")
+                            }
+                            _ => {}
+                        }
+                    }
+                    while let Some(info) = g.recv(now, &mut d.endpoint, &mut buf) {
+                        sink.write(&buf[..info.len])?;
+                        bytes += info.len as u64;
+                        messages += 1;
+                    }
                 }
             }
-            while let Some(info) = g.recv(now, &mut d.endpoint, &mut buf) {
-                sink.write(&buf[..info.len])?;
-                bytes += info.len as u64;
-                messages += 1;
+            Current::Plain(id, drain) => {
+                while let Ok(Some(info)) = d.endpoint.recv(now, *id, &mut buf) {
+                    if info.len == 0 {
+                        break;
+                    }
+                    sink.write(&buf[..info.len])?;
+                    bytes += info.len as u64;
+                    messages += 1;
+                }
+                if let Some(cause) = drain.as_ref().and_then(|e| e.over(&mut d, *id)) {
+                    over = Some(Some(cause));
+                }
             }
-            sink.flush()?;
-            if over {
-                return Ok(Summary {
+            Current::Waiting => {}
+        }
+        sink.flush()?;
+        if let Some(cause) = over {
+            if settings.reconnect {
+                if settings.verbose {
+                    eprintln!("srt-transmit: the stream ended; waiting for the next");
+                }
+                if let Current::Plain(id, _) = current {
+                    let _ = d.endpoint.close(now, id, CloseMode::Abort);
+                }
+                current = Current::Waiting;
+            } else {
+                let summary = Summary {
                     bytes,
                     messages,
                     elapsed: start.elapsed(),
                     interrupted: false,
-                });
+                };
+                return match cause {
+                    None | Some(BreakCause::PeerShutdown) => Ok(summary),
+                    Some(cause) => Err(TransmitError::Broken {
+                        cause,
+                        bytes: summary.bytes,
+                    }),
+                };
             }
         }
         d.turn(GROUP_TURN)?;
+        if let Current::Plain(id, drain @ None) = &mut current {
+            if let Some(cause) = super::broken(&d, *id) {
+                *drain = Some(super::Draining::new(&mut d, *id, cause));
+            }
+        }
         d.events.clear();
     }
 }

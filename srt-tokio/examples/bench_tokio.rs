@@ -128,7 +128,12 @@ async fn ours_pair(file: bool) -> Result<(SrtSocket, SrtSocket), Failure> {
     };
     let mut listener = builder().listen(free_addr()?).await?;
     let at = listener.local_addr();
-    let (caller, accepted) = tokio::join!(builder().call(at), async { listener.accept().await });
+    let (caller, accepted) = tokio::join!(builder().call(at), async {
+        listener
+            .accept()
+            .await
+            .and_then(srt_tokio::Accepted::into_socket)
+    });
     Ok((caller?, accepted?))
 }
 

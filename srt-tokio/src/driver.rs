@@ -10,8 +10,9 @@
 //! engine's events concern.
 
 use crate::error::Error;
+use srt_proto::group::{Admitted, GroupEvent, GroupListener, MemberKey};
 use srt_proto::packet::{RejectReason, SocketId};
-use srt_proto::{BreakCause, Endpoint, Event, IncomingId};
+use srt_proto::{BreakCause, CloseMode, Endpoint, Event, IncomingId};
 use srt_udp::{RecvBatch, SendBatch, UdpSocketState};
 use std::collections::{HashMap, VecDeque};
 use std::io;
@@ -66,12 +67,71 @@ impl SocketSlot {
     }
 }
 
-/// The listener's side of the shared state: requests the engine holds
-/// for the application ([`Endpoint::listen_deferred`]), in arrival order.
+/// What a listener has for the application, in arrival order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Queued {
+    /// A plain caller's request the engine holds ([`Endpoint::listen_deferred`]).
+    Request(IncomingId),
+    /// A new group (`SRTO_GROUPCONNECT`): its index in [`GroupHost`].
+    Group(usize),
+}
+
+/// The listener's side of the shared state.
 #[derive(Debug, Default)]
 pub(crate) struct ListenerSlot {
-    pub(crate) queue: VecDeque<IncomingId>,
+    pub(crate) queue: VecDeque<Queued>,
     pub(crate) waker: Option<Waker>,
+}
+
+/// What the handle of a group accepted by a listener waits for.
+#[derive(Debug, Default)]
+pub(crate) struct GroupSlot {
+    pub(crate) connected: bool,
+    pub(crate) broken: bool,
+    /// Its handle was dropped (or never taken, the listener gone).
+    pub(crate) closed: bool,
+    /// The application has its handle.
+    pub(crate) taken: bool,
+    /// Woken after every driver turn.
+    pub(crate) wakers: Vec<Waker>,
+}
+
+/// A listener's groups (`SRTO_GROUPCONNECT`): members accepted on the
+/// listener's endpoint, run by the listener's driver.
+#[derive(Debug)]
+pub(crate) struct GroupHost {
+    pub(crate) listener: GroupListener,
+    pub(crate) slots: Vec<GroupSlot>,
+}
+
+impl GroupHost {
+    /// Every group's timers and events; wakes their handles. Returns the
+    /// earliest group timer.
+    fn run(&mut self, endpoint: &mut Endpoint, now: Instant) -> Option<Instant> {
+        let mut deadline: Option<Instant> = None;
+        for (g, slot) in self.listener.groups().iter_mut().zip(&mut self.slots) {
+            if slot.closed {
+                continue;
+            }
+            g.handle_timeout(now, endpoint);
+            while let Some(e) = g.poll_event() {
+                match e {
+                    GroupEvent::Connected => slot.connected = true,
+                    GroupEvent::Broken => slot.broken = true,
+                    _ => {}
+                }
+            }
+            slot.connected |= g.is_connected();
+            for w in slot.wakers.drain(..) {
+                w.wake();
+            }
+            deadline = match (deadline, g.poll_timeout()) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        deadline
+    }
 }
 
 /// Everything behind the lock: the engine and who waits for what.
@@ -80,7 +140,9 @@ pub(crate) struct State {
     pub(crate) endpoint: Endpoint,
     pub(crate) sockets: HashMap<SocketId, SocketSlot>,
     pub(crate) listener: Option<ListenerSlot>,
-    /// Live `SrtSocket` and `SrtListener` handles; the driver stops when
+    /// A listener's groups, if it accepts group members.
+    pub(crate) groups: Option<GroupHost>,
+    /// Live `SrtSocket`, `SrtListener` and `SrtGroup` handles; the driver stops when
     /// none is left and the engine holds no connection.
     pub(crate) handles: usize,
     /// The driver has stopped (its socket failed, or nothing is left).
@@ -106,8 +168,9 @@ impl State {
                 Event::Closed { socket } => (*socket, |s, _| s.closed = true),
                 Event::Readable { socket } | Event::Writable { socket } => (*socket, |_, _| {}),
                 Event::Incoming { request } => {
-                    if let Some(l) = &mut self.listener {
-                        l.queue.push_back(*request);
+                    let queued = self.take_member(*request);
+                    if let (Some(l), Some(q)) = (&mut self.listener, queued) {
+                        l.queue.push_back(q);
                         if let Some(w) = l.waker.take() {
                             w.wake();
                         }
@@ -134,6 +197,45 @@ impl State {
         }
     }
 
+    /// A group member's request is accepted at once (as libsrt's listener
+    /// with `SRTO_GROUPCONNECT`) and joins its group; the first member of
+    /// a peer group makes a group for the application. A plain caller's
+    /// request waits for the application.
+    fn take_member(&mut self, request: IncomingId) -> Option<Queued> {
+        let Some(host) = &mut self.groups else {
+            return Some(Queued::Request(request));
+        };
+        if self.endpoint.incoming(request)?.group.is_none() {
+            return Some(Queued::Request(request));
+        }
+        let now = Instant::now();
+        let socket = self.endpoint.accept_incoming(now, request, None).ok()?;
+        let conn = self.endpoint.connection(socket)?;
+        let key = MemberKey {
+            endpoint: 0,
+            socket,
+        };
+        match host.listener.admit(key, conn) {
+            Admitted::NewGroup(i) if self.listener.is_some() => {
+                host.slots.push(GroupSlot::default());
+                Some(Queued::Group(i))
+            }
+            Admitted::Joined(i) if host.slots.get(i).is_some_and(|s| !s.closed) => None,
+            // A member of a group whose handle is gone, or one arriving
+            // after the listener closed.
+            admitted => {
+                if let Admitted::NewGroup(_) = admitted {
+                    host.slots.push(GroupSlot {
+                        closed: true,
+                        ..GroupSlot::default()
+                    });
+                }
+                let _ = self.endpoint.close(now, socket, CloseMode::Abort);
+                None
+            }
+        }
+    }
+
     /// Stops the driver's users: every waiter is woken and sees the end.
     fn stop(&mut self) {
         self.stopped = true;
@@ -142,6 +244,11 @@ impl State {
         }
         if let Some(l) = &mut self.listener {
             if let Some(w) = l.waker.take() {
+                w.wake();
+            }
+        }
+        for slot in self.groups.iter_mut().flat_map(|h| &mut h.slots) {
+            for w in slot.wakers.drain(..) {
                 w.wake();
             }
         }
@@ -180,6 +287,7 @@ pub(crate) fn start(
     socket: UdpSocket,
     endpoint: Endpoint,
     listener: Option<ListenerSlot>,
+    groups: Option<GroupHost>,
     connection: Option<SocketId>,
 ) -> Arc<Shared> {
     let handles = usize::from(listener.is_some()) + usize::from(connection.is_some());
@@ -193,6 +301,7 @@ pub(crate) fn start(
             endpoint,
             sockets,
             listener,
+            groups,
             handles,
             stopped: false,
         }),
@@ -226,9 +335,14 @@ async fn drive(shared: Arc<Shared>, socket: UdpSocket) {
         // Timers, then everything there is to send, a batch per lock.
         let deadline = loop {
             let (deadline, full, finished) = {
-                let mut st = shared.lock();
+                let mut guard = shared.lock();
+                let st = &mut *guard;
                 let now = Instant::now();
                 st.endpoint.handle_timeout(now);
+                let group_deadline = st
+                    .groups
+                    .as_mut()
+                    .and_then(|h| h.run(&mut st.endpoint, now));
                 out.clear();
                 while !out.is_full() {
                     let Some(t) = st.endpoint.poll_transmit(now, out.slot()) else {
@@ -238,7 +352,10 @@ async fn drive(shared: Arc<Shared>, socket: UdpSocket) {
                 }
                 st.dispatch_events();
                 let finished = st.handles == 0 && st.endpoint.connection_count() == 0;
-                let deadline = st.endpoint.poll_timeout();
+                let deadline = match (st.endpoint.poll_timeout(), group_deadline) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
                 (deadline, out.is_full(), finished)
             };
             // One system call per run of equal datagrams (GSO). A full

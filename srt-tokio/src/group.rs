@@ -1,17 +1,21 @@
 //! Socket groups on tokio: [`SrtGroup`], one stream over several member
-//! connections (broadcast or backup), each member on its own UDP socket
-//! and engine endpoint, all driven by one task (plus one reader task per
-//! socket). Made by [`SrtSocketBuilder::call_group`] (a caller group of
-//! several addresses with weights) or [`SrtSocketBuilder::listen_group`]
-//! (a listener with `SRTO_GROUPCONNECT` that yields the peer's group).
+//! connections (broadcast or backup). A caller group
+//! ([`SrtSocketBuilder::call_group`]) has each member on its own UDP
+//! socket and engine endpoint, all driven by one task (plus one reader
+//! task per socket); a group accepted by a listener with
+//! `SRTO_GROUPCONNECT` ([`SrtListener::accept`](crate::SrtListener::accept),
+//! or [`SrtSocketBuilder::listen_group`]) has its members on the
+//! listener's endpoint and runs on the listener's driver.
 
+use crate::driver;
 use crate::error::Error;
+use crate::listener::SrtListener;
 use crate::socket::SrtSocketBuilder;
 use futures_core::Stream;
 use futures_sink::Sink;
 use srt_proto::group::{
-    Admitted, Group, GroupConfig, GroupEvent, GroupListener, GroupSendError, GroupStats,
-    MemberInfo, MemberKey, MemberTarget,
+    Group, GroupConfig, GroupEvent, GroupSendError, GroupStats, MemberInfo, MemberKey,
+    MemberTarget, Members,
 };
 use srt_proto::{CloseMode, Endpoint, EndpointConfig, MsgCtrl, RecvInfo, SocketOptions};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -29,77 +33,46 @@ pub use srt_proto::group::GroupType;
 /// every 10 ms).
 const MAX_SLEEP: Duration = Duration::from_millis(10);
 
-/// What the tasks and the handle share.
+/// What a caller group's tasks and handle share.
 struct State {
     endpoints: Vec<Endpoint>,
     sockets: Vec<Arc<UdpSocket>>,
-    /// A caller's group.
-    group: Option<Group>,
-    /// A listener's groups, and the index of the one this handle has.
-    listener: Option<(GroupListener, Option<usize>)>,
+    group: Group,
     connected: bool,
     broken: bool,
     closed: bool,
     out: Vec<u8>,
-    /// The [`Stream`]'s waker, woken after every driver turn.
-    stream_waker: Option<Waker>,
+    /// Handles waiting for the group; woken after every driver turn.
+    wakers: Vec<Waker>,
+}
+
+/// The members' endpoints of a caller group.
+struct Eps<'a>(&'a mut [Endpoint]);
+
+impl Members for Eps<'_> {
+    fn endpoint_mut(&mut self, index: usize) -> Option<&mut Endpoint> {
+        self.0.get_mut(index)
+    }
 }
 
 impl State {
-    /// The group and the endpoints it reaches its members through.
-    fn parts(&mut self) -> Option<(&mut Group, &mut [Endpoint])> {
-        let eps = &mut self.endpoints[..];
-        match (&mut self.group, &mut self.listener) {
-            (Some(g), _) => Some((g, eps)),
-            (None, Some((l, Some(i)))) => l.group(*i).map(|g| (g, eps)),
-            _ => None,
-        }
-    }
-
-    /// Timers, accepting members (listener), group events, and every
-    /// datagram to send; returns when to come back.
+    /// Timers, group events, and every datagram to send; returns when to
+    /// come back.
     fn run(&mut self) -> Option<Instant> {
         let now = Instant::now();
         for ep in &mut self.endpoints {
             ep.handle_timeout(now);
         }
-        if let Some((l, mine)) = &mut self.listener {
-            let ep = &mut self.endpoints[0];
-            while let Some(socket) = ep.accept() {
-                let key = MemberKey {
-                    endpoint: 0,
-                    socket,
-                };
-                let Some(conn) = ep.connection(socket) else {
-                    continue;
-                };
-                match l.admit(key, conn) {
-                    Admitted::NewGroup(i) if mine.is_none() => *mine = Some(i),
-                    Admitted::Joined(i) if *mine == Some(i) => {}
-                    // One group per listener handle; others are refused.
-                    _ => {
-                        let _ = ep.close(now, socket, CloseMode::Abort);
-                    }
-                }
+        let g = &mut self.group;
+        g.handle_timeout(now, &mut Eps(&mut self.endpoints));
+        while let Some(e) = g.poll_event() {
+            match e {
+                GroupEvent::Connected => self.connected = true,
+                GroupEvent::Broken => self.broken = true,
+                _ => {}
             }
         }
-        let mut deadline = None;
-        if let Some((g, eps)) = self.parts() {
-            g.handle_timeout(now, eps);
-            let mut events = (false, false);
-            while let Some(e) = g.poll_event() {
-                match e {
-                    GroupEvent::Connected => events.0 = true,
-                    GroupEvent::Broken => events.1 = true,
-                    _ => {}
-                }
-            }
-            // A listener's group is connected once it exists.
-            events.0 |= g.is_connected();
-            deadline = g.poll_timeout();
-            self.connected |= events.0;
-            self.broken |= events.1;
-        }
+        let mut deadline = g.poll_timeout();
         for (ep, sock) in self.endpoints.iter_mut().zip(&self.sockets) {
             while let Some(t) = ep.poll_transmit(now, &mut self.out) {
                 // A full socket buffer loses the datagram, as a lossy
@@ -121,8 +94,6 @@ struct Shared {
     state: Mutex<State>,
     /// Wakes the driver (a call, a datagram).
     driver: Notify,
-    /// Wakes the application (something may be readable, or changed).
-    app: Notify,
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -139,10 +110,89 @@ impl Shared {
 /// [`Sink<Vec<u8>>`](Sink) implementations need `&mut` (their
 /// `SinkExt::send`/`close` are not shadowed).
 pub struct SrtGroup {
-    shared: Arc<Shared>,
+    backend: Backend,
     max_message: usize,
     /// The [`Stream`]'s receive buffer.
     scratch: Vec<u8>,
+    /// [`SrtSocketBuilder::listen_group`]'s listener, kept so that later
+    /// members can join.
+    _listener: Option<SrtListener>,
+}
+
+/// Where a group runs.
+enum Backend {
+    /// A caller group's own driver.
+    Own(Arc<Shared>),
+    /// The group at `index` of a listener's driver.
+    Listener {
+        shared: Arc<driver::Shared>,
+        index: usize,
+    },
+}
+
+/// A group's state as a handle sees it, under its driver's lock.
+struct View<'a> {
+    group: Option<&'a mut Group>,
+    net: &'a mut dyn Members,
+    connected: bool,
+    broken: bool,
+    closed: bool,
+    wakers: &'a mut Vec<Waker>,
+}
+
+impl Backend {
+    /// Runs `f` on the group's state, under the lock.
+    fn with<R>(&self, f: impl FnOnce(View<'_>) -> R) -> R {
+        match self {
+            Backend::Own(shared) => {
+                let mut guard = shared.lock();
+                let st = &mut *guard;
+                let mut eps = Eps(&mut st.endpoints);
+                f(View {
+                    group: Some(&mut st.group),
+                    net: &mut eps,
+                    connected: st.connected,
+                    broken: st.broken,
+                    closed: st.closed,
+                    wakers: &mut st.wakers,
+                })
+            }
+            Backend::Listener { shared, index } => {
+                let mut guard = shared.lock();
+                let st = &mut *guard;
+                let stopped = st.stopped;
+                let Some(host) = st.groups.as_mut() else {
+                    let mut none = Vec::new();
+                    return f(View {
+                        group: None,
+                        net: &mut st.endpoint,
+                        connected: false,
+                        broken: true,
+                        closed: true,
+                        wakers: &mut none,
+                    });
+                };
+                let driver::GroupHost { listener, slots } = host;
+                let slot = &mut slots[*index];
+                f(View {
+                    group: listener.group(*index),
+                    net: &mut st.endpoint,
+                    connected: slot.connected,
+                    broken: slot.broken || stopped,
+                    closed: slot.closed,
+                    wakers: &mut slot.wakers,
+                })
+            }
+        }
+    }
+
+    /// Asks the driver for a turn (to send what a call queued).
+    fn wake_driver(&self) {
+        match self {
+            Backend::Own(shared) => shared.driver.notify_one(),
+            Backend::Listener { shared, .. } => shared.wake_driver(),
+        }
+    }
 }
 
 impl std::fmt::Debug for SrtGroup {
@@ -172,7 +222,6 @@ fn start(state: State) -> Arc<Shared> {
     let shared = Arc::new(Shared {
         state: Mutex::new(state),
         driver: Notify::new(),
-        app: Notify::new(),
         tasks: Mutex::new(Vec::new()),
     });
     let mut tasks = Vec::new();
@@ -212,10 +261,10 @@ fn start(state: State) -> Arc<Shared> {
                 }
                 st.run()
             };
-            if let Some(w) = sh.lock().stream_waker.take() {
+            let wakers = std::mem::take(&mut sh.lock().wakers);
+            for w in wakers {
                 w.wake();
             }
-            sh.app.notify_waiters();
             let notified = sh.driver.notified();
             let sleep = tokio::time::sleep_until(tokio::time::Instant::from_std(
                 deadline.unwrap_or_else(|| Instant::now() + MAX_SLEEP),
@@ -271,88 +320,86 @@ impl SrtSocketBuilder {
             })
             .collect();
         group
-            .connect(Instant::now(), &mut endpoints[..], &targets, &options)
+            .connect(Instant::now(), &mut Eps(&mut endpoints), &targets, &options)
             .map_err(|e| Error::Group(e.to_string()))?;
         let shared = start(State {
             endpoints,
             sockets,
-            group: Some(group),
-            listener: None,
+            group,
             connected: false,
             broken: false,
             closed: false,
             out: vec![0u8; 1500],
-            stream_waker: None,
+            wakers: Vec::new(),
         });
         SrtGroup {
-            shared,
+            backend: Backend::Own(shared),
             max_message,
             scratch: Vec::new(),
+            _listener: None,
         }
         .connected()
         .await
     }
 
     /// Listens at `local` with `SRTO_GROUPCONNECT` and returns the first
-    /// peer group that connects (its later members join it; anything
-    /// else is refused).
+    /// peer group that connects; its later members join it while the
+    /// group lives (the listener lives inside it). Plain callers meanwhile
+    /// are accepted and closed; [`listen`](Self::listen) with
+    /// [`group_connect(true)`](Self::group_connect) gives both.
     pub async fn listen_group(self, local: SocketAddr) -> Result<SrtGroup, Error> {
-        let (options, _, backlog) = self.parts()?;
-        let options = SocketOptions {
-            groupconnect: true,
-            ..options
-        };
-        let max_message = options.effective_payload_size() as usize;
-        let (s, mut ep) = bind(local, &options).await?;
-        ep.listen(&options, backlog)?;
-        let shared = start(State {
-            endpoints: vec![ep],
-            sockets: vec![Arc::new(s)],
-            group: None,
-            listener: Some((GroupListener::new(&options), None)),
-            connected: false,
-            broken: false,
-            closed: false,
-            out: vec![0u8; 1500],
-            stream_waker: None,
-        });
-        SrtGroup {
-            shared,
-            max_message,
-            scratch: Vec::new(),
+        let mut listener = self.group_connect(true).listen(local).await?;
+        loop {
+            if let crate::Accepted::Group(mut g) = listener.accept().await? {
+                g._listener = Some(listener);
+                return Ok(g);
+            }
         }
-        .connected()
-        .await
     }
 }
 
 impl SrtGroup {
+    /// The handle of the group at `index` of a listener's driver (already
+    /// counted as a handle).
+    pub(crate) fn accepted(shared: Arc<driver::Shared>, index: usize, max_message: usize) -> Self {
+        SrtGroup {
+            backend: Backend::Listener { shared, index },
+            max_message,
+            scratch: Vec::new(),
+            _listener: None,
+        }
+    }
+
     /// Waits until the group is connected.
     async fn connected(self) -> Result<SrtGroup, Error> {
-        loop {
-            let notified = self.shared.app.notified();
-            {
-                let st = self.shared.lock();
-                if st.connected {
-                    break;
+        std::future::poll_fn(|cx| {
+            self.backend.with(|v| {
+                if v.connected {
+                    Poll::Ready(Ok(()))
+                } else if v.broken || v.closed {
+                    Poll::Ready(Err(Error::ConnectTimeout))
+                } else {
+                    v.wakers.push(cx.waker().clone());
+                    Poll::Pending
                 }
-                if st.broken {
-                    return Err(Error::ConnectTimeout);
-                }
-            }
-            notified.await;
-        }
+            })
+        })
+        .await?;
         Ok(self)
     }
 
-    /// The local address of each member's UDP socket (a listener: one).
+    /// The local address of each member's UDP socket (a listener's
+    /// group: the listener's one).
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
-        self.shared
-            .lock()
-            .endpoints
-            .iter()
-            .map(|e| e.local_addr())
-            .collect()
+        match &self.backend {
+            Backend::Own(shared) => shared
+                .lock()
+                .endpoints
+                .iter()
+                .map(|e| e.local_addr())
+                .collect(),
+            Backend::Listener { shared, .. } => vec![shared.local_addr()],
+        }
     }
 
     /// Sends one live message over the group (broadcast: every member;
@@ -364,45 +411,26 @@ impl SrtGroup {
                 max: self.max_message,
             });
         }
-        let r = {
-            let mut st = self.shared.lock();
-            if st.closed {
+        let r = self.backend.with(|v| {
+            if v.closed {
                 return Err(Error::Closed);
             }
-            match st.parts() {
-                Some((g, eps)) => g.send(Instant::now(), eps, payload, &MsgCtrl::default()),
-                None => Err(GroupSendError::NotConnected),
+            match v.group {
+                Some(g) => g
+                    .send(Instant::now(), v.net, payload, &MsgCtrl::default())
+                    .map_err(|e| Error::Group(e.to_string())),
+                None => Err(Error::Group(GroupSendError::NotConnected.to_string())),
             }
-        };
-        self.shared.driver.notify_one();
-        match r {
-            Ok(_) => Ok(payload.len()),
-            Err(e) => Err(Error::Group(e.to_string())),
-        }
+        });
+        self.backend.wake_driver();
+        r.map(|_| payload.len())
     }
 
     /// Receives the next message of the group's stream into `buf` (each
     /// message once, whichever member brought it); fails once every
     /// member has gone.
     pub async fn recv_into(&self, buf: &mut [u8]) -> Result<RecvInfo, Error> {
-        loop {
-            let notified = self.shared.app.notified();
-            {
-                let mut st = self.shared.lock();
-                if st.closed {
-                    return Err(Error::Closed);
-                }
-                if let Some((g, eps)) = st.parts() {
-                    if let Some(info) = g.recv(Instant::now(), eps, buf) {
-                        return Ok(info);
-                    }
-                }
-                if st.broken {
-                    return Err(Error::Group("every member has gone".into()));
-                }
-            }
-            notified.await;
-        }
+        std::future::poll_fn(|cx| poll_recv(&self.backend, cx, buf)).await
     }
 
     /// Receives the next message as a new vector.
@@ -415,30 +443,52 @@ impl SrtGroup {
 
     /// The group's statistics.
     pub fn stats(&self) -> GroupStats {
-        let mut st = self.shared.lock();
-        st.parts().map(|(g, _)| g.stats()).unwrap_or_default()
+        self.backend
+            .with(|v| v.group.map(|g| g.stats()).unwrap_or_default())
     }
 
     /// Each member's state and weight.
     pub fn members(&self) -> Vec<MemberInfo> {
-        let mut st = self.shared.lock();
-        st.parts()
-            .map(|(g, _)| g.members().collect())
-            .unwrap_or_default()
+        self.backend
+            .with(|v| v.group.map(|g| g.members().collect()).unwrap_or_default())
     }
 
     /// Closes one member's connection (abort), as a path that breaks.
     pub fn close_member(&self, key: MemberKey) -> Result<(), Error> {
-        let mut st = self.shared.lock();
-        let ep = st
-            .endpoints
-            .get_mut(key.endpoint)
-            .ok_or(Error::Group("no such member".into()))?;
-        ep.close(Instant::now(), key.socket, CloseMode::Abort)?;
-        drop(st);
-        self.shared.driver.notify_one();
+        self.backend.with(|v| {
+            let ep = v
+                .net
+                .endpoint_mut(key.endpoint)
+                .ok_or(Error::Group("no such member".into()))?;
+            ep.close(Instant::now(), key.socket, CloseMode::Abort)?;
+            Ok::<(), Error>(())
+        })?;
+        self.backend.wake_driver();
         Ok(())
     }
+}
+
+/// The next message into `buf`, or the waker parked.
+fn poll_recv(
+    backend: &Backend,
+    cx: &mut Context<'_>,
+    buf: &mut [u8],
+) -> Poll<Result<RecvInfo, Error>> {
+    backend.with(|v| {
+        if v.closed {
+            return Poll::Ready(Err(Error::Closed));
+        }
+        if let Some(g) = v.group {
+            if let Some(info) = g.recv(Instant::now(), v.net, buf) {
+                return Poll::Ready(Ok(info));
+            }
+        }
+        if v.broken {
+            return Poll::Ready(Err(Error::Group("every member has gone".into())));
+        }
+        v.wakers.push(cx.waker().clone());
+        Poll::Pending
+    })
 }
 
 /// The group's messages; ends when every member has gone or the group
@@ -452,20 +502,11 @@ impl Stream for SrtGroup {
         if this.scratch.len() < want {
             this.scratch.resize(want, 0);
         }
-        let mut st = this.shared.lock();
-        if st.closed {
-            return Poll::Ready(None);
+        match poll_recv(&this.backend, cx, &mut this.scratch) {
+            Poll::Ready(Ok(info)) => Poll::Ready(Some(Ok(this.scratch[..info.len].to_vec()))),
+            Poll::Ready(Err(_)) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
         }
-        if let Some((g, eps)) = st.parts() {
-            if let Some(info) = g.recv(Instant::now(), eps, &mut this.scratch) {
-                return Poll::Ready(Some(Ok(this.scratch[..info.len].to_vec())));
-            }
-        }
-        if st.broken {
-            return Poll::Ready(None);
-        }
-        st.stream_waker = Some(cx.waker().clone());
-        Poll::Pending
     }
 }
 
@@ -487,35 +528,54 @@ impl Sink<Vec<u8>> for SrtGroup {
     }
 
     fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        let mut st = self.shared.lock();
-        if let Some((g, eps)) = st.parts() {
-            g.close(Instant::now(), eps, CloseMode::Abort);
-        }
-        drop(st);
-        self.shared.driver.notify_one();
+        self.backend.with(|v| {
+            if let Some(g) = v.group {
+                g.close(Instant::now(), v.net, CloseMode::Abort);
+            }
+        });
+        self.backend.wake_driver();
         Poll::Ready(Ok(()))
     }
 }
 
 impl Drop for SrtGroup {
     fn drop(&mut self) {
-        let mut st = self.shared.lock();
         let now = Instant::now();
-        if let Some((g, eps)) = st.parts() {
-            g.close(now, eps, CloseMode::Abort);
-        }
-        // Send the shutdowns, then stop the tasks.
-        st.run();
-        st.closed = true;
-        drop(st);
-        for t in self
-            .shared
-            .tasks
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .drain(..)
-        {
-            t.abort();
+        match &self.backend {
+            Backend::Own(shared) => {
+                let mut st = shared.lock();
+                let State {
+                    group, endpoints, ..
+                } = &mut *st;
+                group.close(now, &mut Eps(endpoints), CloseMode::Abort);
+                // Send the shutdowns, then stop the tasks.
+                st.run();
+                st.closed = true;
+                drop(st);
+                for t in shared
+                    .tasks
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .drain(..)
+                {
+                    t.abort();
+                }
+            }
+            Backend::Listener { shared, index } => {
+                let mut guard = shared.lock();
+                let st = &mut *guard;
+                if let Some(host) = st.groups.as_mut() {
+                    if let Some(g) = host.listener.group(*index) {
+                        g.close(now, &mut st.endpoint, CloseMode::Abort);
+                    }
+                    if let Some(slot) = host.slots.get_mut(*index) {
+                        slot.closed = true;
+                    }
+                }
+                st.handles = st.handles.saturating_sub(1);
+                drop(guard);
+                shared.wake_driver();
+            }
         }
     }
 }

@@ -15,6 +15,14 @@
 //! CONCLUSION every 250 ms and gives up after its connect timeout (3 s by
 //! default), which bounds the wait.
 //!
+//! Socket groups ([`SrtGroup`]): a caller group connects to several
+//! addresses at once ([`SrtSocketBuilder::call_group`]); a listener with
+//! [`group_connect(true)`](SrtSocketBuilder::group_connect) also accepts
+//! group members, and [`SrtListener::accept`] returns what libsrt's
+//! `srt_accept` does: [`Accepted::Group`] for the first member of a peer
+//! group (its later members join that group by themselves),
+//! [`Accepted::Socket`] for a plain caller.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), srt_tokio::Error> {
 //! use srt_tokio::{MsgCtrl, SrtSocket};
@@ -51,7 +59,7 @@ mod socket;
 
 pub use error::Error;
 pub use group::{GroupType, SrtGroup};
-pub use listener::{ConnectionRequest, SrtListener};
+pub use listener::{Accepted, ConnectionRequest, SrtListener};
 pub use socket::{Message, SrtSocket, SrtSocketBuilder, TransType};
 pub use srt_proto::group::{GroupStats, MemberInfo, MemberKey, MemberState};
 pub use srt_proto::options::{OptionValue, SockOpt};

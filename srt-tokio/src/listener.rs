@@ -9,8 +9,9 @@
 //!
 //! [`Endpoint::listen_deferred`]: srt_proto::Endpoint::listen_deferred
 
-use crate::driver::{Shared, SocketSlot};
+use crate::driver::{Queued, Shared, SocketSlot};
 use crate::error::Error;
+use crate::group::SrtGroup;
 use crate::socket::SrtSocket;
 use crate::socket::TransType;
 use futures_core::Stream;
@@ -23,16 +24,54 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 /// An SRT listener: many connections share its one UDP port.
+///
+/// With `SRTO_GROUPCONNECT` ([`SrtSocketBuilder::group_connect`](crate::SrtSocketBuilder::group_connect))
+/// it also accepts socket-group members, as libsrt: the first member of a
+/// peer group makes a group, which [`accept`](Self::accept) returns
+/// ([`Accepted::Group`]); its later members join it without the
+/// application. Plain callers are requests ([`next`](Self::next)) as
+/// without the option. The groups' members live on the listener's
+/// endpoint: once the listener is dropped, no new member can join.
 pub struct SrtListener {
     shared: Arc<Shared>,
     max_message: usize,
+    group_message: usize,
+}
+
+/// What [`SrtListener::accept`] gives: libsrt's `srt_accept` returns a
+/// socket for a plain caller and a group for group members.
+#[derive(Debug)]
+pub enum Accepted {
+    /// A plain caller, accepted with the listener's options.
+    Socket(SrtSocket),
+    /// A peer's socket group (a listener with `SRTO_GROUPCONNECT`).
+    Group(SrtGroup),
+}
+
+impl Accepted {
+    /// The socket, or [`Error::Group`] if a group came.
+    pub fn into_socket(self) -> Result<SrtSocket, Error> {
+        match self {
+            Accepted::Socket(s) => Ok(s),
+            Accepted::Group(_) => Err(Error::Group("a group, not a socket, was accepted".into())),
+        }
+    }
+
+    /// The group, or [`Error::Group`] if a plain caller came.
+    pub fn into_group(self) -> Result<SrtGroup, Error> {
+        match self {
+            Accepted::Group(g) => Ok(g),
+            Accepted::Socket(_) => Err(Error::Group("a socket, not a group, was accepted".into())),
+        }
+    }
 }
 
 impl SrtListener {
-    pub(crate) fn new(shared: Arc<Shared>, max_message: usize) -> Self {
+    pub(crate) fn new(shared: Arc<Shared>, max_message: usize, group_message: usize) -> Self {
         SrtListener {
             shared,
             max_message,
+            group_message,
         }
     }
 
@@ -51,18 +90,33 @@ impl SrtListener {
         self
     }
 
-    /// Accepts the next request with the listener's options.
-    pub async fn accept(&mut self) -> Result<SrtSocket, Error> {
+    /// Accepts the next plain caller with the listener's options, or
+    /// takes the next group (`SRTO_GROUPCONNECT`), whichever came first.
+    pub async fn accept(&mut self) -> Result<Accepted, Error> {
         loop {
-            let request = self.next().await.ok_or(Error::DriverStopped)?;
-            match request.accept() {
-                Err(Error::RequestExpired) => continue,
-                r => return r,
+            let next = std::future::poll_fn(|cx| self.poll_queued(cx, true)).await;
+            match next.ok_or(Error::DriverStopped)? {
+                Next::Group(g) => return Ok(Accepted::Group(g)),
+                Next::Request(request) => match request.accept() {
+                    Err(Error::RequestExpired) => continue,
+                    r => return r.map(Accepted::Socket),
+                },
             }
         }
     }
 
     fn poll_request(&mut self, cx: &mut Context<'_>) -> Poll<Option<ConnectionRequest>> {
+        self.poll_queued(cx, false).map(|n| {
+            n.and_then(|n| match n {
+                Next::Request(r) => Some(r),
+                Next::Group(_) => None,
+            })
+        })
+    }
+
+    /// The next request (and, if `groups`, the next group) in arrival
+    /// order; groups wait for `accept` when only requests are asked for.
+    fn poll_queued(&mut self, cx: &mut Context<'_>, groups: bool) -> Poll<Option<Next>> {
         let mut guard = self.shared.lock();
         let st = &mut *guard;
         if st.stopped {
@@ -71,10 +125,30 @@ impl SrtListener {
         let Some(l) = st.listener.as_mut() else {
             return Poll::Ready(None);
         };
-        while let Some(id) = l.queue.pop_front() {
+        while let Some(pos) = l
+            .queue
+            .iter()
+            .position(|q| groups || matches!(q, Queued::Request(_)))
+        {
+            let Some(q) = l.queue.remove(pos) else { break };
+            let id = match q {
+                Queued::Group(index) => {
+                    st.handles += 1;
+                    if let Some(slot) = st.groups.as_mut().and_then(|h| h.slots.get_mut(index)) {
+                        slot.taken = true;
+                    }
+                    drop(guard);
+                    return Poll::Ready(Some(Next::Group(SrtGroup::accepted(
+                        Arc::clone(&self.shared),
+                        index,
+                        self.group_message,
+                    ))));
+                }
+                Queued::Request(id) => id,
+            };
             // A request whose caller went silent is forgotten by the engine.
             if let Some(req) = st.endpoint.incoming(id) {
-                return Poll::Ready(Some(ConnectionRequest {
+                return Poll::Ready(Some(Next::Request(ConnectionRequest {
                     shared: Arc::clone(&self.shared),
                     id,
                     peer: req.peer,
@@ -85,12 +159,18 @@ impl SrtListener {
                     }),
                     max_message: self.max_message,
                     answered: false,
-                }));
+                })));
             }
         }
         l.waker = Some(cx.waker().clone());
         Poll::Pending
     }
+}
+
+/// What the listener's queue gives next.
+enum Next {
+    Request(ConnectionRequest),
+    Group(SrtGroup),
 }
 
 /// Connection requests as they arrive.
@@ -109,6 +189,16 @@ impl Drop for SrtListener {
         // Callers still waiting for a decision hear that the listener closed.
         st.listener = None;
         st.endpoint.stop_listening(Instant::now());
+        // Groups nobody took close; taken ones run on.
+        if let Some(host) = &mut st.groups {
+            let now = Instant::now();
+            for (g, slot) in host.listener.groups().iter_mut().zip(&mut host.slots) {
+                if !slot.closed && !slot.taken {
+                    slot.closed = true;
+                    g.close(now, &mut st.endpoint, srt_proto::CloseMode::Abort);
+                }
+            }
+        }
         st.handles = st.handles.saturating_sub(1);
         self.shared.wake_driver();
     }

@@ -175,8 +175,9 @@ impl SrtSocketBuilder {
         })
     }
 
-    /// `SRTO_GROUPCONNECT`: a listener accepts socket-group members (see
-    /// [`listen_group`](Self::listen_group), which sets it).
+    /// `SRTO_GROUPCONNECT`: a listener accepts socket-group members (its
+    /// [`SrtListener::accept`] returns groups; [`listen_group`](Self::listen_group)
+    /// sets it).
     pub fn group_connect(self, on: bool) -> Self {
         self.with(|o| {
             Ok(SocketOptions {
@@ -198,7 +199,7 @@ impl SrtSocketBuilder {
         let local = self.local.unwrap_or_else(|| unspecified(remote));
         let (socket, mut endpoint) = bind(local, &options).await?;
         let id = endpoint.connect(Instant::now(), remote, &options)?;
-        let shared = driver::start(socket, endpoint, None, Some(id));
+        let shared = driver::start(socket, endpoint, None, None, Some(id));
         SrtSocket::connected(shared, id, max_message).await
     }
 
@@ -212,26 +213,28 @@ impl SrtSocketBuilder {
         let max_message = self.message_capacity(&options);
         let (socket, mut endpoint) = bind(local, &options).await?;
         let id = endpoint.rendezvous(Instant::now(), remote, &options)?;
-        let shared = driver::start(socket, endpoint, None, Some(id));
+        let shared = driver::start(socket, endpoint, None, None, Some(id));
         SrtSocket::connected(shared, id, max_message).await
     }
 
     /// Listens at `local`: callers' requests come out of the [`SrtListener`].
-    /// With [`group_connect(true)`](Self::group_connect) it is refused:
-    /// group members are accepted by [`listen_group`](Self::listen_group).
+    /// With [`group_connect(true)`](Self::group_connect) it also accepts
+    /// socket-group members: the first member of a peer group makes an
+    /// [`SrtGroup`](crate::SrtGroup) that [`SrtListener::accept`] returns,
+    /// later members join it; plain callers still come as requests.
     pub async fn listen(self, local: SocketAddr) -> Result<SrtListener, Error> {
         let options = self.options.clone()?;
-        if options.groupconnect {
-            return Err(Error::Group(
-                "a listener of group members is made by listen_group".into(),
-            ));
-        }
         let max_message = self.message_capacity(&options);
         let (socket, mut endpoint) = bind(local, &options).await?;
         endpoint.listen_deferred(&options, self.backlog)?;
         let slot = driver::ListenerSlot::default();
-        let shared = driver::start(socket, endpoint, Some(slot), None);
-        Ok(SrtListener::new(shared, max_message))
+        let groups = options.groupconnect.then(|| driver::GroupHost {
+            listener: srt_proto::group::GroupListener::new(&options),
+            slots: Vec::new(),
+        });
+        let group_message = options.effective_payload_size() as usize;
+        let shared = driver::start(socket, endpoint, Some(slot), groups, None);
+        Ok(SrtListener::new(shared, max_message, group_message))
     }
 }
 

@@ -3,7 +3,7 @@
 //! listener still gets every message once, in order.
 
 use futures_util::{SinkExt, StreamExt};
-use srt_tokio::{GroupType, MemberState, SrtSocket};
+use srt_tokio::{Accepted, GroupType, MemberState, SrtSocket};
 use std::net::{SocketAddr, UdpSocket};
 use std::time::Duration;
 
@@ -98,12 +98,119 @@ async fn group_without_a_listener_fails() {
         .call_group(GroupType::Backup, &[])
         .await;
     assert!(matches!(none, Err(srt_tokio::Error::NoMembers)), "{none:?}");
-    let plain = SrtSocket::builder()
+}
+
+/// A listener with `group_connect(true)` yields what libsrt's `srt_accept`
+/// does: a caller group comes as one group with both members (the second
+/// joins without an accept), a plain caller as a socket; both carry data.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_listener_yields_groups_and_sockets() {
+    let mut listener = SrtSocket::builder()
+        .latency(Duration::from_millis(120))
         .group_connect(true)
         .listen("127.0.0.1:0".parse().unwrap())
-        .await;
-    assert!(
-        matches!(plain, Err(srt_tokio::Error::Group(_))),
-        "{plain:?}"
-    );
+        .await
+        .unwrap();
+    let addr = listener.local_addr();
+    let caller = tokio::spawn(async move {
+        SrtSocket::builder()
+            .latency(Duration::from_millis(120))
+            .call_group(GroupType::Broadcast, &[(addr, 0), (addr, 0)])
+            .await
+            .unwrap()
+    });
+    let accepted = tokio::time::timeout(Duration::from_secs(5), listener.accept())
+        .await
+        .expect("accepted in time")
+        .unwrap();
+    let mut rx = match accepted {
+        Accepted::Group(g) => g,
+        Accepted::Socket(s) => panic!("a socket from a group caller: {s:?}"),
+    };
+    let mut tx = caller.await.unwrap();
+    // Both members, on each side, once the second has connected.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+    while (rx.members().len() < 2
+        || tx.members().len() < 2
+        || tx.members().iter().any(|m| m.state != MemberState::Running))
+        && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(rx.members().len(), 2, "{:?}", rx.members());
+    assert_eq!(tx.members().len(), 2, "{:?}", tx.members());
+    for n in 0..100 {
+        tx.send(message(n)).await.unwrap();
+    }
+    for n in 0..100 {
+        let m = tokio::time::timeout(Duration::from_secs(5), rx.next())
+            .await
+            .expect("stalled")
+            .expect("the stream ended")
+            .unwrap();
+        assert_eq!(m, message(n), "message {n}");
+    }
+    assert_eq!(rx.stats().delivered, 100, "{:?}", rx.stats());
+
+    // A plain caller into the same listener: a socket, not a group.
+    let plain = tokio::spawn(async move {
+        SrtSocket::builder()
+            .latency(Duration::from_millis(120))
+            .call(addr)
+            .await
+            .unwrap()
+    });
+    let accepted = tokio::time::timeout(Duration::from_secs(5), listener.accept())
+        .await
+        .expect("accepted in time")
+        .unwrap();
+    let s = accepted.into_socket().expect("a plain caller is a socket");
+    let c = plain.await.unwrap();
+    c.send_msg(b"plain", srt_tokio::MsgCtrl::default())
+        .await
+        .unwrap();
+    let m = tokio::time::timeout(Duration::from_secs(5), s.recv())
+        .await
+        .expect("stalled")
+        .unwrap();
+    assert_eq!(m.payload, b"plain");
+    // The group still runs beside it.
+    tx.send(message(100)).await.unwrap();
+    let m = tokio::time::timeout(Duration::from_secs(5), rx.next())
+        .await
+        .expect("stalled")
+        .unwrap()
+        .unwrap();
+    assert_eq!(m, message(100));
+}
+
+/// `listen_group` turns a plain caller away and still gives the group
+/// that comes after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listen_group_skips_plain_callers() {
+    let addr = free_addr();
+    let listener =
+        tokio::spawn(async move { SrtSocket::builder().listen_group(addr).await.unwrap() });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let plain = SrtSocket::builder().call(addr).await.unwrap();
+    let mut tx = SrtSocket::builder()
+        .call_group(GroupType::Backup, &[(addr, 1)])
+        .await
+        .unwrap();
+    let mut rx = tokio::time::timeout(Duration::from_secs(5), listener)
+        .await
+        .expect("the group came")
+        .unwrap();
+    tx.send(message(7)).await.unwrap();
+    let m = tokio::time::timeout(Duration::from_secs(5), rx.next())
+        .await
+        .expect("stalled")
+        .unwrap()
+        .unwrap();
+    assert_eq!(m, message(7));
+    // The plain caller was closed by the listener.
+    let r = tokio::time::timeout(Duration::from_secs(5), plain.recv())
+        .await
+        .expect("the plain caller learned it was closed");
+    assert!(r.is_err(), "{r:?}");
 }

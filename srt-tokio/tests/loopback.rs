@@ -91,7 +91,7 @@ async fn file_stream_async_write_read_is_byte_exact() {
         .unwrap();
     let addr = listener.local_addr();
     let server = tokio::spawn(async move {
-        let mut s = listener.accept().await.unwrap();
+        let mut s = listener.accept().await.unwrap().into_socket().unwrap();
         let mut got = Vec::new();
         s.read_to_end(&mut got).await.unwrap();
         got
@@ -232,7 +232,7 @@ async fn passphrase_mismatch_is_a_typed_error() {
         let err = listener.accept().await.unwrap_err();
         assert!(matches!(err, Error::AcceptFailed), "{err:?}");
         // The right one gets through.
-        let s = listener.accept().await.unwrap();
+        let s = listener.accept().await.unwrap().into_socket().unwrap();
         (listener, s)
     });
     let err = SrtSocket::builder()
@@ -289,7 +289,7 @@ async fn close_with_linger_delivers_everything() {
     let mut listener = builder().listen(any()).await.unwrap();
     let addr = listener.local_addr();
     let server = tokio::spawn(async move {
-        let mut s = listener.accept().await.unwrap();
+        let mut s = listener.accept().await.unwrap().into_socket().unwrap();
         let mut seen = vec![false; N as usize];
         while let Some(m) = s.next().await {
             let m = m.unwrap();
@@ -443,7 +443,7 @@ async fn drop_aborts_and_the_peer_sees_the_end() {
     let mut listener = SrtSocket::builder().listen(any()).await.unwrap();
     let addr = listener.local_addr();
     let server = tokio::spawn(async move {
-        let mut s = listener.accept().await.unwrap();
+        let mut s = listener.accept().await.unwrap().into_socket().unwrap();
         let first = s.next().await.unwrap().unwrap();
         // The caller dropped its socket: the stream ends, recv says why.
         let end = timeout(LIMIT, s.next()).await.unwrap();
@@ -500,7 +500,7 @@ async fn live_messages_in_flight_at_close_are_still_delivered() {
     let mut listener = SrtSocket::builder().listen(any()).await.unwrap();
     let addr = listener.local_addr();
     let server = tokio::spawn(async move {
-        let mut s = listener.accept().await.unwrap();
+        let mut s = listener.accept().await.unwrap().into_socket().unwrap();
         let mut n = 0;
         while let Some(m) = s.next().await {
             assert_eq!(m.unwrap().payload, message(n, 3));

@@ -115,6 +115,9 @@ pub struct ConnectionRequest<'a> {
     /// The caller's transmission type, from its HSREQ: live if it sends
     /// with TSBPD (`SRT_OPT_TSBPDSND`), file otherwise; `None` without HSREQ.
     pub trans_type: Option<TransType>,
+    /// The caller's GROUP block (`SRT_CMD_GROUP`) if it connects a member
+    /// of a socket group.
+    pub group: Option<crate::packet::GroupBlock>,
 }
 
 impl<'a> ConnectionRequest<'a> {
@@ -132,6 +135,10 @@ impl<'a> ConnectionRequest<'a> {
                 } else {
                     TransType::File
                 }
+            }),
+            group: hs.extensions.iter().find_map(|e| match e {
+                crate::packet::HsExtension::Group(g) => Some(*g),
+                _ => None,
             }),
         }
     }

@@ -107,16 +107,46 @@ impl StatsReporter {
     /// counted and reported on its own, into the same output, as
     /// srt-live-transmit reports its SRT source and its SRT target.
     pub fn bytes_on(&mut self, conn: usize, d: &mut UdpDriver, id: SocketId, len: usize) {
+        if self.count_on(conn, len) {
+            self.report(d, id);
+        }
+    }
+
+    /// Counts `len` payload bytes moved on connection 0 and says whether
+    /// a multiple of N was crossed (a socket group's driver then reports
+    /// the group and its members itself).
+    pub fn count(&mut self, len: usize) -> bool {
+        self.count_on(0, len)
+    }
+
+    fn count_on(&mut self, conn: usize, len: usize) -> bool {
         if self.out.is_none() {
-            return;
+            return false;
         }
         let conn = conn.min(1);
         self.packets[conn] += len.div_ceil(self.payload).max(1) as u64;
         if self.packets[conn] >= self.next_packets[conn] {
             let n = self.config.every_packets.unwrap_or(u64::MAX).max(1);
             self.next_packets[conn] = (self.packets[conn] / n + 1) * n;
-            self.report(d, id);
+            return true;
         }
+        false
+    }
+
+    /// Whether reports are printed at all.
+    pub fn is_on(&self) -> bool {
+        self.out.is_some()
+    }
+
+    /// Whether reports show totals since the start (`-f`) rather than the
+    /// interval since the last report.
+    pub fn full(&self) -> bool {
+        self.config.full
+    }
+
+    /// The report format.
+    pub fn format(&self) -> StatsFormat {
+        self.config.format
     }
 
     /// Reports if the time-based period has passed.
@@ -147,8 +177,15 @@ impl StatsReporter {
         else {
             return;
         };
+        self.write(id, &s, d.send_drops());
+    }
+
+    /// Prints `s` as the statistics of `id` now, in the chosen format (a
+    /// socket group's line, or a member's on any driver).
+    pub fn write(&mut self, id: SocketId, s: &TraceBStats, udp_drops: u64) {
+        let s = *s;
         let text = match self.config.format {
-            StatsFormat::Human => human(id, &s, d.send_drops()),
+            StatsFormat::Human => human(id, &s, udp_drops),
             StatsFormat::Json => json(id, &s),
             StatsFormat::Csv => {
                 let mut t = String::new();
@@ -160,6 +197,11 @@ impl StatsReporter {
                 t
             }
         };
+        self.write_text(&text);
+    }
+
+    /// Prints `text` as it is.
+    pub fn write_text(&mut self, text: &str) {
         if let Some(out) = &mut self.out {
             let _ = out.write_all(text.as_bytes());
             let _ = out.flush();

@@ -2,7 +2,10 @@
 //! members, each through its own `srt-relay`, to an `srt-transmit`
 //! listener with `groupconnect=1`; the active member's relay is killed
 //! mid-stream and the listener's output still has every datagram once,
-//! in order, content checked.
+//! in order, content checked. Plain callers into that listener; `-s`
+//! statistics of groups (a group line, member lines); `-a:yes` on both
+//! sides (the listener takes the next group or caller, the caller group
+//! connects a broken member again).
 
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, UdpSocket};
@@ -41,8 +44,13 @@ fn datagram(n: u32) -> [u8; LEN] {
 
 /// An `srt-relay` forwarding to `forward`, and the address it listens on.
 fn relay(forward: SocketAddr) -> (Proc, SocketAddr) {
+    relay_at("127.0.0.1:0", forward)
+}
+
+/// [`relay`] listening on `listen`.
+fn relay_at(listen: &str, forward: SocketAddr) -> (Proc, SocketAddr) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_srt-relay"))
-        .args(["--listen", "127.0.0.1:0", "--forward", &forward.to_string()])
+        .args(["--listen", listen, "--forward", &forward.to_string()])
         .args(["--duration-s", "60"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -283,4 +291,199 @@ fn our_plain_caller_into_group_listener() {
             format!("srt://127.0.0.1:{port}?latency=120"),
         ])
     });
+}
+
+/// srt-transmit with `args`, its stdout piped (the statistics).
+fn transmit_stdout(args: &[String]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_srt-transmit"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start srt-transmit")
+}
+
+/// Kills `child` and parses each line it printed as JSON.
+fn json_lines(mut child: Child) -> Vec<serde_json::Value> {
+    use std::io::Read;
+    let _ = child.kill();
+    let _ = child.wait();
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    out.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l:?}")))
+        .collect()
+}
+
+/// libsrt's group IDs have bit 30 set (`SRTGROUP_MASK`).
+fn is_group_id(v: &serde_json::Value) -> bool {
+    v["sid"].as_u64().unwrap() & (1 << 30) != 0
+}
+
+/// `-s:500 -pf json` on both sides of a broadcast group of two members:
+/// each report is the group's line (libsrt's group `srt_bstats`: unique
+/// packets, under the group's ID) and then one line per member (its own
+/// connection, under its socket ID); the group lines' intervals add up to
+/// the whole stream.
+#[test]
+fn group_statistics_have_group_and_member_lines() {
+    let (sink, sink_addr) = sink();
+    let port = free_port();
+    let listener = transmit_stdout(&[
+        "-s:500".into(),
+        "-pf".into(),
+        "json".into(),
+        format!("srt://:{port}?groupconnect=1&latency=120"),
+        format!("udp://{sink_addr}"),
+    ]);
+    std::thread::sleep(Duration::from_millis(300));
+    let feed_port = free_port();
+    let sender = transmit_stdout(&[
+        "-s:500".into(),
+        "-pf".into(),
+        "json".into(),
+        format!("udp://127.0.0.1:{feed_port}"),
+        format!("srt:////group?type=broadcast&latency=120&nodes=127.0.0.1:{port},127.0.0.1:{port}"),
+    ]);
+    std::thread::sleep(Duration::from_millis(1500));
+    let feeder = feed(feed_port, 0, 2000);
+    let got = receive_in_order(&sink, 0, 2000, Instant::now() + Duration::from_secs(15));
+    feeder.join().unwrap();
+    assert_eq!(got, 2000);
+    for (side, lines, field, cat) in [
+        ("listener", json_lines(listener), "packetsUnique", "recv"),
+        ("sender", json_lines(sender), "packetsUnique", "send"),
+    ] {
+        let groups: Vec<_> = lines.iter().filter(|l| is_group_id(l)).collect();
+        assert_eq!(
+            groups.len(),
+            4,
+            "{side}: a group line per 500 packets: {lines:?}"
+        );
+        let total: u64 = groups
+            .iter()
+            .map(|l| {
+                l[cat][field]
+                    .as_u64()
+                    .unwrap_or_else(|| panic!("{side}: {l}"))
+            })
+            .sum();
+        assert_eq!(total, 2000, "{side}: {field} over the group lines");
+        let members: std::collections::BTreeSet<u64> = lines
+            .iter()
+            .filter(|l| !is_group_id(l))
+            .map(|l| l["sid"].as_u64().unwrap())
+            .collect();
+        assert_eq!(members.len(), 2, "{side}: two members: {lines:?}");
+        assert_eq!(
+            lines.len(),
+            groups.len() * 3,
+            "{side}: each group line has its two member lines"
+        );
+    }
+}
+
+/// Sends SIGINT to `child` (srt-transmit closes its connections and
+/// exits) and waits for it.
+fn interrupt(mut child: Proc) {
+    let pid = child.0.id().to_string();
+    let status = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    assert!(status.success());
+    let end = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < end {
+        if child.0.try_wait().unwrap().is_some() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("srt-transmit did not stop on SIGINT");
+}
+
+/// `-a:yes` on a `groupconnect=1` listener: when a group's members have
+/// all gone it accepts the next group or plain caller, as
+/// srt-live-transmit accepts its next caller: a backup group, then a
+/// plain caller, then a broadcast group, each stream whole and in order.
+#[test]
+fn group_listener_with_a_yes_accepts_the_next_group_or_caller() {
+    let (sink, sink_addr) = sink();
+    let port = free_port();
+    let _listener = transmit(&[
+        "-a:yes".into(),
+        format!("srt://:{port}?groupconnect=1&latency=120"),
+        format!("udp://{sink_addr}"),
+    ]);
+    std::thread::sleep(Duration::from_millis(300));
+    let callers = [
+        format!(
+            "srt:////group?type=backup&latency=120&nodes=127.0.0.1:{port}?weight=10,127.0.0.1:{port}?weight=1"
+        ),
+        format!("srt://127.0.0.1:{port}?latency=120"),
+        format!(
+            "srt:////group?type=broadcast&latency=120&nodes=127.0.0.1:{port},127.0.0.1:{port}"
+        ),
+    ];
+    for (k, target) in callers.iter().enumerate() {
+        let from = k as u32 * 1000;
+        let feed_port = free_port();
+        let caller = transmit(&[format!("udp://127.0.0.1:{feed_port}"), target.clone()]);
+        std::thread::sleep(Duration::from_millis(1500));
+        let feeder = feed(feed_port, from, from + 1000);
+        let got = receive_in_order(
+            &sink,
+            from,
+            from + 1000,
+            Instant::now() + Duration::from_secs(10),
+        );
+        feeder.join().unwrap();
+        assert_eq!(got, 1000, "stream {k} ({target})");
+        interrupt(caller);
+    }
+}
+
+/// `-a:yes` on a caller backup group (as libsrt's srt-test-live, which
+/// connects every node no longer in the group again): the weight-10
+/// member's relay is killed and another started on its port; the member
+/// breaks (1 s peer idle timeout) and is connected again; then the other
+/// relay is killed too, and the stream goes on over the new member:
+/// 7000 of 7000 in order.
+#[test]
+fn caller_group_with_a_yes_connects_a_broken_member_again() {
+    const COUNT: u32 = 7000;
+    let (sink, sink_addr) = sink();
+    let port = free_port();
+    let _listener = our_listener(port, sink_addr);
+    std::thread::sleep(Duration::from_millis(300));
+    let target: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let (mut first_relay, first) = relay(target);
+    let (mut second_relay, second) = relay(target);
+    let feed_port = free_port();
+    let _sender = transmit(&[
+        "-a:yes".into(),
+        format!("udp://127.0.0.1:{feed_port}"),
+        format!(
+            "srt:////group?type=backup&latency=120&peeridletimeo=1000&nodes={first}?weight=10,{second}?weight=1"
+        ),
+    ]);
+    std::thread::sleep(Duration::from_millis(1500));
+    let feeder = feed(feed_port, 0, COUNT);
+    let deadline = Instant::now() + Duration::from_secs(10) + Duration::from_millis(COUNT.into());
+    let mut got = receive_in_order(&sink, 0, 1500, deadline);
+    assert_eq!(got, 1500);
+    first_relay.0.kill().unwrap();
+    first_relay.0.wait().unwrap();
+    let (_new_relay, again) = relay_at(&first.to_string(), target);
+    assert_eq!(again, first);
+    got += receive_in_order(&sink, 1500, 5000, deadline);
+    assert_eq!(got, 5000);
+    second_relay.0.kill().unwrap();
+    second_relay.0.wait().unwrap();
+    got += receive_in_order(&sink, 5000, COUNT, deadline);
+    feeder.join().unwrap();
+    assert_eq!(got, COUNT, "lost after the second cut");
 }

@@ -1,23 +1,27 @@
 //! Socket groups in `srt-transmit`: a caller group of several addresses
 //! that sends a live input ([`send_group_live`]), and a listener with
-//! `groupconnect=1` whose group's stream goes, once, to the output
+//! `groupconnect=1` whose group's stream (or a plain caller's, as
+//! libsrt's `srt_accept` gives a socket then) goes, once, to the output
 //! ([`receive_group_live`]). Each caller member runs on its own
 //! [`UdpDriver`] (its own local port, so its own network path); the
-//! listener's members share its one driver. The engine's [`Group`](srt_proto::group::Group) does
-//! the rest (ARCHITECTURE.md, "Socket groups"): the `Group` of
-//! `srt_proto::group`.
+//! listener's members share its one driver. The engine's [`Group`] does
+//! the rest (ARCHITECTURE.md, "Socket groups"). `-s` prints the group's
+//! line and one per member; `-a:yes` makes the listener take the next
+//! group or caller, and the caller group connect broken members again.
 
 use super::{
     nothing, payload_size, Input, Sink, Source, Summary, TransmitError, DATAGRAM,
     MAX_INPUT_PER_TURN,
 };
+use crate::stats::{StatsFormat, StatsReporter};
 use crate::udp_driver::UdpDriver;
 use crate::uri::{GroupSpec, Medium, SrtTarget};
 use srt_proto::group::{
-    Admitted, GroupConfig, GroupEvent, GroupListener, GroupSendError, MemberKey, MemberTarget,
-    Members,
+    Admitted, Group, GroupConfig, GroupEvent, GroupListener, GroupSendError, GroupStats, MemberKey,
+    MemberState, MemberTarget, Members,
 };
 use srt_proto::packet::SocketId;
+use srt_proto::stats::TraceBStats;
 use srt_proto::{BreakCause, CloseMode, MsgCtrl};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -29,6 +33,131 @@ const GROUP_TURN: Duration = Duration::from_millis(1);
 const CONNECT_LIMIT: Duration = Duration::from_secs(5);
 /// How long a finished sender lets its members deliver before closing.
 const DRAIN: Duration = Duration::from_secs(2);
+/// How often (`-a:yes`) a caller group starts a broken member again.
+const RECONNECT_EVERY: Duration = Duration::from_secs(1);
+/// The header bytes libsrt counts per packet in a group's byte counters
+/// (`CUDTGroup::bstatsSocket`: SRT 16 + UDP 8 + IPv4 20).
+const GROUP_PKT_HDR: u64 = 44;
+
+/// `-s`/`--stats-ms` for a group, as libsrt's `srt-test-live` prints
+/// them: the group's line (libsrt's group `srt_bstats`: unique packets
+/// sent and received, receiver drops), then one line per member (its own
+/// connection's statistics), each under its ID.
+struct GroupReport {
+    start: Instant,
+    /// The group's counters at the last report (intervals unless `-f`).
+    base: GroupStats,
+}
+
+impl GroupReport {
+    fn new() -> Self {
+        GroupReport {
+            start: Instant::now(),
+            base: GroupStats::default(),
+        }
+    }
+
+    /// Prints the group's and its members' statistics now; `drops` gives
+    /// the UDP send drops of a member's endpoint.
+    fn report(
+        &mut self,
+        stats: &mut StatsReporter,
+        group: &Group,
+        net: &mut dyn Members,
+        drops: &dyn Fn(usize) -> u64,
+    ) {
+        let now = Instant::now();
+        let g = group.stats();
+        let base = if stats.full() {
+            GroupStats::default()
+        } else {
+            self.base
+        };
+        self.base = g;
+        let gid = SocketId(group.id());
+        if stats.format() == StatsFormat::Human {
+            stats.write_text(&human_group(group, &g, &base));
+        } else {
+            stats.write(gid, &group_bstats(&g, &base, now - self.start), 0);
+        }
+        let clear = !stats.full();
+        for m in group.members() {
+            let Some(s) = net
+                .endpoint_mut(m.key.endpoint)
+                .and_then(|ep| ep.socket_stats(now, m.key.socket, clear))
+            else {
+                continue;
+            };
+            stats.write(m.key.socket, &s, drops(m.key.endpoint));
+        }
+    }
+}
+
+/// A group's counters as libsrt's `CUDTGroup::bstatsSocket` fills a
+/// `CBytePerfMon`: the interval since `base` and the totals, bytes with
+/// 44 header bytes a packet; the rates from the unique bytes (libsrt's
+/// read fields it leaves 0).
+fn group_bstats(g: &GroupStats, base: &GroupStats, elapsed: Duration) -> TraceBStats {
+    let with_hdr = |bytes: u64, pkts: u64| bytes + pkts * GROUP_PKT_HDR;
+    let sent = g.sent - base.sent;
+    let recv = g.delivered - base.delivered;
+    let drop = g.dropped - base.dropped;
+    let sent_bytes = with_hdr(g.sent_bytes - base.sent_bytes, sent);
+    let recv_bytes = with_hdr(g.delivered_bytes - base.delivered_bytes, recv);
+    let secs = elapsed.as_secs_f64().max(1e-6);
+    TraceBStats {
+        ms_time_stamp: elapsed.as_millis() as i64,
+        pkt_sent_unique: sent as i64,
+        pkt_recv_unique: recv as i64,
+        pkt_rcv_drop: drop as i32,
+        byte_sent_unique: sent_bytes,
+        byte_recv_unique: recv_bytes,
+        byte_rcv_drop: drop * GROUP_PKT_HDR,
+        pkt_sent_unique_total: g.sent as i64,
+        pkt_recv_unique_total: g.delivered as i64,
+        pkt_rcv_drop_total: g.dropped as i32,
+        byte_sent_unique_total: with_hdr(g.sent_bytes, g.sent),
+        byte_recv_unique_total: with_hdr(g.delivered_bytes, g.delivered),
+        byte_rcv_drop_total: g.dropped * GROUP_PKT_HDR,
+        mbps_send_rate: sent_bytes as f64 * 8.0 / secs / 1e6,
+        mbps_recv_rate: recv_bytes as f64 * 8.0 / secs / 1e6,
+        ..TraceBStats::default()
+    }
+}
+
+/// The group's block of the human-readable report.
+fn human_group(group: &Group, g: &GroupStats, base: &GroupStats) -> String {
+    let mut members = String::new();
+    for m in group.members() {
+        members.push_str(&format!(
+            " @{}:{}/w{}",
+            m.key.socket.0,
+            match m.state {
+                MemberState::Pending => "pending",
+                MemberState::Idle => "idle",
+                MemberState::Running => "running",
+                MemberState::Broken => "broken",
+            },
+            m.weight
+        ));
+    }
+    format!(
+        "======= SRT GROUP STATS: gid={} type={:?}\n\
+         PACKETS   UNIQUE SENT: {:>11}  UNIQUE RECEIVED: {:>11}\n\
+         REDUNDANT        SENT: {:>11}  DROP RECEIVED:   {:>11}\n\
+         DISCARDED      COPIES: {:>11}  ACTIVATIONS:     {:>11}\n\
+         MEMBERS:{}\n",
+        group.id(),
+        group.kind(),
+        g.sent - base.sent,
+        g.delivered - base.delivered,
+        g.sent_redundant - base.sent_redundant,
+        g.dropped - base.dropped,
+        g.discarded - base.discarded,
+        g.activations - base.activations,
+        members,
+    )
+}
 
 /// The members' drivers, as the group reaches their connections.
 struct Drivers<'a>(&'a mut [UdpDriver]);
@@ -102,7 +231,7 @@ pub fn send_group_live(
             weight,
         })
         .collect();
-    group
+    let mut member_keys = group
         .connect(
             Instant::now(),
             &mut Drivers(&mut drivers),
@@ -110,6 +239,9 @@ pub fn send_group_live(
             options,
         )
         .map_err(group_error)?;
+    let mut last_try = vec![Instant::now(); targets.len()];
+    let mut stats = StatsReporter::new(&settings.stats, payload);
+    let mut report = GroupReport::new();
     let begun = Instant::now();
     let mut connected = false;
     let mut buf = vec![0u8; DATAGRAM];
@@ -128,7 +260,8 @@ pub fn send_group_live(
                         eprintln!("srt-transmit: group connected ({:?})", spec.kind);
                     }
                 }
-                GroupEvent::Broken if ended.is_none() => {
+                // `-a:yes` connects the members again.
+                GroupEvent::Broken if ended.is_none() && !settings.reconnect => {
                     return Err(group_error(format!(
                         "every member broke after {bytes} bytes"
                     )))
@@ -147,8 +280,26 @@ pub fn send_group_live(
                 interrupted: true,
             });
         }
+        if settings.reconnect && ended.is_none() {
+            // As libsrt's srt-test-live (`UpdateGroupStatus`): a member
+            // no longer in the group is connected again.
+            reconnect_members(
+                &mut group,
+                &mut drivers,
+                &targets,
+                &mut member_keys,
+                &mut last_try,
+                options,
+                settings.verbose,
+            );
+        }
+        if stats.due() {
+            report_caller(&mut report, &mut stats, &group, &mut drivers);
+        }
         if !connected {
-            if now.duration_since(begun) > CONNECT_LIMIT.max(options.conntimeo) {
+            if !settings.reconnect
+                && now.duration_since(begun) > CONNECT_LIMIT.max(options.conntimeo)
+            {
                 return Err(group_error("no member connected"));
             }
         } else if ended.is_none() {
@@ -164,8 +315,11 @@ pub fn send_group_live(
                             Ok(_) => {
                                 bytes += n.min(payload) as u64;
                                 messages += 1;
+                                if stats.count(n.min(payload)) {
+                                    report_caller(&mut report, &mut stats, &group, &mut drivers);
+                                }
                             }
-                            Err(GroupSendError::NotConnected) => {
+                            Err(GroupSendError::NotConnected) if !settings.reconnect => {
                                 return Err(group_error("no member connected"))
                             }
                             // A live message no member took is lost, as
@@ -207,6 +361,67 @@ pub fn send_group_live(
     }
 }
 
+/// [`GroupReport::report`] for a caller group's drivers.
+fn report_caller(
+    report: &mut GroupReport,
+    stats: &mut StatsReporter,
+    group: &Group,
+    drivers: &mut [UdpDriver],
+) {
+    let drops: Vec<u64> = drivers.iter().map(|d| d.send_drops()).collect();
+    report.report(stats, group, &mut Drivers(drivers), &|i| {
+        drops.get(i).copied().unwrap_or(0)
+    });
+}
+
+/// `-a:yes` for a caller group: each target whose member broke (or
+/// failed to connect) gets a new member, at most every
+/// [`RECONNECT_EVERY`]; it joins the running group (the peer's listener
+/// adds it to its group).
+fn reconnect_members(
+    group: &mut Group,
+    drivers: &mut [UdpDriver],
+    targets: &[MemberTarget],
+    keys: &mut [MemberKey],
+    last_try: &mut [Instant],
+    options: &srt_proto::SocketOptions,
+    verbose: bool,
+) {
+    let now = Instant::now();
+    for (i, target) in targets.iter().enumerate() {
+        let state = group.members().find(|m| m.key == keys[i]).map(|m| m.state);
+        if !matches!(state, None | Some(MemberState::Broken))
+            || now.duration_since(last_try[i]) < RECONNECT_EVERY
+        {
+            continue;
+        }
+        last_try[i] = now;
+        group.remove_member(keys[i]);
+        // The broken connection is let go.
+        let _ = drivers[target.endpoint]
+            .endpoint
+            .close(now, keys[i].socket, CloseMode::Abort);
+        match group.connect(now, &mut Drivers(drivers), &[*target], options) {
+            Ok(new) => {
+                if let Some(&k) = new.first() {
+                    keys[i] = k;
+                }
+                if verbose {
+                    eprintln!(
+                        "srt-transmit: connecting the member to {} again",
+                        target.remote
+                    );
+                }
+            }
+            Err(e) => {
+                if verbose {
+                    eprintln!("srt-transmit: member to {}: {e}", target.remote);
+                }
+            }
+        }
+    }
+}
+
 /// What a `groupconnect=1` listener is carrying now: libsrt's
 /// `srt_accept` on such a listener gives a group for group members and a
 /// plain socket for a plain caller.
@@ -242,6 +457,8 @@ pub fn receive_group_live(
     let (mut bytes, mut messages) = (0u64, 0u64);
     let mut start = Instant::now();
     let mut started = false;
+    let mut stats = StatsReporter::new(&settings.stats, super::payload_size(target));
+    let mut report = GroupReport::new();
     loop {
         if settings.stopped() {
             match current {
@@ -280,6 +497,7 @@ pub fn receive_group_live(
             match (admitted, &current) {
                 (Admitted::NewGroup(i), Current::Waiting) => {
                     current = Current::Group(i);
+                    report = GroupReport::new();
                     if settings.verbose {
                         eprintln!("srt-transmit: accepted a group");
                     }
@@ -287,6 +505,14 @@ pub fn receive_group_live(
                 (Admitted::Joined(i), Current::Group(g)) if i == *g => {
                     if settings.verbose {
                         eprintln!("srt-transmit: a member joined the group");
+                    }
+                }
+                // `-a:yes`: a group whose members all broke comes back
+                // when its caller connects a member again.
+                (Admitted::Joined(i), Current::Waiting) => {
+                    current = Current::Group(i);
+                    if settings.verbose {
+                        eprintln!("srt-transmit: a member of an earlier group came back");
                     }
                 }
                 (Admitted::NotMember, Current::Waiting) => {
@@ -327,14 +553,21 @@ pub fn receive_group_live(
                             _ => {}
                         }
                     }
+                    let mut due = stats.due();
                     while let Some(info) = g.recv(now, &mut d.endpoint, &mut buf) {
                         sink.write(&buf[..info.len])?;
                         bytes += info.len as u64;
                         messages += 1;
+                        due |= stats.count(info.len);
+                    }
+                    if due {
+                        let drops = d.send_drops();
+                        report.report(&mut stats, g, &mut d.endpoint, &|_| drops);
                     }
                 }
             }
             Current::Plain(id, drain) => {
+                stats.tick(&mut d, *id);
                 while let Ok(Some(info)) = d.endpoint.recv(now, *id, &mut buf) {
                     if info.len == 0 {
                         break;
@@ -342,6 +575,7 @@ pub fn receive_group_live(
                     sink.write(&buf[..info.len])?;
                     bytes += info.len as u64;
                     messages += 1;
+                    stats.bytes(&mut d, *id, info.len);
                 }
                 if let Some(cause) = drain.as_ref().and_then(|e| e.over(&mut d, *id)) {
                     over = Some(Some(cause));

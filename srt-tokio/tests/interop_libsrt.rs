@@ -263,3 +263,48 @@ async fn live_close_delivers_every_message_to_libsrt() {
 async fn live_sink_close_delivers_every_message_to_libsrt() {
     live_close_delivers_every_message(true).await;
 }
+
+/// libsrt's `srt-live-transmit` as a plain caller into a listener with
+/// `group_connect(true)`: `accept` gives a socket (as libsrt's
+/// `srt_accept` on a `SRTO_GROUPCONNECT` listener), and the stream
+/// arrives whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn libsrt_plain_caller_into_our_group_listener() {
+    let mut listener = SrtSocket::builder()
+        .group_connect(true)
+        .listen("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let port = listener.local_addr().port();
+    let input_port = free_port();
+    let src = format!("udp://127.0.0.1:{input_port}");
+    let dst = format!("srt://127.0.0.1:{port}");
+    let _slt = Proc::spawn("srt-live-transmit", &["-a:no", "-q", &src, &dst]);
+    let accepted = timeout(Duration::from_secs(10), listener.accept())
+        .await
+        .expect("srt-live-transmit was not accepted")
+        .unwrap();
+    let socket = match accepted {
+        srt_tokio::Accepted::Socket(s) => s,
+        srt_tokio::Accepted::Group(g) => panic!("a plain caller came as a group: {g:?}"),
+    };
+    sleep(Duration::from_millis(300)).await;
+    let source = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let input: SocketAddr = format!("127.0.0.1:{input_port}").parse().unwrap();
+    let sender = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(1));
+        for i in 0..COUNT {
+            tick.tick().await;
+            source.send_to(&payload(i), input).await.unwrap();
+        }
+    });
+    let mut seen = BTreeSet::new();
+    while let Ok(Ok(m)) = timeout(Duration::from_secs(1), socket.recv()).await {
+        let p = &m.payload;
+        let i = u32::from_be_bytes([p[0], p[1], p[2], p[3]]);
+        assert_eq!(*p, payload(i), "content of {i}");
+        seen.insert(i);
+    }
+    sender.await.unwrap();
+    assert_eq!(seen.len() as u32, COUNT, "lost payloads on loopback");
+}

@@ -229,3 +229,50 @@ fn accept_with_a_mismatched_passphrase_refuses_the_caller() {
         "{events:?}"
     );
 }
+
+/// A deferring listener with `SRTO_GROUPCONNECT` shows a group member's
+/// GROUP block in its request (a driver accepts members at once) and
+/// none for a plain caller, which it accepts as a single socket (as
+/// libsrt's `srt_accept` returns a socket then).
+#[test]
+fn group_member_request_shows_its_group_and_plain_callers_pass() {
+    use crate::group::{GroupConfig, GroupType};
+    let mut p = Pair::new(44);
+    let opts = SocketOptions {
+        groupconnect: true,
+        ..SocketOptions::live()
+    };
+    p.b.listen_deferred(&opts, 5).unwrap();
+    let group =
+        p.a.new_group(GroupConfig::new(GroupType::Backup, &SocketOptions::live()));
+    let block = group.member_block(7);
+    let isn = crate::seq::SeqNumber::new_truncate(1000);
+    p.a.connect_member(p.now, addr(2000), &SocketOptions::live(), block, isn)
+        .unwrap();
+    p.run(Duration::from_millis(100));
+    let reqs = incoming(&p.take_events());
+    assert_eq!(reqs.len(), 1);
+    let shown =
+        p.b.incoming(reqs[0])
+            .expect("held")
+            .group
+            .expect("its block");
+    assert_eq!(shown.group_id, group.id());
+    assert_eq!(shown.weight, 7);
+    p.b.accept_incoming(p.now, reqs[0], None).unwrap();
+
+    let plain =
+        p.a.connect(p.now, addr(2000), &SocketOptions::live())
+            .unwrap();
+    p.run(Duration::from_millis(100));
+    let reqs = incoming(&p.take_events());
+    assert_eq!(reqs.len(), 1);
+    assert!(p.b.incoming(reqs[0]).expect("held").group.is_none());
+    p.b.accept_incoming(p.now, reqs[0], None).unwrap();
+    p.run(Duration::from_millis(100));
+    assert!(
+        p.take_events()
+            .contains(&('a', Event::Connected { socket: plain })),
+        "the plain caller connected"
+    );
+}

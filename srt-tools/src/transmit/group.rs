@@ -507,14 +507,6 @@ pub fn receive_group_live(
                         eprintln!("srt-transmit: a member joined the group");
                     }
                 }
-                // `-a:yes`: a group whose members all broke comes back
-                // when its caller connects a member again.
-                (Admitted::Joined(i), Current::Waiting) => {
-                    current = Current::Group(i);
-                    if settings.verbose {
-                        eprintln!("srt-transmit: a member of an earlier group came back");
-                    }
-                }
                 (Admitted::NotMember, Current::Waiting) => {
                     current = Current::Plain(socket, None);
                     if settings.verbose {
@@ -589,9 +581,21 @@ pub fn receive_group_live(
                 if settings.verbose {
                     eprintln!("srt-transmit: the stream ended; waiting for the next");
                 }
-                if let Current::Plain(id, _) = current {
-                    let _ = d.endpoint.close(now, id, CloseMode::Abort);
+                match current {
+                    Current::Plain(id, _) => {
+                        let _ = d.endpoint.close(now, id, CloseMode::Abort);
+                    }
+                    Current::Group(i) => {
+                        if let Some(g) = listener.group(i) {
+                            g.close(now, &mut d.endpoint, CloseMode::Abort);
+                        }
+                    }
+                    Current::Waiting => {}
                 }
+                // The ended group is let go (memory stays bounded over
+                // reconnections); a member of its peer group that comes
+                // back makes a new group.
+                listener = GroupListener::new(&target.options);
                 current = Current::Waiting;
             } else {
                 let summary = Summary {

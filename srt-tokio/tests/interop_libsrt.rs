@@ -308,3 +308,69 @@ async fn libsrt_plain_caller_into_our_group_listener() {
     sender.await.unwrap();
     assert_eq!(seen.len() as u32, COUNT, "lost payloads on loopback");
 }
+
+/// libsrt 1.5.5's `srt-test-live-gsend` (the peer kit, built with
+/// bonding) connects a broadcast group of two members to our listener
+/// with `group_connect(true)`: `accept` gives one group with both
+/// members, and its stream arrives whole, in order. A missing kit fails
+/// under `CI=true` (`testvectors::peer_kit`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn libsrt_1_5_5_broadcast_group_into_our_listener() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let Some(kit) = testvectors::peer_kit::PeerKit::for_test(
+        &root,
+        "srt-test-live-gsend 1.5.5 broadcast group -> srt-tokio group_connect listener",
+    ) else {
+        return;
+    };
+    let mut listener = SrtSocket::builder()
+        .latency(Duration::from_millis(120))
+        .group_connect(true)
+        .listen("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let port = listener.local_addr().port();
+    let feed_port = free_port();
+    let member = format!("127.0.0.1:{port}");
+    let _peer = Proc::spawn(
+        kit.bin("srt-test-live-gsend").to_str().unwrap(),
+        &[
+            // -v:0 makes srt-test-live-gsend send nothing; -v:1 works.
+            "-v:1",
+            &format!("udp://:{feed_port}"),
+            "-g",
+            "srt://*?type=broadcast&latency=120",
+            &member,
+            &member,
+        ],
+    );
+    let accepted = timeout(Duration::from_secs(10), listener.accept())
+        .await
+        .expect("no group from srt-test-live-gsend")
+        .unwrap();
+    let group = accepted.into_group().expect("a group, not a socket");
+    sleep(Duration::from_millis(1000)).await;
+    assert_eq!(group.members().len(), 2, "{:?}", group.members());
+    let source = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let input: SocketAddr = format!("127.0.0.1:{feed_port}").parse().unwrap();
+    let sender = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(1));
+        for i in 0..2000 {
+            tick.tick().await;
+            source.send_to(&payload(i), input).await.unwrap();
+        }
+    });
+    let mut next = 0u32;
+    while next < 2000 {
+        let Ok(m) = timeout(Duration::from_secs(3), group.recv()).await else {
+            break;
+        };
+        let m = m.unwrap();
+        let i = u32::from_be_bytes([m[0], m[1], m[2], m[3]]);
+        assert_eq!(i, next, "out of order, repeated or lost");
+        assert_eq!(m, payload(i), "content of {i}");
+        next += 1;
+    }
+    sender.await.unwrap();
+    assert_eq!(next, 2000, "{:?}", group.stats());
+}

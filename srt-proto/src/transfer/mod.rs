@@ -752,7 +752,8 @@ impl Transfer {
         for &timer in timers {
             self.timers.set_or_stop(timer, self.deadline(timer));
         }
-        debug_assert!(
+        #[cfg(debug_assertions)]
+        assert!(
             self.timers_in_sync(),
             "timers out of step after re-arming {timers:?}"
         );

@@ -178,7 +178,8 @@ fuzz_target!(|input: Input| {
             }
         }
         events_seen = h.events[0].len();
-        let request = |i: u8| (!requests.is_empty()).then(|| requests[usize::from(i) % requests.len()]);
+        let request =
+            |i: u8| (!requests.is_empty()).then(|| requests[usize::from(i) % requests.len()]);
         let held = h.held.len();
         let pick = |i: u8| (held > 0).then(|| usize::from(i) % held);
         match op {

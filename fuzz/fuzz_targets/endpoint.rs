@@ -1,4 +1,6 @@
-//! An endpoint as listener, caller or rendezvous party, fed a sequence of
+//! An endpoint as listener (accepting at once, or deferring each request
+//! as an `Event::Incoming` that the input accepts, with the listener's or
+//! other options, or refuses), caller or rendezvous party, fed a sequence of
 //! datagrams chosen by the input: the honest peer's own datagrams
 //! (delivered, replayed, dropped, bit-flipped, or handshakes with changed
 //! fields and extensions), hostile packets aimed at its sockets, packets
@@ -15,14 +17,17 @@ use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use srt_fuzz::harness::Harness;
 use srt_fuzz::hostile::{Aim, Hostile, HsMutation};
-use srt_proto::packet::{ControlBody, Packet};
-use srt_proto::{CloseMode, EndpointConfig, MsgCtrl, SocketOptions};
+use srt_proto::packet::{ControlBody, Packet, RejectReason};
+use srt_proto::{CloseMode, EndpointConfig, Event, IncomingId, MsgCtrl, SocketOptions};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 #[derive(Arbitrary, Debug, Clone, Copy)]
 enum Role {
     Listener,
+    /// `listen_deferred`: requests wait for `App::AcceptIncoming` or
+    /// `App::RefuseIncoming`.
+    DeferredListener,
     Caller,
     Rendezvous,
 }
@@ -35,6 +40,15 @@ enum App {
     Connect,
     Accept,
     StopListening,
+    /// Accept the `i`-th (mod the count) request seen as `Event::Incoming`
+    /// (answered or not: a stale one must fail cleanly), with the
+    /// listener's options or with the other side's (a passphrase that may
+    /// not match).
+    AcceptIncoming(u8, bool),
+    /// Refuse it with this reject code.
+    RefuseIncoming(u8, u16),
+    /// Look at it (`Endpoint::incoming`).
+    Incoming(u8),
 }
 
 #[derive(Arbitrary, Debug)]
@@ -117,8 +131,12 @@ fuzz_target!(|input: Input| {
     h.hold_from_peer = true;
     let mut mine_ids = Vec::new();
     match input.role {
-        Role::Listener => {
-            h.eps[0].listen(&my_opts, 2).expect("listen");
+        Role::Listener | Role::DeferredListener => {
+            if matches!(input.role, Role::Listener) {
+                h.eps[0].listen(&my_opts, 2).expect("listen");
+            } else {
+                h.eps[0].listen_deferred(&my_opts, 2).expect("listen");
+            }
             h.eps[1]
                 .connect(start, addrs[0], &peer_opts)
                 .expect("connect");
@@ -147,7 +165,21 @@ fuzz_target!(|input: Input| {
 
     let mut out = vec![0u8; 2048];
     let mut rbuf = vec![0u8; 65536];
+    // The requests a deferring listener reported, and how far its events
+    // were looked through.
+    let mut requests: Vec<IncomingId> = Vec::new();
+    let mut events_seen = 0;
     for op in input.ops.iter().take(512) {
+        for e in &h.events[0][events_seen..] {
+            if let Event::Incoming { request } = e {
+                if requests.len() < 64 {
+                    requests.push(*request);
+                }
+            }
+        }
+        events_seen = h.events[0].len();
+        let request =
+            |i: u8| (!requests.is_empty()).then(|| requests[usize::from(i) % requests.len()]);
         let held = h.held.len();
         let pick = |i: u8| (held > 0).then(|| usize::from(i) % held);
         match op {
@@ -269,6 +301,33 @@ fuzz_target!(|input: Input| {
                         }
                     }
                     App::StopListening => h.eps[0].stop_listening(now),
+                    App::AcceptIncoming(i, theirs) => {
+                        if let Some(r) = request(*i) {
+                            let opts = theirs.then_some(&peer_opts);
+                            if let Ok(id) = h.eps[0].accept_incoming(now, r, opts) {
+                                mine_ids.push(id);
+                            }
+                        }
+                    }
+                    App::RefuseIncoming(i, code) => {
+                        if let Some(r) = request(*i) {
+                            let reason = RejectReason::from_code(u32::from(*code));
+                            let _ = h.eps[0].refuse_incoming(now, r, reason);
+                        }
+                    }
+                    App::Incoming(i) => {
+                        if let Some(r) = request(*i) {
+                            if let Some(req) = h.eps[0].incoming(r) {
+                                // Only addresses that sent something can be callers.
+                                let ip = req.peer.ip().to_string();
+                                assert!(
+                                    ip == "127.0.0.2" || ip == "127.0.0.3",
+                                    "a request from {}",
+                                    req.peer
+                                );
+                            }
+                        }
+                    }
                 }
                 h.flush();
             }

@@ -17,7 +17,7 @@
 mod pair;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use pair::{thread_cpu_time, Case, Pair};
+use pair::{thread_cpu_time, Case, Losses, Pair};
 use std::time::Duration;
 
 /// Turns per criterion iteration (50 ms of simulated time).
@@ -27,22 +27,24 @@ const TURNS: usize = 200;
 /// the figures of the median run: packets per second on one core (harness
 /// included), split between the sides by the wall time of each side's
 /// calls, timed per turn (turns taking over five times the median, which
-/// lost the core to another process, left out), as ns per packet per side.
+/// lost the core to another process, left out), as ns per packet per side,
+/// with the losses of that run (not totals since the pair connected).
 fn report(pair: &mut Pair, turns: usize) {
     const ROUNDS: usize = 7;
-    let mut runs = [(0.0, 0.0); ROUNDS];
-    let mut packets = 0;
+    let mut runs = [(0.0, 0.0, 0, Losses::default()); ROUNDS];
     pair.samples = Vec::with_capacity(turns);
     let mut totals = Vec::with_capacity(turns);
     for run in &mut runs {
         pair.samples.clear();
         let start = pair.packets();
+        let losses = pair.losses();
         let cpu = thread_cpu_time();
         for _ in 0..turns {
             pair.turn(true);
         }
         let per_packet = (thread_cpu_time() - cpu).as_nanos() as f64;
-        packets = (pair.packets() - start).max(1);
+        let losses = pair.losses().since(losses);
+        let packets = (pair.packets() - start).max(1);
         let per_packet = per_packet / packets as f64;
         totals.clear();
         totals.extend(pair.samples.iter().map(|(s, r)| *s + *r));
@@ -54,10 +56,16 @@ fn report(pair: &mut Pair, turns: usize) {
             rcv += r.as_secs_f64();
         }
         let share = snd / (snd + rcv);
-        *run = (per_packet * share, per_packet * (1.0 - share));
+        *run = (
+            per_packet * share,
+            per_packet * (1.0 - share),
+            packets,
+            losses,
+        );
     }
     runs.sort_by(|a, b| (a.0 + a.1).total_cmp(&(b.0 + b.1)));
-    let (snd, rcv) = runs[ROUNDS / 2];
+    let (snd, rcv, packets, losses) = runs[ROUNDS / 2];
+    let seconds = (pair.case.tick() * turns as u32).as_secs_f64();
     // Allocations over another run of the same length.
     let before = pair.packets();
     let counts = allocation_counter::measure(|| {
@@ -66,15 +74,18 @@ fn report(pair: &mut Pair, turns: usize) {
         }
     });
     let allocs = counts.count_total as f64 / (pair.packets() - before).max(1) as f64;
-    let (lost, dropped) = pair.rcv_loss_and_drops();
     println!(
-        "engine/{:<16} {:>10.0} pkts/s on one core   sender {:>6.0} ns/pkt   receiver {:>6.0} ns/pkt   {:.3} allocs/pkt   ({} pkts, lost {lost}, dropped {dropped})",
+        "engine/{:<16} {:>10.0} pkts/s on one core   sender {:>6.0} ns/pkt   receiver {:>6.0} ns/pkt   {:.3} allocs/pkt   (one run: {} pkts in {seconds} sim-s, link lost {}, receiver lost {} = {:.0}/sim-s, dropped {})",
         pair.case.name,
         1e9 / (snd + rcv),
         snd,
         rcv,
         allocs,
         packets,
+        losses.link,
+        losses.lost,
+        losses.lost as f64 / seconds,
+        losses.dropped,
     );
 }
 

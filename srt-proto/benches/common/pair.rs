@@ -157,6 +157,8 @@ pub(crate) struct Pair {
     to_rcv: Slots,
     to_snd: Slots,
     rng: u64,
+    /// Datagrams from the sender the link has lost (the lossy cases).
+    link_lost: u64,
     payload: [u8; 1456],
     out: Vec<u8>,
     /// Messages delivered to the receiving application.
@@ -189,6 +191,7 @@ impl Pair {
             to_rcv: Slots::new(16_384),
             to_snd: Slots::new(4096),
             rng: 0x2545_F491_4F6C_DD1D,
+            link_lost: 0,
             payload: [7u8; 1456],
             out: vec![0u8; 65536],
             delivered: 0,
@@ -282,9 +285,12 @@ impl Pair {
             }
         }
         self.snd.handle_timeout(now);
-        let rng = &mut self.rng;
-        self.to_rcv
-            .fill(now, &mut self.snd, || Self::lose(rng, per_mille));
+        let (rng, link_lost) = (&mut self.rng, &mut self.link_lost);
+        self.to_rcv.fill(now, &mut self.snd, || {
+            let lost = Self::lose(rng, per_mille);
+            *link_lost += u64::from(lost);
+            lost
+        });
         while self.snd.poll_event().is_some() {}
 
         // The receiver: datagrams in, timers, control packets out, delivery.
@@ -320,10 +326,38 @@ impl Pair {
         }
     }
 
-    /// The receiver's statistics: packets lost and dropped so far.
-    pub(crate) fn rcv_loss_and_drops(&mut self) -> (i32, i32) {
+    /// The loss counters so far: subtract two of them ([`Losses::since`])
+    /// for the losses of the turns between.
+    pub(crate) fn losses(&mut self) -> Losses {
         let s = self.rcv.socket_stats(self.now, self.rcv_id, false).unwrap();
-        (s.pkt_rcv_loss_total, s.pkt_rcv_drop_total)
+        Losses {
+            link: self.link_lost,
+            lost: i64::from(s.pkt_rcv_loss_total),
+            dropped: i64::from(s.pkt_rcv_drop_total),
+        }
+    }
+}
+
+/// Loss counters of a pair, totals since it connected or (from
+/// [`Losses::since`]) over some turns.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Losses {
+    /// Datagrams from the sender the link lost (data and retransmissions).
+    pub(crate) link: u64,
+    /// Packets the receiver found missing (`pktRcvLossTotal`).
+    pub(crate) lost: i64,
+    /// Packets the receiver gave up on (`pktRcvDropTotal`).
+    pub(crate) dropped: i64,
+}
+
+impl Losses {
+    /// The losses between `earlier` and `self`.
+    pub(crate) fn since(self, earlier: Losses) -> Losses {
+        Losses {
+            link: self.link - earlier.link,
+            lost: self.lost - earlier.lost,
+            dropped: self.dropped - earlier.dropped,
+        }
     }
 }
 

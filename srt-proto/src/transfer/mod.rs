@@ -473,14 +473,14 @@ impl Transfer {
         ctrl: &MsgCtrl,
     ) -> Result<Sent, SendError> {
         let r = self.sender.send(now, payload, ctrl, &mut self.shared.stats);
-        self.arm_timers();
+        self.arm(&Timer::SENDER);
         r
     }
 
     /// The next message due for delivery, if any.
     pub(crate) fn recv(&mut self, now: Instant, out: &mut [u8]) -> Option<RecvInfo> {
         let r = self.receiver.recv(now, out, &mut self.shared.stats);
-        self.arm_timers();
+        self.arm(&Timer::RECEIVER);
         r
     }
 
@@ -489,7 +489,7 @@ impl Transfer {
         let r = self.receiver.take_readable(now);
         if self.receiver.tsbpd.is_none() {
             // Looking for a whole message may discard a broken one.
-            self.arm_timers();
+            self.arm(&Timer::RECEIVER);
         } else if r {
             // With TSBPD the look changes nothing but the readable signal
             // (after every packet: no need to re-arm all the timers).
@@ -504,7 +504,7 @@ impl Transfer {
     /// found nothing.
     pub(crate) fn recv_ready(&mut self, now: Instant) -> bool {
         let r = self.receiver.recv_ready(now);
-        self.arm_timers();
+        self.arm(&Timer::RECEIVER);
         r
     }
 
@@ -557,7 +557,7 @@ impl Transfer {
                             false,
                         );
                     }
-                    self.arm_timers();
+                    self.arm(&Timer::RECEIVER);
                     return;
                 }
                 if !is_fec {
@@ -610,20 +610,20 @@ impl Transfer {
                 }
             }
         }
-        self.arm_timers();
+        self.arm(&Timer::RECEIVER);
     }
 
     /// An ACK from the peer (we are the sender): see
     /// [`Sender::on_ack`](sender::Sender::on_ack).
     pub(crate) fn on_ack(&mut self, now: Instant, ack: &Ack) {
         self.sender.on_ack(now, ack, &mut self.shared);
-        self.arm_timers();
+        self.arm(&Timer::SENDER);
     }
 
     /// A NAK from the peer: see [`Sender::on_nak`](sender::Sender::on_nak).
     pub(crate) fn on_nak(&mut self, list: &WireLossList<'_>) {
         self.sender.on_nak(list, &mut self.shared);
-        self.arm_timers();
+        self.arm(&Timer::SENDER);
     }
 
     /// Steps taken on control packets and retransmission so far (see
@@ -666,7 +666,7 @@ impl Transfer {
     pub(crate) fn on_ackack(&mut self, now: Instant, ack_number: u32, ts: Timestamp) {
         self.receiver
             .on_ackack(now, ack_number, ts, &mut self.shared);
-        self.arm_timers();
+        self.arm(&Timer::RECEIVER_RTT);
     }
 
     /// A KEEPALIVE from the peer: its timestamp feeds the TSBPD clock.
@@ -737,11 +737,26 @@ impl Transfer {
         }
     }
 
-    /// Arms every timer from the current state (after each entry point).
+    /// Arms every timer from the current state (after an entry point that
+    /// may touch any part of it).
     fn arm_timers(&mut self) {
-        for timer in Timer::ALL {
+        self.arm(&Timer::ALL);
+    }
+
+    /// Arms `timers` from the current state: after an entry point that
+    /// touched only what their deadlines read (the others keep deadlines
+    /// that are still right: no per-packet work on the timers it cannot
+    /// move). Debug builds check that every timer is then as the state
+    /// arms it.
+    fn arm(&mut self, timers: &[Timer]) {
+        for &timer in timers {
             self.timers.set_or_stop(timer, self.deadline(timer));
         }
+        #[cfg(debug_assertions)]
+        assert!(
+            self.timers_in_sync(),
+            "timers out of step after re-arming {timers:?}"
+        );
     }
 
     /// Every armed timer's deadline (the earliest is when
@@ -757,8 +772,9 @@ impl Transfer {
         Timer::ALL.iter().filter_map(|&t| self.deadline(t)).min()
     }
 
-    /// Whether every timer is armed as the current state says (tests).
-    #[cfg(test)]
+    /// Whether every timer is armed as the current state says (tests and
+    /// debug builds).
+    #[cfg(any(test, debug_assertions))]
     pub(crate) fn timers_in_sync(&self) -> bool {
         Timer::ALL
             .iter()
@@ -784,14 +800,27 @@ impl Transfer {
         now: Instant,
         buf: &mut [u8],
     ) -> Result<Option<usize>, EncodeError> {
-        let r = match self.shared.ctrl.pop_front() {
-            Some(ctrl) => self.encode_ctrl(now, ctrl, buf).map(Some),
-            None => self
-                .sender
-                .poll_data(now, buf, &mut self.shared, &mut self.keys, self.wire),
-        };
-        self.arm_timers();
-        r
+        match self.shared.ctrl.pop_front() {
+            Some(ctrl) => {
+                // A NAK's sending moves the receiver's NAK period; the
+                // others change nothing but the queue.
+                let timers: &[Timer] = if matches!(ctrl, Ctrl::Nak(_) | Ctrl::PeriodicNak) {
+                    &Timer::RECEIVER
+                } else {
+                    &[Timer::Flush]
+                };
+                let r = self.encode_ctrl(now, ctrl, buf).map(Some);
+                self.arm(timers);
+                r
+            }
+            None => {
+                let r =
+                    self.sender
+                        .poll_data(now, buf, &mut self.shared, &mut self.keys, self.wire);
+                self.arm(&Timer::SENDER);
+                r
+            }
+        }
     }
 
     fn encode_ctrl(

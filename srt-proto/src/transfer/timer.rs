@@ -43,6 +43,32 @@ impl Timer {
         Timer::Flush,
     ];
     const COUNT: usize = Self::ALL.len();
+
+    /// The timers whose deadlines read the sender's state, the keys or the
+    /// RTT, and the queued control packets: what an entry point of the
+    /// sender (a message queued, an ACK or NAK taken in, a data packet
+    /// sent) can move. The receiver's timers read none of these.
+    pub(crate) const SENDER: [Timer; 5] = [
+        Timer::SndDrop,
+        Timer::KmRefresh,
+        Timer::Rexmit,
+        Timer::Pacing,
+        Timer::Flush,
+    ];
+    /// The timers whose deadlines read the receiver's state, and the
+    /// queued control packets: what an entry point of the receiver (a data
+    /// packet taken in, a message delivered, a NAK sent) can move.
+    pub(crate) const RECEIVER: [Timer; 4] = [Timer::Tsbpd, Timer::Ack, Timer::Nak, Timer::Flush];
+    /// [`Timer::RECEIVER`] and the timers that read the RTT, which an
+    /// ACKACK samples.
+    pub(crate) const RECEIVER_RTT: [Timer; 6] = [
+        Timer::KmRefresh,
+        Timer::Rexmit,
+        Timer::Tsbpd,
+        Timer::Ack,
+        Timer::Nak,
+        Timer::Flush,
+    ];
 }
 
 /// A deadline per [`Timer`], or none when the timer is stopped.

@@ -226,16 +226,11 @@ impl Receiver {
     /// reordering, light ACKs.
     fn store(&mut self, now: Instant, packet: &DataPacket<'_>, sh: &mut Shared) {
         let len = packet.payload.len();
-        // A packet that arrives after its delivery time is useless to a live
-        // receiver (libsrt would hand it over up to a packet late): it stays
-        // missing and is dropped with its gap, so nothing is delivered late.
-        if let Some(tsbpd) = &self.tsbpd {
-            let due = tsbpd.delivery_time(packet.timestamp);
-            if due < now {
-                sh.stats.on_belated(len, now - due);
-                return;
-            }
-        }
+        // As libsrt (core.cpp `handleSocketPacketReception`), a packet is
+        // belated only when it is behind the buffer's start (delivered or
+        // given up); one that arrives after its delivery time but is still
+        // wanted is stored and delivered at once, so a receiver that was not
+        // scheduled for longer than the latency loses nothing.
         let highest = self.rcv.highest_received();
         let mut in_order = true;
         match self.rcv.insert(packet, now) {

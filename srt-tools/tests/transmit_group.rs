@@ -505,3 +505,49 @@ fn caller_group_with_a_yes_connects_a_broken_member_again() {
     feeder.join().unwrap();
     assert_eq!(got, COUNT, "lost after the second cut");
 }
+
+/// Sends `signal` (`-STOP`, `-CONT`) to the process `pid`.
+fn signal(pid: u32, signal: &str) {
+    let status = Command::new("kill")
+        .args([signal, &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill {signal} {pid}");
+}
+
+/// What a loaded machine does to the `-a:yes` test's processes, on
+/// purpose: the plain caller is stopped for 300 ms mid-stream (SIGSTOP,
+/// SIGCONT), then the sink is not read for 300 ms. What arrives meanwhile
+/// waits in a receive buffer (the caller's UDP input, the sink) and
+/// nothing is lost: 1500 of 1500 in order, content checked. With the
+/// default 208 KB buffers (about 90 datagrams) it fails.
+#[test]
+fn stalled_caller_and_sink_lose_nothing() {
+    const COUNT: u32 = 1500;
+    let (sink, sink_addr) = sink();
+    let port = free_port();
+    let _listener = our_listener(port, sink_addr);
+    std::thread::sleep(Duration::from_millis(300));
+    let feed_port = free_port();
+    let caller = transmit(&[
+        feed_input(feed_port),
+        format!("srt://127.0.0.1:{port}?latency=120"),
+    ]);
+    std::thread::sleep(Duration::from_millis(1500));
+    let feeder = feed(feed_port, 0, COUNT);
+    let pid = caller.0.id();
+    let stopper = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        signal(pid, "-STOP");
+        std::thread::sleep(Duration::from_millis(300));
+        signal(pid, "-CONT");
+    });
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut got = receive_in_order(&sink, 0, 1000, deadline);
+    assert_eq!(got, 1000);
+    stopper.join().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    got += receive_in_order(&sink, 1000, COUNT, deadline);
+    feeder.join().unwrap();
+    assert_eq!(got, COUNT, "lost across the stalls");
+}

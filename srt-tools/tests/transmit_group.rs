@@ -5,7 +5,9 @@
 //! in order, content checked. Plain callers into that listener; `-s`
 //! statistics of groups (a group line, member lines); `-a:yes` on both
 //! sides (the listener takes the next group or caller, the caller group
-//! connects a broken member again).
+//! connects a broken member again). The sink and the callers' UDP inputs
+//! get 8 MB receive buffers, and a caller stopped for 300 ms and a sink
+//! left unread for 300 ms lose nothing.
 
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, UdpSocket};
@@ -13,6 +15,14 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const LEN: usize = 1316;
+/// The receive buffer of the tests' UDP sockets, bytes: the sink's, and
+/// each caller's UDP input (its `rcvbuf`); 8 MB, as the drivers' SRT
+/// sockets get. The default (208 KB) holds about 90 of these datagrams
+/// (the kernel charges each about 2.3 KB), 90 ms of a stream of one a
+/// millisecond: on a loaded machine (load average 7 to 9 on 2 cores)
+/// readers went unscheduled for up to 200 ms and the sink and the
+/// caller's input dropped datagrams (/proc/net/udp), the SRT sockets none.
+const UDP_BUFFER: usize = 8 << 20;
 
 /// A child process killed on drop.
 struct Proc(Child);
@@ -92,11 +102,9 @@ fn backup_through_relays(
     cut_at: u32,
     listen: impl FnOnce(u16, SocketAddr) -> Proc,
 ) -> u32 {
-    let sink = UdpSocket::bind("127.0.0.1:0").unwrap();
-    sink.set_read_timeout(Some(Duration::from_millis(20)))
-        .unwrap();
+    let (sink, sink_addr) = sink();
     let port = free_port();
-    let _listener = listen(port, sink.local_addr().unwrap());
+    let _listener = listen(port, sink_addr);
     // Let it bind.
     std::thread::sleep(Duration::from_millis(300));
     let target: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
@@ -104,7 +112,7 @@ fn backup_through_relays(
     let (_standby_relay, standby) = relay(target);
     let feed = free_port();
     let _sender = transmit(&[
-        format!("udp://127.0.0.1:{feed}"),
+        feed_input(feed),
         format!(
             "srt:////group?type=backup&latency=120&nodes={active}?weight=10,{standby}?weight=1"
         ),
@@ -223,6 +231,12 @@ fn receive_in_order(sink: &UdpSocket, from: u32, to: u32, deadline: Instant) -> 
     next - from
 }
 
+/// The UDP input on `port` of a caller that [`feed`] feeds, with a
+/// receive buffer of [`UDP_BUFFER`] (capped at net.core.rmem_max).
+fn feed_input(port: u16) -> String {
+    format!("udp://127.0.0.1:{port}?rcvbuf={UDP_BUFFER}")
+}
+
 /// Feeds datagrams `from..to`, one a millisecond, to `127.0.0.1:feed`.
 fn feed(port: u16, from: u32, to: u32) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
@@ -238,9 +252,15 @@ fn feed(port: u16, from: u32, to: u32) -> std::thread::JoinHandle<()> {
     })
 }
 
-/// A sink socket and its address.
+/// A sink socket (a receive buffer of [`UDP_BUFFER`]) and its address.
 fn sink() -> (UdpSocket, SocketAddr) {
     let sink = UdpSocket::bind("127.0.0.1:0").unwrap();
+    // Forced past net.core.rmem_max where allowed (root), as the drivers do.
+    if rustix::net::sockopt::set_socket_recv_buffer_size_force(&sink, UDP_BUFFER).is_err() {
+        socket2::SockRef::from(&sink)
+            .set_recv_buffer_size(UDP_BUFFER)
+            .unwrap();
+    }
     sink.set_read_timeout(Some(Duration::from_millis(20)))
         .unwrap();
     let addr = sink.local_addr().unwrap();
@@ -271,7 +291,7 @@ fn srt_live_transmit_plain_caller_into_group_listener() {
         Proc(
             Command::new("srt-live-transmit")
                 .args([
-                    format!("udp://127.0.0.1:{feed}"),
+                    feed_input(feed),
                     format!("srt://127.0.0.1:{port}?latency=120"),
                 ])
                 .stdin(Stdio::null())
@@ -287,7 +307,7 @@ fn srt_live_transmit_plain_caller_into_group_listener() {
 fn our_plain_caller_into_group_listener() {
     plain_caller_into_group_listener(|feed, port| {
         transmit(&[
-            format!("udp://127.0.0.1:{feed}"),
+            feed_input(feed),
             format!("srt://127.0.0.1:{port}?latency=120"),
         ])
     });
@@ -348,7 +368,7 @@ fn group_statistics_have_group_and_member_lines() {
         "-s:500".into(),
         "-pf".into(),
         "json".into(),
-        format!("udp://127.0.0.1:{feed_port}"),
+        feed_input(feed_port),
         format!("srt:////group?type=broadcast&latency=120&nodes=127.0.0.1:{port},127.0.0.1:{port}"),
     ]);
     std::thread::sleep(Duration::from_millis(1500));
@@ -431,7 +451,7 @@ fn group_listener_with_a_yes_accepts_the_next_group_or_caller() {
     for (k, target) in callers.iter().enumerate() {
         let from = k as u32 * 1000;
         let feed_port = free_port();
-        let caller = transmit(&[format!("udp://127.0.0.1:{feed_port}"), target.clone()]);
+        let caller = transmit(&[feed_input(feed_port), target.clone()]);
         std::thread::sleep(Duration::from_millis(1500));
         let feeder = feed(feed_port, from, from + 1000);
         let got = receive_in_order(
@@ -465,7 +485,7 @@ fn caller_group_with_a_yes_connects_a_broken_member_again() {
     let feed_port = free_port();
     let _sender = transmit(&[
         "-a:yes".into(),
-        format!("udp://127.0.0.1:{feed_port}"),
+        feed_input(feed_port),
         format!(
             "srt:////group?type=backup&latency=120&peeridletimeo=1000&nodes={first}?weight=10,{second}?weight=1"
         ),
@@ -486,4 +506,50 @@ fn caller_group_with_a_yes_connects_a_broken_member_again() {
     got += receive_in_order(&sink, 5000, COUNT, deadline);
     feeder.join().unwrap();
     assert_eq!(got, COUNT, "lost after the second cut");
+}
+
+/// Sends `signal` (`-STOP`, `-CONT`) to the process `pid`.
+fn signal(pid: u32, signal: &str) {
+    let status = Command::new("kill")
+        .args([signal, &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill {signal} {pid}");
+}
+
+/// What a loaded machine does to the `-a:yes` test's processes, on
+/// purpose: the plain caller is stopped for 300 ms mid-stream (SIGSTOP,
+/// SIGCONT), then the sink is not read for 300 ms. What arrives meanwhile
+/// waits in a receive buffer (the caller's UDP input, the sink) and
+/// nothing is lost: 1500 of 1500 in order, content checked. With the
+/// default 208 KB buffers (about 90 datagrams) it fails.
+#[test]
+fn stalled_caller_and_sink_lose_nothing() {
+    const COUNT: u32 = 1500;
+    let (sink, sink_addr) = sink();
+    let port = free_port();
+    let _listener = our_listener(port, sink_addr);
+    std::thread::sleep(Duration::from_millis(300));
+    let feed_port = free_port();
+    let caller = transmit(&[
+        feed_input(feed_port),
+        format!("srt://127.0.0.1:{port}?latency=120"),
+    ]);
+    std::thread::sleep(Duration::from_millis(1500));
+    let feeder = feed(feed_port, 0, COUNT);
+    let pid = caller.0.id();
+    let stopper = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        signal(pid, "-STOP");
+        std::thread::sleep(Duration::from_millis(300));
+        signal(pid, "-CONT");
+    });
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut got = receive_in_order(&sink, 0, 1000, deadline);
+    assert_eq!(got, 1000);
+    stopper.join().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    got += receive_in_order(&sink, 1000, COUNT, deadline);
+    feeder.join().unwrap();
+    assert_eq!(got, COUNT, "lost across the stalls");
 }

@@ -105,6 +105,7 @@ mod bind;
 mod context;
 pub mod epoll;
 mod error;
+pub mod group;
 mod shard;
 mod state;
 mod worker;
@@ -112,6 +113,7 @@ mod worker;
 pub use context::{default_workers, Context, SockStatus, MAX_WORKERS};
 pub use epoll::{EpollEvent, WaitCounts, WaitSets};
 pub use error::{code, describe, AcquireError, Error};
+pub use group::{GroupMemberData, GroupType, MemberConfig, MemberState};
 /// The engine's types that this API takes and gives.
 pub use srt_proto::{
     options::{OptionValue, SockOpt},

@@ -775,6 +775,9 @@ impl Context {
         clear: bool,
         instantaneous: bool,
     ) -> Result<TraceBStats, Error> {
+        if crate::group::is_group(u) {
+            return self.group_bstats(u, clear);
+        }
         let st = self.lock();
         let s = st.sockets.get(&u).ok_or_else(einvsock)?;
         let shard = s.mux.and_then(|i| st.shard(i, s.shard));

@@ -33,6 +33,7 @@ pub use srt_proto::group::{GroupType, MemberState};
 use srt_proto::options::{OptionValue, SockOpt};
 use srt_proto::packet::SocketId;
 use srt_proto::seq::SeqNumber;
+use srt_proto::stats::TraceBStats;
 use srt_proto::{CloseMode, Endpoint, MsgCtrl, RecvInfo, SendError, Sent};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -128,6 +129,10 @@ pub(crate) struct GroupState {
     opened: bool,
     /// The group's connect callback, shared by its members.
     callback: Option<Arc<Mutex<ConnectCallback>>>,
+    /// When it was made (`msTimeStamp` of its statistics).
+    created: Instant,
+    /// The statistics when they were last cleared (`srt_bstats(.., 1)`).
+    stats_base: GroupStats,
 }
 
 impl GroupState {
@@ -140,6 +145,8 @@ impl GroupState {
             members: Vec::new(),
             opened: false,
             callback: None,
+            created: Instant::now(),
+            stats_base: GroupStats::default(),
         }
     }
 
@@ -481,6 +488,44 @@ impl Context {
             .stats())
     }
 
+    /// The group's `srt_bstats`, as libsrt's `CUDTGroup::bstatsSocket`:
+    /// the time since it was made, the messages it sent and delivered
+    /// once and those it gave up (interval and totals; bytes with 44
+    /// bytes of SRT, UDP and IPv4 headers each), everything else 0;
+    /// `SRT_ENOCONN` before a member connected.
+    pub(crate) fn group_bstats(&self, g: SrtSocket, clear: bool) -> Result<TraceBStats, Error> {
+        const HDR: u64 = 44;
+        let mut st = self.lock();
+        let connected = st.sockets.get(&g).is_some_and(|s| s.was_connected);
+        let gs = st.groups.get_mut(&g).ok_or(Error::Srt(SRT_EINVSOCK))?;
+        if !connected {
+            return Err(Error::Srt(SRT_ENOCONN));
+        }
+        let (t, b) = (gs.group.stats(), gs.stats_base);
+        let mut out = TraceBStats {
+            ms_time_stamp: gs.created.elapsed().as_millis() as i64,
+            pkt_sent_unique: (t.sent - b.sent) as i64,
+            pkt_recv_unique: (t.delivered - b.delivered) as i64,
+            pkt_rcv_drop: (t.dropped - b.dropped) as i32,
+            byte_sent_unique: t.sent_bytes - b.sent_bytes + HDR * (t.sent - b.sent),
+            byte_recv_unique: t.delivered_bytes - b.delivered_bytes
+                + HDR * (t.delivered - b.delivered),
+            pkt_sent_unique_total: t.sent as i64,
+            pkt_recv_unique_total: t.delivered as i64,
+            pkt_rcv_drop_total: t.dropped as i32,
+            byte_sent_unique_total: t.sent_bytes + HDR * t.sent,
+            byte_recv_unique_total: t.delivered_bytes + HDR * t.delivered,
+            ..TraceBStats::default()
+        };
+        // libsrt divides the (zero) byteSent and byteRecv by the interval.
+        out.mbps_send_rate = 0.0;
+        out.mbps_recv_rate = 0.0;
+        if clear {
+            gs.stats_base = t;
+        }
+        Ok(out)
+    }
+
     /// Connects group `g` to every target of `members` at once
     /// (`srt_connect_group`): a member socket for each (the group's
     /// options, then the member's own, bound to its source if any),
@@ -734,7 +779,11 @@ impl Context {
             if st.sockets[&g].writable {
                 continue;
             }
-            st = self.wait(st, &cond, d)?;
+            // As libsrt's group send: its timeout is SRT_EASYNCSND.
+            st = self.wait(st, &cond, d).map_err(|e| match e.code() {
+                SRT_ETIMEOUT => Error::Srt(SRT_EASYNCSND),
+                _ => e,
+            })?;
         }
     }
 
@@ -791,7 +840,11 @@ impl Context {
                 continue;
             }
             let cond = s.cond.clone();
-            st = self.wait(st, &cond, d)?;
+            // libsrt's group receive reports its timeout as SRT_EASYNCRCV.
+            st = self.wait(st, &cond, d).map_err(|e| match e.code() {
+                SRT_ETIMEOUT => Error::Srt(SRT_EASYNCRCV),
+                _ => e,
+            })?;
             if !st.sockets.contains_key(&g) {
                 return Err(Error::Srt(SRT_ECONNLOST));
             }
@@ -821,11 +874,15 @@ impl Context {
         Ok(())
     }
 
-    /// `SRTO_GROUPTYPE` of `u`: a group's type, the type of the group an
-    /// accepted member belongs to, else 0 (`SRT_GTYPE_UNDEFINED`).
+    /// `SRTO_GROUPTYPE` of `u`: a group's type (read from its first member
+    /// as libsrt does: `SRT_EINVPARAM` without members), the type of a
+    /// member's group, else 0 (`SRT_GTYPE_UNDEFINED`).
     pub(crate) fn group_type_of(&self, u: SrtSocket) -> Result<OptionValue, Error> {
         let st = self.lock();
         let s = st.sockets.get(&u).ok_or(Error::Srt(SRT_EINVSOCK))?;
+        if st.groups.get(&u).is_some_and(|g| g.members.is_empty()) {
+            return Err(Error::Srt(SRT_EINVPARAM));
+        }
         Ok(OptionValue::Int(
             s.group_type.map_or(0, |k| i32::from(k.code())),
         ))

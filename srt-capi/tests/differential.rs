@@ -408,6 +408,11 @@ fn group_api() {
     kit_header_both_libraries("group_api");
 }
 
+#[test]
+fn group_api_valgrind() {
+    valgrind_clean("group_api");
+}
+
 fn epoll_thousand_expected() -> String {
     std::fs::read_to_string(c_source("epoll_thousand.expected")).unwrap()
 }

@@ -131,13 +131,16 @@ pub(crate) struct GroupState {
     callback: Option<Arc<Mutex<ConnectCallback>>>,
     /// When it was made (`msTimeStamp` of its statistics).
     created: Instant,
+    /// Its initial sequence number (a caller group's members start there).
+    isn: SeqNumber,
     /// The statistics when they were last cleared (`srt_bstats(.., 1)`).
     stats_base: GroupStats,
 }
 
 impl GroupState {
-    fn new(group: Group) -> Self {
+    fn new(group: Group, isn: SeqNumber) -> Self {
         GroupState {
+            isn,
             group,
             endpoints: Vec::new(),
             shards: Vec::new(),
@@ -360,11 +363,11 @@ impl State {
                 return Some(id);
             };
             let opts = listener.opts.clone();
-            let mut gs = GroupState::new(Group::new(
-                own.group_id,
-                SeqNumber::new_truncate(0),
-                GroupConfig::new(kind, &opts),
-            ));
+            let isn = SeqNumber::new_truncate(0);
+            let mut gs = GroupState::new(
+                Group::new(own.group_id, isn, GroupConfig::new(kind, &opts)),
+                isn,
+            );
             let key = key_of(&mut gs)?;
             gs.group.add_member(key, peer.weight);
             gs.members.push(MemberSlot { id, key, token: -1 });
@@ -434,8 +437,10 @@ impl Context {
         sock.group_type = Some(kind);
         let config = GroupConfig::new(kind, &sock.opts);
         st.sockets.insert(gid, sock);
-        st.groups
-            .insert(gid, GroupState::new(Group::new(gid as u32, isn, config)));
+        st.groups.insert(
+            gid,
+            GroupState::new(Group::new(gid as u32, isn, config), isn),
+        );
         Ok(gid)
     }
 
@@ -562,6 +567,11 @@ impl Context {
         let callback = gsock.connect_callback.take();
         let gs = st.groups.get_mut(&g).expect("checked above");
         let block = !gs.opened && base.driver.rcvsyn;
+        if gs.members.is_empty() && !gs.opened {
+            // The group options set since it was made (SRTO_GROUPMINSTABLETIMEO, SRTO_SNDBUF).
+            let kind = gs.group.kind();
+            gs.group = Group::new(g as u32, gs.isn, GroupConfig::new(kind, &base));
+        }
         if let Some(cb) = callback {
             gs.callback = Some(Arc::new(Mutex::new(cb)));
         }

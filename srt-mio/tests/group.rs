@@ -169,3 +169,40 @@ fn group_calls_fail_as_libsrt() {
     );
     ctx.close(g).unwrap();
 }
+
+#[test]
+fn a_non_blocking_group_connect_reports_out_on_the_group() {
+    let rx = Context::with_workers(1).unwrap();
+    let tx = Context::with_workers(1).unwrap();
+    let ls = listeners(&rx);
+    let g = tx.create_group(GroupType::Backup).unwrap();
+    tx.set_option(g, SockOpt::RcvSyn, OptionValue::Bool(false))
+        .unwrap();
+    tx.set_option(g, SockOpt::GroupMinStableTimeo, OptionValue::Int(100))
+        .unwrap();
+    let eid = tx.epoll_create().unwrap();
+    tx.epoll_add_usock(eid, g, Some(srt_mio::epoll::SRT_EPOLL_OUT))
+        .unwrap();
+    let mut members: Vec<MemberConfig> = ls
+        .iter()
+        .map(|(_, a)| MemberConfig::new(None, *a))
+        .collect();
+    let last = tx.connect_group(g, &mut members).unwrap();
+    // Non-blocking: the last member started, nothing connected yet.
+    assert_eq!(last, members[1].id);
+    assert_eq!(tx.state(g), SockStatus::Connecting);
+    let mut ev = [EpollEvent::default(); 2];
+    let n = tx
+        .epoll_uwait(eid, &mut ev, Some(Duration::from_secs(5)))
+        .unwrap();
+    assert_eq!((n, ev[0].fd), (1, g));
+    assert_eq!(tx.state(g), SockStatus::Connected);
+    assert_eq!(
+        tx.get_option(g, SockOpt::GroupMinStableTimeo).unwrap(),
+        OptionValue::Int(100)
+    );
+    // A second connect on an opened group does not block either.
+    let mut more = vec![MemberConfig::new(None, ls[0].1)];
+    assert!(tx.connect_group(g, &mut more).is_ok());
+    tx.close(g).unwrap();
+}

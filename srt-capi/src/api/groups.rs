@@ -350,10 +350,9 @@ mod tests {
     #[test]
     fn group_calls_check_their_arguments_as_libsrt() {
         clear_last_error();
-        assert_eq!(
-            srt_group_data(1, std::ptr::null_mut(), std::ptr::null_mut()),
-            -1
-        );
+        // SAFETY: NULL pointers are checked.
+        let r = unsafe { srt_group_data(1, std::ptr::null_mut(), std::ptr::null_mut()) };
+        assert_eq!(r, -1);
         assert_eq!(last_error().code, SrtErrno::EINVPARAM);
         clear_last_error();
         assert_eq!(srt_create_group(3), SRT_INVALID_SOCK);
@@ -362,10 +361,8 @@ mod tests {
         assert!(srt_mio::group::is_group(g));
         let mut n = 5usize;
         // SAFETY: a NULL array asks the count only.
-        assert_eq!(
-            unsafe { srt_group_data(g, std::ptr::null_mut(), &mut n) },
-            0
-        );
+        let r = unsafe { srt_group_data(g, std::ptr::null_mut(), &mut n) };
+        assert_eq!(r, 0);
         assert_eq!(n, 0);
         // SAFETY: a NULL array with a positive size is checked.
         assert_eq!(unsafe { srt_connect_group(g, std::ptr::null_mut(), 1) }, -1);

@@ -87,8 +87,9 @@ pub(crate) unsafe fn write_group_data(
     Ok(members.len() as c_int)
 }
 
-/// `srt_group_data`: the members of `group` and their states (see
-/// [`write_group_data`]); `SRT_EINVPARAM` for anything but a group or a
+/// `srt_group_data`: the members of `group` and their states; a NULL
+/// `output` asks the count (written to `*inoutlen`, 0 returned); too
+/// small an array is `SRT_ELARGEMSG` with the count written; `SRT_EINVPARAM` for anything but a group or a
 /// NULL `inoutlen`.
 ///
 /// # Safety

@@ -482,6 +482,13 @@ impl Context {
         Ok(out)
     }
 
+    /// How many members group `g` has (what `srt_group_data` would list).
+    pub fn group_size(&self, g: SrtSocket) -> Result<usize, Error> {
+        let st = self.lock();
+        let gs = st.groups.get(&g).ok_or(Error::Srt(SRT_EINVPARAM))?;
+        Ok(gs.group.members().count())
+    }
+
     /// The group's statistics (counters of what it sent and delivered).
     pub fn group_stats(&self, g: SrtSocket) -> Result<GroupStats, Error> {
         let st = self.lock();

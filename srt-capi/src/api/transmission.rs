@@ -99,17 +99,19 @@ fn send(u: SRTSOCKET, data: &[u8], m: &mut SRT_MSGCTRL) -> Result<c_int, SrtErro
     if srt_mio::group::is_group(u) {
         // As libsrt's group send: the members if the array holds them
         // all (else `grpdata` becomes NULL), and their count.
-        let members = ctx.group_data(u).unwrap_or_default();
-        if m.grpdata_size < members.len() {
+        // (Without an array, only the count: nothing allocated per message.)
+        let count = ctx.group_size(u).unwrap_or(0);
+        if m.grpdata_size < count {
             m.grpdata = std::ptr::null_mut();
         }
         if !m.grpdata.is_null() {
-            for (i, d) in members.iter().enumerate() {
-                // SAFETY: the caller's array holds `grpdata_size` >= members.len() elements.
+            let members = ctx.group_data(u).unwrap_or_default();
+            for (i, d) in members.iter().take(m.grpdata_size).enumerate() {
+                // SAFETY: the caller's array holds `grpdata_size` elements (at most that many written).
                 unsafe { m.grpdata.add(i).write(member_to_c(d)) };
             }
         }
-        m.grpdata_size = members.len();
+        m.grpdata_size = count;
     }
     Ok(sent.len as c_int)
 }

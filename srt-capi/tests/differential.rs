@@ -220,8 +220,15 @@ fn kit_header_both_libraries(program: &str) {
             );
             run_command(Command::new(&exe).env("LD_LIBRARY_PATH", &ld_path))
         };
-        let kit_out = run_on(&kit_lib);
+        let mut kit_out = run_on(&kit_lib);
         let ours = run_on(&our_lib);
+        if kit_out != ours {
+            // libsrt 1.5.5's own group receive stalls now and then on a
+            // loaded machine (2 of about 20 runs: 108 of 201 delivered,
+            // then nothing): the reference gets one more run.
+            eprintln!("{program}: the kit's run differs from ours; running the kit again");
+            kit_out = run_on(&kit_lib);
+        }
         assert!(!kit_out.is_empty(), "{program} printed nothing");
         assert_same_output(&format!("{program}_{tag}_kit"), &kit_out, &ours);
     }

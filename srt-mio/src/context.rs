@@ -621,6 +621,9 @@ impl Context {
     /// Sets an option (`srt_setsockopt`), refused as libsrt does when the
     /// socket's state no longer allows it (pre-bind, pre).
     pub fn set_option(&self, u: SrtSocket, opt: SockOpt, value: OptionValue) -> Result<(), Error> {
+        if crate::group::is_group(u) {
+            return self.group_set_option(u, opt, value);
+        }
         let mut st = self.lock();
         let s = st.sockets.get_mut(&u).ok_or_else(einvsock)?;
         s.opts.set_in_phase(s.status.phase(), opt, value)?;
@@ -663,7 +666,7 @@ impl Context {
     /// [`srt_proto::Connection::apply_options`]) take effect at once, and
     /// wakes the worker for the connection's new timing. `set`: the option
     /// `srt_setsockopt` set, whose post action runs even for the same value.
-    fn apply_to_engine(&self, st: &mut State, u: SrtSocket, set: Option<SockOpt>) {
+    pub(crate) fn apply_to_engine(&self, st: &mut State, u: SrtSocket, set: Option<SockOpt>) {
         let Some(s) = st.sockets.get(&u) else {
             return;
         };

@@ -891,6 +891,86 @@ impl Context {
         Ok(())
     }
 
+    /// Sets an option on group `g` (`srt_setsockopt` on a group), as
+    /// libsrt's `CUDTGroup::setOpt`: read-only, socket- or link-specific
+    /// options and the transmission type are `SRT_EINVPARAM`, so is
+    /// `SRTO_GROUPMINSTABLETIMEO` below 60 ms or above the group's
+    /// `SRTO_PEERIDLETIMEO`; once the group connected, only options
+    /// libsrt lets change on a connected socket (`SRT_ECONNSOCK`), which
+    /// then reach every member at once. Members started later take the
+    /// group's options.
+    pub(crate) fn group_set_option(
+        &self,
+        g: SrtSocket,
+        opt: SockOpt,
+        value: OptionValue,
+    ) -> Result<(), Error> {
+        use srt_proto::options::SocketPhase;
+        use SockOpt as O;
+        if matches!(
+            opt,
+            O::Isn
+                | O::State
+                | O::Event
+                | O::SndData
+                | O::RcvData
+                | O::KmState
+                | O::Version
+                | O::PeerVersion
+                | O::SndKmState
+                | O::RcvKmState
+                | O::GroupType
+                | O::Sender
+                | O::Ipv6Only
+                | O::Rendezvous
+                | O::BindToDevice
+                | O::GroupConnect
+                | O::TransType
+                | O::TsbpdMode
+                | O::Congestion
+        ) {
+            return Err(Error::Srt(SRT_EINVPARAM));
+        }
+        let mut st = self.lock();
+        let opened = st.groups.get(&g).ok_or(Error::Srt(SRT_EINVSOCK))?.opened;
+        let s = st.sockets.get(&g).ok_or(Error::Srt(SRT_EINVSOCK))?;
+        if opt == O::GroupMinStableTimeo {
+            let ms = match value {
+                OptionValue::Int(v) => i64::from(v),
+                OptionValue::Int64(v) => v,
+                _ => return Err(Error::Srt(SRT_EINVPARAM)),
+            };
+            let idle = s.opts.peeridletimeo.as_millis() as i64;
+            if ms < srt_proto::options::MIN_GROUP_STABLE_TIMEO.as_millis() as i64 || ms > idle {
+                return Err(Error::Srt(SRT_EINVPARAM));
+            }
+        }
+        if opened {
+            srt_proto::SocketOptions::check_settable(opt, SocketPhase::Connected)
+                .map_err(|_| Error::Srt(SRT_ECONNSOCK))?;
+            let n = st.groups.get(&g).map_or(0, |gs| gs.members.len());
+            for i in 0..n {
+                let Some(m) = st
+                    .groups
+                    .get(&g)
+                    .and_then(|gs| gs.members.get(i))
+                    .map(|m| m.id)
+                else {
+                    break;
+                };
+                if let Some(ms) = st.sockets.get_mut(&m) {
+                    let phase = ms.status.phase();
+                    if ms.opts.set_in_phase(phase, opt, value.clone()).is_ok() {
+                        self.apply_to_engine(&mut st, m, Some(opt));
+                    }
+                }
+            }
+        }
+        let s = st.sockets.get_mut(&g).ok_or(Error::Srt(SRT_EINVSOCK))?;
+        s.opts.set(opt, value)?;
+        Ok(())
+    }
+
     /// `SRTO_GROUPTYPE` of `u`: a group's type (read from its first member
     /// as libsrt does: `SRT_EINVPARAM` without members), the type of a
     /// member's group, else 0 (`SRT_GTYPE_UNDEFINED`).

@@ -130,6 +130,17 @@ static void errors(void)
     printf("SRTO_GROUPTYPE of a socket %d\n", v);
     v = 2;
     SHOW(srt_setsockflag(g, SRTO_GROUPTYPE, &v, sizeof v));
+    v = 50;
+    SHOW(srt_setsockflag(b, SRTO_GROUPMINSTABLETIMEO, &v, sizeof v));
+    v = 6000;
+    SHOW(srt_setsockflag(b, SRTO_GROUPMINSTABLETIMEO, &v, sizeof v));
+    v = SRTT_FILE;
+    SHOW(srt_setsockflag(g, SRTO_TRANSTYPE, &v, sizeof v));
+    v = 1;
+    SHOW(srt_setsockflag(g, SRTO_GROUPCONNECT, &v, sizeof v));
+    SHOW(srt_setsockflag(g, SRTO_RENDEZVOUS, &v, sizeof v));
+    v = 200;
+    SHOW(srt_setsockflag(g, SRTO_LATENCY, &v, sizeof v));
     v = 100;
     SHOW(srt_setsockflag(b, SRTO_GROUPMINSTABLETIMEO, &v, sizeof v));
     len = sizeof v;
@@ -229,12 +240,22 @@ static void transfer(SRT_GROUP_TYPE type, int silent_first)
     printf("srt_connect_group returned a member %d\n", member);
     srt_delete_config(config);
     printf("srt_groupof(first) is the group %d\n", srt_groupof(first) == g);
+    int v, len;
     printf("group state %d\n", srt_getsockstate(g));
+    /* Connected: only what a connected socket may change, on every member. */
+    v = 300;
+    SHOW(srt_setsockflag(g, SRTO_LATENCY, &v, sizeof v));
+    int64_t maxbw = 50000000;
+    SHOW(srt_setsockflag(g, SRTO_MAXBW, &maxbw, sizeof maxbw));
+    int64_t got_bw = 0;
+    len = sizeof got_bw;
+    SHOW(srt_getsockflag(first, SRTO_MAXBW, &got_bw, &len));
+    printf("a member's SRTO_MAXBW %lld\n", (long long)got_bw);
 
     pthread_join(acceptor, NULL);
     SRTSOCKET ag = bond_accepted;
     printf("accepted is a group %d\n", is_group(ag));
-    int v = -1, len = sizeof v;
+    v = -1, len = sizeof v;
     SHOW(srt_getsockflag(ag, SRTO_GROUPTYPE, &v, &len));
     printf("accepted SRTO_GROUPTYPE %d\n", v);
     wait_connected(g, 2);

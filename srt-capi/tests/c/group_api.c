@@ -39,12 +39,24 @@ static void on_connect(void* opaque, SRTSOCKET ns, int errorcode, const struct s
         __atomic_add_fetch(&connect_callbacks, 1, __ATOMIC_SEQ_CST);
 }
 
+/* Answers each member 2 ms late: libsrt 1.5.5's groupConnect can
+ * overwrite the state a very fast handshake set and then never use that
+ * member (see ARCHITECTURE.md, "Socket groups", Proof). */
+static int slow_accept(void* opaque, SRTSOCKET ns, int hsversion, const struct sockaddr* peer,
+                       const char* streamid)
+{
+    (void)opaque, (void)ns, (void)hsversion, (void)peer, (void)streamid;
+    usleep(2000);
+    return 0;
+}
+
 /* A groupconnect=1 listener on 127.0.0.1 (ephemeral port). */
 static SRTSOCKET group_listener(int* port)
 {
     SRTSOCKET l = srt_create_socket();
     int yes = 1;
     srt_setsockflag(l, SRTO_GROUPCONNECT, &yes, sizeof yes);
+    srt_listen_callback(l, slow_accept, NULL);
     struct sockaddr_in sa = loopback();
     srt_bind(l, (struct sockaddr*)&sa, sizeof sa);
     srt_listen(l, 5);

@@ -10,7 +10,9 @@
 //! Programs of libsrt ≥ 1.5.2 behaviour (cryptomode.c, the issue 16
 //! programs: getsockname_connected.c ... listen_callback_throws.cpp) are
 //! compared with the libsrt 1.5.5 peer kit instead (see
-//! `differential_with_peer_kit`).
+//! `differential_with_peer_kit`). `group_api.c` (socket groups) is built
+//! once against the kit's `srt.h` and run on the kit's `libsrt.so` and on
+//! ours (`kit_header_both_libraries`).
 
 mod common;
 
@@ -160,6 +162,73 @@ fn peer_kit_compare(file: &str, langs: &[(Lang, &str)]) {
         let our_exe = scratch(&format!("{program}_{tag}_ours_aead"));
         compile_with(lang, &source, &include, &aead, &link, &our_exe);
         let ours = run(&our_exe);
+        assert!(!kit_out.is_empty(), "{program} printed nothing");
+        assert_same_output(&format!("{program}_{tag}_kit"), &kit_out, &ours);
+    }
+}
+
+/// A directory holding `libsrt.so.1.5` (the SONAME a program built
+/// against the kit loads) as a link to our `libsrt.so`.
+fn our_shared_lib_dir(program: &str) -> PathBuf {
+    let dir = scratch(&format!("{program}_ourlib"));
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in ["libsrt.so", "libsrt.so.1.5"] {
+        let link = dir.join(name);
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(our_lib_dir().join("libsrt.so"), &link).unwrap();
+    }
+    dir
+}
+
+/// Builds `tests/c/{program}.c` once, against the libsrt 1.5.5 peer
+/// kit's `srt.h` and linked to its `libsrt.so` (no rpath), as C and as
+/// C++, and runs each build twice: with the kit's library first on
+/// `LD_LIBRARY_PATH`, then with ours (`libsrt.so.1.5` linked to our
+/// `libsrt.so`); the outputs must be the same. This is how a C program
+/// built for libsrt with bonding meets our library. Without the kit:
+/// fails under `CI=true`, else says it was not run.
+fn kit_header_both_libraries(program: &str) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let what = format!("{program}: the kit's srt.h on the kit's libsrt 1.5.5 and on ours");
+    let Some(kit) = PeerKit::for_test(&root, &what) else {
+        return;
+    };
+    let kit_lib = kit
+        .lib_dir(&scratch(&format!("{program}_kitlib")))
+        .expect("peer kit library links");
+    let our_lib = our_shared_lib_dir(program);
+    let source = c_source(&format!("{program}.c"));
+    for (lang, tag) in [(Lang::C, "c"), (Lang::CXX, "cxx")] {
+        let exe = scratch(&format!("{program}_{tag}_kithdr"));
+        let link = vec![
+            format!("-L{}", kit_lib.display()),
+            "-lsrt".to_string(),
+            "-pthread".to_string(),
+        ];
+        compile_with(lang, &source, &kit.include(), &[], &link, &exe);
+        let run_on = |dir: &Path| {
+            let ld_path = PeerKit::ld_library_path(dir);
+            let loaded = run_command(
+                Command::new("ldd")
+                    .arg(&exe)
+                    .env("LD_LIBRARY_PATH", &ld_path),
+            );
+            assert!(
+                loaded.contains(dir.to_str().unwrap()),
+                "{program} does not load the library of {}:\n{loaded}",
+                dir.display()
+            );
+            run_command(Command::new(&exe).env("LD_LIBRARY_PATH", &ld_path))
+        };
+        let mut kit_out = run_on(&kit_lib);
+        let ours = run_on(&our_lib);
+        if kit_out != ours {
+            // libsrt 1.5.5's own group receive stalls now and then on a
+            // loaded machine (2 of about 20 runs: 108 of 201 delivered,
+            // then nothing): the reference gets one more run.
+            eprintln!("{program}: the kit's run differs from ours; running the kit again");
+            kit_out = run_on(&kit_lib);
+        }
         assert!(!kit_out.is_empty(), "{program} printed nothing");
         assert_same_output(&format!("{program}_{tag}_kit"), &kit_out, &ours);
     }
@@ -338,6 +407,19 @@ fn recv_closed() {
 }
 
 /// `tests/c/epoll_thousand.c`'s output when everything held.
+/// Socket groups (issue 17): broadcast and backup caller groups over two
+/// and three endpoints (one silent) into `groupconnect=1` listeners,
+/// member data, errors, option objects; see `tests/c/group_api.c`.
+#[test]
+fn group_api() {
+    kit_header_both_libraries("group_api");
+}
+
+#[test]
+fn group_api_valgrind() {
+    valgrind_clean("group_api");
+}
+
 fn epoll_thousand_expected() -> String {
     std::fs::read_to_string(c_source("epoll_thousand.expected")).unwrap()
 }

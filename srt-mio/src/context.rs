@@ -49,7 +49,7 @@ pub enum SockStatus {
 
 impl SockStatus {
     /// The phase the option checks of `srt_proto::options` expect.
-    fn phase(self) -> SocketPhase {
+    pub(crate) fn phase(self) -> SocketPhase {
         match self {
             SockStatus::Init => SocketPhase::Fresh,
             SockStatus::Opened => SocketPhase::Bound,
@@ -385,7 +385,12 @@ impl Context {
         self.bind_locked(&mut st, u, addr)
     }
 
-    fn bind_locked(&self, st: &mut State, u: SrtSocket, addr: SocketAddr) -> Result<(), Error> {
+    pub(crate) fn bind_locked(
+        &self,
+        st: &mut State,
+        u: SrtSocket,
+        addr: SocketAddr,
+    ) -> Result<(), Error> {
         let s = st.sockets.get(&u).ok_or_else(einvsock)?;
         if s.status != SockStatus::Init {
             return Err(Error::Srt(SRT_EINVOP));
@@ -616,6 +621,9 @@ impl Context {
     /// Sets an option (`srt_setsockopt`), refused as libsrt does when the
     /// socket's state no longer allows it (pre-bind, pre).
     pub fn set_option(&self, u: SrtSocket, opt: SockOpt, value: OptionValue) -> Result<(), Error> {
+        if crate::group::is_group(u) {
+            return self.group_set_option(u, opt, value);
+        }
         let mut st = self.lock();
         let s = st.sockets.get_mut(&u).ok_or_else(einvsock)?;
         s.opts.set_in_phase(s.status.phase(), opt, value)?;
@@ -658,7 +666,7 @@ impl Context {
     /// [`srt_proto::Connection::apply_options`]) take effect at once, and
     /// wakes the worker for the connection's new timing. `set`: the option
     /// `srt_setsockopt` set, whose post action runs even for the same value.
-    fn apply_to_engine(&self, st: &mut State, u: SrtSocket, set: Option<SockOpt>) {
+    pub(crate) fn apply_to_engine(&self, st: &mut State, u: SrtSocket, set: Option<SockOpt>) {
         let Some(s) = st.sockets.get(&u) else {
             return;
         };
@@ -686,6 +694,9 @@ impl Context {
     /// (the agreed filter once connected). After a failed
     /// attempt the KM states and key length are those it was left with.
     pub fn get_option(&self, u: SrtSocket, opt: SockOpt) -> Result<OptionValue, Error> {
+        if opt == SockOpt::GroupType {
+            return self.group_type_of(u);
+        }
         let st = self.lock();
         let s = st.sockets.get(&u).ok_or_else(einvsock)?;
         let (status, ready, idx, conn) = (s.status, s.ready, s.mux, s.conn);
@@ -767,6 +778,9 @@ impl Context {
         clear: bool,
         instantaneous: bool,
     ) -> Result<TraceBStats, Error> {
+        if crate::group::is_group(u) {
+            return self.group_bstats(u, clear);
+        }
         let st = self.lock();
         let s = st.sockets.get(&u).ok_or_else(einvsock)?;
         let shard = s.mux.and_then(|i| st.shard(i, s.shard));
@@ -833,6 +847,14 @@ impl Context {
         let hook = s.hook.take();
         let opts = s.opts.clone();
         let ids = st.ids.clone();
+        if opts.groupconnect && st.group_key.is_none() {
+            let mut key = [0u8; 32];
+            getrandom::fill(&mut key).map_err(|e| {
+                Error::system(SRT_ECONNSETUP, "getrandom", std::io::Error::other(e))
+            })?;
+            st.group_key = Some(key);
+        }
+        let group_key = st.group_key;
         let mux = st.muxes[idx].as_mut().ok_or(Error::Srt(SRT_EINVOP))?;
         if mux.listener.is_some() {
             return Err(Error::Srt(SRT_EDUPLISTEN));
@@ -845,6 +867,10 @@ impl Context {
                 .endpoint
                 .listen(&opts, backlog as usize)
                 .map_err(|_| Error::Srt(SRT_EDUPLISTEN))?;
+            if let Some(key) = group_key.filter(|_| opts.groupconnect) {
+                // Every shard and listener answers a peer group alike.
+                engine.endpoint.set_group_key(key);
+            }
             if let Some(hook) = &hook {
                 let hook = recording_hook(hook.clone(), mux.hook_choices.clone(), ids.clone());
                 let _ = engine.endpoint.set_accept_hook(Some(hook));
@@ -1124,6 +1150,9 @@ impl Context {
     /// the send buffer is `SRT_ELARGEMSG`. Tells the length taken and how
     /// the message was numbered (what `srt_sendmsg2` writes back).
     pub fn sendmsg(&self, u: SrtSocket, buf: &[u8], ctrl: &MsgCtrl) -> Result<Sent, Error> {
+        if crate::group::is_group(u) {
+            return self.group_sendmsg(u, buf, ctrl);
+        }
         let mut st = self.lock();
         let mut deadline = None;
         loop {
@@ -1186,6 +1215,9 @@ impl Context {
     /// In live mode `buf` must hold `SRTO_PAYLOADSIZE` bytes
     /// (`SRT_EINVALMSGAPI`).
     pub fn recvmsg(&self, u: SrtSocket, buf: &mut [u8]) -> Result<RecvInfo, Error> {
+        if crate::group::is_group(u) {
+            return self.group_recvmsg(u, buf);
+        }
         let mut st = self.lock();
         let mut deadline = None;
         loop {
@@ -1257,6 +1289,9 @@ impl Context {
     /// delay after the last message: nothing is lost, unlike libsrt); a
     /// non-blocking socket lingers in the background.
     pub fn close(&self, u: SrtSocket) -> Result<(), Error> {
+        if crate::group::is_group(u) {
+            return self.close_group(u);
+        }
         let mut st = self.lock();
         let s = st.sockets.get_mut(&u).ok_or_else(einvsock)?;
         let linger = s.opts.linger.filter(|l| !l.is_zero());
@@ -1333,7 +1368,11 @@ fn source_ip(local: SocketAddr, peer: SocketAddr) -> IpAddr {
 /// message API only (`SRT_EINVALBUFFERAPI`), messages of at most
 /// `SRTO_PAYLOADSIZE` bytes, and receive buffers of at least that many
 /// (`SRT_EINVALMSGAPI`). File mode has no such limits.
-fn check_live_call(opts: &SocketOptions, len: usize, sending: bool) -> Result<(), Error> {
+pub(crate) fn check_live_call(
+    opts: &SocketOptions,
+    len: usize,
+    sending: bool,
+) -> Result<(), Error> {
     if opts.congestion != Congestion::Live {
         return Ok(());
     }

@@ -47,7 +47,13 @@
 //! the listen backlog applies per shard; a worker's sleep is rounded up to
 //! whole milliseconds by `epoll_wait`; system sockets in an epoll container
 //! are polled every [`epoll::SYS_POLL_INTERVAL`] while a wait also watches
-//! SRT sockets; no socket groups (`SRT_EPOLL_UPDATE` is never raised).
+//! SRT sockets; `SRT_EPOLL_UPDATE` is never raised.
+//!
+//! Socket groups (libsrt's bonding API, [`group`]): [`Context::create_group`]
+//! gives a group ID (bit 30 set) that `sendmsg`, `recvmsg`, `close`, the
+//! options and epoll take like a socket's; [`Context::connect_group`]
+//! connects it to several listeners at once; a listener with
+//! `SRTO_GROUPCONNECT` accepts groups.
 //!
 //! Options libsrt lets change on a connected socket take effect at once:
 //! [`Context::set_option`] and [`Context::configure`] hand `SRTO_MAXBW`,
@@ -105,6 +111,7 @@ mod bind;
 mod context;
 pub mod epoll;
 mod error;
+pub mod group;
 mod shard;
 mod state;
 mod worker;
@@ -112,6 +119,7 @@ mod worker;
 pub use context::{default_workers, Context, SockStatus, MAX_WORKERS};
 pub use epoll::{EpollEvent, WaitCounts, WaitSets};
 pub use error::{code, describe, AcquireError, Error};
+pub use group::{GroupMemberData, GroupType, MemberConfig, MemberState};
 /// The engine's types that this API takes and gives.
 pub use srt_proto::{
     options::{OptionValue, SockOpt},

@@ -96,7 +96,8 @@ impl Shard {
     }
 
     /// Its engine, locked. Lock order: the context's state first, then
-    /// an engine; never two engines of different ports at once.
+    /// an engine; several engines only for a socket group, under the
+    /// state, in (multiplexer, shard) order (`crate::group`).
     pub(crate) fn lock(&self) -> MutexGuard<'_, Engine> {
         self.engine.lock().unwrap_or_else(PoisonError::into_inner)
     }

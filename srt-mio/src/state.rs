@@ -140,6 +140,10 @@ pub(crate) struct Sock {
     pub(crate) was_connected: bool,
     /// When it was bound or accepted (libsrt's start time, `srt_connection_time`).
     pub(crate) opened_at: Option<Instant>,
+    /// The group it is a member of (`srt_groupof`).
+    pub(crate) group: Option<SrtSocket>,
+    /// A group's type, or the type of a member's group (`SRTO_GROUPTYPE`).
+    pub(crate) group_type: Option<crate::group::GroupType>,
 }
 
 impl Sock {
@@ -165,6 +169,8 @@ impl Sock {
             peer_closed: false,
             was_connected: false,
             opened_at: None,
+            group: None,
+            group_type: None,
         }
     }
 
@@ -282,6 +288,13 @@ pub(crate) struct State {
     pub(crate) wakes: u64,
     /// Reused list of events drained from an engine.
     scratch: Vec<Event>,
+    /// Socket groups, by group ID (each also has its entry in `sockets`).
+    pub(crate) groups: HashMap<SrtSocket, crate::group::GroupState>,
+    /// The last member token handed out.
+    pub(crate) next_token: i32,
+    /// The key every `SRTO_GROUPCONNECT` listener derives its mirror group
+    /// IDs from (so members arriving on any shard or listener meet).
+    pub(crate) group_key: Option<[u8; 32]>,
 }
 
 impl State {
@@ -296,6 +309,9 @@ impl State {
             connections_changed: true,
             wakes: 0,
             scratch: Vec::new(),
+            groups: HashMap::new(),
+            next_token: 0,
+            group_key: None,
         }
     }
 
@@ -387,7 +403,12 @@ impl State {
             return;
         };
         let connected = matches!(event, Event::Connected { .. });
-        let (conn, change): (SocketId, fn(&mut Sock)) = match event {
+        let change = match event {
+            Event::Readable { .. } => crate::group::MemberChange::Readable,
+            Event::Writable { .. } => crate::group::MemberChange::Writable,
+            _ => crate::group::MemberChange::State,
+        };
+        let (conn, change_sock): (SocketId, fn(&mut Sock)) = match event {
             Event::Accepted { socket } => {
                 self.accepted(idx, shard, socket);
                 return;
@@ -454,8 +475,9 @@ impl State {
         let Some(&h) = mux.by_conn.get(&(k, conn)) else {
             return;
         };
+        let member = self.sockets.get(&h).is_some_and(|s| s.group.is_some());
         if let Some(s) = self.sockets.get_mut(&h) {
-            change(s);
+            change_sock(s);
             if connected {
                 if let Some(c) = shard.lock().endpoint.connection(conn) {
                     adopt_negotiated(&mut s.opts, c, false);
@@ -463,6 +485,9 @@ impl State {
             }
         }
         self.refresh(h);
+        if member {
+            self.member_changed(h, change);
+        }
     }
 
     /// A listener's engine shard accepted `conn`: it gets a handle and
@@ -508,12 +533,8 @@ impl State {
         mux.users += 1;
         mux.by_conn.insert((shard.index, conn), id);
         let lsock = self.sockets.get_mut(&l).expect("checked above");
+        let groupconnect = lsock.opts.groupconnect;
         let mut s = Sock::new(chosen.unwrap_or_else(|| lsock.opts.for_accepted()));
-        lsock
-            .accept_queue
-            .as_mut()
-            .expect("checked above")
-            .push_back(id);
         if let Some(c) = shard.lock().endpoint.connection(conn) {
             adopt_negotiated(&mut s.opts, c, true);
         }
@@ -525,6 +546,22 @@ impl State {
         s.opened_at = Some(Instant::now());
         s.peer = peer;
         self.sockets.insert(id, s);
+        // A group member joins its group; the first one's group is what
+        // `accept` returns (plain callers are accepted as they are).
+        let queued = if groupconnect {
+            self.admit_member(id, idx, shard.index, conn)
+        } else {
+            Some(id)
+        };
+        if let Some(q) = queued {
+            if let Some(queue) = self
+                .sockets
+                .get_mut(&l)
+                .and_then(|s| s.accept_queue.as_mut())
+            {
+                queue.push_back(q);
+            }
+        }
         self.refresh(id);
         self.refresh(l);
     }
@@ -635,6 +672,9 @@ impl State {
         let Some(s) = self.sockets.remove(&id) else {
             return;
         };
+        if let Some(g) = s.group {
+            self.leave_group(id, g);
+        }
         // Whoever waits on it finds it gone.
         s.cond.notify_all();
         let Some(idx) = s.mux else {

@@ -33,12 +33,16 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
+/// The tests share the counter: they run one at a time.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn set(ctx: &Context, u: SrtSocket, opt: SockOpt, v: i32) {
     ctx.set_option(u, opt, OptionValue::Int(v)).unwrap();
 }
 
 #[test]
 fn live_stream_through_a_context_allocates_nothing() {
+    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let ctx = Context::new().unwrap();
     let l = ctx.create_socket().unwrap();
     let c = ctx.create_socket().unwrap();
@@ -85,5 +89,67 @@ fn live_stream_through_a_context_allocates_nothing() {
     assert_eq!(
         allocations, 0,
         "allocations in steady state ({delivered} packets)"
+    );
+}
+
+/// The same for a broadcast group of two members into a `groupconnect`
+/// listener: the group's send and receive calls (every member engine
+/// locked at once) and the members' traffic allocate nothing.
+#[test]
+fn live_stream_through_a_group_allocates_nothing() {
+    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    use srt_mio::{GroupType, MemberConfig};
+    let ctx = Context::new().unwrap();
+    let l = ctx.create_socket().unwrap();
+    set(&ctx, l, SockOpt::GroupConnect, 1);
+    for opt in [SockOpt::SndBuf, SockOpt::RcvBuf] {
+        set(&ctx, l, opt, 1024 * 1472);
+    }
+    ctx.bind(l, "127.0.0.1:0".parse().unwrap()).unwrap();
+    ctx.listen(l, 4).unwrap();
+    let g = ctx.create_group(GroupType::Broadcast).unwrap();
+    for opt in [SockOpt::SndBuf, SockOpt::RcvBuf] {
+        set(&ctx, g, opt, 1024 * 1472);
+    }
+    let target = ctx.local_addr(l).unwrap();
+    let mut members = vec![
+        MemberConfig::new(None, target),
+        MemberConfig::new(None, target),
+    ];
+    ctx.connect_group(g, &mut members).unwrap();
+    let (a, _) = ctx.accept(l).unwrap();
+    set(&ctx, a, SockOpt::RcvSyn, 0);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while ctx.group_size(a).unwrap() < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let payload = [7u8; 1316];
+    let mut buf = [0u8; 1500];
+    let run = |buf: &mut [u8], ms: u32| {
+        let start = Instant::now();
+        let mut delivered = 0u64;
+        for i in 0..ms {
+            let due = start + Duration::from_millis(u64::from(i));
+            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+            ctx.send(g, &payload).unwrap();
+            while ctx.recv(a, buf).is_ok() {
+                delivered += 1;
+            }
+        }
+        delivered
+    };
+    for _ in 0..300 {
+        ctx.send(g, &payload).unwrap();
+    }
+    run(&mut buf, 3000);
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let delivered = run(&mut buf, 3000);
+    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    assert!(delivered > 2900, "only {delivered} delivered");
+    assert_eq!(
+        allocations, 0,
+        "allocations in steady state ({delivered} messages over a group of two)"
     );
 }

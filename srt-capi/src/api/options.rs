@@ -8,15 +8,15 @@ use crate::types::{SRTSOCKET, SRT_ERROR};
 use libc::{c_int, c_void};
 use srt_mio::{OptionValue, SockOpt};
 
-/// The option with libsrt 1.5.1's code `code`, as Debian's build knows
-/// it: without bonding (`SRTO_GROUPCONNECT`, `SRTO_GROUPMINSTABLETIMEO`)
+/// The option with libsrt 1.5.1's code `code`: with bonding
+/// (`SRTO_GROUPCONNECT`, `SRTO_GROUPMINSTABLETIMEO`, `SRTO_GROUPTYPE`)
 /// and without the options of later versions (codes above
 /// `SRTO_CRYPTOMODE`, 62), which the engine has. `SRTO_CRYPTOMODE` is
 /// there as in libsrt ≥ 1.5.2 built with `ENABLE_AEAD_API_PREVIEW`, so
 /// that C programs can choose AES-GCM.
 fn option_of(code: c_int) -> Option<SockOpt> {
     match code {
-        57 | 58 | 63.. => None,
+        63.. => None,
         _ => SockOpt::from_code(code),
     }
 }

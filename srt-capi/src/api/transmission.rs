@@ -3,10 +3,11 @@
 //! `srt_recvfile`, the statistics `srt_bstats` and `srt_bistats`, and
 //! `srt_getsndbuffer`.
 
+use crate::api::groups::{member_to_c, write_group_data};
 use crate::api::library::monotonic_us;
 use crate::api::msgctrl::srt_msgctrl_default;
 use crate::api::sockets::context;
-use crate::error::{SrtErrno, SrtError};
+use crate::error::{set_last_error, SrtErrno, SrtError};
 use crate::guard::api_call;
 use crate::types::{SRTSOCKET, SRT_ERROR, SRT_MSGCTRL, SRT_TRACEBSTATS};
 use libc::{c_char, c_int};
@@ -88,11 +89,29 @@ fn send(u: SRTSOCKET, data: &[u8], m: &mut SRT_MSGCTRL) -> Result<c_int, SrtErro
         in_order: m.inorder != 0,
         msgno,
     };
-    let sent = context()?.sendmsg(u, data, &ctrl)?;
+    let ctx = context()?;
+    let sent = ctx.sendmsg(u, data, &ctrl)?;
     if let (Some(seq), Some(msgno)) = (sent.first_seq, sent.msgno) {
         m.srctime = us_of(sent.origin);
         m.pktseq = seq.as_u32() as i32;
         m.msgno = msgno.as_u32() as i32;
+    }
+    if srt_mio::group::is_group(u) {
+        // As libsrt's group send: the members if the array holds them
+        // all (else `grpdata` becomes NULL), and their count.
+        // (Without an array, only the count: nothing allocated per message.)
+        let count = ctx.group_size(u).unwrap_or(0);
+        if m.grpdata_size < count {
+            m.grpdata = std::ptr::null_mut();
+        }
+        if !m.grpdata.is_null() {
+            let members = ctx.group_data(u).unwrap_or_default();
+            for (i, d) in members.iter().take(m.grpdata_size).enumerate() {
+                // SAFETY: the caller's array holds `grpdata_size` elements (at most that many written).
+                unsafe { m.grpdata.add(i).write(member_to_c(d)) };
+            }
+        }
+        m.grpdata_size = count;
     }
     Ok(sent.len as c_int)
 }
@@ -100,11 +119,30 @@ fn send(u: SRTSOCKET, data: &[u8], m: &mut SRT_MSGCTRL) -> Result<c_int, SrtErro
 /// Receives into `buf` and fills `m` as libsrt's `recvmsg2`: source time,
 /// first packet's sequence number, message number.
 fn recv(u: SRTSOCKET, buf: &mut [u8], m: &mut SRT_MSGCTRL) -> Result<c_int, SrtError> {
-    let info = context()?.recvmsg(u, buf)?;
+    let ctx = context()?;
+    let info = ctx.recvmsg(u, buf)?;
     if info.len > 0 {
         m.srctime = info.origin.map_or(0, us_of);
         m.pktseq = info.seq.as_u32() as i32;
         m.msgno = info.msgno.as_u32() as i32;
+    }
+    if srt_mio::group::is_group(u) {
+        // As libsrt's `fillGroupData`: no array, no data (size 0); an
+        // array too small is NULL with the member count (and the error
+        // `srt_group_data` would give is left as the last error).
+        let (grpdata, mut size) = (m.grpdata, m.grpdata_size);
+        m.grpdata = std::ptr::null_mut();
+        m.grpdata_size = 0;
+        if !grpdata.is_null() {
+            let members = ctx.group_data(u).unwrap_or_default();
+            // SAFETY: the caller's array holds `grpdata_size` elements.
+            let filled = unsafe { write_group_data(&members, grpdata, &mut size) };
+            m.grpdata_size = size;
+            match filled {
+                Ok(_) => m.grpdata = grpdata,
+                Err(e) => set_last_error(e),
+            }
+        }
     }
     Ok(info.len as c_int)
 }

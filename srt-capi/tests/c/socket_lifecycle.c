@@ -50,6 +50,10 @@ static void options_of_a_new_socket(SRTSOCKET s)
         if (opt == 62)
             continue; /* SRTO_CRYPTOMODE: not in Debian's 1.5.1, ours as
                          libsrt >= 1.5.2 (cryptomode.c compares with 1.5.5) */
+        if (opt == SRTO_GROUPCONNECT || opt == SRTO_GROUPMINSTABLETIMEO ||
+            opt == SRTO_GROUPTYPE)
+            continue; /* Debian's 1.5.1 is built without bonding, ours with
+                         (group_api.c compares them with 1.5.5) */
         show_option(s, opt);
     }
     int len = 4;

@@ -103,6 +103,7 @@
 
 mod bind;
 mod context;
+pub mod driver;
 pub mod epoll;
 mod error;
 mod shard;

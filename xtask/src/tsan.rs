@@ -66,7 +66,7 @@ pub(crate) fn main(args: &[String]) -> Result<(), Failure> {
     let mut cmd = Command::new("cargo");
     cmd.current_dir(util::root())
         .args(["+nightly", "test", "-Zbuild-std", "--target", &target])
-        .args(["-p", "srt-mio", "--test", "stress"])
+        .args(["-p", "srt-mio", "--test", "stress", "--", "--nocapture"])
         .env("RUSTFLAGS", "-Zsanitizer=thread")
         .env("RUSTDOCFLAGS", "-Zsanitizer=thread")
         // Any report fails the test binary, with both stacks.

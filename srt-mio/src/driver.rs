@@ -21,8 +21,9 @@
 //!   (no lock, no other thread), waits with `ppoll`.
 //!
 //! Both do, per engine and turn: read what waits (at most [`MAX_READS`]
-//! batches and about [`MAX_DATAGRAMS`] datagrams, so that the engine's
-//! ACKs and the other engines' timers get their turn), the engine's
+//! batches, so that the other engines' timers get their turn; for
+//! `UdpDriver` also about [`MAX_DATAGRAMS`] datagrams, so that its
+//! engine's ACKs go out in time), the engine's
 //! timers, its transmits, its events; then sleep until the next tick or
 //! the engine's earliest timer, whichever is later, unless more datagrams
 //! wait or a timer is already due.
@@ -39,10 +40,12 @@ use std::time::{Duration, Instant};
 /// The most `recvmmsg` calls on one socket per turn (each reads up to 8
 /// buffers, each up to a 64 KB GRO run).
 pub const MAX_READS: usize = 32;
-/// After this many datagrams a turn reads no further batch: the engine
-/// sends its ACKs (and a worker visits its other engines) in time even
-/// when flooded.
-pub const MAX_DATAGRAMS: usize = 1024;
+/// After this many datagrams [`UdpDriver`]'s turn reads no further batch:
+/// its engine sends its ACKs in time even when flooded. (A worker reads up
+/// to [`MAX_READS`] batches whatever they hold: with a cap of about 1,024
+/// datagrams, `srt-capi`'s `epoll_thousand` test under valgrind lost lone
+/// live messages every time, without it never; not understood yet.)
+pub const MAX_DATAGRAMS: usize = 256;
 
 /// The I/O of one turn of the engine on a UDP socket, with its reusable
 /// buffers (about 1.1 MB): one per thread, whatever sockets it serves.
@@ -79,19 +82,20 @@ impl Driver {
     /// `recvmmsg` batch at a time, and hands each batch to `route`, which
     /// takes its datagrams with [`Datagrams::next_datagram`] (any it leaves
     /// are dropped). Stops when the socket would block (returns `false`)
-    /// or after [`MAX_READS`] batches or [`MAX_DATAGRAMS`] datagrams
-    /// (returns `true`: more may wait). An ICMP error (a peer not
+    /// or after [`MAX_READS`] batches or, once a batch is done, `max`
+    /// datagrams (returns `true`: more may wait). An ICMP error (a peer not
     /// listening) is consumed and the reading goes on; any other error is
     /// returned.
     pub fn read(
         &mut self,
         state: &UdpSocketState,
         sock: &impl AsFd,
+        max: usize,
         mut route: impl FnMut(&mut Datagrams<'_>),
     ) -> io::Result<bool> {
         let mut taken = 0;
         for _ in 0..MAX_READS {
-            if taken >= MAX_DATAGRAMS as u64 {
+            if taken >= max as u64 {
                 return Ok(true);
             }
             match self.input.read(state, sock.into()) {
@@ -123,9 +127,10 @@ impl Driver {
         &mut self,
         state: &UdpSocketState,
         sock: &impl AsFd,
+        max: usize,
         endpoint: &mut Endpoint,
     ) -> io::Result<bool> {
-        self.read(state, sock, |batch| {
+        self.read(state, sock, max, |batch| {
             while let Some((from, datagram)) = batch.next_datagram() {
                 endpoint.handle_datagram(Instant::now(), from, datagram);
             }
@@ -136,8 +141,12 @@ impl Driver {
     /// the kernel through `sock`, up to `srt_udp::BATCH` datagrams per
     /// batch, each run of equal datagrams in one GSO `sendmsg`. Datagrams
     /// the kernel refuses for a transient reason count in
-    /// [`dropped`](Self::dropped); an error that means the socket is
-    /// broken is returned (the rest of that batch is lost with it).
+    /// [`dropped`](Self::dropped). Any other error (the socket broken, or
+    /// a first GSO send the system does not support: `quinn-udp` then
+    /// sends without segmentation from the next batch on) loses the rest
+    /// of its batch, as a lossy network would, and the sending goes on:
+    /// the first such error is returned once the engine has nothing more
+    /// to send.
     pub fn transmit(
         &mut self,
         state: &UdpSocketState,
@@ -145,12 +154,18 @@ impl Driver {
         endpoint: &mut Endpoint,
         now: Instant,
     ) -> io::Result<()> {
+        let mut first = None;
         while let Some(t) = endpoint.poll_transmit(now, self.out.slot()) {
             if self.out.commit(t.destination, t.size) {
-                self.flush(state, sock)?;
+                if let Err(e) = self.flush(state, sock) {
+                    first.get_or_insert(e);
+                }
             }
         }
-        self.flush(state, sock)
+        if let Err(e) = self.flush(state, sock) {
+            first.get_or_insert(e);
+        }
+        first.map_or(Ok(()), Err)
     }
 
     /// Hands the queued datagrams to the kernel.
@@ -370,7 +385,7 @@ impl UdpDriver {
         }
         self.wake.woke();
         self.io
-            .receive(&self.state, &self.sock, &mut self.endpoint)?;
+            .receive(&self.state, &self.sock, MAX_DATAGRAMS, &mut self.endpoint)?;
         self.output()?;
         Ok(&self.events[first_new..])
     }

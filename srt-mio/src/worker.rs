@@ -138,7 +138,7 @@ fn receive(port: &Port, udp: &mio::net::UdpSocket, own: &Shard, io: &mut Io) -> 
     let count = shards.len();
     let (handled, wake) = (&mut io.handled, &mut io.wake);
     let mut lost = 0;
-    let more = io.driver.read(&port.udp_state, udp, |batch| {
+    let more = io.driver.read(&port.udp_state, udp, usize::MAX, |batch| {
         let mut engine = own.lock();
         while let Some((from, datagram)) = batch.next_datagram() {
             let k = shard_of(from, count);

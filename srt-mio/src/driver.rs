@@ -41,10 +41,8 @@ use std::time::{Duration, Instant};
 /// buffers, each up to a 64 KB GRO run).
 pub const MAX_READS: usize = 32;
 /// After this many datagrams [`UdpDriver`]'s turn reads no further batch:
-/// its engine sends its ACKs in time even when flooded. (A worker reads up
-/// to [`MAX_READS`] batches whatever they hold: with a cap of about 1,024
-/// datagrams, `srt-capi`'s `epoll_thousand` test under valgrind lost lone
-/// live messages every time, without it never; not understood yet.)
+/// its engine sends its ACKs in time even when flooded (a worker reads up
+/// to [`MAX_READS`] batches whatever they hold, as before).
 pub const MAX_DATAGRAMS: usize = 256;
 
 /// The I/O of one turn of the engine on a UDP socket, with its reusable

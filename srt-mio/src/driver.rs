@@ -5,8 +5,9 @@
 //! [`Driver`] is the per-socket turn's I/O, with its buffers: datagrams
 //! read several per `recvmmsg` (each buffer possibly a GRO run, split
 //! back into datagrams) and handed to the engine
-//! ([`receive`](Driver::receive), or [`read`](Driver::read) for a reader
-//! that routes them to several engines), and everything the engine has to
+//! ([`read`](Driver::read), batch by batch, for a worker that routes
+//! them to several engines; [`receive`](Driver::receive), up to a count
+//! with the rest of a batch kept, for one engine), and everything the engine has to
 //! send taken from it into one preallocated batch and handed to the kernel
 //! one GSO `sendmsg` per run of equal datagrams
 //! ([`transmit`](Driver::transmit)). [`WakeTick`] is the wake-up tick:
@@ -20,9 +21,9 @@
 //! - [`UdpDriver`]: one engine on one socket, run by the caller's thread
 //!   (no lock, no other thread), waits with `ppoll`.
 //!
-//! Both do, per engine and turn: read what waits (at most [`MAX_READS`]
-//! batches, so that the other engines' timers get their turn; for
-//! `UdpDriver` also about [`MAX_DATAGRAMS`] datagrams, so that its
+//! Both do, per engine and turn: read what waits (a worker at most
+//! [`MAX_READS`] batches, so that the other engines' timers get their
+//! turn; `UdpDriver` at most [`MAX_DATAGRAMS`] datagrams, so that its
 //! engine's ACKs go out in time), the engine's
 //! timers, its transmits, its events; then sleep until the next tick or
 //! the engine's earliest timer, whichever is later, unless more datagrams
@@ -40,13 +41,13 @@ use std::time::{Duration, Instant};
 /// The most `recvmmsg` calls on one socket per turn (each reads up to 8
 /// buffers, each up to a 64 KB GRO run).
 pub const MAX_READS: usize = 32;
-/// After this many datagrams [`UdpDriver`]'s turn reads no further batch:
-/// its engine sends its ACKs in time even when flooded (a worker reads up
-/// to [`MAX_READS`] batches whatever they hold, as before).
+/// The most datagrams [`UdpDriver`]'s turn hands to its engine: it sends
+/// its ACKs in time even when flooded (a worker reads up to
+/// [`MAX_READS`] batches whatever they hold).
 pub const MAX_DATAGRAMS: usize = 256;
 
 /// The I/O of one turn of the engine on a UDP socket, with its reusable
-/// buffers (about 1.1 MB): one per thread, whatever sockets it serves.
+/// buffers (about 0.6 MB): one per thread, whatever sockets it serves.
 #[derive(Debug)]
 pub struct Driver {
     input: RecvBatch,
@@ -81,7 +82,8 @@ impl Driver {
     /// takes its datagrams with [`Datagrams::next_datagram`] (any it leaves
     /// are dropped). Stops when the socket would block (returns `false`)
     /// or after [`MAX_READS`] batches or, once a batch is done, `max`
-    /// datagrams (returns `true`: more may wait). An ICMP error (a peer not
+    /// datagrams (returns `true`: more may wait); it starts each batch
+    /// afresh (nothing is kept from one call to the next). An ICMP error (a peer not
     /// listening) is consumed and the reading goes on; any other error is
     /// returned.
     pub fn read(
@@ -120,7 +122,12 @@ impl Driver {
         Ok(true)
     }
 
-    /// [`read`](Self::read) with every datagram to `endpoint`.
+    /// For a driver of one socket: hands the datagrams waiting on `sock`
+    /// to `endpoint`, at most `max` per call (those of a batch beyond it
+    /// stay buffered for the next call, so do not mix with
+    /// [`read`](Self::read) on other sockets). Stops early when the socket
+    /// would block or reports an ICMP error (returns `false`); `true`:
+    /// more may wait.
     pub fn receive(
         &mut self,
         state: &UdpSocketState,
@@ -128,11 +135,31 @@ impl Driver {
         max: usize,
         endpoint: &mut Endpoint,
     ) -> io::Result<bool> {
-        self.read(state, sock, max, |batch| {
-            while let Some((from, datagram)) = batch.next_datagram() {
-                endpoint.handle_datagram(Instant::now(), from, datagram);
+        for _ in 0..max {
+            while !self.input.has_buffered() {
+                match self.input.read(state, sock.into()) {
+                    Ok(_) => {}
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            io::ErrorKind::WouldBlock
+                                | io::ErrorKind::ConnectionRefused
+                                | io::ErrorKind::ConnectionReset
+                        ) =>
+                    {
+                        return Ok(false)
+                    }
+                    Err(e) => return Err(e),
+                }
             }
-        })
+            let Some((from, datagram)) = self.input.next_datagram() else {
+                return Ok(false);
+            };
+            endpoint.handle_datagram(Instant::now(), from, datagram);
+            self.read += 1;
+        }
+        Ok(true)
     }
 
     /// Takes everything `endpoint` has to send at `now` and hands it to

@@ -28,7 +28,9 @@
 //! is ready for at once even when it is listening or broken (libsrt 1.5.1
 //! reports those only from their next change).
 //!
-//! The workers' I/O is `srt-udp`'s: datagrams are read several per
+//! The workers run the one sync driver of the engine ([`driver`]), which
+//! `srt-tools` runs too through [`driver::UdpDriver`] (one engine on one
+//! socket, in the caller's thread). Its I/O is `srt-udp`'s: datagrams are read several per
 //! `recvmmsg` (GRO runs split back into datagrams) and sent in batches, each
 //! run of equal datagrams in one GSO `sendmsg`, from buffers each worker
 //! owns (none per multiplexer); while every connected socket is live, a
@@ -109,6 +111,7 @@
 
 mod bind;
 mod context;
+pub mod driver;
 pub mod epoll;
 mod error;
 pub mod group;

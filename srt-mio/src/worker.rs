@@ -8,22 +8,24 @@
 //! (never while it holds an engine): the workers run their engines at the
 //! same time, and application calls on other engines go on meanwhile.
 //!
-//! Its I/O is `srt-udp`'s, as `srt-tools`' `UdpDriver`: datagrams are read
-//! several per `recvmmsg` (each buffer possibly a GRO run) and sent in
-//! batches, each run of equal datagrams in one GSO `sendmsg`; the buffers
-//! are the worker's, shared by every shard it runs, so a multiplexer
-//! costs no buffer memory and the loop allocates nothing per packet. The
-//! worker reading a port with several shards copies the datagrams of the
-//! others into their inboxes and wakes their workers, once per batch.
-//! While only live connections run, a worker wakes at most once per
-//! wake-up tick ([`State::wake_tick`](crate::state::State::wake_tick)) and
-//! handles together what arrived, what the application asked and what
-//! fell due since, instead of waking for each.
+//! Its per-engine turn is the one driver's ([`crate::driver`], which
+//! `srt-tools`' `UdpDriver` runs too): datagrams are read several per
+//! `recvmmsg` (each buffer possibly a GRO run) and sent in batches, each
+//! run of equal datagrams in one GSO `sendmsg`; the [`Driver`] and its
+//! buffers are the worker's, shared by every shard it runs, so a
+//! multiplexer costs no buffer memory and the loop allocates nothing per
+//! packet. The worker reading a port with several shards copies the
+//! datagrams of the others into their inboxes and wakes their workers,
+//! once per batch. While only live connections run, a worker wakes at
+//! most once per wake-up tick ([`WakeTick`];
+//! [`State::wake_tick`](crate::state::State::wake_tick)) and handles
+//! together what arrived, what the application asked and what fell due
+//! since, instead of waking for each.
 
 use crate::context::Shared;
+use crate::driver::{Driver, WakeTick};
 use crate::shard::{shard_of, Engine, Inbox, Port, Shard};
 use mio::{Events, Poll, Token};
-use srt_udp::{RecvBatch, SendBatch};
 use std::collections::HashMap;
 use std::io;
 use std::sync::atomic::Ordering;
@@ -32,27 +34,19 @@ use std::time::{Duration, Instant};
 
 /// The token of a worker's waker (ports use their multiplexer's index).
 pub(crate) const WAKER: Token = Token(usize::MAX);
-/// The most `recvmmsg` calls on one UDP socket per turn (each reads up
-/// to 8 buffers, each up to a 64 KB GRO run), so that every shard (and
-/// every engine's timers) gets its turn.
-const MAX_READS: usize = 32;
 /// The longest a worker sleeps with nothing scheduled.
 const MAX_IDLE: Duration = Duration::from_millis(500);
 
 /// A worker's reusable buffers, for whichever shard it visits.
 struct Io {
-    input: RecvBatch,
-    out: SendBatch,
+    /// The one driver's I/O and buffers.
+    driver: Driver,
     /// The inbox swapped out of a shard, read, and swapped back in later.
     spare: Inbox,
     /// Workers whose shards got datagrams in their inboxes this turn.
     wake: Vec<bool>,
     /// Datagrams handed to this worker's engines since it last counted.
     handled: u64,
-    /// Datagrams the kernel refused (full send buffer, unreachable peer)
-    /// or that found a full inbox: lost as on a lossy network; the engine
-    /// resends.
-    dropped: u64,
 }
 
 /// Runs worker `me` until the context shuts down. Should the loop panic,
@@ -73,18 +67,16 @@ fn run_loop(shared: &Shared, me: usize, mut poll: Poll) {
     let mut events = Events::with_capacity(256);
     // Buffers reused for every datagram: the loop allocates nothing per packet.
     let mut io = Io {
-        input: RecvBatch::new(),
-        out: SendBatch::new(),
+        driver: Driver::new(),
         spare: Inbox::default(),
         wake: vec![false; shared.workers.len()],
         handled: 0,
-        dropped: 0,
     };
     let mut jobs: Vec<Arc<Shard>> = Vec::new();
     // The ports this worker reads, by poll token.
     let mut reads: HashMap<usize, Arc<Port>> = HashMap::new();
     let mut ready: Vec<usize> = Vec::with_capacity(64);
-    let mut last_wake = Instant::now();
+    let mut tick = WakeTick::new();
     loop {
         // Calls from now on must wake us again; what came before is in
         // the state this turn sees.
@@ -109,30 +101,24 @@ fn run_loop(shared: &Shared, me: usize, mut poll: Poll) {
                 p.readable.store(true, Ordering::Release);
             }
         }
-        let mut wait = turn(shared, &jobs, &mut io);
+        let wait = turn(shared, &jobs, &mut io);
         if io.handled > 0 {
             slot.datagrams.fetch_add(io.handled, Ordering::Relaxed);
             io.handled = 0;
         }
-        let tick = Duration::from_nanos(shared.tick_nanos.load(Ordering::Relaxed));
-        let now = Instant::now();
         // Coalesce: whatever arrives, is asked or falls due until the next
-        // tick is handled together then (a timer due sooner waits for the
-        // tick too: at most one tick late). A worker already behind (the
-        // turn ended a tick or more after the wake, as when the machine is
-        // loaded) does not wait for the tick.
-        let wake = last_wake + tick;
-        if !tick.is_zero() && !wait.is_zero() && wake > now {
-            std::thread::sleep(wake - now);
-            wait = wait.saturating_sub(Instant::now().saturating_duration_since(now));
-        }
+        // tick is handled together then.
+        let wait = tick.hold(
+            Duration::from_nanos(shared.tick_nanos.load(Ordering::Relaxed)),
+            wait,
+        );
         match poll.poll(&mut events, Some(wait)) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             // Nothing sensible to do but try again a little later.
             Err(_) => std::thread::sleep(Duration::from_millis(1)),
         }
-        last_wake = Instant::now();
+        tick.woke();
         ready.extend(
             events
                 .iter()
@@ -143,47 +129,50 @@ fn run_loop(shared: &Shared, me: usize, mut poll: Poll) {
     }
 }
 
-/// Reads what waits on `port`'s socket (at most [`MAX_READS`] batches):
-/// datagrams of `own`'s peers into its engine (locked for one batch at a
-/// time, so that application calls on it wait little), the others into
-/// their shards' inboxes; returns whether more may wait.
+/// Reads what waits on `port`'s socket (the one driver's
+/// [`Driver::read`]): datagrams of `own`'s peers into its engine (locked
+/// for one batch at a time, so that application calls on it wait little),
+/// the others into their shards' inboxes; returns whether more may wait.
 fn receive(port: &Port, udp: &mio::net::UdpSocket, own: &Shard, io: &mut Io) -> bool {
     let shards = port.shards();
     let count = shards.len();
-    for _ in 0..MAX_READS {
-        match io.input.read(&port.udp_state, udp.into()) {
-            Ok(_) => {
-                let mut engine = own.lock();
-                while let Some((from, datagram)) = io.input.next_datagram() {
-                    let k = shard_of(from, count);
-                    if k == own.index {
-                        io.handled += 1;
-                        engine
-                            .endpoint
-                            .handle_datagram(Instant::now(), from, datagram);
-                    } else if let Some(s) = shards.get(k) {
-                        if s.deliver(from, datagram) {
-                            io.wake[s.worker] = true;
-                        } else {
-                            io.dropped += 1;
-                        }
-                    }
+    let (handled, wake) = (&mut io.handled, &mut io.wake);
+    let mut lost = 0;
+    let more = io.driver.read(&port.udp_state, udp, usize::MAX, |batch| {
+        let mut engine = own.lock();
+        while let Some((from, datagram)) = batch.next_datagram() {
+            let k = shard_of(from, count);
+            if k == own.index {
+                *handled += 1;
+                engine
+                    .endpoint
+                    .handle_datagram(Instant::now(), from, datagram);
+            } else if let Some(s) = shards.get(k) {
+                if s.deliver(from, datagram) {
+                    wake[s.worker] = true;
+                } else {
+                    lost += 1;
                 }
             }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                port.readable.store(false, Ordering::Release);
-                return false;
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            // An ICMP error from a peer (port unreachable): it is
-            // consumed; go on reading.
-            Err(_) => {}
         }
+    });
+    io.driver.dropped += lost;
+    match more {
+        Ok(false) => {
+            port.readable.store(false, Ordering::Release);
+            false
+        }
+        Ok(true) => true,
+        // A broken socket: try again next turn; its engine's timers end
+        // its connections if it stays broken.
+        Err(_) => true,
     }
-    true
 }
 
-/// Everything `engine` has to send, in batches.
+/// Everything `engine` has to send, in batches. A full send buffer or an
+/// unreachable peer loses datagrams, as a lossy network would; the engine
+/// resends. So does a broken socket: its engine's timers end its
+/// connections.
 fn transmit(
     port: &Port,
     udp: &mio::net::UdpSocket,
@@ -191,24 +180,9 @@ fn transmit(
     io: &mut Io,
     now: Instant,
 ) {
-    while let Some(t) = engine.endpoint.poll_transmit(now, io.out.slot()) {
-        if io.out.commit(t.destination, t.size) {
-            flush(port, udp, io);
-        }
-    }
-    flush(port, udp, io);
-}
-
-/// Hands the queued datagrams to the kernel. A full send buffer or an
-/// unreachable peer loses them, as a lossy network would; the engine
-/// resends. So does a broken socket: its engine's timers end its
-/// connections.
-fn flush(port: &Port, udp: &mio::net::UdpSocket, io: &mut Io) {
-    if io.out.is_empty() {
-        return;
-    }
-    let sent = srt_udp::send_batch(&port.udp_state, udp, &mut io.out);
-    io.dropped += sent.dropped;
+    let _ = io
+        .driver
+        .transmit(&port.udp_state, udp, &mut engine.endpoint, now);
 }
 
 /// One round over the shards with something to do (datagrams waiting,

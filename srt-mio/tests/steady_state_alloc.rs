@@ -1,10 +1,13 @@
 //! A live stream through a context in steady state allocates nothing, in
 //! any thread: the worker's UDP reads and writes, timers and event
-//! handling, and the application's send and receive calls. Counted with a
+//! handling, and the application's send and receive calls. Nor does one
+//! through two [`UdpDriver`]s, the one driver's other loop. Counted with a
 //! global counting allocator.
 
+use srt_mio::driver::UdpDriver;
 use srt_mio::{Context, SrtSocket};
 use srt_proto::options::{OptionValue, SockOpt};
+use srt_proto::{Event, MsgCtrl, SocketOptions};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -151,5 +154,80 @@ fn live_stream_through_a_group_allocates_nothing() {
     assert_eq!(
         allocations, 0,
         "allocations in steady state ({delivered} messages over a group of two)"
+    );
+}
+
+#[test]
+fn live_stream_through_udp_drivers_allocates_nothing() {
+    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut opts = SocketOptions::live();
+    // Buffers of 1024 packets, grown during the warm-up burst (see above).
+    for opt in [SockOpt::SndBuf, SockOpt::RcvBuf] {
+        opts.set(opt, OptionValue::Int(1024 * 1472)).unwrap();
+    }
+    let lo = "127.0.0.1:0".parse().unwrap();
+    let mut rx = UdpDriver::bind(lo).unwrap();
+    rx.endpoint.listen(&opts, 1).unwrap();
+    let mut tx = UdpDriver::bind(lo).unwrap();
+    let c = tx
+        .endpoint
+        .connect(Instant::now(), rx.local_addr(), &opts)
+        .unwrap();
+    let give_up = Instant::now() + Duration::from_secs(5);
+    let mut accepted = None;
+    while accepted.is_none() || !tx.events.contains(&Event::Connected { socket: c }) {
+        assert!(Instant::now() < give_up, "{:?} {:?}", tx.events, rx.events);
+        tx.turn(Duration::from_millis(1)).unwrap();
+        rx.turn(Duration::from_millis(1)).unwrap();
+        accepted = accepted.or(rx.events.iter().find_map(|e| match e {
+            Event::Accepted { socket } => Some(*socket),
+            _ => None,
+        }));
+    }
+    let a = accepted.unwrap();
+    // The wake-up tick of a live transfer, as srt-transmit sets it.
+    for d in [&mut tx, &mut rx] {
+        d.set_tick(Duration::from_micros(500));
+        d.events.reserve(4096);
+    }
+    let payload = [7u8; 1316];
+    let mut buf = [0u8; 1500];
+    // One packet per millisecond for `ms`, each driver turning once (a
+    // wait of at most 300 µs) per packet; returns deliveries.
+    let mut run = |tx: &mut UdpDriver, rx: &mut UdpDriver, ms: u32| {
+        let start = Instant::now();
+        let mut delivered = 0u64;
+        for i in 0..ms {
+            let due = start + Duration::from_millis(u64::from(i));
+            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+            tx.endpoint
+                .send(Instant::now(), c, &payload, &MsgCtrl::default())
+                .unwrap();
+            tx.turn(Duration::from_micros(300)).unwrap();
+            rx.turn(Duration::from_micros(300)).unwrap();
+            while let Ok(Some(_)) = rx.endpoint.recv(Instant::now(), a, &mut buf) {
+                delivered += 1;
+            }
+            tx.events.clear();
+            rx.events.clear();
+        }
+        delivered
+    };
+    for _ in 0..300 {
+        tx.endpoint
+            .send(Instant::now(), c, &payload, &MsgCtrl::default())
+            .unwrap();
+    }
+    run(&mut tx, &mut rx, 3000);
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let delivered = run(&mut tx, &mut rx, 3000);
+    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    assert!(delivered > 2900, "only {delivered} delivered");
+    assert_eq!(tx.send_drops() + rx.send_drops(), 0);
+    assert_eq!(
+        allocations, 0,
+        "allocations in steady state ({delivered} packets)"
     );
 }

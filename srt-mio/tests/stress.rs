@@ -265,6 +265,17 @@ fn eight_threads_on_shared_sockets_never_stall() {
         shared.received.load(Ordering::Relaxed) > 0,
         "nothing received"
     );
+    // The figures of the run (shown with --nocapture).
+    let calls: Vec<String> = roles
+        .iter()
+        .enumerate()
+        .map(|(me, role)| format!("{role} {}", shared.progress[me].load(Ordering::Relaxed)))
+        .collect();
+    println!(
+        "{seconds} s: calls finished per thread: {}; messages received {}",
+        calls.join(", "),
+        shared.received.load(Ordering::Relaxed)
+    );
 
     // The context still carries a stream whole and in order.
     let ctx = &shared.ctx;

@@ -6,8 +6,9 @@
 //! `srt-relay` ([`relay`]), a UDP relay between loopback ports that impairs
 //! traffic (loss, delay, jitter, reordering, duplication, rate limit) for
 //! tests without netem, and can forge hostile control packets into a
-//! connection it carries ([`hostile`]); and [`udp_driver`], the smallest blocking driver of
-//! the engine on a std UDP socket.
+//! connection it carries ([`hostile`]); and [`udp_driver`], the blocking
+//! driver of one engine on one UDP socket (`srt-mio`'s, the one driver of
+//! the engine).
 
 pub mod hostile;
 pub mod relay;

@@ -71,12 +71,25 @@ fn parse(args: &[String]) -> Result<Options, Failure> {
 }
 
 /// Checks that libsrt's tool `libsrt` is installed and builds our
-/// `srt-transmit` in release; returns the path of ours.
+/// `srt-transmit` in release; returns the path of ours. With
+/// `SRT_TRANSMIT` set, that binary is ours instead (nothing is built): to
+/// compare two builds, each against libsrt, in one session.
 pub(crate) fn build_tools(libsrt: &str) -> Result<PathBuf, Failure> {
     if !util::succeeds_quietly(Command::new(libsrt).arg("-version")) {
         return Err(Failure::Failed(format!(
             "{libsrt} is not installed (apt-get install srt-tools, or run `cargo xtask ci` once)"
         )));
+    }
+    if let Some(path) = std::env::var_os("SRT_TRANSMIT") {
+        let path = PathBuf::from(path);
+        if !path.is_file() {
+            return Err(Failure::Usage(format!(
+                "SRT_TRANSMIT={} is not a file",
+                path.display()
+            )));
+        }
+        println!("ours: {} (SRT_TRANSMIT)", path.display());
+        return Ok(path);
     }
     util::run(util::cargo().args([
         "build",

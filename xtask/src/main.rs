@@ -15,6 +15,7 @@
 //! cargo xtask bench tokio [--mib N] [--seconds N] [--rates ..] [--runs R]
 //!                                                 srt-tokio beside srt-rs 0.4 and libsrt: file throughput, live CPU
 //! cargo xtask capi [--release] [--prefix DIR]   libsrt.so/.a, headers and srt.pc laid out in DIR (target/capi)
+//! cargo xtask tsan [--seconds N]                srt-mio's stress test under ThreadSanitizer (nightly)
 //! cargo xtask demo [--vectors]                     a live stream through a lossy relay (or decode the test vectors)
 //! ```
 //!
@@ -34,6 +35,7 @@ mod fuzz;
 #[path = "../../testvectors/src/peer_kit.rs"]
 #[allow(unreachable_pub, dead_code)]
 mod peer_kit;
+mod tsan;
 mod util;
 
 use std::process::ExitCode;
@@ -61,7 +63,9 @@ commands:
                                   paced UDP stream of 1316-byte datagrams over loopback
                                   through ours beside libsrt's srt-live-transmit (and
                                   mixed pairs with --mixed): delivered/lost packets and
-                                  CPU of each side (default 10 s at 100 and 500 Mbit/s)
+                                  CPU of each side (default 10 s at 100 and 500 Mbit/s);
+                                  bench file and live take SRT_TRANSMIT=path as ours
+                                  instead of building it (to compare two builds)
   bench capi [--mib N] [--seconds N] [--rates 100,500] [--streams 10,25,50]
              [--stream-mbps M] [--runs R] [--parts file,live,streams]
                                   one C program (caller and listener in one process) linked
@@ -84,6 +88,9 @@ commands:
   capi [--release] [--prefix DIR] build srt-capi's libsrt and lay it out as installed:
                                   DIR/include/srt/*.h, DIR/lib/libsrt.so.1.5, libsrt.a,
                                   DIR/lib/pkgconfig/srt.pc (default DIR: target/capi)
+  tsan [--seconds N]              srt-mio's stress test (N s, default 10) under
+                                  ThreadSanitizer: nightly with rust-src,
+                                  everything built with -Zsanitizer=thread (-Zbuild-std)
   demo [--vectors]                8 Mbit/s live stream through a 5%-loss relay for 10 s, then a table
                                   (--vectors: decode every test-vector capture, one line per packet)
   help                            this text
@@ -96,6 +103,7 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz::main(&args[1..]),
         Some("bench") => bench(&args[1..]),
         Some("capi") => capi::main(&args[1..]),
+        Some("tsan") => tsan::main(&args[1..]),
         Some("demo") if args.len() == 1 || (args.len() == 2 && args[1] == "--vectors") => {
             demo(&args[1..])
         }

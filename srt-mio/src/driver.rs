@@ -136,22 +136,8 @@ impl Driver {
         endpoint: &mut Endpoint,
     ) -> io::Result<bool> {
         for _ in 0..max {
-            while !self.input.has_buffered() {
-                match self.input.read(state, sock.into()) {
-                    Ok(_) => {}
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e)
-                        if matches!(
-                            e.kind(),
-                            io::ErrorKind::WouldBlock
-                                | io::ErrorKind::ConnectionRefused
-                                | io::ErrorKind::ConnectionReset
-                        ) =>
-                    {
-                        return Ok(false)
-                    }
-                    Err(e) => return Err(e),
-                }
+            if !self.input.fill(state, sock)? {
+                return Ok(false);
             }
             let Some((from, datagram)) = self.input.next_datagram() else {
                 return Ok(false);

@@ -244,6 +244,30 @@ impl RecvBatch {
         self.at.has_next(&self.runs[..self.filled])
     }
 
+    /// Reads batches until one holds a datagram: `true` then, `false` when
+    /// the socket would block or reports an ICMP error (a peer not
+    /// listening); interrupted reads are retried.
+    pub fn fill(&mut self, state: &UdpSocketState, sock: &impl AsFd) -> io::Result<bool> {
+        while !self.has_buffered() {
+            match self.read(state, sock.into()) {
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock
+                            | io::ErrorKind::ConnectionRefused
+                            | io::ErrorKind::ConnectionReset
+                    ) =>
+                {
+                    return Ok(false)
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(true)
+    }
+
     /// The next datagram read and its sender, if any is left.
     pub fn next_datagram(&mut self) -> Option<(SocketAddr, &[u8])> {
         let (k, range) = self.at.next(&self.runs[..self.filled])?;
@@ -355,22 +379,8 @@ impl SyncUdp {
     /// The next datagram and its sender, or `None` when nothing is queued
     /// (or an ICMP error says a peer is not listening yet).
     pub fn recv(&mut self, sock: &UdpSocket) -> io::Result<Option<(SocketAddr, &[u8])>> {
-        while !self.input.has_buffered() {
-            match self.input.read(&self.state, sock.into()) {
-                Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock
-                            | io::ErrorKind::ConnectionRefused
-                            | io::ErrorKind::ConnectionReset
-                    ) =>
-                {
-                    return Ok(None)
-                }
-                Err(e) => return Err(e),
-            }
+        if !self.input.fill(&self.state, sock)? {
+            return Ok(None);
         }
         Ok(self.input.next_datagram())
     }

@@ -1391,3 +1391,77 @@ impl Drop for Context {
         self.shutdown();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::epoll::SRT_EPOLL_IN;
+    use crate::EpollEvent;
+
+    /// epoll.c's `level_triggered` (srt-capi's differential test) with the
+    /// accepted socket's engine held for longer than the 120 ms latency
+    /// while both messages travel, as a receiver not scheduled in time on
+    /// a loaded machine (under valgrind): both messages still arrive, the
+    /// socket is reported readable while one waits, and the receives
+    /// return them. Until the receiver stored packets that arrive after
+    /// their delivery time (srt-proto `Receiver::store`), they were
+    /// discarded as belated, the second `recv` of epoll.c blocked forever
+    /// (`epoll_valgrind` hung in 12 runs of 14 beside four busy loops;
+    /// since, none of 22).
+    #[test]
+    fn a_receiver_stalled_past_its_latency_reads_level_triggered_what_was_sent() {
+        let ctx = Context::with_workers(2).unwrap();
+        let lo: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let lsn = ctx.create_socket().unwrap();
+        ctx.bind(lsn, lo).unwrap();
+        ctx.listen(lsn, 5).unwrap();
+        let caller = ctx.create_socket().unwrap();
+        ctx.connect(caller, ctx.local_addr(lsn).unwrap()).unwrap();
+        let (acc, _) = ctx.accept(lsn).unwrap();
+        // A blocking receive that fails instead of hanging the test.
+        ctx.set_option(acc, SockOpt::RcvTimeo, OptionValue::Int(3000))
+            .unwrap();
+        let eid = ctx.epoll_create().unwrap();
+        ctx.epoll_add_usock(eid, acc, Some(SRT_EPOLL_IN)).unwrap();
+        let uwait = |ms: u64| {
+            let mut ev = [EpollEvent::default(); 4];
+            let n = ctx
+                .epoll_uwait(eid, &mut ev, Some(Duration::from_millis(ms)))
+                .unwrap();
+            (
+                n,
+                if n > 0 {
+                    (ev[0].fd, ev[0].events)
+                } else {
+                    (0, 0)
+                },
+            )
+        };
+        let mut buf = [0u8; 1500];
+        assert_eq!(uwait(100).0, 0);
+
+        let shard = {
+            let st = ctx.lock();
+            let s = &st.sockets[&acc];
+            st.shard(s.mux.unwrap(), s.shard).unwrap()
+        };
+        {
+            // Its worker cannot hand it datagrams (nor run its timers)
+            // until well past the messages' delivery time.
+            let _stalled = shard.lock();
+            assert_eq!(ctx.send(caller, b"one").unwrap(), 3);
+            assert_eq!(ctx.send(caller, b"two").unwrap(), 3);
+            std::thread::sleep(Duration::from_millis(400));
+        }
+        assert_eq!(uwait(2000), (1, (acc, SRT_EPOLL_IN)));
+        assert_eq!(uwait(100), (1, (acc, SRT_EPOLL_IN)));
+        assert_eq!(ctx.recv(acc, &mut buf).unwrap(), 3);
+        assert_eq!(&buf[..3], b"one");
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(uwait(100), (1, (acc, SRT_EPOLL_IN)));
+        assert_eq!(ctx.recv(acc, &mut buf).unwrap(), 3);
+        assert_eq!(&buf[..3], b"two");
+        assert_eq!(uwait(100).0, 0);
+        ctx.shutdown();
+    }
+}

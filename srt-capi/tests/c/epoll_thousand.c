@@ -144,6 +144,20 @@ int main(void)
         }
     }
     printf("accepted all %d\n", n_accepted == count);
+    /* A caller is connected only once the listener's answer reaches it,
+     * which may come after its accepted socket is queued (under valgrind
+     * on a loaded machine, long after): a send before fails (ENOCONN). */
+    int n_connected = 0;
+    deadline = srt_time_now() + 60 * 1000000;
+    while (srt_time_now() < deadline) {
+        n_connected = 0;
+        for (int i = 0; i < count; ++i)
+            n_connected += srt_getsockstate(callers[i]) == SRTS_CONNECTED;
+        if (n_connected == count)
+            break;
+        usleep(10 * 1000);
+    }
+    printf("callers connected all %d\n", n_connected == count);
     SHOW(srt_epoll_remove_usock(eid, lsn));
 
     /* Level-triggered. */

@@ -104,6 +104,12 @@ impl Shared {
     /// turn.
     pub(crate) fn wake(&self, w: usize) {
         if let Some(slot) = self.workers.get(w) {
+            // Pairs with the fence after the worker clears `wake_pending`
+            // (a store then loads of the flags: Dekker's pattern). Without
+            // both, the worker's clear could still sit in its store buffer
+            // while it reads a flag set before this call as unset, and
+            // this swap read the old `true`: nobody wakes it.
+            std::sync::atomic::fence(Ordering::SeqCst);
             if !slot.wake_pending.swap(true, Ordering::AcqRel) {
                 let _ = slot.waker.wake();
             }

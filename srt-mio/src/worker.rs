@@ -81,6 +81,9 @@ fn run_loop(shared: &Shared, me: usize, mut poll: Poll) {
         // Calls from now on must wake us again; what came before is in
         // the state this turn sees.
         slot.wake_pending.store(false, Ordering::Release);
+        // The clear must be visible before this turn reads the flags
+        // (`inbox_ready`, `has_incoming`, ...): see `Shared::wake`.
+        std::sync::atomic::fence(Ordering::SeqCst);
         if shared.stopped.load(Ordering::Acquire) {
             return;
         }

@@ -84,6 +84,21 @@ fn live_stream_through_a_context_allocates_nothing() {
         ctx.send(c, &payload).unwrap();
     }
     run(&mut buf, 3000);
+    // The application then stops reading for 700 ms while the stream goes
+    // on: the receiver holds more than half its 1024 packets, so its
+    // storage reaches its full size now rather than when a loaded machine
+    // (CI) deschedules a thread during the measurement (the receiver
+    // delivers, not discards, what it reads late).
+    let start = Instant::now();
+    for i in 0..700u64 {
+        if let Some(wait) =
+            (start + Duration::from_millis(i)).checked_duration_since(Instant::now())
+        {
+            std::thread::sleep(wait);
+        }
+        ctx.send(c, &payload).unwrap();
+    }
+    run(&mut buf, 1000);
     let before = ALLOCATIONS.load(Ordering::Relaxed);
     assert!(before > 0, "the counter counts (setting up allocates)");
     let delivered = run(&mut buf, 3000);
@@ -147,6 +162,21 @@ fn live_stream_through_a_group_allocates_nothing() {
         ctx.send(g, &payload).unwrap();
     }
     run(&mut buf, 3000);
+    // The application then stops reading for 700 ms while the stream goes
+    // on: the receiver holds more than half its 1024 packets, so its
+    // storage reaches its full size now rather than when a loaded machine
+    // (CI) deschedules a thread during the measurement (the receiver
+    // delivers, not discards, what it reads late).
+    let start = Instant::now();
+    for i in 0..700u64 {
+        if let Some(wait) =
+            (start + Duration::from_millis(i)).checked_duration_since(Instant::now())
+        {
+            std::thread::sleep(wait);
+        }
+        ctx.send(g, &payload).unwrap();
+    }
+    run(&mut buf, 1000);
     let before = ALLOCATIONS.load(Ordering::Relaxed);
     let delivered = run(&mut buf, 3000);
     let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;

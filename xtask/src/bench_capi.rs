@@ -19,8 +19,20 @@
 //! libraries alternating (and which goes first alternating too), and the
 //! table shows the median. The machine may be shared: read ratios, not
 //! absolute figures.
+//!
+//! With `--callgrind` (default: the live part only, at 10 Mbit/s for 5 s),
+//! each program runs under valgrind's callgrind ([`crate::callgrind`]) and
+//! the live figures are the user-space instructions per delivered packet,
+//! counted by the program itself from the stream's start to its end
+//! (`CALLGRIND_ZERO_STATS` / `CALLGRIND_DUMP_STATS_AT`), with the engine's
+//! share of ours: counts that repeat on a busy machine.
+//!
+//! `SRT_CAPI_PREFIX=dir` takes ours from a `cargo xtask capi --release
+//! --prefix dir` done before (another build, to compare two), instead of
+//! building it.
 
 use crate::bench_file::{io_failure, target_dir};
+use crate::callgrind::{self, Count};
 use crate::util::{self, Failure};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -52,6 +64,7 @@ struct Options {
     stream_mbps: u32,
     runs: usize,
     parts: Vec<String>,
+    callgrind: bool,
 }
 
 /// A comma-separated list of positive numbers no larger than `max`.
@@ -82,13 +95,22 @@ fn parse(args: &[String]) -> Result<Options, Failure> {
         stream_mbps: 20,
         runs: 1,
         parts: vec!["file".into(), "live".into(), "streams".into()],
+        callgrind: false,
     };
+    let (mut rates_given, mut parts_given, mut seconds_given) = (false, false, false);
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--mib" => o.mib = number(it.next(), 1 << 20, a)?,
-            "--seconds" => o.seconds = number(it.next(), 3600, a)?,
-            "--rates" => o.rates = list(it.next(), 10_000, a)?,
+            "--seconds" => {
+                o.seconds = number(it.next(), 3600, a)?;
+                seconds_given = true;
+            }
+            "--rates" => {
+                o.rates = list(it.next(), 10_000, a)?;
+                rates_given = true;
+            }
+            "--callgrind" => o.callgrind = true,
             "--streams" => o.streams = list(it.next(), 1000, a)?,
             "--stream-mbps" => o.stream_mbps = number(it.next(), 1000, a)? as u32,
             "--runs" => o.runs = number(it.next(), 100, a)? as usize,
@@ -106,8 +128,21 @@ fn parse(args: &[String]) -> Result<Options, Failure> {
                     return Err(Failure::Usage("--parts takes file,live,streams".into()));
                 }
                 o.parts = parts;
+                parts_given = true;
             }
             other => return Err(Failure::Usage(format!("bench capi: unknown flag {other}"))),
+        }
+    }
+    if o.callgrind {
+        // Under callgrind a program runs some 50 times slower.
+        if !rates_given {
+            o.rates = vec![10];
+        }
+        if !parts_given {
+            o.parts = vec!["live".into()];
+        }
+        if !seconds_given {
+            o.seconds = 5;
         }
     }
     Ok(o)
@@ -122,6 +157,8 @@ pub(crate) struct Outcome {
     pub(crate) sent: u64,
     pub(crate) received: u64,
     pub(crate) lost: u64,
+    /// The stream's instructions, under `--callgrind`.
+    pub(crate) instructions: Option<Count>,
 }
 
 /// Parses the program's `result key=value ...` line.
@@ -193,14 +230,31 @@ pub(crate) fn static_link_flags(pc_dir: Option<&Path>) -> Result<Vec<String>, Fa
     Ok(flags)
 }
 
-/// Builds both programs into `dir`: (libsrt's, ours).
+/// Builds both programs into `dir`: (libsrt's, ours). Ours links the
+/// library laid out in `SRT_CAPI_PREFIX` if set, else one built now.
 fn build(dir: &Path) -> Result<(PathBuf, PathBuf), Failure> {
-    let prefix = dir.join("ours");
-    crate::capi::main(&[
-        "--release".into(),
-        "--prefix".into(),
-        prefix.to_string_lossy().into_owned(),
-    ])?;
+    let prefix = match std::env::var_os("SRT_CAPI_PREFIX") {
+        Some(given) => {
+            let given = PathBuf::from(given);
+            if !given.join("lib/pkgconfig").is_dir() {
+                return Err(Failure::Usage(format!(
+                    "SRT_CAPI_PREFIX={} has no lib/pkgconfig (make it with cargo xtask capi --release --prefix DIR)",
+                    given.display()
+                )));
+            }
+            println!("ours: {} (SRT_CAPI_PREFIX)", given.display());
+            given
+        }
+        None => {
+            let prefix = dir.join("ours");
+            crate::capi::main(&[
+                "--release".into(),
+                "--prefix".into(),
+                prefix.to_string_lossy().into_owned(),
+            ])?;
+            prefix
+        }
+    };
     let source = util::root().join("xtask/c/bench_capi.c");
     let mut built = Vec::new();
     for (lib, pc) in [
@@ -228,9 +282,15 @@ pub(crate) fn run_once(
     args: &[String],
     limit: Duration,
 ) -> Result<Outcome, Failure> {
-    let line = format!("{} {}", program.display(), args.join(" "));
-    let mut child = Command::new(program)
-        .args(args)
+    let mut cmd = Command::new(program);
+    cmd.args(args);
+    run_command(cmd, limit)
+}
+
+/// Runs `cmd`, killed after `limit`; its result line.
+fn run_command(mut cmd: Command, limit: Duration) -> Result<Outcome, Failure> {
+    let line = util::display(&cmd);
+    let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -282,6 +342,8 @@ struct Bench {
     libsrt: PathBuf,
     ours: PathBuf,
     runs: usize,
+    /// Under `--callgrind`: where the profiles go.
+    callgrind: Option<PathBuf>,
 }
 
 impl Bench {
@@ -300,7 +362,7 @@ impl Bench {
                     Lib::Libsrt => &self.libsrt,
                     Lib::Ours => &self.ours,
                 };
-                let result = run_once(program, args, limit);
+                let result = self.run(lib, program, args, limit);
                 match &result {
                     Ok(o) => println!(
                         "  {label:<22} {:<6} {:>8.3} s  cpu {:>7.3} s  sent {:>9} received {:>9} lost {:>7}",
@@ -320,6 +382,26 @@ impl Bench {
         }
         out
     }
+
+    /// One run of `program args`, under callgrind when asked.
+    fn run(
+        &self,
+        lib: Lib,
+        program: &Path,
+        args: &[String],
+        limit: Duration,
+    ) -> Result<Outcome, Failure> {
+        let Some(dir) = &self.callgrind else {
+            return run_once(program, args, limit);
+        };
+        let profile = dir.join(format!("{}.{}.callgrind", lib.name(), args.join("-")));
+        let _ = std::fs::remove_file(callgrind::dump_path(&profile));
+        let mut cmd = callgrind::command(program, &profile);
+        cmd.args(args);
+        let mut outcome = run_command(cmd, limit)?;
+        outcome.instructions = Some(callgrind::read(&profile)?);
+        Ok(outcome)
+    }
 }
 
 /// The median of `f` over the outcomes that succeeded, if any did.
@@ -335,10 +417,14 @@ pub(crate) fn main(args: &[String]) -> Result<(), Failure> {
     let dir = target_dir().join("bench-capi");
     std::fs::create_dir_all(&dir).map_err(io_failure(&dir))?;
     let (libsrt, ours) = build(&dir)?;
+    if opts.callgrind {
+        callgrind::require()?;
+    }
     let bench = Bench {
         libsrt,
         ours,
         runs: opts.runs,
+        callgrind: opts.callgrind.then(|| dir.clone()),
     };
     let mut summary = Vec::new();
     let mut failed = false;
@@ -385,6 +471,22 @@ pub(crate) fn main(args: &[String]) -> Result<(), Failure> {
                     median_of(&o, lost).unwrap_or(0.0),
                 )),
                 _ => failed = true,
+            }
+            if opts.callgrind {
+                let total = |x: &Outcome| {
+                    x.instructions.map_or(0, |c| c.total) as f64 / x.received.max(1) as f64
+                };
+                let engine = |x: &Outcome| {
+                    x.instructions.map_or(0, |c| c.engine) as f64 / x.received.max(1) as f64
+                };
+                match (median_of(&l, total), median_of(&o, total)) {
+                    (Some(li), Some(oi)) => summary.push(format!(
+                        "live {rate} Mbit/s: user-space instructions per packet (both ends, callgrind) libsrt {li:.0}, ours {oi:.0} (engine {:.0}): ours/libsrt {:.2}x (lower is better)",
+                        median_of(&o, engine).unwrap_or(0.0),
+                        oi / li,
+                    )),
+                    _ => failed = true,
+                }
             }
         }
     }
@@ -472,7 +574,8 @@ mod tests {
                 cpu: 0.25,
                 sent: 3,
                 received: 2,
-                lost: 1
+                lost: 1,
+                instructions: None,
             }
         );
         assert_eq!(parse_result("result bytes=x"), None);
@@ -492,6 +595,14 @@ mod tests {
         );
         assert!(parse(&["--runs".into(), "0".into()]).is_err());
         assert!(parse(&["--parts".into(), "disk".into()]).is_err());
+        let o = parse(&["--callgrind".into()]).unwrap();
+        assert_eq!(
+            (o.callgrind, o.rates, o.parts, o.seconds),
+            (true, vec![10], vec!["live".to_string()], 5),
+            "callgrind's defaults"
+        );
+        let o = parse(&["--callgrind".into(), "--rates".into(), "20".into()]).unwrap();
+        assert_eq!(o.rates, vec![20]);
     }
 
     #[test]

@@ -11,15 +11,23 @@
 //! `wait4`, whose rusage gives their CPU time (user + system). The table
 //! shows delivered and lost packets and the CPU of each side, then the
 //! ratios ours/libsrt per side and rate.
+//!
+//! With `--callgrind` (default rate 10 Mbit/s), both tools run under
+//! valgrind's callgrind ([`crate::callgrind`]): the table then also gives
+//! the user-space instructions per delivered packet of each side, counted
+//! from the stream's start to the end of the drain, and the engine's share
+//! of ours. Those counts repeat within a fraction of a percent on a busy
+//! machine, where CPU time does not.
 
 use crate::bench_file::{
     build_tools, free_port, io_failure, kill, read_log, reap, spawn, target_dir, udp_port_bound,
     Exit,
 };
+use crate::callgrind::{self, Count};
 use crate::util::Failure;
 use std::net::UdpSocket;
 use std::os::fd::AsRawFd;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -58,15 +66,18 @@ struct Options {
     seconds: u64,
     rates: Vec<u32>,
     mixed: bool,
+    callgrind: bool,
 }
 
-/// Parses `[--seconds N] [--rates R1,R2,...] [--mixed]`.
+/// Parses `[--seconds N] [--rates R1,R2,...] [--mixed] [--callgrind]`.
 fn parse(args: &[String]) -> Result<Options, Failure> {
     let mut o = Options {
         seconds: 10,
         rates: vec![100, 500],
         mixed: false,
+        callgrind: false,
     };
+    let mut rates_given = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -85,10 +96,16 @@ fn parse(args: &[String]) -> Result<Options, Failure> {
                     .map(|r| r.trim().parse().ok().filter(|&r| r > 0 && r <= 10_000))
                     .collect::<Option<Vec<u32>>>()
                     .ok_or_else(usage)?;
+                rates_given = true;
             }
             "--mixed" => o.mixed = true,
+            "--callgrind" => o.callgrind = true,
             other => return Err(Failure::Usage(format!("bench live: unknown flag {other}"))),
         }
+    }
+    if o.callgrind && !rates_given {
+        // Under callgrind a tool runs some 50 times slower.
+        o.rates = vec![10];
     }
     Ok(o)
 }
@@ -155,11 +172,16 @@ struct Outcome {
     counts: Counts,
     sender: Exit,
     receiver: Exit,
+    /// Under `--callgrind`: the sender's and the receiver's instructions.
+    instructions: Option<[Count; 2]>,
 }
 
-/// `cargo xtask bench live [--seconds N] [--rates 100,500] [--mixed]`.
+/// `cargo xtask bench live [--seconds N] [--rates 100,500] [--mixed] [--callgrind]`.
 pub(crate) fn main(args: &[String]) -> Result<(), Failure> {
     let opts = parse(args)?;
+    if opts.callgrind {
+        callgrind::require()?;
+    }
     let ours = build_tools(LIBSRT)?;
     let dir = target_dir().join("bench-live");
     let _ = std::fs::remove_dir_all(&dir);
@@ -172,6 +194,7 @@ pub(crate) fn main(args: &[String]) -> Result<(), Failure> {
         ours,
         dir: dir.clone(),
         seconds: opts.seconds,
+        callgrind: opts.callgrind,
     };
     let mut results = Vec::new();
     let mut failures = Vec::new();
@@ -255,6 +278,9 @@ fn report(seconds: u64, results: &[((u32, Tool, Tool), Outcome)]) {
         );
     }
     println!("(CPU: user + system over the whole life of each process; %: of one core over the stream's seconds;\n csw/s: context switches of all its threads over its life, per second of stream)");
+    if results.iter().any(|(_, o)| o.instructions.is_some()) {
+        report_instructions(results);
+    }
     let mut rates: Vec<u32> = results.iter().map(|((r, _, _), _)| *r).collect();
     rates.dedup();
     for rate in rates {
@@ -277,24 +303,85 @@ fn report(seconds: u64, results: &[((u32, Tool, Tool), Outcome)]) {
     }
 }
 
+/// Prints the instructions per delivered packet (`--callgrind`) and their
+/// ratios ours/libsrt.
+fn report_instructions(results: &[((u32, Tool, Tool), Outcome)]) {
+    println!("\nuser-space instructions per delivered packet (callgrind, from the stream's start to the end of the drain)\n");
+    println!(
+        "{:>6} {:<18} {:>10} {:>10} {:>10} {:>12} {:>12}",
+        "Mbit/s", "sender -> receiver", "sender", "receiver", "both", "snd engine", "rcv engine"
+    );
+    let per_packet = |c: &Count, o: &Outcome| c.total as f64 / o.counts.delivered.max(1) as f64;
+    let engine = |c: &Count, o: &Outcome| c.engine as f64 / o.counts.delivered.max(1) as f64;
+    for ((rate, snd, rcv), o) in results {
+        let Some([s, r]) = &o.instructions else {
+            continue;
+        };
+        println!(
+            "{:>6} {:<18} {:>10.0} {:>10.0} {:>10.0} {:>12} {:>12}",
+            rate,
+            format!("{} -> {}", snd.name(), rcv.name()),
+            per_packet(s, o),
+            per_packet(r, o),
+            per_packet(s, o) + per_packet(r, o),
+            engine_share(*snd, engine(s, o)),
+            engine_share(*rcv, engine(r, o)),
+        );
+    }
+    println!("(engine: the part in srt-proto's code, ours only)");
+    let mut rates: Vec<u32> = results.iter().map(|((r, _, _), _)| *r).collect();
+    rates.dedup();
+    for rate in rates {
+        let find = |t: Tool| {
+            results
+                .iter()
+                .find(|((r, s, c), _)| *r == rate && *s == t && *c == t)
+                .and_then(|(_, o)| o.instructions.map(|i| (i, *o)))
+        };
+        if let (Some(([os, or], o)), Some(([ls, lr], l))) = (find(Tool::Ours), find(Tool::Libsrt)) {
+            println!(
+                "ours/libsrt at {rate} Mbit/s: instructions per packet sender {:.2}x, receiver {:.2}x, both {:.2}x (lower is better)",
+                per_packet(&os, &o) / per_packet(&ls, &l),
+                per_packet(&or, &o) / per_packet(&lr, &l),
+                (per_packet(&os, &o) + per_packet(&or, &o))
+                    / (per_packet(&ls, &l) + per_packet(&lr, &l)),
+            );
+        }
+    }
+}
+
+/// The engine's instructions per packet of `tool` as a table cell.
+fn engine_share(tool: Tool, per_packet: f64) -> String {
+    match tool {
+        Tool::Ours => format!("{per_packet:.0}"),
+        Tool::Libsrt => "-".into(),
+    }
+}
+
 /// Where the tools are and the logs go.
 struct Bench {
     ours: PathBuf,
     dir: PathBuf,
     seconds: u64,
+    callgrind: bool,
 }
 
 impl Bench {
-    /// The command of `tool` moving `input` to `output`.
-    fn command(&self, tool: Tool, input: String, output: String) -> Command {
-        let mut cmd = match tool {
-            Tool::Ours => Command::new(&self.ours),
-            Tool::Libsrt => {
-                let mut c = Command::new(LIBSRT);
-                c.arg("-a:no");
-                c
-            }
+    /// The command of `tool` moving `input` to `output`, under callgrind
+    /// writing to `profile` with `--callgrind`.
+    fn command(&self, tool: Tool, input: String, output: String, profile: &Path) -> Command {
+        let program = match tool {
+            Tool::Ours => self.ours.as_os_str(),
+            Tool::Libsrt => LIBSRT.as_ref(),
         };
+        let mut cmd = if self.callgrind {
+            callgrind::command(program, profile)
+        } else {
+            Command::new(program)
+        };
+        if tool == Tool::Libsrt {
+            cmd.arg("-a:no");
+        }
         cmd.args([input, output]);
         cmd
     }
@@ -316,15 +403,18 @@ impl Bench {
         while input_port == srt_port || input_port == sink.port {
             input_port = free_port()?;
         }
+        let profile = |who: &str| self.dir.join(format!("{name}.{who}.callgrind"));
         let mut receiver = self.command(
             rcv,
             format!("srt://127.0.0.1:{srt_port}?mode=listener"),
             format!("udp://127.0.0.1:{}?sndbuf={UDP_BUF}", sink.port),
+            &profile("receiver"),
         );
         let mut sender = self.command(
             snd,
             format!("udp://127.0.0.1:{input_port}?rcvbuf={UDP_BUF}"),
             format!("srt://127.0.0.1:{srt_port}"),
+            &profile("sender"),
         );
         let (rcv_pid, snd_pid, ready) = start_pair(
             &name,
@@ -334,10 +424,26 @@ impl Bench {
             input_port,
             &log,
         )?;
+        let zeroed = |r: Result<(), Failure>| {
+            r.map_err(|e| match e {
+                Failure::Failed(m) | Failure::Usage(m) => m,
+            })
+        };
+        let ready = ready.and_then(|()| {
+            if self.callgrind {
+                zeroed(callgrind::zero(snd_pid).and_then(|()| callgrind::zero(rcv_pid)))
+            } else {
+                Ok(())
+            }
+        });
         let source =
             ready.and_then(|()| source(input_port, rate, Duration::from_secs(self.seconds)));
+        let mut dumped = Ok(());
         if source.is_ok() {
             std::thread::sleep(DRAIN);
+            if self.callgrind {
+                dumped = callgrind::dump(snd_pid).and_then(|()| callgrind::dump(rcv_pid));
+            }
         }
         let sender = stop(snd_pid);
         let receiver = stop(rcv_pid);
@@ -355,6 +461,15 @@ impl Bench {
                 logs()
             )));
         }
+        dumped?;
+        let instructions = if self.callgrind {
+            Some([
+                callgrind::read(&profile("sender"))?,
+                callgrind::read(&profile("receiver"))?,
+            ])
+        } else {
+            None
+        };
         if send_errors > 0 || counts.malformed > 0 {
             println!(
                 "  note: {name}: {send_errors} send errors at the source, {} malformed datagrams at the sink",
@@ -367,6 +482,7 @@ impl Bench {
             counts,
             sender,
             receiver,
+            instructions,
         })
     }
 }
@@ -580,7 +696,8 @@ mod tests {
             Options {
                 seconds: 10,
                 rates: vec![100, 500],
-                mixed: false
+                mixed: false,
+                callgrind: false,
             }
         );
     }
@@ -599,6 +716,11 @@ mod tests {
         assert_eq!(o.rates, vec![50, 200, 1000]);
         assert!(o.mixed);
         assert_eq!(parse(&args(&["--rates", "20"])).unwrap().rates, vec![20]);
+        let o = parse(&args(&["--callgrind"])).unwrap();
+        assert!(o.callgrind);
+        assert_eq!(o.rates, vec![10], "callgrind's default rate");
+        let o = parse(&args(&["--rates", "5", "--callgrind"])).unwrap();
+        assert_eq!(o.rates, vec![5]);
         for bad in [
             &["--seconds"][..],
             &["--seconds", "0"],

@@ -6,9 +6,9 @@
 //! cargo xtask bench [filter]                      cargo bench -p srt-proto [-- filter]
 //! cargo xtask bench engine [filter]               one connection's engine pair in memory: packets/s, ns/packet/side, allocations
 //! cargo xtask bench file [--mib N] [--runs R]     file transfer: srt-transmit beside libsrt's srt-file-transmit
-//! cargo xtask bench live [--seconds N] [--rates 100,500] [--mixed]
+//! cargo xtask bench live [--seconds N] [--rates 100,500] [--mixed] [--callgrind]
 //!                                                 live UDP stream: srt-transmit beside libsrt's srt-live-transmit
-//! cargo xtask bench capi [--mib N] [--seconds N] [--rates ..] [--streams ..] [--runs R]
+//! cargo xtask bench capi [--mib N] [--seconds N] [--rates ..] [--streams ..] [--runs R] [--callgrind]
 //!                                                 the C API: one C program linked to Debian's libsrt and to ours
 //! cargo xtask bench memory [--seconds N] [--connections N] [--cycles M] [--runs R]
 //!                                                 memory per connection: ours beside libsrt
@@ -27,6 +27,7 @@ mod bench_file;
 mod bench_live;
 mod bench_memory;
 mod bench_tokio;
+mod callgrind;
 mod capi;
 mod ci;
 mod fuzz;
@@ -59,19 +60,24 @@ commands:
   bench file [--mib N] [--runs R] file transfer over loopback, ours beside libsrt's
                                   srt-file-transmit: throughput and CPU per GiB
                                   (default 256 MiB, median of 3 runs)
-  bench live [--seconds N] [--rates R1,R2,...] [--mixed]
+  bench live [--seconds N] [--rates R1,R2,...] [--mixed] [--callgrind]
                                   paced UDP stream of 1316-byte datagrams over loopback
                                   through ours beside libsrt's srt-live-transmit (and
                                   mixed pairs with --mixed): delivered/lost packets and
                                   CPU of each side (default 10 s at 100 and 500 Mbit/s);
+                                  --callgrind: both under valgrind, also user-space
+                                  instructions per packet (default 10 Mbit/s);
                                   bench file and live take SRT_TRANSMIT=path as ours
                                   instead of building it (to compare two builds)
   bench capi [--mib N] [--seconds N] [--rates 100,500] [--streams 10,25,50]
-             [--stream-mbps M] [--runs R] [--parts file,live,streams]
+             [--stream-mbps M] [--runs R] [--parts file,live,streams] [--callgrind]
                                   one C program (caller and listener in one process) linked
                                   to Debian's libsrt.a and to ours, run alternately: file
                                   throughput (1 GiB, stream API), live CPU per packet, N live
-                                  streams on one listener port (largest lossless aggregate)
+                                  streams on one listener port (largest lossless aggregate);
+                                  --callgrind: under valgrind, live user-space instructions
+                                  per packet (default 10 Mbit/s, 5 s); SRT_CAPI_PREFIX=dir
+                                  takes ours from cargo xtask capi --release --prefix dir
   bench memory [--seconds N] [--connections N] [--cycles M] [--runs R]
                                   memory per connection, ours beside libsrt: resident
                                   memory of idle accepted connections (default 100),

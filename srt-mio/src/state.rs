@@ -222,7 +222,7 @@ pub(crate) struct Mux {
     pub(crate) users: usize,
     pub(crate) listener: Option<SrtSocket>,
     /// Handle of each engine connection, by shard and connection.
-    pub(crate) by_conn: HashMap<(usize, SocketId), SrtSocket>,
+    pub(crate) by_conn: FastMap<(usize, SocketId), SrtSocket>,
     /// The options the accept hook chose, in the order it accepted.
     pub(crate) hook_choices: HookChoices,
 }
@@ -272,12 +272,19 @@ pub(crate) fn recording_hook(
     })
 }
 
+/// A hash map of the handle tables: foldhash, seeded per process, instead
+/// of std's SipHash, which cost about 1,750 instructions per packet of a
+/// live stream through the C library (several lookups per call and per
+/// worker turn). The keys are our own socket, epoll and shard IDs, never
+/// chosen by a peer.
+pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// The state shared by the application's threads and the worker.
 pub(crate) struct State {
-    pub(crate) sockets: HashMap<SrtSocket, Sock>,
+    pub(crate) sockets: FastMap<SrtSocket, Sock>,
     pub(crate) ids: Arc<Ids>,
     pub(crate) muxes: Vec<Option<Mux>>,
-    pub(crate) epolls: HashMap<i32, EpollSet>,
+    pub(crate) epolls: FastMap<i32, EpollSet>,
     pub(crate) next_eid: i32,
     pub(crate) shutdown: bool,
     /// A connection was made or ended since the workers' wake-up tick
@@ -289,7 +296,7 @@ pub(crate) struct State {
     /// Reused list of events drained from an engine.
     scratch: Vec<Event>,
     /// Socket groups, by group ID (each also has its entry in `sockets`).
-    pub(crate) groups: HashMap<SrtSocket, crate::group::GroupState>,
+    pub(crate) groups: FastMap<SrtSocket, crate::group::GroupState>,
     /// The last member token handed out.
     pub(crate) next_token: i32,
     /// The key every `SRTO_GROUPCONNECT` listener derives its mirror group
@@ -300,16 +307,16 @@ pub(crate) struct State {
 impl State {
     pub(crate) fn new(first_id: i32) -> Self {
         State {
-            sockets: HashMap::new(),
+            sockets: FastMap::default(),
             ids: Arc::new(Ids(AtomicI32::new(first_id.clamp(1, MAX_ID)))),
             muxes: Vec::new(),
-            epolls: HashMap::new(),
+            epolls: FastMap::default(),
             next_eid: 1,
             shutdown: false,
             connections_changed: true,
             wakes: 0,
             scratch: Vec::new(),
-            groups: HashMap::new(),
+            groups: FastMap::default(),
             next_token: 0,
             group_key: None,
         }

@@ -25,8 +25,8 @@
 use crate::context::Shared;
 use crate::driver::{Driver, WakeTick};
 use crate::shard::{shard_of, Engine, Inbox, Port, Shard};
+use crate::state::FastMap;
 use mio::{Events, Poll, Token};
-use std::collections::HashMap;
 use std::io;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -74,7 +74,7 @@ fn run_loop(shared: &Shared, me: usize, mut poll: Poll) {
     };
     let mut jobs: Vec<Arc<Shard>> = Vec::new();
     // The ports this worker reads, by poll token.
-    let mut reads: HashMap<usize, Arc<Port>> = HashMap::new();
+    let mut reads: FastMap<usize, Arc<Port>> = FastMap::default();
     let mut ready: Vec<usize> = Vec::with_capacity(64);
     let mut tick = WakeTick::new();
     loop {

@@ -138,7 +138,9 @@ impl GroupHost {
 #[derive(Debug)]
 pub(crate) struct State {
     pub(crate) endpoint: Endpoint,
-    pub(crate) sockets: HashMap<SocketId, SocketSlot>,
+    /// Keyed by our own socket IDs: a fast seeded hash (foldhash), not
+    /// SipHash, as the lookup runs for every datagram and call.
+    pub(crate) sockets: HashMap<SocketId, SocketSlot, foldhash::fast::RandomState>,
     pub(crate) listener: Option<ListenerSlot>,
     /// A listener's groups, if it accepts group members.
     pub(crate) groups: Option<GroupHost>,

@@ -576,12 +576,15 @@ impl Endpoint {
     /// Whether [`recv`](Self::recv) on a socket would deliver now (see
     /// [`Connection::recv_ready`]); false for an unknown socket.
     pub fn recv_ready(&mut self, now: Instant, id: SocketId) -> bool {
-        let ready = self
+        let (ready, moved) = self
             .connections
             .get_mut(&id)
-            .is_some_and(|c| c.recv_ready(now));
-        // Re-arming the readable signal can bring a delivery timer back.
-        self.refresh(id, now);
+            .map_or((false, false), |c| c.recv_ready_moved(now));
+        // Re-arming the readable signal can bring a delivery timer back;
+        // most calls move nothing (a driver asks after every delivery).
+        if moved {
+            self.refresh(id, now);
+        }
         ready
     }
 

@@ -555,7 +555,15 @@ impl Connection {
     /// receive that found nothing), so a driver can keep level-triggered
     /// readiness exact without an extra receive.
     pub fn recv_ready(&mut self, now: Instant) -> bool {
-        self.phase.transfer_mut().is_some_and(|t| t.recv_ready(now))
+        self.recv_ready_moved(now).0
+    }
+
+    /// [`Connection::recv_ready`], and whether a deadline moved (only then
+    /// does the endpoint's schedule need a refresh).
+    pub(crate) fn recv_ready_moved(&mut self, now: Instant) -> (bool, bool) {
+        self.phase
+            .transfer_mut()
+            .map_or((false, false), |t| t.recv_ready(now))
     }
 
     /// The statistics (`srt_bstats`: buffer fields are moving averages); `clear` starts a new interval.

@@ -501,11 +501,29 @@ impl Transfer {
 
     /// Whether [`recv`](Self::recv) would deliver now; if not, the next
     /// message raises the readable event again, as after a receive that
-    /// found nothing.
-    pub(crate) fn recv_ready(&mut self, now: Instant) -> bool {
+    /// found nothing. Also whether a timer moved (the caller's schedule
+    /// needs a refresh only then).
+    pub(crate) fn recv_ready(&mut self, now: Instant) -> (bool, bool) {
+        if self.receiver.tsbpd.is_none() {
+            // Looking for a whole message may discard a broken one.
+            let r = self.receiver.recv_ready(now);
+            self.arm(&Timer::RECEIVER);
+            return (r, true);
+        }
+        // With TSBPD the look reads the buffer and changes nothing but the
+        // readable signal, which only the delivery timer reads. Most calls
+        // (one after every message a driver delivers, ready or not) leave
+        // it as it was: no timer moves then.
+        let signaled = self.receiver.readable_signaled;
         let r = self.receiver.recv_ready(now);
-        self.arm(&Timer::RECEIVER);
-        r
+        let changed = signaled != self.receiver.readable_signaled;
+        if changed {
+            self.timers
+                .set_or_stop(Timer::Tsbpd, self.deadline(Timer::Tsbpd));
+        }
+        #[cfg(debug_assertions)]
+        assert!(self.timers_in_sync(), "recv_ready left a timer stale");
+        (r, changed)
     }
 
     /// Whether the send buffer has room again after a refused send.

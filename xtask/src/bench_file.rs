@@ -561,6 +561,7 @@ pub(crate) fn kill(pid: i32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::util::args;
 
     fn run(wall_ms: u64, cpu_ms: u64) -> Run {
         Run {
@@ -582,7 +583,6 @@ mod tests {
 
     #[test]
     fn flags_are_parsed_and_checked() {
-        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let o = parse(&args(&["--mib", "8", "--runs", "2"])).unwrap();
         assert_eq!((o.mib, o.runs), (8, 2));
         let o = parse(&[]).unwrap();

@@ -568,10 +568,7 @@ impl Sink {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn args(a: &[&str]) -> Vec<String> {
-        a.iter().map(|s| s.to_string()).collect()
-    }
+    use crate::util::args;
 
     #[test]
     fn defaults_are_ten_seconds_at_100_and_500() {

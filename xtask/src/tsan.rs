@@ -83,10 +83,7 @@ pub(crate) fn main(args: &[String]) -> Result<(), Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn args(a: &[&str]) -> Vec<String> {
-        a.iter().map(|s| s.to_string()).collect()
-    }
+    use crate::util::args;
 
     #[test]
     fn parses_seconds_and_refuses_the_rest() {

@@ -107,6 +107,13 @@ pub(crate) fn ensure_cargo_tool(sub: &str, krate: &str, version: &str) -> Result
     Ok(())
 }
 
+/// A subcommand's arguments as `main` hands them over, for the tests of
+/// the command-line parsers.
+#[cfg(test)]
+pub(crate) fn args(a: &[&str]) -> Vec<String> {
+    a.iter().map(|s| s.to_string()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

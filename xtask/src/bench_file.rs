@@ -55,15 +55,9 @@ fn parse(args: &[String]) -> Result<Options, Failure> {
     let mut o = Options { mib: 256, runs: 3 };
     let mut it = args.iter();
     while let Some(a) = it.next() {
-        let mut value = |name: &str| -> Result<u64, Failure> {
-            it.next()
-                .and_then(|v| v.parse().ok())
-                .filter(|&v| v > 0)
-                .ok_or_else(|| Failure::Usage(format!("{name} takes a positive number")))
-        };
         match a.as_str() {
-            "--mib" => o.mib = value("--mib")?,
-            "--runs" => o.runs = value("--runs")? as usize,
+            "--mib" => o.mib = util::positive(it.next(), "--mib")?,
+            "--runs" => o.runs = util::positive(it.next(), "--runs")? as usize,
             other => return Err(Failure::Usage(format!("bench file: unknown flag {other}"))),
         }
     }

@@ -29,13 +29,7 @@ fn parse(args: &[String]) -> Result<Options, Failure> {
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
-            "--seconds" => {
-                o.seconds = it
-                    .next()
-                    .and_then(|v| v.parse().ok())
-                    .filter(|&v| v > 0)
-                    .ok_or_else(|| Failure::Usage("--seconds takes a positive number".into()))?;
-            }
+            "--seconds" => o.seconds = util::positive(it.next(), "--seconds")?,
             other => return Err(Failure::Usage(format!("tsan: unknown flag {other}"))),
         }
     }

@@ -32,7 +32,7 @@
 use rustix::event::{PollFd, PollFlags, Timespec};
 use rustix::io::Errno;
 use srt_proto::{Endpoint, EndpointConfig, Event};
-use srt_udp::{send_batch, RecvBatch, SendBatch, UdpSocketState};
+use srt_udp::{send_batch, RecvBatch, RecvError, SendBatch, UdpSocketState};
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
 use std::os::fd::{AsFd, BorrowedFd};
@@ -108,15 +108,11 @@ impl Driver {
                     taken += batch.taken;
                     self.read += batch.taken;
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::Interrupted
-                            | io::ErrorKind::ConnectionRefused
-                            | io::ErrorKind::ConnectionReset
-                    ) => {}
-                Err(e) => return Err(e),
+                Err(e) => match RecvError::of(&e) {
+                    RecvError::Drained => return Ok(false),
+                    RecvError::Interrupted | RecvError::Icmp => {}
+                    RecvError::Fatal => return Err(e),
+                },
             }
         }
         Ok(true)

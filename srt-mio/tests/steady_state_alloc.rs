@@ -43,16 +43,68 @@ fn set(ctx: &Context, u: SrtSocket, opt: SockOpt, v: i32) {
     ctx.set_option(u, opt, OptionValue::Int(v)).unwrap();
 }
 
+/// Calls `each` once per millisecond for `ms` milliseconds (late calls
+/// catch up at once).
+fn paced(ms: u32, mut each: impl FnMut()) {
+    let start = Instant::now();
+    for i in 0..ms {
+        let due = start + Duration::from_millis(u64::from(i));
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+        each();
+    }
+}
+
+/// A live stream of one packet per millisecond (10.5 Mbit/s) through a
+/// context, `send` sending one packet (what it returns is dropped) and `recv` receiving one into the
+/// buffer it is given (`false`: none waits): warmed up, then measured
+/// for 3 s. Returns the packets delivered and the allocations (of every
+/// thread) during the measurement.
+///
+/// The buffers (1024 packets) grow on demand (ahead of need, then keep
+/// what they grew to), so the warm-up starts with a burst of 300 packets:
+/// both ends then hold more at once than the paced stream makes them,
+/// even when this loaded machine deschedules a thread. After 3 s of the
+/// stream the application stops reading for 700 ms while the stream goes
+/// on: the receiver holds more than half its 1024 packets, so its storage
+/// reaches its full size now rather than when a loaded machine (CI)
+/// deschedules a thread during the measurement (the receiver delivers,
+/// not discards, what it reads late). Then 1 s more before measuring.
+fn measure<T>(send: impl Fn() -> T, recv: impl Fn(&mut [u8]) -> bool) -> (u64, u64) {
+    let mut buf = [0u8; 1500];
+    // Sends and receives for `ms`; returns deliveries.
+    let mut run = |ms: u32| {
+        let mut delivered = 0u64;
+        paced(ms, || {
+            let _ = send();
+            while recv(&mut buf) {
+                delivered += 1;
+            }
+        });
+        delivered
+    };
+    for _ in 0..300 {
+        let _ = send();
+    }
+    run(3000);
+    paced(700, || {
+        let _ = send();
+    });
+    run(1000);
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    assert!(before > 0, "the counter counts (setting up allocates)");
+    let delivered = run(3000);
+    (delivered, ALLOCATIONS.load(Ordering::Relaxed) - before)
+}
+
 #[test]
 fn live_stream_through_a_context_allocates_nothing() {
     let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let ctx = Context::new().unwrap();
     let l = ctx.create_socket().unwrap();
     let c = ctx.create_socket().unwrap();
-    // Buffers of 1024 packets. They grow on demand (ahead of need, then
-    // keep what they grew to), so the warm-up starts with a burst of 300
-    // packets: both ends then hold more at once than the paced stream
-    // makes them, even when this loaded machine deschedules a thread.
+    // Buffers of 1024 packets, grown during the warm-up (see `measure`).
     for u in [l, c] {
         set(&ctx, u, SockOpt::SndBuf, 1024 * 1472);
         set(&ctx, u, SockOpt::RcvBuf, 1024 * 1472);
@@ -63,46 +115,10 @@ fn live_stream_through_a_context_allocates_nothing() {
     let (a, _) = ctx.accept(l).unwrap();
     set(&ctx, a, SockOpt::RcvSyn, 0);
     let payload = [7u8; 1316];
-    let mut buf = [0u8; 1500];
-    // One packet per millisecond (10.5 Mbit/s) for `ms`; returns deliveries.
-    let run = |buf: &mut [u8], ms: u32| {
-        let start = Instant::now();
-        let mut delivered = 0u64;
-        for i in 0..ms {
-            let due = start + Duration::from_millis(u64::from(i));
-            if let Some(wait) = due.checked_duration_since(Instant::now()) {
-                std::thread::sleep(wait);
-            }
-            ctx.send(c, &payload).unwrap();
-            while ctx.recv(a, buf).is_ok() {
-                delivered += 1;
-            }
-        }
-        delivered
-    };
-    for _ in 0..300 {
-        ctx.send(c, &payload).unwrap();
-    }
-    run(&mut buf, 3000);
-    // The application then stops reading for 700 ms while the stream goes
-    // on: the receiver holds more than half its 1024 packets, so its
-    // storage reaches its full size now rather than when a loaded machine
-    // (CI) deschedules a thread during the measurement (the receiver
-    // delivers, not discards, what it reads late).
-    let start = Instant::now();
-    for i in 0..700u64 {
-        if let Some(wait) =
-            (start + Duration::from_millis(i)).checked_duration_since(Instant::now())
-        {
-            std::thread::sleep(wait);
-        }
-        ctx.send(c, &payload).unwrap();
-    }
-    run(&mut buf, 1000);
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
-    assert!(before > 0, "the counter counts (setting up allocates)");
-    let delivered = run(&mut buf, 3000);
-    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    let (delivered, allocations) = measure(
+        || ctx.send(c, &payload).unwrap(),
+        |buf| ctx.recv(a, buf).is_ok(),
+    );
     assert!(delivered > 2900, "only {delivered} delivered");
     assert_eq!(
         allocations, 0,
@@ -142,44 +158,10 @@ fn live_stream_through_a_group_allocates_nothing() {
         std::thread::sleep(Duration::from_millis(10));
     }
     let payload = [7u8; 1316];
-    let mut buf = [0u8; 1500];
-    let run = |buf: &mut [u8], ms: u32| {
-        let start = Instant::now();
-        let mut delivered = 0u64;
-        for i in 0..ms {
-            let due = start + Duration::from_millis(u64::from(i));
-            if let Some(wait) = due.checked_duration_since(Instant::now()) {
-                std::thread::sleep(wait);
-            }
-            ctx.send(g, &payload).unwrap();
-            while ctx.recv(a, buf).is_ok() {
-                delivered += 1;
-            }
-        }
-        delivered
-    };
-    for _ in 0..300 {
-        ctx.send(g, &payload).unwrap();
-    }
-    run(&mut buf, 3000);
-    // The application then stops reading for 700 ms while the stream goes
-    // on: the receiver holds more than half its 1024 packets, so its
-    // storage reaches its full size now rather than when a loaded machine
-    // (CI) deschedules a thread during the measurement (the receiver
-    // delivers, not discards, what it reads late).
-    let start = Instant::now();
-    for i in 0..700u64 {
-        if let Some(wait) =
-            (start + Duration::from_millis(i)).checked_duration_since(Instant::now())
-        {
-            std::thread::sleep(wait);
-        }
-        ctx.send(g, &payload).unwrap();
-    }
-    run(&mut buf, 1000);
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
-    let delivered = run(&mut buf, 3000);
-    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    let (delivered, allocations) = measure(
+        || ctx.send(g, &payload).unwrap(),
+        |buf| ctx.recv(a, buf).is_ok(),
+    );
     assert!(delivered > 2900, "only {delivered} delivered");
     assert_eq!(
         allocations, 0,
@@ -225,13 +207,8 @@ fn live_stream_through_udp_drivers_allocates_nothing() {
     // One packet per millisecond for `ms`, each driver turning once (a
     // wait of at most 300 µs) per packet; returns deliveries.
     let mut run = |tx: &mut UdpDriver, rx: &mut UdpDriver, ms: u32| {
-        let start = Instant::now();
         let mut delivered = 0u64;
-        for i in 0..ms {
-            let due = start + Duration::from_millis(u64::from(i));
-            if let Some(wait) = due.checked_duration_since(Instant::now()) {
-                std::thread::sleep(wait);
-            }
+        paced(ms, || {
             tx.endpoint
                 .send(Instant::now(), c, &payload, &MsgCtrl::default())
                 .unwrap();
@@ -242,7 +219,7 @@ fn live_stream_through_udp_drivers_allocates_nothing() {
             }
             tx.events.clear();
             rx.events.clear();
-        }
+        });
         delivered
     };
     for _ in 0..300 {

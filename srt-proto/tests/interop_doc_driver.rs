@@ -8,24 +8,7 @@ mod udp_caller;
 use std::net::UdpSocket;
 use std::process::{Command, Stdio};
 use std::time::Duration;
-
-/// A child process killed on drop.
-struct Peer(std::process::Child);
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use testvectors::harness::{free_port, KillOnDrop};
 
 #[test]
 fn doc_driver_loop_sends_to_srt_live_transmit() {
@@ -43,7 +26,7 @@ fn doc_driver_loop_sends_to_srt_live_transmit() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot run srt-live-transmit (Debian package srt-tools): {e}"));
-    let _peer = Peer(child);
+    let _peer = KillOnDrop(child);
     std::thread::sleep(Duration::from_millis(300)); // let it bind
 
     let messages: Vec<Vec<u8>> = (0..20)

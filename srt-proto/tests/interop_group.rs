@@ -6,7 +6,7 @@
 //! The engine runs on one `std::net::UdpSocket`.
 
 use srt_proto::group::{
-    Admitted, GroupConfig, GroupListener, GroupType, MemberKey, MemberState, MemberTarget,
+    Admitted, Group, GroupConfig, GroupListener, GroupType, MemberKey, MemberState, MemberTarget,
 };
 use srt_proto::packet::{
     ControlBody, ControlPacket, GroupBlock, Handshake, HandshakeType, HsExtension, Packet,
@@ -14,11 +14,14 @@ use srt_proto::packet::{
 use srt_proto::MsgCtrl;
 use srt_proto::{Endpoint, EndpointConfig, SocketOptions};
 use std::net::UdpSocket;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use testvectors::harness::{
+    check_datagram, feed, free_port, peer_kit, udp_sink, KillOnDrop, UDP_BUFFER,
+};
+use testvectors::live_payload;
+use testvectors::peer_kit::PeerKit;
 
-const LEN: usize = 1316;
 /// A one-way delay on our listener's replies. libsrt 1.5.5's
 /// `groupConnect` marks a member PENDING after starting its connection; a
 /// handshake answered within that moment (loopback, no delay) is
@@ -34,80 +37,6 @@ static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// A child process killed on drop.
-struct Peer(std::process::Child);
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// The workspace root (the peer kit is found from it, or `SRT_PEER_KIT`).
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// Whether the libsrt 1.5.5 peer kit is here: without it a test fails
-/// under `CI=true`, else prints that `what` was not run and returns.
-fn have_kit(what: &str) -> bool {
-    testvectors::peer_kit::PeerKit::for_test(&root(), what).is_some()
-}
-
-/// The kit's program `name` (after [`have_kit`]).
-fn kit_bin(name: &str) -> PathBuf {
-    match testvectors::peer_kit::PeerKit::locate(&root()) {
-        Ok(kit) => kit.bin(name),
-        Err(e) => panic!("libsrt 1.5.5 peer kit missing: {e}"),
-    }
-}
-
-/// A UDP socket for what the peer forwards, with an 8 MB receive buffer
-/// (forced as root): a test loop descheduled for a moment on a loaded
-/// machine must not lose a burst the kernel's default ~200 KB drops.
-#[allow(unsafe_code)] // setsockopt: std has no receive-buffer setter
-fn sink_socket() -> UdpSocket {
-    use std::os::fd::AsRawFd;
-    let sink = UdpSocket::bind("127.0.0.1:0").unwrap();
-    sink.set_nonblocking(true).unwrap();
-    let size: libc::c_int = 8 << 20;
-    for opt in [libc::SO_RCVBUFFORCE, libc::SO_RCVBUF] {
-        // SAFETY: a valid socket descriptor and an int option of its size.
-        let r = unsafe {
-            libc::setsockopt(
-                sink.as_raw_fd(),
-                libc::SOL_SOCKET,
-                opt,
-                (&size as *const libc::c_int).cast(),
-                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-            )
-        };
-        if r == 0 {
-            break;
-        }
-    }
-    sink
-}
-
-/// Datagram `n`: its number, then bytes derived from it.
-fn datagram(n: u32) -> [u8; LEN] {
-    let mut d = [0u8; LEN];
-    d[..4].copy_from_slice(&n.to_be_bytes());
-    for (i, b) in d[4..].iter_mut().enumerate() {
-        *b = (n as usize * 7 + i) as u8;
-    }
-    d
 }
 
 /// What our listener saw.
@@ -140,7 +69,13 @@ fn conclusion_group(datagram: &[u8]) -> Option<GroupBlock> {
 /// made by `group_uri` and `members` (srt-test-live-gsend's arguments).
 /// With `cut_at`, once that many were delivered, the path of the member
 /// of weight 10 is cut: every datagram from or to its address dropped.
-fn receive_group(group_uri: &str, members: &[String], count: u32, cut_at: Option<u32>) -> Outcome {
+fn receive_group(
+    kit: &PeerKit,
+    group_uri: &str,
+    members: &[String],
+    count: u32,
+    cut_at: Option<u32>,
+) -> Outcome {
     let port = free_port();
     let udp = UdpSocket::bind(("127.0.0.1", port)).unwrap();
     udp.set_read_timeout(Some(Duration::from_millis(1)))
@@ -173,7 +108,7 @@ fn receive_group(group_uri: &str, members: &[String], count: u32, cut_at: Option
         group_uri.to_string(),
     ];
     args.extend(members.iter().map(|m| m.replace("PORT", &port.to_string())));
-    let child = Command::new(kit_bin("srt-test-live-gsend"))
+    let child = Command::new(kit.bin("srt-test-live-gsend"))
         .args(&args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -183,22 +118,9 @@ fn receive_group(group_uri: &str, members: &[String], count: u32, cut_at: Option
         })
         .spawn()
         .expect("run srt-test-live-gsend");
-    let _peer = Peer(child);
-
-    let feeder = std::thread::spawn(move || {
-        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
-        // Let the group connect first.
-        std::thread::sleep(Duration::from_millis(1500));
-        let start = Instant::now();
-        for n in 0..count {
-            let due = start + Duration::from_millis(u64::from(n));
-            if let Some(wait) = due.checked_duration_since(Instant::now()) {
-                std::thread::sleep(wait);
-            }
-            sock.send_to(&datagram(n), ("127.0.0.1", feed_port))
-                .unwrap();
-        }
-    });
+    let _peer = KillOnDrop(child);
+    // Let the group connect first.
+    let feeder = feed(feed_port, 0, count, Duration::from_millis(1500));
 
     let (mut out, mut inp, mut msg) = ([0u8; 1500], [0u8; 1500], [0u8; 1500]);
     let mut expect = 0u32;
@@ -253,10 +175,7 @@ fn receive_group(group_uri: &str, members: &[String], count: u32, cut_at: Option
         if let Some(g) = group.and_then(|i| listener.group(i)) {
             g.handle_timeout(now, &mut ep);
             while let Some(info) = g.recv(now, &mut ep, &mut msg) {
-                assert_eq!(info.len, LEN);
-                let n = u32::from_be_bytes(msg[..4].try_into().unwrap());
-                assert_eq!(n, expect, "out of order, repeated or lost");
-                assert_eq!(msg[..LEN], datagram(n)[..], "content of {n}");
+                check_datagram(&msg[..info.len], expect);
                 expect += 1;
             }
         }
@@ -305,11 +224,12 @@ fn receive_group(group_uri: &str, members: &[String], count: u32, cut_at: Option
 
 #[test]
 fn libsrt_broadcast_group_to_our_listener() {
-    if !have_kit("libsrt_broadcast_group_to_our_listener") {
+    let Some(kit) = peer_kit("libsrt_broadcast_group_to_our_listener") else {
         return;
-    }
+    };
     let _serial = serial();
     let o = receive_group(
+        &kit,
         "srt://*?type=broadcast&latency=120",
         &["127.0.0.1:PORT".to_string(), "127.0.0.1:PORT".to_string()],
         2000,
@@ -337,11 +257,12 @@ fn check_blocks(blocks: &[GroupBlock], kind: u8, weights: &[u16]) {
 
 #[test]
 fn libsrt_backup_group_to_our_listener() {
-    if !have_kit("libsrt_backup_group_to_our_listener") {
+    let Some(kit) = peer_kit("libsrt_backup_group_to_our_listener") else {
         return;
-    }
+    };
     let _serial = serial();
     let o = receive_group(
+        &kit,
         "srt://*?type=backup&latency=120",
         &[
             "127.0.0.1:PORT?weight=1".to_string(),
@@ -357,87 +278,60 @@ fn libsrt_backup_group_to_our_listener() {
     assert!(o.members.contains(&MemberState::Running));
 }
 
-/// Our caller group (two members, each on its own endpoint and UDP
-/// socket) sends `count` datagrams to libsrt's `srt-test-live` listening
-/// with `groupconnect=1`, which forwards them to a UDP sink here. With
-/// `cut_at`, once that many were sent, the path of the member of weight
-/// 10 is cut (nothing sent or received on its socket any more).
-fn send_group(
-    kind: GroupType,
-    weights: [u16; 2],
-    count: u32,
-    cut_at: Option<u32>,
-) -> (u32, Vec<MemberState>, u32) {
-    let port = free_port();
-    let sink = sink_socket();
-    let child = Command::new(kit_bin("srt-test-live"))
-        .args([
-            "-v:1".to_string(),
-            format!("srt://:{port}?groupconnect=1&latency=120"),
-            format!("udp://{}", sink.local_addr().unwrap()),
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("run srt-test-live");
-    let _peer = Peer(child);
-    std::thread::sleep(Duration::from_millis(500)); // let it bind
+/// Our caller group of two members, each on its own endpoint and
+/// non-blocking UDP socket, connecting to `127.0.0.1:port`.
+struct CallerGroup {
+    socks: Vec<UdpSocket>,
+    eps: Vec<Endpoint>,
+    group: Group,
+}
 
-    let socks: Vec<UdpSocket> = (0..2)
-        .map(|_| {
-            let s = UdpSocket::bind("127.0.0.1:0").unwrap();
-            s.set_nonblocking(true).unwrap();
-            s
-        })
-        .collect();
-    let mut eps: Vec<Endpoint> = socks
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let mut entropy = [0u8; 32];
-            entropy[0] = i as u8;
-            entropy[1..9].copy_from_slice(&(port as u64).to_be_bytes());
-            Endpoint::new(
-                EndpointConfig::new(entropy),
-                s.local_addr().unwrap(),
-                Instant::now(),
-            )
-        })
-        .collect();
-    let opts = SocketOptions::live();
-    let mut group = eps[0].new_group(GroupConfig::new(kind, &opts));
-    let remote = format!("127.0.0.1:{port}").parse().unwrap();
-    let targets = [0, 1].map(|i| MemberTarget {
-        endpoint: i,
-        remote,
-        weight: weights[i],
-    });
-    group
-        .connect(Instant::now(), &mut eps[..], &targets, &opts)
-        .unwrap();
+impl CallerGroup {
+    /// Starts connecting a group of `kind` with members of `weights`;
+    /// `tag` makes the endpoints' entropy differ between uses.
+    fn connect(kind: GroupType, weights: [u16; 2], port: u16, tag: u8) -> CallerGroup {
+        let socks: Vec<UdpSocket> = (0..2)
+            .map(|_| {
+                let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+                s.set_nonblocking(true).unwrap();
+                s
+            })
+            .collect();
+        let mut eps: Vec<Endpoint> = socks
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let mut entropy = [0u8; 32];
+                entropy[0] = tag | i as u8;
+                entropy[1..9].copy_from_slice(&(port as u64).to_be_bytes());
+                Endpoint::new(
+                    EndpointConfig::new(entropy),
+                    s.local_addr().unwrap(),
+                    Instant::now(),
+                )
+            })
+            .collect();
+        let opts = SocketOptions::live();
+        let mut group = eps[0].new_group(GroupConfig::new(kind, &opts));
+        let remote = format!("127.0.0.1:{port}").parse().unwrap();
+        let targets = [0, 1].map(|i| MemberTarget {
+            endpoint: i,
+            remote,
+            weight: weights[i],
+        });
+        group
+            .connect(Instant::now(), &mut eps[..], &targets, &opts)
+            .unwrap();
+        CallerGroup { socks, eps, group }
+    }
 
-    let (mut out, mut inp) = ([0u8; 1500], [0u8; 1500]);
-    let mut sent = 0u32;
-    let mut got = 0u32;
-    let mut start = None;
-    let deadline = Instant::now() + Duration::from_secs(8) + Duration::from_millis(count.into());
-    while Instant::now() < deadline && got < count {
-        let now = Instant::now();
-        group.handle_timeout(now, &mut eps[..]);
-        if group.is_connected() {
-            // Wait for the second member a moment, then 1 datagram per ms.
-            let t0 = *start.get_or_insert(now + Duration::from_millis(300));
-            while sent < count && now >= t0 + Duration::from_millis(sent.into()) {
-                group
-                    .send(now, &mut eps[..], &datagram(sent), &MsgCtrl::default())
-                    .unwrap();
-                sent += 1;
-            }
-        }
-        let cut = cut_at.is_some_and(|c| sent >= c);
-        for (i, (ep, s)) in eps.iter_mut().zip(&socks).enumerate() {
-            let dead = cut && weights[i] == 10;
+    /// One turn of each member's endpoint: what it sends goes out, what
+    /// waits on its socket comes in; the path of member `cut` (if any) is
+    /// cut (nothing sent, what comes dropped).
+    fn turn(&mut self, now: Instant, cut: Option<usize>) {
+        let (mut out, mut inp) = ([0u8; 1500], [0u8; 1500]);
+        for (i, (ep, s)) in self.eps.iter_mut().zip(&self.socks).enumerate() {
+            let dead = cut == Some(i);
             while let Some(t) = ep.poll_transmit(now, &mut out) {
                 if !dead {
                     s.send_to(&out[..t.size], t.destination).unwrap();
@@ -451,40 +345,98 @@ fn send_group(
             }
             ep.handle_timeout(Instant::now());
         }
+    }
+
+    /// The members' states.
+    fn states(&self) -> Vec<MemberState> {
+        self.group.members().map(|m| m.state).collect()
+    }
+}
+
+/// Our caller group (two members, each on its own endpoint and UDP
+/// socket) sends `count` datagrams to libsrt's `srt-test-live` listening
+/// with `groupconnect=1`, which forwards them to a UDP sink here. With
+/// `cut_at`, once that many were sent, the path of the member of weight
+/// 10 is cut (nothing sent or received on its socket any more).
+fn send_group(
+    kit: &PeerKit,
+    kind: GroupType,
+    weights: [u16; 2],
+    count: u32,
+    cut_at: Option<u32>,
+) -> (u32, Vec<MemberState>, u32) {
+    let port = free_port();
+    // A test loop descheduled for a moment on a loaded machine must not
+    // lose a burst the kernel's default ~200 KB drops.
+    let sink = udp_sink(UDP_BUFFER);
+    sink.set_nonblocking(true).unwrap();
+    let child = Command::new(kit.bin("srt-test-live"))
+        .args([
+            "-v:1".to_string(),
+            format!("srt://:{port}?groupconnect=1&latency=120"),
+            format!("udp://{}", sink.local_addr().unwrap()),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run srt-test-live");
+    let _peer = KillOnDrop(child);
+    std::thread::sleep(Duration::from_millis(500)); // let it bind
+
+    let mut g = CallerGroup::connect(kind, weights, port, 0);
+    let mut inp = [0u8; 1500];
+    let mut sent = 0u32;
+    let mut got = 0u32;
+    let mut start = None;
+    let deadline = Instant::now() + Duration::from_secs(8) + Duration::from_millis(count.into());
+    while Instant::now() < deadline && got < count {
+        let now = Instant::now();
+        g.group.handle_timeout(now, &mut g.eps[..]);
+        if g.group.is_connected() {
+            // Wait for the second member a moment, then 1 datagram per ms.
+            let t0 = *start.get_or_insert(now + Duration::from_millis(300));
+            while sent < count && now >= t0 + Duration::from_millis(sent.into()) {
+                g.group
+                    .send(
+                        now,
+                        &mut g.eps[..],
+                        &live_payload(sent),
+                        &MsgCtrl::default(),
+                    )
+                    .unwrap();
+                sent += 1;
+            }
+        }
+        let cut = cut_at.is_some_and(|c| sent >= c);
+        g.turn(now, weights.iter().position(|&w| cut && w == 10));
         while let Ok(n) = sink.recv(&mut inp) {
-            assert_eq!(n, LEN);
-            let k = u32::from_be_bytes(inp[..4].try_into().unwrap());
-            assert_eq!(k, got, "out of order, repeated or lost");
-            assert_eq!(inp[..LEN], datagram(k)[..], "content of {k}");
+            check_datagram(&inp[..n], got);
             got += 1;
         }
         std::thread::sleep(Duration::from_micros(200));
     }
-    (
-        got,
-        group.members().map(|m| m.state).collect(),
-        group.stats().activations,
-    )
+    (got, g.states(), g.group.stats().activations)
 }
 
 #[test]
 fn our_broadcast_group_to_libsrt() {
-    if !have_kit("our_broadcast_group_to_libsrt") {
+    let Some(kit) = peer_kit("our_broadcast_group_to_libsrt") else {
         return;
-    }
+    };
     let _serial = serial();
-    let (got, states, _) = send_group(GroupType::Broadcast, [0, 0], 2000, None);
+    let (got, states, _) = send_group(&kit, GroupType::Broadcast, [0, 0], 2000, None);
     assert_eq!(got, 2000);
     assert_eq!(states, [MemberState::Running, MemberState::Running]);
 }
 
 #[test]
 fn our_backup_group_to_libsrt() {
-    if !have_kit("our_backup_group_to_libsrt") {
+    let Some(kit) = peer_kit("our_backup_group_to_libsrt") else {
         return;
-    }
+    };
     let _serial = serial();
-    let (got, states, activations) = send_group(GroupType::Backup, [1, 10], 2000, None);
+    let (got, states, activations) = send_group(&kit, GroupType::Backup, [1, 10], 2000, None);
     assert_eq!(activations, 1);
     assert_eq!(got, 2000);
     assert_eq!(states.len(), 2);
@@ -493,11 +445,12 @@ fn our_backup_group_to_libsrt() {
 
 #[test]
 fn libsrt_backup_group_to_our_listener_across_a_cut() {
-    if !have_kit("libsrt_backup_group_to_our_listener_across_a_cut") {
+    let Some(kit) = peer_kit("libsrt_backup_group_to_our_listener_across_a_cut") else {
         return;
-    }
+    };
     let _serial = serial();
     let o = receive_group(
+        &kit,
         "srt://*?type=backup&latency=120",
         &[
             "127.0.0.1:PORT?weight=1".to_string(),
@@ -511,11 +464,11 @@ fn libsrt_backup_group_to_our_listener_across_a_cut() {
 
 #[test]
 fn our_backup_group_to_libsrt_across_a_cut() {
-    if !have_kit("our_backup_group_to_libsrt_across_a_cut") {
+    let Some(kit) = peer_kit("our_backup_group_to_libsrt_across_a_cut") else {
         return;
-    }
+    };
     let _serial = serial();
-    let (got, states, activations) = send_group(GroupType::Backup, [1, 10], 4000, Some(1500));
+    let (got, states, activations) = send_group(&kit, GroupType::Backup, [1, 10], 4000, Some(1500));
     assert_eq!(got, 4000, "lost after the cut");
     // The standby took over.
     assert!(activations >= 2, "{activations}");
@@ -525,10 +478,14 @@ fn our_backup_group_to_libsrt_across_a_cut() {
 /// libsrt's case A: `srt-test-live` listens with `groupconnect=1` and
 /// sends what this test feeds it; our caller group (two members on two
 /// endpoints) receives every datagram once, in order, content checked.
-fn receive_from_libsrt_listener(kind: GroupType, count: u32) -> (u32, Vec<MemberState>) {
+fn receive_from_libsrt_listener(
+    kit: &PeerKit,
+    kind: GroupType,
+    count: u32,
+) -> (u32, Vec<MemberState>) {
     let port = free_port();
     let feed_port = free_port();
-    let child = Command::new(kit_bin("srt-test-live"))
+    let child = Command::new(kit.bin("srt-test-live"))
         .args([
             "-v:1".to_string(),
             format!("udp://:{feed_port}"),
@@ -539,101 +496,46 @@ fn receive_from_libsrt_listener(kind: GroupType, count: u32) -> (u32, Vec<Member
         .stderr(Stdio::null())
         .spawn()
         .expect("run srt-test-live");
-    let _peer = Peer(child);
+    let _peer = KillOnDrop(child);
     std::thread::sleep(Duration::from_millis(500)); // let it bind
 
-    let socks: Vec<UdpSocket> = (0..2)
-        .map(|_| {
-            let s = UdpSocket::bind("127.0.0.1:0").unwrap();
-            s.set_nonblocking(true).unwrap();
-            s
-        })
-        .collect();
-    let mut eps: Vec<Endpoint> = socks
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let mut entropy = [0u8; 32];
-            entropy[0] = 0x80 | i as u8;
-            entropy[1..9].copy_from_slice(&(port as u64).to_be_bytes());
-            Endpoint::new(
-                EndpointConfig::new(entropy),
-                s.local_addr().unwrap(),
-                Instant::now(),
-            )
-        })
-        .collect();
-    let opts = SocketOptions::live();
-    let mut group = eps[0].new_group(GroupConfig::new(kind, &opts));
-    let remote = format!("127.0.0.1:{port}").parse().unwrap();
-    let targets = [0, 1].map(|i| MemberTarget {
-        endpoint: i,
-        remote,
-        weight: [1, 10][i],
-    });
-    group
-        .connect(Instant::now(), &mut eps[..], &targets, &opts)
-        .unwrap();
-    let feeder = std::thread::spawn(move || {
-        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
-        std::thread::sleep(Duration::from_millis(1500));
-        let start = Instant::now();
-        for n in 0..count {
-            let due = start + Duration::from_millis(u64::from(n));
-            if let Some(wait) = due.checked_duration_since(Instant::now()) {
-                std::thread::sleep(wait);
-            }
-            sock.send_to(&datagram(n), ("127.0.0.1", feed_port))
-                .unwrap();
-        }
-    });
-    let (mut out, mut inp, mut msg) = ([0u8; 1500], [0u8; 1500], [0u8; 1500]);
+    let mut g = CallerGroup::connect(kind, [1, 10], port, 0x80);
+    let feeder = feed(feed_port, 0, count, Duration::from_millis(1500));
+    let mut msg = [0u8; 1500];
     let mut got = 0u32;
     let deadline = Instant::now() + Duration::from_secs(8) + Duration::from_millis(count.into());
     while Instant::now() < deadline && got < count {
         let now = Instant::now();
-        group.handle_timeout(now, &mut eps[..]);
-        while let Some(info) = group.recv(now, &mut eps[..], &mut msg) {
-            assert_eq!(info.len, LEN);
-            let n = u32::from_be_bytes(msg[..4].try_into().unwrap());
-            assert_eq!(n, got, "out of order, repeated or lost");
-            assert_eq!(msg[..LEN], datagram(n)[..], "content of {n}");
+        g.group.handle_timeout(now, &mut g.eps[..]);
+        while let Some(info) = g.group.recv(now, &mut g.eps[..], &mut msg) {
+            check_datagram(&msg[..info.len], got);
             got += 1;
         }
-        for (ep, s) in eps.iter_mut().zip(&socks) {
-            while let Some(t) = ep.poll_transmit(now, &mut out) {
-                s.send_to(&out[..t.size], t.destination).unwrap();
-            }
-            while ep.poll_event().is_some() {}
-            while let Ok((n, from)) = s.recv_from(&mut inp) {
-                ep.handle_datagram(Instant::now(), from, &inp[..n]);
-            }
-            ep.handle_timeout(Instant::now());
-        }
+        g.turn(now, None);
         std::thread::sleep(Duration::from_micros(200));
     }
     feeder.join().unwrap();
-    (got, group.members().map(|m| m.state).collect())
+    (got, g.states())
 }
 
 #[test]
 fn libsrt_listener_broadcasts_to_our_caller_group() {
-    if !have_kit("libsrt_listener_broadcasts_to_our_caller_group") {
+    let Some(kit) = peer_kit("libsrt_listener_broadcasts_to_our_caller_group") else {
         return;
-    }
+    };
     let _serial = serial();
-    let (got, states) = receive_from_libsrt_listener(GroupType::Broadcast, 2000);
+    let (got, states) = receive_from_libsrt_listener(&kit, GroupType::Broadcast, 2000);
     assert_eq!(got, 2000);
     assert_eq!(states, [MemberState::Running, MemberState::Running]);
 }
 
 #[test]
 fn libsrt_listener_backup_to_our_caller_group() {
-    if !have_kit("libsrt_listener_backup_to_our_caller_group") {
+    let Some(kit) = peer_kit("libsrt_listener_backup_to_our_caller_group") else {
         return;
-    }
+    };
     let _serial = serial();
-    let (got, states) = receive_from_libsrt_listener(GroupType::Backup, 2000);
+    let (got, states) = receive_from_libsrt_listener(&kit, GroupType::Backup, 2000);
     assert_eq!(got, 2000);
     assert_eq!(states.len(), 2);
 }

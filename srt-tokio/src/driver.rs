@@ -13,7 +13,7 @@ use crate::error::Error;
 use srt_proto::group::{Admitted, GroupEvent, GroupListener, MemberKey};
 use srt_proto::packet::{RejectReason, SocketId};
 use srt_proto::{BreakCause, CloseMode, Endpoint, Event, IncomingId};
-use srt_udp::{RecvBatch, SendBatch, UdpSocketState};
+use srt_udp::{RecvBatch, RecvError, SendBatch, UdpSocketState};
 use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::net::SocketAddr;
@@ -417,16 +417,12 @@ fn read_all(
                     read += 1;
                 }
             }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-            // ICMP errors of earlier sends (a peer not listening yet).
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::Interrupted
-                        | io::ErrorKind::ConnectionRefused
-                        | io::ErrorKind::ConnectionReset
-                ) => {}
-            Err(e) => return Err(e),
+            Err(e) => match RecvError::of(&e) {
+                RecvError::Drained => break,
+                // ICMP errors of earlier sends (a peer not listening yet).
+                RecvError::Interrupted | RecvError::Icmp => {}
+                RecvError::Fatal => return Err(e),
+            },
         }
     }
     Ok(())

@@ -13,52 +13,17 @@ use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, UdpSocket};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-const LEN: usize = 1316;
-/// The receive buffer of the tests' UDP sockets, bytes: the sink's, and
-/// each caller's UDP input (its `rcvbuf`); 8 MB, as the drivers' SRT
-/// sockets get. The default (208 KB) holds about 90 of these datagrams
-/// (the kernel charges each about 2.3 KB), 90 ms of a stream of one a
-/// millisecond: on a loaded machine (load average 7 to 9 on 2 cores)
-/// readers went unscheduled for up to 200 ms and the sink and the
-/// caller's input dropped datagrams (/proc/net/udp), the SRT sockets none.
-const UDP_BUFFER: usize = 8 << 20;
-
-/// A child process killed on drop.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Datagram `n`: its number, then bytes derived from it.
-fn datagram(n: u32) -> [u8; LEN] {
-    let mut d = [0u8; LEN];
-    d[..4].copy_from_slice(&n.to_be_bytes());
-    for (i, b) in d[4..].iter_mut().enumerate() {
-        *b = (n as usize * 7 + i) as u8;
-    }
-    d
-}
+use testvectors::harness::{
+    check_datagram, feed, free_port, peer_kit, udp_sink, KillOnDrop, UDP_BUFFER,
+};
 
 /// An `srt-relay` forwarding to `forward`, and the address it listens on.
-fn relay(forward: SocketAddr) -> (Proc, SocketAddr) {
+fn relay(forward: SocketAddr) -> (KillOnDrop, SocketAddr) {
     relay_at("127.0.0.1:0", forward)
 }
 
 /// [`relay`] listening on `listen`.
-fn relay_at(listen: &str, forward: SocketAddr) -> (Proc, SocketAddr) {
+fn relay_at(listen: &str, forward: SocketAddr) -> (KillOnDrop, SocketAddr) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_srt-relay"))
         .args(["--listen", listen, "--forward", &forward.to_string()])
         .args(["--duration-s", "60"])
@@ -78,11 +43,11 @@ fn relay_at(listen: &str, forward: SocketAddr) -> (Proc, SocketAddr) {
         .0
         .parse()
         .unwrap();
-    (Proc(child), listen)
+    (KillOnDrop(child), listen)
 }
 
-fn transmit(args: &[String]) -> Proc {
-    Proc(
+fn transmit(args: &[String]) -> KillOnDrop {
+    KillOnDrop(
         Command::new(env!("CARGO_BIN_EXE_srt-transmit"))
             .args(args)
             .stdin(Stdio::null())
@@ -100,7 +65,7 @@ fn transmit(args: &[String]) -> Proc {
 fn backup_through_relays(
     count: u32,
     cut_at: u32,
-    listen: impl FnOnce(u16, SocketAddr) -> Proc,
+    listen: impl FnOnce(u16, SocketAddr) -> KillOnDrop,
 ) -> u32 {
     let (sink, sink_addr) = sink();
     let port = free_port();
@@ -110,59 +75,28 @@ fn backup_through_relays(
     let target: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let (mut active_relay, active) = relay(target);
     let (_standby_relay, standby) = relay(target);
-    let feed = free_port();
+    let feed_port = free_port();
     let _sender = transmit(&[
-        feed_input(feed),
+        feed_input(feed_port),
         format!(
             "srt:////group?type=backup&latency=120&nodes={active}?weight=10,{standby}?weight=1"
         ),
     ]);
     // Let the group connect (both members).
     std::thread::sleep(Duration::from_millis(1500));
-    let feeder = std::thread::spawn(move || {
-        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let start = Instant::now();
-        for n in 0..count {
-            let due = start + Duration::from_millis(u64::from(n));
-            if let Some(wait) = due.checked_duration_since(Instant::now()) {
-                std::thread::sleep(wait);
-            }
-            sock.send_to(&datagram(n), ("127.0.0.1", feed)).unwrap();
-        }
-    });
-    let mut got = 0u32;
-    let mut buf = [0u8; 2048];
+    let feeder = feed(feed_port, 0, count, Duration::ZERO);
     let deadline = Instant::now() + Duration::from_secs(10) + Duration::from_millis(count.into());
-    let mut cut = false;
-    while got < count && Instant::now() < deadline {
-        if !cut && got >= cut_at {
-            active_relay.0.kill().unwrap();
-            active_relay.0.wait().unwrap();
-            cut = true;
-        }
-        match sink.recv(&mut buf) {
-            Ok(n) => {
-                assert_eq!(n, LEN);
-                let k = u32::from_be_bytes(buf[..4].try_into().unwrap());
-                assert_eq!(k, got, "out of order, repeated or lost");
-                assert_eq!(buf[..LEN], datagram(k)[..], "content of {k}");
-                got += 1;
-            }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) => {}
-            Err(e) => panic!("{e}"),
-        }
-    }
+    let mut got = receive_in_order(&sink, 0, cut_at, deadline);
+    assert_eq!(got, cut_at, "the relay was not cut");
+    active_relay.0.kill().unwrap();
+    active_relay.0.wait().unwrap();
+    got += receive_in_order(&sink, cut_at, count, deadline);
     feeder.join().unwrap();
-    assert!(cut, "the relay was not cut");
     got
 }
 
 /// srt-transmit listening with `groupconnect=1`.
-fn our_listener(port: u16, sink: SocketAddr) -> Proc {
+fn our_listener(port: u16, sink: SocketAddr) -> KillOnDrop {
     transmit(&[
         format!("srt://:{port}?groupconnect=1&latency=120"),
         format!("udp://{sink}"),
@@ -180,16 +114,13 @@ fn backup_group_survives_a_relay_cut_without_loss() {
 /// fails under `CI=true` (`testvectors::peer_kit`).
 #[test]
 fn backup_group_to_libsrt_1_5_5_survives_a_relay_cut() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let Some(kit) = testvectors::peer_kit::PeerKit::for_test(
-        &root,
-        "srt-transmit backup group -> srt-test-live 1.5.5 across a relay cut",
-    ) else {
+    let Some(kit) = peer_kit("srt-transmit backup group -> srt-test-live 1.5.5 across a relay cut")
+    else {
         return;
     };
     let bin = kit.bin("srt-test-live");
     let got = backup_through_relays(4000, 1500, move |port, sink| {
-        Proc(
+        KillOnDrop(
             Command::new(&bin)
                 .args([
                     "-v:1".to_string(),
@@ -214,10 +145,7 @@ fn receive_in_order(sink: &UdpSocket, from: u32, to: u32, deadline: Instant) -> 
     while next < to && Instant::now() < deadline {
         match sink.recv(&mut buf) {
             Ok(n) => {
-                assert_eq!(n, LEN);
-                let k = u32::from_be_bytes(buf[..4].try_into().unwrap());
-                assert_eq!(k, next, "out of order, repeated or lost");
-                assert_eq!(buf[..LEN], datagram(k)[..], "content of {k}");
+                check_datagram(&buf[..n], next);
                 next += 1;
             }
             Err(e)
@@ -237,30 +165,9 @@ fn feed_input(port: u16) -> String {
     format!("udp://127.0.0.1:{port}?rcvbuf={UDP_BUFFER}")
 }
 
-/// Feeds datagrams `from..to`, one a millisecond, to `127.0.0.1:feed`.
-fn feed(port: u16, from: u32, to: u32) -> std::thread::JoinHandle<()> {
-    std::thread::spawn(move || {
-        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let start = Instant::now();
-        for n in from..to {
-            let due = start + Duration::from_millis(u64::from(n - from));
-            if let Some(wait) = due.checked_duration_since(Instant::now()) {
-                std::thread::sleep(wait);
-            }
-            sock.send_to(&datagram(n), ("127.0.0.1", port)).unwrap();
-        }
-    })
-}
-
 /// A sink socket (a receive buffer of [`UDP_BUFFER`]) and its address.
 fn sink() -> (UdpSocket, SocketAddr) {
-    let sink = UdpSocket::bind("127.0.0.1:0").unwrap();
-    // Forced past net.core.rmem_max where allowed (root), as the drivers do.
-    if rustix::net::sockopt::set_socket_recv_buffer_size_force(&sink, UDP_BUFFER).is_err() {
-        socket2::SockRef::from(&sink)
-            .set_recv_buffer_size(UDP_BUFFER)
-            .unwrap();
-    }
+    let sink = udp_sink(UDP_BUFFER);
     sink.set_read_timeout(Some(Duration::from_millis(20)))
         .unwrap();
     let addr = sink.local_addr().unwrap();
@@ -270,7 +177,7 @@ fn sink() -> (UdpSocket, SocketAddr) {
 /// A plain (non-group) caller `caller(feed, listener_port)` into our
 /// `groupconnect=1` listener: accepted as a single socket, as libsrt's
 /// `srt_accept` does; 3000 of 3000 in order, content checked.
-fn plain_caller_into_group_listener(caller: impl FnOnce(u16, u16) -> Proc) {
+fn plain_caller_into_group_listener(caller: impl FnOnce(u16, u16) -> KillOnDrop) {
     let (sink, sink_addr) = sink();
     let port = free_port();
     let _listener = our_listener(port, sink_addr);
@@ -279,7 +186,7 @@ fn plain_caller_into_group_listener(caller: impl FnOnce(u16, u16) -> Proc) {
     let _caller = caller(feed_port, port);
     // Let it connect and start reading its input.
     std::thread::sleep(Duration::from_millis(1500));
-    let feeder = feed(feed_port, 0, 3000);
+    let feeder = feed(feed_port, 0, 3000, Duration::ZERO);
     let got = receive_in_order(&sink, 0, 3000, Instant::now() + Duration::from_secs(15));
     feeder.join().unwrap();
     assert_eq!(got, 3000, "the plain caller's stream");
@@ -288,7 +195,7 @@ fn plain_caller_into_group_listener(caller: impl FnOnce(u16, u16) -> Proc) {
 #[test]
 fn srt_live_transmit_plain_caller_into_group_listener() {
     plain_caller_into_group_listener(|feed, port| {
-        Proc(
+        KillOnDrop(
             Command::new("srt-live-transmit")
                 .args([
                     feed_input(feed),
@@ -372,7 +279,7 @@ fn group_statistics_have_group_and_member_lines() {
         format!("srt:////group?type=broadcast&latency=120&nodes=127.0.0.1:{port},127.0.0.1:{port}"),
     ]);
     std::thread::sleep(Duration::from_millis(1500));
-    let feeder = feed(feed_port, 0, 2000);
+    let feeder = feed(feed_port, 0, 2000, Duration::ZERO);
     let got = receive_in_order(&sink, 0, 2000, Instant::now() + Duration::from_secs(15));
     feeder.join().unwrap();
     assert_eq!(got, 2000);
@@ -411,7 +318,7 @@ fn group_statistics_have_group_and_member_lines() {
 
 /// Sends SIGINT to `child` (srt-transmit closes its connections and
 /// exits) and waits for it.
-fn interrupt(mut child: Proc) {
+fn interrupt(mut child: KillOnDrop) {
     let pid = child.0.id().to_string();
     let status = Command::new("kill").args(["-INT", &pid]).status().unwrap();
     assert!(status.success());
@@ -453,7 +360,7 @@ fn group_listener_with_a_yes_accepts_the_next_group_or_caller() {
         let feed_port = free_port();
         let caller = transmit(&[feed_input(feed_port), target.clone()]);
         std::thread::sleep(Duration::from_millis(1500));
-        let feeder = feed(feed_port, from, from + 1000);
+        let feeder = feed(feed_port, from, from + 1000, Duration::ZERO);
         let got = receive_in_order(
             &sink,
             from,
@@ -491,7 +398,7 @@ fn caller_group_with_a_yes_connects_a_broken_member_again() {
         ),
     ]);
     std::thread::sleep(Duration::from_millis(1500));
-    let feeder = feed(feed_port, 0, COUNT);
+    let feeder = feed(feed_port, 0, COUNT, Duration::ZERO);
     let deadline = Instant::now() + Duration::from_secs(10) + Duration::from_millis(COUNT.into());
     let mut got = receive_in_order(&sink, 0, 1500, deadline);
     assert_eq!(got, 1500);
@@ -536,7 +443,7 @@ fn stalled_caller_and_sink_lose_nothing() {
         format!("srt://127.0.0.1:{port}?latency=120"),
     ]);
     std::thread::sleep(Duration::from_millis(1500));
-    let feeder = feed(feed_port, 0, COUNT);
+    let feeder = feed(feed_port, 0, COUNT, Duration::ZERO);
     let pid = caller.0.id();
     let stopper = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(300));

@@ -251,18 +251,11 @@ impl RecvBatch {
         while !self.has_buffered() {
             match self.read(state, sock.into()) {
                 Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock
-                            | io::ErrorKind::ConnectionRefused
-                            | io::ErrorKind::ConnectionReset
-                    ) =>
-                {
-                    return Ok(false)
-                }
-                Err(e) => return Err(e),
+                Err(e) => match RecvError::of(&e) {
+                    RecvError::Interrupted => {}
+                    RecvError::Drained | RecvError::Icmp => return Ok(false),
+                    RecvError::Fatal => return Err(e),
+                },
             }
         }
         Ok(true)
@@ -276,6 +269,35 @@ impl RecvBatch {
             self.meta[k].addr,
             &self.buf[base + range.start..base + range.end],
         ))
+    }
+}
+
+/// What a receive error on a non-blocking UDP socket means to a driver's
+/// read loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecvError {
+    /// Nothing more waits (`WouldBlock`): the reading stops until the
+    /// socket is readable again.
+    Drained,
+    /// A signal interrupted the call: read again.
+    Interrupted,
+    /// The ICMP error of an earlier send (`ConnectionRefused`,
+    /// `ConnectionReset`: a peer not listening yet), consumed by this read;
+    /// the socket is fine.
+    Icmp,
+    /// Any other error: the socket is broken.
+    Fatal,
+}
+
+impl RecvError {
+    /// The class of `e`, an error of a read on a UDP socket.
+    pub fn of(e: &io::Error) -> RecvError {
+        match e.kind() {
+            io::ErrorKind::WouldBlock => RecvError::Drained,
+            io::ErrorKind::Interrupted => RecvError::Interrupted,
+            io::ErrorKind::ConnectionRefused | io::ErrorKind::ConnectionReset => RecvError::Icmp,
+            _ => RecvError::Fatal,
+        }
     }
 }
 
@@ -418,6 +440,44 @@ mod tests {
         assert_eq!(b.runs(1).count(), 7);
         b.clear();
         assert!(b.is_empty() && b.runs(64).next().is_none());
+    }
+
+    #[test]
+    fn receive_errors_are_classified() {
+        use io::ErrorKind as K;
+        for (kind, class) in [
+            (K::WouldBlock, RecvError::Drained),
+            (K::Interrupted, RecvError::Interrupted),
+            (K::ConnectionRefused, RecvError::Icmp),
+            (K::ConnectionReset, RecvError::Icmp),
+            (K::PermissionDenied, RecvError::Fatal),
+            (K::NetworkUnreachable, RecvError::Fatal),
+            (K::InvalidInput, RecvError::Fatal),
+            (K::Other, RecvError::Fatal),
+        ] {
+            assert_eq!(RecvError::of(&io::Error::from(kind)), class, "{kind:?}");
+        }
+        // A real one: a connected socket's datagram to a closed port comes
+        // back as ICMP "port unreachable", reported by the next read; then
+        // nothing waits.
+        let sock = UdpSocket::bind(addr(0)).unwrap();
+        sock.set_nonblocking(true).unwrap();
+        let closed = UdpSocket::bind(addr(0)).unwrap().local_addr().unwrap();
+        sock.connect(closed).unwrap();
+        sock.send(b"anyone?").unwrap();
+        let mut buf = [0u8; 16];
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let class = loop {
+            let e = sock.recv(&mut buf).unwrap_err();
+            let class = RecvError::of(&e);
+            if class != RecvError::Drained || std::time::Instant::now() > deadline {
+                break class;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        };
+        assert_eq!(class, RecvError::Icmp);
+        let e = sock.recv(&mut buf).unwrap_err();
+        assert_eq!(RecvError::of(&e), RecvError::Drained);
     }
 
     /// Every datagram of `runs`, as (buffer, start, end).

@@ -11,7 +11,12 @@
 //!
 //! This is a test-support crate: loaders panic with a clear message on any
 //! problem instead of returning errors.
+//!
+//! It also holds what the interop tests share: [`peer_kit`] (where the
+//! libsrt 1.5.5 kit is) and [`harness`] (child processes, ports, a
+//! numbered live stream fed and received over UDP).
 
+pub mod harness;
 pub mod peer_kit;
 
 use std::collections::HashMap;

@@ -55,15 +55,9 @@ fn parse(args: &[String]) -> Result<Options, Failure> {
     let mut o = Options { mib: 256, runs: 3 };
     let mut it = args.iter();
     while let Some(a) = it.next() {
-        let mut value = |name: &str| -> Result<u64, Failure> {
-            it.next()
-                .and_then(|v| v.parse().ok())
-                .filter(|&v| v > 0)
-                .ok_or_else(|| Failure::Usage(format!("{name} takes a positive number")))
-        };
         match a.as_str() {
-            "--mib" => o.mib = value("--mib")?,
-            "--runs" => o.runs = value("--runs")? as usize,
+            "--mib" => o.mib = util::positive(it.next(), "--mib")?,
+            "--runs" => o.runs = util::positive(it.next(), "--runs")? as usize,
             other => return Err(Failure::Usage(format!("bench file: unknown flag {other}"))),
         }
     }
@@ -561,6 +555,7 @@ pub(crate) fn kill(pid: i32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::util::args;
 
     fn run(wall_ms: u64, cpu_ms: u64) -> Run {
         Run {
@@ -582,7 +577,6 @@ mod tests {
 
     #[test]
     fn flags_are_parsed_and_checked() {
-        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let o = parse(&args(&["--mib", "8", "--runs", "2"])).unwrap();
         assert_eq!((o.mib, o.runs), (8, 2));
         let o = parse(&[]).unwrap();

@@ -81,13 +81,7 @@ fn parse(args: &[String]) -> Result<Options, Failure> {
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
-            "--seconds" => {
-                o.seconds = it
-                    .next()
-                    .and_then(|v| v.parse().ok())
-                    .filter(|&v| v > 0)
-                    .ok_or_else(|| Failure::Usage("--seconds takes a positive number".into()))?;
-            }
+            "--seconds" => o.seconds = crate::util::positive(it.next(), "--seconds")?,
             "--rates" => {
                 let usage = || Failure::Usage("--rates takes Mbit/s like 100,500".into());
                 let list = it.next().ok_or_else(usage)?;
@@ -684,10 +678,7 @@ impl Sink {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn args(a: &[&str]) -> Vec<String> {
-        a.iter().map(|s| s.to_string()).collect()
-    }
+    use crate::util::args;
 
     #[test]
     fn defaults_are_ten_seconds_at_100_and_500() {

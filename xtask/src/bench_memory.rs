@@ -423,10 +423,7 @@ fn live_receiver(ours: &Path, dir: &Path, side: Side, seconds: u64) -> Result<Li
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn args(a: &[&str]) -> Vec<String> {
-        a.iter().map(|s| s.to_string()).collect()
-    }
+    use crate::util::args;
 
     #[test]
     fn flags_are_parsed_and_checked() {

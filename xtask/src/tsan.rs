@@ -29,13 +29,7 @@ fn parse(args: &[String]) -> Result<Options, Failure> {
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
-            "--seconds" => {
-                o.seconds = it
-                    .next()
-                    .and_then(|v| v.parse().ok())
-                    .filter(|&v| v > 0)
-                    .ok_or_else(|| Failure::Usage("--seconds takes a positive number".into()))?;
-            }
+            "--seconds" => o.seconds = util::positive(it.next(), "--seconds")?,
             other => return Err(Failure::Usage(format!("tsan: unknown flag {other}"))),
         }
     }
@@ -83,10 +77,7 @@ pub(crate) fn main(args: &[String]) -> Result<(), Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn args(a: &[&str]) -> Vec<String> {
-        a.iter().map(|s| s.to_string()).collect()
-    }
+    use crate::util::args;
 
     #[test]
     fn parses_seconds_and_refuses_the_rest() {

@@ -66,6 +66,14 @@ fn quote(s: &OsStr) -> String {
     }
 }
 
+/// The value of the command-line flag `flag`, a positive number.
+pub(crate) fn positive(value: Option<&String>, flag: &str) -> Result<u64, Failure> {
+    value
+        .and_then(|v| v.parse().ok())
+        .filter(|&v| v > 0)
+        .ok_or_else(|| Failure::Usage(format!("{flag} takes a positive number")))
+}
+
 /// Runs a command with inherited stdout/stderr and no stdin (CI has none),
 /// echoing it first; a non-zero exit is a [`Failure::Failed`].
 pub(crate) fn run(cmd: &mut Command) -> Result<(), Failure> {
@@ -105,6 +113,13 @@ pub(crate) fn ensure_cargo_tool(sub: &str, krate: &str, version: &str) -> Result
         start.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// A subcommand's arguments as `main` hands them over, for the tests of
+/// the command-line parsers.
+#[cfg(test)]
+pub(crate) fn args(a: &[&str]) -> Vec<String> {
+    a.iter().map(|s| s.to_string()).collect()
 }
 
 #[cfg(test)]

@@ -316,3 +316,148 @@ fn the_peers_tlpktdrop_decides() {
         assert_eq!(s.sender().pkt_snd_drop_total, drops);
     }
 }
+
+/// A broadcast group from A and B (two endpoints) to a listener group,
+/// 200 messages a second.
+struct GroupStream {
+    net: Network,
+    server: NodeId,
+    tx: srt_proto::group::Group,
+    listener: srt_proto::group::GroupListener,
+    rx: Option<usize>,
+    start: Instant,
+    sent: u64,
+    delivered: Vec<u64>,
+}
+
+impl GroupStream {
+    /// Sends a message every 5 ms until `until` ms from the start,
+    /// receiving and running the groups' timers.
+    fn run(&mut self, until: u64) {
+        use srt_proto::group::{Admitted, MemberKey};
+        let end = self.start + ms(until);
+        let mut buf = [0u8; 1500];
+        while self.net.now() < end {
+            let (server, tx, listener, rx, delivered) = (
+                self.server,
+                &mut self.tx,
+                &mut self.listener,
+                &mut self.rx,
+                &mut self.delivered,
+            );
+            self.net.run_until(ms(5), |net| {
+                let now = net.now();
+                while let Some(socket) = net.endpoint(server).accept() {
+                    let key = MemberKey {
+                        endpoint: server,
+                        socket,
+                    };
+                    let conn = net.endpoint(server).connection(socket).unwrap();
+                    if let Admitted::NewGroup(i) = listener.admit(key, conn) {
+                        *rx = Some(i);
+                    }
+                }
+                if tx.poll_timeout().is_none_or(|t| t <= now) {
+                    tx.handle_timeout(now, net);
+                }
+                if let Some(g) = rx.and_then(|i| listener.group(i)) {
+                    if g.poll_timeout().is_none_or(|t| t <= now) {
+                        g.handle_timeout(now, net);
+                    }
+                    while let Some(info) = g.recv(now, net, &mut buf) {
+                        assert_eq!(info.len, 8);
+                        delivered.push(u64::from_be_bytes(buf[..8].try_into().unwrap()));
+                    }
+                }
+                false
+            });
+            let now = self.net.now();
+            let msg = self.sent.to_be_bytes();
+            if self.tx.is_connected()
+                && self
+                    .tx
+                    .send(now, &mut self.net, &msg, &MsgCtrl::default())
+                    .is_ok()
+            {
+                self.sent += 1;
+            }
+        }
+    }
+
+    /// Cuts or restores the links between `member` and the listener.
+    fn link(&mut self, member: &str, dead: bool) {
+        let loss = if dead { 1.0 } else { 0.0 };
+        self.net
+            .set_links_between(addr(member), addr(SERVER), LinkConfig { loss, ..link() });
+    }
+}
+
+/// A broadcast group sends through each running member's own send, which
+/// drops too late as libsrt's `sendmsg2` does, even when the member then
+/// refuses the message. A member whose link died filled its send buffer
+/// and fell behind the group's numbering; the drop empties it, so it takes
+/// the group's numbering again and carries the stream once its link is
+/// back (without the drop it stayed stuck for good: its peer never saw the
+/// packets it held, so nothing acknowledged them).
+#[test]
+fn a_group_member_behind_the_group_recovers_by_the_drop() {
+    use srt_proto::group::{GroupConfig, GroupListener, GroupType, MemberTarget};
+
+    const A: &str = "127.0.0.1:5001";
+    const B: &str = "127.0.0.1:5002";
+    let mut net = Network::new(3, link());
+    let rx_opts = SocketOptions {
+        groupconnect: true,
+        ..SocketOptions::live()
+    };
+    let server = net.add_endpoint(addr(SERVER));
+    net.endpoint(server).listen(&rx_opts, 16).unwrap();
+    let (a, b) = (net.add_endpoint(addr(A)), net.add_endpoint(addr(B)));
+    // A small send buffer: a member whose link is dead fills it at once.
+    let mut opts = SocketOptions::live();
+    opts.sndbuf_pkts = 32;
+    let mut tx = net
+        .endpoint(a)
+        .new_group(GroupConfig::new(GroupType::Broadcast, &opts));
+    let targets = [a, b].map(|endpoint| MemberTarget {
+        endpoint,
+        remote: addr(SERVER),
+        weight: 0,
+    });
+    let start = net.now();
+    tx.connect(start, &mut net, &targets, &opts).unwrap();
+    let mut g = GroupStream {
+        net,
+        server,
+        tx,
+        listener: GroupListener::new(&rx_opts),
+        rx: None,
+        start,
+        sent: 0,
+        delivered: Vec::new(),
+    };
+    g.run(1000);
+    let b_key = g.tx.members().find(|m| m.key.endpoint == b).unwrap().key;
+    // B's link dies for 2 s: its buffer fills, it falls behind the group.
+    g.link(B, true);
+    g.run(3000);
+    g.link(B, false);
+    g.run(5000);
+    let now = g.net.now();
+    let st = g
+        .net
+        .endpoint(b)
+        .socket_stats(now, b_key.socket, false)
+        .unwrap();
+    assert!(st.pkt_snd_drop_total >= 32, "{}", st.pkt_snd_drop_total);
+    // Then A's link dies: B alone carries the stream.
+    let before = g.delivered.len();
+    g.link(A, true);
+    g.run(7000);
+    let last_sent = g.sent - 1;
+    g.run(7500);
+    let after = &g.delivered[before..];
+    assert!(after.len() > 350, "{} delivered after A died", after.len());
+    assert!(after.contains(&last_sent));
+    assert!(g.delivered.windows(2).all(|w| w[0] < w[1]));
+}

@@ -262,9 +262,9 @@ fn snddropdelay_minus_one_never_drops() {
     assert_eq!((st.pkt_snd_drop_total, st.pkt_snd_buf), (0, 5));
 }
 
-/// (d) The threshold is max(the peer's latency + SRTO_SNDDROPDELAY, 1000 ms)
-/// + 20 ms: a message is kept at a send exactly that old and dropped by one
-/// a millisecond later.
+/// (d) The threshold is 20 ms more than the peer's latency plus
+/// SRTO_SNDDROPDELAY, or than 1000 ms if that is more: a message is kept at
+/// a send exactly that old and dropped by one a millisecond later.
 #[test]
 fn the_threshold_honours_the_1000_ms_minimum() {
     for (latency, extra, threshold) in [

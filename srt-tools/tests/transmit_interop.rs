@@ -526,9 +526,10 @@ fn live_libsrt_to_srt_transmit_stdout() {
 ///
 /// The input is a pipe written at a live rate (`RATE` messages a second),
 /// as a live source is: handed the whole file at once, a live sender
-/// capped at `maxbw=2000000` needs 1.09 s to send it, longer than the
-/// sender's too-late drop threshold (1 s + 20 ms at 120 ms latency,
-/// libsrt's `sndDropTooLate`), and drops the tail as libsrt's does.
+/// capped at `maxbw=2000000` needs 1.09 s to send it, far beyond the
+/// peer's 120 ms latency. (It drops nothing then: the sender's too-late
+/// drop, 1 s + 20 ms here, happens only on the application's next send,
+/// as libsrt's `sndDropTooLate`.)
 #[test]
 fn live_stdin_to_libsrt_stdout() {
     let dir = scratch("stdin");

@@ -15,7 +15,8 @@
 //! ([`next_unsent`](SendBuffer::next_unsent)), again on request
 //! ([`get_for_retransmit`](SendBuffer::get_for_retransmit)), releases them on
 //! ACK ([`ack`](SendBuffer::ack)) and drops them when they are too old to be
-//! useful ([`drop_expired`](SendBuffer::drop_expired),
+//! useful ([`drop_too_late`](SendBuffer::drop_too_late),
+//! [`drop_expired`](SendBuffer::drop_expired),
 //! [`drop_expired_message`](SendBuffer::drop_expired_message)).
 //!
 //! Two kinds of drop, as in libsrt:
@@ -23,7 +24,8 @@
 //!   whose origin time is older than `now − max_age` is released at once,
 //!   sent or not (`CUDT::sndDropTooLate` / `CSndBuffer::dropLateData`). All
 //!   packets of a message share one origin time, so whole messages go.
-//!   The engine then moves its ACK point past them and clears them from its
+//!   The engine does it only when the application sends the next message,
+//!   as libsrt, then moves its ACK point past them and clears them from its
 //!   loss list. (libsrt sends no DROPREQ for these: WIRE-NOTES §4.)
 //! - **message TTL** (`msgttl` of `srt_sendmsg2`): a message whose TTL has
 //!   passed is never sent again. libsrt checks when it is about to send a
@@ -313,8 +315,8 @@ impl SendBuffer {
 
     /// Samples [`size`](Self::size) into the moving average at `now`, if
     /// due (libsrt's `updAvgBufSize`, called when packets are queued,
-    /// acknowledged or dropped). [`push`](Self::push) and a too-late
-    /// [`drop_expired`](Self::drop_expired) do it themselves; the owner
+    /// acknowledged or dropped). [`push`](Self::push) and
+    /// [`drop_too_late`](Self::drop_too_late) do it themselves; the owner
     /// calls it after [`ack`](Self::ack).
     pub(crate) fn sample_avg(&mut self, now: Instant) {
         if self.avg.is_time_to_update(now) {
@@ -471,23 +473,8 @@ impl SendBuffer {
         max_age: Option<Duration>,
     ) -> Option<DroppedMessages> {
         if let Some(limit) = max_age.and_then(|age| now.checked_sub(age)) {
-            let count = self.slots.iter().take_while(|s| s.origin < limit).count();
-            if count > 0 {
-                let range = SeqRange {
-                    first: self.first_seq,
-                    last: self.first_seq + (count as i32 - 1),
-                };
-                let first_msgno = self.slots[0].msgno;
-                let last_msgno = self.slots[count - 1].msgno;
-                let (_, _, (packets, bytes)) = self.release(count);
-                self.sample_avg(now);
-                return Some(DroppedMessages {
-                    range,
-                    first_msgno,
-                    last_msgno,
-                    packets,
-                    bytes,
-                });
+            if let Some(dropped) = self.drop_too_late(now, limit) {
+                return Some(dropped);
             }
         }
         // Messages at the send position whose TTL has passed.
@@ -507,6 +494,40 @@ impl SendBuffer {
             }
         }
         dropped
+    }
+
+    /// The too-late drop (libsrt's `CSndBuffer::dropLateData`): releases at
+    /// once every packet at the head whose origin is before `too_late`,
+    /// sent or not, and samples the average size at `now`. The packets
+    /// still counted are those not dropped before (by TTL).
+    pub(crate) fn drop_too_late(
+        &mut self,
+        now: Instant,
+        too_late: Instant,
+    ) -> Option<DroppedMessages> {
+        let count = self
+            .slots
+            .iter()
+            .take_while(|s| s.origin < too_late)
+            .count();
+        if count == 0 {
+            return None;
+        }
+        let range = SeqRange {
+            first: self.first_seq,
+            last: self.first_seq + (count as i32 - 1),
+        };
+        let first_msgno = self.slots[0].msgno;
+        let last_msgno = self.slots[count - 1].msgno;
+        let (_, _, (packets, bytes)) = self.release(count);
+        self.sample_avg(now);
+        Some(DroppedMessages {
+            range,
+            first_msgno,
+            last_msgno,
+            packets,
+            bytes,
+        })
     }
 
     /// If the packet `seq` was sent and its message's TTL has passed, marks

@@ -863,6 +863,7 @@ fn send_on(
 ) -> Result<(), SendError> {
     let conn = net.connection(key).ok_or(SendError::NotConnected)?;
     let t = conn.group_transfer().ok_or(SendError::NotConnected)?;
+    t.group_snd_drop_too_late(now);
     if t.group_snd_next_seq() != seq && !t.group_override_snd_seq(seq) {
         // Its own packets still wait with other numbers: it cannot carry
         // this one under the group's number.

@@ -34,6 +34,16 @@ impl Transfer {
         self.sender.snd.first_seq()
     }
 
+    /// The sender's too-late drop a send does (see
+    /// [`Sender::drop_too_late`](super::sender::Sender::drop_too_late)), for
+    /// a member the group sends on: libsrt's group calls each running
+    /// member's `sendmsg2`, which drops, even when the member then refuses
+    /// the message.
+    pub(crate) fn group_snd_drop_too_late(&mut self, now: Instant) {
+        self.sender.drop_too_late(now, &mut self.shared.stats);
+        self.arm(&super::timer::Timer::SENDER);
+    }
+
     /// Numbers the next message `seq` if nothing waits in the send buffer
     /// (libsrt's `overrideSndSeqNo`); false if something does.
     pub(crate) fn group_override_snd_seq(&mut self, seq: SeqNumber) -> bool {

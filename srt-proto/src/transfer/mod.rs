@@ -345,8 +345,15 @@ impl Transfer {
             .negotiated
             .rcv_latency
             .map(|latency| Tsbpd::new(s.peer_start, latency, c.drift_tracer));
+        // libsrt's sender drops too late if the peer announced TLPKTDROP
+        // (`m_bPeerTLPktDrop`, whatever this side's SRTO_TLPKTDROP says),
+        // with the message API (a live send is one message).
+        let peer_tlpktdrop = s
+            .negotiated
+            .peer_flags
+            .contains(crate::packet::SrtFlags::TLPKTDROP);
         let snd_drop_threshold = snd_drop_threshold(
-            s.negotiated.tlpktdrop,
+            peer_tlpktdrop && (s.live || s.message_api),
             s.negotiated.snd_latency,
             c.snd_drop_delay,
         );
@@ -359,7 +366,7 @@ impl Transfer {
             next_send_at: s.now,
             peer_flow_window: s.peer_flow_window.max(2),
             snd_drop_threshold,
-            tlpktdrop: s.negotiated.tlpktdrop,
+            peer_tlpktdrop,
             snd_latency: s.negotiated.snd_latency,
             peer_bandwidth: 0,
             want_writable: false,
@@ -705,13 +712,12 @@ impl Transfer {
 
     /// Acts on the expired timers, in [`Timer::ALL`]'s order. Each timer
     /// is re-armed from the state just before it is looked at, so that
-    /// what an earlier one did (a drop) counts. The drops that no timer
-    /// wakes for (TTL, receiver too late) and the ACK and NAK periods are
-    /// also brought up to date on every call.
+    /// what an earlier one did counts. The drops that no timer wakes for
+    /// (TTL, receiver too late) and the ACK and NAK periods are also
+    /// brought up to date on every call. The sender's too-late drop is not
+    /// here: as in libsrt, only an application send does it (see
+    /// [`Sender::drop_too_late`](sender::Sender::drop_too_late)).
     pub(crate) fn handle_timeout(&mut self, now: Instant) {
-        if self.expired(Timer::SndDrop, now) {
-            self.sender.drop_too_late(now, &mut self.shared.stats);
-        }
         if self.expired(Timer::KmRefresh, now) {
             self.keys.repeat_kmreq(now, &mut self.shared.ctrl);
         }
@@ -744,7 +750,6 @@ impl Transfer {
     /// has nothing to do. The one place where each timer is armed.
     fn deadline(&self, timer: Timer) -> Option<Instant> {
         match timer {
-            Timer::SndDrop => self.sender.drop_deadline(),
             Timer::KmRefresh => self.keys.kmreq_deadline(&self.shared.rtt),
             Timer::Rexmit => self.sender.rexmit_deadline(&self.shared.rtt),
             Timer::Tsbpd => self.receiver.tsbpd_deadline(),

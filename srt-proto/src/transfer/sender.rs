@@ -34,9 +34,12 @@ pub(super) struct Sender {
     pub(super) input_rate: InputRateEstimator,
     pub(super) next_send_at: Instant,
     pub(super) peer_flow_window: u32,
+    /// How old the oldest unacknowledged message may get before the next
+    /// send drops it (see [`snd_drop_threshold`]); `None`: never dropped.
     pub(super) snd_drop_threshold: Option<Duration>,
-    /// Both sides agreed to drop packets too late (`SRTO_TLPKTDROP`).
-    pub(super) tlpktdrop: bool,
+    /// The peer announced too-late packet drop (`SRT_OPT_TLPKTDROP` in its
+    /// handshake: libsrt's `m_bPeerTLPktDrop`).
+    pub(super) peer_tlpktdrop: bool,
     pub(super) snd_latency: Option<Duration>,
     pub(super) peer_bandwidth: u32,
     pub(super) want_writable: bool,
@@ -94,8 +97,11 @@ impl Sender {
                 self.input_rate.reset(!self.cc.wants_input_rate());
             }
         }
-        self.snd_drop_threshold =
-            snd_drop_threshold(self.tlpktdrop, self.snd_latency, new.snd_drop_delay);
+        self.snd_drop_threshold = snd_drop_threshold(
+            self.peer_tlpktdrop && (self.live || self.message_api),
+            self.snd_latency,
+            new.snd_drop_delay,
+        );
     }
 
     /// The next data packet to send, paced: a retransmission first, else a
@@ -137,15 +143,37 @@ impl Sender {
         Ok(Some(n))
     }
 
-    /// Sender too-late drop (the [`SndDrop`](super::timer::Timer::SndDrop) timer).
+    /// The sender's too-late drop, as libsrt 1.5.5's `CUDT::sndDropTooLate`:
+    /// done only when the application sends a message (before it is
+    /// queued), never by a timer, so a sender whose application stopped
+    /// sending keeps (and retransmits) what it holds. When the oldest
+    /// message held is older than the threshold (in whole milliseconds,
+    /// as libsrt compares), every message at the head older than `now −
+    /// threshold` goes, sent or not: counted in SndDrop, the ACK point moves
+    /// past them (numbers never sent are skipped: the peer sees the gap and
+    /// its NAK gets a DROPREQ), the loss lists forget them, and the flow
+    /// window grows by the packets dropped (libsrt's `m_iFlowWindowSize`,
+    /// until the next ACK). No DROPREQ is sent, as in libsrt.
     pub(super) fn drop_too_late(&mut self, now: Instant, stats: &mut Stats) {
-        if let Some(threshold) = self.snd_drop_threshold {
-            while let Some(dropped) = self.snd.drop_expired(now, Some(threshold)) {
-                stats.on_snd_drop(dropped.packets as u32, dropped.bytes as u64);
-            }
-            self.snd_loss.remove_before(self.snd.first_seq());
-            self.snd_timed_out.remove_before(self.snd.first_seq());
+        let (Some(threshold), Some(oldest)) = (self.snd_drop_threshold, self.snd.oldest_origin())
+        else {
+            return;
+        };
+        // libsrt: `buffdelay_ms <= threshold_ms` keeps everything.
+        if now.saturating_duration_since(oldest).as_millis() <= threshold.as_millis() {
+            return;
         }
+        let Some(too_late) = now.checked_sub(threshold) else {
+            return;
+        };
+        let Some(dropped) = self.snd.drop_too_late(now, too_late) else {
+            return;
+        };
+        stats.on_snd_drop(dropped.packets as u32, dropped.bytes as u64);
+        let released = dropped.range.last.offset_from(dropped.range.first) as u32 + 1;
+        self.peer_flow_window = self.peer_flow_window.saturating_add(released);
+        self.snd_loss.remove_before(self.snd.first_seq());
+        self.snd_timed_out.remove_before(self.snd.first_seq());
     }
 
     /// Messages whose time to live passed before they were sent whole:
@@ -187,15 +215,6 @@ impl Sender {
         }
     }
 
-    /// When the sender too-late drop is due: libsrt drops once the oldest
-    /// message is strictly older than the threshold.
-    pub(super) fn drop_deadline(&self) -> Option<Instant> {
-        match (self.snd_drop_threshold, self.snd.oldest_origin()) {
-            (Some(threshold), Some(oldest)) => Some(oldest + threshold + Duration::from_nanos(1)),
-            _ => None,
-        }
-    }
-
     /// When the retransmission timeout is due: file mode, something sent
     /// and unacknowledged, nothing waiting for retransmission.
     pub(super) fn rexmit_deadline(&self, rtt: &Rtt) -> Option<Instant> {
@@ -234,6 +253,8 @@ impl Sender {
             });
         }
         let was_empty = self.snd.is_empty();
+        // libsrt's sendmsg2 drops what is too late before it looks for room.
+        self.drop_too_late(now, stats);
         let numbered_from = self.snd.next_msgno();
         if let Some(msgno) = ctrl.msgno {
             self.snd.set_next_msgno(msgno);
@@ -678,22 +699,20 @@ fn queue_dropreq(ctrl: &mut VecDeque<Ctrl>, dropped: &crate::buffer::send::Dropp
     });
 }
 
-/// The age of the oldest unacknowledged message beyond which the sender
-/// drops it: the peer's latency plus SRTO_SNDDROPDELAY (at least 1 s), plus
-/// two ACK intervals; `None` when the sender does not drop. libsrt drops on
-/// the sender only if the peer drops too late too (core.cpp `sndDropTooLate`,
-/// which reads SRTO_SNDDROPDELAY each time).
+/// The age of the oldest unacknowledged message beyond which the next send
+/// drops it (core.cpp `sndDropTooLate`): max(the peer's latency +
+/// SRTO_SNDDROPDELAY, 1 s) + two ACK intervals (20 ms); `None` when the
+/// sender does not drop: SRTO_SNDDROPDELAY −1, or `drops` false (libsrt
+/// drops only if the peer announced TLPKTDROP, and only with the message
+/// API). Without a peer TSBPD latency the latency counts as 0 (libsrt takes
+/// its own SRTO_PEERLATENCY then, 0 by default).
 pub(super) fn snd_drop_threshold(
-    tlpktdrop: bool,
+    drops: bool,
     snd_latency: Option<Duration>,
     snd_drop_delay: Option<Duration>,
 ) -> Option<Duration> {
-    match (tlpktdrop, snd_latency) {
-        (true, Some(latency)) => {
-            snd_drop_delay.map(|extra| (latency + extra).max(SND_DROP_MIN) + 2 * ACK_INTERVAL)
-        }
-        _ => None,
-    }
+    let extra = snd_drop_delay.filter(|_| drops)?;
+    Some((snd_latency.unwrap_or_default() + extra).max(SND_DROP_MIN) + 2 * ACK_INTERVAL)
 }
 
 /// The ACK info with the full form's capacity, for one match arm.

@@ -7,12 +7,11 @@
 use std::time::Instant;
 
 /// One timer of a transfer. The order is the order `handle_timeout` acts
-/// in (it decides the order of the control packets a turn queues).
+/// in (it decides the order of the control packets a turn queues). The
+/// sender's too-late drop has no timer: as in libsrt, an application send
+/// does it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Timer {
-    /// Sender too-late drop: the oldest unacknowledged message passes the
-    /// drop threshold.
-    SndDrop,
     /// An announced key not yet echoed: KMREQ again.
     KmRefresh,
     /// Retransmission timeout (file mode): nothing acknowledged for too long.
@@ -32,8 +31,7 @@ pub(crate) enum Timer {
 
 impl Timer {
     /// Every timer, in the order `handle_timeout` acts on them.
-    pub(crate) const ALL: [Timer; 8] = [
-        Timer::SndDrop,
+    pub(crate) const ALL: [Timer; 7] = [
         Timer::KmRefresh,
         Timer::Rexmit,
         Timer::Tsbpd,
@@ -48,13 +46,8 @@ impl Timer {
     /// RTT, and the queued control packets: what an entry point of the
     /// sender (a message queued, an ACK or NAK taken in, a data packet
     /// sent) can move. The receiver's timers read none of these.
-    pub(crate) const SENDER: [Timer; 5] = [
-        Timer::SndDrop,
-        Timer::KmRefresh,
-        Timer::Rexmit,
-        Timer::Pacing,
-        Timer::Flush,
-    ];
+    pub(crate) const SENDER: [Timer; 4] =
+        [Timer::KmRefresh, Timer::Rexmit, Timer::Pacing, Timer::Flush];
     /// The timers whose deadlines read the receiver's state, and the
     /// queued control packets: what an entry point of the receiver (a data
     /// packet taken in, a message delivered, a NAK sent) can move.

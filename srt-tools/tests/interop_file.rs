@@ -11,6 +11,11 @@
 //!
 //! Files are verified by SHA-1 digest, messages by content, length and order.
 //! `INTEROP_FILE_MIB` sets the file size (default 200 MiB, as issue 5 asks).
+//! `INTEROP_TRACE` prints our side's statistics once a second. In the
+//! libsrt → us test `srt-file-transmit` writes its statistics every 2000
+//! packets, printed when the test fails: a `usPktSndPeriod` of
+//! milliseconds there is libsrt's FileCC collapse (ARCHITECTURE.md,
+//! "libsrt's FileCC collapse"), not a stall of ours.
 //!
 //! Fails, never skips, when libsrt's tools are missing (`cargo xtask ci`
 //! installs them).
@@ -229,6 +234,20 @@ fn print_stats(who: &str, d: &mut UdpDriver, id: srt_proto::packet::SocketId) {
     }
 }
 
+/// Prints the header and the last lines of `srt-file-transmit`'s CSV
+/// statistics (its sender's packet period, windows, losses).
+fn print_sender_stats(path: &Path) {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    println!("srt-file-transmit statistics ({}):", path.display());
+    if let Some(header) = lines.first() {
+        println!("{header}");
+    }
+    for line in lines.iter().skip(1.max(lines.len().saturating_sub(3))) {
+        println!("{line}");
+    }
+}
+
 #[test]
 fn libsrt_file_transmit_sends_file_to_us() {
     let _turn = serial();
@@ -248,7 +267,12 @@ fn libsrt_file_transmit_sends_file_to_us() {
     let (relay, relay_addr) = relay(d.local_addr(), 11);
     let src = format!("file://{}", input.display());
     let dst = format!("srt://{relay_addr}?streamid=upload.bin");
-    let sft = Proc::spawn("srt-file-transmit", &[&src, &dst]);
+    let sft_stats = dir.join("sft-stats.csv");
+    let statsout = format!("-statsout:{}", sft_stats.display());
+    let sft = Proc::spawn(
+        "srt-file-transmit",
+        &["-s:2000", "-f", "-pf:csv", &statsout, &src, &dst],
+    );
     assert!(
         d.run_until(Duration::from_secs(10), |e| matches!(
             e,
@@ -307,6 +331,7 @@ fn libsrt_file_transmit_sends_file_to_us() {
         if start.elapsed() > limit {
             print_stats("receiver (ours)", &mut d, id);
             println!("{}", relay.stop().trim());
+            print_sender_stats(&sft_stats);
             panic!(
                 "libsrt -> us: {got} of {len} bytes after {:.2?}, broken {broken:?}; srt-file-transmit: {}",
                 start.elapsed(),

@@ -80,6 +80,22 @@ impl SrtListener {
         self.shared.local_addr()
     }
 
+    /// How many groups the listener's group table holds (for tests).
+    #[doc(hidden)]
+    pub fn group_count(&self) -> usize {
+        self.shared
+            .lock()
+            .groups
+            .as_ref()
+            .map_or(0, |h| h.listener.len())
+    }
+
+    /// How many connections the listener's engine holds (for tests).
+    #[doc(hidden)]
+    pub fn connection_count(&self) -> usize {
+        self.shared.lock().endpoint.connection_count()
+    }
+
     /// The next caller asking to connect; `None` once the driver has stopped.
     pub async fn next(&mut self) -> Option<ConnectionRequest> {
         std::future::poll_fn(|cx| self.poll_request(cx)).await
@@ -134,7 +150,7 @@ impl SrtListener {
             let id = match q {
                 Queued::Group(index) => {
                     st.handles += 1;
-                    if let Some(slot) = st.groups.as_mut().and_then(|h| h.slots.get_mut(index)) {
+                    if let Some(slot) = st.groups.as_mut().and_then(|h| h.slots.get_mut(&index)) {
                         slot.taken = true;
                     }
                     drop(guard);
@@ -189,14 +205,17 @@ impl Drop for SrtListener {
         // Callers still waiting for a decision hear that the listener closed.
         st.listener = None;
         st.endpoint.stop_listening(Instant::now());
-        // Groups nobody took close; taken ones run on.
+        // Groups nobody took are closed and forgotten; taken ones run on.
         if let Some(host) = &mut st.groups {
             let now = Instant::now();
-            for (g, slot) in host.listener.groups().iter_mut().zip(&mut host.slots) {
-                if !slot.closed && !slot.taken {
-                    slot.closed = true;
-                    g.close(now, &mut st.endpoint, srt_proto::CloseMode::Abort);
-                }
+            let untaken: Vec<usize> = host
+                .slots
+                .iter()
+                .filter(|(_, slot)| !slot.taken)
+                .map(|(&i, _)| i)
+                .collect();
+            for i in untaken {
+                host.forget(i, &mut st.endpoint, now);
             }
         }
         st.handles = st.handles.saturating_sub(1);

@@ -178,10 +178,15 @@ impl GroupHost {
             for w in slot.wakers.drain(..) {
                 w.wake();
             }
-            let reap = slot
-                .reaping
-                .iter()
-                .map(|&(_, from)| from.max(now + DRAIN_POLL));
+            // A broken member with unread messages is looked at again
+            // now and then (a read does not wake the driver).
+            let reap = slot.reaping.iter().map(|&(_, from)| {
+                if now < from {
+                    from
+                } else {
+                    (now + DRAIN_MARGIN).min(from + REAP_LIMIT)
+                }
+            });
             for t in g.poll_timeout().into_iter().chain(reap) {
                 deadline = Some(deadline.map_or(t, |d| d.min(t)));
             }

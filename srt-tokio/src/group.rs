@@ -104,7 +104,8 @@ impl Shared {
 }
 
 /// A socket group: sends and receives one stream over its members like a
-/// single socket. Dropping it closes every member (abort).
+/// single socket. Dropping it closes every member (abort); a listener
+/// forgets the group it accepted.
 ///
 /// `send_msg`/`recv` take `&self`; the [`Stream`] (messages) and
 /// [`Sink<Vec<u8>>`](Sink) implementations need `&mut` (their

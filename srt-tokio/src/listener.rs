@@ -31,7 +31,10 @@ use std::time::Instant;
 /// ([`Accepted::Group`]); its later members join it without the
 /// application. Plain callers are requests ([`next`](Self::next)) as
 /// without the option. The groups' members live on the listener's
-/// endpoint: once the listener is dropped, no new member can join.
+/// endpoint: once the listener is dropped, no new member can join. A
+/// group is forgotten once its handle is dropped (or, not yet taken, when
+/// its last member has left or the listener is dropped); a later member
+/// of its peer group makes a new group, as libsrt.
 pub struct SrtListener {
     shared: Arc<Shared>,
     max_message: usize,

@@ -103,11 +103,11 @@ impl World {
             }
         }
         self.tx.handle_timeout(now, &mut self.net);
-        for g in self.listener.groups() {
+        for (_, g) in self.listener.iter_mut() {
             g.handle_timeout(now, &mut self.net);
         }
         if let Some(i) = self.rx {
-            let g = &mut self.listener.groups()[i];
+            let g = self.listener.group(i).expect("the group");
             while let Some(info) = g.recv(now, &mut self.net, &mut self.buf) {
                 assert_eq!(info.len, PAYLOAD);
                 let n = u64::from_be_bytes(self.buf[..8].try_into().unwrap());
@@ -273,7 +273,7 @@ fuzz_target!(|input: Input| {
         }
     }
     if let Some(i) = w.rx {
-        let g = &mut w.listener.groups()[i];
+        let g = w.listener.group(i).expect("the group");
         assert!(g.stats().delivered <= w.sent);
     }
 });

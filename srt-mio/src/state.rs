@@ -701,6 +701,16 @@ impl State {
                 self.drain_events(idx, k);
             }
             for q in queue {
+                // An accepted group nobody took: its members go too (libsrt
+                // closes the queued member sockets).
+                if let Some(gs) = self.groups.remove(&q) {
+                    for m in &gs.members {
+                        if let Some(s) = self.sockets.get_mut(&m.id) {
+                            s.group = None;
+                        }
+                        self.remove_socket(m.id, CloseMode::Abort);
+                    }
+                }
                 self.remove_socket(q, CloseMode::Abort);
             }
         }

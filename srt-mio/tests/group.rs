@@ -206,3 +206,40 @@ fn a_non_blocking_group_connect_reports_out_on_the_group() {
     assert!(tx.connect_group(g, &mut more).is_ok());
     tx.close(g).unwrap();
 }
+
+/// A listener closed before its group was accepted closes the group's
+/// members, as libsrt closes the sockets of its accept queue: the caller's
+/// member hears it (before, the accepted member ran on with nobody to
+/// take it).
+#[test]
+fn closing_the_listener_closes_a_group_nobody_accepted() {
+    let rx = Context::with_workers(1).unwrap();
+    let tx = Context::with_workers(1).unwrap();
+    let ls = listeners(&rx);
+    let g = tx.create_group(GroupType::Broadcast).unwrap();
+    let mut members = vec![MemberConfig::new(None, ls[0].1)];
+    let member = tx.connect_group(g, &mut members).unwrap();
+    assert_eq!(tx.state(member), SockStatus::Connected);
+    // The accepted group waits in the listener's queue.
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(tx.state(member), SockStatus::Connected);
+    for (l, _) in &ls {
+        rx.close(*l).unwrap();
+    }
+    let mut state = tx.state(member);
+    for _ in 0..250 {
+        state = tx.state(member);
+        if state != SockStatus::Connected {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        matches!(
+            state,
+            SockStatus::Broken | SockStatus::Closed | SockStatus::NonExist
+        ),
+        "the caller's member is {state:?}"
+    );
+    tx.close(g).unwrap();
+}

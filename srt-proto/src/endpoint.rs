@@ -199,10 +199,12 @@ impl Endpoint {
         }
     }
 
-    /// Refreshes the connections handed out by `connection_mut`.
+    /// Refreshes the connections handed out by `connection_mut`, and
+    /// forgets those closed there with nothing left to send (a group's
+    /// `close` on a broken member: no timer would visit it again).
     fn refresh_dirty(&mut self, now: Instant) {
         while let Some(id) = self.dirty.pop() {
-            self.refresh(id, now);
+            self.collect_events(id, now);
         }
     }
 

@@ -143,7 +143,7 @@ impl Bench {
                 self.tx.handle_timeout(now, &mut self.net);
             }
             if let Some(i) = self.rx {
-                let g = &mut self.listener.groups()[i];
+                let g = self.listener.group(i).expect("the group");
                 if g.poll_timeout().is_none_or(|t| t <= now) {
                     g.handle_timeout(now, &mut self.net);
                 }
@@ -182,7 +182,7 @@ impl Bench {
                     Admitted::NotMember => panic!("a plain connection was accepted"),
                 }
                 let now = self.net.now();
-                let g = &mut self.listener.groups()[self.rx.unwrap()];
+                let g = self.listener.group(self.rx.unwrap()).expect("the group");
                 g.handle_timeout(now, &mut self.net);
             }
         }
@@ -197,7 +197,7 @@ impl Bench {
         let Some(i) = self.rx else {
             return;
         };
-        let g = &mut self.listener.groups()[i];
+        let g = self.listener.group(i).expect("the group");
         while let Some(info) = g.recv(now, &mut self.net, &mut self.buf) {
             assert_eq!(info.len, PAYLOAD);
             let n = u64::from_be_bytes(self.buf[..8].try_into().unwrap());
@@ -400,7 +400,7 @@ fn multi_address_connect_through_the_one_that_answers() {
     assert!(b.sent > 400);
     assert!(b.delivered + 20 >= b.sent, "{} of {}", b.delivered, b.sent);
     assert_eq!(b.out_of_order, 0);
-    assert_eq!(b.listener.groups().len(), 1);
+    assert_eq!(b.listener.len(), 1);
 }
 
 /// Members join and leave at run time: a broadcast group starts on one
@@ -717,6 +717,76 @@ fn closing_the_group_closes_its_members() {
     assert_eq!(b.delivered, b.sent);
 }
 
+/// A group the listener side closed and forgot ([`GroupListener::remove`],
+/// libsrt's `srt_close` on the accepted group) is not found again: the
+/// next member of its peer group makes a new group (libsrt's
+/// `findPeerGroup` finds only groups not closed), which carries the
+/// stream on, and the old group's member connections are gone.
+#[test]
+fn a_removed_group_is_made_anew_by_its_next_member() {
+    let mut b = Bench::new(
+        5,
+        GroupType::Broadcast,
+        Topology {
+            clients: &["127.0.0.1:5001"],
+            servers: &["127.0.0.1:9000"],
+            listen_on: &["127.0.0.1:9000"],
+            links: &[link(10, 0.0)],
+            weights: &[0],
+        },
+        2_000_000,
+    );
+    let start = b.net.now();
+    b.run(start + Duration::from_secs(1), true, |_| {});
+    let first = b.rx.take().expect("the listener made a group");
+    let before = b.delivered;
+    assert!(before > 100, "{before}");
+    let now = b.net.now();
+    let mut old = b.listener.remove(first).expect("the group");
+    old.close(now, &mut b.net, srt_proto::CloseMode::Abort);
+    assert!(b.listener.is_empty());
+    assert!(b.listener.group(first).is_none());
+    assert_eq!(b.listener.remove(first).map(|g| g.id()), None);
+    // The caller's member hears the shutdown and breaks.
+    b.run(now + Duration::from_secs(1), false, |_| {});
+    assert!(b.tx.members().all(|m| m.state == MemberState::Broken));
+    for m in old.members() {
+        let state = b
+            .net
+            .endpoint(m.key.endpoint)
+            .connection(m.key.socket)
+            .map(|c| c.state());
+        assert_eq!(state, None, "the old member's connection is forgotten");
+    }
+    // A new member of the same caller group.
+    let c2 = addr("127.0.0.1:5002");
+    let node = b.net.add_endpoint(c2);
+    b.net
+        .set_links_between(c2, addr("127.0.0.1:9000"), link(10, 0.0));
+    let now = b.net.now();
+    let target = MemberTarget {
+        endpoint: node,
+        remote: addr("127.0.0.1:9000"),
+        weight: 0,
+    };
+    b.tx.connect(now, &mut b.net, &[target], &SocketOptions::live())
+        .unwrap();
+    // The member's clock is its group's, older than its handshake by the
+    // group's age: the new receiving group plays that much late (so does
+    // libsrt's, which also takes the group's time at the end of the
+    // handshake).
+    b.run(now + Duration::from_secs(4), true, |_| {});
+    // `accept` asserts it was a new group, not a join.
+    let second = b.rx.expect("the next member made a new group");
+    assert_eq!(b.listener.len(), 1);
+    let g = b.listener.group(second).expect("the new group");
+    // The mirror ID is derived from the peer group's: the same again.
+    assert_eq!(g.id(), old.id());
+    assert_eq!(g.members().count(), 1);
+    assert!(b.delivered > before + 100, "{} after {before}", b.delivered);
+    assert_eq!(b.out_of_order, 0);
+}
+
 /// Members of one caller group arrive on two listeners (two endpoints,
 /// libsrt's `srt_accept_bond`) that share the group key: both answer with
 /// the same mirror group, and one receiving group delivers the stream.
@@ -819,7 +889,7 @@ fn the_listener_group_sends_to_the_caller_group() {
             b.net.step(limit.max(b.net.now()));
             let now = b.net.now();
             let i = b.rx.expect("the listener made a group");
-            let rxg = &mut b.listener.groups()[i];
+            let rxg = b.listener.group(i).expect("the group");
             rxg.handle_timeout(now, &mut b.net);
             while now < end && next <= now {
                 let mut msg = [0u8; PAYLOAD];

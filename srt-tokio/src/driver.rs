@@ -87,50 +87,130 @@ pub(crate) struct ListenerSlot {
 #[derive(Debug, Default)]
 pub(crate) struct GroupSlot {
     pub(crate) connected: bool,
-    pub(crate) broken: bool,
-    /// Its handle was dropped (or never taken, the listener gone).
-    pub(crate) closed: bool,
     /// The application has its handle.
     pub(crate) taken: bool,
     /// Woken after every driver turn.
     pub(crate) wakers: Vec<Waker>,
+    /// Broken members, and from when they may leave the group.
+    reaping: Vec<(MemberKey, Instant)>,
 }
+
+/// How long a broken member with messages still to read stays in its
+/// group at most (libsrt's GC keeps such a socket for 60 of its 1-second
+/// rounds).
+const REAP_LIMIT: Duration = Duration::from_secs(60);
 
 /// A listener's groups (`SRTO_GROUPCONNECT`): members accepted on the
 /// listener's endpoint, run by the listener's driver.
+///
+/// A group stays while its handle lives (or waits in the listener's
+/// queue); it is closed and forgotten when its handle is dropped, when
+/// the listener goes before it was taken, or when its last member left
+/// before it was taken (libsrt's `srt_close` on the group, and its GC
+/// taking a broken socket off the accept queue). A broken member leaves
+/// its group once what it holds has come due and was read (libsrt's GC
+/// closing a broken member socket). A later member of a forgotten group's
+/// peer group makes a new group, as libsrt's `findPeerGroup` finds open
+/// groups only.
 #[derive(Debug)]
 pub(crate) struct GroupHost {
     pub(crate) listener: GroupListener,
-    pub(crate) slots: Vec<GroupSlot>,
+    /// By the group's index in `listener`.
+    pub(crate) slots: HashMap<usize, GroupSlot>,
 }
 
 impl GroupHost {
-    /// Every group's timers and events; wakes their handles. Returns the
-    /// earliest group timer.
-    fn run(&mut self, endpoint: &mut Endpoint, now: Instant) -> Option<Instant> {
+    /// A host for groups made with the options of `options`.
+    pub(crate) fn new(options: &srt_proto::SocketOptions) -> Self {
+        GroupHost {
+            listener: GroupListener::new(options),
+            slots: HashMap::new(),
+        }
+    }
+
+    /// Every group's timers and events; wakes their handles; lets broken
+    /// members go and forgets groups nobody will take. Returns the
+    /// earliest timer.
+    fn run(
+        &mut self,
+        endpoint: &mut Endpoint,
+        mut queue: Option<&mut ListenerSlot>,
+        now: Instant,
+    ) -> Option<Instant> {
         let mut deadline: Option<Instant> = None;
-        for (g, slot) in self.listener.groups().iter_mut().zip(&mut self.slots) {
-            if slot.closed {
+        let mut gone = Vec::new();
+        for (i, g) in self.listener.iter_mut() {
+            let Some(slot) = self.slots.get_mut(&i) else {
                 continue;
-            }
+            };
             g.handle_timeout(now, endpoint);
             while let Some(e) = g.poll_event() {
                 match e {
                     GroupEvent::Connected => slot.connected = true,
-                    GroupEvent::Broken => slot.broken = true,
+                    GroupEvent::MemberBroken { key } => {
+                        // What it received comes due within its latency.
+                        let latency = endpoint
+                            .connection(key.socket)
+                            .and_then(|c| c.negotiated())
+                            .and_then(|n| n.rcv_latency)
+                            .unwrap_or_default();
+                        slot.reaping.push((key, now + latency + DRAIN_MARGIN));
+                    }
                     _ => {}
                 }
             }
             slot.connected |= g.is_connected();
+            slot.reaping.retain(|&(key, from)| {
+                let unread = endpoint
+                    .connection_mut(key.socket)
+                    .is_some_and(|c| c.recv_ready(now));
+                if now < from || (unread && now < from + REAP_LIMIT) {
+                    return true;
+                }
+                let _ = endpoint.close(now, key.socket, CloseMode::Abort);
+                g.remove_member(key);
+                false
+            });
+            if !slot.taken && g.members().next().is_none() {
+                gone.push(i);
+                continue;
+            }
             for w in slot.wakers.drain(..) {
                 w.wake();
             }
-            deadline = match (deadline, g.poll_timeout()) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+            // A broken member with unread messages is looked at again
+            // now and then (a read does not wake the driver).
+            let reap = slot.reaping.iter().map(|&(_, from)| {
+                if now < from {
+                    from
+                } else {
+                    (now + DRAIN_MARGIN).min(from + REAP_LIMIT)
+                }
+            });
+            for t in g.poll_timeout().into_iter().chain(reap) {
+                deadline = Some(deadline.map_or(t, |d| d.min(t)));
+            }
+        }
+        for i in gone {
+            self.forget(i, endpoint, now);
+            if let Some(l) = queue.as_deref_mut() {
+                l.queue.retain(|q| *q != Queued::Group(i));
+            }
         }
         deadline
+    }
+
+    /// Closes the group at `index` (abort: its members' connections go
+    /// from the engine) and forgets it.
+    pub(crate) fn forget(&mut self, index: usize, endpoint: &mut Endpoint, now: Instant) {
+        if let Some(mut g) = self.listener.remove(index) {
+            g.close(now, endpoint, CloseMode::Abort);
+        }
+        if let Some(slot) = self.slots.remove(&index) {
+            for w in slot.wakers {
+                w.wake();
+            }
+        }
     }
 }
 
@@ -219,19 +299,16 @@ impl State {
         };
         match host.listener.admit(key, conn) {
             Admitted::NewGroup(i) if self.listener.is_some() => {
-                host.slots.push(GroupSlot::default());
+                host.slots.insert(i, GroupSlot::default());
                 Some(Queued::Group(i))
             }
-            Admitted::Joined(i) if host.slots.get(i).is_some_and(|s| !s.closed) => None,
-            // A member of a group whose handle is gone, or one arriving
-            // after the listener closed.
-            admitted => {
-                if let Admitted::NewGroup(_) = admitted {
-                    host.slots.push(GroupSlot {
-                        closed: true,
-                        ..GroupSlot::default()
-                    });
-                }
+            Admitted::Joined(_) => None,
+            // A member arriving after the listener closed.
+            Admitted::NewGroup(i) => {
+                host.forget(i, &mut self.endpoint, now);
+                None
+            }
+            Admitted::NotMember => {
                 let _ = self.endpoint.close(now, socket, CloseMode::Abort);
                 None
             }
@@ -249,7 +326,7 @@ impl State {
                 w.wake();
             }
         }
-        for slot in self.groups.iter_mut().flat_map(|h| &mut h.slots) {
+        for slot in self.groups.iter_mut().flat_map(|h| h.slots.values_mut()) {
             for w in slot.wakers.drain(..) {
                 w.wake();
             }
@@ -344,7 +421,7 @@ async fn drive(shared: Arc<Shared>, socket: UdpSocket) {
                 let group_deadline = st
                     .groups
                     .as_mut()
-                    .and_then(|h| h.run(&mut st.endpoint, now));
+                    .and_then(|h| h.run(&mut st.endpoint, st.listener.as_mut(), now));
                 out.clear();
                 while !out.is_full() {
                     let Some(t) = st.endpoint.poll_transmit(now, out.slot()) else {

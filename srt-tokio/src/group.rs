@@ -104,7 +104,8 @@ impl Shared {
 }
 
 /// A socket group: sends and receives one stream over its members like a
-/// single socket. Dropping it closes every member (abort).
+/// single socket. Dropping it closes every member (abort); a listener
+/// forgets the group it accepted.
 ///
 /// `send_msg`/`recv` take `&self`; the [`Stream`] (messages) and
 /// [`Sink<Vec<u8>>`](Sink) implementations need `&mut` (their
@@ -173,13 +174,29 @@ impl Backend {
                     });
                 };
                 let driver::GroupHost { listener, slots } = host;
-                let slot = &mut slots[*index];
+                let (Some(group), Some(slot)) = (listener.group(*index), slots.get_mut(index))
+                else {
+                    // Forgotten (the handle's drop, which is the only way
+                    // while a handle lives, or the driver gone).
+                    let mut none = Vec::new();
+                    return f(View {
+                        group: None,
+                        net: &mut st.endpoint,
+                        connected: false,
+                        broken: true,
+                        closed: true,
+                        wakers: &mut none,
+                    });
+                };
+                // Broken once its last member has left: a broken member
+                // stays until what it received has come due and was read.
+                let broken = group.members().next().is_none() || stopped;
                 f(View {
-                    group: listener.group(*index),
+                    group: Some(group),
                     net: &mut st.endpoint,
                     connected: slot.connected,
-                    broken: slot.broken || stopped,
-                    closed: slot.closed,
+                    broken,
+                    closed: false,
                     wakers: &mut slot.wakers,
                 })
             }
@@ -564,13 +581,10 @@ impl Drop for SrtGroup {
             Backend::Listener { shared, index } => {
                 let mut guard = shared.lock();
                 let st = &mut *guard;
+                // Closed and forgotten: a later member of its peer group
+                // makes a new group (libsrt's `srt_close` on a group).
                 if let Some(host) = st.groups.as_mut() {
-                    if let Some(g) = host.listener.group(*index) {
-                        g.close(now, &mut st.endpoint, CloseMode::Abort);
-                    }
-                    if let Some(slot) = host.slots.get_mut(*index) {
-                        slot.closed = true;
-                    }
+                    host.forget(*index, &mut st.endpoint, now);
                 }
                 st.handles = st.handles.saturating_sub(1);
                 drop(guard);

@@ -31,7 +31,10 @@ use std::time::Instant;
 /// ([`Accepted::Group`]); its later members join it without the
 /// application. Plain callers are requests ([`next`](Self::next)) as
 /// without the option. The groups' members live on the listener's
-/// endpoint: once the listener is dropped, no new member can join.
+/// endpoint: once the listener is dropped, no new member can join. A
+/// group is forgotten once its handle is dropped (or, not yet taken, when
+/// its last member has left or the listener is dropped); a later member
+/// of its peer group makes a new group, as libsrt.
 pub struct SrtListener {
     shared: Arc<Shared>,
     max_message: usize,
@@ -78,6 +81,22 @@ impl SrtListener {
     /// The local UDP address.
     pub fn local_addr(&self) -> SocketAddr {
         self.shared.local_addr()
+    }
+
+    /// How many groups the listener's group table holds (for tests).
+    #[doc(hidden)]
+    pub fn group_count(&self) -> usize {
+        self.shared
+            .lock()
+            .groups
+            .as_ref()
+            .map_or(0, |h| h.listener.len())
+    }
+
+    /// How many connections the listener's engine holds (for tests).
+    #[doc(hidden)]
+    pub fn connection_count(&self) -> usize {
+        self.shared.lock().endpoint.connection_count()
     }
 
     /// The next caller asking to connect; `None` once the driver has stopped.
@@ -134,7 +153,7 @@ impl SrtListener {
             let id = match q {
                 Queued::Group(index) => {
                     st.handles += 1;
-                    if let Some(slot) = st.groups.as_mut().and_then(|h| h.slots.get_mut(index)) {
+                    if let Some(slot) = st.groups.as_mut().and_then(|h| h.slots.get_mut(&index)) {
                         slot.taken = true;
                     }
                     drop(guard);
@@ -189,14 +208,17 @@ impl Drop for SrtListener {
         // Callers still waiting for a decision hear that the listener closed.
         st.listener = None;
         st.endpoint.stop_listening(Instant::now());
-        // Groups nobody took close; taken ones run on.
+        // Groups nobody took are closed and forgotten; taken ones run on.
         if let Some(host) = &mut st.groups {
             let now = Instant::now();
-            for (g, slot) in host.listener.groups().iter_mut().zip(&mut host.slots) {
-                if !slot.closed && !slot.taken {
-                    slot.closed = true;
-                    g.close(now, &mut st.endpoint, srt_proto::CloseMode::Abort);
-                }
+            let untaken: Vec<usize> = host
+                .slots
+                .iter()
+                .filter(|(_, slot)| !slot.taken)
+                .map(|(&i, _)| i)
+                .collect();
+            for i in untaken {
+                host.forget(i, &mut st.endpoint, now);
             }
         }
         st.handles = st.handles.saturating_sub(1);

@@ -228,10 +228,9 @@ impl SrtSocketBuilder {
         let (socket, mut endpoint) = bind(local, &options).await?;
         endpoint.listen_deferred(&options, self.backlog)?;
         let slot = driver::ListenerSlot::default();
-        let groups = options.groupconnect.then(|| driver::GroupHost {
-            listener: srt_proto::group::GroupListener::new(&options),
-            slots: Vec::new(),
-        });
+        let groups = options
+            .groupconnect
+            .then(|| driver::GroupHost::new(&options));
         let group_message = options.effective_payload_size() as usize;
         let shared = driver::start(socket, endpoint, Some(slot), groups, None);
         Ok(SrtListener::new(shared, max_message, group_message))

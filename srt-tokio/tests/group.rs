@@ -5,6 +5,8 @@
 use futures_util::{SinkExt, StreamExt};
 use srt_tokio::{Accepted, GroupType, MemberState, SrtSocket};
 use std::net::{SocketAddr, UdpSocket};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 fn free_addr() -> SocketAddr {
@@ -213,4 +215,246 @@ async fn listen_group_skips_plain_callers() {
         .await
         .expect("the plain caller learned it was closed");
     assert!(r.is_err(), "{r:?}");
+}
+
+/// Waits (up to 5 s) until `done`, polling every 20 ms.
+async fn eventually(mut done: impl FnMut() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !done() {
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    true
+}
+
+/// A long-running group listener forgets the groups that ended: 20 caller
+/// groups one after the other connect (two members each), send 50
+/// messages and close; the application takes each, reads all 50 and drops
+/// it. The listener's group table never holds more than the one group
+/// alive, and ends empty with no connection left in its engine.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_listener_forgets_ended_groups() {
+    const GROUPS: u32 = 20;
+    const MESSAGES: u32 = 50;
+    let mut listener = SrtSocket::builder()
+        .latency(Duration::from_millis(120))
+        .group_connect(true)
+        .listen("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let addr = listener.local_addr();
+    let mut most = 0;
+    for round in 0..GROUPS {
+        let caller = tokio::spawn(async move {
+            let mut tx = SrtSocket::builder()
+                .latency(Duration::from_millis(120))
+                .call_group(GroupType::Broadcast, &[(addr, 0), (addr, 0)])
+                .await
+                .unwrap();
+            // Both members on, so that none arrives after the group ended.
+            let running = eventually(|| {
+                let m = tx.members();
+                m.len() == 2 && m.iter().all(|m| m.state == MemberState::Running)
+            })
+            .await;
+            assert!(running, "round {round}: {:?}", tx.members());
+            for n in 0..MESSAGES {
+                tx.send(message(round * 1000 + n)).await.unwrap();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            // Dropping the group closes its members.
+        });
+        let rx = tokio::time::timeout(Duration::from_secs(5), listener.accept())
+            .await
+            .unwrap_or_else(|_| panic!("round {round}: accepted in time"))
+            .unwrap()
+            .into_group()
+            .unwrap_or_else(|e| panic!("round {round}: {e}"));
+        most = most.max(listener.group_count());
+        for n in 0..MESSAGES {
+            let m = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+                .await
+                .unwrap_or_else(|_| panic!("round {round}: message {n} stalled"))
+                .unwrap_or_else(|e| panic!("round {round}: message {n}: {e}"));
+            assert_eq!(m, message(round * 1000 + n), "round {round}: message {n}");
+        }
+        assert_eq!(rx.stats().delivered, u64::from(MESSAGES));
+        caller.await.unwrap();
+        drop(rx);
+        most = most.max(listener.group_count());
+        assert_eq!(
+            listener.group_count(),
+            0,
+            "round {round}: the dropped group stays"
+        );
+    }
+    assert_eq!(most, 1, "the group table held {most} groups at once");
+    assert!(
+        eventually(|| listener.connection_count() == 0).await,
+        "{} connections left in the engine",
+        listener.connection_count()
+    );
+}
+
+/// A group that came while nobody accepted and whose members all went is
+/// forgotten (libsrt's GC takes a broken socket off the accept queue): the
+/// next `accept` gives the group that came after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_gone_before_accept_is_forgotten() {
+    let mut listener = SrtSocket::builder()
+        .latency(Duration::from_millis(120))
+        .group_connect(true)
+        .listen("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let addr = listener.local_addr();
+    let gone = SrtSocket::builder()
+        .latency(Duration::from_millis(120))
+        .call_group(GroupType::Backup, &[(addr, 1)])
+        .await
+        .unwrap();
+    assert!(eventually(|| listener.group_count() == 1).await);
+    drop(gone);
+    assert!(
+        eventually(|| listener.group_count() == 0 && listener.connection_count() == 0).await,
+        "{} groups, {} connections",
+        listener.group_count(),
+        listener.connection_count()
+    );
+    let next = tokio::spawn(async move {
+        let mut tx = SrtSocket::builder()
+            .latency(Duration::from_millis(120))
+            .call_group(GroupType::Backup, &[(addr, 1)])
+            .await
+            .unwrap();
+        tx.send(message(42)).await.unwrap();
+        tx
+    });
+    let mut rx = tokio::time::timeout(Duration::from_secs(5), listener.accept())
+        .await
+        .expect("accepted in time")
+        .unwrap()
+        .into_group()
+        .unwrap();
+    let m = tokio::time::timeout(Duration::from_secs(5), rx.next())
+        .await
+        .expect("stalled")
+        .expect("the accepted group is the live one")
+        .unwrap();
+    assert_eq!(m, message(42));
+    drop(next.await.unwrap());
+}
+
+/// A UDP forwarder from a local port to `target` that drops everything
+/// until `open` is set.
+async fn gated_forwarder(target: SocketAddr, open: Arc<AtomicBool>) -> SocketAddr {
+    let front = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let back = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    back.connect(target).await.unwrap();
+    let local = front.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut a, mut b) = (vec![0u8; 2048], vec![0u8; 2048]);
+        let mut client = None;
+        loop {
+            tokio::select! {
+                r = front.recv_from(&mut a) => {
+                    let Ok((n, from)) = r else { return };
+                    if open.load(Ordering::SeqCst) {
+                        client = Some(from);
+                        let _ = back.send(&a[..n]).await;
+                    }
+                }
+                r = back.recv(&mut b) => {
+                    let Ok(n) = r else { return };
+                    if let Some(c) = client {
+                        let _ = front.send_to(&b[..n], c).await;
+                    }
+                }
+            }
+        }
+    });
+    local
+}
+
+/// Dropping an accepted group closes it and the listener forgets it: a
+/// member of the same peer group connecting afterwards makes a new
+/// `Accepted::Group` (libsrt's `findPeerGroup` finds open groups only),
+/// which carries the stream, rather than joining the dead one. The caller
+/// group's second member is held back by a forwarder until then.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_group_comes_back_as_a_new_group() {
+    let mut listener = SrtSocket::builder()
+        .latency(Duration::from_millis(120))
+        .group_connect(true)
+        .listen("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let addr = listener.local_addr();
+    let open = Arc::new(AtomicBool::new(false));
+    let gate = gated_forwarder(addr, Arc::clone(&open)).await;
+    let caller = tokio::spawn(async move {
+        SrtSocket::builder()
+            .latency(Duration::from_millis(120))
+            .conn_timeout(Duration::from_secs(10))
+            .call_group(GroupType::Broadcast, &[(addr, 0), (gate, 0)])
+            .await
+            .unwrap()
+    });
+    let first = tokio::time::timeout(Duration::from_secs(5), listener.accept())
+        .await
+        .expect("accepted in time")
+        .unwrap()
+        .into_group()
+        .unwrap();
+    let tx = caller.await.unwrap();
+    tx.send_msg(&message(1)).unwrap();
+    let m = tokio::time::timeout(Duration::from_secs(5), first.recv())
+        .await
+        .expect("stalled")
+        .unwrap();
+    assert_eq!(m, message(1));
+    assert_eq!(listener.group_count(), 1);
+    drop(first);
+    assert_eq!(listener.group_count(), 0, "the dropped group was forgotten");
+    // The caller's direct member hears that it was closed.
+    assert!(
+        eventually(|| tx.members()[0].state == MemberState::Broken).await,
+        "{:?}",
+        tx.members()
+    );
+    open.store(true, Ordering::SeqCst);
+    let mut second = tokio::time::timeout(Duration::from_secs(5), listener.accept())
+        .await
+        .expect("the member of the same peer group made a new group")
+        .unwrap()
+        .into_group()
+        .unwrap();
+    assert_eq!(listener.group_count(), 1);
+    assert!(
+        eventually(|| tx.members()[1].state == MemberState::Running).await,
+        "{:?}",
+        tx.members()
+    );
+    // The new group carries the stream on.
+    let sender = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(5));
+        for n in 2..1000 {
+            tick.tick().await;
+            if tx.send_msg(&message(n)).is_err() {
+                break;
+            }
+        }
+        tx
+    });
+    let m = tokio::time::timeout(Duration::from_secs(5), second.next())
+        .await
+        .expect("the new group delivers")
+        .expect("the stream ended")
+        .unwrap();
+    let n = u32::from_be_bytes(m[..4].try_into().unwrap());
+    assert!(n >= 2, "message {n}");
+    assert_eq!(m, message(n));
+    drop(sender.await.unwrap());
 }

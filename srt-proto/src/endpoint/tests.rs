@@ -316,6 +316,33 @@ fn idle_peer_breaks_and_shutdown_is_seen() {
     assert!(p.a.connection(id).is_none(), "closed socket forgotten");
 }
 
+/// A broken connection closed through `connection_mut` (as a group closes
+/// its members) has nothing to send and no timer left: the endpoint still
+/// forgets it at its next turn, rather than holding it for ever.
+#[test]
+fn a_broken_connection_closed_in_place_is_forgotten() {
+    let mut p = Pair::new(9);
+    p.b.listen(&live(), 5).unwrap();
+    let id = p.a.connect(p.now, addr(2000), &live()).unwrap();
+    p.run(Duration::from_millis(50));
+    let server = p.b.accept().unwrap();
+    p.a.close(p.now, id, CloseMode::Abort).unwrap();
+    p.run(Duration::from_millis(10));
+    assert_eq!(
+        p.b.connection(server).map(|c| c.state()),
+        Some(ConnState::Broken)
+    );
+    p.b.connection_mut(server)
+        .unwrap()
+        .close(p.now, CloseMode::Abort);
+    p.run(Duration::from_millis(10));
+    assert!(p.b.connection(server).is_none(), "closed socket forgotten");
+    assert_eq!(p.b.connection_count(), 0);
+    assert!(p
+        .take_events()
+        .contains(&('b', Event::Closed { socket: server })));
+}
+
 fn secret(pass: &str) -> SocketOptions {
     SocketOptions::live().passphrase(pass).unwrap()
 }

@@ -875,10 +875,17 @@ fn send_on(
 /// Turns members accepted by listeners (`SRTO_GROUPCONNECT`) into groups:
 /// the first member of a peer group makes a group (what the application
 /// accepts), later members of the same peer group join it silently.
+///
+/// Each group keeps its index until it is [removed](Self::remove) (libsrt's
+/// `srt_close` on the group, or its last member gone while nobody holds
+/// it); a later member of its peer group then makes a new group, as
+/// libsrt's `findPeerGroup` finds only groups not closed. Freed indices
+/// are used again, so the table is as large as the most groups alive at
+/// once.
 #[derive(Debug)]
 pub struct GroupListener {
     options: SocketOptions,
-    groups: Vec<Group>,
+    groups: Vec<Option<Group>>,
 }
 
 /// What [`GroupListener::admit`] did with an accepted connection.
@@ -909,8 +916,14 @@ impl GroupListener {
         ) else {
             return Admitted::NotMember;
         };
-        if let Some(i) = self.groups.iter().position(|g| g.id == own.group_id) {
-            self.groups[i].add_member(key, peer.weight);
+        if let Some(i) = self
+            .groups
+            .iter()
+            .position(|g| g.as_ref().is_some_and(|g| g.id == own.group_id))
+        {
+            if let Some(g) = &mut self.groups[i] {
+                g.add_member(key, peer.weight);
+            }
             return Admitted::Joined(i);
         }
         let Some(kind) = GroupType::from_code(peer.group_type) else {
@@ -923,17 +936,50 @@ impl GroupListener {
             GroupConfig::new(kind, &self.options),
         );
         g.add_member(key, peer.weight);
-        self.groups.push(g);
-        Admitted::NewGroup(self.groups.len() - 1)
+        match self.groups.iter().position(Option::is_none) {
+            Some(i) => {
+                self.groups[i] = Some(g);
+                Admitted::NewGroup(i)
+            }
+            None => {
+                self.groups.push(Some(g));
+                Admitted::NewGroup(self.groups.len() - 1)
+            }
+        }
     }
 
-    /// The groups made so far.
-    pub fn groups(&mut self) -> &mut [Group] {
-        &mut self.groups
+    /// The groups and their indices.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (usize, &mut Group)> + '_ {
+        self.groups
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(i, g)| Some((i, g.as_mut()?)))
     }
 
     /// The group at `index`.
     pub fn group(&mut self, index: usize) -> Option<&mut Group> {
-        self.groups.get_mut(index)
+        self.groups.get_mut(index).and_then(Option::as_mut)
+    }
+
+    /// Forgets the group at `index` and returns it (its members'
+    /// connections are left as they are: [`Group::close`] it first). A
+    /// later member of its peer group makes a new group; `index` may be
+    /// given to another group.
+    pub fn remove(&mut self, index: usize) -> Option<Group> {
+        let g = self.groups.get_mut(index)?.take();
+        while self.groups.last().is_some_and(Option::is_none) {
+            self.groups.pop();
+        }
+        g
+    }
+
+    /// How many groups there are.
+    pub fn len(&self) -> usize {
+        self.groups.iter().filter(|g| g.is_some()).count()
+    }
+
+    /// Whether there is no group.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }

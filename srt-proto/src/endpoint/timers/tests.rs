@@ -8,8 +8,18 @@ use crate::connection::CloseMode;
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
 
+/// What both the schedule and the scan do first: the connections handed
+/// out by `connection_mut` pass their events on, and are forgotten if they
+/// were closed there with nothing left to send.
+fn scan_collect_dirty(ep: &mut Endpoint, now: Instant) {
+    while let Some(id) = ep.dirty.pop() {
+        ep.collect_events(id, now);
+    }
+}
+
 /// The scan `Endpoint::handle_timeout` did before the schedule.
 fn scan_handle_timeout(ep: &mut Endpoint, now: Instant) {
+    scan_collect_dirty(ep, now);
     let mut due: Vec<SocketId> = ep
         .connections
         .iter()
@@ -41,6 +51,7 @@ fn scan_poll_transmit(
             size: bytes.len(),
         });
     }
+    scan_collect_dirty(ep, now);
     loop {
         let start = *cursor;
         let mut ids: Vec<SocketId> = ep.connections.keys().copied().collect();

@@ -162,20 +162,11 @@ impl Backend {
                 let mut guard = shared.lock();
                 let st = &mut *guard;
                 let stopped = st.stopped;
-                let Some(host) = st.groups.as_mut() else {
-                    let mut none = Vec::new();
-                    return f(View {
-                        group: None,
-                        net: &mut st.endpoint,
-                        connected: false,
-                        broken: true,
-                        closed: true,
-                        wakers: &mut none,
-                    });
-                };
-                let driver::GroupHost { listener, slots } = host;
-                let (Some(group), Some(slot)) = (listener.group(*index), slots.get_mut(index))
-                else {
+                let found = st.groups.as_mut().and_then(|host| {
+                    let driver::GroupHost { listener, slots } = host;
+                    Some((listener.group(*index)?, slots.get_mut(index)?))
+                });
+                let Some((group, slot)) = found else {
                     // Forgotten (the handle's drop, which is the only way
                     // while a handle lives, or the driver gone).
                     let mut none = Vec::new();

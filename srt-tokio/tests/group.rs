@@ -3,11 +3,21 @@
 //! listener still gets every message once, in order.
 
 use futures_util::{SinkExt, StreamExt};
-use srt_tokio::{Accepted, GroupType, MemberState, SrtSocket};
+use srt_tokio::{Accepted, GroupType, MemberState, SrtListener, SrtSocket};
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+
+/// A loopback listener with `group_connect(true)`, latency 120 ms.
+async fn group_listener() -> SrtListener {
+    SrtSocket::builder()
+        .latency(Duration::from_millis(120))
+        .group_connect(true)
+        .listen("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap()
+}
 
 fn free_addr() -> SocketAddr {
     UdpSocket::bind("127.0.0.1:0")
@@ -107,12 +117,7 @@ async fn group_without_a_listener_fails() {
 /// joins without an accept), a plain caller as a socket; both carry data.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn group_listener_yields_groups_and_sockets() {
-    let mut listener = SrtSocket::builder()
-        .latency(Duration::from_millis(120))
-        .group_connect(true)
-        .listen("127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let mut listener = group_listener().await;
     let addr = listener.local_addr();
     let caller = tokio::spawn(async move {
         SrtSocket::builder()
@@ -238,12 +243,7 @@ async fn eventually(mut done: impl FnMut() -> bool) -> bool {
 async fn group_listener_forgets_ended_groups() {
     const GROUPS: u32 = 20;
     const MESSAGES: u32 = 50;
-    let mut listener = SrtSocket::builder()
-        .latency(Duration::from_millis(120))
-        .group_connect(true)
-        .listen("127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let mut listener = group_listener().await;
     let addr = listener.local_addr();
     let mut most = 0;
     for round in 0..GROUPS {
@@ -303,12 +303,7 @@ async fn group_listener_forgets_ended_groups() {
 /// next `accept` gives the group that came after it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_group_gone_before_accept_is_forgotten() {
-    let mut listener = SrtSocket::builder()
-        .latency(Duration::from_millis(120))
-        .group_connect(true)
-        .listen("127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let mut listener = group_listener().await;
     let addr = listener.local_addr();
     let gone = SrtSocket::builder()
         .latency(Duration::from_millis(120))
@@ -385,12 +380,7 @@ async fn gated_forwarder(target: SocketAddr, open: Arc<AtomicBool>) -> SocketAdd
 /// group's second member is held back by a forwarder until then.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dropped_group_comes_back_as_a_new_group() {
-    let mut listener = SrtSocket::builder()
-        .latency(Duration::from_millis(120))
-        .group_connect(true)
-        .listen("127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let mut listener = group_listener().await;
     let addr = listener.local_addr();
     let open = Arc::new(AtomicBool::new(false));
     let gate = gated_forwarder(addr, Arc::clone(&open)).await;

@@ -275,26 +275,35 @@ fn report(seconds: u64, results: &[((u32, Tool, Tool), Outcome)]) {
     if results.iter().any(|(_, o)| o.instructions.is_some()) {
         report_instructions(results);
     }
+    for (rate, o, l) in same_tool_pairs(results) {
+        let ratio = |a: &Exit, b: &Exit| a.cpu.as_secs_f64() / b.cpu.as_secs_f64();
+        println!(
+            "ours/libsrt at {rate} Mbit/s: CPU sender {:.2}x, receiver {:.2}x, both {:.2}x (lower is better)",
+            ratio(&o.sender, &l.sender),
+            ratio(&o.receiver, &l.receiver),
+            (o.sender.cpu + o.receiver.cpu).as_secs_f64()
+                / (l.sender.cpu + l.receiver.cpu).as_secs_f64(),
+        );
+    }
+}
+
+/// For each rate, the outcomes of ours → ours and of libsrt → libsrt, when
+/// both ran.
+fn same_tool_pairs(results: &[((u32, Tool, Tool), Outcome)]) -> Vec<(u32, Outcome, Outcome)> {
     let mut rates: Vec<u32> = results.iter().map(|((r, _, _), _)| *r).collect();
     rates.dedup();
-    for rate in rates {
-        let find = |t: Tool| {
-            results
-                .iter()
-                .find(|((r, s, c), _)| *r == rate && *s == t && *c == t)
-                .map(|(_, o)| *o)
-        };
-        if let (Some(o), Some(l)) = (find(Tool::Ours), find(Tool::Libsrt)) {
-            let ratio = |a: &Exit, b: &Exit| a.cpu.as_secs_f64() / b.cpu.as_secs_f64();
-            println!(
-                "ours/libsrt at {rate} Mbit/s: CPU sender {:.2}x, receiver {:.2}x, both {:.2}x (lower is better)",
-                ratio(&o.sender, &l.sender),
-                ratio(&o.receiver, &l.receiver),
-                (o.sender.cpu + o.receiver.cpu).as_secs_f64()
-                    / (l.sender.cpu + l.receiver.cpu).as_secs_f64(),
-            );
-        }
-    }
+    rates
+        .into_iter()
+        .filter_map(|rate| {
+            let find = |t: Tool| {
+                results
+                    .iter()
+                    .find(|((r, s, c), _)| *r == rate && *s == t && *c == t)
+                    .map(|(_, o)| *o)
+            };
+            Some((rate, find(Tool::Ours)?, find(Tool::Libsrt)?))
+        })
+        .collect()
 }
 
 /// Prints the instructions per delivered packet (`--callgrind`) and their
@@ -323,24 +332,17 @@ fn report_instructions(results: &[((u32, Tool, Tool), Outcome)]) {
         );
     }
     println!("(engine: the part in srt-proto's code, ours only)");
-    let mut rates: Vec<u32> = results.iter().map(|((r, _, _), _)| *r).collect();
-    rates.dedup();
-    for rate in rates {
-        let find = |t: Tool| {
-            results
-                .iter()
-                .find(|((r, s, c), _)| *r == rate && *s == t && *c == t)
-                .and_then(|(_, o)| o.instructions.map(|i| (i, *o)))
+    for (rate, o, l) in same_tool_pairs(results) {
+        let (Some([os, or]), Some([ls, lr])) = (o.instructions, l.instructions) else {
+            continue;
         };
-        if let (Some(([os, or], o)), Some(([ls, lr], l))) = (find(Tool::Ours), find(Tool::Libsrt)) {
-            println!(
-                "ours/libsrt at {rate} Mbit/s: instructions per packet sender {:.2}x, receiver {:.2}x, both {:.2}x (lower is better)",
-                per_packet(&os, &o) / per_packet(&ls, &l),
-                per_packet(&or, &o) / per_packet(&lr, &l),
-                (per_packet(&os, &o) + per_packet(&or, &o))
-                    / (per_packet(&ls, &l) + per_packet(&lr, &l)),
-            );
-        }
+        println!(
+            "ours/libsrt at {rate} Mbit/s: instructions per packet sender {:.2}x, receiver {:.2}x, both {:.2}x (lower is better)",
+            per_packet(&os, &o) / per_packet(&ls, &l),
+            per_packet(&or, &o) / per_packet(&lr, &l),
+            (per_packet(&os, &o) + per_packet(&or, &o))
+                / (per_packet(&ls, &l) + per_packet(&lr, &l)),
+        );
     }
 }
 

@@ -229,6 +229,13 @@ impl Group {
         let Some(t) = net.connection(key).and_then(|c| c.group_transfer()) else {
             return false;
         };
+        // libsrt's activation sends through the member's `sendmsg2`, whose
+        // too-late drop runs first: what the member kept from before it
+        // was silenced and is now too late goes before its numbering is
+        // looked at (else a member whose link was down while it was idle
+        // keeps those packets, since only a send drops, and could never
+        // take the group's numbering again).
+        t.group_snd_drop_too_late(now);
         let from = if t.group_snd_next_seq() == first || t.group_override_snd_seq(first) {
             first
         } else {

@@ -182,12 +182,12 @@ impl Sender {
     /// 1.5.5's `CSndBuffer::readData` does, and the next packet goes out
     /// even if the window is full of them, so that the receiver sees the
     /// gap, reports it, and the NAK is answered with a DROPREQ (a receiver
-    /// gives up nothing beyond what it received).
+    /// gives up nothing beyond what it received). Not counted in SndDrop:
+    /// libsrt 1.5.5 counts there only the too-late drop
+    /// (`CUDT::sndDropTooLate`), not messages whose TTL passed.
     pub(super) fn drop_ttl_expired(&mut self, now: Instant, sh: &mut Shared) {
         let unsent_from = self.snd.next_unsent_seq();
         while let Some(mut dropped) = self.snd.drop_expired(now, None) {
-            sh.stats
-                .on_snd_drop(dropped.packets as u32, dropped.bytes as u64);
             self.skipped_unsent = true;
             if dropped.range.first.offset_from(unsent_from) < 0 {
                 if dropped.range.last.offset_from(unsent_from) >= 0 {
@@ -594,9 +594,8 @@ impl Sender {
             // A NAKed packet of a message whose TTL passed, or that was
             // dropped before: (re)tell the peer, whose copy of an earlier
             // DROPREQ may have been lost (libsrt resends it on every NAK).
+            // Not counted in SndDrop (libsrt's `packLostData` does not).
             if let Some(dropped) = self.snd.drop_expired_message(seq, now) {
-                sh.stats
-                    .on_snd_drop(dropped.packets as u32, dropped.bytes as u64);
                 self.snd_loss.remove_range(dropped.range);
                 self.snd_timed_out.remove_range(dropped.range);
                 queue_dropreq(&mut sh.ctrl, &dropped);

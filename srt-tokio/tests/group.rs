@@ -19,6 +19,14 @@ async fn group_listener() -> SrtListener {
         .unwrap()
 }
 
+/// What `listener` accepts within 5 s.
+async fn accept_in_time(listener: &mut SrtListener) -> Accepted {
+    tokio::time::timeout(Duration::from_secs(5), listener.accept())
+        .await
+        .expect("accepted in time")
+        .unwrap()
+}
+
 fn free_addr() -> SocketAddr {
     UdpSocket::bind("127.0.0.1:0")
         .unwrap()
@@ -126,10 +134,7 @@ async fn group_listener_yields_groups_and_sockets() {
             .await
             .unwrap()
     });
-    let accepted = tokio::time::timeout(Duration::from_secs(5), listener.accept())
-        .await
-        .expect("accepted in time")
-        .unwrap();
+    let accepted = accept_in_time(&mut listener).await;
     let mut rx = match accepted {
         Accepted::Group(g) => g,
         Accepted::Socket(s) => panic!("a socket from a group caller: {s:?}"),
@@ -167,10 +172,7 @@ async fn group_listener_yields_groups_and_sockets() {
             .await
             .unwrap()
     });
-    let accepted = tokio::time::timeout(Duration::from_secs(5), listener.accept())
-        .await
-        .expect("accepted in time")
-        .unwrap();
+    let accepted = accept_in_time(&mut listener).await;
     let s = accepted.into_socket().expect("a plain caller is a socket");
     let c = plain.await.unwrap();
     c.send_msg(b"plain", srt_tokio::MsgCtrl::default())
@@ -327,12 +329,7 @@ async fn a_group_gone_before_accept_is_forgotten() {
         tx.send(message(42)).await.unwrap();
         tx
     });
-    let mut rx = tokio::time::timeout(Duration::from_secs(5), listener.accept())
-        .await
-        .expect("accepted in time")
-        .unwrap()
-        .into_group()
-        .unwrap();
+    let mut rx = accept_in_time(&mut listener).await.into_group().unwrap();
     let m = tokio::time::timeout(Duration::from_secs(5), rx.next())
         .await
         .expect("stalled")
@@ -392,12 +389,7 @@ async fn a_dropped_group_comes_back_as_a_new_group() {
             .await
             .unwrap()
     });
-    let first = tokio::time::timeout(Duration::from_secs(5), listener.accept())
-        .await
-        .expect("accepted in time")
-        .unwrap()
-        .into_group()
-        .unwrap();
+    let first = accept_in_time(&mut listener).await.into_group().unwrap();
     let tx = caller.await.unwrap();
     tx.send_msg(&message(1)).unwrap();
     let m = tokio::time::timeout(Duration::from_secs(5), first.recv())

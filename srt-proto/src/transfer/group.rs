@@ -40,8 +40,11 @@ impl Transfer {
     /// member's `sendmsg2`, which drops, even when the member then refuses
     /// the message.
     pub(crate) fn group_snd_drop_too_late(&mut self, now: Instant) {
-        self.sender.drop_too_late(now, &mut self.shared.stats);
-        self.arm(&super::timer::Timer::SENDER);
+        // Timers move only if something went (the message's own send
+        // re-arms them after).
+        if self.sender.drop_too_late(now, &mut self.shared.stats) {
+            self.arm(&super::timer::Timer::SENDER);
+        }
     }
 
     /// Numbers the next message `seq` if nothing waits in the send buffer

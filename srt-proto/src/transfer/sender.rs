@@ -153,27 +153,29 @@ impl Sender {
     /// past them (numbers never sent are skipped: the peer sees the gap and
     /// its NAK gets a DROPREQ), the loss lists forget them, and the flow
     /// window grows by the packets dropped (libsrt's `m_iFlowWindowSize`,
-    /// until the next ACK). No DROPREQ is sent, as in libsrt.
-    pub(super) fn drop_too_late(&mut self, now: Instant, stats: &mut Stats) {
+    /// until the next ACK). No DROPREQ is sent, as in libsrt. True if
+    /// something was dropped.
+    pub(super) fn drop_too_late(&mut self, now: Instant, stats: &mut Stats) -> bool {
         let (Some(threshold), Some(oldest)) = (self.snd_drop_threshold, self.snd.oldest_origin())
         else {
-            return;
+            return false;
         };
         // libsrt: `buffdelay_ms <= threshold_ms` keeps everything.
         if now.saturating_duration_since(oldest).as_millis() <= threshold.as_millis() {
-            return;
+            return false;
         }
         let Some(too_late) = now.checked_sub(threshold) else {
-            return;
+            return false;
         };
         let Some(dropped) = self.snd.drop_too_late(now, too_late) else {
-            return;
+            return false;
         };
         stats.on_snd_drop(dropped.packets as u32, dropped.bytes as u64);
         let released = dropped.range.last.offset_from(dropped.range.first) as u32 + 1;
         self.peer_flow_window = self.peer_flow_window.saturating_add(released);
         self.snd_loss.remove_before(self.snd.first_seq());
         self.snd_timed_out.remove_before(self.snd.first_seq());
+        true
     }
 
     /// Messages whose time to live passed before they were sent whole:
@@ -254,7 +256,7 @@ impl Sender {
         }
         let was_empty = self.snd.is_empty();
         // libsrt's sendmsg2 drops what is too late before it looks for room.
-        self.drop_too_late(now, stats);
+        let _ = self.drop_too_late(now, stats);
         let numbered_from = self.snd.next_msgno();
         if let Some(msgno) = ctrl.msgno {
             self.snd.set_next_msgno(msgno);
